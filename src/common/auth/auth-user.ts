@@ -1,0 +1,16 @@
+import type { SystemRole } from '../../database/schema.js';
+
+/**
+ * The authenticated principal, re-read from the database on every request by the global
+ * auth guard (never taken from token claims beyond `sub` and `sid`).
+ */
+export interface AuthUser {
+  id: number;
+  email: string;
+  name: string | null;
+  role: SystemRole;
+  /** The session (`sid` claim) the access token belongs to. */
+  sessionId: string;
+  /** The client address (honours TRUST_PROXY), recorded in activity logs. */
+  ip: string | null;
+}

@@ -1,0 +1,31 @@
+import { HttpStatus } from '@nestjs/common';
+import { defineErrors } from './app-error.js';
+
+export const CommonErrors = defineErrors({
+  validation: {
+    code: 'request.invalid',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'Invalid request',
+  },
+  malformedJson: {
+    code: 'request.malformed_json',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The request body is not valid JSON',
+  },
+  payloadTooLarge: {
+    code: 'request.too_large',
+    status: HttpStatus.PAYLOAD_TOO_LARGE,
+    message: 'The request body is too large',
+  },
+  invalidCursor: {
+    code: 'request.invalid_cursor',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The cursor is invalid',
+  },
+  notFound: { code: 'route.not_found', status: HttpStatus.NOT_FOUND, message: 'Not found' },
+  internal: {
+    code: 'internal',
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    message: 'Internal server error',
+  },
+});

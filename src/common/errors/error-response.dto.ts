@@ -1,0 +1,33 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+export class ErrorDetailDto {
+  @ApiPropertyOptional({
+    example: 'email',
+    description: 'Input field (dotted path) the detail is about',
+  })
+  field?: string;
+
+  @ApiProperty({ example: 'email must be an email' })
+  message!: string;
+}
+
+/** The one error shape of the API (see API.md → Conventions), plus a stable machine-readable `code`. */
+export class ErrorResponseDto {
+  @ApiProperty({ example: 400 })
+  statusCode!: number;
+
+  @ApiProperty({ example: 'Bad Request', description: 'The HTTP reason phrase of statusCode' })
+  error!: string;
+
+  @ApiProperty({
+    example: 'request.invalid',
+    description: 'Stable dotted error code, e.g. `team.last_owner`, `billing.not_configured`',
+  })
+  code!: string;
+
+  @ApiProperty({ example: 'Invalid request' })
+  message!: string;
+
+  @ApiPropertyOptional({ type: [ErrorDetailDto] })
+  details?: ErrorDetailDto[];
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/**
+ * The validated, typed configuration. Injected by class token, built once at boot by
+ * `loadConfig` from the environment; nothing outside src/config reads process.env.
+ */
+export abstract class AppConfig {
+  declare readonly nodeEnv: NodeEnv;
+  declare readonly port: number;
+  /** Unset: an embedded PostgreSQL under `embeddedDataDir` is started. */
+  declare readonly databaseUrl: string | undefined;
+  declare readonly databasePoolMax: number;
+  declare readonly embedded: { readonly dataDir: string; readonly port: number | undefined };
+  declare readonly jwt: {
+    readonly secret: string;
+    /** True when JWT_SECRET was unset and a random per-process key is in use. */
+    readonly generated: boolean;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTtlSeconds: number;
+    readonly refreshTtlSeconds: number;
+  };
+  declare readonly appUrl: string;
+  declare readonly stripe: {
+    readonly secretKey: string | undefined;
+    readonly webhookSecret: string | undefined;
+    readonly apiUrl: URL | undefined;
+  };
+  declare readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
+  declare readonly redisUrl: string | undefined;
+  /** Express `trust proxy` value: false, true, a hop count or a list of addresses. */
+  declare readonly trustProxy: boolean | number | string;
+  declare readonly logLevel: LogLevel;
+  declare readonly adminSessionSecret: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${reason}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigValidationError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigValidationError(
+      name,
+      `must be an integer from ${min} to ${max} (got "${value}")`,
+    );
+  }
+  return Number(value);
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): URL | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigValidationError(name, 'must be an absolute URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigValidationError(
+      name,
+      `must use ${protocols.map((p) => p.replace(':', '://')).join(' or ')} (got "${parsed.protocol}//")`,
+    );
+  }
+  return parsed;
+}
+
+function trustProxy(env: Env): boolean | number | string {
+  const value = read(env, 'TRUST_PROXY');
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  // Express accepts a comma-separated list of addresses/subnets or names like "loopback".
+  if (/^[\w.:/, -]+$/.test(value)) return value;
+  throw new ConfigValidationError(
+    'TRUST_PROXY',
+    'must be true, false, a hop count, or a comma-separated list of trusted addresses',
+  );
+}
+
+/** Validates the environment and returns the typed configuration. Throws on the first bad value. */
+export function loadConfig(env: Env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
+  const production = nodeEnv === 'production';
+
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])?.toString();
+
+  let secret = read(env, 'JWT_SECRET');
+  const generated = secret === undefined;
+  if (secret === undefined) {
+    if (production) throw new ConfigValidationError('JWT_SECRET', 'is required in production');
+    secret = randomBytes(48).toString('base64url');
+  } else if (secret.length < 32) {
+    throw new ConfigValidationError('JWT_SECRET', 'must be at least 32 characters');
+  }
+
+  const appUrl = (url(env, 'APP_URL', ['http:', 'https:']) ?? new URL('http://localhost:3000'))
+    .toString()
+    .replace(/\/$/, '');
+
+  const stripeSecretKey = read(env, 'STRIPE_SECRET_KEY');
+  const stripeWebhookSecret = read(env, 'STRIPE_WEBHOOK_SECRET');
+  if (stripeSecretKey !== undefined && !/^(sk|rk)_/.test(stripeSecretKey)) {
+    throw new ConfigValidationError('STRIPE_SECRET_KEY', 'must start with sk_ or rk_');
+  }
+  if (stripeWebhookSecret !== undefined && !stripeWebhookSecret.startsWith('whsec_')) {
+    throw new ConfigValidationError('STRIPE_WEBHOOK_SECRET', 'must start with whsec_');
+  }
+
+  const smtpUrl = url(env, 'SMTP_URL', ['smtp:', 'smtps:'])?.toString();
+  const from = read(env, 'MAIL_FROM') ?? 'nest-saas <no-reply@localhost>';
+  if (!/^(.*<)?[^\s@<>]+@[^\s@<>]+>?$/.test(from)) {
+    throw new ConfigValidationError(
+      'MAIL_FROM',
+      'must be an address like "Name <no-reply@example.com>"',
+    );
+  }
+
+  const adminSessionSecret = read(env, 'ADMIN_SESSION_SECRET');
+  if (adminSessionSecret !== undefined && adminSessionSecret.length < 32) {
+    throw new ConfigValidationError('ADMIN_SESSION_SECRET', 'must be at least 32 characters');
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    databaseUrl,
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    embedded: {
+      dataDir: read(env, 'EMBEDDED_PG_DIR') ?? '.data/postgres',
+      port:
+        read(env, 'EMBEDDED_PG_PORT') === undefined
+          ? undefined
+          : integer(env, 'EMBEDDED_PG_PORT', 0, 1024, 65535),
+    },
+    jwt: {
+      secret,
+      generated,
+      issuer: 'nest-saas',
+      audience: 'nest-saas-api',
+      accessTtlSeconds: integer(env, 'JWT_ACCESS_TTL', 900, 30, 86_400),
+      refreshTtlSeconds: integer(env, 'JWT_REFRESH_TTL', 30 * 86_400, 300, 365 * 86_400),
+    },
+    appUrl,
+    stripe: {
+      secretKey: stripeSecretKey,
+      webhookSecret: stripeWebhookSecret,
+      apiUrl: url(env, 'STRIPE_API_URL', ['http:', 'https:']),
+    },
+    mail: { smtpUrl, from },
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'])?.toString(),
+    trustProxy: trustProxy(env),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    // Derived from the JWT key when unset, so one secret is enough for a small deployment.
+    adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
+  };
+  return Object.freeze(config);
+}

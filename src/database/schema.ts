@@ -1,0 +1,251 @@
+import { relations, sql } from 'drizzle-orm';
+import {
+  check,
+  index,
+  integer,
+  json,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  varchar,
+} from 'drizzle-orm/pg-core';
+
+// The five product tables follow ../shared/seed/schema-reference.txt column for column.
+// Extra indexes and constraints serve integrity and the API's access paths; the tables
+// after them (sessions, password resets, Stripe events, admin sessions) are ours.
+
+export const users = pgTable(
+  'users',
+  {
+    id: serial('id').primaryKey(),
+    name: varchar('name', { length: 100 }),
+    email: varchar('email', { length: 255 }).notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    role: varchar('role', { length: 20 }).notNull().default('member'),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    updatedAt: timestamp('updated_at').notNull().defaultNow(),
+    deletedAt: timestamp('deleted_at'),
+  },
+  (t) => [check('users_role_check', sql`${t.role} in ('member', 'admin')`)],
+);
+
+export const teams = pgTable('teams', {
+  id: serial('id').primaryKey(),
+  name: varchar('name', { length: 100 }).notNull(),
+  createdAt: timestamp('created_at').notNull().defaultNow(),
+  updatedAt: timestamp('updated_at').notNull().defaultNow(),
+  stripeCustomerId: text('stripe_customer_id').unique(),
+  stripeSubscriptionId: text('stripe_subscription_id').unique(),
+  stripeProductId: text('stripe_product_id'),
+  planName: varchar('plan_name', { length: 50 }),
+  subscriptionStatus: varchar('subscription_status', { length: 20 }),
+});
+
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id),
+    role: varchar('role', { length: 50 }).notNull(),
+    joinedAt: timestamp('joined_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // One membership per user and team: concurrent joins cannot create duplicates.
+    uniqueIndex('team_members_team_id_user_id_key').on(t.teamId, t.userId),
+    index('team_members_user_id_idx').on(t.userId),
+    check('team_members_role_check', sql`${t.role} in ('owner', 'member')`),
+  ],
+);
+
+export const activityLogs = pgTable(
+  'activity_logs',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id),
+    userId: integer('user_id').references(() => users.id),
+    action: text('action').notNull(),
+    timestamp: timestamp('timestamp').notNull().defaultNow(),
+    ipAddress: varchar('ip_address', { length: 45 }),
+  },
+  (t) => [
+    // Feeds are read newest first with (timestamp, id) keyset cursors.
+    index('activity_logs_team_id_timestamp_idx').on(t.teamId, t.timestamp.desc(), t.id.desc()),
+    index('activity_logs_user_id_timestamp_idx').on(t.userId, t.timestamp.desc(), t.id.desc()),
+  ],
+);
+
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id),
+    email: varchar('email', { length: 255 }).notNull(),
+    role: varchar('role', { length: 50 }).notNull(),
+    invitedBy: integer('invited_by')
+      .notNull()
+      .references(() => users.id),
+    invitedAt: timestamp('invited_at').notNull().defaultNow(),
+    status: varchar('status', { length: 20 }).notNull().default('pending'),
+  },
+  (t) => [
+    // At most one pending invitation per team and address.
+    uniqueIndex('invitations_team_id_email_pending_key')
+      .on(t.teamId, t.email)
+      .where(sql`${t.status} = 'pending'`),
+    index('invitations_email_idx').on(t.email),
+    check('invitations_role_check', sql`${t.role} in ('owner', 'member')`),
+    check(
+      'invitations_status_check',
+      sql`${t.status} in ('pending', 'accepted', 'declined', 'revoked')`,
+    ),
+  ],
+);
+
+/** A signed-in device. The access JWT carries its id (`sid`); the refresh token is stored hashed. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    refreshTokenHash: text('refresh_token_hash').notNull().unique(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    lastRefreshedAt: timestamp('last_refreshed_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at').notNull(),
+    revokedAt: timestamp('revoked_at'),
+    revokedReason: varchar('revoked_reason', { length: 50 }),
+    userAgent: varchar('user_agent', { length: 500 }),
+    ipAddress: varchar('ip_address', { length: 45 }),
+  },
+  (t) => [index('sessions_user_id_idx').on(t.userId)],
+);
+
+/** Single-use password reset tokens, stored hashed. */
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [index('password_reset_tokens_user_id_idx').on(t.userId)],
+);
+
+/** Stripe webhook events already applied: one row per event id, written with the team update. */
+export const stripeEvents = pgTable(
+  'stripe_events',
+  {
+    id: text('id').primaryKey(),
+    type: varchar('type', { length: 100 }).notNull(),
+    /** Stripe's `created` of the event. */
+    createdAt: timestamp('created_at').notNull(),
+    processedAt: timestamp('processed_at').notNull().defaultNow(),
+    stripeCustomerId: text('stripe_customer_id'),
+    teamId: integer('team_id').references(() => teams.id),
+  },
+  (t) => [index('stripe_events_customer_created_idx').on(t.stripeCustomerId, t.createdAt)],
+);
+
+/** Back-office (AdminJS) sessions, in the layout connect-pg-simple expects. */
+export const adminSessions = pgTable(
+  'admin_sessions',
+  {
+    sid: varchar('sid').primaryKey(),
+    sess: json('sess').notNull(),
+    expire: timestamp('expire', { precision: 6 }).notNull(),
+  },
+  (t) => [index('admin_sessions_expire_idx').on(t.expire)],
+);
+
+export const teamsRelations = relations(teams, ({ many }) => ({
+  teamMembers: many(teamMembers),
+  activityLogs: many(activityLogs),
+  invitations: many(invitations),
+}));
+
+export const usersRelations = relations(users, ({ many }) => ({
+  teamMembers: many(teamMembers),
+  invitationsSent: many(invitations),
+  sessions: many(sessions),
+}));
+
+export const teamMembersRelations = relations(teamMembers, ({ one }) => ({
+  user: one(users, { fields: [teamMembers.userId], references: [users.id] }),
+  team: one(teams, { fields: [teamMembers.teamId], references: [teams.id] }),
+}));
+
+export const invitationsRelations = relations(invitations, ({ one }) => ({
+  team: one(teams, { fields: [invitations.teamId], references: [teams.id] }),
+  invitedBy: one(users, { fields: [invitations.invitedBy], references: [users.id] }),
+}));
+
+export const activityLogsRelations = relations(activityLogs, ({ one }) => ({
+  team: one(teams, { fields: [activityLogs.teamId], references: [teams.id] }),
+  user: one(users, { fields: [activityLogs.userId], references: [users.id] }),
+}));
+
+export const sessionsRelations = relations(sessions, ({ one }) => ({
+  user: one(users, { fields: [sessions.userId], references: [users.id] }),
+}));
+
+export type User = typeof users.$inferSelect;
+export type Team = typeof teams.$inferSelect;
+export type TeamMember = typeof teamMembers.$inferSelect;
+export type ActivityLog = typeof activityLogs.$inferSelect;
+export type Invitation = typeof invitations.$inferSelect;
+export type Session = typeof sessions.$inferSelect;
+export type PasswordResetToken = typeof passwordResetTokens.$inferSelect;
+export type StripeEvent = typeof stripeEvents.$inferSelect;
+
+export type NewUser = typeof users.$inferInsert;
+export type NewTeam = typeof teams.$inferInsert;
+export type NewTeamMember = typeof teamMembers.$inferInsert;
+export type NewActivityLog = typeof activityLogs.$inferInsert;
+export type NewInvitation = typeof invitations.$inferInsert;
+export type NewSession = typeof sessions.$inferInsert;
+
+export type TeamDataWithMembers = Team & {
+  teamMembers: (TeamMember & {
+    user: Pick<User, 'id' | 'name' | 'email'>;
+  })[];
+};
+
+export enum ActivityType {
+  SIGN_UP = 'SIGN_UP',
+  SIGN_IN = 'SIGN_IN',
+  SIGN_OUT = 'SIGN_OUT',
+  UPDATE_PASSWORD = 'UPDATE_PASSWORD',
+  DELETE_ACCOUNT = 'DELETE_ACCOUNT',
+  UPDATE_ACCOUNT = 'UPDATE_ACCOUNT',
+  CREATE_TEAM = 'CREATE_TEAM',
+  REMOVE_TEAM_MEMBER = 'REMOVE_TEAM_MEMBER',
+  INVITE_TEAM_MEMBER = 'INVITE_TEAM_MEMBER',
+  ACCEPT_INVITATION = 'ACCEPT_INVITATION',
+}
+
+export const TEAM_ROLES = ['owner', 'member'] as const;
+export type TeamRole = (typeof TEAM_ROLES)[number];
+
+export const SYSTEM_ROLES = ['member', 'admin'] as const;
+export type SystemRole = (typeof SYSTEM_ROLES)[number];
+
+export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked'] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];

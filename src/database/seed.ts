@@ -1,0 +1,51 @@
+import { count } from 'drizzle-orm';
+import type { PasswordHasher } from '../common/crypto/password-hasher.js';
+import type { Database } from './database.tokens.js';
+import { ActivityType, activityLogs, teamMembers, teams, users } from './schema.js';
+
+export const DEMO_OWNER = {
+  email: 'test@test.com',
+  password: 'admin123',
+  team: 'Test Team',
+} as const;
+export const DEMO_ADMIN = { email: 'admin@test.com', password: 'admin123' } as const;
+
+/**
+ * Seeds the demo owner with "Test Team" and the back-office admin, only into an empty
+ * database (no users). Returns whether it seeded. Runs in one transaction.
+ */
+export async function seedDemoData(db: Database, hasher: PasswordHasher): Promise<boolean> {
+  const [ownerHash, adminHash] = await Promise.all([
+    hasher.hash(DEMO_OWNER.password),
+    hasher.hash(DEMO_ADMIN.password),
+  ]);
+  return db.transaction(async (tx) => {
+    // Serialise concurrent first starts; the loser sees the winner's users.
+    await tx.execute('lock table users in share row exclusive mode');
+    const [row] = await tx.select({ n: count() }).from(users);
+    if ((row?.n ?? 0) > 0) return false;
+    const [owner] = await tx
+      .insert(users)
+      .values({ email: DEMO_OWNER.email, name: 'Test Owner', passwordHash: ownerHash })
+      .returning({ id: users.id });
+    await tx
+      .insert(users)
+      .values({
+        email: DEMO_ADMIN.email,
+        name: 'Back Office',
+        passwordHash: adminHash,
+        role: 'admin',
+      });
+    const [team] = await tx
+      .insert(teams)
+      .values({ name: DEMO_OWNER.team })
+      .returning({ id: teams.id });
+    if (!owner || !team) throw new Error('demo seed: insert returned no row');
+    await tx.insert(teamMembers).values({ userId: owner.id, teamId: team.id, role: 'owner' });
+    await tx.insert(activityLogs).values([
+      { teamId: team.id, userId: owner.id, action: ActivityType.SIGN_UP },
+      { teamId: team.id, userId: owner.id, action: ActivityType.CREATE_TEAM },
+    ]);
+    return true;
+  });
+}

@@ -1,0 +1,34 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DRIZZLE, type Database, type DbClient, type Transaction } from './database.tokens.js';
+
+type TransactionConfig = Parameters<Database['transaction']>[1];
+
+/**
+ * The service owns the transaction; repositories join it without passing a handle around.
+ * `transaction(fn)` runs fn inside one database transaction (or inside the caller's, when
+ * already in one), and `db` is that transaction while fn runs, the pool otherwise.
+ *
+ * Written here instead of using @nestjs-cls/transactional: that package is CommonJS and
+ * `require`s @nestjs/common, which is ESM-only from Nest 12; Jest cannot load that on Node 20.
+ */
+@Injectable()
+export class TransactionHost {
+  private readonly storage = new AsyncLocalStorage<Transaction>();
+
+  constructor(@Inject(DRIZZLE) private readonly root: Database) {}
+
+  /** The current transaction, or the pool outside one. Read it per query, do not cache it. */
+  get db(): DbClient {
+    return this.storage.getStore() ?? this.root;
+  }
+
+  get inTransaction(): boolean {
+    return this.storage.getStore() !== undefined;
+  }
+
+  transaction<T>(fn: () => Promise<T>, config?: TransactionConfig): Promise<T> {
+    if (this.storage.getStore() !== undefined) return fn();
+    return this.root.transaction((tx) => this.storage.run(tx, fn), config);
+  }
+}

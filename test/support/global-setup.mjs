@@ -1,0 +1,86 @@
+// Runs once per Jest run, outside Jest's module system (plain ESM). It creates a fresh
+// database on DATABASE_URL's server, or on an embedded PostgreSQL in a temporary directory,
+// migrates it with the app's own migrator, and hands its URL to the test workers.
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { tsImport } from 'tsx/esm/api';
+
+export default async function globalSetup() {
+  const state = {
+    embedded: undefined,
+    tempDir: undefined,
+    adminUrl: undefined,
+    database: undefined,
+  };
+  globalThis.__NEST_SAAS_TEST__ = state;
+
+  if (process.env.DATABASE_URL) {
+    state.adminUrl = process.env.DATABASE_URL;
+  } else {
+    const { EmbeddedPostgres } = await tsImport(
+      '../../src/database/embedded-postgres.ts',
+      import.meta.url,
+    );
+    state.tempDir = await mkdtemp(join(tmpdir(), 'nest-saas-test-'));
+    // mkdtemp makes it private; when we run as root, PostgreSQL runs as `postgres` and must enter it.
+    await chmod(state.tempDir, 0o755);
+    state.embedded = await EmbeddedPostgres.start({ dataDir: join(state.tempDir, 'pg') });
+    state.adminUrl = state.embedded.url();
+  }
+
+  state.database = `nest_saas_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: state.adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database "${state.database}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(state.adminUrl);
+  url.pathname = `/${state.database}`;
+  const testUrl = url.toString();
+
+  const { migrateWithLock } = await tsImport('../../src/database/migrate.ts', import.meta.url);
+  const pool = new pg.Pool({ connectionString: testUrl, max: 1 });
+  try {
+    await migrateWithLock(pool);
+  } finally {
+    await pool.end();
+  }
+
+  // Read by the app's config in every test worker.
+  process.env.DATABASE_URL = testUrl;
+  process.env.NODE_ENV = 'test';
+  process.env.JWT_SECRET ??= randomBytes(32).toString('hex');
+  process.env.LOG_LEVEL ??= 'silent';
+  process.env.APP_URL ??= 'http://app.test';
+  for (const name of [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'STRIPE_API_URL',
+    'SMTP_URL',
+    'REDIS_URL',
+    'TRUST_PROXY',
+  ]) {
+    // Suites that need these configure them explicitly; a developer's shell must not leak in.
+    if (!process.env.NEST_SAAS_TEST_KEEP_ENV) delete process.env[name];
+  }
+  process.env.NEST_SAAS_TEST_ADMIN_URL = state.adminUrl;
+}
+
+export async function dropTestDatabase(state) {
+  if (state.adminUrl && state.database) {
+    const admin = new pg.Client({ connectionString: state.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`drop database if exists "${state.database}" with (force)`);
+    } finally {
+      await admin.end();
+    }
+  }
+  await state.embedded?.stop();
+  if (state.tempDir) await rm(state.tempDir, { recursive: true, force: true });
+}
