@@ -33,15 +33,20 @@ export function configureApp(app: NestExpressApplication): void {
   );
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+  applyGlobalPrefix(app);
+  app.useGlobalPipes(createValidationPipe());
+  app.enableShutdownHooks();
+  setupSwagger(app);
+}
+
+/** `/api/v1` for the API; health probes stay at the root where orchestrators expect them. */
+export function applyGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
     ],
   });
-  app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
-  setupSwagger(app);
 }
 
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

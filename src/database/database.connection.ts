@@ -4,8 +4,9 @@ import pg from 'pg';
 import type { AppConfig } from '../config/app-config.js';
 import type { PasswordHasher } from '../common/crypto/password-hasher.js';
 import type { Database } from './database.tokens.js';
-import { EmbeddedPostgres } from './embedded-postgres.js';
+import type { EmbeddedPostgres } from './embedded-postgres.js';
 import { migrateWithLock } from './migrate.js';
+import { resolveDatabase } from './resolve-database.js';
 import * as schema from './schema.js';
 import { seedDemoData } from './seed.js';
 
@@ -24,20 +25,7 @@ export class DatabaseConnection implements OnApplicationShutdown {
   ) {}
 
   static async open(config: AppConfig, hasher: PasswordHasher): Promise<DatabaseConnection> {
-    let embedded: EmbeddedPostgres | undefined;
-    let url = config.databaseUrl;
-    if (url === undefined) {
-      const started = Date.now();
-      embedded = await EmbeddedPostgres.start({
-        dataDir: config.embedded.dataDir,
-        port: config.embedded.port,
-        log: (line) => logger.debug(line),
-      });
-      url = embedded.url();
-      logger.log(
-        `embedded PostgreSQL ready on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir}, ${Date.now() - started} ms)`,
-      );
-    }
+    const { url, embedded } = await resolveDatabase(config, logger);
     const pool = createPool(url, config.databasePoolMax);
     try {
       await migrateWithLock(pool);

@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { writeFileSync } from 'node:fs';
+import { AppModule } from '../app.module.js';
+import { applyGlobalPrefix, buildOpenApiDocument } from '../app.setup.js';
+
+/**
+ * Writes the OpenAPI document to openapi.json (committed; CI fails when it is stale).
+ * Preview mode builds the module graph without instantiating providers, so no database
+ * is needed and no connection is opened.
+ */
+async function main(): Promise<void> {
+  const out = process.argv[2] ?? 'openapi.json';
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    preview: true,
+    logger: false,
+    abortOnError: false,
+  });
+  applyGlobalPrefix(app);
+  const document = buildOpenApiDocument(app);
+  writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);
+  await app.close();
+  process.stdout.write(`wrote ${out} (${Object.keys(document.paths).length} paths)\n`);
+}
+
+await main();

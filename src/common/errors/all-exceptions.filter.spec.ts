@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  BadRequestException,
+  ForbiddenException,
+  HttpStatus,
+  NotFoundException,
+} from '@nestjs/common';
+import { toErrorResponse } from './all-exceptions.filter.js';
+import { AppError, defineErrors } from './app-error.js';
+
+describe('toErrorResponse', () => {
+  it('renders a coded AppError with its details', () => {
+    const { body, unexpected } = toErrorResponse(
+      new AppError('team.last_owner', HttpStatus.CONFLICT, 'A team must keep an owner', [
+        { message: 'x' },
+      ]),
+    );
+    expect(unexpected).toBe(false);
+    expect(body).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      code: 'team.last_owner',
+      message: 'A team must keep an owner',
+      details: [{ message: 'x' }],
+    });
+  });
+
+  it('gives Nest HTTP exceptions a code from their status', () => {
+    expect(toErrorResponse(new NotFoundException('Cannot GET /x')).body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'route.not_found',
+      message: 'Cannot GET /x',
+    });
+    expect(toErrorResponse(new ForbiddenException()).body.code).toBe('auth.forbidden');
+  });
+
+  it('maps body-parser failures wrapped by the Express adapter', () => {
+    const cause = Object.assign(new Error('too big'), { type: 'entity.too.large', status: 413 });
+    expect(toErrorResponse(new BadRequestException('x', { cause })).body).toMatchObject({
+      statusCode: 413,
+      code: 'request.too_large',
+    });
+  });
+
+  it('hides unknown errors behind a generic 500 and flags them for logging', () => {
+    const { body, unexpected } = toErrorResponse(new TypeError('secret internals'));
+    expect(unexpected).toBe(true);
+    expect(body).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      code: 'internal',
+      message: 'Internal server error',
+    });
+  });
+
+  it('defineErrors builds factories with stable codes', () => {
+    const Errors = defineErrors({
+      gone: { code: 'thing.gone', status: HttpStatus.GONE, message: 'Gone' },
+    });
+    const error = Errors.gone();
+    expect(error).toBeInstanceOf(AppError);
+    expect([error.code, error.status, error.message]).toEqual(['thing.gone', 410, 'Gone']);
+    expect(Errors.gone('Custom').message).toBe('Custom');
+    expect(Errors.codes.gone).toBe('thing.gone');
+  });
+});

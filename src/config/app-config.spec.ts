@@ -1,0 +1,112 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigValidationError, loadConfig } from './app-config.js';
+
+const SECRET = 'a'.repeat(32);
+
+function errorOf(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigValidationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected loadConfig to throw');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      databaseUrl: undefined,
+      appUrl: 'http://localhost:3000',
+      stripe: { secretKey: undefined, webhookSecret: undefined, apiUrl: undefined },
+      mail: { smtpUrl: undefined },
+      redisUrl: undefined,
+      trustProxy: false,
+      logLevel: 'info',
+    });
+    expect(config.jwt.generated).toBe(true);
+    expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('generates a different JWT key per start when JWT_SECRET is unset', () => {
+    expect(loadConfig({}).jwt.secret).not.toBe(loadConfig({}).jwt.secret);
+  });
+
+  it('refuses to start in production without JWT_SECRET', () => {
+    expect(errorOf({ NODE_ENV: 'production' })).toBe(
+      'Invalid configuration: JWT_SECRET is required in production',
+    );
+  });
+
+  it.each([
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET must be at least 32 characters'],
+    [{ PORT: 'eighty' }, 'PORT must be an integer from 0 to 65535 (got "eighty")'],
+    [{ PORT: '70000' }, 'PORT must be an integer'],
+    [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must use postgres:// or postgresql://'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be an absolute URL'],
+    [{ APP_URL: 'ftp://x' }, 'APP_URL must use http:// or https://'],
+    [
+      { LOG_LEVEL: 'loud' },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV must be one of development, production, test'],
+    [{ STRIPE_SECRET_KEY: 'pk_live_x' }, 'STRIPE_SECRET_KEY must start with sk_ or rk_'],
+    [{ STRIPE_WEBHOOK_SECRET: 'secret' }, 'STRIPE_WEBHOOK_SECRET must start with whsec_'],
+    [{ SMTP_URL: 'http://mail' }, 'SMTP_URL must use smtp:// or smtps://'],
+    [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL must'],
+    [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY must be true, false, a hop count'],
+  ])('names the variable in one line for %j', (env, message) => {
+    const text = errorOf({ JWT_SECRET: SECRET, ...env });
+    expect(text).toContain(message);
+    expect(text).not.toContain('\n');
+  });
+
+  it('parses the optional integrations', () => {
+    const config = loadConfig({
+      JWT_SECRET: SECRET,
+      NODE_ENV: 'production',
+      PORT: '8080',
+      DATABASE_URL: 'postgres://u:p@db:5432/app',
+      APP_URL: 'https://app.example.com/',
+      STRIPE_SECRET_KEY: 'sk_test_123',
+      STRIPE_WEBHOOK_SECRET: 'whsec_123',
+      STRIPE_API_URL: 'http://127.0.0.1:12111',
+      SMTP_URL: 'smtp://user:pass@mail:1025',
+      MAIL_FROM: 'Acme <no-reply@acme.test>',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      TRUST_PROXY: '1',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      nodeEnv: 'production',
+      port: 8080,
+      databaseUrl: 'postgres://u:p@db:5432/app',
+      appUrl: 'https://app.example.com',
+      stripe: { secretKey: 'sk_test_123', webhookSecret: 'whsec_123' },
+      mail: { smtpUrl: 'smtp://user:pass@mail:1025', from: 'Acme <no-reply@acme.test>' },
+      redisUrl: 'redis://127.0.0.1:6379',
+      trustProxy: 1,
+      logLevel: 'warn',
+      jwt: { secret: SECRET, generated: false },
+    });
+    expect(config.stripe.apiUrl?.port).toBe('12111');
+  });
+
+  it('treats TRUST_PROXY=true and address lists as Express understands them', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toBe(
+      'loopback, 10.0.0.0/8',
+    );
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '  ' })).toMatchObject({
+      port: 3000,
+      databaseUrl: undefined,
+    });
+  });
+});

@@ -1,0 +1,27 @@
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config.js';
+import { EmbeddedPostgres } from './embedded-postgres.js';
+
+export interface ResolvedDatabase {
+  url: string;
+  /** Set when we started an embedded server; stop it after closing every connection. */
+  embedded: EmbeddedPostgres | undefined;
+}
+
+/** DATABASE_URL when set; otherwise starts (initialising on first use) the embedded PostgreSQL. */
+export async function resolveDatabase(
+  config: AppConfig,
+  logger = new Logger('Database'),
+): Promise<ResolvedDatabase> {
+  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, embedded: undefined };
+  const started = Date.now();
+  const embedded = await EmbeddedPostgres.start({
+    dataDir: config.embedded.dataDir,
+    port: config.embedded.port,
+    log: (line) => logger.debug(line),
+  });
+  logger.log(
+    `embedded PostgreSQL ready on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir}, ${Date.now() - started} ms)`,
+  );
+  return { url: embedded.url(), embedded };
+}
