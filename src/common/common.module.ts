@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { PasswordHasher } from './crypto/password-hasher.js';
+import { ConnectionDrainer } from './http/connection-drainer.js';
 
 @Global()
-@Module({ providers: [PasswordHasher], exports: [PasswordHasher] })
+@Module({ providers: [PasswordHasher, ConnectionDrainer], exports: [PasswordHasher] })
 export class CommonModule {}
