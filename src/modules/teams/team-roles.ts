@@ -1,0 +1,42 @@
+import type { TeamRole } from '../../database/schema.js';
+
+/** Roles ordered by power: an owner may do everything a member may. */
+const RANK: Record<TeamRole, number> = { member: 1, owner: 2 };
+
+export function hasTeamRole(actual: TeamRole, required: TeamRole): boolean {
+  return RANK[actual] >= RANK[required];
+}
+
+export interface MembershipRef {
+  id: number;
+  userId: number;
+  role: TeamRole;
+}
+
+export type MemberChangeVerdict = 'allowed' | 'forbidden' | 'last_owner';
+
+/**
+ * Whether `actor` may remove `target` from the team (owners remove anyone; a member may remove
+ * only themself, i.e. leave), given how many owners the team has right now.
+ */
+export function canRemoveMember(
+  actor: MembershipRef,
+  target: MembershipRef,
+  ownerCount: number,
+): MemberChangeVerdict {
+  if (actor.id !== target.id && !hasTeamRole(actor.role, 'owner')) return 'forbidden';
+  if (target.role === 'owner' && ownerCount <= 1) return 'last_owner';
+  return 'allowed';
+}
+
+/** Whether `actor` may give `target` the role `next`; the team never loses its last owner. */
+export function canChangeRole(
+  actor: MembershipRef,
+  target: MembershipRef,
+  next: TeamRole,
+  ownerCount: number,
+): MemberChangeVerdict {
+  if (!hasTeamRole(actor.role, 'owner')) return 'forbidden';
+  if (target.role === 'owner' && next !== 'owner' && ownerCount <= 1) return 'last_owner';
+  return 'allowed';
+}

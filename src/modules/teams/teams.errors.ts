@@ -1,0 +1,22 @@
+import { HttpStatus } from '@nestjs/common';
+import { defineErrors } from '../../common/errors/app-error.js';
+
+export const TeamErrors = defineErrors({
+  // Also the answer for teams the caller does not belong to: a team's existence is not revealed.
+  notFound: { code: 'team.not_found', status: HttpStatus.NOT_FOUND, message: 'Team not found' },
+  forbidden: {
+    code: 'team.forbidden',
+    status: HttpStatus.FORBIDDEN,
+    message: 'This action requires a different team role',
+  },
+  memberNotFound: {
+    code: 'team.member_not_found',
+    status: HttpStatus.NOT_FOUND,
+    message: 'Team member not found',
+  },
+  lastOwner: {
+    code: 'team.last_owner',
+    status: HttpStatus.CONFLICT,
+    message: 'A team must keep at least one owner',
+  },
+});
