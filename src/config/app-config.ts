@@ -31,6 +31,15 @@ export abstract class AppConfig {
   };
   declare readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   declare readonly redisUrl: string | undefined;
+  /**
+   * Attempts allowed per window for sign-in, sign-up and password reset, counted separately
+   * per action, per client IP and per email address (REDIS_URL storage when set).
+   */
+  declare readonly rateLimit: {
+    readonly windowSeconds: number;
+    readonly perIp: number;
+    readonly perEmail: number;
+  };
   /** Express `trust proxy` value: false, true, a hop count or a list of addresses. */
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
@@ -188,6 +197,19 @@ export function loadConfig(env: Env): AppConfig {
     },
     mail: { smtpUrl, from },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'])?.toString(),
+    // Under NODE_ENV=test the defaults are high: every suite signs up many users from
+    // 127.0.0.1. Rate-limit tests set low values explicitly.
+    rateLimit: {
+      windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 900, 1, 86_400),
+      perIp: integer(env, 'RATE_LIMIT_PER_IP', nodeEnv === 'test' ? 100_000 : 30, 1, 1_000_000),
+      perEmail: integer(
+        env,
+        'RATE_LIMIT_PER_EMAIL',
+        nodeEnv === 'test' ? 100_000 : 10,
+        1,
+        1_000_000,
+      ),
+    },
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.

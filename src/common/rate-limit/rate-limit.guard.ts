@@ -1,0 +1,76 @@
+import {
+  applyDecorators,
+  CanActivate,
+  ExecutionContext,
+  HttpStatus,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ApiResponse } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { clientIp } from '../decorators/client-ip.decorator.js';
+import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { RateLimitedError } from './rate-limit.errors.js';
+import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service.js';
+
+const RATE_LIMIT_KEY = 'rateLimitPolicy';
+
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly limiter: RateLimiterService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const policy = this.reflector.get<RateLimitPolicy | undefined>(
+      RATE_LIMIT_KEY,
+      context.getHandler(),
+    );
+    if (policy === undefined) return true;
+    const request = context.switchToHttp().getRequest<Request>();
+    // Guards run before validation: take the email only when it is a string, normalized the
+    // way the services normalize it, so "A@x.com " and "a@x.com" share one counter.
+    const body: unknown = request.body;
+    const raw =
+      typeof body === 'object' && body !== null ? (body as { email?: unknown }).email : undefined;
+    const email = typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 320) : null;
+    try {
+      await this.limiter.consume(policy, { ip: clientIp(request), email: email || null });
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        context
+          .switchToHttp()
+          .getResponse<Response>()
+          .setHeader('Retry-After', String(error.retryAfterSeconds));
+      }
+      throw error;
+    }
+    return true;
+  }
+}
+
+/**
+ * Throttles a route per client IP and per `body.email` under `policy`; answers 429 with
+ * `Retry-After`, documented in Swagger.
+ */
+export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
+  return applyDecorators(
+    SetMetadata(RATE_LIMIT_KEY, policy),
+    UseGuards(RateLimitGuard),
+    ApiResponse({
+      status: HttpStatus.TOO_MANY_REQUESTS,
+      type: ErrorResponseDto,
+      description:
+        'Too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+      headers: {
+        'Retry-After': {
+          description: 'Seconds until the next attempt is allowed',
+          schema: { type: 'integer' },
+        },
+      },
+    }),
+  );
+}

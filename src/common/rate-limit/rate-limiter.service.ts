@@ -1,0 +1,117 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import { AppConfig } from '../../config/app-config.js';
+import { RateLimitedError } from './rate-limit.errors.js';
+
+/** The throttled actions; each has its own counters. */
+export const RATE_LIMIT_POLICIES = ['sign-in', 'sign-up', 'password-reset'] as const;
+export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+export interface RateLimitSubject {
+  ip: string | null;
+  /** Normalized (trimmed, lower-case) email, when the request names one. */
+  email?: string | null;
+}
+
+/**
+ * Per-IP and per-email attempt counters for the credential endpoints, shared by the API and
+ * the admin login. Storage is Redis when REDIS_URL is set (so several instances share the
+ * counts), process memory otherwise.
+ *
+ * Written on rate-limiter-flexible instead of @nestjs/throttler: the throttler (and its Redis
+ * storage) is CommonJS that `require`s the ESM-only @nestjs/common 12, which Jest on Node 20
+ * cannot load.
+ */
+@Injectable()
+export class RateLimiterService implements OnModuleDestroy {
+  private readonly logger = new Logger(RateLimiterService.name);
+  private readonly redis: Redis | undefined;
+  private readonly limiters = new Map<string, RateLimiterAbstract>();
+
+  constructor(private readonly config: AppConfig) {
+    if (config.redisUrl !== undefined) {
+      // No offline queue: when Redis is down, calls fail fast and the in-memory insurance
+      // limiter takes over instead of requests hanging.
+      this.redis = new Redis(config.redisUrl, { enableOfflineQueue: false, lazyConnect: false });
+      this.redis.on('error', (error: Error) =>
+        this.logger.warn(`Redis rate-limit storage: ${error.message}`),
+      );
+    }
+    for (const policy of RATE_LIMIT_POLICIES) {
+      this.limiters.set(`${policy}:ip`, this.create(`${policy}:ip`, config.rateLimit.perIp));
+      this.limiters.set(
+        `${policy}:email`,
+        this.create(`${policy}:email`, config.rateLimit.perEmail),
+      );
+    }
+  }
+
+  /**
+   * Counts one attempt against the IP and the email. Throws `RateLimitedError` (429) when
+   * either is over its limit; the error carries the seconds until the next allowed attempt.
+   */
+  async consume(policy: RateLimitPolicy, subject: RateLimitSubject): Promise<void> {
+    const checks: Promise<unknown>[] = [];
+    if (subject.ip) checks.push(this.limiter(policy, 'ip').consume(subject.ip));
+    if (subject.email) checks.push(this.limiter(policy, 'email').consume(subject.email));
+    const results = await Promise.allSettled(checks);
+    let retryAfterMs = 0;
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      if (result.reason instanceof RateLimiterRes) {
+        retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
+      } else {
+        throw result.reason;
+      }
+    }
+    if (retryAfterMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.redis === undefined) return;
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+
+  private limiter(policy: RateLimitPolicy, by: 'ip' | 'email'): RateLimiterAbstract {
+    const limiter = this.limiters.get(`${policy}:${by}`);
+    if (limiter === undefined) throw new Error(`No rate limiter for ${policy}:${by}`);
+    return limiter;
+  }
+
+  private create(name: string, points: number): RateLimiterAbstract {
+    const options = {
+      keyPrefix: `rl:${name}`,
+      points,
+      duration: this.config.rateLimit.windowSeconds,
+    };
+    if (this.redis === undefined) return new RateLimiterMemory(options);
+    return new RateLimiterRedis({
+      ...options,
+      storeClient: this.redis,
+      insuranceLimiter: new RateLimiterMemory(options),
+    });
+  }
+}
+
+/**
+ * The sign-in throttle as one call, for any login form (API sign-in, admin panel):
+ * `await loginRateLimiter.consume({ ip, email })` throws the 429 `RateLimitedError`.
+ */
+@Injectable()
+export class LoginRateLimiter {
+  constructor(private readonly limiter: RateLimiterService) {}
+
+  consume(subject: RateLimitSubject): Promise<void> {
+    return this.limiter.consume('sign-in', subject);
+  }
+}

@@ -1,0 +1,18 @@
+import { SetMetadata } from '@nestjs/common';
+import type { ActivityType } from '../../database/schema.js';
+import { ACTIVITY_RECORDED_BY } from './audit-policy.js';
+
+export const AUDIT_KEY = 'auditAction';
+
+/**
+ * Records `action` for the signed-in user after the handler succeeds (see AuditInterceptor
+ * for the team rule). Only for types that ACTIVITY_RECORDED_BY assigns to the interceptor.
+ */
+export function Audit(action: ActivityType): MethodDecorator {
+  if (ACTIVITY_RECORDED_BY[action] !== 'interceptor') {
+    throw new Error(
+      `@Audit(${action}): ${action} is written by its service inside the transaction (see audit-policy.ts)`,
+    );
+  }
+  return SetMetadata(AUDIT_KEY, action);
+}

@@ -1,0 +1,37 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ActivityType, type ActivityLog } from '../../database/schema.js';
+
+export class ActivityDto {
+  @ApiProperty({ example: 42 })
+  id!: number;
+
+  @ApiProperty({ enum: ActivityType, enumName: 'ActivityType', example: ActivityType.SIGN_IN })
+  action!: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  timestamp!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
+  ipAddress!: string | null;
+
+  @ApiProperty({ example: 7, description: 'The team the entry is logged against' })
+  teamId!: number;
+
+  static from(row: ActivityLog): ActivityDto {
+    return {
+      id: row.id,
+      action: row.action,
+      timestamp: row.timestamp.toISOString(),
+      ipAddress: row.ipAddress,
+      teamId: row.teamId,
+    };
+  }
+}
+
+export class ActivityPageDto {
+  @ApiProperty({ type: [ActivityDto] })
+  items!: ActivityDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page' })
+  nextCursor!: string | null;
+}

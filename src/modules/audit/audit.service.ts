@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import {
+  decodeTimeCursor,
+  toPage,
+  type Page,
+  type PageQueryDto,
+} from '../../common/http/pagination.js';
+import type { ActivityLog, ActivityType } from '../../database/schema.js';
+import { ACTIVITY_RECORDED_BY } from './audit-policy.js';
+import { AuditRepository } from './audit.repository.js';
+import { ActivityDto } from './audit.dto.js';
+
+export interface AuditEntry {
+  action: ActivityType;
+  userId: number;
+  /**
+   * The team the action concerns. Omitted: the user's first team (earliest joinedAt), read
+   * inside the current transaction. `null` or no team at all: nothing is written.
+   */
+  teamId?: number | null;
+  ipAddress: string | null;
+}
+
+@Injectable()
+export class AuditService {
+  constructor(private readonly audit: AuditRepository) {}
+
+  /**
+   * Writes an activity row through TransactionHost.db, so inside `txHost.transaction(...)` it
+   * commits (or rolls back) with the change. Returns the row, or null when the user has no
+   * team to log against. Only for types ACTIVITY_RECORDED_BY assigns to services.
+   */
+  record(entry: AuditEntry): Promise<ActivityLog | null> {
+    if (ACTIVITY_RECORDED_BY[entry.action] !== 'service') {
+      throw new Error(
+        `AuditService.record(${entry.action}): this type is recorded by @Audit on its route`,
+      );
+    }
+    return this.write(entry);
+  }
+
+  /** Used by AuditInterceptor for @Audit routes; services call `record`. */
+  async write(entry: AuditEntry): Promise<ActivityLog | null> {
+    const teamId =
+      entry.teamId === undefined ? await this.audit.firstTeamId(entry.userId) : entry.teamId;
+    if (teamId === null || teamId === undefined) return null;
+    return this.audit.insert({
+      action: entry.action,
+      userId: entry.userId,
+      teamId,
+      ipAddress: entry.ipAddress?.slice(0, 45) ?? null,
+      // Millisecond precision (as JS Dates carry it), so (timestamp, id) cursors round-trip exactly.
+      timestamp: new Date(),
+    });
+  }
+
+  async listMine(auth: AuthUser, query: PageQueryDto): Promise<Page<ActivityDto>> {
+    const cursor = decodeTimeCursor(query.cursor);
+    const rows = await this.audit.listForUser(auth.id, query.limit + 1, cursor);
+    return toPage(
+      rows,
+      query.limit,
+      (row) => ActivityDto.from(row),
+      (row) => ({
+        at: row.timestamp,
+        id: row.id,
+      }),
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import { Body, Controller, Delete, HttpCode, HttpStatus, Put } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNoContentResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
+import { ChangePasswordDto, DeleteAccountDto } from './auth.dto.js';
+import { AccountService } from './account.service.js';
+import { CredentialsService } from './credentials.service.js';
+
+/** Account-security operations under /users/me; they live in auth (see CONVENTIONS). */
+@ApiTags('users')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({
+  type: ErrorResponseDto,
+  description: 'Missing, invalid or revoked token',
+})
+@Controller('users/me')
+export class AccountController {
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly account: AccountService,
+  ) {}
+
+  @Put('password')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Change my password',
+    description: `This session stays signed in; every other session ends and outstanding reset links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
+  })
+  @ApiNoContentResponse({ description: 'Password changed' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid body, new password outside 8..128, or `auth.wrong_password` (current password)',
+  })
+  changePassword(@CurrentUser() auth: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
+    return this.credentials.changePassword(auth, dto);
+  }
+
+  @Delete()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Delete my account',
+    description:
+      'Soft delete, confirmed with the password: deletedAt is set, the email is rewritten (deleted+<id>+<random>@deleted.invalid) so the address is free again, memberships are removed, every session ends. A team whose only member was me stays, without members. Records DELETE_ACCOUNT against my first team, before the memberships go (no team: no row).',
+  })
+  @ApiNoContentResponse({ description: 'Account deleted' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid body or `auth.wrong_password`',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      '`user.last_owner`: I am the only owner of a team that has other members (their team ids in `details`)',
+  })
+  deleteMe(@CurrentUser() auth: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
+    return this.account.deleteMe(auth, dto);
+  }
+}

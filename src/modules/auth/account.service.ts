@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { PasswordHasher } from '../../common/crypto/password-hasher.js';
+import { ActivityType } from '../../database/schema.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
+import { UserErrors } from '../users/users.errors.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { AccountRepository } from './account.repository.js';
+import type { DeleteAccountDto } from './auth.dto.js';
+import { AuthErrors } from './auth.errors.js';
+import { PasswordResetRepository } from './password-reset.repository.js';
+import { SessionsService } from './sessions.service.js';
+
+/** The address a deleted account keeps: unique, undeliverable (RFC 2606), within varchar(255). */
+export function deletedEmail(userId: number): string {
+  return `deleted+${userId}+${randomBytes(6).toString('hex')}@deleted.invalid`;
+}
+
+@Injectable()
+export class AccountService {
+  constructor(
+    private readonly txHost: TransactionHost,
+    private readonly hasher: PasswordHasher,
+    private readonly users: UsersRepository,
+    private readonly account: AccountRepository,
+    private readonly resets: PasswordResetRepository,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async deleteMe(auth: AuthUser, dto: DeleteAccountDto): Promise<void> {
+    const user = await this.users.findActiveById(auth.id);
+    if (!user) throw AuthErrors.unauthorized();
+    if (!(await this.hasher.verify(user.passwordHash, dto.password))) {
+      throw AuthErrors.wrongPassword();
+    }
+    await this.deleteAccount(user.id, { ipAddress: auth.ip });
+  }
+
+  /**
+   * Soft-deletes the account in one transaction (exported for the admin panel):
+   * - 409 `user.last_owner` when the user is the only owner of a team that has other members;
+   * - DELETE_ACCOUNT is recorded first, against the user's first team, while the memberships
+   *   still exist (no team: no row);
+   * - memberships are removed; a team whose only member was this user stays, memberless,
+   *   with its history and billing fields (nobody else could be its owner);
+   * - every session ends and reset links stop working;
+   * - `deletedAt` is set and the email is rewritten so the address can sign up again.
+   */
+  async deleteAccount(userId: number, options: { ipAddress: string | null }): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const now = new Date();
+      await this.account.lockTeamsOfUser(userId);
+      const blocking = await this.account.teamsOnlyOwnedByWithOthers(userId);
+      if (blocking.length > 0) {
+        throw UserErrors.lastOwner(
+          undefined,
+          blocking.map((teamId) => ({ field: 'teamId', message: String(teamId) })),
+        );
+      }
+      await this.audit.record({
+        action: ActivityType.DELETE_ACCOUNT,
+        userId,
+        ipAddress: options.ipAddress,
+      });
+      await this.account.deleteMembershipsOfUser(userId);
+      await this.sessions.revokeAllForUser(userId, 'account_deleted');
+      await this.resets.invalidateAllForUser(userId, now);
+      const deleted = await this.users.update(
+        userId,
+        { deletedAt: now, email: deletedEmail(userId) },
+        now,
+      );
+      if (!deleted) throw AuthErrors.unauthorized('The account no longer exists');
+    });
+  }
+}

@@ -1,0 +1,151 @@
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
+import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import { Public } from '../../common/decorators/public.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
+import { ActivityType } from '../../database/schema.js';
+import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
+import { Audit } from '../audit/audit.decorator.js';
+import {
+  PasswordResetConfirmDto,
+  PasswordResetRequestDto,
+  RefreshDto,
+  SignInDto,
+  SignInResponseDto,
+  SignUpDto,
+  SignUpResponseDto,
+  TokensDto,
+} from './auth.dto.js';
+import { AuthService } from './auth.service.js';
+import { CredentialsService } from './credentials.service.js';
+
+const INVALID_BODY = { type: ErrorResponseDto, description: 'Invalid body or unknown fields' };
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly credentials: CredentialsService,
+  ) {}
+
+  @Post('sign-up')
+  @Public()
+  @RateLimit('sign-up')
+  @ApiOperation({
+    summary: 'Create an account',
+    description:
+      'Without `inviteToken`: creates the user, a team "<email>\'s Team" with the user as owner, and a session, in one transaction; records SIGN_UP and CREATE_TEAM against the new team. With `inviteToken`: joins the invited team instead (SIGN_UP + ACCEPT_INVITATION). Rate limited per IP and per email.',
+  })
+  @ApiCreatedResponse({ type: SignUpResponseDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid body, unknown fields, password outside 8..128, `invitation.invalid_token`',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`user.email_taken`: an active account uses this email',
+  })
+  signUp(
+    @Body() dto: SignUpDto,
+    @ClientIp() ip: string | null,
+    @Headers('user-agent') userAgent?: string,
+  ): Promise<SignUpResponseDto> {
+    return this.auth.signUp(dto, { ip, userAgent });
+  }
+
+  @Post('sign-in')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @RateLimit('sign-in')
+  @ApiOperation({
+    summary: 'Sign in with email and password',
+    description: `Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. ${AUDIT_TEAM_RULE}`,
+  })
+  @ApiOkResponse({ type: SignInResponseDto })
+  @ApiBadRequestResponse(INVALID_BODY)
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: '`auth.invalid_credentials`' })
+  signIn(
+    @Body() dto: SignInDto,
+    @ClientIp() ip: string | null,
+    @Headers('user-agent') userAgent?: string,
+  ): Promise<SignInResponseDto> {
+    return this.auth.signIn(dto, { ip, userAgent });
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Exchange a refresh token for a new token pair',
+    description:
+      'The presented refresh token stops working (rotation). Presenting an already-rotated token revokes the whole session. The session then lives JWT_REFRESH_TTL seconds from this refresh.',
+  })
+  @ApiOkResponse({ type: TokensDto })
+  @ApiBadRequestResponse(INVALID_BODY)
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: '`auth.invalid_refresh_token`' })
+  refresh(@Body() dto: RefreshDto): Promise<TokensDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Post('sign-out')
+  @ApiBearerAuth()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @Audit(ActivityType.SIGN_OUT)
+  @ApiOperation({
+    summary: 'Sign out this session',
+    description: `Its access and refresh tokens stop working at once. Records SIGN_OUT. ${AUDIT_TEAM_RULE}`,
+  })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
+  signOut(@CurrentUser() auth: AuthUser): Promise<void> {
+    return this.auth.signOut(auth);
+  }
+
+  @Post('password-reset')
+  @Public()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RateLimit('password-reset')
+  @ApiOperation({
+    summary: 'Request a password reset email',
+    description:
+      'Always 202, whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour.',
+  })
+  @ApiAcceptedResponse({ description: 'Accepted (no body)' })
+  @ApiBadRequestResponse(INVALID_BODY)
+  requestReset(@Body() dto: PasswordResetRequestDto): Promise<void> {
+    return this.credentials.requestReset(dto.email);
+  }
+
+  @Post('password-reset/confirm')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Set a new password with the emailed token',
+    description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
+  })
+  @ApiNoContentResponse({ description: 'Password changed' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid body, or `auth.invalid_reset_token` (unknown, used, expired, or superseded by a password change)',
+  })
+  confirmReset(@Body() dto: PasswordResetConfirmDto, @ClientIp() ip: string | null): Promise<void> {
+    return this.credentials.confirmReset(dto, ip);
+  }
+}

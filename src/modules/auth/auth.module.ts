@@ -1,0 +1,62 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
+import { AppConfig } from '../../config/app-config.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { MailModule } from '../mail/mail.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AccountController } from './account.controller.js';
+import { AccountRepository } from './account.repository.js';
+import { AccountService } from './account.service.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { CredentialsService } from './credentials.service.js';
+import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { JwtStrategy } from './jwt.strategy.js';
+import { PasswordResetRepository } from './password-reset.repository.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
+
+@Module({
+  imports: [
+    PassportModule,
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        secret: config.jwt.secret,
+        signOptions: {
+          algorithm: 'HS256',
+          expiresIn: config.jwt.accessTtlSeconds,
+          issuer: config.jwt.issuer,
+          audience: config.jwt.audience,
+        },
+        verifyOptions: {
+          algorithms: ['HS256'],
+          issuer: config.jwt.issuer,
+          audience: config.jwt.audience,
+        },
+      }),
+    }),
+    RateLimitModule,
+    UsersModule,
+    AuditModule,
+    MailModule,
+  ],
+  controllers: [AuthController, AccountController],
+  providers: [
+    AuthService,
+    CredentialsService,
+    AccountService,
+    SessionsService,
+    SessionsRepository,
+    PasswordResetRepository,
+    AccountRepository,
+    JwtStrategy,
+    // Default deny: every route of the app needs a token unless marked @Public().
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+  ],
+  exports: [SessionsService, CredentialsService, AccountService, RateLimitModule],
+})
+export class AuthModule {}

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { PasswordHasher } from '../../common/crypto/password-hasher.js';
+import { isUniqueViolation } from '../../common/errors/pg-errors.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { ActivityType, type TeamRole, type User } from '../../database/schema.js';
+import { AuditService } from '../audit/audit.service.js';
+import { UserDto } from '../users/users.dto.js';
+import { UserErrors } from '../users/users.errors.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { AccountRepository } from './account.repository.js';
+import type {
+  SignInDto,
+  SignInResponseDto,
+  SignUpDto,
+  SignUpResponseDto,
+  SignUpTeamDto,
+  TokensDto,
+} from './auth.dto.js';
+import { AuthErrors } from './auth.errors.js';
+import { SessionsService, type ClientMeta, type IssuedTokens } from './sessions.service.js';
+
+/** What the new user joins at sign-up, and the activity that records it. */
+interface Joined {
+  team: SignUpTeamDto;
+  activity: ActivityType.CREATE_TEAM | ActivityType.ACCEPT_INVITATION;
+}
+
+const TEAM_NAME_MAX = 100;
+
+/** "<email>'s Team", shortened to fit teams.name (varchar 100). */
+export function defaultTeamName(email: string): string {
+  const suffix = "'s Team";
+  return `${email.slice(0, TEAM_NAME_MAX - suffix.length)}${suffix}`;
+}
+
+function tokensDto(issued: IssuedTokens): TokensDto {
+  return {
+    accessToken: issued.accessToken,
+    refreshToken: issued.refreshToken,
+    tokenType: 'Bearer',
+    expiresIn: issued.expiresIn,
+  };
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly txHost: TransactionHost,
+    private readonly hasher: PasswordHasher,
+    private readonly users: UsersRepository,
+    private readonly account: AccountRepository,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Creates the user, what they join (a new team, or the invited team) and their first
+   * session, with SIGN_UP and CREATE_TEAM/ACCEPT_INVITATION rows, all in one transaction.
+   */
+  async signUp(dto: SignUpDto, meta: ClientMeta): Promise<SignUpResponseDto> {
+    // Hash before opening the transaction: argon2 is slow and must not hold a connection.
+    const passwordHash = await this.hasher.hash(dto.password);
+    try {
+      return await this.txHost.transaction(async () => {
+        const user = await this.users.insert({
+          email: dto.email,
+          name: dto.name ?? null,
+          passwordHash,
+        });
+        const joined =
+          dto.inviteToken === undefined
+            ? await this.createOwnTeam(user)
+            : await this.joinByInvitation(user, dto.inviteToken);
+        const issued = await this.sessions.open(user.id, meta);
+        await this.audit.record({
+          action: ActivityType.SIGN_UP,
+          userId: user.id,
+          teamId: joined.team.id,
+          ipAddress: meta.ip,
+        });
+        await this.audit.record({
+          action: joined.activity,
+          userId: user.id,
+          teamId: joined.team.id,
+          ipAddress: meta.ip,
+        });
+        return { ...tokensDto(issued), user: UserDto.from(user), team: joined.team };
+      });
+    } catch (error) {
+      // Also covers two concurrent sign-ups with one address: the loser hits the unique index.
+      if (isUniqueViolation(error, 'users_email_unique')) throw UserErrors.emailTaken();
+      throw error;
+    }
+  }
+
+  /** Sign-up without an invitation: "<email>'s Team" with the new user as owner. */
+  private async createOwnTeam(user: User): Promise<Joined> {
+    const role: TeamRole = 'owner';
+    const team = await this.account.createTeam(defaultTeamName(user.email));
+    await this.account.addMember(team.id, user.id, role);
+    return { team: { id: team.id, name: team.name, role }, activity: ActivityType.CREATE_TEAM };
+  }
+
+  /**
+   * Seam for the invitations module: verify the token for `user.email`, add the membership
+   * with the invited role, mark the invitation accepted (inside this transaction) and
+   * return ACCEPT_INVITATION. Until it lands, any token is refused rather than ignored.
+   */
+  private joinByInvitation(_user: User, _inviteToken: string): Promise<Joined> {
+    return Promise.reject(AuthErrors.invitationInvalidToken());
+  }
+
+  /**
+   * Same status, body and (about) time for an unknown email, a wrong password and a deleted
+   * account: a missing user still costs one argon2 verify against a dummy hash.
+   */
+  async signIn(dto: SignInDto, meta: ClientMeta): Promise<SignInResponseDto> {
+    const user = await this.users.findActiveByEmail(dto.email);
+    const valid =
+      user === undefined
+        ? await this.hasher.verifyDummy(dto.password)
+        : await this.hasher.verify(user.passwordHash, dto.password);
+    if (user === undefined || !valid) throw AuthErrors.invalidCredentials();
+    const issued = await this.txHost.transaction(async () => {
+      const opened = await this.sessions.open(user.id, meta);
+      await this.audit.record({
+        action: ActivityType.SIGN_IN,
+        userId: user.id,
+        ipAddress: meta.ip,
+      });
+      return opened;
+    });
+    return { ...tokensDto(issued), user: UserDto.from(user) };
+  }
+
+  async refresh(refreshToken: string): Promise<TokensDto> {
+    return tokensDto(await this.sessions.refresh(refreshToken));
+  }
+
+  /** SIGN_OUT is recorded by @Audit on the route. */
+  async signOut(auth: AuthUser): Promise<void> {
+    await this.sessions.revoke(auth.sessionId, 'sign_out');
+  }
+}

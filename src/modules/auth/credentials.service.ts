@@ -1,0 +1,133 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { PasswordHasher } from '../../common/crypto/password-hasher.js';
+import { AppConfig } from '../../config/app-config.js';
+import { ActivityType } from '../../database/schema.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
+import { MailService } from '../mail/mail.service.js';
+import { UsersRepository } from '../users/users.repository.js';
+import type { ChangePasswordDto, PasswordResetConfirmDto } from './auth.dto.js';
+import { AuthErrors } from './auth.errors.js';
+import { PasswordResetRepository } from './password-reset.repository.js';
+import type { RevokeReason } from './sessions.repository.js';
+import { SessionsService } from './sessions.service.js';
+import { randomSecret, sha256 } from './tokens.js';
+
+export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
+
+export interface SetPasswordOptions {
+  /** The session that stays signed in (a password change from that session); else all end. */
+  keepSessionId?: string;
+  /** Recorded on the UPDATE_PASSWORD row. */
+  ipAddress: string | null;
+  reason: RevokeReason;
+}
+
+/** Password change, forgotten-password reset, and the rules every password change follows. */
+@Injectable()
+export class CredentialsService {
+  private readonly logger = new Logger(CredentialsService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly txHost: TransactionHost,
+    private readonly hasher: PasswordHasher,
+    private readonly users: UsersRepository,
+    private readonly resets: PasswordResetRepository,
+    private readonly sessions: SessionsService,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+  ) {}
+
+  async changePassword(auth: AuthUser, dto: ChangePasswordDto): Promise<void> {
+    const user = await this.users.findActiveById(auth.id);
+    if (!user) throw AuthErrors.unauthorized();
+    if (!(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
+      throw AuthErrors.wrongPassword();
+    }
+    await this.setPassword(user.id, dto.newPassword, {
+      keepSessionId: auth.sessionId,
+      ipAddress: auth.ip,
+      reason: 'password_changed',
+    });
+  }
+
+  /**
+   * Sets a new password with every rule of a password change, in one transaction: outstanding
+   * reset links stop working, the user's sessions end (except `keepSessionId`), and
+   * UPDATE_PASSWORD is recorded. Exported for the admin panel's "Set password".
+   */
+  async setPassword(
+    userId: number,
+    newPassword: string,
+    options: SetPasswordOptions,
+  ): Promise<void> {
+    const passwordHash = await this.hasher.hash(newPassword);
+    await this.txHost.transaction(() => this.applyPasswordHash(userId, passwordHash, options));
+  }
+
+  /**
+   * Always resolves the same way (the route answers 202), whether or not the account exists.
+   * The mail goes out after the response so SMTP latency does not reveal that it exists.
+   */
+  async requestReset(email: string): Promise<void> {
+    const user = await this.users.findActiveByEmail(email);
+    if (!user) return;
+    const token = randomSecret();
+    await this.resets.insert(user.id, sha256(token), new Date(Date.now() + RESET_TOKEN_TTL_MS));
+    const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
+    this.mail
+      .send({
+        to: user.email,
+        subject: 'Reset your password',
+        text: [
+          'Someone asked to reset the password of your account.',
+          `Choose a new password here (valid for 1 hour, once): ${link}`,
+          'If it was not you, ignore this email; your password stays unchanged.',
+        ].join('\n\n'),
+        html: `<p>Someone asked to reset the password of your account.</p><p><a href="${link}">Choose a new password</a> (valid for 1 hour, once).</p><p>If it was not you, ignore this email; your password stays unchanged.</p>`,
+      })
+      .catch((error: unknown) =>
+        this.logger.error(
+          { err: error, userId: user.id },
+          'Could not send the password reset mail',
+        ),
+      );
+  }
+
+  /** Uses the token once, sets the password and ends every session of the user. */
+  async confirmReset(dto: PasswordResetConfirmDto, ipAddress: string | null): Promise<void> {
+    const tokenHash = sha256(dto.token);
+    // Check before hashing, so invalid tokens cost no argon2 work.
+    const found = await this.resets.findUsable(tokenHash, new Date());
+    if (!found) throw AuthErrors.invalidResetToken();
+    const passwordHash = await this.hasher.hash(dto.newPassword);
+    await this.txHost.transaction(async () => {
+      // Atomic: of two concurrent confirmations only one consumes the token.
+      const consumed = await this.resets.consume(found.id, new Date());
+      if (!consumed) throw AuthErrors.invalidResetToken();
+      await this.applyPasswordHash(consumed.userId, passwordHash, {
+        ipAddress,
+        reason: 'password_reset',
+      });
+    });
+  }
+
+  private async applyPasswordHash(
+    userId: number,
+    passwordHash: string,
+    options: SetPasswordOptions,
+  ): Promise<void> {
+    const now = new Date();
+    const updated = await this.users.update(userId, { passwordHash }, now);
+    if (!updated) throw AuthErrors.invalidResetToken('The account no longer exists');
+    await this.resets.invalidateAllForUser(userId, now);
+    await this.sessions.revokeAllForUser(userId, options.reason, options.keepSessionId);
+    await this.audit.record({
+      action: ActivityType.UPDATE_PASSWORD,
+      userId,
+      ipAddress: options.ipAddress,
+    });
+  }
+}

@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { and, eq, gt, isNull, ne } from 'drizzle-orm';
+import { TransactionHost } from '../../database/transaction-host.js';
+import {
+  sessions,
+  users,
+  type NewSession,
+  type Session,
+  type SystemRole,
+} from '../../database/schema.js';
+
+export type RevokeReason =
+  | 'sign_out'
+  | 'refresh_token_reuse'
+  | 'password_changed'
+  | 'password_reset'
+  | 'account_deleted'
+  | 'admin';
+
+export interface PrincipalRow {
+  id: number;
+  email: string;
+  name: string | null;
+  role: SystemRole;
+  sessionId: string;
+}
+
+@Injectable()
+export class SessionsRepository {
+  constructor(private readonly txHost: TransactionHost) {}
+
+  async insert(values: NewSession): Promise<Session> {
+    const [row] = await this.txHost.db.insert(sessions).values(values).returning();
+    if (!row) throw new Error('sessions insert returned no row');
+    return row;
+  }
+
+  /** Locks the session row for the rest of the transaction (serialises concurrent refreshes). */
+  async findByIdForUpdate(id: string): Promise<Session | undefined> {
+    const [row] = await this.txHost.db
+      .select()
+      .from(sessions)
+      .where(eq(sessions.id, id))
+      .for('update')
+      .limit(1);
+    return row;
+  }
+
+  async rotate(id: string, refreshTokenHash: string, expiresAt: Date, now: Date): Promise<void> {
+    await this.txHost.db
+      .update(sessions)
+      .set({ refreshTokenHash, expiresAt, lastRefreshedAt: now })
+      .where(eq(sessions.id, id));
+  }
+
+  async revoke(id: string, reason: RevokeReason, now: Date): Promise<void> {
+    await this.txHost.db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)));
+  }
+
+  /** Revokes every live session of the user, except `exceptId` when given. Returns how many. */
+  async revokeAllForUser(
+    userId: number,
+    reason: RevokeReason,
+    now: Date,
+    exceptId?: string,
+  ): Promise<number> {
+    const rows = await this.txHost.db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          exceptId === undefined ? undefined : ne(sessions.id, exceptId),
+        ),
+      )
+      .returning({ id: sessions.id });
+    return rows.length;
+  }
+
+  /**
+   * The principal behind an access token, in one query on the sessions primary key: the
+   * session must be live and belong to `userId`, and the user must not be deleted.
+   */
+  async findPrincipal(
+    sessionId: string,
+    userId: number,
+    now: Date,
+  ): Promise<PrincipalRow | undefined> {
+    const [row] = await this.txHost.db
+      .select({
+        id: users.id,
+        email: users.email,
+        name: users.name,
+        role: users.role,
+        sessionId: sessions.id,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(
+        and(
+          eq(sessions.id, sessionId),
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, now),
+          isNull(users.deletedAt),
+        ),
+      )
+      .limit(1);
+    return row as PrincipalRow | undefined;
+  }
+}

@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../../config/app-config.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { AuthErrors } from './auth.errors.js';
+import { SessionsRepository, type RevokeReason } from './sessions.repository.js';
+import { formatRefreshToken, parseRefreshToken, randomSecret, sameHash, sha256 } from './tokens.js';
+
+export interface ClientMeta {
+  ip: string | null;
+  userAgent?: string | undefined;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds until the access token expires. */
+  expiresIn: number;
+  sessionId: string;
+  userId: number;
+}
+
+/**
+ * Sessions (one per signed-in device) and the tokens bound to them. Exported: the admin
+ * panel revokes a user's sessions with the same rules (`revokeAllForUser`).
+ */
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly jwt: JwtService,
+    private readonly txHost: TransactionHost,
+    private readonly sessions: SessionsRepository,
+    private readonly users: UsersRepository,
+  ) {}
+
+  /** Opens a session for the user (inside the caller's transaction, if any) and issues tokens. */
+  async open(userId: number, meta: ClientMeta): Promise<IssuedTokens> {
+    const id = randomUUID();
+    const secret = randomSecret();
+    const now = new Date();
+    await this.sessions.insert({
+      id,
+      userId,
+      refreshTokenHash: sha256(secret),
+      createdAt: now,
+      lastRefreshedAt: now,
+      expiresAt: this.refreshExpiry(now),
+      userAgent: meta.userAgent?.slice(0, 500) ?? null,
+      ipAddress: meta.ip?.slice(0, 45) ?? null,
+    });
+    return this.issue(userId, id, secret);
+  }
+
+  /**
+   * Rotates the refresh token: the presented one stops working and a new pair is issued.
+   * Presenting a token that was already rotated (its secret no longer matches the session)
+   * means it leaked or was replayed: the whole session is revoked.
+   */
+  async refresh(rawToken: string): Promise<IssuedTokens> {
+    const parsed = parseRefreshToken(rawToken);
+    if (parsed === undefined) throw AuthErrors.invalidRefreshToken();
+    // The revocation on reuse must commit, so failures are returned, not thrown, from the transaction.
+    const issued = await this.txHost.transaction(async () => {
+      const now = new Date();
+      const session = await this.sessions.findByIdForUpdate(parsed.sessionId);
+      if (!session || session.revokedAt !== null || session.expiresAt <= now) return undefined;
+      if (!sameHash(sha256(parsed.secret), session.refreshTokenHash)) {
+        await this.sessions.revoke(session.id, 'refresh_token_reuse', now);
+        return undefined;
+      }
+      if (!(await this.users.findActiveById(session.userId))) return undefined;
+      const secret = randomSecret();
+      await this.sessions.rotate(session.id, sha256(secret), this.refreshExpiry(now), now);
+      return this.issue(session.userId, session.id, secret);
+    });
+    if (issued === undefined) throw AuthErrors.invalidRefreshToken();
+    return issued;
+  }
+
+  async revoke(sessionId: string, reason: RevokeReason): Promise<void> {
+    await this.sessions.revoke(sessionId, reason, new Date());
+  }
+
+  /** Ends every session of the user but `exceptSessionId`; joins the caller's transaction. */
+  revokeAllForUser(
+    userId: number,
+    reason: RevokeReason,
+    exceptSessionId?: string,
+  ): Promise<number> {
+    return this.sessions.revokeAllForUser(userId, reason, new Date(), exceptSessionId);
+  }
+
+  private refreshExpiry(now: Date): Date {
+    return new Date(now.getTime() + this.config.jwt.refreshTtlSeconds * 1000);
+  }
+
+  private async issue(userId: number, sessionId: string, secret: string): Promise<IssuedTokens> {
+    // Algorithm, issuer, audience and lifetime come from JwtModule's signOptions.
+    const accessToken = await this.jwt.signAsync({ sid: sessionId }, { subject: String(userId) });
+    return {
+      accessToken,
+      refreshToken: formatRefreshToken(sessionId, secret),
+      expiresIn: this.config.jwt.accessTtlSeconds,
+      sessionId,
+      userId,
+    };
+  }
+}

@@ -1,0 +1,52 @@
+import { Body, Controller, Get, Patch } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ActivityType } from '../../database/schema.js';
+import { Audit } from '../audit/audit.decorator.js';
+import { MeDto, UpdateMeDto, UserDto } from './users.dto.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({
+  type: ErrorResponseDto,
+  description: 'Missing, invalid or revoked token',
+})
+@Controller('users/me')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'The signed-in user and their team memberships' })
+  @ApiOkResponse({ type: MeDto })
+  me(@CurrentUser() auth: AuthUser): Promise<MeDto> {
+    return this.users.getMe(auth);
+  }
+
+  @Patch()
+  @Audit(ActivityType.UPDATE_ACCOUNT)
+  @ApiOperation({
+    summary: 'Update my name and/or email',
+    description:
+      'At least one field. The email is trimmed and lower-cased. Records UPDATE_ACCOUNT (team: my first team).',
+  })
+  @ApiOkResponse({ type: UserDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid or empty body, unknown fields',
+  })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: '`user.email_taken`' })
+  update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateMeDto): Promise<UserDto> {
+    return this.users.updateMe(auth, dto);
+  }
+}

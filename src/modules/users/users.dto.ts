@@ -1,0 +1,83 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
+import { NormalizeEmail } from './email.js';
+import type { MembershipRow } from './users.repository.js';
+
+/** A user as the API shows it: never the password hash. */
+export class UserDto {
+  @ApiProperty({ example: 12 })
+  id!: number;
+
+  @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' })
+  name!: string | null;
+
+  @ApiProperty({ example: 'ada@example.com' })
+  email!: string;
+
+  @ApiProperty({ enum: SYSTEM_ROLES, example: 'member' })
+  role!: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  updatedAt!: string;
+
+  static from(user: User): UserDto {
+    return {
+      id: user.id,
+      name: user.name,
+      email: user.email,
+      role: user.role,
+      createdAt: user.createdAt.toISOString(),
+      updatedAt: user.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class MembershipDto {
+  @ApiProperty({ example: 7 })
+  teamId!: number;
+
+  @ApiProperty({ example: "ada@example.com's Team" })
+  teamName!: string;
+
+  @ApiProperty({ enum: TEAM_ROLES, example: 'owner' })
+  role!: string;
+
+  static from(row: MembershipRow): MembershipDto {
+    return { teamId: row.teamId, teamName: row.teamName, role: row.role };
+  }
+}
+
+export class MeDto extends UserDto {
+  @ApiProperty({ type: [MembershipDto], description: 'My teams, the first joined first' })
+  memberships!: MembershipDto[];
+}
+
+const trimmed = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.trim() : value;
+
+export class UpdateMeDto {
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    maxLength: 100,
+    description: 'Display name (trimmed); null clears it',
+  })
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name?: string | null;
+
+  @ApiPropertyOptional({ maxLength: 255, description: 'New sign-in email (trimmed, lower-cased)' })
+  @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
+  @NormalizeEmail()
+  @IsEmail()
+  @MaxLength(255)
+  email?: string;
+}

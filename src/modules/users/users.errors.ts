@@ -1,0 +1,21 @@
+import { HttpStatus } from '@nestjs/common';
+import { defineErrors } from '../../common/errors/app-error.js';
+
+export const UserErrors = defineErrors({
+  emailTaken: {
+    code: 'user.email_taken',
+    status: HttpStatus.CONFLICT,
+    message: 'This email address is already in use',
+  },
+  emptyUpdate: {
+    code: 'user.empty_update',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'Send at least one of name, email',
+  },
+  lastOwner: {
+    code: 'user.last_owner',
+    status: HttpStatus.CONFLICT,
+    message:
+      'You are the last owner of a team that still has other members: make another member owner or remove them first',
+  },
+});

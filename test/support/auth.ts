@@ -1,0 +1,53 @@
+import { expect } from '@jest/globals';
+import type { TestApp } from './app.js';
+import { uniqueEmail } from './app.js';
+
+export interface SignedUp {
+  accessToken: string;
+  refreshToken: string;
+  user: {
+    id: number;
+    name: string | null;
+    email: string;
+    role: string;
+    createdAt: string;
+    updatedAt: string;
+  };
+  team: { id: number; name: string; role: string };
+  email: string;
+  password: string;
+}
+
+export interface SignedIn {
+  accessToken: string;
+  refreshToken: string;
+  user: SignedUp['user'];
+}
+
+export const DEFAULT_PASSWORD = 'correct horse battery staple';
+
+/** `Authorization` header value for supertest's `.set('Authorization', bearer(token))`. */
+export function bearer(token: string): string {
+  return `Bearer ${token}`;
+}
+
+/** Signs up a fresh user (unique email unless given) through the API; expects 201. */
+export async function signUp(
+  t: TestApp,
+  input: { email?: string; password?: string; name?: string } = {},
+): Promise<SignedUp> {
+  const email = input.email ?? uniqueEmail();
+  const password = input.password ?? DEFAULT_PASSWORD;
+  const body: Record<string, string> = { email, password };
+  if (input.name !== undefined) body.name = input.name;
+  const res = await t.http.post('/api/v1/auth/sign-up').send(body);
+  expect({ status: res.status, body: res.body }).toMatchObject({ status: 201 });
+  return { ...(res.body as Omit<SignedUp, 'email' | 'password'>), email, password };
+}
+
+/** Signs in through the API; expects 200. */
+export async function signIn(t: TestApp, email: string, password: string): Promise<SignedIn> {
+  const res = await t.http.post('/api/v1/auth/sign-in').send({ email, password });
+  expect({ status: res.status, body: res.body }).toMatchObject({ status: 200 });
+  return res.body as SignedIn;
+}
