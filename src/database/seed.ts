@@ -28,14 +28,12 @@ export async function seedDemoData(db: Database, hasher: PasswordHasher): Promis
       .insert(users)
       .values({ email: DEMO_OWNER.email, name: 'Test Owner', passwordHash: ownerHash })
       .returning({ id: users.id });
-    await tx
-      .insert(users)
-      .values({
-        email: DEMO_ADMIN.email,
-        name: 'Back Office',
-        passwordHash: adminHash,
-        role: 'admin',
-      });
+    await tx.insert(users).values({
+      email: DEMO_ADMIN.email,
+      name: 'Back Office',
+      passwordHash: adminHash,
+      role: 'admin',
+    });
     const [team] = await tx
       .insert(teams)
       .values({ name: DEMO_OWNER.team })
