@@ -1,0 +1,152 @@
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Post,
+  Query,
+  Redirect,
+  Req,
+  type RawBodyRequest,
+} from '@nestjs/common';
+import {
+  ApiBadGatewayResponse,
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConflictResponse,
+  ApiHeader,
+  ApiInternalServerErrorResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request } from 'express';
+import { Public } from '../../common/decorators/public.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { BillingWebhookService } from './billing-webhook.service.js';
+import { CheckoutSuccessQueryDto, PlanDto, WebhookAckDto } from './billing.dto.js';
+import { BillingService } from './billing.service.js';
+
+const NOT_CONFIGURED = {
+  type: ErrorResponseDto,
+  description:
+    '`billing.not_configured`: STRIPE_SECRET_KEY (or, for the webhook, STRIPE_WEBHOOK_SECRET) is not set',
+};
+const STRIPE_DOWN = {
+  type: ErrorResponseDto,
+  description: '`billing.stripe_unavailable`: Stripe could not be reached',
+};
+
+@ApiTags('billing')
+@Public()
+@Controller('billing')
+export class BillingController {
+  constructor(
+    private readonly billing: BillingService,
+    private readonly webhooks: BillingWebhookService,
+  ) {}
+
+  @Get('plans')
+  @ApiOperation({
+    summary: 'Plans on offer (public)',
+    description:
+      'Active Stripe products, each with its default active recurring price (else its newest one), cheapest first. Served from an in-process cache for 60 s.',
+  })
+  @ApiOkResponse({ type: [PlanDto] })
+  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
+  @ApiBadGatewayResponse(STRIPE_DOWN)
+  plans(): Promise<PlanDto[]> {
+    return this.billing.listPlans();
+  }
+
+  @Get('checkout/success')
+  @Redirect()
+  @ApiOperation({
+    summary: "Stripe Checkout's success redirect (public)",
+    description: [
+      'Stripe sends the browser here (`success_url` = `APP_URL/api/v1/billing/checkout/success?session_id={CHECKOUT_SESSION_ID}`;',
+      'the deployment serves /api/v1 on the frontend origin). Re-reads the session and its subscription from Stripe,',
+      'writes them onto the team (unless a newer webhook already did) and answers 303 to `APP_URL/teams/{teamId}/billing?checkout=success`.',
+      'Cancel sends the browser to `APP_URL/teams/{teamId}/billing?checkout=canceled`. The webhook stays the source of truth.',
+    ].join(' '),
+  })
+  @ApiResponse({
+    status: HttpStatus.SEE_OTHER,
+    description: 'Redirect to `APP_URL/teams/{teamId}/billing?checkout=success`',
+    headers: { Location: { description: 'The frontend billing page', schema: { type: 'string' } } },
+  })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: '`session_id` missing or not a Checkout session id',
+  })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: '`billing.checkout_session_not_found`: unknown session, or not one of ours',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`billing.checkout_incomplete`: the session is not complete',
+  })
+  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
+  @ApiBadGatewayResponse(STRIPE_DOWN)
+  checkoutSuccess(
+    @Query() query: CheckoutSuccessQueryDto,
+  ): Promise<{ url: string; statusCode: number }> {
+    return this.billing.completeCheckout(query.session_id);
+  }
+
+  @Post('webhook')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Stripe webhook endpoint (public, signed)',
+    description: [
+      'Verified with STRIPE_WEBHOOK_SECRET on the raw request bytes (`Stripe-Signature`, 300 s tolerance); a missing, wrong or stale',
+      'signature → 400 and nothing is written. Handles `checkout.session.completed` and `customer.subscription.created/updated/deleted`:',
+      "the team is found by Stripe customer id and gets stripeSubscriptionId, stripeProductId, planName (the product's name) and",
+      'subscriptionStatus (every Stripe status, stored as Stripe names it; canceled / incomplete_expired clear product and planName).',
+      'Each event id is applied once: it is recorded in stripe_events in the same transaction as the team update, under a lock on the',
+      'team row, so redeliveries (also concurrent) answer 200 `duplicate`. Ordering: an event older (by `created`) than the newest event',
+      'applied to the team is skipped (`stale`); same-second ties are applied, except that an ended subscription is never revived and',
+      'never replaces another live one. Unknown customers and other event types → 200 with nothing changed. Any other failure',
+      '(database, Stripe) → 5xx so Stripe retries: a 2xx always means committed or deliberately skipped.',
+    ].join(' '),
+  })
+  @ApiHeader({
+    name: 'Stripe-Signature',
+    required: true,
+    description: '`t=…,v1=…` as Stripe sends it',
+  })
+  @ApiBody({
+    description:
+      'A Stripe Event, exactly as Stripe sent it (the signature covers these bytes; do not re-serialize)',
+    schema: {
+      type: 'object',
+      additionalProperties: true,
+      example: {
+        id: 'evt_1',
+        object: 'event',
+        type: 'customer.subscription.updated',
+        created: 1767225600,
+        data: { object: {} },
+      },
+    },
+  })
+  @ApiOkResponse({ type: WebhookAckDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: '`billing.invalid_signature`' })
+  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
+  @ApiBadGatewayResponse(STRIPE_DOWN)
+  @ApiInternalServerErrorResponse({
+    type: ErrorResponseDto,
+    description: 'Not committed (e.g. database unavailable); Stripe retries',
+  })
+  webhook(
+    @Req() req: RawBodyRequest<Request>,
+    @Headers('stripe-signature') signature?: string,
+  ): Promise<WebhookAckDto> {
+    return this.webhooks.handle(req.rawBody, signature);
+  }
+}

@@ -1,0 +1,94 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Matches, MaxLength } from 'class-validator';
+
+export class PlanDto {
+  @ApiProperty({ example: 'prod_Q1w2e3r4t5y6u7' })
+  productId!: string;
+
+  @ApiProperty({
+    example: 'Plus',
+    description: "The product's name; stored as the team's planName",
+  })
+  name!: string;
+
+  @ApiProperty({ example: 'price_1Q2w3e4r5t6y7u8i9o0p', description: 'Pass this to checkout' })
+  priceId!: string;
+
+  @ApiProperty({
+    example: 1200,
+    description: "In the currency's minor unit, as Stripe gives it (1200 = $12.00)",
+  })
+  amount!: number;
+
+  @ApiProperty({ example: 'usd', description: 'ISO 4217, lower case' })
+  currency!: string;
+
+  @ApiProperty({ example: 'month', enum: ['day', 'week', 'month', 'year'] })
+  interval!: string;
+
+  @ApiProperty({
+    example: 7,
+    description:
+      "Free trial days a new subscription gets (0 = none): the price's `metadata.trial_days`, else its legacy `recurring.trial_period_days`, else the product's `metadata.trial_days`",
+  })
+  trialDays!: number;
+}
+
+export class CreateCheckoutDto {
+  @ApiProperty({
+    example: 'price_1Q2w3e4r5t6y7u8i9o0p',
+    description:
+      'One of the `priceId`s of GET /billing/plans; any other price → 400 billing.unknown_price',
+  })
+  @IsString()
+  @MaxLength(255)
+  @Matches(/^price_[A-Za-z0-9_]+$/, { message: 'priceId must be a Stripe price id (price_…)' })
+  priceId!: string;
+}
+
+export class BillingUrlDto {
+  @ApiProperty({
+    example: 'https://checkout.stripe.com/c/pay/cs_test_a1b2c3',
+    description: 'Send the browser here',
+  })
+  url!: string;
+}
+
+export class CheckoutSuccessQueryDto {
+  @ApiProperty({
+    name: 'session_id',
+    example: 'cs_test_a1b2c3d4e5',
+    description: 'Filled in by Stripe ({CHECKOUT_SESSION_ID})',
+  })
+  @IsString()
+  @MaxLength(255)
+  @Matches(/^cs_[A-Za-z0-9_]+$/, { message: 'session_id must be a Checkout session id (cs_…)' })
+  session_id!: string;
+}
+
+export class WebhookAckDto {
+  @ApiProperty({ example: true })
+  received!: true;
+
+  @ApiProperty({
+    example: 'applied',
+    enum: [
+      'applied',
+      'duplicate',
+      'stale',
+      'subscription_ended',
+      'other_subscription_ended',
+      'unknown_customer',
+      'ignored',
+    ],
+    description: [
+      'What happened (for the Stripe Dashboard log). `applied`: the team was updated.',
+      '`duplicate`: this event id was already processed, nothing changed.',
+      '`stale`: older than the newest event applied to the team (ties are applied).',
+      '`subscription_ended` / `other_subscription_ended`: would revive an ended subscription, or replace a live one with an ended one.',
+      '`unknown_customer`: no team has this customer; nothing changed, acknowledged so Stripe stops retrying.',
+      '`ignored`: an event type this API does not handle (not recorded).',
+    ].join(' '),
+  })
+  outcome!: string;
+}

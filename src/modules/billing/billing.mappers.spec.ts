@@ -1,0 +1,335 @@
+import { describe, expect, it } from '@jest/globals';
+import type Stripe from 'stripe';
+import {
+  decideApply,
+  isLiveStatus,
+  needsProductName,
+  SUBSCRIPTION_STATUSES,
+  teamIdOfCheckoutSession,
+  toPlans,
+  toSnapshot,
+  toSubscriptionFields,
+  trialDaysOf,
+} from './billing.mappers.js';
+
+function product(id: string, overrides: Partial<Stripe.Product> = {}): Stripe.Product {
+  return {
+    id,
+    object: 'product',
+    active: true,
+    created: 1,
+    default_price: null,
+    description: null,
+    images: [],
+    livemode: false,
+    marketing_features: [],
+    metadata: {},
+    name: id.toUpperCase(),
+    package_dimensions: null,
+    shippable: null,
+    tax_details: null,
+    type: 'service',
+    updated: 1,
+    url: null,
+    ...overrides,
+  };
+}
+
+function price(
+  id: string,
+  prod: Stripe.Product | string,
+  overrides: Partial<Stripe.Price> = {},
+): Stripe.Price {
+  return {
+    id,
+    object: 'price',
+    active: true,
+    billing_scheme: 'per_unit',
+    created: 100,
+    currency: 'usd',
+    custom_unit_amount: null,
+    livemode: false,
+    lookup_key: null,
+    metadata: {},
+    nickname: null,
+    product: prod,
+    recurring: {
+      interval: 'month',
+      interval_count: 1,
+      meter: null,
+      trial_period_days: null,
+      usage_type: 'licensed',
+    },
+    tax_behavior: 'unspecified',
+    tiers_mode: null,
+    transform_quantity: null,
+    type: 'recurring',
+    unit_amount: 800,
+    unit_amount_decimal: '800',
+    ...overrides,
+  } as Stripe.Price;
+}
+
+function subscription(
+  status: string,
+  item: { product: string | Stripe.Product },
+  overrides: Partial<Stripe.Subscription> = {},
+): Stripe.Subscription {
+  return {
+    id: 'sub_1',
+    object: 'subscription',
+    customer: 'cus_1',
+    status,
+    items: {
+      object: 'list',
+      data: [{ id: 'si_1', price: price('price_1', item.product) }],
+      has_more: false,
+      url: '/v1/subscription_items',
+    },
+    ...overrides,
+  } as unknown as Stripe.Subscription;
+}
+
+describe('trialDaysOf', () => {
+  it('prefers the price metadata, then the legacy recurring field, then the product metadata', () => {
+    const p = product('prod_a', { metadata: { trial_days: '30' } });
+    expect(trialDaysOf(price('price_a', p, { metadata: { trial_days: '7' } }), p)).toBe(7);
+    const legacy = price('price_b', p);
+    legacy.recurring!.trial_period_days = 14;
+    expect(trialDaysOf(legacy, p)).toBe(14);
+    expect(trialDaysOf(price('price_c', p), p)).toBe(30);
+    expect(trialDaysOf(price('price_d', 'prod_x'))).toBe(0);
+  });
+
+  it('ignores metadata that is not a small whole number', () => {
+    for (const value of ['-1', 'seven', '1.5', '9999', '']) {
+      expect(trialDaysOf(price('price_a', 'prod_a', { metadata: { trial_days: value } }))).toBe(0);
+    }
+  });
+});
+
+describe('toPlans', () => {
+  it('gives one plan per active product, with its default price, cheapest first', () => {
+    const plus = product('prod_plus', { name: 'Plus', default_price: 'price_plus_default' });
+    const base = product('prod_base', { name: 'Base', metadata: {} });
+    const plans = toPlans([
+      price('price_plus_newer', plus, { unit_amount: 1500, created: 300 }),
+      price('price_plus_default', plus, { unit_amount: 1200, created: 200 }),
+      price('price_base_old', base, { created: 100 }),
+      price('price_base_new', base, { created: 200, metadata: { trial_days: '7' } }),
+    ]);
+    expect(plans).toEqual([
+      {
+        productId: 'prod_base',
+        name: 'Base',
+        priceId: 'price_base_new',
+        amount: 800,
+        currency: 'usd',
+        interval: 'month',
+        trialDays: 7,
+      },
+      {
+        productId: 'prod_plus',
+        name: 'Plus',
+        priceId: 'price_plus_default',
+        amount: 1200,
+        currency: 'usd',
+        interval: 'month',
+        trialDays: 0,
+      },
+    ]);
+  });
+
+  it('leaves out inactive products and prices, one-time, metered and amount-less prices', () => {
+    const archived = product('prod_archived', { active: false });
+    const ok = product('prod_ok');
+    const metered = price('price_metered', ok);
+    metered.recurring!.usage_type = 'metered';
+    const plans = toPlans([
+      price('price_archived', archived),
+      price('price_inactive', ok, { active: false }),
+      price('price_once', ok, { type: 'one_time', recurring: null }),
+      metered,
+      price('price_custom', ok, { unit_amount: null }),
+      price('price_unexpanded', 'prod_ok'),
+    ]);
+    expect(plans).toEqual([]);
+  });
+});
+
+describe('toSubscriptionFields', () => {
+  it.each(SUBSCRIPTION_STATUSES.filter((s) => s !== 'canceled' && s !== 'incomplete_expired'))(
+    '%s keeps the plan and stores the status as Stripe names it',
+    (status) => {
+      const snapshot = toSnapshot(
+        subscription(status, { product: product('prod_plus', { name: 'Plus' }) }),
+      );
+      expect(toSubscriptionFields(snapshot)).toEqual({
+        stripeSubscriptionId: 'sub_1',
+        stripeProductId: 'prod_plus',
+        planName: 'Plus',
+        subscriptionStatus: status,
+      });
+    },
+  );
+
+  it.each(['canceled', 'incomplete_expired'])(
+    '%s keeps the subscription id but names no plan',
+    (status) => {
+      const snapshot = toSnapshot(subscription(status, { product: 'prod_plus' }));
+      expect(needsProductName(snapshot)).toBeUndefined();
+      expect(toSubscriptionFields(snapshot)).toEqual({
+        stripeSubscriptionId: 'sub_1',
+        stripeProductId: null,
+        planName: null,
+        subscriptionStatus: status,
+      });
+    },
+  );
+
+  it('uses a fetched product name when the event carries only the product id', () => {
+    const snapshot = toSnapshot(subscription('active', { product: 'prod_plus' }));
+    expect(needsProductName(snapshot)).toBe('prod_plus');
+    expect(toSubscriptionFields(snapshot, 'Plus')).toMatchObject({
+      stripeProductId: 'prod_plus',
+      planName: 'Plus',
+    });
+  });
+
+  it('fits planName and status into their columns', () => {
+    const long = product('prod_long', { name: 'x'.repeat(80) });
+    const snapshot = toSnapshot(subscription('some_future_status_name', { product: long }));
+    const fields = toSubscriptionFields(snapshot);
+    expect(fields.planName).toHaveLength(50);
+    expect(fields.subscriptionStatus).toBe('some_future_status_n');
+  });
+
+  it('reads the customer id from an expanded customer too', () => {
+    const sub = subscription(
+      'active',
+      { product: 'prod_a' },
+      {
+        customer: { id: 'cus_9', object: 'customer' } as Stripe.Customer,
+      },
+    );
+    expect(toSnapshot(sub).customerId).toBe('cus_9');
+  });
+});
+
+describe('isLiveStatus', () => {
+  it('is true for statuses that can still bill', () => {
+    expect(SUBSCRIPTION_STATUSES.filter((s) => isLiveStatus(s))).toEqual([
+      'trialing',
+      'active',
+      'past_due',
+      'unpaid',
+      'paused',
+    ]);
+    expect(isLiveStatus(null)).toBe(false);
+  });
+});
+
+describe('decideApply', () => {
+  const team = (
+    subscriptionId: string | null,
+    status: string | null,
+    lastAppliedAt: number | null,
+  ) => ({
+    stripeSubscriptionId: subscriptionId,
+    subscriptionStatus: status,
+    lastAppliedAt,
+  });
+
+  it('applies to a team without history', () => {
+    expect(
+      decideApply(team(null, null, null), { subscriptionId: 'sub_1', status: 'trialing' }, 5),
+    ).toEqual({ apply: true });
+  });
+
+  it('skips an event older than the newest applied one', () => {
+    expect(
+      decideApply(
+        team('sub_1', 'active', 100),
+        { subscriptionId: 'sub_1', status: 'trialing' },
+        99,
+      ),
+    ).toEqual({
+      apply: false,
+      reason: 'stale',
+    });
+  });
+
+  it('applies a newer event and a same-second tie', () => {
+    expect(
+      decideApply(
+        team('sub_1', 'trialing', 100),
+        { subscriptionId: 'sub_1', status: 'active' },
+        101,
+      ),
+    ).toEqual({ apply: true });
+    expect(
+      decideApply(
+        team('sub_1', 'trialing', 100),
+        { subscriptionId: 'sub_1', status: 'past_due' },
+        100,
+      ),
+    ).toEqual({ apply: true });
+  });
+
+  it('never revives an ended subscription, even on a tie', () => {
+    expect(
+      decideApply(
+        team('sub_1', 'canceled', 100),
+        { subscriptionId: 'sub_1', status: 'active' },
+        100,
+      ),
+    ).toEqual({
+      apply: false,
+      reason: 'subscription_ended',
+    });
+  });
+
+  it("does not let another subscription's end replace a live one", () => {
+    expect(
+      decideApply(
+        team('sub_2', 'active', 100),
+        { subscriptionId: 'sub_1', status: 'canceled' },
+        200,
+      ),
+    ).toEqual({
+      apply: false,
+      reason: 'other_subscription_ended',
+    });
+  });
+
+  it('lets a new subscription replace an ended one', () => {
+    expect(
+      decideApply(
+        team('sub_1', 'canceled', 100),
+        { subscriptionId: 'sub_2', status: 'active' },
+        150,
+      ),
+    ).toEqual({ apply: true });
+  });
+});
+
+describe('teamIdOfCheckoutSession', () => {
+  const session = (ref: string | null, teamId?: string) =>
+    ({
+      client_reference_id: ref,
+      metadata: teamId === undefined ? {} : { teamId },
+    }) as Stripe.Checkout.Session;
+
+  it('reads the team id when reference and metadata agree', () => {
+    expect(teamIdOfCheckoutSession(session('42', '42'))).toBe(42);
+    expect(teamIdOfCheckoutSession(session('42'))).toBe(42);
+  });
+
+  it('rejects missing, malformed, out-of-range or contradicting references', () => {
+    expect(teamIdOfCheckoutSession(session(null, '42'))).toBeUndefined();
+    expect(teamIdOfCheckoutSession(session('abc'))).toBeUndefined();
+    expect(teamIdOfCheckoutSession(session('0'))).toBeUndefined();
+    expect(teamIdOfCheckoutSession(session('9999999999'))).toBeUndefined();
+    expect(teamIdOfCheckoutSession(session('42', '43'))).toBeUndefined();
+  });
+});

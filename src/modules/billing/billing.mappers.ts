@@ -1,0 +1,259 @@
+import type Stripe from 'stripe';
+
+// Pure functions from Stripe objects to our rows and decisions. No I/O, unit-tested in
+// billing.mappers.spec.ts; the services only fetch, lock and write.
+
+/** Every status a Stripe subscription can have (API 2026-10-28). */
+export const SUBSCRIPTION_STATUSES = [
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'paused',
+  'incomplete',
+  'incomplete_expired',
+  'canceled',
+] as const;
+export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
+
+/** A subscription in one of these never changes status again (Stripe's lifecycle). */
+export const TERMINAL_STATUSES: readonly string[] = ['canceled', 'incomplete_expired'];
+
+/**
+ * A subscription that still exists and can bill (or resume billing): checkout is refused
+ * (use the portal) and the only owner cannot delete their account while a team is in one.
+ */
+export const LIVE_STATUSES: readonly string[] = [
+  'trialing',
+  'active',
+  'past_due',
+  'unpaid',
+  'paused',
+];
+
+export const isTerminalStatus = (status: string | null): boolean =>
+  status !== null && TERMINAL_STATUSES.includes(status);
+export const isLiveStatus = (status: string | null): boolean =>
+  status !== null && LIVE_STATUSES.includes(status);
+
+export interface Plan {
+  productId: string;
+  name: string;
+  priceId: string;
+  amount: number;
+  currency: string;
+  interval: string;
+  trialDays: number;
+}
+
+const MAX_TRIAL_DAYS = 730;
+
+function parseTrialDays(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,3}$/.test(value.trim())) return undefined;
+  const days = Number(value.trim());
+  return days <= MAX_TRIAL_DAYS ? days : undefined;
+}
+
+/**
+ * Trial days of a price: `metadata.trial_days` on the price (how ensureDemoProducts and the
+ * Dashboard set it now that price-level trials are legacy), else the legacy
+ * `recurring.trial_period_days`, else the product's `metadata.trial_days`, else 0 (no trial).
+ */
+export function trialDaysOf(price: Stripe.Price, product?: Stripe.Product): number {
+  return (
+    parseTrialDays(price.metadata.trial_days) ??
+    price.recurring?.trial_period_days ??
+    parseTrialDays(product?.metadata.trial_days) ??
+    0
+  );
+}
+
+const productOf = (price: Stripe.Price): Stripe.Product | undefined =>
+  typeof price.product === 'object' && price.product.deleted !== true ? price.product : undefined;
+
+const idOf = (value: string | { id: string } | null | undefined): string | undefined =>
+  value === null || value === undefined ? undefined : typeof value === 'string' ? value : value.id;
+
+/**
+ * The plans offered: one entry per active product, with its default price when that is an
+ * active licensed recurring price with a fixed amount, else its newest such price. Prices
+ * must come with `product` expanded. Sorted by amount, then name.
+ */
+export function toPlans(prices: readonly Stripe.Price[]): Plan[] {
+  const best = new Map<string, { price: Stripe.Price; product: Stripe.Product }>();
+  for (const price of prices) {
+    const product = productOf(price);
+    if (
+      !product?.active ||
+      !price.active ||
+      price.type !== 'recurring' ||
+      price.recurring === null ||
+      price.recurring.usage_type !== 'licensed' ||
+      price.unit_amount === null
+    ) {
+      continue;
+    }
+    const current = best.get(product.id);
+    const isDefault = idOf(product.default_price) === price.id;
+    const currentIsDefault =
+      current !== undefined && idOf(product.default_price) === current.price.id;
+    if (
+      current === undefined ||
+      (isDefault && !currentIsDefault) ||
+      (!currentIsDefault && price.created > current.price.created)
+    ) {
+      best.set(product.id, { price, product });
+    }
+  }
+  return [...best.values()]
+    .map(({ price, product }) => ({
+      productId: product.id,
+      name: product.name,
+      priceId: price.id,
+      amount: price.unit_amount ?? 0,
+      currency: price.currency,
+      interval: price.recurring?.interval ?? 'month',
+      trialDays: trialDaysOf(price, product),
+    }))
+    .sort((a, b) => a.amount - b.amount || a.name.localeCompare(b.name));
+}
+
+/** The team columns a subscription determines. */
+export interface SubscriptionFields {
+  stripeSubscriptionId: string;
+  stripeProductId: string | null;
+  planName: string | null;
+  subscriptionStatus: string;
+}
+
+/** What we need from a subscription, whichever way it reached us (event, API). */
+export interface SubscriptionSnapshot {
+  subscriptionId: string;
+  customerId: string;
+  status: string;
+  /** The first item's product: an id, or the expanded product. */
+  product: string | { id: string; name: string } | null;
+}
+
+export function toSnapshot(subscription: Stripe.Subscription): SubscriptionSnapshot {
+  // Our checkouts create single-item subscriptions; the first item names the plan.
+  const product = subscription.items.data[0]?.price.product;
+  return {
+    subscriptionId: subscription.id,
+    customerId: idOf(subscription.customer) ?? '',
+    status: subscription.status,
+    product:
+      product === undefined
+        ? null
+        : typeof product === 'string'
+          ? product
+          : { id: product.id, name: 'name' in product ? product.name : product.id },
+  };
+}
+
+/** Whether the product's name must be fetched before the snapshot can be mapped. */
+export function needsProductName(snapshot: SubscriptionSnapshot): string | undefined {
+  return typeof snapshot.product === 'string' && !isTerminalStatus(snapshot.status)
+    ? snapshot.product
+    : undefined;
+}
+
+/** planName is varchar(50); subscriptionStatus varchar(20). */
+const PLAN_NAME_MAX = 50;
+const STATUS_MAX = 20;
+
+/**
+ * Maps a subscription onto the team's columns. Every status is stored as Stripe names it.
+ * A subscription that has ended (canceled, incomplete_expired) keeps its id on the team, so
+ * late events for it are recognised, but no longer names a plan (product and planName null).
+ * Every other status (trialing, active, past_due, unpaid, paused, incomplete) keeps the plan:
+ * the subscription exists, and what access each status grants is the product's decision.
+ */
+export function toSubscriptionFields(
+  snapshot: SubscriptionSnapshot,
+  productName?: string,
+): SubscriptionFields {
+  const status = snapshot.status.slice(0, STATUS_MAX);
+  if (isTerminalStatus(snapshot.status)) {
+    return {
+      stripeSubscriptionId: snapshot.subscriptionId,
+      stripeProductId: null,
+      planName: null,
+      subscriptionStatus: status,
+    };
+  }
+  const product = snapshot.product;
+  const productId = product === null ? null : typeof product === 'string' ? product : product.id;
+  const name = typeof product === 'object' && product !== null ? product.name : productName;
+  return {
+    stripeSubscriptionId: snapshot.subscriptionId,
+    stripeProductId: productId,
+    planName: name === undefined ? null : name.slice(0, PLAN_NAME_MAX),
+    subscriptionStatus: status,
+  };
+}
+
+export type ApplyDecision =
+  | { apply: true }
+  | { apply: false; reason: 'stale' | 'subscription_ended' | 'other_subscription_ended' };
+
+/**
+ * Whether a subscription snapshot taken at `asOf` (Unix seconds: the event's `created`)
+ * may overwrite the team's current state. Evaluated while the team row is locked.
+ *
+ * - Older than the newest event already applied to the team → stale, skipped.
+ *   Ties (same second; Stripe's clock has one-second resolution and created/updated often
+ *   share a second) are applied, i.e. the later delivery wins, except:
+ * - the team's subscription has ended and the snapshot is the same subscription in a
+ *   non-ended status → skipped (an ended subscription never comes back to life);
+ * - the snapshot is another subscription that has ended while the team's current one has
+ *   not → skipped (a previous subscription's cancellation must not replace the new one).
+ */
+export function decideApply(
+  team: {
+    stripeSubscriptionId: string | null;
+    subscriptionStatus: string | null;
+    lastAppliedAt: number | null;
+  },
+  incoming: { subscriptionId: string; status: string },
+  asOf: number,
+): ApplyDecision {
+  if (team.lastAppliedAt !== null && asOf < team.lastAppliedAt) {
+    return { apply: false, reason: 'stale' };
+  }
+  const sameSubscription = team.stripeSubscriptionId === incoming.subscriptionId;
+  if (
+    sameSubscription &&
+    isTerminalStatus(team.subscriptionStatus) &&
+    !isTerminalStatus(incoming.status)
+  ) {
+    return { apply: false, reason: 'subscription_ended' };
+  }
+  if (
+    !sameSubscription &&
+    team.stripeSubscriptionId !== null &&
+    team.subscriptionStatus !== null &&
+    !isTerminalStatus(team.subscriptionStatus) &&
+    isTerminalStatus(incoming.status)
+  ) {
+    return { apply: false, reason: 'other_subscription_ended' };
+  }
+  return { apply: true };
+}
+
+/**
+ * The team a checkout session belongs to: `client_reference_id` and `metadata.teamId` are both
+ * set by us and must agree; anything else is not a session of ours.
+ */
+export function teamIdOfCheckoutSession(session: Stripe.Checkout.Session): number | undefined {
+  const reference = session.client_reference_id;
+  const fromMetadata = session.metadata?.teamId;
+  if (reference === null || !/^[1-9]\d{0,9}$/.test(reference)) return undefined;
+  if (fromMetadata !== undefined && fromMetadata !== reference) return undefined;
+  const id = Number(reference);
+  return id <= 2_147_483_647 ? id : undefined;
+}
+
+export const customerIdOf = (
+  value: string | { id: string } | null | undefined,
+): string | undefined => idOf(value);
