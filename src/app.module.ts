@@ -9,7 +9,9 @@ import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BillingModule } from './modules/billing/billing.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
+import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 
 @Module({
@@ -22,6 +24,8 @@ import { UsersModule } from './modules/users/users.module.js';
     MailModule,
     AuditModule,
     UsersModule,
+    TeamsModule,
+    InvitationsModule,
     BillingModule,
     AuthModule,
   ],

@@ -18,6 +18,11 @@ describe('parseId', () => {
     },
   );
 
+  it('accepts numbers already converted by the global pipe, within int4', () => {
+    expect(parseId(7)).toBe(7);
+    for (const bad of [NaN, 0, -1, 1.5, MAX_ID + 1, Infinity]) expect(parseId(bad)).toBeUndefined();
+  });
+
   it('the pipe answers a 400 naming the parameter', () => {
     const pipe = new ParseIdPipe();
     expect(pipe.transform('7', { type: 'param', data: 'teamId' })).toBe(7);

@@ -19,7 +19,8 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
   [ActivityType.UPDATE_ACCOUNT]: 'interceptor',
   [ActivityType.CREATE_TEAM]: 'service',
   [ActivityType.REMOVE_TEAM_MEMBER]: 'service',
-  [ActivityType.INVITE_TEAM_MEMBER]: 'interceptor',
+  // Written by InvitationsService in the invitation's transaction (with the invite email).
+  [ActivityType.INVITE_TEAM_MEMBER]: 'service',
   [ActivityType.ACCEPT_INVITATION]: 'service',
   // Written by AdminService inside the transaction of each admin-panel change.
   [ActivityType.ADMIN_UPDATE_TEAM]: 'service',

@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AppConfig } from '../../config/app-config.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { InvitationsModule } from '../invitations/invitations.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountController } from './account.controller.js';
@@ -43,6 +44,7 @@ import { SessionsService } from './sessions.service.js';
     UsersModule,
     AuditModule,
     MailModule,
+    InvitationsModule,
   ],
   controllers: [AuthController, AccountController],
   providers: [

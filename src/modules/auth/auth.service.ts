@@ -5,6 +5,7 @@ import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { ActivityType, type TeamRole, type User } from '../../database/schema.js';
 import { AuditService } from '../audit/audit.service.js';
+import { InvitationsService } from '../invitations/invitations.service.js';
 import { UserDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -52,6 +53,7 @@ export class AuthService {
     private readonly account: AccountRepository,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly invitations: InvitationsService,
   ) {}
 
   /**
@@ -103,12 +105,20 @@ export class AuthService {
   }
 
   /**
-   * Seam for the invitations module: verify the token for `user.email`, add the membership
-   * with the invited role, mark the invitation accepted (inside this transaction) and
-   * return ACCEPT_INVITATION. Until it lands, any token is refused rather than ignored.
+   * Sign-up with an invite token: the invitations module verifies the token for `user.email`,
+   * adds the membership with the invited role and marks the invitation accepted, inside this
+   * transaction (any 4xx it throws rolls the new user back too).
    */
-  private joinByInvitation(_user: User, _inviteToken: string): Promise<Joined> {
-    return Promise.reject(AuthErrors.invitationInvalidToken());
+  private async joinByInvitation(user: User, inviteToken: string): Promise<Joined> {
+    const { team, membership } = await this.invitations.redeemForNewUser(
+      inviteToken,
+      user.id,
+      user.email,
+    );
+    return {
+      team: { id: team.id, name: team.name, role: membership.role },
+      activity: ActivityType.ACCEPT_INVITATION,
+    };
   }
 
   /**

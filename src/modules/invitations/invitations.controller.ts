@@ -1,0 +1,180 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiGoneResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { TeamRole } from '../teams/team-role.decorator.js';
+import {
+  AcceptedInvitationDto,
+  CreateInvitationDto,
+  InvitationDto,
+  InvitationPageDto,
+} from './invitations.dto.js';
+import { InvitationsService } from './invitations.service.js';
+
+const INVITATION_PARAM = { name: 'invitationId', type: 'integer', description: 'Invitation id' };
+const NOT_MINE =
+  "`invitation.not_found`: no such invitation, or it is addressed to another email (ids never reveal other people's invitations)";
+
+@ApiTags('invitations')
+@Controller('teams/:teamId/invitations')
+export class TeamInvitationsController {
+  constructor(private readonly invitations: InvitationsService) {}
+
+  @Get()
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: "The team's pending invitations",
+    description: 'Pending and not yet expired (invitedAt + 7 days), newest first, paginated.',
+  })
+  @ApiOkResponse({ type: InvitationPageDto })
+  list(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Query() query: PageQueryDto,
+  ): Promise<InvitationPageDto> {
+    return this.invitations.listForTeam(auth, teamId, query);
+  }
+
+  @Post()
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: 'Invite someone by email',
+    description:
+      'Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token is signed (HMAC-SHA256 with a key derived from JWT_SECRET), names the invitation and the email, and expires 7 days after the invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.',
+  })
+  @ApiCreatedResponse({ type: InvitationDto })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      '`invitation.already_member` (the address belongs to a member) or `invitation.already_invited` (a pending invitation exists)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.mail_failed`: the email could not be sent; nothing was saved',
+  })
+  invite(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Body() dto: CreateInvitationDto,
+  ): Promise<InvitationDto> {
+    return this.invitations.invite(auth, teamId, dto);
+  }
+
+  @Delete(':invitationId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @TeamRole('owner', { notFound: '`invitation.not_found`: no such invitation in this team' })
+  @ApiOperation({
+    summary: 'Revoke an invitation',
+    description: 'Status becomes `revoked`; revoking a revoked invitation again is a no-op.',
+  })
+  @ApiParam(INVITATION_PARAM)
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.already_accepted` or `invitation.declined`',
+  })
+  revoke(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('invitationId', ParseIdPipe) invitationId: number,
+  ): Promise<void> {
+    return this.invitations.revoke(auth, teamId, invitationId);
+  }
+}
+
+@ApiTags('invitations')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
+@Controller('invitations')
+export class MyInvitationsController {
+  constructor(private readonly invitations: InvitationsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Pending invitations addressed to my email',
+    description: 'Not yet expired, newest first, paginated.',
+  })
+  @ApiOkResponse({ type: InvitationPageDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
+  listMine(
+    @CurrentUser() auth: AuthUser,
+    @Query() query: PageQueryDto,
+  ): Promise<InvitationPageDto> {
+    return this.invitations.listMine(auth, query);
+  }
+
+  @Post(':invitationId/accept')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Accept an invitation addressed to my email',
+    description:
+      'Joins the team with the invited role and logs ACCEPT_INVITATION, in one transaction. Race-safe: concurrent accepts give one membership; every later accept answers 409 `invitation.already_accepted`.',
+  })
+  @ApiParam(INVITATION_PARAM)
+  @ApiOkResponse({ type: AcceptedInvitationDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid invitation id' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: NOT_MINE })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.already_accepted` or `invitation.declined`',
+  })
+  @ApiGoneResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.revoked` or `invitation.expired` (7 days after it was sent)',
+  })
+  accept(
+    @CurrentUser() auth: AuthUser,
+    @Param('invitationId', ParseIdPipe) invitationId: number,
+  ): Promise<AcceptedInvitationDto> {
+    return this.invitations.accept(auth, invitationId);
+  }
+
+  @Post(':invitationId/decline')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Decline an invitation addressed to my email' })
+  @ApiParam(INVITATION_PARAM)
+  @ApiNoContentResponse({ description: 'Declined' })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid invitation id' })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: NOT_MINE })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.already_accepted` or `invitation.declined`',
+  })
+  @ApiGoneResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.revoked` or `invitation.expired`',
+  })
+  decline(
+    @CurrentUser() auth: AuthUser,
+    @Param('invitationId', ParseIdPipe) invitationId: number,
+  ): Promise<void> {
+    return this.invitations.decline(auth, invitationId);
+  }
+}

@@ -1,0 +1,55 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsEmail, IsIn, MaxLength } from 'class-validator';
+import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
+import { NormalizeEmail } from '../users/email.js';
+
+export class CreateInvitationDto {
+  @ApiProperty({
+    example: 'new.person@example.com',
+    maxLength: 255,
+    description: 'Trimmed and lower-cased',
+  })
+  @NormalizeEmail()
+  @IsEmail()
+  @MaxLength(255)
+  email!: string;
+
+  @ApiProperty({ enum: TEAM_ROLES, example: 'member', description: 'Role given on accept' })
+  @IsIn(TEAM_ROLES)
+  role!: TeamRole;
+}
+
+export class InvitationDto {
+  @ApiProperty({ example: 12 }) id!: number;
+  @ApiProperty({ example: 1 }) teamId!: number;
+  @ApiProperty({ example: 'Acme' }) teamName!: string;
+  @ApiProperty({ example: 'new.person@example.com' }) email!: string;
+  @ApiProperty({ enum: TEAM_ROLES, example: 'member' }) role!: TeamRole;
+  @ApiProperty({ example: 7, description: 'User id of the owner who sent it' }) invitedBy!: number;
+  @ApiProperty({ type: String, nullable: true, example: 'Ada' }) invitedByName!: string | null;
+  @ApiProperty({ type: String, format: 'date-time' }) invitedAt!: Date;
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    description: 'invitedAt + 7 days; after it the invitation can no longer be accepted',
+  })
+  expiresAt!: Date;
+
+  @ApiProperty({ enum: ['pending', 'accepted', 'declined', 'revoked'], example: 'pending' })
+  status!: string;
+}
+
+export class InvitationPageDto {
+  @ApiProperty({ type: [InvitationDto] }) items!: InvitationDto[];
+  @ApiProperty({ type: String, nullable: true }) nextCursor!: string | null;
+}
+
+export class AcceptedInvitationDto {
+  @ApiProperty({ example: 1 }) teamId!: number;
+  @ApiProperty({ example: 'Acme' }) teamName!: string;
+  @ApiProperty({ example: 3, description: 'My membership id in the team' }) memberId!: number;
+  @ApiProperty({ enum: TEAM_ROLES, example: 'member', description: 'My role in the team' })
+  role!: TeamRole;
+  @ApiProperty({ type: String, format: 'date-time' }) joinedAt!: Date;
+}

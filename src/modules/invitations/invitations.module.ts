@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { MailModule } from '../mail/mail.module.js';
+import { TeamsModule } from '../teams/teams.module.js';
+import { MyInvitationsController, TeamInvitationsController } from './invitations.controller.js';
+import { InvitationsRepository } from './invitations.repository.js';
+import { InvitationsService } from './invitations.service.js';
+
+/** Exports InvitationsService for auth's sign-up (`redeemForNewUser`). */
+@Module({
+  imports: [TeamsModule, AuditModule, MailModule],
+  controllers: [TeamInvitationsController, MyInvitationsController],
+  providers: [InvitationsRepository, InvitationsService],
+  exports: [InvitationsService],
+})
+export class InvitationsModule {}

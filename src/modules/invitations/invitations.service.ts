@@ -1,0 +1,292 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { decodeTimeCursor, toPage, type Page } from '../../common/http/pagination.js';
+import { AppConfig } from '../../config/app-config.js';
+import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
+import { MailService } from '../mail/mail.service.js';
+import { TeamErrors } from '../teams/teams.errors.js';
+import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
+import { normalizeEmail } from '../users/email.js';
+import {
+  deriveInvitationKey,
+  invitationExpiresAt,
+  isInvitationExpired,
+  INVITATION_TTL_MS,
+  signInvitationToken,
+  verifyInvitationToken,
+} from './invitation-token.js';
+import type {
+  AcceptedInvitationDto,
+  CreateInvitationDto,
+  InvitationDto,
+} from './invitations.dto.js';
+import { InvitationErrors } from './invitations.errors.js';
+import { InvitationsRepository, type InvitationRow } from './invitations.repository.js';
+
+export interface RedeemedInvitation {
+  team: Team;
+  membership: Membership;
+  invitation: Invitation;
+}
+
+function toInvitationDto(row: InvitationRow): InvitationDto {
+  return {
+    id: row.id,
+    teamId: row.teamId,
+    teamName: row.teamName,
+    email: row.email,
+    role: row.role as TeamRole,
+    invitedBy: row.invitedBy,
+    invitedByName: row.inviterName,
+    invitedAt: row.invitedAt,
+    expiresAt: invitationExpiresAt(row.invitedAt),
+    status: row.status,
+  };
+}
+
+/** Throws the 4xx that explains why an invitation can no longer be answered. */
+function assertAnswerable(invitation: Invitation, now: Date): void {
+  switch (invitation.status) {
+    case 'accepted':
+      throw InvitationErrors.alreadyAccepted();
+    case 'declined':
+      throw InvitationErrors.declined();
+    case 'revoked':
+      throw InvitationErrors.revoked();
+    default:
+      if (isInvitationExpired(invitation.invitedAt, now)) throw InvitationErrors.expired();
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+}
+
+@Injectable()
+export class InvitationsService {
+  private readonly logger = new Logger(InvitationsService.name);
+  private readonly tokenKey: Buffer;
+
+  constructor(
+    private readonly txHost: TransactionHost,
+    private readonly invitations: InvitationsRepository,
+    private readonly teams: TeamsRepository,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    private readonly config: AppConfig,
+  ) {
+    this.tokenKey = deriveInvitationKey(config.jwt.secret);
+  }
+
+  async listForTeam(
+    _auth: AuthUser,
+    teamId: number,
+    query: { limit: number; cursor?: string },
+  ): Promise<Page<InvitationDto>> {
+    const cursor = decodeTimeCursor(query.cursor);
+    const now = new Date();
+    const rows = await this.invitations.listPendingForTeam(
+      teamId,
+      new Date(now.getTime() - INVITATION_TTL_MS),
+      query.limit + 1,
+      cursor?.id,
+    );
+    return toPage(rows, query.limit, toInvitationDto, (r) => ({ at: r.invitedAt, id: r.id }));
+  }
+
+  async listMine(
+    auth: AuthUser,
+    query: { limit: number; cursor?: string },
+  ): Promise<Page<InvitationDto>> {
+    const cursor = decodeTimeCursor(query.cursor);
+    const now = new Date();
+    const rows = await this.invitations.listPendingForEmail(
+      normalizeEmail(auth.email),
+      new Date(now.getTime() - INVITATION_TTL_MS),
+      query.limit + 1,
+      cursor?.id,
+    );
+    return toPage(rows, query.limit, toInvitationDto, (r) => ({ at: r.invitedAt, id: r.id }));
+  }
+
+  /**
+   * Creates the invitation, logs INVITE_TEAM_MEMBER and hands the email to the mail server, all
+   * inside one transaction: if the mail cannot be sent nothing is saved (503), so the owner can
+   * simply retry instead of being stuck with a pending invitation nobody received.
+   */
+  async invite(auth: AuthUser, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
+    const email = normalizeEmail(dto.email);
+    const now = new Date();
+    return this.txHost.transaction(async () => {
+      const team = await this.teams.findById(teamId);
+      if (!team) throw TeamErrors.notFound();
+      if (await this.teams.hasMemberWithEmail(teamId, email)) {
+        throw InvitationErrors.alreadyMember();
+      }
+      await this.invitations.retireExpired(
+        teamId,
+        email,
+        new Date(now.getTime() - INVITATION_TTL_MS),
+      );
+      const invitation = await this.invitations.insertPending({
+        teamId,
+        email,
+        role: dto.role,
+        invitedBy: auth.id,
+        invitedAt: now,
+      });
+      if (!invitation) throw InvitationErrors.alreadyInvited();
+      await this.audit.record({
+        action: ActivityType.INVITE_TEAM_MEMBER,
+        userId: auth.id,
+        teamId,
+        ipAddress: auth.ip,
+      });
+      await this.sendInvitationMail(auth, team, invitation);
+      return toInvitationDto({ ...invitation, teamName: team.name, inviterName: auth.name });
+    });
+  }
+
+  /** Owner revokes: pending → revoked (repeating it is a no-op); answered ones are a 409. */
+  async revoke(_auth: AuthUser, teamId: number, invitationId: number): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
+      if (!invitation) throw InvitationErrors.notFound();
+      if (invitation.status === 'revoked') return;
+      if (invitation.status === 'accepted') throw InvitationErrors.alreadyAccepted();
+      if (invitation.status === 'declined') throw InvitationErrors.declined();
+      await this.invitations.setStatus(invitation.id, 'revoked');
+    });
+  }
+
+  /**
+   * Joins the team. The invitation row is locked first, so concurrent accepts queue up: the
+   * first joins, the others find it `accepted` (409). The membership insert also ignores an
+   * existing (team, user) row, so a user who already belongs keeps one membership.
+   */
+  async accept(auth: AuthUser, invitationId: number): Promise<AcceptedInvitationDto> {
+    const { team, membership } = await this.txHost.transaction(async () => {
+      const invitation = await this.findMineForUpdate(auth, invitationId);
+      const redeemed = await this.redeem(invitation, auth.id);
+      await this.audit.record({
+        action: ActivityType.ACCEPT_INVITATION,
+        userId: auth.id,
+        teamId: invitation.teamId,
+        ipAddress: auth.ip,
+      });
+      return redeemed;
+    });
+    return {
+      teamId: team.id,
+      teamName: team.name,
+      memberId: membership.id,
+      role: membership.role,
+      joinedAt: membership.joinedAt,
+    };
+  }
+
+  async decline(auth: AuthUser, invitationId: number): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const invitation = await this.findMineForUpdate(auth, invitationId);
+      assertAnswerable(invitation, new Date());
+      await this.invitations.setStatus(invitation.id, 'declined');
+    });
+  }
+
+  /**
+   * Sign-up with an invite token: call inside the sign-up transaction, after the user row is
+   * written. Verifies the token (signature, expiry, email = the new account's email), then joins
+   * the team with the invited role and marks the invitation accepted. The caller records
+   * ACCEPT_INVITATION (after its SIGN_UP row) in the same transaction. Throws a 4xx AppError
+   * on any problem, so the caller's transaction rolls back entirely.
+   */
+  async redeemForNewUser(
+    token: string,
+    userId: number,
+    email: string,
+  ): Promise<RedeemedInvitation> {
+    const verified = verifyInvitationToken(this.tokenKey, token, new Date());
+    if (!verified.ok) {
+      throw verified.reason === 'expired'
+        ? InvitationErrors.expired()
+        : InvitationErrors.invalidToken();
+    }
+    const { payload } = verified;
+    if (payload.email !== normalizeEmail(email)) throw InvitationErrors.emailMismatch();
+    return this.txHost.transaction(async () => {
+      const invitation = await this.invitations.findByIdForUpdate(payload.invitationId);
+      if (!invitation || invitation.email !== payload.email) throw InvitationErrors.invalidToken();
+      return this.redeem(invitation, userId);
+    });
+  }
+
+  /** The link of the invite email; exposed for tests and the log-only mail mode. */
+  invitationLink(invitation: Invitation): string {
+    const token = signInvitationToken(this.tokenKey, {
+      invitationId: invitation.id,
+      email: invitation.email,
+      expiresAt: Math.floor(invitationExpiresAt(invitation.invitedAt).getTime() / 1000),
+    });
+    return `${this.config.appUrl}/invitations/accept?token=${encodeURIComponent(token)}`;
+  }
+
+  /** Joins the team and marks the invitation accepted; the row must be locked by the caller. */
+  private async redeem(invitation: Invitation, userId: number): Promise<RedeemedInvitation> {
+    assertAnswerable(invitation, new Date());
+    const team = await this.teams.findById(invitation.teamId);
+    if (!team) throw InvitationErrors.notFound();
+    const membership =
+      (await this.teams.insertMember({
+        teamId: invitation.teamId,
+        userId,
+        role: invitation.role as TeamRole,
+      })) ?? (await this.teams.findMembership(invitation.teamId, userId));
+    if (!membership) throw new Error('membership neither inserted nor found');
+    await this.invitations.setStatus(invitation.id, 'accepted');
+    return { team, membership, invitation: { ...invitation, status: 'accepted' } };
+  }
+
+  /** Another person's invitation answers 404 exactly like a missing one. */
+  private async findMineForUpdate(auth: AuthUser, invitationId: number): Promise<Invitation> {
+    const invitation = await this.invitations.findByIdForUpdate(invitationId);
+    if (!invitation || invitation.email !== normalizeEmail(auth.email)) {
+      throw InvitationErrors.notFound();
+    }
+    return invitation;
+  }
+
+  private async sendInvitationMail(
+    auth: AuthUser,
+    team: Team,
+    invitation: Invitation,
+  ): Promise<void> {
+    const link = this.invitationLink(invitation);
+    const inviter = auth.name ?? auth.email;
+    const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
+    try {
+      await this.mail.send({
+        to: invitation.email,
+        subject: `${inviter} invited you to join ${team.name}`,
+        text: [
+          `${inviter} invited you to join the team "${team.name}" as ${invitation.role}.`,
+          '',
+          `Accept the invitation: ${link}`,
+          '',
+          `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
+        ].join('\n'),
+        html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(team.name)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
+      });
+    } catch (error) {
+      this.logger.error(
+        { err: error, invitationId: invitation.id },
+        'Could not send invitation email',
+      );
+      throw InvitationErrors.mailFailed();
+    }
+  }
+}

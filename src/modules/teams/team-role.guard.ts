@@ -1,0 +1,48 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { invalidIdError, parseId } from '../../common/http/parse-id.pipe.js';
+import type { TeamRole } from '../../database/schema.js';
+import { hasTeamRole } from './team-roles.js';
+import { TeamErrors } from './teams.errors.js';
+import { TeamsRepository, type Membership } from './teams.repository.js';
+
+export const TEAM_ROLE_KEY = 'teamRole';
+
+export type TeamRequest = Request & { user?: AuthUser; teamMembership?: Membership };
+
+/**
+ * Enforces `@TeamRole(...)` on routes with a `:teamId` parameter. The caller's membership is
+ * read from the database on every request (never from token claims): not a member → 404
+ * `team.not_found` (exactly like a team that does not exist), a member without the role →
+ * 403 `team.forbidden`. The membership is left on the request for the handler.
+ */
+@Injectable()
+export class TeamRoleGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly teams: TeamsRepository,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const required = this.reflector.getAllAndOverride<TeamRole | undefined>(TEAM_ROLE_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (required === undefined) return true;
+    const request = context.switchToHttp().getRequest<TeamRequest>();
+    // Guards run before pipes, so the id is validated here (400, never a driver error).
+    const teamId = parseId(request.params.teamId);
+    if (teamId === undefined) throw invalidIdError('teamId');
+    // The global auth guard runs first; a @TeamRole route is never @Public().
+    if (!request.user) throw TeamErrors.notFound();
+    const membership = await this.teams.findMembership(teamId, request.user.id);
+    if (!membership) throw TeamErrors.notFound();
+    if (!hasTeamRole(membership.role, required)) {
+      throw TeamErrors.forbidden(`This action requires the team role "${required}"`);
+    }
+    request.teamMembership = membership;
+    return true;
+  }
+}

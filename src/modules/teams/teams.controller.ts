@@ -1,0 +1,166 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { TeamRole } from './team-role.decorator.js';
+import {
+  CreateTeamDto,
+  MyTeamsPageDto,
+  TeamActivityPageDto,
+  TeamActivityQueryDto,
+  TeamDetailDto,
+  TeamMemberDto,
+  UpdateMemberRoleDto,
+  UpdateTeamDto,
+} from './teams.dto.js';
+import { TeamsService } from './teams.service.js';
+
+const MEMBER_NOT_FOUND = '`team.member_not_found`: no membership with that id in this team';
+
+@ApiTags('teams')
+@ApiBearerAuth()
+@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
+@Controller('teams')
+export class TeamsController {
+  constructor(private readonly teams: TeamsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Teams I belong to, with my role',
+    description: 'Newest membership first, paginated.',
+  })
+  @ApiOkResponse({ type: MyTeamsPageDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
+  listMine(@CurrentUser() auth: AuthUser, @Query() query: PageQueryDto): Promise<MyTeamsPageDto> {
+    return this.teams.listMine(auth, query);
+  }
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create a team with me as its owner',
+    description: 'Logs CREATE_TEAM in the same transaction.',
+  })
+  @ApiCreatedResponse({ type: TeamDetailDto })
+  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid or unknown fields' })
+  create(@CurrentUser() auth: AuthUser, @Body() dto: CreateTeamDto): Promise<TeamDetailDto> {
+    return this.teams.create(auth, dto);
+  }
+
+  @Get(':teamId')
+  @TeamRole('member')
+  @ApiOperation({
+    summary: 'The team with its members (TeamDataWithMembers)',
+    description:
+      "The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).",
+  })
+  @ApiOkResponse({ type: TeamDetailDto })
+  get(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+  ): Promise<TeamDetailDto> {
+    return this.teams.get(auth, teamId);
+  }
+
+  @Patch(':teamId')
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: 'Rename the team',
+    description:
+      'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400.',
+  })
+  @ApiOkResponse({ type: TeamDetailDto })
+  update(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Body() dto: UpdateTeamDto,
+  ): Promise<TeamDetailDto> {
+    return this.teams.update(auth, teamId, dto);
+  }
+
+  @Patch(':teamId/members/:memberId')
+  @TeamRole('owner', { notFound: MEMBER_NOT_FOUND })
+  @ApiOperation({
+    summary: "Change a member's role",
+    description:
+      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row).',
+  })
+  @ApiParam({
+    name: 'memberId',
+    type: 'integer',
+    description: 'Membership id (`teamMembers[].id`)',
+  })
+  @ApiOkResponse({ type: TeamMemberDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: '`team.last_owner`' })
+  updateMemberRole(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('memberId', ParseIdPipe) memberId: number,
+    @Body() dto: UpdateMemberRoleDto,
+  ): Promise<TeamMemberDto> {
+    return this.teams.updateMemberRole(auth, teamId, memberId, dto);
+  }
+
+  @Delete(':teamId/members/:memberId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @TeamRole('member', { notFound: MEMBER_NOT_FOUND })
+  @ApiOperation({
+    summary: 'Remove a member, or leave the team',
+    description:
+      'Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.',
+  })
+  @ApiParam({
+    name: 'memberId',
+    type: 'integer',
+    description: 'Membership id (`teamMembers[].id`)',
+  })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: '`team.last_owner`' })
+  removeMember(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('memberId', ParseIdPipe) memberId: number,
+  ): Promise<void> {
+    return this.teams.removeMember(auth, teamId, memberId);
+  }
+
+  @Get(':teamId/activity')
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: "The team's activity log, newest first",
+    description:
+      'Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants. Paginated.',
+  })
+  @ApiOkResponse({ type: TeamActivityPageDto })
+  listActivity(
+    @CurrentUser() auth: AuthUser,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Query() query: TeamActivityQueryDto,
+  ): Promise<TeamActivityPageDto> {
+    return this.teams.listActivity(auth, teamId, query);
+  }
+}

@@ -1,0 +1,266 @@
+import { Injectable } from '@nestjs/common';
+import { and, asc, count, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import {
+  activityLogs,
+  teamMembers,
+  teams,
+  users,
+  type ActivityType,
+  type Team,
+  type TeamRole,
+} from '../../database/schema.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+
+export interface Membership {
+  id: number;
+  teamId: number;
+  userId: number;
+  role: TeamRole;
+  joinedAt: Date;
+}
+
+export interface MemberWithUser extends Membership {
+  user: { id: number; name: string | null; email: string };
+}
+
+export type TeamWithMembers = Team & { teamMembers: MemberWithUser[] };
+
+export interface MyTeamRow {
+  team: Team;
+  membership: Membership;
+}
+
+export interface ActivityFilter {
+  action?: ActivityType;
+  userId?: number;
+  from?: Date;
+  to?: Date;
+}
+
+export interface ActivityRow {
+  id: number;
+  action: string;
+  timestamp: Date;
+  ipAddress: string | null;
+  userId: number | null;
+  userName: string | null;
+  userEmail: string | null;
+}
+
+const membershipColumns = {
+  id: teamMembers.id,
+  teamId: teamMembers.teamId,
+  userId: teamMembers.userId,
+  role: teamMembers.role,
+  joinedAt: teamMembers.joinedAt,
+};
+
+/** team_members.role is varchar with a check constraint limiting it to the TeamRole values. */
+function asMembership(row: {
+  id: number;
+  teamId: number;
+  userId: number;
+  role: string;
+  joinedAt: Date;
+}): Membership {
+  return { ...row, role: row.role as TeamRole };
+}
+
+@Injectable()
+export class TeamsRepository {
+  constructor(private readonly txHost: TransactionHost) {}
+
+  async findById(teamId: number): Promise<Team | undefined> {
+    const [row] = await this.txHost.db.select().from(teams).where(eq(teams.id, teamId));
+    return row;
+  }
+
+  /** The caller's membership: one lookup on the (team_id, user_id) unique index. */
+  async findMembership(teamId: number, userId: number): Promise<Membership | undefined> {
+    const [row] = await this.txHost.db
+      .select(membershipColumns)
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
+    return row && asMembership(row);
+  }
+
+  /** A membership by its id, only within the given team. */
+  async findMember(teamId: number, memberId: number): Promise<Membership | undefined> {
+    const [row] = await this.txHost.db
+      .select(membershipColumns)
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.id, memberId)));
+    return row && asMembership(row);
+  }
+
+  async findMemberWithUser(teamId: number, memberId: number): Promise<MemberWithUser | undefined> {
+    const [row] = await this.txHost.db
+      .select({
+        member: membershipColumns,
+        user: { id: users.id, name: users.name, email: users.email },
+      })
+      .from(teamMembers)
+      .innerJoin(users, eq(users.id, teamMembers.userId))
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.id, memberId)));
+    return row && { ...asMembership(row.member), user: row.user };
+  }
+
+  /**
+   * Locks the team row until the transaction ends. Every change that can lower the number of
+   * owners takes this lock first, so concurrent demotions/removals are serialized and each
+   * re-reads the owner count after the previous one committed.
+   */
+  async lockTeam(teamId: number): Promise<boolean> {
+    const rows = await this.txHost.db
+      .select({ id: teams.id })
+      .from(teams)
+      .where(eq(teams.id, teamId))
+      .for('update');
+    return rows.length > 0;
+  }
+
+  async countOwners(teamId: number): Promise<number> {
+    const [row] = await this.txHost.db
+      .select({ n: count() })
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.role, 'owner')));
+    return row?.n ?? 0;
+  }
+
+  /** The user's teams, newest membership first, keyset-paginated by membership id. */
+  async listForUser(userId: number, limit: number, beforeMemberId?: number): Promise<MyTeamRow[]> {
+    const where: SQL[] = [eq(teamMembers.userId, userId)];
+    if (beforeMemberId !== undefined) where.push(lt(teamMembers.id, beforeMemberId));
+    const rows = await this.txHost.db
+      .select({ team: teams, membership: membershipColumns })
+      .from(teamMembers)
+      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+      .where(and(...where))
+      .orderBy(desc(teamMembers.id))
+      .limit(limit);
+    return rows.map((r) => ({ team: r.team, membership: asMembership(r.membership) }));
+  }
+
+  async insertTeam(name: string): Promise<Team> {
+    const [team] = await this.txHost.db.insert(teams).values({ name }).returning();
+    if (!team) throw new Error('insert into teams returned no row');
+    return team;
+  }
+
+  /** Adds a membership; undefined when the user already belongs to the team (unique index). */
+  async insertMember(values: {
+    teamId: number;
+    userId: number;
+    role: TeamRole;
+  }): Promise<Membership | undefined> {
+    const [row] = await this.txHost.db
+      .insert(teamMembers)
+      .values(values)
+      .onConflictDoNothing({ target: [teamMembers.teamId, teamMembers.userId] })
+      .returning(membershipColumns);
+    return row && asMembership(row);
+  }
+
+  /** The team with its members and their public user fields, in one SQL statement. */
+  async findWithMembers(teamId: number): Promise<TeamWithMembers | undefined> {
+    const team = await this.txHost.db.query.teams.findFirst({
+      where: eq(teams.id, teamId),
+      with: {
+        teamMembers: {
+          orderBy: [asc(teamMembers.joinedAt), asc(teamMembers.id)],
+          with: { user: { columns: { id: true, name: true, email: true } } },
+        },
+      },
+    });
+    if (!team) return undefined;
+    return {
+      ...team,
+      teamMembers: team.teamMembers.map((m) => ({ ...asMembership(m), user: m.user })),
+    };
+  }
+
+  async updateName(teamId: number, name: string, now: Date): Promise<boolean> {
+    const rows = await this.txHost.db
+      .update(teams)
+      .set({ name, updatedAt: now })
+      .where(eq(teams.id, teamId))
+      .returning({ id: teams.id });
+    return rows.length > 0;
+  }
+
+  async updateMemberRole(
+    teamId: number,
+    memberId: number,
+    role: TeamRole,
+  ): Promise<Membership | undefined> {
+    const [row] = await this.txHost.db
+      .update(teamMembers)
+      .set({ role })
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.id, memberId)))
+      .returning(membershipColumns);
+    return row && asMembership(row);
+  }
+
+  async deleteMember(teamId: number, memberId: number): Promise<boolean> {
+    const rows = await this.txHost.db
+      .delete(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.id, memberId)))
+      .returning({ id: teamMembers.id });
+    return rows.length > 0;
+  }
+
+  /** Whether an active (not deleted) user with this email belongs to the team. */
+  async hasMemberWithEmail(teamId: number, email: string): Promise<boolean> {
+    const rows = await this.txHost.db
+      .select({ id: teamMembers.id })
+      .from(teamMembers)
+      .innerJoin(users, eq(users.id, teamMembers.userId))
+      .where(
+        and(
+          eq(teamMembers.teamId, teamId),
+          eq(sql`lower(${users.email})`, email.toLowerCase()),
+          isNull(users.deletedAt),
+        ),
+      )
+      .limit(1);
+    return rows.length > 0;
+  }
+
+  /**
+   * The team's activity, newest first, `limit` rows after the cursor row. The cursor is
+   * compared with the stored row's exact (timestamp, id): timestamps carry microseconds that a
+   * JS Date cannot, and rows written in one transaction share the same timestamp.
+   */
+  async listActivity(
+    teamId: number,
+    filter: ActivityFilter,
+    limit: number,
+    afterId?: number,
+  ): Promise<ActivityRow[]> {
+    const where: SQL[] = [eq(activityLogs.teamId, teamId)];
+    if (filter.action !== undefined) where.push(eq(activityLogs.action, filter.action));
+    if (filter.userId !== undefined) where.push(eq(activityLogs.userId, filter.userId));
+    if (filter.from !== undefined) where.push(gte(activityLogs.timestamp, filter.from));
+    if (filter.to !== undefined) where.push(lt(activityLogs.timestamp, filter.to));
+    if (afterId !== undefined) {
+      where.push(
+        sql`(${activityLogs.timestamp}, ${activityLogs.id}) < (select c."timestamp", c.id from ${activityLogs} c where c.id = ${afterId} and c.team_id = ${teamId})`,
+      );
+    }
+    return this.txHost.db
+      .select({
+        id: activityLogs.id,
+        action: activityLogs.action,
+        timestamp: activityLogs.timestamp,
+        ipAddress: activityLogs.ipAddress,
+        userId: activityLogs.userId,
+        userName: users.name,
+        userEmail: users.email,
+      })
+      .from(activityLogs)
+      .leftJoin(users, eq(users.id, activityLogs.userId))
+      .where(and(...where))
+      .orderBy(desc(activityLogs.timestamp), desc(activityLogs.id))
+      .limit(limit);
+  }
+}

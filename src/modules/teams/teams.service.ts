@@ -1,0 +1,206 @@
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import {
+  decodeTimeCursor,
+  toPage,
+  type Page,
+  type TimeCursor,
+} from '../../common/http/pagination.js';
+import { ActivityType, type Team } from '../../database/schema.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
+import { canChangeRole, canRemoveMember, type MemberChangeVerdict } from './team-roles.js';
+import type {
+  CreateTeamDto,
+  MyTeamDto,
+  TeamActivityDto,
+  TeamActivityQueryDto,
+  TeamDetailDto,
+  TeamDto,
+  TeamMemberDto,
+  UpdateMemberRoleDto,
+  UpdateTeamDto,
+} from './teams.dto.js';
+import { TeamErrors } from './teams.errors.js';
+import {
+  TeamsRepository,
+  type ActivityRow,
+  type Membership,
+  type MemberWithUser,
+  type TeamWithMembers,
+} from './teams.repository.js';
+
+export function toTeamDto(team: Team): TeamDto {
+  return {
+    id: team.id,
+    name: team.name,
+    createdAt: team.createdAt,
+    updatedAt: team.updatedAt,
+    stripeCustomerId: team.stripeCustomerId,
+    stripeSubscriptionId: team.stripeSubscriptionId,
+    stripeProductId: team.stripeProductId,
+    planName: team.planName,
+    subscriptionStatus: team.subscriptionStatus,
+  };
+}
+
+export function toMemberDto(member: MemberWithUser): TeamMemberDto {
+  return {
+    id: member.id,
+    teamId: member.teamId,
+    userId: member.userId,
+    role: member.role,
+    joinedAt: member.joinedAt,
+    user: { id: member.user.id, name: member.user.name, email: member.user.email },
+  };
+}
+
+function toDetailDto(team: TeamWithMembers): TeamDetailDto {
+  return { ...toTeamDto(team), teamMembers: team.teamMembers.map(toMemberDto) };
+}
+
+function toActivityDto(row: ActivityRow): TeamActivityDto {
+  return {
+    id: row.id,
+    action: row.action as ActivityType,
+    timestamp: row.timestamp,
+    ipAddress: row.ipAddress,
+    userId: row.userId,
+    user:
+      row.userId === null || row.userEmail === null
+        ? null
+        : { id: row.userId, name: row.userName, email: row.userEmail },
+  };
+}
+
+function enforce(verdict: MemberChangeVerdict): void {
+  if (verdict === 'forbidden') {
+    throw TeamErrors.forbidden('This action requires the team role "owner"');
+  }
+  if (verdict === 'last_owner') throw TeamErrors.lastOwner();
+}
+
+@Injectable()
+export class TeamsService {
+  constructor(
+    private readonly txHost: TransactionHost,
+    private readonly teams: TeamsRepository,
+    private readonly audit: AuditService,
+  ) {}
+
+  async listMine(
+    auth: AuthUser,
+    query: { limit: number; cursor?: string },
+  ): Promise<Page<MyTeamDto>> {
+    const cursor = decodeTimeCursor(query.cursor);
+    const rows = await this.teams.listForUser(auth.id, query.limit + 1, cursor?.id);
+    return toPage(
+      rows,
+      query.limit,
+      ({ team, membership }) => ({
+        ...toTeamDto(team),
+        role: membership.role,
+        memberId: membership.id,
+        joinedAt: membership.joinedAt,
+      }),
+      ({ membership }): TimeCursor => ({ at: membership.joinedAt, id: membership.id }),
+    );
+  }
+
+  /** A new team with the caller as its owner, and the CREATE_TEAM row, in one transaction. */
+  async create(auth: AuthUser, dto: CreateTeamDto): Promise<TeamDetailDto> {
+    const teamId = await this.txHost.transaction(async () => {
+      const team = await this.teams.insertTeam(dto.name);
+      await this.teams.insertMember({ teamId: team.id, userId: auth.id, role: 'owner' });
+      await this.audit.record({
+        action: ActivityType.CREATE_TEAM,
+        userId: auth.id,
+        teamId: team.id,
+        ipAddress: auth.ip,
+      });
+      return team.id;
+    });
+    return this.get(auth, teamId);
+  }
+
+  async get(_auth: AuthUser, teamId: number): Promise<TeamDetailDto> {
+    const team = await this.teams.findWithMembers(teamId);
+    if (!team) throw TeamErrors.notFound();
+    return toDetailDto(team);
+  }
+
+  async update(auth: AuthUser, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
+    const updated = await this.teams.updateName(teamId, dto.name, new Date());
+    if (!updated) throw TeamErrors.notFound();
+    return this.get(auth, teamId);
+  }
+
+  async updateMemberRole(
+    auth: AuthUser,
+    teamId: number,
+    memberId: number,
+    dto: UpdateMemberRoleDto,
+  ): Promise<TeamMemberDto> {
+    await this.txHost.transaction(async () => {
+      const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
+      enforce(canChangeRole(actor, target, dto.role, owners));
+      if (target.role !== dto.role) await this.teams.updateMemberRole(teamId, memberId, dto.role);
+    });
+    const member = await this.teams.findMemberWithUser(teamId, memberId);
+    if (!member) throw TeamErrors.memberNotFound();
+    return toMemberDto(member);
+  }
+
+  /** Owners remove anyone; a member may remove themself (leave). Never the last owner. */
+  async removeMember(auth: AuthUser, teamId: number, memberId: number): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
+      enforce(canRemoveMember(actor, target, owners));
+      await this.teams.deleteMember(teamId, memberId);
+      await this.audit.record({
+        action: ActivityType.REMOVE_TEAM_MEMBER,
+        userId: auth.id,
+        teamId,
+        ipAddress: auth.ip,
+      });
+    });
+  }
+
+  async listActivity(
+    _auth: AuthUser,
+    teamId: number,
+    query: TeamActivityQueryDto,
+  ): Promise<Page<TeamActivityDto>> {
+    const cursor = decodeTimeCursor(query.cursor);
+    const rows = await this.teams.listActivity(
+      teamId,
+      {
+        action: query.action,
+        userId: query.userId,
+        from: query.from === undefined ? undefined : new Date(query.from),
+        to: query.to === undefined ? undefined : new Date(query.to),
+      },
+      query.limit + 1,
+      cursor?.id,
+    );
+    return toPage(rows, query.limit, toActivityDto, (row) => ({ at: row.timestamp, id: row.id }));
+  }
+
+  /**
+   * Locks the team row, then re-reads the caller's and the target's memberships and the owner
+   * count: the guard's earlier read may be stale by the time a concurrent change committed.
+   */
+  private async lockForMemberChange(
+    auth: AuthUser,
+    teamId: number,
+    memberId: number,
+  ): Promise<{ actor: Membership; target: Membership; owners: number }> {
+    if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
+    const actor = await this.teams.findMembership(teamId, auth.id);
+    if (!actor) throw TeamErrors.notFound();
+    const target = await this.teams.findMember(teamId, memberId);
+    if (!target) throw TeamErrors.memberNotFound();
+    const owners = await this.teams.countOwners(teamId);
+    return { actor, target, owners };
+  }
+}
