@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { loadConfig } from '../../config/app-config.js';
+import { RateLimitedError } from './rate-limit.errors.js';
+import { LoginRateLimiter, RateLimiterService } from './rate-limiter.service.js';
+
+function limiter(perIp: number, perEmail: number): RateLimiterService {
+  return new RateLimiterService(
+    loadConfig({
+      NODE_ENV: 'test',
+      RATE_LIMIT_PER_IP: String(perIp),
+      RATE_LIMIT_PER_EMAIL: String(perEmail),
+      RATE_LIMIT_WINDOW: '60',
+    }),
+  );
+}
+
+describe('RateLimiterService (in-memory)', () => {
+  it('allows perEmail attempts per email, then throws a 429 with the seconds to wait', async () => {
+    const service = limiter(100, 2);
+    await service.consume('sign-in', { ip: '1.1.1.1', email: 'a@x.test' });
+    await service.consume('sign-in', { ip: '1.1.1.2', email: 'a@x.test' });
+    const error = await service
+      .consume('sign-in', { ip: '1.1.1.3', email: 'a@x.test' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).status).toBe(429);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeLessThanOrEqual(60);
+    // Another email is unaffected.
+    await service.consume('sign-in', { ip: '1.1.1.4', email: 'b@x.test' });
+  });
+
+  it('counts per IP across emails and keeps policies apart', async () => {
+    const service = limiter(2, 100);
+    await service.consume('sign-up', { ip: '2.2.2.2', email: 'a@x.test' });
+    await service.consume('sign-up', { ip: '2.2.2.2', email: 'b@x.test' });
+    await expect(service.consume('sign-up', { ip: '2.2.2.2', email: 'c@x.test' })).rejects.toThrow(
+      RateLimitedError,
+    );
+    await service.consume('password-reset', { ip: '2.2.2.2', email: 'a@x.test' });
+  });
+
+  it('LoginRateLimiter is the sign-in policy', async () => {
+    const service = limiter(100, 1);
+    const login = new LoginRateLimiter(service);
+    await login.consume({ ip: '3.3.3.3', email: 'admin@x.test' });
+    await expect(
+      service.consume('sign-in', { ip: '3.3.3.4', email: 'admin@x.test' }),
+    ).rejects.toThrow(RateLimitedError);
+  });
+});
+
+describe('rate-limit configuration', () => {
+  it('defaults to 30 per IP and 10 per email in 15 minutes outside tests', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).rateLimit).toEqual({
+      windowSeconds: 900,
+      perIp: 30,
+      perEmail: 10,
+    });
+  });
+
+  it.each(['RATE_LIMIT_PER_IP', 'RATE_LIMIT_PER_EMAIL', 'RATE_LIMIT_WINDOW'])(
+    'rejects a bad %s naming the variable',
+    (name) => {
+      expect(() => loadConfig({ [name]: '0' })).toThrow(name);
+      expect(() => loadConfig({ [name]: 'many' })).toThrow(name);
+    },
+  );
+});

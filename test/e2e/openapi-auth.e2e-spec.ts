@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createTestApp, type TestApp } from '../support/app.js';
+
+/**
+ * Operations that may be called without a token. Keep this list honest: adding an entry
+ * means a route is reachable by anyone on the internet.
+ */
+const PUBLIC_OPERATIONS = [
+  'GET /health',
+  'GET /health/ready',
+  'POST /api/v1/auth/sign-up',
+  'POST /api/v1/auth/sign-in',
+  'POST /api/v1/auth/refresh',
+  'POST /api/v1/auth/password-reset',
+  'POST /api/v1/auth/password-reset/confirm',
+  'GET /api/v1/billing/plans',
+  'GET /api/v1/billing/checkout/success',
+  'POST /api/v1/billing/webhook',
+];
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+interface Operation {
+  security?: Record<string, string[]>[];
+}
+
+describe('default deny, checked against the OpenAPI document', () => {
+  let t: TestApp;
+  let operations: { key: string; method: (typeof METHODS)[number]; path: string; op: Operation }[];
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    const doc = (await t.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
+    };
+    operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+      METHODS.filter((m) => item[m] !== undefined).map((method) => ({
+        key: `${method.toUpperCase()} ${path}`,
+        method,
+        path,
+        op: item[method]!,
+      })),
+    );
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const isPublic = (op: Operation) => op.security === undefined || op.security.length === 0;
+
+  it('documents only the allow-listed operations without a security requirement', () => {
+    const publicOps = operations.filter((o) => isPublic(o.op)).map((o) => o.key);
+    expect(publicOps.filter((key) => !PUBLIC_OPERATIONS.includes(key))).toEqual([]);
+    expect(publicOps).toEqual(
+      expect.arrayContaining(
+        PUBLIC_OPERATIONS.filter((k) => k.includes('/auth/') || k.includes('/health')),
+      ),
+    );
+  });
+
+  it('every operation with a security requirement answers 401 without a token', async () => {
+    const secured = operations.filter((o) => !isPublic(o.op));
+    expect(secured.length).toBeGreaterThan(5);
+    const failures: string[] = [];
+    for (const { key, method, path } of secured) {
+      const url = path.replace(/\{[^}]+\}/g, '1');
+      const res = await t.http[method](url).send({});
+      if (res.status !== 401 || res.body?.code !== 'auth.unauthorized') {
+        failures.push(`${key} -> ${res.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('the public auth routes really are reachable without a token (not 401 for a missing token)', async () => {
+    for (const key of PUBLIC_OPERATIONS.filter((k) => k.includes('/auth/'))) {
+      const [, path] = key.split(' ');
+      const res = await t.http.post(path!).send({});
+      expect({ key, status: res.status }).toEqual({ key, status: 400 });
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
+import { DEFAULT_PASSWORD, signUp } from '../support/auth.js';
+
+const LIMITS = {
+  TRUST_PROXY: 'true',
+  RATE_LIMIT_PER_IP: '3',
+  RATE_LIMIT_PER_EMAIL: '2',
+  RATE_LIMIT_WINDOW: '600',
+};
+
+let ipCounter = 0;
+/** A fresh client address per test (TRUST_PROXY is on), so tests do not share IP counters. */
+const freshIp = () => `198.51.100.${++ipCounter}`;
+
+function expect429(res: { status: number; body: unknown; headers: Record<string, string> }) {
+  expect({ status: res.status, body: res.body }).toEqual({
+    status: 429,
+    body: {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      code: 'request.rate_limited',
+      message: expect.stringMatching(/^Too many attempts, try again in \d+ s$/),
+    },
+  });
+  const retryAfter = Number(res.headers['retry-after']);
+  expect(retryAfter).toBeGreaterThan(0);
+  expect(retryAfter).toBeLessThanOrEqual(600);
+}
+
+describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: LIMITS });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const signInFrom = (ip: string, email: string, password = 'wrong password') =>
+    t.http.post('/api/v1/auth/sign-in').set('X-Forwarded-For', ip).send({ email, password });
+
+  it('sign-in: the third attempt for one email is 429 with Retry-After, even with the right password', async () => {
+    const u = await signUp(t);
+    expect((await signInFrom(freshIp(), u.email)).status).toBe(401);
+    expect((await signInFrom(freshIp(), u.email)).status).toBe(401);
+    expect429(await signInFrom(freshIp(), u.email, u.password));
+    // Normalized: case and spaces do not give a new counter.
+    expect429(await signInFrom(freshIp(), ` ${u.email.toUpperCase()}`, u.password));
+  });
+
+  it('sign-in: the fourth attempt from one IP is 429 whatever the email', async () => {
+    const ip = freshIp();
+    for (let i = 0; i < 3; i++) expect((await signInFrom(ip, uniqueEmail())).status).toBe(401);
+    expect429(await signInFrom(ip, uniqueEmail()));
+    // Another client is not affected.
+    expect((await signInFrom(freshIp(), uniqueEmail())).status).toBe(401);
+  });
+
+  it('sign-up: per IP', async () => {
+    const ip = freshIp();
+    for (let i = 0; i < 3; i++) {
+      await t.http
+        .post('/api/v1/auth/sign-up')
+        .set('X-Forwarded-For', ip)
+        .send({ email: uniqueEmail(), password: DEFAULT_PASSWORD })
+        .expect(201);
+    }
+    const email = uniqueEmail();
+    expect429(
+      await t.http
+        .post('/api/v1/auth/sign-up')
+        .set('X-Forwarded-For', ip)
+        .send({ email, password: DEFAULT_PASSWORD }),
+    );
+  });
+
+  it('password reset: per email, still answering nothing about the account', async () => {
+    const email = uniqueEmail('reset');
+    const reset = () =>
+      t.http.post('/api/v1/auth/password-reset').set('X-Forwarded-For', freshIp()).send({ email });
+    expect((await reset()).status).toBe(202);
+    expect((await reset()).status).toBe(202);
+    expect429(await reset());
+  });
+
+  it('documents 429 with Retry-After on the throttled routes', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body;
+    for (const path of [
+      '/api/v1/auth/sign-in',
+      '/api/v1/auth/sign-up',
+      '/api/v1/auth/password-reset',
+    ]) {
+      expect(doc.paths[path].post.responses['429'].headers['Retry-After']).toBeDefined();
+    }
+  });
+});
+
+const redisServer = spawnSync('redis-server', ['--version']).status === 0;
+
+/** With REDIS_URL, counts are shared between instances. Needs a local `redis-server` binary. */
+(redisServer ? describe : describe.skip)('rate limits shared through Redis', () => {
+  let redis: ChildProcess;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as { port: number };
+        probe.close(() => resolve(port));
+      });
+    });
+    redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const env = { ...LIMITS, REDIS_URL: `redis://127.0.0.1:${port}` };
+    a = await createTestApp({ env });
+    b = await createTestApp({ env });
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    redis?.kill();
+  });
+
+  it('two instances share one counter per email', async () => {
+    const email = uniqueEmail('shared');
+    const attempt = (t: TestApp) =>
+      t.http
+        .post('/api/v1/auth/sign-in')
+        .set('X-Forwarded-For', freshIp())
+        .send({ email, password: 'wrong password' });
+    expect((await attempt(a)).status).toBe(401);
+    expect((await attempt(b)).status).toBe(401);
+    expect429(await attempt(a));
+    expect429(await attempt(b));
+  });
+});
