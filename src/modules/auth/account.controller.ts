@@ -61,7 +61,8 @@ export class AccountController {
   @ApiConflictResponse({
     type: ErrorResponseDto,
     description:
-      '`user.last_owner`: I am the only owner of a team that has other members (their team ids in `details`)',
+      '`user.last_owner`: I am the only owner of a team that has other members (their team ids in `details`); ' +
+      '`billing.active_subscription`: I am the only owner of a team whose subscription is trialing, active, past_due, unpaid or paused (cancel it in the customer portal first; the teams in `details`)',
   })
   deleteMe(@CurrentUser() auth: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
     return this.account.deleteMe(auth, dto);

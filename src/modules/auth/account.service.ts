@@ -5,6 +5,7 @@ import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { BillingService } from '../billing/billing.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AccountRepository } from './account.repository.js';
@@ -28,6 +29,7 @@ export class AccountService {
     private readonly resets: PasswordResetRepository,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
+    private readonly billing: BillingService,
   ) {}
 
   async deleteMe(auth: AuthUser, dto: DeleteAccountDto): Promise<void> {
@@ -42,6 +44,8 @@ export class AccountService {
   /**
    * Soft-deletes the account in one transaction (exported for the admin panel):
    * - 409 `user.last_owner` when the user is the only owner of a team that has other members;
+   * - 409 `billing.active_subscription` when the user is the only owner of a team whose
+   *   subscription is live (trialing, active, past_due, unpaid, paused): cancel it first;
    * - DELETE_ACCOUNT is recorded first, against the user's first team, while the memberships
    *   still exist (no team: no row);
    * - memberships are removed; a team whose only member was this user stays, memberless,
@@ -60,6 +64,7 @@ export class AccountService {
           blocking.map((teamId) => ({ field: 'teamId', message: String(teamId) })),
         );
       }
+      await this.billing.assertNoSoleOwnedLiveSubscription(userId);
       await this.audit.record({
         action: ActivityType.DELETE_ACCOUNT,
         userId,

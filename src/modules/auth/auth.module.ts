@@ -5,6 +5,7 @@ import { PassportModule } from '@nestjs/passport';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AppConfig } from '../../config/app-config.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { BillingModule } from '../billing/billing.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -43,6 +44,7 @@ import { SessionsService } from './sessions.service.js';
     RateLimitModule,
     UsersModule,
     AuditModule,
+    BillingModule,
     MailModule,
     InvitationsModule,
   ],
