@@ -42,14 +42,15 @@ import { TeamsService } from './teams.service.js';
 
 const MEMBER_NOT_FOUND = '`team.member_not_found`: no membership with that id in this team';
 
+// @ApiBearerAuth per route: @TeamRole adds it itself (a class-level one would list it twice).
 @ApiTags('teams')
-@ApiBearerAuth()
 @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
 @Controller('teams')
 export class TeamsController {
   constructor(private readonly teams: TeamsService) {}
 
   @Get()
+  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Teams I belong to, with my role',
     description: 'Newest membership first, paginated.',
@@ -61,6 +62,7 @@ export class TeamsController {
   }
 
   @Post()
+  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Create a team with me as its owner',
     description: 'Logs CREATE_TEAM in the same transaction.',
