@@ -78,9 +78,19 @@ export const activityLogs = pgTable(
     ipAddress: varchar('ip_address', { length: 45 }),
   },
   (t) => [
-    // Feeds are read newest first with (timestamp, id) keyset cursors.
-    index('activity_logs_team_id_timestamp_idx').on(t.teamId, t.timestamp.desc(), t.id.desc()),
-    index('activity_logs_user_id_timestamp_idx').on(t.userId, t.timestamp.desc(), t.id.desc()),
+    // Feeds are read newest first with (timestamp, id) keyset cursors. NULLS FIRST is what a
+    // plain `ORDER BY x DESC` means; with Drizzle's default (NULLS LAST) the index cannot
+    // deliver that order and every page sorted the whole feed before it (bench/RESULTS.md).
+    index('activity_logs_team_id_timestamp_idx').on(
+      t.teamId,
+      t.timestamp.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
+    index('activity_logs_user_id_timestamp_idx').on(
+      t.userId,
+      t.timestamp.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+    ),
   ],
 );
 
