@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { createSecretKey } from 'node:crypto';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AppConfig } from '../../config/app-config.js';
 import { AuditModule } from '../audit/audit.module.js';
@@ -27,7 +28,8 @@ import { SessionsService } from './sessions.service.js';
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        secret: config.jwt.secret,
+        // A KeyObject, so jsonwebtoken does not re-parse the string as a PEM key per token.
+        secret: createSecretKey(Buffer.from(config.jwt.secret)),
         signOptions: {
           algorithm: 'HS256',
           expiresIn: config.jwt.accessTtlSeconds,

@@ -1,0 +1,99 @@
+import { Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { PasswordHasher, PASSWORD_MAX_LENGTH } from '../../common/crypto/password-hasher.js';
+import { clientIp } from '../../common/decorators/client-ip.decorator.js';
+import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
+import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
+import { normalizeEmail } from '../users/email.js';
+import { UsersRepository } from '../users/users.repository.js';
+
+/** What the panel keeps in its session (`req.session.adminUser`, AdminJS's CurrentAdmin). */
+export interface AdminSessionUser {
+  /** users.id as a string (AdminJS's CurrentAdmin.id type). */
+  id: string;
+  email: string;
+  title: string;
+  ip: string | null;
+}
+
+/** Thrown to the login page: AdminJS shows the message (a locale key) and answers 400. */
+export class AdminLoginThrottledError extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('tooManyRequests');
+  }
+}
+
+/**
+ * Who may enter /admin: active users (deletedAt null) with users.role = 'admin' and the
+ * right password. Everyone else, team owners and deleted accounts included, gets the same
+ * "invalid credentials" after the same argon2 work, throttled by the API's sign-in limiter.
+ */
+@Injectable()
+export class AdminAuthService {
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly limiter: LoginRateLimiter,
+  ) {}
+
+  async authenticate(
+    email: unknown,
+    password: unknown,
+    req: Request,
+  ): Promise<AdminSessionUser | null> {
+    const ip = clientIp(req);
+    const normalized = typeof email === 'string' ? normalizeEmail(email).slice(0, 320) : '';
+    try {
+      await this.limiter.consume({ ip, email: normalized || null });
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        req.res?.setHeader('Retry-After', String(error.retryAfterSeconds));
+        throw new AdminLoginThrottledError(error.retryAfterSeconds);
+      }
+      throw error;
+    }
+    if (typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH || !normalized) {
+      return null;
+    }
+    const user = await this.users.findActiveByEmail(normalized);
+    if (!user) {
+      await this.hasher.verifyDummy(password);
+      return null;
+    }
+    const valid = await this.hasher.verify(user.passwordHash, password);
+    if (!valid || user.role !== 'admin') return null;
+    await regenerateSession(req);
+    return { id: String(user.id), email: user.email, title: user.name ?? user.email, ip };
+  }
+
+  /** Checked on every panel request: a demoted or deleted admin loses the panel at once. */
+  async isActiveAdmin(id: unknown): Promise<boolean> {
+    const userId = Number(id);
+    if (!Number.isSafeInteger(userId) || userId < 1) return false;
+    const user = await this.users.findActiveById(userId);
+    return user?.role === 'admin';
+  }
+}
+
+/**
+ * A new session id at sign-in (no session fixation: the pre-login cookie, issued when an
+ * anonymous visitor hit a protected page, is not the one that becomes authenticated).
+ * Keeps the page the visitor asked for.
+ */
+function regenerateSession(req: Request): Promise<void> {
+  const session = req.session as typeof req.session | undefined;
+  if (!session) return Promise.resolve();
+  const redirectTo = session.redirectTo;
+  return new Promise((resolve, reject) => {
+    session.regenerate((error: unknown) => {
+      if (error) {
+        reject(error instanceof Error ? error : new Error('Could not regenerate the session'));
+        return;
+      }
+      if (redirectTo !== undefined) {
+        req.session.redirectTo = redirectTo;
+      }
+      resolve();
+    });
+  });
+}

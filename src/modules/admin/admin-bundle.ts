@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Where AdminJS writes and serves the custom-component bundle: `<project>/admin-bundle/`.
+ * AdminJS's default is `.adminjs/`, and Express 5 refuses to send files from a dot-folder, so
+ * `components.bundle.js` would 404 in production. The path is absolute (from this file, the
+ * same in src/ and dist/) so the working directory does not matter.
+ */
+export const ADMIN_BUNDLE_DIR = fileURLToPath(new URL('../../../admin-bundle', import.meta.url));
+export const ADMIN_BUNDLE_FILE = join(ADMIN_BUNDLE_DIR, 'bundle.js');
+
+// AdminJS takes this setting only from process.env, and reads it once when `adminjs` is first
+// imported; admin.module.ts imports this file before anything that imports adminjs. An
+// operator's own ADMIN_JS_TMP_DIR wins.
+process.env.ADMIN_JS_TMP_DIR ??= ADMIN_BUNDLE_DIR;
+
+/** Whether `npm run build` left a prebuilt bundle (then production start-up does not bundle). */
+export function prebuiltBundleExists(): boolean {
+  return existsSync(join(process.env.ADMIN_JS_TMP_DIR ?? ADMIN_BUNDLE_DIR, 'bundle.js'));
+}

@@ -1,0 +1,16 @@
+import { ComponentLoader } from 'adminjs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The panel's custom React components. Paths come from import.meta.url (ESM has no
+ * __dirname); nest-cli.json copies the .jsx files next to the compiled module in dist/.
+ * The same loader feeds the app and the build-time bundler (src/cli/admin-bundle.ts).
+ */
+export const componentLoader = new ComponentLoader();
+
+const path = (file: string): string =>
+  fileURLToPath(new URL(`./components/${file}`, import.meta.url));
+
+export const Components = {
+  SetPassword: componentLoader.add('SetPassword', path('set-password.jsx')),
+} as const;

@@ -1,0 +1,32 @@
+import { HttpStatus } from '@nestjs/common';
+import { defineErrors } from '../../common/errors/app-error.js';
+
+/** Errors of admin-panel actions; shown to the admin as the action's error notice. */
+export const AdminErrors = defineErrors({
+  notFound: { code: 'admin.not_found', status: HttpStatus.NOT_FOUND, message: 'Record not found' },
+  userDeleted: {
+    code: 'admin.user_deleted',
+    status: HttpStatus.CONFLICT,
+    message: 'This user account is deleted',
+  },
+  alreadyMember: {
+    code: 'admin.already_member',
+    status: HttpStatus.CONFLICT,
+    message: 'This user already belongs to the team',
+  },
+  invitationNotPending: {
+    code: 'admin.invitation_not_pending',
+    status: HttpStatus.CONFLICT,
+    message: 'Only a pending invitation can be revoked',
+  },
+  selfDemotion: {
+    code: 'admin.self_demotion',
+    status: HttpStatus.CONFLICT,
+    message: 'You cannot remove your own admin role or delete your own account here',
+  },
+  invalidInput: {
+    code: 'admin.invalid_input',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'Invalid input',
+  },
+});

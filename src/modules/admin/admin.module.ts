@@ -1,0 +1,119 @@
+// First: points AdminJS at admin-bundle/ before anything imports adminjs (it reads env on import).
+import './admin-bundle.js';
+import { AdminModule, ExpressLoader } from '@adminjs/nestjs';
+import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
+import AdminJS, { type AdminJSOptions } from 'adminjs';
+import type { Request } from 'express';
+import type pg from 'pg';
+import { AppConfig } from '../../config/app-config.js';
+import { DRIZZLE, PG_POOL, type Database } from '../../database/database.tokens.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { InvitationsModule } from '../invitations/invitations.module.js';
+import { TeamsModule } from '../teams/teams.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AdminAuthService } from './admin-auth.service.js';
+import { prebuiltBundleExists } from './admin-bundle.js';
+import { AdminSessionStore, adminSessionOptions, ADMIN_SESSION_COOKIE } from './admin-session.js';
+import { componentLoader } from './admin.components.js';
+import { AdminRepository } from './admin.repository.js';
+import { buildAdminResources } from './admin.resources.js';
+import { AdminService } from './admin.service.js';
+
+export const ADMIN_ROOT_PATH = '/admin';
+
+/** The PostgreSQL session store, closed (prune timer stopped) before the pool shuts down. */
+@Injectable()
+export class AdminSessions implements OnModuleDestroy {
+  readonly store: AdminSessionStore;
+
+  constructor(@Inject(PG_POOL) pool: pg.Pool, auth: AdminAuthService) {
+    this.store = new AdminSessionStore(pool, (id) => auth.isActiveAdmin(id));
+  }
+
+  onModuleDestroy(): void {
+    this.store.close();
+  }
+}
+
+/** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
+@Module({
+  imports: [UsersModule, TeamsModule, AuditModule, InvitationsModule, AuthModule],
+  providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
+  exports: [AdminService, AdminAuthService, AdminSessions],
+})
+export class AdminCoreModule {}
+
+/**
+ * Outside production @adminjs/nestjs always calls `admin.watch()`, which starts a rollup file
+ * watcher that keeps the process (and Jest) alive. Only development gets it; tests and
+ * production serve the bundle built by `npm run build` (or build it on first request).
+ */
+function limitWatcherToDevelopment(config: AppConfig): void {
+  if (config.nodeEnv === 'development') return;
+  AdminJS.prototype.watch = function watch(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  };
+}
+
+function adminJsOptions(db: Database, service: AdminService): AdminJSOptions {
+  return {
+    rootPath: ADMIN_ROOT_PATH,
+    loginPath: `${ADMIN_ROOT_PATH}/login`,
+    logoutPath: `${ADMIN_ROOT_PATH}/logout`,
+    componentLoader,
+    resources: buildAdminResources({ db, service }),
+    branding: { companyName: 'nest-saas back office', withMadeWithLove: false, logo: false },
+    locale: {
+      language: 'en',
+      availableLanguages: ['en'],
+      translations: {
+        en: {
+          actions: { setPassword: 'Set password', revoke: 'Revoke' },
+          messages: {
+            tooManyRequests: 'Too many sign-in attempts. Wait a few minutes and try again.',
+          },
+        },
+      },
+    },
+  };
+}
+
+/**
+ * AdminJS at /admin (Express adapter). `customLoader: ExpressLoader` because the default
+ * loader is chosen before the HTTP adapter exists under Test.createTestingModule and the
+ * panel would silently 404 there.
+ */
+@Module({
+  imports: [
+    AdminCoreModule,
+    AdminModule.createAdminAsync({
+      imports: [AdminCoreModule],
+      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, AdminSessions],
+      useFactory: (
+        config: AppConfig,
+        db: Database,
+        service: AdminService,
+        auth: AdminAuthService,
+        sessions: AdminSessions,
+      ) => {
+        limitWatcherToDevelopment(config);
+        // Production start-up never waits for bundling when `npm run build` left the bundle.
+        if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
+        const sessionOptions = adminSessionOptions(config, sessions.store);
+        return {
+          adminJsOptions: adminJsOptions(db, service),
+          auth: {
+            authenticate: (email: string, password: string, context?: { req: Request }) =>
+              context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),
+            cookieName: ADMIN_SESSION_COOKIE,
+            cookiePassword: config.adminSessionSecret,
+          },
+          sessionOptions,
+        };
+      },
+      customLoader: ExpressLoader,
+    }),
+  ],
+})
+export class AdminPanelModule {}

@@ -1,0 +1,366 @@
+import {
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+  populator,
+  type ActionContext,
+  type ActionHandler,
+  type ActionRequest,
+  type ActionResponse,
+  type BaseRecord,
+  type ResourceOptions,
+  type ResourceWithOptions,
+} from 'adminjs';
+import { AppError } from '../../common/errors/app-error.js';
+import type { Database } from '../../database/database.tokens.js';
+import {
+  activityLogs,
+  INVITATION_STATUSES,
+  invitations,
+  sessions,
+  stripeEvents,
+  SYSTEM_ROLES,
+  TEAM_ROLES,
+  teamMembers,
+  teams,
+  users,
+} from '../../database/schema.js';
+import type { AdminSessionUser } from './admin-auth.service.js';
+import { Components } from './admin.components.js';
+import type { AdminPrincipal, AdminService } from './admin.service.js';
+import { DrizzleResource } from './drizzle-resource.js';
+
+export interface AdminResourceDeps {
+  db: Database;
+  service: AdminService;
+}
+
+const READ_ONLY = { isAccessible: false } as const;
+const navigation = {
+  people: { name: 'People', icon: 'Users' },
+  teams: { name: 'Teams', icon: 'Briefcase' },
+  records: { name: 'Records', icon: 'Archive' },
+};
+
+function principal(context: ActionContext): AdminPrincipal {
+  const admin = context.currentAdmin as AdminSessionUser | undefined;
+  if (!admin) throw new ForbiddenError('Not signed in');
+  return { id: Number(admin.id), email: admin.email, ip: admin.ip ?? null };
+}
+
+/**
+ * Runs a service call and turns our coded errors into what AdminJS shows: field errors on
+ * the form, or an error notice with the code (e.g. `team.last_owner: ...`). Anything else
+ * is a bug and propagates (500, logged).
+ */
+async function run(call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof AppError) {
+      const fields: Record<string, { message: string; type: string }> = {};
+      for (const detail of error.details ?? []) {
+        if (detail.field !== undefined) {
+          fields[detail.field] = { message: detail.message, type: error.code };
+        }
+      }
+      throw new ValidationError(fields, {
+        message: `${error.code}: ${error.message}`,
+        type: error.code,
+      });
+    }
+    throw error;
+  }
+}
+
+function recordId(context: ActionContext): number {
+  const id = Number(context.record?.id());
+  if (!context.record || !Number.isSafeInteger(id))
+    throw new NotFoundError('No such record', 'admin');
+  return id;
+}
+
+async function reload(context: ActionContext, id: string | number): Promise<BaseRecord> {
+  const record = await context.resource.findOne(String(id), context);
+  if (!record) throw new NotFoundError('No such record', 'admin');
+  const [populated] = await populator([record], context);
+  return populated ?? record;
+}
+
+/** A form field as sent (AdminJS posts strings); anything else counts as absent. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function payload(request: ActionRequest): Record<string, unknown> {
+  return (request.payload ?? {}) as Record<string, unknown>;
+}
+
+/** A record action: GET shows the record, POST runs `change` and reports success. */
+function recordChange(
+  change: (
+    admin: AdminPrincipal,
+    id: number,
+    request: ActionRequest,
+    context: ActionContext,
+  ) => Promise<unknown>,
+  success: { message: string; then: 'show' | 'list' },
+): ActionHandler<ActionResponse> {
+  return async (request, _response, context) => {
+    const { currentAdmin, h, resource } = context;
+    const id = recordId(context);
+    if (request.method === 'get') return { record: context.record!.toJSON(currentAdmin) };
+    await run(() => change(principal(context), id, request, context));
+    const resourceId = resource._decorated?.id() ?? resource.id();
+    if (success.then === 'list') {
+      return {
+        record: context.record!.toJSON(currentAdmin),
+        redirectUrl: h.resourceUrl({ resourceId }),
+        notice: { message: success.message, type: 'success' },
+      };
+    }
+    const fresh = await reload(context, id);
+    return {
+      record: fresh.toJSON(currentAdmin),
+      redirectUrl: h.recordActionUrl({ resourceId, recordId: String(id), actionName: 'show' }),
+      notice: { message: success.message, type: 'success' },
+    };
+  };
+}
+
+/** Resources with read-only defaults: list/show/search only, no bulk actions. */
+function readOnly(options: ResourceOptions): ResourceOptions {
+  return {
+    ...options,
+    actions: {
+      new: READ_ONLY,
+      edit: READ_ONLY,
+      delete: READ_ONLY,
+      bulkDelete: READ_ONLY,
+      ...options.actions,
+    },
+  };
+}
+
+export function buildAdminResources({ db, service }: AdminResourceDeps): ResourceWithOptions[] {
+  const usersOptions: ResourceOptions = readOnly({
+    id: 'users',
+    navigation: navigation.people,
+    titleProperty: 'email',
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'email', 'name', 'role', 'createdAt', 'deletedAt'],
+    filterProperties: ['email', 'name', 'role', 'createdAt', 'deletedAt'],
+    editProperties: ['name', 'email', 'role'],
+    showProperties: ['id', 'email', 'name', 'role', 'createdAt', 'updatedAt', 'deletedAt'],
+    properties: {
+      role: { availableValues: SYSTEM_ROLES.map((r) => ({ value: r, label: r })) },
+    },
+    actions: {
+      edit: {
+        isAccessible: ({ record }) => !record?.params.deletedAt,
+        handler: recordChange(
+          (admin, id, request) => {
+            const body = payload(request);
+            return service.updateUser(admin, id, {
+              name: text(body.name),
+              email: text(body.email),
+              role: text(body.role),
+            });
+          },
+          { message: 'successfullyUpdated', then: 'show' },
+        ),
+      },
+      // "Delete" is the API's soft delete (same rules as DELETE /users/me), never a row delete.
+      delete: {
+        isAccessible: ({ record }) => !record?.params.deletedAt,
+        guard:
+          'This signs the user out everywhere, removes their memberships and frees the email. Continue?',
+        handler: recordChange((admin, id) => service.deleteUser(admin, id), {
+          message: 'successfullyDeleted',
+          then: 'show',
+        }),
+      },
+      setPassword: {
+        actionType: 'record',
+        icon: 'Key',
+        component: Components.SetPassword,
+        isAccessible: ({ record }) => !record?.params.deletedAt,
+        handler: recordChange(
+          (admin, id, request) => service.setPassword(admin, id, payload(request).password),
+          { message: 'Password set; every session of this user was revoked', then: 'show' },
+        ),
+      },
+    },
+  });
+
+  const teamsOptions: ResourceOptions = readOnly({
+    id: 'teams',
+    navigation: navigation.teams,
+    titleProperty: 'name',
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'name', 'planName', 'subscriptionStatus', 'createdAt'],
+    filterProperties: ['name', 'planName', 'subscriptionStatus', 'stripeCustomerId', 'createdAt'],
+    // Stripe fields follow Stripe (webhooks): not in the form, and the edit handler only
+    // ever writes `name`, whatever the request carries.
+    editProperties: ['name'],
+    actions: {
+      edit: {
+        isAccessible: true,
+        handler: recordChange(
+          (admin, id, request) => service.updateTeam(admin, id, payload(request).name),
+          { message: 'successfullyUpdated', then: 'show' },
+        ),
+      },
+    },
+  });
+
+  const membersOptions: ResourceOptions = readOnly({
+    id: 'team_members',
+    navigation: navigation.teams,
+    sort: { sortBy: 'joinedAt', direction: 'desc' },
+    listProperties: ['id', 'teamId', 'userId', 'role', 'joinedAt'],
+    filterProperties: ['teamId', 'userId', 'role', 'joinedAt'],
+    // AdminJS uses one form for new and edit; on edit only the role is applied.
+    editProperties: ['teamId', 'userId', 'role'],
+    properties: {
+      teamId: { description: 'Chosen when the membership is created; not changed by Edit' },
+      userId: { description: 'Chosen when the membership is created; not changed by Edit' },
+      role: { availableValues: TEAM_ROLES.map((r) => ({ value: r, label: r })) },
+    },
+    actions: {
+      new: {
+        isAccessible: true,
+        // Adding a member needs team, user and role; the form shows all three.
+        handler: async (request, _response, context) => {
+          if (request.method !== 'post') throw new NotFoundError('Use POST', 'admin');
+          let memberId = 0;
+          const body = payload(request);
+          await run(async () => {
+            memberId = await service.addMember(principal(context), {
+              teamId: body.teamId,
+              userId: body.userId,
+              role: body.role,
+            });
+          });
+          const record = await reload(context, memberId);
+          return {
+            record: record.toJSON(context.currentAdmin),
+            redirectUrl: context.h.resourceUrl({ resourceId: 'team_members' }),
+            notice: { message: 'successfullyCreated', type: 'success' },
+          };
+        },
+      },
+      edit: {
+        isAccessible: true,
+        handler: recordChange(
+          (admin, id, request) => service.updateMemberRole(admin, id, payload(request).role),
+          { message: 'successfullyUpdated', then: 'show' },
+        ),
+      },
+      delete: {
+        isAccessible: true,
+        handler: recordChange((admin, id) => service.removeMember(admin, id), {
+          message: 'successfullyDeleted',
+          then: 'list',
+        }),
+      },
+    },
+  });
+
+  const invitationsOptions: ResourceOptions = readOnly({
+    id: 'invitations',
+    navigation: navigation.teams,
+    titleProperty: 'email',
+    sort: { sortBy: 'invitedAt', direction: 'desc' },
+    listProperties: ['id', 'teamId', 'email', 'role', 'status', 'invitedBy', 'invitedAt'],
+    filterProperties: ['teamId', 'email', 'role', 'status', 'invitedBy', 'invitedAt'],
+    properties: {
+      role: { availableValues: TEAM_ROLES.map((r) => ({ value: r, label: r })) },
+      status: { availableValues: INVITATION_STATUSES.map((s) => ({ value: s, label: s })) },
+    },
+    actions: {
+      revoke: {
+        actionType: 'record',
+        icon: 'XCircle',
+        variant: 'danger',
+        component: false,
+        guard: 'Revoke this invitation? Its link stops working.',
+        isAccessible: ({ record }) => record?.params.status === 'pending',
+        handler: recordChange(
+          (admin, id, _request, context) =>
+            service.revokeInvitation(admin, Number(context.record?.params.teamId), id),
+          {
+            message: 'Invitation revoked',
+            then: 'show',
+          },
+        ),
+      },
+    },
+  });
+
+  const activityOptions: ResourceOptions = readOnly({
+    id: 'activity_logs',
+    navigation: navigation.records,
+    sort: { sortBy: 'timestamp', direction: 'desc' },
+    listProperties: ['id', 'timestamp', 'action', 'teamId', 'userId', 'ipAddress'],
+    filterProperties: ['action', 'teamId', 'userId', 'timestamp', 'ipAddress'],
+  });
+
+  const sessionsOptions: ResourceOptions = readOnly({
+    id: 'sessions',
+    navigation: navigation.records,
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: [
+      'userId',
+      'createdAt',
+      'lastRefreshedAt',
+      'expiresAt',
+      'revokedAt',
+      'ipAddress',
+    ],
+    filterProperties: [
+      'userId',
+      'revokedReason',
+      'createdAt',
+      'expiresAt',
+      'revokedAt',
+      'ipAddress',
+    ],
+  });
+
+  const stripeEventsOptions: ResourceOptions = readOnly({
+    id: 'stripe_events',
+    navigation: navigation.records,
+    sort: { sortBy: 'processedAt', direction: 'desc' },
+    listProperties: ['id', 'type', 'teamId', 'stripeCustomerId', 'createdAt', 'processedAt'],
+    filterProperties: ['id', 'type', 'teamId', 'stripeCustomerId', 'createdAt', 'processedAt'],
+  });
+
+  return [
+    { resource: new DrizzleResource(users, db, { exactMatch: ['role'] }), options: usersOptions },
+    {
+      resource: new DrizzleResource(teams, db, { exactMatch: ['subscriptionStatus'] }),
+      options: teamsOptions,
+    },
+    {
+      resource: new DrizzleResource(teamMembers, db, { exactMatch: ['role'] }),
+      options: membersOptions,
+    },
+    {
+      resource: new DrizzleResource(invitations, db, { exactMatch: ['role', 'status'] }),
+      options: invitationsOptions,
+    },
+    {
+      resource: new DrizzleResource(activityLogs, db, { exactMatch: ['action'] }),
+      options: activityOptions,
+    },
+    {
+      resource: new DrizzleResource(sessions, db, { exactMatch: ['revokedReason'] }),
+      options: sessionsOptions,
+    },
+    {
+      resource: new DrizzleResource(stripeEvents, db, { exactMatch: ['type'] }),
+      options: stripeEventsOptions,
+    },
+  ];
+}

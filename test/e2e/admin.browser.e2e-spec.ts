@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { and, desc, eq } from 'drizzle-orm';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ActivityType, activityLogs, sessions, users } from '../../src/database/schema.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { bearer, signIn, signUp, type SignedUp } from '../support/auth.js';
+
+/**
+ * The admin panel in a real browser: Debian's Chromium driven by playwright-core.
+ * Without Chromium the suite skips (locally) or fails (CI=true), saying how to install it.
+ */
+// CHROMIUM_PATH only exists to try the skip/fail paths; the test targets Debian's package.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const HOW_TO =
+  `Chromium not found at ${CHROMIUM}: the admin browser test needs Debian's Chromium. ` +
+  'Install it with `apt-get update && apt-get install -y chromium` (CI does this in .ci/run).';
+
+if (!hasChromium && !inCi) {
+  process.stderr.write(`\n[admin.browser] SKIPPED. ${HOW_TO}\n\n`);
+}
+
+const describeBrowser = hasChromium || inCi ? describe : describe.skip;
+
+describeBrowser('admin panel in Chromium', () => {
+  let t: TestApp;
+  let baseUrl: string;
+  let context: BrowserContext;
+  let page: Page;
+  let profileDir: string;
+  let owner: SignedUp;
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(HOW_TO);
+    t = await createTestApp();
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    baseUrl = `http://127.0.0.1:${port}`;
+    owner = await signUp(t, { name: 'Browser Owner' });
+    profileDir = await mkdtemp(join(tmpdir(), 'nest-saas-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      // Wide enough for AdminJS to show its sidebar instead of the hamburger menu.
+      viewport: { width: 1600, height: 1000 },
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await t?.close();
+    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  });
+
+  async function signInAs(email: string, password: string): Promise<void> {
+    await page.goto(`${baseUrl}/admin`);
+    await page.waitForURL(`${baseUrl}/admin/login`);
+    await page.locator('input[name="email"]').fill(email);
+    await page.locator('input[name="password"]').fill(password);
+    await page.locator('form[action="/admin/login"] button').click();
+  }
+
+  it('shows the login error to a team owner who is not an admin', async () => {
+    await signInAs(owner.email, owner.password);
+    await page.getByText('Wrong email and/or password').waitFor();
+    expect(page.url()).toBe(`${baseUrl}/admin/login`);
+  }, 30_000);
+
+  it('lets the admin sign in, open the teams list and rename a team; the API sees the change', async () => {
+    await signInAs('admin@test.com', 'admin123');
+    await page.waitForURL(`${baseUrl}/admin`);
+
+    // The teams list, from the sidebar: open the "Teams" group, then its Teams entry.
+    await page.getByText('Teams', { exact: true }).first().click();
+    await page.locator('a[href="/admin/resources/teams"]').first().click();
+    await page.waitForURL(/\/admin\/resources\/teams(\?|$)/);
+    const row = page.locator('tr', { hasText: owner.team.name }).first();
+    await row.waitFor();
+
+    // The team's record, then its edit form.
+    await row.getByText(owner.team.name).click();
+    await page.waitForURL(`${baseUrl}/admin/resources/teams/records/${owner.team.id}/show`);
+    await page
+      .locator(`a[href="/admin/resources/teams/records/${owner.team.id}/edit"]`)
+      .first()
+      .click();
+    await page.waitForURL(`${baseUrl}/admin/resources/teams/records/${owner.team.id}/edit`);
+    const name = page.locator('input[name="name"]');
+    await name.fill('Renamed in Chromium');
+    await page.locator('button[type="submit"]').click();
+    await page.waitForURL(
+      new RegExp(`/admin/resources/teams/records/${owner.team.id}/show(\\?refresh=true)?$`),
+    );
+    await page.getByText('Renamed in Chromium').first().waitFor();
+
+    const res = await t.http
+      .get(`/api/v1/teams/${owner.team.id}`)
+      .set('Authorization', bearer(owner.accessToken))
+      .expect(200);
+    expect(res.body.name).toBe('Renamed in Chromium');
+
+    const admin = await t.db.query.users.findFirst({ where: eq(users.email, 'admin@test.com') });
+    const [log] = await t.db
+      .select()
+      .from(activityLogs)
+      .where(
+        and(
+          eq(activityLogs.teamId, owner.team.id),
+          eq(activityLogs.action, ActivityType.ADMIN_UPDATE_TEAM),
+        ),
+      )
+      .orderBy(desc(activityLogs.id))
+      .limit(1);
+    expect(log).toMatchObject({ userId: admin!.id, ipAddress: '127.0.0.1' });
+  }, 60_000);
+
+  it('sets a password with the custom "Set password" action (custom component bundle)', async () => {
+    const target = await signUp(t);
+    await page.goto(`${baseUrl}/admin/resources/users/records/${target.user.id}/setPassword`);
+    const input = page.locator('input#new-password');
+    await input.fill('set-in-the-browser');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Password set; every session of this user was revoked').first().waitFor();
+
+    const open = await t.db.select().from(sessions).where(eq(sessions.userId, target.user.id));
+    expect(open.every((s) => s.revokedAt !== null)).toBe(true);
+    await signIn(t, target.email, 'set-in-the-browser');
+  }, 60_000);
+});
