@@ -1,0 +1,362 @@
+// The benchmark's baseline: the API's hot read routes (and sign-in) written by hand on
+// node:http + pg, no framework. It runs exactly the SQL the app runs per request (copied from
+// PostgreSQL's statement log; `npm run bench` re-checks that on every run) and verifies the
+// same JWT (HS256 pinned, iss/aud, sub + sid) with the same library, so the difference between
+// the two servers is what the framework and its layers cost.
+//
+// Env: PORT, DATABASE_URL, JWT_SECRET, DATABASE_POOL_MAX (default 10).
+import { createServer } from 'node:http';
+import { createHash, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import argon2 from 'argon2';
+import jwt from 'jsonwebtoken';
+import pg from 'pg';
+
+const ISSUER = 'nest-saas';
+const AUDIENCE = 'nest-saas-api';
+const ACCESS_TTL_SECONDS = Number(process.env.JWT_ACCESS_TTL ?? 900);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const REFRESH_TTL_SECONDS = 30 * 86_400;
+
+const port = Number(process.env.PORT ?? 3100);
+const secret = process.env.JWT_SECRET ?? '';
+if (secret.length < 32) throw new Error('JWT_SECRET (32+ characters) is required');
+// A KeyObject, as the app passes it: a string would be re-parsed as a PEM key on every call.
+const key = createSecretKey(Buffer.from(secret));
+
+// `timestamp without time zone` holds UTC (the app reads it the same way).
+const utc = (value) => new Date(`${value}+0000`);
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, utc);
+
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DATABASE_POOL_MAX ?? 10),
+  application_name: 'nest-saas-baseline',
+  options: '-c timezone=UTC',
+});
+pool.on('error', () => undefined);
+
+/** Rows as arrays, like Drizzle asks the driver for (and joined columns may share a name). */
+function query(text, values) {
+  return pool.query({ text, values, rowMode: 'array' });
+}
+
+/** The statements, verbatim from the app's statement log (see bench/README.md). */
+export const SQL = {
+  ready: 'select 1',
+  session: `select "users"."id", "users"."email", "users"."name", "users"."role", "sessions"."id" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
+  membership: `select "id", "team_id", "user_id", "role", "joined_at" from "team_members" where ("team_members"."team_id" = $1 and "team_members"."user_id" = $2)`,
+  teamWithMembers: `select "teams"."id", "teams"."name", "teams"."created_at", "teams"."updated_at", "teams"."stripe_customer_id", "teams"."stripe_subscription_id", "teams"."stripe_product_id", "teams"."plan_name", "teams"."subscription_status", "teams_teamMembers"."data" as "teamMembers" from "teams" "teams" left join lateral (select coalesce(json_agg(json_build_array("teams_teamMembers"."id", "teams_teamMembers"."user_id", "teams_teamMembers"."team_id", "teams_teamMembers"."role", "teams_teamMembers"."joined_at", "teams_teamMembers_user"."data") order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc), '[]'::json) as "data" from (select * from "team_members" "teams_teamMembers" where "teams_teamMembers"."team_id" = "teams"."id" order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc) "teams_teamMembers" left join lateral (select json_build_array("teams_teamMembers_user"."id", "teams_teamMembers_user"."name", "teams_teamMembers_user"."email") as "data" from (select * from "users" "teams_teamMembers_user" where "teams_teamMembers_user"."id" = "teams_teamMembers"."user_id" limit $1) "teams_teamMembers_user") "teams_teamMembers_user" on true) "teams_teamMembers" on true where "teams"."id" = $2 limit $3`,
+  activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email" from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < (select c."timestamp", c.id from "activity_logs" c where c.id = $2 and c.team_id = $3)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
+  activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email" from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
+  me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
+  memberships: `select "team_members"."team_id", "teams"."name", "team_members"."role", "team_members"."joined_at" from "team_members" inner join "teams" on "teams"."id" = "team_members"."team_id" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc`,
+  userByEmail: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at" from "users" where ("users"."email" = $1 and "users"."deleted_at" is null) limit $2`,
+  insertSession: `insert into "sessions" ("id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address") values ($1, $2, $3, $4, $5, $6, default, default, $7, $8) returning "id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address"`,
+  firstTeam: `select "team_id" from "team_members" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc limit $2`,
+  insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address") values (default, $1, $2, $3, $4, $5) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address"`,
+};
+
+class HttpError extends Error {
+  constructor(status, error, code, message) {
+    super(message);
+    this.status = status;
+    this.body = { statusCode: status, error, code, message };
+  }
+}
+const unauthorized = () =>
+  new HttpError(401, 'Unauthorized', 'auth.unauthorized', 'Missing, invalid or revoked token');
+const notFound = () => new HttpError(404, 'Not Found', 'team.not_found', 'Team not found');
+const badRequest = (message) => new HttpError(400, 'Bad Request', 'request.invalid', message);
+
+/** Same checks as the app's guard: signature (HS256 only), iss, aud, exp, then the session row. */
+async function authenticate(req) {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) throw unauthorized();
+  let claims;
+  try {
+    claims = jwt.verify(header.slice(7), key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+  } catch {
+    throw unauthorized();
+  }
+  const { sub, sid } = claims;
+  if (typeof sub !== 'string' || !/^[1-9]\d{0,9}$/.test(sub) || Number(sub) > 2_147_483_647) {
+    throw unauthorized();
+  }
+  if (typeof sid !== 'string' || !UUID.test(sid)) throw unauthorized();
+  const { rows } = await query(SQL.session, [sid.toLowerCase(), Number(sub), new Date(), 1]);
+  const row = rows[0];
+  if (!row) throw unauthorized();
+  const [id, email, name, role, sessionId] = row;
+  return { id, email, name, role, sessionId };
+}
+
+function parseId(raw, name) {
+  if (!/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > 2_147_483_647) {
+    throw badRequest(`${name} must be a positive integer`);
+  }
+  return Number(raw);
+}
+
+async function membership(teamId, userId) {
+  const { rows } = await query(SQL.membership, [teamId, userId]);
+  const row = rows[0];
+  return row && { id: row[0], teamId: row[1], userId: row[2], role: row[3], joinedAt: row[4] };
+}
+
+async function getTeam(auth, teamId) {
+  if (!(await membership(teamId, auth.id))) throw notFound();
+  const { rows } = await query(SQL.teamWithMembers, [1, teamId, 1]);
+  const t = rows[0];
+  if (!t) throw notFound();
+  return {
+    id: t[0],
+    name: t[1],
+    createdAt: t[2],
+    updatedAt: t[3],
+    stripeCustomerId: t[4],
+    stripeSubscriptionId: t[5],
+    stripeProductId: t[6],
+    planName: t[7],
+    subscriptionStatus: t[8],
+    teamMembers: t[9].map(([id, userId, teamId, role, joinedAt, user]) => ({
+      id,
+      teamId,
+      userId,
+      role,
+      joinedAt: utc(joinedAt),
+      user: { id: user[0], name: user[1], email: user[2] },
+    })),
+  };
+}
+
+function decodeCursor(raw) {
+  const [iso, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const at = new Date(iso ?? '');
+  const n = Number(id);
+  if (Number.isNaN(at.getTime()) || !Number.isSafeInteger(n) || n < 1) {
+    throw badRequest('Invalid cursor');
+  }
+  return { at, id: n };
+}
+
+async function getActivity(auth, teamId, params) {
+  const m = await membership(teamId, auth.id);
+  if (!m) throw notFound();
+  if (m.role !== 'owner') {
+    throw new HttpError(
+      403,
+      'Forbidden',
+      'team.forbidden',
+      'This action requires the team role "owner"',
+    );
+  }
+  const limit = params.has('limit') ? Number(params.get('limit')) : 20;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    throw badRequest('limit must be 1..100');
+  const cursor = params.has('cursor') ? decodeCursor(params.get('cursor')) : undefined;
+  const { rows } = cursor
+    ? await query(SQL.activity, [teamId, cursor.id, teamId, limit + 1])
+    : await query(SQL.activityFirst, [teamId, limit + 1]);
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return {
+    items: items.map(([id, action, timestamp, ipAddress, userId, name, email]) => ({
+      id,
+      action,
+      timestamp,
+      ipAddress,
+      userId,
+      user: userId === null || email === null ? null : { id: userId, name, email },
+    })),
+    nextCursor:
+      rows.length > limit && last
+        ? Buffer.from(`${last[2].toISOString()}|${last[0]}`).toString('base64url')
+        : null,
+  };
+}
+
+// users row: id, name, email, password_hash, role, created_at, updated_at, deleted_at
+function userDto(u) {
+  return { id: u[0], name: u[1], email: u[2], role: u[4], createdAt: u[5], updatedAt: u[6] };
+}
+
+async function getMe(auth) {
+  const [{ rows: users }, { rows: memberships }] = await Promise.all([
+    query(SQL.me, [auth.id, 1]),
+    query(SQL.memberships, [auth.id]),
+  ]);
+  const u = users[0];
+  if (!u) throw unauthorized();
+  return {
+    ...userDto(u),
+    memberships: memberships.map(([teamId, teamName, role]) => ({ teamId, teamName, role })),
+  };
+}
+
+// Sign-in with the app's cost profile: lookup, argon2 verify behind the same 2-slot gate, a new
+// session, an activity row, a signed access token.
+let active = 0;
+const waiting = [];
+async function gated(task) {
+  if (active >= 2) await new Promise((resolve) => waiting.push(resolve));
+  active++;
+  try {
+    return await task();
+  } finally {
+    active--;
+    waiting.shift()?.();
+  }
+}
+
+async function signIn(body, ip, userAgent) {
+  const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase() : '';
+  const password = typeof body?.password === 'string' ? body.password : '';
+  if (!email || password.length < 8 || password.length > 128) throw badRequest('Invalid body');
+  const { rows } = await query(SQL.userByEmail, [email, 1]);
+  const user = rows[0];
+  const ok = user ? await gated(() => argon2.verify(user[3], password).catch(() => false)) : false;
+  if (!user || !ok) {
+    throw new HttpError(
+      401,
+      'Unauthorized',
+      'auth.invalid_credentials',
+      'Invalid email or password',
+    );
+  }
+  const [userId] = user;
+  const sessionId = randomUUID();
+  const secretPart = randomBytes(32).toString('base64url');
+  const now = new Date();
+  const client = await pool.connect();
+  const inTx = (text, values) => client.query({ text, values, rowMode: 'array' });
+  try {
+    await client.query('begin');
+    await inTx(SQL.insertSession, [
+      sessionId,
+      userId,
+      createHash('sha256').update(secretPart).digest('hex'),
+      now,
+      now,
+      new Date(now.getTime() + REFRESH_TTL_SECONDS * 1000),
+      userAgent?.slice(0, 500) ?? null,
+      ip,
+    ]);
+    const team = await inTx(SQL.firstTeam, [userId, 1]);
+    const teamId = team.rows[0]?.[0];
+    if (teamId !== undefined) {
+      await inTx(SQL.insertActivity, [teamId, userId, 'SIGN_IN', new Date(), ip]);
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  const accessToken = jwt.sign({ sid: sessionId }, key, {
+    algorithm: 'HS256',
+    subject: String(userId),
+    issuer: ISSUER,
+    audience: AUDIENCE,
+    expiresIn: ACCESS_TTL_SECONDS,
+  });
+  return {
+    accessToken,
+    refreshToken: `${sessionId}.${secretPart}`,
+    tokenType: 'Bearer',
+    expiresIn: ACCESS_TTL_SECONDS,
+    user: userDto(user),
+  };
+}
+
+function readJson(req) {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks = [];
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > 100 * 1024) {
+        reject(new HttpError(413, 'Payload Too Large', 'request.too_large', 'Body too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(badRequest('Body is not valid JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+const TEAM = /^\/api\/v1\/teams\/([^/]+)$/;
+const ACTIVITY = /^\/api\/v1\/teams\/([^/]+)\/activity$/;
+
+async function route(req) {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  if (req.method === 'GET') {
+    if (path === '/health/ready') {
+      await pool.query(SQL.ready);
+      return [200, { status: 'ok', info: { database: { status: 'up' } } }];
+    }
+    if (path === '/api/v1/users/me') return [200, await getMe(await authenticate(req))];
+    let match = TEAM.exec(path);
+    if (match) {
+      const auth = await authenticate(req);
+      return [200, await getTeam(auth, parseId(match[1], 'teamId'))];
+    }
+    match = ACTIVITY.exec(path);
+    if (match) {
+      const auth = await authenticate(req);
+      return [200, await getActivity(auth, parseId(match[1], 'teamId'), url.searchParams)];
+    }
+  }
+  if (req.method === 'POST' && path === '/api/v1/auth/sign-in') {
+    const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? null;
+    return [200, await signIn(await readJson(req), ip, req.headers['user-agent'])];
+  }
+  throw new HttpError(404, 'Not Found', 'request.not_found', `Cannot ${req.method} ${path}`);
+}
+
+const server = createServer((req, res) => {
+  route(req).then(
+    ([status, body]) => send(res, status, body),
+    (error) => {
+      if (error instanceof HttpError) return send(res, error.status, error.body);
+      process.stderr.write(`baseline: ${error instanceof Error ? error.stack : String(error)}\n`);
+      send(res, 500, {
+        statusCode: 500,
+        error: 'Internal Server Error',
+        message: 'Internal error',
+      });
+    },
+  );
+});
+
+function send(res, status, body) {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+  });
+  res.end(json);
+}
+
+server.keepAliveTimeout = 5_000;
+server.listen(port, '127.0.0.1', () => process.stdout.write(`baseline listening on ${port}\n`));
+
+const stop = () => {
+  server.close(() => void pool.end().then(() => process.exit(0)));
+  server.closeAllConnections();
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

@@ -1,0 +1,100 @@
+import autocannon from 'autocannon';
+import { performance } from 'node:perf_hooks';
+
+export interface LoadRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface LoadOptions {
+  /** Base URL of the server. */
+  url: string;
+  requests: LoadRequest[];
+  connections: number;
+  seconds: number;
+  /** Fixed total request rate (open-ish model) instead of as fast as possible. */
+  rate?: number;
+}
+
+export interface LoadSample {
+  ok: number;
+  failed: number;
+  errors: number;
+  seconds: number;
+  /** Response time of every 2xx response, in ms (autocannon's own histogram rounds to 1 ms). */
+  latencies: number[];
+}
+
+/** Drives one server with autocannon on loopback; the request list is cycled per connection. */
+export async function load(options: LoadOptions): Promise<LoadSample> {
+  const latencies: number[] = [];
+  let ok = 0;
+  let failed = 0;
+  const started = performance.now();
+  const instance = autocannon({
+    url: options.url,
+    connections: options.connections,
+    pipelining: 1,
+    duration: options.seconds,
+    timeout: 30,
+    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
+    requests: options.requests.map((r) => ({
+      method: r.method,
+      path: r.path,
+      headers: {
+        ...(r.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...r.headers,
+      },
+      ...(r.body === undefined ? {} : { body: r.body }),
+    })),
+  });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode >= 200 && statusCode < 300) {
+      ok++;
+      latencies.push(responseTime);
+    } else {
+      failed++;
+    }
+  });
+  const result = await instance;
+  return {
+    ok,
+    failed,
+    errors: result.errors + result.timeouts,
+    seconds: (performance.now() - started) / 1000,
+    latencies,
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export interface Summary {
+  rps: number;
+  /** req/s of each round, to show the spread. */
+  rounds: number[];
+  p50: number;
+  p99: number;
+  requests: number;
+  failed: number;
+  errors: number;
+}
+
+/** Rounds pooled: req/s is the mean over rounds, percentiles over every latency sample. */
+export function summarize(samples: LoadSample[]): Summary {
+  const rounds = samples.map((s) => s.ok / s.seconds);
+  const all = samples.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  return {
+    rps: rounds.reduce((a, b) => a + b, 0) / Math.max(1, rounds.length),
+    rounds,
+    p50: percentile(all, 50),
+    p99: percentile(all, 99),
+    requests: samples.reduce((a, s) => a + s.ok, 0),
+    failed: samples.reduce((a, s) => a + s.failed, 0),
+    errors: samples.reduce((a, s) => a + s.errors, 0),
+  };
+}

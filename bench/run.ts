@@ -1,0 +1,815 @@
+// `npm run bench`: the API (built, NODE_ENV=production) against bench/baseline.mjs (node:http +
+// pg, same SQL, same JWT checks) on a seeded data set, interleaved round by round. See
+// bench/README.md for the options and bench/RESULTS.md for the latest numbers.
+import argon2 from 'argon2';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import pg from 'pg';
+import { ARGON2_OPTIONS } from '../src/common/crypto/password-hasher.js';
+import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
+import { migrateWithLock } from '../src/database/migrate.js';
+import { load, summarize, type LoadRequest, type LoadSample, type Summary } from './load.js';
+import { freePort, runNode, ServerProcess } from './processes.js';
+import { BENCH_PASSWORD, benchEmail, DEFAULT_SHAPE, seedBenchData } from './seed.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH_DIR = join(ROOT, 'bench');
+const TMP_DIR = join(BENCH_DIR, '.tmp');
+const DATABASE = 'nest_saas_bench';
+const JWT_SECRET = 'bench-only-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+
+function envNumber(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`${name} must be a number from ${min} to ${max} (got "${raw}")`);
+  }
+  return value;
+}
+
+const options = {
+  seconds: envNumber('BENCH_DURATION', 5, 1, 120),
+  rounds: envNumber('BENCH_ROUNDS', 2, 1, 10),
+  connections: envNumber('BENCH_CONNECTIONS', 16, 1, 256),
+  floodReadRate: envNumber('BENCH_FLOOD_READ_RATE', 100, 1, 10_000),
+  logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+  profile: process.env.BENCH_PROFILE === '1',
+  only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()),
+  pgDir: resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres'),
+  externalUrl: process.env.DATABASE_URL,
+};
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+// ---------------------------------------------------------------- database
+
+interface Database {
+  url: string;
+  adminUrl: string;
+  embedded: EmbeddedPostgres | undefined;
+}
+
+const pgLogSink: { lines: string[] | undefined } = { lines: undefined };
+
+async function openDatabase(): Promise<Database> {
+  let adminUrl: string;
+  let embedded: EmbeddedPostgres | undefined;
+  if (options.externalUrl) {
+    adminUrl = options.externalUrl;
+  } else {
+    embedded = await EmbeddedPostgres.start({
+      dataDir: options.pgDir,
+      log: (line) => pgLogSink.lines?.push(line),
+    });
+    adminUrl = embedded.url();
+  }
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists ${DATABASE} with (force)`);
+    await admin.query(`create database ${DATABASE}`);
+    if (embedded) {
+      // Left over from an interrupted run, statement logging would distort the numbers.
+      await admin.query('alter system reset log_statement');
+      await admin.query('alter system reset log_line_prefix');
+      await admin.query('select pg_reload_conf()');
+    }
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${DATABASE}`;
+  return { url: url.toString(), adminUrl, embedded };
+}
+
+async function prepareData(db: Database): Promise<number> {
+  const started = performance.now();
+  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  try {
+    await migrateWithLock(pool);
+    const hash = await argon2.hash(BENCH_PASSWORD, ARGON2_OPTIONS);
+    const client = await pool.connect();
+    try {
+      await seedBenchData(client, hash);
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
+  }
+  return performance.now() - started;
+}
+
+/** Turns PostgreSQL's statement log on for the whole (bench-only) embedded cluster. */
+async function setStatementLog(db: Database, on: boolean): Promise<void> {
+  const admin = new pg.Client({ connectionString: db.adminUrl });
+  await admin.connect();
+  try {
+    if (on) {
+      await admin.query(`alter system set log_statement = 'all'`);
+      await admin.query(`alter system set log_line_prefix = '%a|'`);
+    } else {
+      await admin.query('alter system reset log_statement');
+      await admin.query('alter system reset log_line_prefix');
+    }
+    await admin.query('select pg_reload_conf()');
+  } finally {
+    await admin.end();
+  }
+  await sleep(300);
+}
+
+// ---------------------------------------------------------------- fixtures
+
+interface Fixtures {
+  /** Owners of teams with 12+ members, each with an access token. */
+  owners: { teamId: number; userId: number; token: string }[];
+  bigTeam: { teamId: number; token: string; cursor: string; depth: number };
+  signInEmails: string[];
+}
+
+function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+async function signIn(app: ServerProcess, email: string): Promise<string> {
+  const response = await fetch(`${app.url}/api/v1/auth/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password: BENCH_PASSWORD }),
+  });
+  const body = (await response.json()) as { accessToken?: string };
+  if (response.status !== 200 || typeof body.accessToken !== 'string') {
+    throw new Error(`sign-in of ${email} answered ${response.status}: ${JSON.stringify(body)}`);
+  }
+  return body.accessToken;
+}
+
+async function prepareFixtures(db: Database, app: ServerProcess): Promise<Fixtures> {
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  let rows: { team_id: number; user_id: number }[];
+  try {
+    ({ rows } = await client.query<{ team_id: number; user_id: number }>(
+      `select distinct on (m.team_id) m.team_id, m.user_id
+       from team_members m
+       where m.role = 'owner'
+         and m.team_id in (select team_id from team_members group by team_id having count(*) >= 12)
+         and m.team_id <> 1
+       order by m.team_id, m.id
+       limit 16`,
+    ));
+  } finally {
+    await client.end();
+  }
+  const owners: Fixtures['owners'] = [];
+  for (const row of rows) {
+    owners.push({
+      teamId: row.team_id,
+      userId: row.user_id,
+      token: await signIn(app, benchEmail(row.user_id)),
+    });
+  }
+
+  // The large team's feed, followed page by page to about half its depth.
+  const big = new pg.Client({ connectionString: db.url });
+  await big.connect();
+  const owner = await big
+    .query<{ user_id: number }>(
+      `select user_id from team_members where team_id = 1 and role = 'owner' order by id limit 1`,
+    )
+    .finally(() => big.end());
+  const bigOwner = owner.rows[0];
+  if (!bigOwner) throw new Error('seed: team 1 has no owner');
+  const bigToken = await signIn(app, benchEmail(bigOwner.user_id));
+  let cursor: string | null = null;
+  let depth = 0;
+  const target = DEFAULT_SHAPE.bigTeamActivity / 2;
+  while (depth < target) {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const response = await fetch(`${app.url}/api/v1/teams/1/activity?limit=100${query}`, {
+      headers: bearer(bigToken),
+    });
+    const page = (await response.json()) as { items?: unknown[]; nextCursor?: string | null };
+    if (response.status !== 200 || !Array.isArray(page.items) || !page.nextCursor) {
+      throw new Error(
+        `activity paging stopped at ${depth}: ${response.status} ${JSON.stringify(page)}`,
+      );
+    }
+    depth += page.items.length;
+    cursor = page.nextCursor;
+  }
+  if (cursor === null) throw new Error('no cursor');
+
+  // Sign-in flood users: owners of other teams (any seeded user can sign in).
+  const signInEmails = Array.from({ length: 200 }, (_, i) => benchEmail(1 + ((i * 47) % 10_000)));
+  return { owners, bigTeam: { teamId: 1, token: bigToken, cursor, depth }, signInEmails };
+}
+
+// ---------------------------------------------------------------- scenarios
+
+interface ReadScenario {
+  id: string;
+  title: string;
+  requests: (f: Fixtures) => LoadRequest[];
+}
+
+const READS: ReadScenario[] = [
+  {
+    id: 'team',
+    title: 'GET /teams/:teamId (team + members)',
+    requests: (f) =>
+      f.owners.map((o) => ({
+        method: 'GET',
+        path: `/api/v1/teams/${o.teamId}`,
+        headers: bearer(o.token),
+      })),
+  },
+  {
+    id: 'activity',
+    title: 'GET /teams/:teamId/activity?limit=20 (deep page)',
+    requests: (f) => [
+      {
+        method: 'GET',
+        path: `/api/v1/teams/${f.bigTeam.teamId}/activity?limit=20&cursor=${encodeURIComponent(f.bigTeam.cursor)}`,
+        headers: bearer(f.bigTeam.token),
+      },
+    ],
+  },
+  {
+    id: 'me',
+    title: 'GET /users/me',
+    requests: (f) =>
+      f.owners.map((o) => ({ method: 'GET', path: '/api/v1/users/me', headers: bearer(o.token) })),
+  },
+];
+
+function signInRequests(f: Fixtures): LoadRequest[] {
+  return f.signInEmails.map((email) => ({
+    method: 'POST',
+    path: '/api/v1/auth/sign-in',
+    body: JSON.stringify({ email, password: BENCH_PASSWORD }),
+  }));
+}
+
+function enabled(id: string): boolean {
+  return options.only === undefined || options.only.includes(id);
+}
+
+/** Fetches every request of a scenario from both servers and compares the JSON bodies. */
+async function compareResponses(
+  app: ServerProcess,
+  baseline: ServerProcess,
+  requests: LoadRequest[],
+): Promise<string | undefined> {
+  for (const r of requests) {
+    const [a, b] = await Promise.all(
+      [app, baseline].map(async (server) => {
+        const response = await fetch(`${server.url}${r.path}`, {
+          method: r.method,
+          headers: r.headers,
+          body: r.body,
+        });
+        return { status: response.status, body: await response.json() };
+      }),
+    );
+    if (!a || !b) continue;
+    if (a.status !== b.status || !isDeepStrictEqual(a.body, b.body)) {
+      return `${r.method} ${r.path}: app ${a.status} ${JSON.stringify(a.body).slice(0, 600)}\n  baseline ${b.status} ${JSON.stringify(b.body).slice(0, 600)}`;
+    }
+  }
+  return undefined;
+}
+
+/** The SQL each server ran for one request, from the statement log (parameters stripped). */
+async function statementsFor(
+  server: ServerProcess,
+  applicationName: string,
+  request: LoadRequest,
+): Promise<string[]> {
+  const lines: string[] = [];
+  pgLogSink.lines = lines;
+  const response = await fetch(`${server.url}${request.path}`, {
+    method: request.method,
+    headers: { 'content-type': 'application/json', ...request.headers },
+    body: request.body,
+  });
+  await response.arrayBuffer();
+  await sleep(250);
+  pgLogSink.lines = undefined;
+  const statements: string[] = [];
+  for (const line of lines) {
+    const match = /^([^|]*)\|LOG:\s+(?:execute [^:]*|statement): (.*)$/.exec(line);
+    if (match?.[1] === applicationName && match[2] !== undefined) {
+      statements.push(match[2].replace(/\s+/g, ' ').trim());
+    }
+  }
+  return statements;
+}
+
+// ---------------------------------------------------------------- report
+
+interface Row {
+  scenario: string;
+  title: string;
+  app: Summary;
+  reference: Summary & { label: string };
+  rpsRatio: number;
+  p99Ratio: number;
+}
+
+interface Results {
+  startedAt: string;
+  machine: { cpus: number; model: string; loadAvgAtStart: number[]; node: string };
+  settings: typeof options & { appEnv: Record<string, string> };
+  seed: typeof DEFAULT_SHAPE & { ms: number; activityDepth?: number };
+  equivalence: Record<
+    string,
+    { responses: string; sql: string; app?: string[]; baseline?: string[] }
+  >;
+  rows: Row[];
+  flood?: {
+    atRest: Summary;
+    duringSignInFlood: Summary;
+    signInDuringFlood: Summary;
+    p99Ratio: number;
+  };
+  app: { readyMs: number; peakRssMb: number; embeddedReadyMs?: number[] };
+  baseline: { readyMs: number; peakRssMb: number };
+  targets: { name: string; value: number; limit: number; met: boolean; unit: string }[];
+  notes: string[];
+}
+
+const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
+function table(results: Results): string {
+  const lines = [
+    '| scenario | app req/s | app p50 / p99 ms | reference | ref req/s | ref p50 / p99 ms | req/s ratio | p99 ratio |',
+    '|---|---:|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const r of results.rows) {
+    lines.push(
+      `| ${r.title} | ${fmt(r.app.rps, 0)} | ${fmt(r.app.p50, 2)} / ${fmt(r.app.p99, 2)} | ${r.reference.label} | ${fmt(r.reference.rps, 0)} | ${fmt(r.reference.p50, 2)} / ${fmt(r.reference.p99, 2)} | ${fmt(r.rpsRatio, 2)} | ${fmt(r.p99Ratio, 2)} |`,
+    );
+  }
+  if (results.flood) {
+    const f = results.flood;
+    lines.push(
+      `| GET /teams/:teamId at ${options.floodReadRate} req/s, during a sign-in flood | ${fmt(f.duringSignInFlood.rps, 0)} | ${fmt(f.duringSignInFlood.p50, 2)} / ${fmt(f.duringSignInFlood.p99, 2)} | same, at rest | ${fmt(f.atRest.rps, 0)} | ${fmt(f.atRest.p50, 2)} / ${fmt(f.atRest.p99, 2)} | | ${fmt(f.p99Ratio, 2)} |`,
+    );
+  }
+  lines.push('');
+  lines.push('| target | measured | limit | met |', '|---|---:|---:|:-:|');
+  for (const t of results.targets) {
+    lines.push(
+      `| ${t.name} | ${fmt(t.value, 2)}${t.unit} | ${t.limit}${t.unit} | ${t.met ? 'yes' : '**no**'} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function markdown(results: Results): string {
+  const eq = Object.entries(results.equivalence)
+    .map(([id, e]) => `- \`${id}\`: responses ${e.responses}; SQL ${e.sql}`)
+    .join('\n');
+  return [
+    `Run of ${results.startedAt} — ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, load average at start ${results.machine.loadAvgAtStart.map((n) => n.toFixed(2)).join(' ')}.`,
+    `${options.rounds} rounds × ${options.seconds} s per scenario and server, ${options.connections} connections, app and reference alternating within each round. App: \`NODE_ENV=production LOG_LEVEL=${options.logLevel}\`, stdout to /dev/null; rate limits raised for the sign-in flood (\`RATE_LIMIT_PER_IP\`, \`RATE_LIMIT_PER_EMAIL\`).`,
+    `Data: ${results.seed.users} users, ${results.seed.teams} teams of 5–20 members, ${results.seed.activity} activity rows (${results.seed.bigTeamActivity} in team 1, paged ${results.seed.activityDepth ?? '?'} rows deep), ${results.seed.sessions} sessions; seeded in ${(results.seed.ms / 1000).toFixed(1)} s.`,
+    '',
+    table(results),
+    '',
+    `App: ready ${fmt(results.app.readyMs, 0)} ms after spawn (DATABASE_URL, migrated database)${results.app.embeddedReadyMs ? `, ${results.app.embeddedReadyMs.map((n) => fmt(n, 0)).join(' / ')} ms with the warm embedded PostgreSQL started by the app` : ''}; peak RSS ${fmt(results.app.peakRssMb, 0)} MB. Baseline: ready ${fmt(results.baseline.readyMs, 0)} ms, peak RSS ${fmt(results.baseline.peakRssMb, 0)} MB.`,
+    '',
+    'Same work checked before measuring:',
+    eq,
+    ...(results.notes.length ? ['', ...results.notes.map((n) => `- ${n}`)] : []),
+  ].join('\n');
+}
+
+async function writeResults(results: Results): Promise<void> {
+  await writeFile(join(BENCH_DIR, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const file = join(BENCH_DIR, 'RESULTS.md');
+  const begin = '<!-- bench:latest:begin -->';
+  const end = '<!-- bench:latest:end -->';
+  const block = `${begin}\n${markdown(results)}\n${end}`;
+  let text = existsSync(file)
+    ? await readFile(file, 'utf8')
+    : `# Benchmark results\n\n## Latest run\n\n${begin}\n${end}\n`;
+  const from = text.indexOf(begin);
+  const to = text.indexOf(end);
+  text =
+    from >= 0 && to > from
+      ? text.slice(0, from) + block + text.slice(to + end.length)
+      : `${text.trimEnd()}\n\n## Latest run\n\n${block}\n`;
+  await writeFile(file, text);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
+    throw new Error('dist/main.js is missing: run `npm run build` first (npm run bench does)');
+  }
+  await mkdir(TMP_DIR, { recursive: true });
+  const results: Results = {
+    startedAt: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? 'unknown',
+      loadAvgAtStart: loadavg(),
+      node: process.version,
+    },
+    settings: { ...options, externalUrl: options.externalUrl ? '(set)' : undefined, appEnv: {} },
+    seed: { ...DEFAULT_SHAPE, ms: 0 },
+    equivalence: {},
+    rows: [],
+    app: { readyMs: 0, peakRssMb: 0 },
+    baseline: { readyMs: 0, peakRssMb: 0 },
+    targets: [],
+    notes: [],
+  };
+
+  log(
+    options.externalUrl ? 'using DATABASE_URL' : `starting embedded PostgreSQL in ${options.pgDir}`,
+  );
+  const db = await openDatabase();
+  const servers: ServerProcess[] = [];
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await db.embedded?.stop();
+  };
+  const onSignal = (): void => {
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    log(`seeding ${DATABASE}`);
+    results.seed.ms = await prepareData(db);
+    log(`seeded in ${(results.seed.ms / 1000).toFixed(1)} s`);
+
+    const appEnv: Record<string, string> = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: options.logLevel,
+      JWT_SECRET,
+      JWT_ACCESS_TTL: '3600',
+      DATABASE_URL: db.url,
+      // The sign-in flood comes from one IP and a few hundred emails.
+      RATE_LIMIT_PER_IP: '1000000',
+      RATE_LIMIT_PER_EMAIL: '1000000',
+      RATE_LIMIT_WINDOW: '60',
+      ADMIN_JS_SKIP_BUNDLE: 'true',
+    };
+    results.settings.appEnv = { ...appEnv, JWT_SECRET: '(bench)', DATABASE_URL: '(bench db)' };
+    const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+    const appPort = await freePort();
+    const appArgs = options.profile
+      ? ['--import', join(BENCH_DIR, 'profile-preload.mjs'), 'dist/main.js']
+      : ['dist/main.js'];
+    const started = await ServerProcess.start(
+      'app',
+      appArgs,
+      {
+        ...baseEnv,
+        ...appEnv,
+        PORT: String(appPort),
+        BENCH_PROFILE_DIR: TMP_DIR,
+      },
+      appPort,
+    );
+    const app = started.server;
+    servers.push(app);
+    results.app.readyMs = started.readyMs;
+    log(`app ready in ${started.readyMs.toFixed(0)} ms on ${app.url}`);
+
+    const basePort = await freePort();
+    const startedBase = await ServerProcess.start(
+      'baseline',
+      [join(BENCH_DIR, 'baseline.mjs')],
+      { ...baseEnv, JWT_SECRET, DATABASE_URL: db.url, PORT: String(basePort) },
+      basePort,
+    );
+    const baseline = startedBase.server;
+    servers.push(baseline);
+    results.baseline.readyMs = startedBase.readyMs;
+
+    log('signing in fixture users and paging the large feed');
+    const fixtures = await prepareFixtures(db, app);
+    results.seed.activityDepth = fixtures.bigTeam.depth;
+
+    // Same answers and same SQL, or the comparison means nothing.
+    const checks: [string, LoadRequest][] = READS.filter((s) => enabled(s.id)).map((s) => [
+      s.id,
+      s.requests(fixtures)[0] as LoadRequest,
+    ]);
+    for (const s of READS.filter((r) => enabled(r.id))) {
+      const mismatch = await compareResponses(app, baseline, s.requests(fixtures));
+      results.equivalence[s.id] = {
+        responses: mismatch ? `DIFFER: ${mismatch}` : 'identical',
+        sql: 'not checked',
+      };
+      if (mismatch) {
+        log(
+          `WARNING ${s.id}: responses differ\n  ${mismatch}\n  ${baseline.stderr.slice(-5).join('\n  ')}`,
+        );
+      }
+    }
+    if (db.embedded) {
+      await setStatementLog(db, true);
+      try {
+        for (const [id, request] of checks) {
+          const appSql = await statementsFor(app, 'nest-saas', request);
+          const baseSql = await statementsFor(baseline, 'nest-saas-baseline', request);
+          const same = isDeepStrictEqual(appSql, baseSql);
+          const entry = results.equivalence[id];
+          if (entry) {
+            entry.sql = same
+              ? `identical (${appSql.length} statements)`
+              : 'DIFFER (see results.json)';
+            entry.app = appSql;
+            entry.baseline = baseSql;
+          }
+          if (!same)
+            log(
+              `WARNING ${id}: SQL differs\n  app: ${appSql.join('\n       ')}\n  baseline: ${baseSql.join('\n       ')}`,
+            );
+        }
+      } finally {
+        await setStatementLog(db, false);
+      }
+    } else {
+      results.notes.push(
+        "SQL equivalence not checked: it reads the embedded server's statement log.",
+      );
+    }
+
+    // Warm-up (JIT, pools, caches), not recorded.
+    for (const s of READS.filter((r) => enabled(r.id))) {
+      for (const server of [app, baseline]) {
+        await load({
+          url: server.url,
+          requests: s.requests(fixtures),
+          connections: options.connections,
+          seconds: 1,
+        });
+      }
+    }
+
+    const samples = new Map<string, { app: LoadSample[]; reference: LoadSample[] }>();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const s of READS.filter((r) => enabled(r.id))) {
+        const entry = samples.get(s.id) ?? { app: [], reference: [] };
+        samples.set(s.id, entry);
+        const order =
+          round % 2 === 0 ? (['app', 'reference'] as const) : (['reference', 'app'] as const);
+        for (const who of order) {
+          const server = who === 'app' ? app : baseline;
+          const sample = await load({
+            url: server.url,
+            requests: s.requests(fixtures),
+            connections: options.connections,
+            seconds: options.seconds,
+          });
+          entry[who].push(sample);
+          log(
+            `round ${round + 1} ${s.id} ${who}: ${(sample.ok / sample.seconds).toFixed(0)} req/s${sample.failed + sample.errors ? `, ${sample.failed} non-2xx, ${sample.errors} errors` : ''}`,
+          );
+        }
+      }
+    }
+    for (const s of READS.filter((r) => enabled(r.id))) {
+      const entry = samples.get(s.id);
+      if (!entry) continue;
+      const a = summarize(entry.app);
+      const b = summarize(entry.reference);
+      results.rows.push({
+        scenario: s.id,
+        title: s.title,
+        app: a,
+        reference: { ...b, label: 'baseline' },
+        rpsRatio: a.rps / b.rps,
+        p99Ratio: a.p99 / b.p99,
+      });
+    }
+
+    if (enabled('sign-in')) {
+      const appSamples: LoadSample[] = [];
+      const loop: { perSecond: number; p50: number; p99: number }[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        const runApp = async (): Promise<void> => {
+          const sample = await load({
+            url: app.url,
+            requests: signInRequests(fixtures),
+            connections: options.connections,
+            seconds: options.seconds,
+          });
+          appSamples.push(sample);
+          log(
+            `round ${round + 1} sign-in app: ${(sample.ok / sample.seconds).toFixed(1)} req/s${sample.failed ? `, ${sample.failed} non-2xx` : ''}`,
+          );
+        };
+        const runLoop = async (): Promise<void> => {
+          const out = await runNode(
+            [join(BENCH_DIR, 'argon2-loop.mjs'), String(options.seconds), '2'],
+            baseEnv,
+            (options.seconds + 60) * 1000,
+          );
+          const parsed = JSON.parse(out) as { perSecond: number; p50: number; p99: number };
+          loop.push(parsed);
+          log(`round ${round + 1} sign-in argon2 loop: ${parsed.perSecond.toFixed(1)} verifies/s`);
+        };
+        if (round % 2 === 0) {
+          await runApp();
+          await runLoop();
+        } else {
+          await runLoop();
+          await runApp();
+        }
+      }
+      const a = summarize(appSamples);
+      const loopRps = loop.reduce((s, l) => s + l.perSecond, 0) / loop.length;
+      const sorted = (k: 'p50' | 'p99'): number => Math.max(...loop.map((l) => l[k]));
+      results.rows.push({
+        scenario: 'sign-in',
+        title: 'POST /auth/sign-in',
+        app: a,
+        reference: {
+          label: 'bare argon2 verify loop (2 at once)',
+          rps: loopRps,
+          rounds: loop.map((l) => l.perSecond),
+          p50: sorted('p50'),
+          p99: sorted('p99'),
+          requests: 0,
+          failed: 0,
+          errors: 0,
+        },
+        rpsRatio: a.rps / loopRps,
+        p99Ratio: Number.NaN,
+      });
+    }
+
+    if (enabled('flood')) {
+      const readRequests = READS[0]?.requests(fixtures) ?? [];
+      const rest: LoadSample[] = [];
+      const flooded: LoadSample[] = [];
+      const floods: LoadSample[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        rest.push(
+          await load({
+            url: app.url,
+            requests: readRequests,
+            connections: 4,
+            seconds: options.seconds,
+            rate: options.floodReadRate,
+          }),
+        );
+        const [reads, flood] = await Promise.all([
+          load({
+            url: app.url,
+            requests: readRequests,
+            connections: 4,
+            seconds: options.seconds,
+            rate: options.floodReadRate,
+          }),
+          load({
+            url: app.url,
+            requests: signInRequests(fixtures),
+            connections: options.connections,
+            seconds: options.seconds,
+          }),
+        ]);
+        flooded.push(reads);
+        floods.push(flood);
+        log(
+          `round ${round + 1} flood: read p99 at rest ${summarize([rest.at(-1) as LoadSample]).p99.toFixed(2)} ms, during flood ${summarize([reads]).p99.toFixed(2)} ms`,
+        );
+      }
+      const atRest = summarize(rest);
+      const during = summarize(flooded);
+      results.flood = {
+        atRest,
+        duringSignInFlood: during,
+        signInDuringFlood: summarize(floods),
+        p99Ratio: during.p99 / atRest.p99,
+      };
+    }
+
+    results.app.peakRssMb = app.peakMemoryMb();
+    results.baseline.peakRssMb = baseline.peakMemoryMb();
+    if (options.profile) {
+      app.signal('SIGWINCH');
+      await sleep(2000);
+      log(`CPU profile written to ${TMP_DIR}`);
+    }
+    await Promise.all(servers.map((s) => s.stop()));
+    servers.length = 0;
+
+    if (db.embedded) {
+      // Start to ready with the app starting its own (warm) embedded PostgreSQL: the first start
+      // migrates the cluster's default database and is not counted.
+      await db.embedded.stop();
+      const times: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const port = await freePort();
+        const env: NodeJS.ProcessEnv = {
+          ...baseEnv,
+          ...appEnv,
+          PORT: String(port),
+          EMBEDDED_PG_DIR: options.pgDir,
+        };
+        delete env.DATABASE_URL;
+        const run = await ServerProcess.start('app (embedded)', ['dist/main.js'], env, port);
+        if (i > 0) times.push(run.readyMs);
+        await run.server.stop();
+      }
+      results.app.embeddedReadyMs = times;
+    }
+  } finally {
+    await cleanup();
+  }
+
+  const targets = results.targets;
+  for (const r of results.rows) {
+    if (r.scenario === 'sign-in') {
+      targets.push({
+        name: 'sign-in req/s ÷ bare argon2 loop',
+        value: r.rpsRatio,
+        limit: 0.9,
+        met: r.rpsRatio >= 0.9,
+        unit: '×',
+      });
+    } else {
+      targets.push({
+        name: `${r.scenario}: req/s ÷ baseline`,
+        value: r.rpsRatio,
+        limit: 0.8,
+        met: r.rpsRatio >= 0.8,
+        unit: '×',
+      });
+      targets.push({
+        name: `${r.scenario}: p99 ÷ baseline`,
+        value: r.p99Ratio,
+        limit: 1.5,
+        met: r.p99Ratio <= 1.5,
+        unit: '×',
+      });
+    }
+  }
+  if (results.flood) {
+    targets.push({
+      name: 'read p99 during sign-in flood ÷ at rest',
+      value: results.flood.p99Ratio,
+      limit: 2,
+      met: results.flood.p99Ratio <= 2,
+      unit: '×',
+    });
+  }
+  targets.push({
+    name: 'app peak RSS',
+    value: results.app.peakRssMb,
+    limit: 200,
+    met: results.app.peakRssMb <= 200,
+    unit: ' MB',
+  });
+  const ready = results.app.embeddedReadyMs
+    ? Math.max(...results.app.embeddedReadyMs)
+    : results.app.readyMs;
+  targets.push({
+    name: `start → ready (${results.app.embeddedReadyMs ? 'warm embedded PostgreSQL, worst of 3' : 'DATABASE_URL'})`,
+    value: ready,
+    limit: 2000,
+    met: ready <= 2000,
+    unit: ' ms',
+  });
+  for (const r of [
+    ...results.rows,
+    ...(results.flood ? [{ scenario: 'flood', app: results.flood.duringSignInFlood }] : []),
+  ]) {
+    if (r.app.failed + r.app.errors > 0) {
+      results.notes.push(
+        `${r.scenario}: the app answered ${r.app.failed} non-2xx and had ${r.app.errors} errors/timeouts.`,
+      );
+    }
+  }
+
+  await writeResults(results);
+  process.stdout.write(`\n${table(results)}\n\nWritten: bench/results.json, bench/RESULTS.md\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
