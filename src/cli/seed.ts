@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/node-postgres';
+import Stripe from 'stripe';
 import { PasswordHasher } from '../common/crypto/password-hasher.js';
 import { loadConfigOrExit } from '../config/boot.js';
 import { createPool } from '../database/database.connection.js';
@@ -8,10 +9,13 @@ import { migrateWithLock } from '../database/migrate.js';
 import { resolveDatabase } from '../database/resolve-database.js';
 import * as schema from '../database/schema.js';
 import { seedDemoData } from '../database/seed.js';
+import { ensureDemoProducts } from '../modules/billing/demo-products.js';
+import { stripeOptions } from '../modules/billing/stripe.client.js';
 
 /**
  * `npm run db:seed`: migrates, then seeds the demo users and team into an empty database
- * (never in production, never over existing data).
+ * (never in production, never over existing data). With STRIPE_SECRET_KEY set, also creates
+ * the demo products in Stripe (Base $8/month, Plus $12/month, 7-day trial) unless they exist.
  */
 Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 const config = loadConfigOrExit();
@@ -29,6 +33,17 @@ try {
       ? 'seeded demo data: test@test.com / admin123 (owner of "Test Team"), admin@test.com / admin123 (admin)\n'
       : 'database already has users: demo data not seeded\n',
   );
+  if (config.stripe.secretKey === undefined) {
+    process.stdout.write('STRIPE_SECRET_KEY is not set: demo Stripe products not created\n');
+  } else {
+    const stripe = new Stripe(config.stripe.secretKey, stripeOptions(config.stripe.apiUrl));
+    const { created } = await ensureDemoProducts(stripe);
+    process.stdout.write(
+      created.length > 0
+        ? `created in Stripe: ${created.join(', ')}\n`
+        : 'demo Stripe products already exist\n',
+    );
+  }
 } finally {
   await pool.end();
   await embedded?.stop();
