@@ -197,18 +197,10 @@ export function loadConfig(env: Env): AppConfig {
     },
     mail: { smtpUrl, from },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:'])?.toString(),
-    // Under NODE_ENV=test the defaults are high: every suite signs up many users from
-    // 127.0.0.1. Rate-limit tests set low values explicitly.
     rateLimit: {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 900, 1, 86_400),
-      perIp: integer(env, 'RATE_LIMIT_PER_IP', nodeEnv === 'test' ? 100_000 : 30, 1, 1_000_000),
-      perEmail: integer(
-        env,
-        'RATE_LIMIT_PER_EMAIL',
-        nodeEnv === 'test' ? 100_000 : 10,
-        1,
-        1_000_000,
-      ),
+      perIp: integer(env, 'RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
+      perEmail: integer(env, 'RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
     },
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

@@ -57,6 +57,9 @@ export default async function globalSetup() {
   process.env.JWT_SECRET ??= randomBytes(32).toString('hex');
   process.env.LOG_LEVEL ??= 'silent';
   process.env.APP_URL ??= 'http://app.test';
+  // Every suite signs up many users from 127.0.0.1; the rate-limit suites set low limits themselves.
+  process.env.RATE_LIMIT_PER_IP ??= '100000';
+  process.env.RATE_LIMIT_PER_EMAIL ??= '100000';
   for (const name of [
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',
