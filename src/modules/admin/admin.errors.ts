@@ -3,7 +3,6 @@ import { defineErrors } from '../../common/errors/app-error.js';
 
 /** Errors of admin-panel actions; shown to the admin as the action's error notice. */
 export const AdminErrors = defineErrors({
-  notFound: { code: 'admin.not_found', status: HttpStatus.NOT_FOUND, message: 'Record not found' },
   userDeleted: {
     code: 'admin.user_deleted',
     status: HttpStatus.CONFLICT,
@@ -13,11 +12,6 @@ export const AdminErrors = defineErrors({
     code: 'admin.already_member',
     status: HttpStatus.CONFLICT,
     message: 'This user already belongs to the team',
-  },
-  invitationNotPending: {
-    code: 'admin.invitation_not_pending',
-    status: HttpStatus.CONFLICT,
-    message: 'Only a pending invitation can be revoked',
   },
   selfDemotion: {
     code: 'admin.self_demotion',

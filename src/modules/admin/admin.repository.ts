@@ -1,18 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { eq } from 'drizzle-orm';
-import { teamMembers, users, type SystemRole, type User } from '../../database/schema.js';
+import { teamMembers, users, type SystemRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 /** The few queries only the back office needs; everything else comes from the owning modules. */
 @Injectable()
 export class AdminRepository {
   constructor(private readonly txHost: TransactionHost) {}
-
-  /** Any user by id, deleted ones included (the panel shows them). */
-  async findUser(id: number): Promise<User | undefined> {
-    const [row] = await this.txHost.db.select().from(users).where(eq(users.id, id)).limit(1);
-    return row;
-  }
 
   async setRole(id: number, role: SystemRole, now: Date): Promise<void> {
     await this.txHost.db.update(users).set({ role, updatedAt: now }).where(eq(users.id, id));
