@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CommonErrors } from '../errors/common.errors.js';
+import { MAX_ID } from './parse-id.pipe.js';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export class PageQueryDto {
@@ -46,17 +47,82 @@ export function decodeTimeCursor(raw: string | undefined): TimeCursor | undefine
   return { at, id: n };
 }
 
-/** Builds a page from `limit + 1` rows: the extra row only tells that a next page exists. */
+/**
+ * Exact keyset position in an activity feed ordered by (timestamp desc, id desc). `at` is the
+ * row's timestamp as PostgreSQL's text with all six fractional digits
+ * (`2030-01-01T12:00:00.123456`, see `exactTimestamp` in src/database/keyset.ts), never a JS
+ * Date: a Date keeps milliseconds only, and rows written by other paths (seed, admin panel,
+ * raw SQL, `now()` defaults) carry microseconds, so a Date cursor skips or repeats rows that
+ * share a millisecond at a page boundary.
+ */
+export interface FeedCursor {
+  at: string;
+  id: number;
+}
+
+const EXACT_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}$/;
+const CURSOR_ID = /^[1-9]\d{0,9}$/;
+
+/** Whether `at` names a real instant PostgreSQL accepts (so a forged cursor is a 400, not a 500). */
+function isExactTimestamp(at: string): boolean {
+  const m = EXACT_TIMESTAMP.exec(at);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  date.setUTCFullYear(year);
+  return (
+    year >= 1 &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+export function encodeFeedCursor(cursor: FeedCursor): string {
+  return Buffer.from(`${cursor.at}|${cursor.id}`).toString('base64url');
+}
+
+/** Throws a 400 `request.invalid_cursor` for anything that is not a feed cursor we issued. */
+export function decodeFeedCursor(raw: string | undefined): FeedCursor | undefined {
+  if (raw === undefined) return undefined;
+  const parts = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const [at, id] = parts;
+  if (
+    parts.length !== 2 ||
+    at === undefined ||
+    id === undefined ||
+    !isExactTimestamp(at) ||
+    !CURSOR_ID.test(id) ||
+    Number(id) > MAX_ID
+  ) {
+    throw CommonErrors.invalidCursor();
+  }
+  return { at, id: Number(id) };
+}
+
+/**
+ * Builds a page from `limit + 1` rows: the extra row only tells that a next page exists.
+ * `cursorOf` encodes the position of the page's last row (`encodeTimeCursor`, `encodeFeedCursor`).
+ */
 export function toPage<T, R>(
   rows: R[],
   limit: number,
   map: (row: R) => T,
-  cursorOf: (row: R) => TimeCursor,
+  cursorOf: (row: R) => string,
 ): Page<T> {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return {
     items: items.map(map),
-    nextCursor: rows.length > limit && last !== undefined ? encodeTimeCursor(cursorOf(last)) : null,
+    nextCursor: rows.length > limit && last !== undefined ? cursorOf(last) : null,
   };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, lt, or } from 'drizzle-orm';
-import type { TimeCursor } from '../../common/http/pagination.js';
+import { and, asc, desc, eq, getTableColumns } from 'drizzle-orm';
+import type { FeedCursor } from '../../common/http/pagination.js';
+import { afterFeedCursor, exactTimestamp } from '../../database/keyset.js';
 import {
   activityLogs,
   teamMembers,
@@ -8,6 +9,9 @@ import {
   type NewActivityLog,
 } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+
+/** An activity row with its exact keyset position (`cursorAt`, microseconds included). */
+export type ActivityLogRow = ActivityLog & { cursorAt: string };
 
 @Injectable()
 export class AuditRepository {
@@ -30,23 +34,26 @@ export class AuditRepository {
     return row?.teamId;
   }
 
-  /** The user's rows newest first, `limit` of them after `cursor` (keyset on timestamp, id). */
+  /** The user's rows newest first, `limit` of them after `cursor` (exact keyset on timestamp, id). */
   listForUser(
     userId: number,
     limit: number,
-    cursor: TimeCursor | undefined,
-  ): Promise<ActivityLog[]> {
-    const after =
-      cursor === undefined
-        ? undefined
-        : or(
-            lt(activityLogs.timestamp, cursor.at),
-            and(eq(activityLogs.timestamp, cursor.at), lt(activityLogs.id, cursor.id)),
-          );
+    cursor: FeedCursor | undefined,
+  ): Promise<ActivityLogRow[]> {
     return this.txHost.db
-      .select()
+      .select({
+        ...getTableColumns(activityLogs),
+        cursorAt: exactTimestamp(activityLogs.timestamp),
+      })
       .from(activityLogs)
-      .where(and(eq(activityLogs.userId, userId), after))
+      .where(
+        and(
+          eq(activityLogs.userId, userId),
+          cursor === undefined
+            ? undefined
+            : afterFeedCursor(activityLogs.timestamp, activityLogs.id, cursor),
+        ),
+      )
       .orderBy(desc(activityLogs.timestamp), desc(activityLogs.id))
       .limit(limit);
   }

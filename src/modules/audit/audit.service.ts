@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import {
-  decodeTimeCursor,
+  decodeFeedCursor,
+  encodeFeedCursor,
   toPage,
   type Page,
   type PageQueryDto,
@@ -50,22 +51,17 @@ export class AuditService {
       userId: entry.userId,
       teamId,
       ipAddress: entry.ipAddress?.slice(0, 45) ?? null,
-      // Millisecond precision (as JS Dates carry it), so (timestamp, id) cursors round-trip exactly.
-      timestamp: new Date(),
     });
   }
 
   async listMine(auth: AuthUser, query: PageQueryDto): Promise<Page<ActivityDto>> {
-    const cursor = decodeTimeCursor(query.cursor);
+    const cursor = decodeFeedCursor(query.cursor);
     const rows = await this.audit.listForUser(auth.id, query.limit + 1, cursor);
     return toPage(
       rows,
       query.limit,
       (row) => ActivityDto.from(row),
-      (row) => ({
-        at: row.timestamp,
-        id: row.id,
-      }),
+      (row) => encodeFeedCursor({ at: row.cursorAt, id: row.id }),
     );
   }
 }

@@ -1,6 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user.js';
-import { decodeTimeCursor, toPage, type Page } from '../../common/http/pagination.js';
+import {
+  decodeTimeCursor,
+  encodeTimeCursor,
+  toPage,
+  type Page,
+} from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -96,7 +101,9 @@ export class InvitationsService {
       query.limit + 1,
       cursor?.id,
     );
-    return toPage(rows, query.limit, toInvitationDto, (r) => ({ at: r.invitedAt, id: r.id }));
+    return toPage(rows, query.limit, toInvitationDto, (r) =>
+      encodeTimeCursor({ at: r.invitedAt, id: r.id }),
+    );
   }
 
   async listMine(
@@ -111,7 +118,9 @@ export class InvitationsService {
       query.limit + 1,
       cursor?.id,
     );
-    return toPage(rows, query.limit, toInvitationDto, (r) => ({ at: r.invitedAt, id: r.id }));
+    return toPage(rows, query.limit, toInvitationDto, (r) =>
+      encodeTimeCursor({ at: r.invitedAt, id: r.id }),
+    );
   }
 
   /**

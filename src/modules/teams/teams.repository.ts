@@ -9,6 +9,8 @@ import {
   type Team,
   type TeamRole,
 } from '../../database/schema.js';
+import type { FeedCursor } from '../../common/http/pagination.js';
+import { afterFeedCursor, exactTimestamp } from '../../database/keyset.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 export interface Membership {
@@ -45,6 +47,8 @@ export interface ActivityRow {
   userId: number | null;
   userName: string | null;
   userEmail: string | null;
+  /** Exact keyset position (timestamp text with microseconds). */
+  cursorAt: string;
 }
 
 const membershipColumns = {
@@ -226,26 +230,20 @@ export class TeamsRepository {
     return rows.length > 0;
   }
 
-  /**
-   * The team's activity, newest first, `limit` rows after the cursor row. The cursor is
-   * compared with the stored row's exact (timestamp, id): timestamps carry microseconds that a
-   * JS Date cannot, and rows written in one transaction share the same timestamp.
-   */
+  /** The team's activity, newest first, `limit` rows after `cursor` (exact keyset on timestamp, id). */
   async listActivity(
     teamId: number,
     filter: ActivityFilter,
     limit: number,
-    afterId?: number,
+    cursor?: FeedCursor,
   ): Promise<ActivityRow[]> {
     const where: SQL[] = [eq(activityLogs.teamId, teamId)];
     if (filter.action !== undefined) where.push(eq(activityLogs.action, filter.action));
     if (filter.userId !== undefined) where.push(eq(activityLogs.userId, filter.userId));
     if (filter.from !== undefined) where.push(gte(activityLogs.timestamp, filter.from));
     if (filter.to !== undefined) where.push(lt(activityLogs.timestamp, filter.to));
-    if (afterId !== undefined) {
-      where.push(
-        sql`(${activityLogs.timestamp}, ${activityLogs.id}) < (select c."timestamp", c.id from ${activityLogs} c where c.id = ${afterId} and c.team_id = ${teamId})`,
-      );
+    if (cursor !== undefined) {
+      where.push(afterFeedCursor(activityLogs.timestamp, activityLogs.id, cursor));
     }
     return this.txHost.db
       .select({
@@ -256,6 +254,7 @@ export class TeamsRepository {
         userId: activityLogs.userId,
         userName: users.name,
         userEmail: users.email,
+        cursorAt: exactTimestamp(activityLogs.timestamp),
       })
       .from(activityLogs)
       .leftJoin(users, eq(users.id, activityLogs.userId))

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import {
+  decodeFeedCursor,
   decodeTimeCursor,
+  encodeFeedCursor,
+  encodeTimeCursor,
   toPage,
   type Page,
-  type TimeCursor,
 } from '../../common/http/pagination.js';
 import { ActivityType, type Team } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -103,7 +105,7 @@ export class TeamsService {
         memberId: membership.id,
         joinedAt: membership.joinedAt,
       }),
-      ({ membership }): TimeCursor => ({ at: membership.joinedAt, id: membership.id }),
+      ({ membership }) => encodeTimeCursor({ at: membership.joinedAt, id: membership.id }),
     );
   }
 
@@ -171,7 +173,7 @@ export class TeamsService {
     teamId: number,
     query: TeamActivityQueryDto,
   ): Promise<Page<TeamActivityDto>> {
-    const cursor = decodeTimeCursor(query.cursor);
+    const cursor = decodeFeedCursor(query.cursor);
     const rows = await this.teams.listActivity(
       teamId,
       {
@@ -181,9 +183,11 @@ export class TeamsService {
         to: query.to === undefined ? undefined : new Date(query.to),
       },
       query.limit + 1,
-      cursor?.id,
+      cursor,
     );
-    return toPage(rows, query.limit, toActivityDto, (row) => ({ at: row.timestamp, id: row.id }));
+    return toPage(rows, query.limit, toActivityDto, (row) =>
+      encodeFeedCursor({ at: row.cursorAt, id: row.id }),
+    );
   }
 
   /**
