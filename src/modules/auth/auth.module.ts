@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -17,14 +16,12 @@ import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
-import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
 @Module({
   imports: [
-    PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
@@ -59,7 +56,6 @@ import { SessionsService } from './sessions.service.js';
     SessionsRepository,
     PasswordResetRepository,
     AccountRepository,
-    JwtStrategy,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
