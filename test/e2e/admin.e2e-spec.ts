@@ -6,6 +6,7 @@ import {
   ActivityType,
   activityLogs,
   adminSessions,
+  invitations,
   sessions,
   teamMembers,
   teams,
@@ -111,6 +112,7 @@ describe('admin panel (AdminJS at /admin)', () => {
       const wrong = await adminLogin(t, ADMIN.email, 'not-the-password');
       for (const { agent, res } of [owner, wrong]) {
         expect(res.status).toBe(200);
+        expect(cookieHeader(res)).toBeUndefined();
         expect(loginError(res.text)).toBe('invalidCredentials');
         expect(await isRefused(agent)).toBe(true);
       }
@@ -415,6 +417,142 @@ describe('admin panel (AdminJS at /admin)', () => {
       );
       // The email is free again for a new sign-up.
       await signUp(t, { email: signed.email });
+    });
+
+    it('adds a member, changes the role, removes them; each change is logged against the team', async () => {
+      const owner = await signUp(t);
+      const joiner = await signUp(t);
+      const added = await agent
+        .post('/admin/api/resources/team_members/actions/new')
+        .type('form')
+        .send({ teamId: String(owner.team.id), userId: String(joiner.user.id), role: 'member' })
+        .expect(200);
+      expect(added.body.notice).toEqual({ message: 'successfullyCreated', type: 'success' });
+      const memberId = Number(added.body.record.params.id);
+      const again = await agent
+        .post('/admin/api/resources/team_members/actions/new')
+        .type('form')
+        .send({ teamId: String(owner.team.id), userId: String(joiner.user.id), role: 'owner' })
+        .expect(200);
+      expect(again.body.notice.message).toContain('admin.already_member');
+
+      await agent
+        .post(`/admin/api/resources/team_members/records/${memberId}/edit`)
+        .type('form')
+        // teamId/userId in the form are ignored on edit: only the role changes.
+        .send({ role: 'owner', teamId: '999999', userId: '999999' })
+        .expect(200);
+      const [promoted] = await t.db.select().from(teamMembers).where(eq(teamMembers.id, memberId));
+      expect(promoted).toMatchObject({
+        role: 'owner',
+        teamId: owner.team.id,
+        userId: joiner.user.id,
+      });
+
+      const removed = await agent
+        .post(`/admin/api/resources/team_members/records/${memberId}/delete`)
+        .expect(200);
+      expect(removed.body.notice.type).toBe('success');
+      expect(await t.db.select().from(teamMembers).where(eq(teamMembers.id, memberId))).toEqual([]);
+
+      const logs = await t.db
+        .select({ action: activityLogs.action, userId: activityLogs.userId })
+        .from(activityLogs)
+        .where(and(eq(activityLogs.teamId, owner.team.id), eq(activityLogs.userId, adminId)))
+        .orderBy(activityLogs.id);
+      expect(logs.map((l) => l.action)).toEqual([
+        ActivityType.ADMIN_ADD_TEAM_MEMBER,
+        ActivityType.ADMIN_UPDATE_TEAM_MEMBER,
+        ActivityType.ADMIN_REMOVE_TEAM_MEMBER,
+      ]);
+    });
+
+    it('revokes a pending invitation and logs ADMIN_REVOKE_INVITATION', async () => {
+      const owner = await signUp(t);
+      const invited = await t.http
+        .post(`/api/v1/teams/${owner.team.id}/invitations`)
+        .set('Authorization', bearer(owner.accessToken))
+        .send({ email: uniqueEmail('invitee'), role: 'member' })
+        .expect(201);
+      const id = Number(invited.body.id);
+      const res = await agent
+        .post(`/admin/api/resources/invitations/records/${id}/revoke`)
+        .expect(200);
+      expect(res.body.notice).toEqual({ message: 'Invitation revoked', type: 'success' });
+      const [row] = await t.db.select().from(invitations).where(eq(invitations.id, id));
+      expect(row!.status).toBe('revoked');
+      const [log] = await t.db
+        .select()
+        .from(activityLogs)
+        .where(
+          and(
+            eq(activityLogs.teamId, owner.team.id),
+            eq(activityLogs.action, ActivityType.ADMIN_REVOKE_INVITATION),
+          ),
+        );
+      expect(log).toMatchObject({ userId: adminId });
+    });
+
+    it('edits a user; a taken email is a field error, and an admin cannot demote themself', async () => {
+      const signed = await signUp(t);
+      const other = await signUp(t);
+      const ok = await agent
+        .post(`/admin/api/resources/users/records/${signed.user.id}/edit`)
+        .type('form')
+        .send({ name: 'Edited Name', email: signed.email.toUpperCase(), role: 'member' })
+        .expect(200);
+      expect(ok.body.notice.type).toBe('success');
+      const [row] = await t.db.select().from(users).where(eq(users.id, signed.user.id));
+      expect(row).toMatchObject({ name: 'Edited Name', email: signed.email });
+
+      const taken = await agent
+        .post(`/admin/api/resources/users/records/${signed.user.id}/edit`)
+        .type('form')
+        .send({ email: other.email })
+        .expect(200);
+      expect(taken.body.notice.message).toContain('user.email_taken');
+      expect(taken.body.record.errors.email).toBeDefined();
+
+      const self = await agent
+        .post(`/admin/api/resources/users/records/${adminId}/edit`)
+        .type('form')
+        .send({ role: 'member' })
+        .expect(200);
+      expect(self.body.notice.message).toContain('admin.self_demotion');
+      const [me] = await t.db.select().from(users).where(eq(users.id, adminId));
+      expect(me!.role).toBe('admin');
+    });
+
+    it('bounds request bodies before parsing: 413 over 100 kB, 415 for file uploads', async () => {
+      const big = await t.http
+        .post('/admin/login')
+        .type('form')
+        .send({ email: ADMIN.email, password: 'x'.repeat(150 * 1024) })
+        .expect(413);
+      expect(big.body.code).toBe('request.too_large');
+      await t.http
+        .post('/admin/login')
+        .attach('file', Buffer.alloc(2048), 'payload.bin')
+        .expect(415);
+      // Multipart without files (what the AdminJS forms send) still works.
+      const res = await t.http
+        .post('/admin/login')
+        .field('email', ADMIN.email)
+        .field('password', ADMIN.password)
+        .expect(302);
+      expect(res.headers.location).toBe('/admin');
+    });
+
+    it('signing out deletes the stored session', async () => {
+      const extra = await createAdmin(t);
+      const { agent: own, res } = await adminLogin(t, extra.email, extra.password);
+      expect(res.status).toBe(302);
+      await own.get('/admin/logout').expect(302);
+      expect(await isRefused(own)).toBe(true);
+      const rows = await t.db.execute<{ n: number }>(
+        sql`select count(*)::int as n from admin_sessions where sess->'adminUser'->>'email' = ${extra.email}`,
+      );
+      expect(rows.rows[0]!.n).toBe(0);
     });
 
     it('activity logs are read-only', async () => {

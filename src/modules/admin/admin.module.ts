@@ -1,6 +1,6 @@
 // First: points AdminJS at admin-bundle/ before anything imports adminjs (it reads env on import).
 import './admin-bundle.js';
-import { AdminModule, ExpressLoader } from '@adminjs/nestjs';
+import { AdminModule } from '@adminjs/nestjs';
 import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
 import AdminJS, { type AdminJSOptions } from 'adminjs';
 import type { Request } from 'express';
@@ -13,6 +13,7 @@ import { InvitationsModule } from '../invitations/invitations.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AdminAuthService } from './admin-auth.service.js';
+import { AdminExpressLoader } from './admin-express.loader.js';
 import { prebuiltBundleExists } from './admin-bundle.js';
 import { AdminSessionStore, adminSessionOptions, ADMIN_SESSION_COOKIE } from './admin-session.js';
 import { componentLoader } from './admin.components.js';
@@ -80,9 +81,9 @@ function adminJsOptions(db: Database, service: AdminService): AdminJSOptions {
 }
 
 /**
- * AdminJS at /admin (Express adapter). `customLoader: ExpressLoader` because the default
- * loader is chosen before the HTTP adapter exists under Test.createTestingModule and the
- * panel would silently 404 there.
+ * AdminJS at /admin (Express adapter). An explicit loader (ExpressLoader plus a body-size
+ * gate) because the default one is chosen before the HTTP adapter exists under
+ * Test.createTestingModule and the panel would silently 404 there.
  */
 @Module({
   imports: [
@@ -112,7 +113,7 @@ function adminJsOptions(db: Database, service: AdminService): AdminJSOptions {
           sessionOptions,
         };
       },
-      customLoader: ExpressLoader,
+      customLoader: AdminExpressLoader,
     }),
   ],
 })
