@@ -32,8 +32,10 @@ export abstract class AppConfig {
   declare readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   declare readonly redisUrl: string | undefined;
   /**
-   * Attempts allowed per window for sign-in, sign-up and password reset, counted separately
-   * per action, per client IP and per email address (REDIS_URL storage when set).
+   * Attempts allowed per window for sign-in, sign-up, password reset and the signed-in
+   * password checks (password change, account deletion), counted separately per action, per
+   * client IP and per account (`perEmail`: per email address, or per signed-in user)
+   * (REDIS_URL storage when set).
    */
   declare readonly rateLimit: {
     readonly windowSeconds: number;

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { eq } from 'drizzle-orm';
+import { users } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { DEFAULT_PASSWORD, signUp } from '../support/auth.js';
+import { bearer, DEFAULT_PASSWORD, signUp } from '../support/auth.js';
 
 const LIMITS = {
   TRUST_PROXY: 'true',
@@ -88,6 +90,49 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
     expect429(await reset());
   });
 
+  it('password change and account deletion: per signed-in user, counted together', async () => {
+    const signUpFrom = async (ip: string) => {
+      const res = await t.http
+        .post('/api/v1/auth/sign-up')
+        .set('X-Forwarded-For', ip)
+        .send({ email: uniqueEmail('pw'), password: DEFAULT_PASSWORD })
+        .expect(201);
+      return res.body as { accessToken: string; user: { id: number } };
+    };
+    const u = await signUpFrom(freshIp());
+    const [before] = await t.db.select().from(users).where(eq(users.id, u.user.id));
+    const changePassword = (token: string, currentPassword: string) =>
+      t.http
+        .put('/api/v1/users/me/password')
+        .set('X-Forwarded-For', freshIp())
+        .set('Authorization', bearer(token))
+        .send({ currentPassword, newPassword: 'a brand new password' });
+    const deleteMe = (token: string, password: string) =>
+      t.http
+        .delete('/api/v1/users/me')
+        .set('X-Forwarded-For', freshIp())
+        .set('Authorization', bearer(token))
+        .send({ password });
+
+    const wrong = await changePassword(u.accessToken, 'guess one');
+    expect({ status: wrong.status, code: (wrong.body as { code: string }).code }).toEqual({
+      status: 400,
+      code: 'auth.wrong_password',
+    });
+    expect((await deleteMe(u.accessToken, 'guess two')).status).toBe(400);
+    // The third guess is refused before the password is checked, even the right one, on
+    // either route and from any address.
+    expect429(await changePassword(u.accessToken, DEFAULT_PASSWORD));
+    expect429(await deleteMe(u.accessToken, DEFAULT_PASSWORD));
+    const [after] = await t.db.select().from(users).where(eq(users.id, u.user.id));
+    expect(after).toMatchObject({ passwordHash: before!.passwordHash, deletedAt: null });
+    await t.http.get('/api/v1/users/me').set('Authorization', bearer(u.accessToken)).expect(200);
+
+    // Another account is not affected.
+    const v = await signUpFrom(freshIp());
+    expect((await changePassword(v.accessToken, 'guess one')).status).toBe(400);
+  });
+
   it('documents 429 with Retry-After on the throttled routes', async () => {
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     for (const path of [
@@ -97,6 +142,12 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
     ]) {
       expect(doc.paths[path].post.responses['429'].headers['Retry-After']).toBeDefined();
     }
+    expect(
+      doc.paths['/api/v1/users/me/password'].put.responses['429'].headers['Retry-After'],
+    ).toBeDefined();
+    expect(
+      doc.paths['/api/v1/users/me'].delete.responses['429'].headers['Retry-After'],
+    ).toBeDefined();
   });
 });
 

@@ -10,6 +10,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import type { AuthUser } from '../auth/auth-user.js';
 import { clientIp } from '../decorators/client-ip.decorator.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { RateLimitedError } from './rate-limit.errors.js';
@@ -30,7 +31,7 @@ export class RateLimitGuard implements CanActivate {
       context.getHandler(),
     );
     if (policy === undefined) return true;
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
     // Guards run before validation: take the email only when it is a string, normalized the
     // way the services normalize it, so "A@x.com " and "a@x.com" share one counter.
     const body: unknown = request.body;
@@ -38,7 +39,12 @@ export class RateLimitGuard implements CanActivate {
       typeof body === 'object' && body !== null ? (body as { email?: unknown }).email : undefined;
     const email = typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 320) : null;
     try {
-      await this.limiter.consume(policy, { ip: clientIp(request), email: email || null });
+      // The global auth guard has already run: on authenticated routes `user` is the caller.
+      await this.limiter.consume(policy, {
+        ip: clientIp(request),
+        email: email || null,
+        userId: request.user?.id ?? null,
+      });
     } catch (error) {
       if (error instanceof RateLimitedError) {
         context
@@ -53,8 +59,9 @@ export class RateLimitGuard implements CanActivate {
 }
 
 /**
- * Throttles a route per client IP and per `body.email` under `policy`; answers 429 with
- * `Retry-After`, documented in Swagger.
+ * Throttles a route under `policy`, per client IP, per `body.email` when the body has one and
+ * per signed-in user on authenticated routes; answers 429 with `Retry-After`, documented in
+ * Swagger.
  */
 export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
   return applyDecorators(
@@ -64,7 +71,9 @@ export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
       status: HttpStatus.TOO_MANY_REQUESTS,
       type: ErrorResponseDto,
       description:
-        'Too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+        policy === 'password-confirm'
+          ? '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)'
+          : '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
       headers: {
         'Retry-After': {
           description: 'Seconds until the next attempt is allowed',

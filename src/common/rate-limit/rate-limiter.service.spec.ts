@@ -40,6 +40,18 @@ describe('RateLimiterService (in-memory)', () => {
     await service.consume('password-reset', { ip: '2.2.2.2', email: 'a@x.test' });
   });
 
+  it('counts per signed-in user under RATE_LIMIT_PER_EMAIL, whatever the IP', async () => {
+    const service = limiter(100, 2);
+    await service.consume('password-confirm', { ip: '4.4.4.1', userId: 7 });
+    await service.consume('password-confirm', { ip: '4.4.4.2', userId: 7 });
+    await expect(service.consume('password-confirm', { ip: '4.4.4.3', userId: 7 })).rejects.toThrow(
+      RateLimitedError,
+    );
+    await service.consume('password-confirm', { ip: '4.4.4.3', userId: 8 });
+    // The same user's sign-in counters are separate.
+    await service.consume('sign-in', { ip: '4.4.4.4', userId: 7 });
+  });
+
   it('LoginRateLimiter is the sign-in policy', async () => {
     const service = limiter(100, 1);
     const login = new LoginRateLimiter(service);

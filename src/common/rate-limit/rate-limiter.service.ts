@@ -9,19 +9,33 @@ import {
 import { AppConfig } from '../../config/app-config.js';
 import { RateLimitedError } from './rate-limit.errors.js';
 
-/** The throttled actions; each has its own counters. */
-export const RATE_LIMIT_POLICIES = ['sign-in', 'sign-up', 'password-reset'] as const;
+/**
+ * The throttled actions; each has its own counters. `password-confirm` covers the signed-in
+ * routes that check the current password (PUT /users/me/password, DELETE /users/me), so a
+ * stolen access token cannot be used to guess the password; both routes share its counters.
+ */
+export const RATE_LIMIT_POLICIES = [
+  'sign-in',
+  'sign-up',
+  'password-reset',
+  'password-confirm',
+] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+type CounterKey = 'ip' | 'email' | 'user';
 
 export interface RateLimitSubject {
   ip: string | null;
   /** Normalized (trimmed, lower-case) email, when the request names one. */
   email?: string | null;
+  /** The signed-in user, on authenticated routes. */
+  userId?: number | null;
 }
 
 /**
- * Per-IP and per-email attempt counters for the credential endpoints, shared by the API and
- * the admin login. Storage is Redis when REDIS_URL is set (so several instances share the
+ * Per-IP, per-email and per-user attempt counters for the credential endpoints, shared by the
+ * API and the admin login. An email and a signed-in user both name one account, so both are
+ * allowed RATE_LIMIT_PER_EMAIL attempts per window. Storage is Redis when REDIS_URL is set (so several instances share the
  * counts), process memory otherwise.
  *
  * Written on rate-limiter-flexible instead of @nestjs/throttler: the throttler (and its Redis
@@ -49,17 +63,19 @@ export class RateLimiterService implements OnModuleDestroy {
         `${policy}:email`,
         this.create(`${policy}:email`, config.rateLimit.perEmail),
       );
+      this.limiters.set(`${policy}:user`, this.create(`${policy}:user`, config.rateLimit.perEmail));
     }
   }
 
   /**
-   * Counts one attempt against the IP and the email. Throws `RateLimitedError` (429) when
+   * Counts one attempt against the IP, the email and the user given. Throws `RateLimitedError` (429) when
    * either is over its limit; the error carries the seconds until the next allowed attempt.
    */
   async consume(policy: RateLimitPolicy, subject: RateLimitSubject): Promise<void> {
     const checks: Promise<unknown>[] = [];
     if (subject.ip) checks.push(this.limiter(policy, 'ip').consume(subject.ip));
     if (subject.email) checks.push(this.limiter(policy, 'email').consume(subject.email));
+    if (subject.userId) checks.push(this.limiter(policy, 'user').consume(String(subject.userId)));
     const results = await Promise.allSettled(checks);
     let retryAfterMs = 0;
     for (const result of results) {
@@ -82,7 +98,7 @@ export class RateLimiterService implements OnModuleDestroy {
     }
   }
 
-  private limiter(policy: RateLimitPolicy, by: 'ip' | 'email'): RateLimiterAbstract {
+  private limiter(policy: RateLimitPolicy, by: CounterKey): RateLimiterAbstract {
     const limiter = this.limiters.get(`${policy}:${by}`);
     if (limiter === undefined) throw new Error(`No rate limiter for ${policy}:${by}`);
     return limiter;

@@ -11,6 +11,7 @@ import {
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { ChangePasswordDto, DeleteAccountDto } from './auth.dto.js';
 import { AccountService } from './account.service.js';
@@ -32,6 +33,7 @@ export class AccountController {
 
   @Put('password')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimit('password-confirm')
   @ApiOperation({
     summary: 'Change my password',
     description: `This session stays signed in; every other session ends and outstanding reset links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
@@ -48,6 +50,7 @@ export class AccountController {
 
   @Delete()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimit('password-confirm')
   @ApiOperation({
     summary: 'Delete my account',
     description:
