@@ -14,17 +14,24 @@ export function isInvitationExpired(invitedAt: Date, now: Date): boolean {
 export interface InvitationTokenPayload {
   /** Invitation id. */
   invitationId: number;
-  /** The invited address, lower-case. */
+  /** The invited address, lower-case. Signed, never written into the token. */
   email: string;
   /** Expiry, seconds since the epoch (invitedAt + 7 days). */
   expiresAt: number;
 }
 
+/** What a token says in the clear: the invitation it names and its expiry. */
+export interface InvitationTokenClaims {
+  invitationId: number;
+  expiresAt: number;
+}
+
 export type InvitationTokenResult =
-  | { ok: true; payload: InvitationTokenPayload }
+  | { ok: true; claims: InvitationTokenClaims }
   | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
 
-const VERSION = 'inv1';
+const VERSION = 'inv2';
+const TOKEN = /^inv2\.([1-9]\d{0,9})\.([1-9]\d{0,11})\.([\w-]{43})$/;
 
 /**
  * A key used only for invitation tokens, derived from the JWT secret (HKDF with a
@@ -35,55 +42,48 @@ export function deriveInvitationKey(secret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', secret, 'nest-saas', 'invitation-token/v1', 32));
 }
 
-function mac(key: Buffer, body: string): Buffer {
-  return createHmac('sha256', key).update(`${VERSION}.${body}`).digest();
+/** HMAC-SHA256 over the version, id, expiry and email; `|` cannot occur in the digits. */
+function mac(key: Buffer, payload: InvitationTokenPayload): Buffer {
+  return createHmac('sha256', key)
+    .update(`${VERSION}|${payload.invitationId}|${payload.expiresAt}|${payload.email}`)
+    .digest();
 }
 
 /**
- * `inv1.<payload>.<hmac>`: base64url JSON naming the invitation id, the email and the expiry,
- * authenticated with HMAC-SHA256. Tokens cannot be derived from ids without the key.
+ * `inv2.<invitationId>.<expiresAt>.<hmac>`. The link names the invitation and its expiry but
+ * not the invited address: the HMAC covers the email, which the verifier takes from the stored
+ * invitation. Tokens cannot be made for an id, another email or a later expiry without the key.
  */
 export function signInvitationToken(key: Buffer, payload: InvitationTokenPayload): string {
-  const body = Buffer.from(
-    JSON.stringify({ iid: payload.invitationId, em: payload.email, exp: payload.expiresAt }),
-  ).toString('base64url');
-  return `${VERSION}.${body}.${mac(key, body).toString('base64url')}`;
+  return `${VERSION}.${payload.invitationId}.${payload.expiresAt}.${mac(key, payload).toString('base64url')}`;
 }
 
+/** The id and expiry a token names, unverified (to find the invitation), or undefined. */
+export function readInvitationToken(token: string): InvitationTokenClaims | undefined {
+  const match = TOKEN.exec(token);
+  if (!match) return undefined;
+  const invitationId = Number(match[1]);
+  if (invitationId > 2_147_483_647) return undefined;
+  return { invitationId, expiresAt: Number(match[2]) };
+}
+
+/**
+ * Checks `token` against the invitation's stored, lower-case `email`: signature first (so a
+ * forged token learns nothing, not even that it expired), then expiry.
+ */
 export function verifyInvitationToken(
   key: Buffer,
   token: string,
+  email: string,
   now: Date,
 ): InvitationTokenResult {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== VERSION) return { ok: false, reason: 'malformed' };
-  const [, body = '', signature = ''] = parts;
-  if (!/^[\w-]+$/.test(body) || !/^[\w-]+$/.test(signature)) {
-    return { ok: false, reason: 'malformed' };
-  }
-  const expected = mac(key, body);
-  const given = Buffer.from(signature, 'base64url');
+  const claims = readInvitationToken(token);
+  if (claims === undefined) return { ok: false, reason: 'malformed' };
+  const given = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
+  const expected = mac(key, { ...claims, email });
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return { ok: false, reason: 'bad_signature' };
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
-    return { ok: false, reason: 'malformed' };
-  }
-  const { iid, em, exp } = (raw ?? {}) as { iid?: unknown; em?: unknown; exp?: unknown };
-  if (
-    !Number.isSafeInteger(iid) ||
-    (iid as number) < 1 ||
-    typeof em !== 'string' ||
-    !Number.isSafeInteger(exp)
-  ) {
-    return { ok: false, reason: 'malformed' };
-  }
-  if ((exp as number) * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
-  return {
-    ok: true,
-    payload: { invitationId: iid as number, email: em, expiresAt: exp as number },
-  };
+  if (claims.expiresAt * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
+  return { ok: true, claims };
 }

@@ -19,6 +19,7 @@ import {
   invitationExpiresAt,
   isInvitationExpired,
   INVITATION_TTL_MS,
+  readInvitationToken,
   signInvitationToken,
   verifyInvitationToken,
 } from './invitation-token.js';
@@ -209,8 +210,9 @@ export class InvitationsService {
 
   /**
    * Sign-up with an invite token: call inside the sign-up transaction, after the user row is
-   * written. Verifies the token (signature, expiry, email = the new account's email), then joins
-   * the team with the invited role and marks the invitation accepted. The caller records
+   * written. Finds the invitation the token names, verifies the token against the invitation's
+   * stored email (signature, expiry), checks that email is the new account's, then joins the
+   * team with the invited role and marks the invitation accepted. The caller records
    * ACCEPT_INVITATION (after its SIGN_UP row) in the same transaction. Throws a 4xx AppError
    * on any problem, so the caller's transaction rolls back entirely.
    */
@@ -219,17 +221,19 @@ export class InvitationsService {
     userId: number,
     email: string,
   ): Promise<RedeemedInvitation> {
-    const verified = verifyInvitationToken(this.tokenKey, token, new Date());
-    if (!verified.ok) {
-      throw verified.reason === 'expired'
-        ? InvitationErrors.expired()
-        : InvitationErrors.invalidToken();
-    }
-    const { payload } = verified;
-    if (payload.email !== normalizeEmail(email)) throw InvitationErrors.emailMismatch();
+    const claims = readInvitationToken(token);
+    if (claims === undefined) throw InvitationErrors.invalidToken();
     return this.txHost.transaction(async () => {
-      const invitation = await this.invitations.findByIdForUpdate(payload.invitationId);
-      if (!invitation || invitation.email !== payload.email) throw InvitationErrors.invalidToken();
+      const invitation = await this.invitations.findByIdForUpdate(claims.invitationId);
+      if (!invitation) throw InvitationErrors.invalidToken();
+      const verified = verifyInvitationToken(this.tokenKey, token, invitation.email, new Date());
+      if (!verified.ok) {
+        throw verified.reason === 'expired'
+          ? InvitationErrors.expired()
+          : InvitationErrors.invalidToken();
+      }
+      // Only after the signature: an unverified token must not tell which address it is for.
+      if (invitation.email !== normalizeEmail(email)) throw InvitationErrors.emailMismatch();
       return this.redeem(invitation, userId);
     });
   }
