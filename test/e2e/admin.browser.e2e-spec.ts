@@ -85,6 +85,8 @@ describeBrowser('admin panel in Chromium', () => {
   it('lets the admin sign in, open the teams list and rename a team; the API sees the change', async () => {
     await signInAs('admin@test.com', 'admin123');
     await page.waitForURL(`${baseUrl}/admin`);
+    // The back-office dashboard (a custom component from the prebuilt bundle).
+    await page.getByText('Teams with a live subscription').waitFor();
 
     // The teams list, from the sidebar: open the "Teams" group, then its Teams entry.
     await page.getByText('Teams', { exact: true }).first().click();

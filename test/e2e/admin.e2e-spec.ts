@@ -179,6 +179,26 @@ describe('admin panel (AdminJS at /admin)', () => {
       agent = await signedInAdmin(t);
     });
 
+    it('serves dashboard counts that match the database', async () => {
+      const res = await agent.get('/admin/api/dashboard').expect(200);
+      const counts = await t.db.execute<{ users: number; teams: number; admins: number }>(sql`
+        select (select count(*)::int from users where deleted_at is null) as users,
+               (select count(*)::int from teams) as teams,
+               (select count(*)::int from users where deleted_at is null and role = 'admin') as admins`);
+      expect(res.body).toMatchObject(counts.rows[0]!);
+      expect(Object.keys(res.body).sort()).toEqual(
+        [
+          'activityLast24h',
+          'admins',
+          'deletedUsers',
+          'pendingInvitations',
+          'subscribedTeams',
+          'teams',
+          'users',
+        ].sort(),
+      );
+    });
+
     it('never sends passwordHash (show, list, search) nor refresh token hashes', async () => {
       const show = await agent
         .get(`/admin/api/resources/users/records/${adminId}/show`)
@@ -195,7 +215,9 @@ describe('admin panel (AdminJS at /admin)', () => {
       expect(JSON.stringify(list.body)).not.toContain('passwordHash');
       expect(typeof list.body.meta.total).toBe('number');
 
-      const search = await agent.get('/admin/api/resources/users/search/admin@test').expect(200);
+      const search = await agent
+        .get('/admin/api/resources/users/actions/search/admin@test')
+        .expect(200);
       expect(
         search.body.records.map((r: { params: { email: string } }) => r.params.email),
       ).toContain(ADMIN.email);

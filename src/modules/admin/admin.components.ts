@@ -13,4 +13,5 @@ const path = (file: string): string =>
 
 export const Components = {
   SetPassword: componentLoader.add('SetPassword', path('set-password.jsx')),
+  Dashboard: componentLoader.add('Dashboard', path('dashboard.jsx')),
 } as const;

@@ -16,8 +16,8 @@ import { AdminAuthService } from './admin-auth.service.js';
 import { AdminExpressLoader } from './admin-express.loader.js';
 import { prebuiltBundleExists } from './admin-bundle.js';
 import { AdminSessionStore, adminSessionOptions, ADMIN_SESSION_COOKIE } from './admin-session.js';
-import { componentLoader } from './admin.components.js';
-import { AdminRepository } from './admin.repository.js';
+import { componentLoader, Components } from './admin.components.js';
+import { AdminRepository, type AdminStats } from './admin.repository.js';
 import { buildAdminResources } from './admin.resources.js';
 import { AdminService } from './admin.service.js';
 
@@ -57,13 +57,18 @@ function limitWatcherToDevelopment(config: AppConfig): void {
   };
 }
 
-function adminJsOptions(db: Database, service: AdminService): AdminJSOptions {
+function adminJsOptions(
+  db: Database,
+  service: AdminService,
+  stats: () => Promise<AdminStats>,
+): AdminJSOptions {
   return {
     rootPath: ADMIN_ROOT_PATH,
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
     resources: buildAdminResources({ db, service }),
+    dashboard: { component: Components.Dashboard, handler: () => stats() },
     branding: { companyName: 'nest-saas back office', withMadeWithLove: false, logo: false },
     locale: {
       language: 'en',
@@ -103,7 +108,7 @@ function adminJsOptions(db: Database, service: AdminService): AdminJSOptions {
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         const sessionOptions = adminSessionOptions(config, sessions.store);
         return {
-          adminJsOptions: adminJsOptions(db, service),
+          adminJsOptions: adminJsOptions(db, service, () => service.stats()),
           auth: {
             authenticate: (email: string, password: string, context?: { req: Request }) =>
               context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),

@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { teamMembers, users, type SystemRole } from '../../database/schema.js';
+
+export interface AdminStats {
+  users: number;
+  deletedUsers: number;
+  admins: number;
+  teams: number;
+  subscribedTeams: number;
+  pendingInvitations: number;
+  activityLast24h: number;
+}
 import { TransactionHost } from '../../database/transaction-host.js';
 
 /** The few queries only the back office needs; everything else comes from the owning modules. */
@@ -28,5 +38,23 @@ export class AdminRepository {
       .from(teamMembers)
       .where(eq(teamMembers.userId, userId));
     return rows.map((r) => r.teamId);
+  }
+
+  /** Dashboard counts in one round trip (`now` bounds the activity window). */
+  async stats(now: Date): Promise<AdminStats> {
+    const since = new Date(now.getTime() - 24 * 60 * 60 * 1000);
+    const result = await this.txHost.db.execute<Record<keyof AdminStats, number>>(sql`
+      select
+        (select count(*)::int from users where deleted_at is null) as "users",
+        (select count(*)::int from users where deleted_at is not null) as "deletedUsers",
+        (select count(*)::int from users where deleted_at is null and role = 'admin') as "admins",
+        (select count(*)::int from teams) as "teams",
+        (select count(*)::int from teams
+          where subscription_status in ('active', 'trialing', 'past_due')) as "subscribedTeams",
+        (select count(*)::int from invitations where status = 'pending') as "pendingInvitations",
+        (select count(*)::int from activity_logs where "timestamp" >= ${since}) as "activityLast24h"`);
+    const row = result.rows[0];
+    if (!row) throw new Error('stats query returned no row');
+    return row;
   }
 }

@@ -20,7 +20,7 @@ import { TeamsRepository } from '../teams/teams.repository.js';
 import { normalizeEmail } from '../users/email.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { AdminRepository } from './admin.repository.js';
+import { AdminRepository, type AdminStats } from './admin.repository.js';
 import { AdminErrors } from './admin.errors.js';
 
 /** The signed-in back-office user, as the panel's session holds it. */
@@ -62,6 +62,10 @@ export class AdminService {
     private readonly account: AccountService,
     private readonly audit: AuditService,
   ) {}
+
+  stats(): Promise<AdminStats> {
+    return this.admins.stats(new Date());
+  }
 
   async updateTeam(admin: AdminPrincipal, teamId: number, name: unknown): Promise<void> {
     const trimmed = typeof name === 'string' ? name.trim() : '';
