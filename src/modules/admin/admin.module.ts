@@ -76,6 +76,8 @@ function adminJsOptions(
       translations: {
         en: {
           actions: { setPassword: 'Set password', revoke: 'Revoke' },
+          // Reference columns show the related record's title (team name, user email).
+          properties: { teamId: 'Team', userId: 'User', invitedBy: 'Invited by' },
           messages: {
             tooManyRequests: 'Too many sign-in attempts. Wait a few minutes and try again.',
           },
