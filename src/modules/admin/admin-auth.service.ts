@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { PasswordHasher, PASSWORD_MAX_LENGTH } from '../../common/crypto/password-hasher.js';
 import { clientIp } from '../../common/decorators/client-ip.decorator.js';
@@ -30,6 +30,8 @@ export class AdminLoginThrottledError extends Error {
  */
 @Injectable()
 export class AdminAuthService {
+  private readonly logger = new Logger('AdminAuth');
+
   constructor(
     private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
@@ -63,6 +65,8 @@ export class AdminAuthService {
     const valid = await this.hasher.verify(user.passwordHash, password);
     if (!valid || user.role !== 'admin') return null;
     await regenerateSession(req);
+    // Back-office access is security-relevant and concerns no team: it goes to the log.
+    this.logger.log({ userId: user.id, ip }, 'admin signed in to the back office');
     return { id: String(user.id), email: user.email, title: user.name ?? user.email, ip };
   }
 
