@@ -42,7 +42,8 @@ export function decodeTimeCursor(raw: string | undefined): TimeCursor | undefine
   const [iso, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
   const n = Number(id);
-  if (Number.isNaN(at.getTime()) || !Number.isSafeInteger(n) || n < 1)
+  // Ids beyond int4 would reach PostgreSQL as an out-of-range integer (a 500).
+  if (Number.isNaN(at.getTime()) || !Number.isSafeInteger(n) || n < 1 || n > MAX_ID)
     throw CommonErrors.invalidCursor();
   return { at, id: n };
 }

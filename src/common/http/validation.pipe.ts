@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
 import type { ErrorDetail } from '../errors/app-error.js';
 import { CommonErrors } from '../errors/common.errors.js';
 
@@ -10,12 +10,42 @@ function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   });
 }
 
+/** The path of the first string holding U+0000 in `value` (a body, query or param), if any. */
+export function findNulString(value: unknown, path = '', depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth >= 8 || typeof value !== 'object' || value === null) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = findNulString(child, path ? `${path}.${key}` : key, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL text cannot hold U+0000 (the driver fails with "invalid byte sequence"), so a
+ * NUL anywhere in a body, query or path parameter is a 400 before any DTO sees it, instead of
+ * a 500 from the first query that stores or compares it.
+ */
+class ApiValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const field = findNulString(value, metadata.type === 'param' ? (metadata.data ?? '') : '');
+      if (field !== undefined) {
+        throw CommonErrors.validation('Invalid request', [
+          { field: field || metadata.type, message: 'must not contain NUL (U+0000) characters' },
+        ]);
+      }
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
 /**
  * Global validation: DTOs are transformed, unknown fields are rejected (not silently dropped),
- * and every violation is listed in `details`.
+ * NUL characters are refused, and every violation is listed in `details`.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new ApiValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,

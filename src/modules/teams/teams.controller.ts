@@ -155,7 +155,7 @@ export class TeamsController {
   @ApiOperation({
     summary: "The team's activity log, newest first",
     description:
-      'Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants. Paginated.',
+      'Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond.',
   })
   @ApiOkResponse({ type: TeamActivityPageDto })
   listActivity(

@@ -8,6 +8,7 @@ import {
   toPage,
   type Page,
 } from '../../common/http/pagination.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ActivityType, type Team } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -73,6 +74,29 @@ function toActivityDto(row: ActivityRow): TeamActivityDto {
         ? null
         : { id: row.userId, name: row.userName, email: row.userEmail },
   };
+}
+
+const CALENDAR_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * An ISO-8601 filter value as a Date. The DTO checks ISO syntax, but ISO also has week and
+ * ordinal dates (`2024-W01-1`, `2024-012`) that Date rejects or misreads, and year 0 is not a
+ * PostgreSQL timestamp: only calendar date(-time)s Date can read are taken, anything else is a
+ * 400 here, never a driver error.
+ */
+function instant(raw: string | undefined, field: string): Date | undefined {
+  if (raw === undefined) return undefined;
+  const date = new Date(raw);
+  if (!CALENDAR_DATE_TIME.test(raw) || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) {
+    throw CommonErrors.validation('Invalid request', [
+      {
+        field,
+        message: `${field} must be an ISO-8601 calendar date or date-time (e.g. 2030-01-31T12:00:00Z)`,
+      },
+    ]);
+  }
+  return date;
 }
 
 function enforce(verdict: MemberChangeVerdict): void {
@@ -174,14 +198,16 @@ export class TeamsService {
     query: TeamActivityQueryDto,
   ): Promise<Page<TeamActivityDto>> {
     const cursor = decodeFeedCursor(query.cursor);
+    const from = instant(query.from, 'from');
+    const to = instant(query.to, 'to');
+    if (from !== undefined && to !== undefined && to.getTime() <= from.getTime()) {
+      throw CommonErrors.validation('Invalid request', [
+        { field: 'to', message: 'to must be later than from (the range is [from, to))' },
+      ]);
+    }
     const rows = await this.teams.listActivity(
       teamId,
-      {
-        action: query.action,
-        userId: query.userId,
-        from: query.from === undefined ? undefined : new Date(query.from),
-        to: query.to === undefined ? undefined : new Date(query.to),
-      },
+      { action: query.action, userId: query.userId, from, to },
       query.limit + 1,
       cursor,
     );
