@@ -1,18 +1,19 @@
 // The sign-in reference: bare argon2id verifies of a real hash at the app's parameters
-// (ARGON2_OPTIONS, imported from the build) with the app's concurrency cap
+// (ARGON2_OPTIONS, passed in by bench/run.ts) with the app's concurrency cap
 // (2 at once), for a fixed time. Prints one JSON line: { count, seconds, perSecond, p50, p99 }.
-// Usage: node bench/argon2-loop.mjs <seconds> [concurrency]
+// Usage: node bench/argon2-loop.mjs <seconds> <concurrency> '<ARGON2_OPTIONS as JSON>'
 import { performance } from 'node:perf_hooks';
 import argon2 from 'argon2';
-import { ARGON2_OPTIONS } from '../dist/common/crypto/password-hasher.js';
 
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 2);
+const options = JSON.parse(process.argv[4] ?? 'null');
+if (typeof options?.memoryCost !== 'number') throw new Error('pass the argon2 options as JSON');
 if (!(seconds > 0 && seconds <= 600) || !(concurrency >= 1 && concurrency <= 64)) {
   throw new Error('usage: argon2-loop.mjs <seconds 0..600> [concurrency 1..64]');
 }
 const password = 'bench-password-1';
-const hash = await argon2.hash(password, ARGON2_OPTIONS);
+const hash = await argon2.hash(password, options);
 await argon2.verify(hash, password);
 
 const latencies = [];

@@ -35,9 +35,12 @@ const pool = new pg.Pool({
 });
 pool.on('error', () => undefined);
 
-/** Rows as arrays, like Drizzle asks the driver for (and joined columns may share a name). */
-function query(text, values) {
-  return pool.query({ text, values, rowMode: 'array' });
+/**
+ * Rows as arrays, like Drizzle asks the driver for (and joined columns may share a name).
+ * `name`: a named prepared statement, where the app prepares the query too.
+ */
+function query(text, values, name) {
+  return pool.query({ text, values, rowMode: 'array', name });
 }
 
 /** The statements, verbatim from the app's statement log (see bench/README.md). */
@@ -46,8 +49,8 @@ export const SQL = {
   session: `select "users"."id", "users"."email", "users"."name", "users"."role", "sessions"."id" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
   membership: `select "id", "team_id", "user_id", "role", "joined_at" from "team_members" where ("team_members"."team_id" = $1 and "team_members"."user_id" = $2)`,
   teamWithMembers: `select "teams"."id", "teams"."name", "teams"."created_at", "teams"."updated_at", "teams"."stripe_customer_id", "teams"."stripe_subscription_id", "teams"."stripe_product_id", "teams"."plan_name", "teams"."subscription_status", "teams_teamMembers"."data" as "teamMembers" from "teams" "teams" left join lateral (select coalesce(json_agg(json_build_array("teams_teamMembers"."id", "teams_teamMembers"."user_id", "teams_teamMembers"."team_id", "teams_teamMembers"."role", "teams_teamMembers"."joined_at", "teams_teamMembers_user"."data") order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc), '[]'::json) as "data" from (select * from "team_members" "teams_teamMembers" where "teams_teamMembers"."team_id" = "teams"."id" order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc) "teams_teamMembers" left join lateral (select json_build_array("teams_teamMembers_user"."id", "teams_teamMembers_user"."name", "teams_teamMembers_user"."email") as "data" from (select * from "users" "teams_teamMembers_user" where "teams_teamMembers_user"."id" = "teams_teamMembers"."user_id" limit $1) "teams_teamMembers_user") "teams_teamMembers_user" on true) "teams_teamMembers" on true where "teams"."id" = $2 limit $3`,
-  activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email" from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < (select c."timestamp", c.id from "activity_logs" c where c.id = $2 and c.team_id = $3)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
-  activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email" from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
+  activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < ($2::timestamp, $3::integer)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
+  activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
   me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
   memberships: `select "team_members"."team_id", "teams"."name", "team_members"."role", "team_members"."joined_at" from "team_members" inner join "teams" on "teams"."id" = "team_members"."team_id" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc`,
   userByEmail: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at" from "users" where ("users"."email" = $1 and "users"."deleted_at" is null) limit $2`,
@@ -109,7 +112,7 @@ async function membership(teamId, userId) {
 
 async function getTeam(auth, teamId) {
   if (!(await membership(teamId, auth.id))) throw notFound();
-  const { rows } = await query(SQL.teamWithMembers, [1, teamId, 1]);
+  const { rows } = await query(SQL.teamWithMembers, [1, teamId, 1], 'teams_find_with_members');
   const t = rows[0];
   if (!t) throw notFound();
   return {
@@ -133,14 +136,21 @@ async function getTeam(auth, teamId) {
   };
 }
 
+// The app's feed cursor: base64url of "<timestamp with 6 fractional digits>|<id>".
+const EXACT_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
 function decodeCursor(raw) {
-  const [iso, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  const at = new Date(iso ?? '');
-  const n = Number(id);
-  if (Number.isNaN(at.getTime()) || !Number.isSafeInteger(n) || n < 1) {
+  const parts = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const [at, id] = parts;
+  if (
+    parts.length !== 2 ||
+    !EXACT_TIMESTAMP.test(at ?? '') ||
+    Number.isNaN(new Date(`${at}Z`).getTime()) ||
+    !/^[1-9]\d{0,9}$/.test(id ?? '') ||
+    Number(id) > 2_147_483_647
+  ) {
     throw badRequest('Invalid cursor');
   }
-  return { at, id: n };
+  return { at, id: Number(id) };
 }
 
 async function getActivity(auth, teamId, params) {
@@ -159,7 +169,7 @@ async function getActivity(auth, teamId, params) {
     throw badRequest('limit must be 1..100');
   const cursor = params.has('cursor') ? decodeCursor(params.get('cursor')) : undefined;
   const { rows } = cursor
-    ? await query(SQL.activity, [teamId, cursor.id, teamId, limit + 1])
+    ? await query(SQL.activity, [teamId, cursor.at, cursor.id, limit + 1])
     : await query(SQL.activityFirst, [teamId, limit + 1]);
   const items = rows.slice(0, limit);
   const last = items.at(-1);
@@ -174,7 +184,7 @@ async function getActivity(auth, teamId, params) {
     })),
     nextCursor:
       rows.length > limit && last
-        ? Buffer.from(`${last[2].toISOString()}|${last[0]}`).toString('base64url')
+        ? Buffer.from(`${last[7]}|${last[0]}`).toString('base64url')
         : null,
   };
 }

@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadRequest {
@@ -16,6 +17,8 @@ export interface LoadOptions {
   seconds: number;
   /** Fixed total request rate (open-ish model) instead of as fast as possible. */
   rate?: number;
+  /** The server's pid: its CPU time during the run is recorded. */
+  pid?: number;
 }
 
 export interface LoadSample {
@@ -25,6 +28,8 @@ export interface LoadSample {
   seconds: number;
   /** Response time of every 2xx response, in ms (autocannon's own histogram rounds to 1 ms). */
   latencies: number[];
+  /** CPU time (user + system) the server process used during the run, in ms. */
+  cpuMs: number;
 }
 
 /** Drives one server with autocannon on loopback; the request list is cycled per connection. */
@@ -33,6 +38,7 @@ export async function load(options: LoadOptions): Promise<LoadSample> {
   let ok = 0;
   let failed = 0;
   const started = performance.now();
+  const cpuBefore = cpuTimeMs(options.pid);
   const instance = autocannon({
     url: options.url,
     connections: options.connections,
@@ -65,7 +71,23 @@ export async function load(options: LoadOptions): Promise<LoadSample> {
     errors: result.errors + result.timeouts,
     seconds: (performance.now() - started) / 1000,
     latencies,
+    cpuMs: cpuTimeMs(options.pid) - cpuBefore,
   };
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
+
+/** utime + stime of a process from /proc/<pid>/stat, in ms (0 where /proc is unavailable). */
+export function cpuTimeMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -82,6 +104,8 @@ export interface Summary {
   requests: number;
   failed: number;
   errors: number;
+  /** Server CPU time per successful request, in microseconds. */
+  cpuUsPerRequest: number;
 }
 
 /** Rounds pooled: req/s is the mean over rounds, percentiles over every latency sample. */
@@ -96,5 +120,11 @@ export function summarize(samples: LoadSample[]): Summary {
     requests: samples.reduce((a, s) => a + s.ok, 0),
     failed: samples.reduce((a, s) => a + s.failed, 0),
     errors: samples.reduce((a, s) => a + s.errors, 0),
+    cpuUsPerRequest:
+      (1000 * samples.reduce((a, s) => a + s.cpuMs, 0)) /
+      Math.max(
+        1,
+        samples.reduce((a, s) => a + s.ok, 0),
+      ),
   };
 }

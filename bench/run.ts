@@ -308,9 +308,10 @@ async function statementsFor(
   pgLogSink.lines = undefined;
   const statements: string[] = [];
   for (const line of lines) {
-    const match = /^([^|]*)\|LOG:\s+(?:execute [^:]*|statement): (.*)$/.exec(line);
-    if (match?.[1] === applicationName && match[2] !== undefined) {
-      statements.push(match[2].replace(/\s+/g, ' ').trim());
+    // "execute <unnamed>: …" or "execute <prepared statement name>: …" or "statement: …".
+    const match = /^([^|]*)\|LOG:\s+(execute [^:]*|statement): (.*)$/.exec(line);
+    if (match?.[1] === applicationName && match[2] !== undefined && match[3] !== undefined) {
+      statements.push(`${match[2]}: ${match[3].replace(/\s+/g, ' ').trim()}`);
     }
   }
   return statements;
@@ -343,7 +344,13 @@ interface Results {
     signInDuringFlood: Summary;
     p99Ratio: number;
   };
-  app: { readyMs: number; peakRssMb: number; embeddedReadyMs?: number[] };
+  app: {
+    readyMs: number;
+    peakRssMb: number;
+    embeddedReadyMs?: number[];
+    /** Peak RSS (VmHWM) reached by the end of each phase. */
+    peakRssByPhase: Record<string, number>;
+  };
   baseline: { readyMs: number; peakRssMb: number };
   targets: { name: string; value: number; limit: number; met: boolean; unit: string }[];
   notes: string[];
@@ -353,18 +360,18 @@ const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(d
 
 function table(results: Results): string {
   const lines = [
-    '| scenario | app req/s | app p50 / p99 ms | reference | ref req/s | ref p50 / p99 ms | req/s ratio | p99 ratio |',
-    '|---|---:|---:|---|---:|---:|---:|---:|',
+    '| scenario | app req/s | app p50 / p99 ms | app CPU µs/req | reference | ref req/s | ref p50 / p99 ms | ref CPU µs/req | req/s ratio | p99 ratio |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of results.rows) {
     lines.push(
-      `| ${r.title} | ${fmt(r.app.rps, 0)} | ${fmt(r.app.p50, 2)} / ${fmt(r.app.p99, 2)} | ${r.reference.label} | ${fmt(r.reference.rps, 0)} | ${fmt(r.reference.p50, 2)} / ${fmt(r.reference.p99, 2)} | ${fmt(r.rpsRatio, 2)} | ${fmt(r.p99Ratio, 2)} |`,
+      `| ${r.title} | ${fmt(r.app.rps, 0)} | ${fmt(r.app.p50, 2)} / ${fmt(r.app.p99, 2)} | ${fmt(r.app.cpuUsPerRequest, 0)} | ${r.reference.label} | ${fmt(r.reference.rps, 0)} | ${fmt(r.reference.p50, 2)} / ${fmt(r.reference.p99, 2)} | ${fmt(r.reference.cpuUsPerRequest, 0)} | ${fmt(r.rpsRatio, 2)} | ${fmt(r.p99Ratio, 2)} |`,
     );
   }
   if (results.flood) {
     const f = results.flood;
     lines.push(
-      `| GET /teams/:teamId at ${options.floodReadRate} req/s, during a sign-in flood | ${fmt(f.duringSignInFlood.rps, 0)} | ${fmt(f.duringSignInFlood.p50, 2)} / ${fmt(f.duringSignInFlood.p99, 2)} | same, at rest | ${fmt(f.atRest.rps, 0)} | ${fmt(f.atRest.p50, 2)} / ${fmt(f.atRest.p99, 2)} | | ${fmt(f.p99Ratio, 2)} |`,
+      `| GET /teams/:teamId at ${options.floodReadRate} req/s, during a sign-in flood | ${fmt(f.duringSignInFlood.rps, 0)} | ${fmt(f.duringSignInFlood.p50, 2)} / ${fmt(f.duringSignInFlood.p99, 2)} | | same, at rest | ${fmt(f.atRest.rps, 0)} | ${fmt(f.atRest.p50, 2)} / ${fmt(f.atRest.p99, 2)} | | | ${fmt(f.p99Ratio, 2)} |`,
     );
   }
   lines.push('');
@@ -388,7 +395,13 @@ function markdown(results: Results): string {
     '',
     table(results),
     '',
-    `App: ready ${fmt(results.app.readyMs, 0)} ms after spawn (DATABASE_URL, migrated database)${results.app.embeddedReadyMs ? `, ${results.app.embeddedReadyMs.map((n) => fmt(n, 0)).join(' / ')} ms with the warm embedded PostgreSQL started by the app` : ''}; peak RSS ${fmt(results.app.peakRssMb, 0)} MB. Baseline: ready ${fmt(results.baseline.readyMs, 0)} ms, peak RSS ${fmt(results.baseline.peakRssMb, 0)} MB.`,
+    `App: ready ${fmt(results.app.readyMs, 0)} ms after spawn (DATABASE_URL, migrated database)${results.app.embeddedReadyMs ? `, ${results.app.embeddedReadyMs.map((n) => fmt(n, 0)).join(' / ')} ms with the warm embedded PostgreSQL started by the app` : ''}; peak RSS ${fmt(results.app.peakRssMb, 0)} MB (${Object.entries(
+      results.app.peakRssByPhase,
+    )
+      .map(([k, v]) => `${fmt(v, 0)} MB after ${k}`)
+      .join(
+        ', ',
+      )}). Baseline: ready ${fmt(results.baseline.readyMs, 0)} ms, peak RSS ${fmt(results.baseline.peakRssMb, 0)} MB.`,
     '',
     'Same work checked before measuring:',
     eq,
@@ -433,7 +446,7 @@ async function main(): Promise<void> {
     seed: { ...DEFAULT_SHAPE, ms: 0 },
     equivalence: {},
     rows: [],
-    app: { readyMs: 0, peakRssMb: 0 },
+    app: { readyMs: 0, peakRssMb: 0, peakRssByPhase: {} },
     baseline: { readyMs: 0, peakRssMb: 0 },
     targets: [],
     notes: [],
@@ -513,6 +526,14 @@ async function main(): Promise<void> {
       s.id,
       s.requests(fixtures)[0] as LoadRequest,
     ]);
+    if (enabled('sign-in')) {
+      checks.push(['sign-in', signInRequests(fixtures)[0] as LoadRequest]);
+      // Tokens differ by nature; the SQL is compared below.
+      results.equivalence['sign-in'] = {
+        responses: 'not compared (fresh tokens)',
+        sql: 'not checked',
+      };
+    }
     for (const s of READS.filter((r) => enabled(r.id))) {
       const mismatch = await compareResponses(app, baseline, s.requests(fixtures));
       results.equivalence[s.id] = {
@@ -577,6 +598,7 @@ async function main(): Promise<void> {
           const server = who === 'app' ? app : baseline;
           const sample = await load({
             url: server.url,
+            pid: server.child.pid,
             requests: s.requests(fixtures),
             connections: options.connections,
             seconds: options.seconds,
@@ -588,6 +610,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    results.app.peakRssByPhase.reads = app.peakMemoryMb();
     for (const s of READS.filter((r) => enabled(r.id))) {
       const entry = samples.get(s.id);
       if (!entry) continue;
@@ -605,23 +628,34 @@ async function main(): Promise<void> {
 
     if (enabled('sign-in')) {
       const appSamples: LoadSample[] = [];
+      const baseSamples: LoadSample[] = [];
       const loop: { perSecond: number; p50: number; p99: number }[] = [];
       for (let round = 0; round < options.rounds; round++) {
-        const runApp = async (): Promise<void> => {
+        const runServer = async (server: ServerProcess, into: LoadSample[]): Promise<void> => {
           const sample = await load({
-            url: app.url,
+            url: server.url,
+            pid: server.child.pid,
             requests: signInRequests(fixtures),
             connections: options.connections,
             seconds: options.seconds,
           });
-          appSamples.push(sample);
+          into.push(sample);
           log(
-            `round ${round + 1} sign-in app: ${(sample.ok / sample.seconds).toFixed(1)} req/s${sample.failed ? `, ${sample.failed} non-2xx` : ''}`,
+            `round ${round + 1} sign-in ${server.name}: ${(sample.ok / sample.seconds).toFixed(1)} req/s${sample.failed ? `, ${sample.failed} non-2xx` : ''}`,
           );
+        };
+        const runApp = async (): Promise<void> => {
+          await runServer(app, appSamples);
+          await runServer(baseline, baseSamples);
         };
         const runLoop = async (): Promise<void> => {
           const out = await runNode(
-            [join(BENCH_DIR, 'argon2-loop.mjs'), String(options.seconds), '2'],
+            [
+              join(BENCH_DIR, 'argon2-loop.mjs'),
+              String(options.seconds),
+              '2',
+              JSON.stringify(ARGON2_OPTIONS),
+            ],
             baseEnv,
             (options.seconds + 60) * 1000,
           );
@@ -653,12 +687,25 @@ async function main(): Promise<void> {
           requests: 0,
           failed: 0,
           errors: 0,
+          cpuUsPerRequest: Number.NaN,
         },
         rpsRatio: a.rps / loopRps,
         p99Ratio: Number.NaN,
       });
+      // The same sign-in written by hand (same SQL, argon2 behind the same 2-slot gate): shows
+      // how much of the distance to the bare loop is the framework.
+      const b = summarize(baseSamples);
+      results.rows.push({
+        scenario: 'sign-in-baseline',
+        title: 'POST /auth/sign-in (vs the baseline server)',
+        app: a,
+        reference: { ...b, label: 'baseline' },
+        rpsRatio: a.rps / b.rps,
+        p99Ratio: a.p99 / b.p99,
+      });
     }
 
+    results.app.peakRssByPhase.signIn = app.peakMemoryMb();
     if (enabled('flood')) {
       const readRequests = READS[0]?.requests(fixtures) ?? [];
       const rest: LoadSample[] = [];
@@ -741,6 +788,7 @@ async function main(): Promise<void> {
 
   const targets = results.targets;
   for (const r of results.rows) {
+    if (r.scenario === 'sign-in-baseline') continue;
     if (r.scenario === 'sign-in') {
       targets.push({
         name: 'sign-in req/s ÷ bare argon2 loop',
