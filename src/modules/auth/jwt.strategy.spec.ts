@@ -1,19 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { accessTokenClaims, bearerToken } from './jwt-auth.guard.js';
+import { accessTokenClaims } from './jwt.strategy.js';
 
-describe('access token parsing', () => {
-  it('reads the token of a Bearer header, whatever the scheme case', () => {
-    expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
-    expect(bearerToken('bearer   abc.def.ghi ')).toBe('abc.def.ghi');
-  });
-
-  it.each([undefined, '', 'Bearer', 'Bearer ', 'Basic abc', 'Bearer a b', 'Bearerabc'])(
-    'finds no token in %j',
-    (header) => {
-      expect(bearerToken(header)).toBeUndefined();
-    },
-  );
-
+describe('access token claims', () => {
   const sid = '3f2c1a8e-9b7d-4c6e-8a1f-2d3e4f5a6b7c';
 
   it('takes sub as a positive int4 user id and sid as a lower-cased uuid', () => {
