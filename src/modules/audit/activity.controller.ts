@@ -1,7 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -14,9 +13,10 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { AUDIT_TEAM_RULE } from './audit-policy.js';
 import { ActivityPageDto } from './audit.dto.js';
 import { AuditService } from './audit.service.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 @ApiTags('activity')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('activity')
 export class ActivityController {
   constructor(private readonly audit: AuditService) {}

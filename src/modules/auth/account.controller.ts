@@ -1,12 +1,10 @@
 import { Body, Controller, Delete, HttpCode, HttpStatus, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiNoContentResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
@@ -16,14 +14,11 @@ import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { ChangePasswordDto, DeleteAccountDto } from './auth.dto.js';
 import { AccountService } from './account.service.js';
 import { CredentialsService } from './credentials.service.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 /** Account-security operations under /users/me; they live in auth (see CONVENTIONS). */
 @ApiTags('users')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  type: ErrorResponseDto,
-  description: 'Missing, invalid or revoked token',
-})
+@Authenticated()
 @Controller('users/me')
 export class AccountController {
   constructor(

@@ -2,7 +2,6 @@ import { Body, Controller, Headers, HttpCode, HttpStatus, Post } from '@nestjs/c
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -32,6 +31,7 @@ import {
 } from './auth.dto.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 const INVALID_BODY = { type: ErrorResponseDto, description: 'Invalid body or unknown fields' };
 
@@ -104,7 +104,7 @@ export class AuthController {
   }
 
   @Post('sign-out')
-  @ApiBearerAuth()
+  @Authenticated()
   @HttpCode(HttpStatus.NO_CONTENT)
   @Audit(ActivityType.SIGN_OUT)
   @ApiOperation({

@@ -11,7 +11,6 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiGoneResponse,
@@ -22,7 +21,6 @@ import {
   ApiParam,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
@@ -37,6 +35,7 @@ import {
   InvitationPageDto,
 } from './invitations.dto.js';
 import { InvitationsService } from './invitations.service.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 const INVITATION_PARAM = { name: 'invitationId', type: 'integer', description: 'Invitation id' };
 const NOT_MINE =
@@ -110,8 +109,7 @@ export class TeamInvitationsController {
 }
 
 @ApiTags('invitations')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
+@Authenticated()
 @Controller('invitations')
 export class MyInvitationsController {
   constructor(private readonly invitations: InvitationsService) {}

@@ -1,15 +1,14 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiParam,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import type { TeamRole as TeamRoleName } from '../../database/schema.js';
 import { TEAM_ROLE_KEY, TeamRoleGuard } from './team-role.guard.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 /**
  * Requires the caller to hold `role` (an owner satisfies 'member') in the route's `:teamId`
@@ -24,10 +23,9 @@ export function TeamRole(
   return applyDecorators(
     SetMetadata(TEAM_ROLE_KEY, role),
     UseGuards(TeamRoleGuard),
-    ApiBearerAuth(),
+    Authenticated(),
     ApiParam({ name: 'teamId', type: 'integer', description: 'Team id', example: 1 }),
     ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid input or path id' }),
-    ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' }),
     ApiForbiddenResponse({
       type: ErrorResponseDto,
       description:

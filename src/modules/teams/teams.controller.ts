@@ -12,7 +12,6 @@ import {
 } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -20,7 +19,6 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
@@ -39,18 +37,18 @@ import {
   UpdateTeamDto,
 } from './teams.dto.js';
 import { TeamsService } from './teams.service.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 const MEMBER_NOT_FOUND = '`team.member_not_found`: no membership with that id in this team';
 
-// @ApiBearerAuth per route: @TeamRole adds it itself (a class-level one would list it twice).
+// Authentication is documented per route: @TeamRole includes it (a class-level one would list it twice).
 @ApiTags('teams')
-@ApiUnauthorizedResponse({ type: ErrorResponseDto, description: 'Missing or invalid token' })
 @Controller('teams')
 export class TeamsController {
   constructor(private readonly teams: TeamsService) {}
 
   @Get()
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({
     summary: 'Teams I belong to, with my role',
     description: 'Newest membership first, paginated.',
@@ -62,7 +60,7 @@ export class TeamsController {
   }
 
   @Post()
-  @ApiBearerAuth()
+  @Authenticated()
   @ApiOperation({
     summary: 'Create a team with me as its owner',
     description: 'Logs CREATE_TEAM in the same transaction.',

@@ -1,12 +1,10 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
@@ -15,13 +13,10 @@ import { ActivityType } from '../../database/schema.js';
 import { Audit } from '../audit/audit.decorator.js';
 import { MeDto, UpdateMeDto, UserDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 @ApiTags('users')
-@ApiBearerAuth()
-@ApiUnauthorizedResponse({
-  type: ErrorResponseDto,
-  description: 'Missing, invalid or revoked token',
-})
+@Authenticated()
 @Controller('users/me')
 export class UsersController {
   constructor(private readonly users: UsersService) {}
