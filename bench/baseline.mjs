@@ -43,7 +43,7 @@ function query(text, values, name) {
   return pool.query({ text, values, rowMode: 'array', name });
 }
 
-/** The statements, verbatim from the app's statement log (see bench/README.md). */
+/** The statements, verbatim from the app's statement log (npm run bench compares them). */
 export const SQL = {
   ready: 'select 1',
   session: `select "users"."id", "users"."email", "users"."name", "users"."role", "sessions"."id" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
