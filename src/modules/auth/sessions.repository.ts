@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne, sql, type Placeholder } from 'drizzle-orm';
+import type { DbClient } from '../../database/database.tokens.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   sessions,
@@ -25,8 +26,38 @@ export interface PrincipalRow {
   sessionId: string;
 }
 
+function principalQuery(
+  db: DbClient,
+  sessionId: string | Placeholder,
+  userId: number | Placeholder,
+  now: Date | Placeholder,
+) {
+  return db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      sessionId: sessions.id,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        isNull(users.deletedAt),
+      ),
+    )
+    .limit(1);
+}
+
 @Injectable()
 export class SessionsRepository {
+  private principal: ReturnType<ReturnType<typeof principalQuery>['prepare']> | undefined;
+
   constructor(private readonly txHost: TransactionHost) {}
 
   async insert(values: NewSession): Promise<Session> {
@@ -83,33 +114,29 @@ export class SessionsRepository {
 
   /**
    * The principal behind an access token, in one query on the sessions primary key: the
-   * session must be live and belong to `userId`, and the user must not be deleted.
+   * session must be live and belong to `userId`, and the user must not be deleted. The auth
+   * guard runs it on every request, outside any transaction: there it is a named prepared
+   * statement (Drizzle builds it once, PostgreSQL plans it once per connection).
    */
   async findPrincipal(
     sessionId: string,
     userId: number,
     now: Date,
   ): Promise<PrincipalRow | undefined> {
-    const [row] = await this.txHost.db
-      .select({
-        id: users.id,
-        email: users.email,
-        name: users.name,
-        role: users.role,
-        sessionId: sessions.id,
-      })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .where(
-        and(
-          eq(sessions.id, sessionId),
-          eq(sessions.userId, userId),
-          isNull(sessions.revokedAt),
-          gt(sessions.expiresAt, now),
-          isNull(users.deletedAt),
-        ),
-      )
-      .limit(1);
+    const [row] = this.txHost.inTransaction
+      ? await principalQuery(this.txHost.db, sessionId, userId, now)
+      : await (this.principal ??= principalQuery(
+          this.txHost.db,
+          sql.placeholder('sessionId'),
+          sql.placeholder('userId'),
+          sql.placeholder('now'),
+        ).prepare('sessions_find_principal')).execute({
+          sessionId,
+          userId,
+          // Placeholders skip the column's encoder: pass what it would (a UTC ISO string), not
+          // a Date that pg would render in the process's local time zone.
+          now: now.toISOString(),
+        });
     return row as PrincipalRow | undefined;
   }
 }

@@ -95,8 +95,16 @@ function teamWithMembersQuery(db: DbClient, teamId: number | Placeholder) {
   });
 }
 
+function membershipQuery(db: DbClient, teamId: number | Placeholder, userId: number | Placeholder) {
+  return db
+    .select(membershipColumns)
+    .from(teamMembers)
+    .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
+}
+
 @Injectable()
 export class TeamsRepository {
+  private membership: ReturnType<ReturnType<typeof membershipQuery>['prepare']> | undefined;
   private teamWithMembers:
     ReturnType<ReturnType<typeof teamWithMembersQuery>['prepare']> | undefined;
 
@@ -107,12 +115,19 @@ export class TeamsRepository {
     return row;
   }
 
-  /** The caller's membership: one lookup on the (team_id, user_id) unique index. */
+  /**
+   * The caller's membership: one lookup on the (team_id, user_id) unique index. The
+   * @TeamRole guard calls it on every team route, outside any transaction: there it runs as
+   * a named prepared statement (built once, planned once per connection).
+   */
   async findMembership(teamId: number, userId: number): Promise<Membership | undefined> {
-    const [row] = await this.txHost.db
-      .select(membershipColumns)
-      .from(teamMembers)
-      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
+    const [row] = this.txHost.inTransaction
+      ? await membershipQuery(this.txHost.db, teamId, userId)
+      : await (this.membership ??= membershipQuery(
+          this.txHost.db,
+          sql.placeholder('teamId'),
+          sql.placeholder('userId'),
+        ).prepare('teams_find_membership')).execute({ teamId, userId });
     return row && asMembership(row);
   }
 
