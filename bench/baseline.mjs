@@ -90,7 +90,11 @@ async function authenticate(req) {
     throw unauthorized();
   }
   if (typeof sid !== 'string' || !UUID.test(sid)) throw unauthorized();
-  const { rows } = await query(SQL.session, [sid.toLowerCase(), Number(sub), new Date(), 1]);
+  const { rows } = await query(
+    SQL.session,
+    [sid.toLowerCase(), Number(sub), new Date().toISOString(), 1],
+    'sessions_find_principal',
+  );
   const row = rows[0];
   if (!row) throw unauthorized();
   const [id, email, name, role, sessionId] = row;
@@ -105,7 +109,7 @@ function parseId(raw, name) {
 }
 
 async function membership(teamId, userId) {
-  const { rows } = await query(SQL.membership, [teamId, userId]);
+  const { rows } = await query(SQL.membership, [teamId, userId], 'teams_find_membership');
   const row = rows[0];
   return row && { id: row[0], teamId: row[1], userId: row[2], role: row[3], joinedAt: row[4] };
 }
