@@ -40,6 +40,8 @@ const options = {
   connections: envNumber('BENCH_CONNECTIONS', 16, 1, 256),
   floodReadRate: envNumber('BENCH_FLOOD_READ_RATE', 100, 1, 10_000),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
+  /** NODE_OPTIONS for the app, e.g. `--max-old-space-size=128` (heap cap vs RSS). */
+  appNodeOptions: process.env.BENCH_APP_NODE_OPTIONS ?? '',
   profile: process.env.BENCH_PROFILE === '1',
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()),
   pgDir: resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres'),
@@ -390,7 +392,7 @@ function markdown(results: Results): string {
     .join('\n');
   return [
     `Run of ${results.startedAt} — ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, load average at start ${results.machine.loadAvgAtStart.map((n) => n.toFixed(2)).join(' ')}.`,
-    `${options.rounds} rounds × ${options.seconds} s per scenario and server, ${options.connections} connections, app and reference alternating within each round. App: \`NODE_ENV=production LOG_LEVEL=${options.logLevel}\`, stdout to /dev/null; rate limits raised for the sign-in flood (\`RATE_LIMIT_PER_IP\`, \`RATE_LIMIT_PER_EMAIL\`).`,
+    `${options.rounds} rounds × ${options.seconds} s per scenario and server, ${options.connections} connections, app and reference alternating within each round. App: \`NODE_ENV=production LOG_LEVEL=${options.logLevel}${options.appNodeOptions ? ` NODE_OPTIONS=${options.appNodeOptions}` : ''}\`, stdout to /dev/null; rate limits raised for the sign-in flood (\`RATE_LIMIT_PER_IP\`, \`RATE_LIMIT_PER_EMAIL\`).`,
     `Data: ${results.seed.users} users, ${results.seed.teams} teams of 5–20 members, ${results.seed.activity} activity rows (${results.seed.bigTeamActivity} in team 1, paged ${results.seed.activityDepth ?? '?'} rows deep), ${results.seed.sessions} sessions; seeded in ${(results.seed.ms / 1000).toFixed(1)} s.`,
     '',
     table(results),
@@ -482,7 +484,7 @@ async function main(): Promise<void> {
       RATE_LIMIT_PER_IP: '1000000',
       RATE_LIMIT_PER_EMAIL: '1000000',
       RATE_LIMIT_WINDOW: '60',
-      ADMIN_JS_SKIP_BUNDLE: 'true',
+      ...(options.appNodeOptions ? { NODE_OPTIONS: options.appNodeOptions } : {}),
     };
     results.settings.appEnv = { ...appEnv, JWT_SECRET: '(bench)', DATABASE_URL: '(bench db)' };
     const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
