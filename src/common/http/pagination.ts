@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CommonErrors } from '../errors/common.errors.js';
-import { MAX_ID } from './parse-id.pipe.js';
+import { MAX_ID, parseId } from './parse-id.pipe.js';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export class PageQueryDto {
@@ -62,7 +62,6 @@ export interface FeedCursor {
 }
 
 const EXACT_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}$/;
-const CURSOR_ID = /^[1-9]\d{0,9}$/;
 
 /** Whether `at` names a real instant PostgreSQL accepts (so a forged cursor is a 400, not a 500). */
 function isExactTimestamp(at: string): boolean {
@@ -96,18 +95,12 @@ export function encodeFeedCursor(cursor: FeedCursor): string {
 export function decodeFeedCursor(raw: string | undefined): FeedCursor | undefined {
   if (raw === undefined) return undefined;
   const parts = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  const [at, id] = parts;
-  if (
-    parts.length !== 2 ||
-    at === undefined ||
-    id === undefined ||
-    !isExactTimestamp(at) ||
-    !CURSOR_ID.test(id) ||
-    Number(id) > MAX_ID
-  ) {
+  const [at, rawId] = parts;
+  const id = parseId(rawId);
+  if (parts.length !== 2 || at === undefined || !isExactTimestamp(at) || id === undefined) {
     throw CommonErrors.invalidCursor();
   }
-  return { at, id: Number(id) };
+  return { at, id };
 }
 
 /**

@@ -6,6 +6,7 @@ import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { clientIp } from '../../common/decorators/client-ip.decorator.js';
+import { parseId } from '../../common/http/parse-id.pipe.js';
 import { AppConfig } from '../../config/app-config.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { isUuid } from './tokens.js';
@@ -21,11 +22,9 @@ export interface AccessTokenClaims {
 export function accessTokenClaims(payload: unknown): AccessTokenClaims | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
   const { sub, sid } = payload as { sub?: unknown; sid?: unknown };
-  if (typeof sub !== 'string' || !/^[1-9]\d{0,9}$/.test(sub) || Number(sub) > 2_147_483_647) {
-    return undefined;
-  }
-  if (!isUuid(sid)) return undefined;
-  return { userId: Number(sub), sessionId: sid.toLowerCase() };
+  const userId = typeof sub === 'string' ? parseId(sub) : undefined;
+  if (userId === undefined || !isUuid(sid)) return undefined;
+  return { userId, sessionId: sid.toLowerCase() };
 }
 
 /**

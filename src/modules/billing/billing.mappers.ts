@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { parseId } from '../../common/http/parse-id.pipe.js';
 
 // Pure functions from Stripe objects to our rows and decisions. No I/O, unit-tested in
 // billing.mappers.spec.ts; the services only fetch, lock and write.
@@ -248,10 +249,9 @@ export function decideApply(
 export function teamIdOfCheckoutSession(session: Stripe.Checkout.Session): number | undefined {
   const reference = session.client_reference_id;
   const fromMetadata = session.metadata?.teamId;
-  if (reference === null || !/^[1-9]\d{0,9}$/.test(reference)) return undefined;
+  if (reference === null) return undefined;
   if (fromMetadata !== undefined && fromMetadata !== reference) return undefined;
-  const id = Number(reference);
-  return id <= 2_147_483_647 ? id : undefined;
+  return parseId(reference);
 }
 
 export const customerIdOf = (

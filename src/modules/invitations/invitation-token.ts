@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { parseId } from '../../common/http/parse-id.pipe.js';
 
 /** Invitations (and their tokens) expire this long after `invitedAt`. */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -62,8 +63,8 @@ export function signInvitationToken(key: Buffer, payload: InvitationTokenPayload
 export function readInvitationToken(token: string): InvitationTokenClaims | undefined {
   const match = TOKEN.exec(token);
   if (!match) return undefined;
-  const invitationId = Number(match[1]);
-  if (invitationId > 2_147_483_647) return undefined;
+  const invitationId = parseId(match[1]);
+  if (invitationId === undefined) return undefined;
   return { invitationId, expiresAt: Number(match[2]) };
 }
 
