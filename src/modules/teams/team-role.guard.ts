@@ -6,17 +6,15 @@ import { invalidIdError, parseId } from '../../common/http/parse-id.pipe.js';
 import type { TeamRole } from '../../database/schema.js';
 import { hasTeamRole } from './team-roles.js';
 import { TeamErrors } from './teams.errors.js';
-import { TeamsRepository, type Membership } from './teams.repository.js';
+import { TeamsRepository } from './teams.repository.js';
 
 export const TEAM_ROLE_KEY = 'teamRole';
-
-export type TeamRequest = Request & { user?: AuthUser; teamMembership?: Membership };
 
 /**
  * Enforces `@TeamRole(...)` on routes with a `:teamId` parameter. The caller's membership is
  * read from the database on every request (never from token claims): not a member → 404
  * `team.not_found` (exactly like a team that does not exist), a member without the role →
- * 403 `team.forbidden`. The membership is left on the request for the handler.
+ * 403 `team.forbidden`.
  */
 @Injectable()
 export class TeamRoleGuard implements CanActivate {
@@ -31,7 +29,7 @@ export class TeamRoleGuard implements CanActivate {
       context.getClass(),
     ]);
     if (required === undefined) return true;
-    const request = context.switchToHttp().getRequest<TeamRequest>();
+    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
     // Guards run before pipes, so the id is validated here (400, never a driver error).
     const teamId = parseId(request.params.teamId);
     if (teamId === undefined) throw invalidIdError('teamId');
@@ -42,7 +40,6 @@ export class TeamRoleGuard implements CanActivate {
     if (!hasTeamRole(membership.role, required)) {
       throw TeamErrors.forbidden(`This action requires the team role "${required}"`);
     }
-    request.teamMembership = membership;
     return true;
   }
 }
