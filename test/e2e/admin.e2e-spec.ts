@@ -306,7 +306,10 @@ describe('admin panel (AdminJS at /admin)', () => {
         .send({ name: '   ' })
         .expect(200);
       expect(res.body.notice.type).toBe('error');
-      expect(res.body.record.errors.name).toBeDefined();
+      expect(res.body.record.errors.name).toEqual({
+        message: 'must be 1 to 100 characters',
+        type: 'admin.invalid_input',
+      });
       const [team] = await t.db.select().from(teams).where(eq(teams.id, signed.team.id));
       expect(team!.name).toBe(signed.team.name);
     });
@@ -533,7 +536,10 @@ describe('admin panel (AdminJS at /admin)', () => {
         .send({ email: other.email })
         .expect(200);
       expect(taken.body.notice.message).toContain('user.email_taken');
-      expect(taken.body.record.errors.email).toBeDefined();
+      expect(taken.body.record.errors.email).toEqual({
+        message: 'is already in use',
+        type: 'user.email_taken',
+      });
 
       const self = await agent
         .post(`/admin/api/resources/users/records/${adminId}/edit`)

@@ -242,7 +242,10 @@ describe('billing in the OpenAPI document', () => {
       ['/api/v1/billing/webhook', 'post'],
     ] as const) {
       expect({ path, security: op(path, method).security }).toEqual({ path, security: undefined });
-      expect(op(path, method).responses['503']).toBeDefined();
+      expect(op(path, method).responses['503']).toMatchObject({
+        description:
+          '`billing.not_configured`: STRIPE_SECRET_KEY (or, for the webhook, STRIPE_WEBHOOK_SECRET) is not set',
+      });
     }
     expect(Object.keys(op('/api/v1/billing/checkout/success', 'get').responses)).toEqual(
       expect.arrayContaining(['303', '400', '404', '409']),
@@ -266,7 +269,12 @@ describe('billing in the OpenAPI document', () => {
         expect.arrayContaining(['200', '400', '401', '403', '404', '409', '502', '503']),
       );
     }
-    expect(op('/api/v1/teams/{teamId}/billing/checkout', 'post').requestBody).toBeDefined();
+    expect(op('/api/v1/teams/{teamId}/billing/checkout', 'post').requestBody).toEqual({
+      required: true,
+      content: {
+        'application/json': { schema: { $ref: '#/components/schemas/CreateCheckoutDto' } },
+      },
+    });
   });
 });
 
