@@ -145,7 +145,7 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
       ['/api/v1/auth/password-reset', 'post'],
       ['/api/v1/users/me/password', 'put'],
       ['/api/v1/users/me', 'delete'],
-    ]) {
+    ] as const) {
       expect({ path, headers: doc.paths[path][method].responses['429'].headers }).toEqual({
         path,
         headers: { 'Retry-After': retryAfter },
