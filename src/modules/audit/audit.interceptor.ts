@@ -10,6 +10,7 @@ import type { Request } from 'express';
 import { mergeMap, type Observable } from 'rxjs';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { clientIp } from '../../common/decorators/client-ip.decorator.js';
+import { parseId } from '../../common/http/parse-id.pipe.js';
 import type { ActivityType } from '../../database/schema.js';
 import { AUDIT_KEY } from './audit.decorator.js';
 import { AuditService } from './audit.service.js';
@@ -37,11 +38,7 @@ export class AuditInterceptor implements NestInterceptor {
       mergeMap(async (value: unknown) => {
         const user = request.user;
         if (user === undefined) return value;
-        const rawTeamId = request.params.teamId;
-        const teamId =
-          typeof rawTeamId === 'string' && /^\d{1,9}$/.test(rawTeamId)
-            ? Number(rawTeamId)
-            : undefined;
+        const teamId = parseId(request.params.teamId);
         try {
           await this.audit.write({ action, userId: user.id, teamId, ipAddress: clientIp(request) });
         } catch (error) {
