@@ -186,10 +186,4 @@ export class BillingService {
       );
     }
   }
-
-  /** Whether the team's subscription is live (see LIVE_STATUSES). */
-  async hasLiveSubscription(teamId: number): Promise<boolean> {
-    const team = await this.repo.findTeam(teamId);
-    return isLiveStatus(team?.subscriptionStatus ?? null);
-  }
 }
