@@ -12,6 +12,7 @@ import { ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
 import { clientIp } from '../decorators/client-ip.decorator.js';
+import { normalizeEmail } from '../http/email.js';
 import { ErrorResponseDto } from '../errors/error-response.dto.js';
 import { RateLimitedError } from './rate-limit.errors.js';
 import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service.js';
@@ -32,12 +33,12 @@ export class RateLimitGuard implements CanActivate {
     );
     if (policy === undefined) return true;
     const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
-    // Guards run before validation: take the email only when it is a string, normalized the
-    // way the services normalize it, so "A@x.com " and "a@x.com" share one counter.
+    // Guards run before validation: take the email only when it is a string, normalized with
+    // the services' normalizeEmail, so "A@x.com " and "a@x.com" share one counter.
     const body: unknown = request.body;
     const raw =
       typeof body === 'object' && body !== null ? (body as { email?: unknown }).email : undefined;
-    const email = typeof raw === 'string' ? raw.trim().toLowerCase().slice(0, 320) : null;
+    const email = typeof raw === 'string' ? normalizeEmail(raw).slice(0, 320) : null;
     try {
       // The global auth guard has already run: on authenticated routes `user` is the caller.
       await this.limiter.consume(policy, {

@@ -4,7 +4,7 @@ import { PasswordHasher, PASSWORD_MAX_LENGTH } from '../../common/crypto/passwor
 import { clientIp } from '../../common/decorators/client-ip.decorator.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
-import { normalizeEmail } from '../users/email.js';
+import { normalizeEmail } from '../../common/http/email.js';
 import { UsersRepository } from '../users/users.repository.js';
 
 /** What the panel keeps in its session (`req.session.adminUser`, AdminJS's CurrentAdmin). */

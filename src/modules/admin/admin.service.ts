@@ -17,7 +17,7 @@ import { InvitationsService } from '../invitations/invitations.service.js';
 import { canChangeRole, canRemoveMember, type MembershipRef } from '../teams/team-roles.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository } from '../teams/teams.repository.js';
-import { normalizeEmail } from '../users/email.js';
+import { normalizeEmail } from '../../common/http/email.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AdminRepository, type AdminStats } from './admin.repository.js';

@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
 import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
-import { NormalizeEmail } from '../users/email.js';
+import { NormalizeEmail } from '../../common/http/email.js';
 
 export class CreateInvitationDto {
   @ApiProperty({

@@ -13,7 +13,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
-import { normalizeEmail } from '../users/email.js';
+import { normalizeEmail } from '../../common/http/email.js';
 import {
   deriveInvitationKey,
   invitationExpiresAt,

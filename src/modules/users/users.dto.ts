@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
-import { NormalizeEmail } from './email.js';
+import { NormalizeEmail } from '../../common/http/email.js';
 import type { MembershipRow } from './users.repository.js';
 
 /** A user as the API shows it: never the password hash. */
