@@ -127,8 +127,10 @@ describe('auth', () => {
       expect(await t.db.select().from(users).where(eq(users.email, 'a@b.test'))).toHaveLength(0);
     });
 
-    it('accepts a 128-character password', async () => {
-      await signUp(t, { password: 'p'.repeat(128) });
+    it('accepts a 128-character password, which then signs in', async () => {
+      const u = await signUp(t, { password: 'p'.repeat(128) });
+      const signedIn = await signIn(t, u.email, 'p'.repeat(128));
+      expect(signedIn.user.id).toBe(u.user.id);
     });
 
     it('400 invitation.invalid_token for an invite token it cannot redeem, creating nothing', async () => {
