@@ -8,6 +8,11 @@ export function invitationExpiresAt(invitedAt: Date): Date {
   return new Date(invitedAt.getTime() + INVITATION_TTL_MS);
 }
 
+/** Invitations sent at or before this instant have expired by `now` (see isInvitationExpired). */
+export function invitationExpiryCutoff(now: Date): Date {
+  return new Date(now.getTime() - INVITATION_TTL_MS);
+}
+
 export function isInvitationExpired(invitedAt: Date, now: Date): boolean {
   return invitationExpiresAt(invitedAt).getTime() <= now.getTime();
 }

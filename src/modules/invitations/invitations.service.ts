@@ -17,8 +17,8 @@ import { normalizeEmail } from '../../common/http/email.js';
 import {
   deriveInvitationKey,
   invitationExpiresAt,
+  invitationExpiryCutoff,
   isInvitationExpired,
-  INVITATION_TTL_MS,
   readInvitationToken,
   signInvitationToken,
   verifyInvitationToken,
@@ -98,7 +98,7 @@ export class InvitationsService {
     const now = new Date();
     const rows = await this.invitations.listPendingForTeam(
       teamId,
-      new Date(now.getTime() - INVITATION_TTL_MS),
+      invitationExpiryCutoff(now),
       query.limit + 1,
       cursor?.id,
     );
@@ -115,7 +115,7 @@ export class InvitationsService {
     const now = new Date();
     const rows = await this.invitations.listPendingForEmail(
       normalizeEmail(auth.email),
-      new Date(now.getTime() - INVITATION_TTL_MS),
+      invitationExpiryCutoff(now),
       query.limit + 1,
       cursor?.id,
     );
@@ -138,11 +138,7 @@ export class InvitationsService {
       if (await this.teams.hasMemberWithEmail(teamId, email)) {
         throw InvitationErrors.alreadyMember();
       }
-      await this.invitations.retireExpired(
-        teamId,
-        email,
-        new Date(now.getTime() - INVITATION_TTL_MS),
-      );
+      await this.invitations.retireExpired(teamId, email, invitationExpiryCutoff(now));
       const invitation = await this.invitations.insertPending({
         teamId,
         email,
