@@ -460,6 +460,15 @@ describe('admin panel (AdminJS at /admin)', () => {
         .send({ teamId: String(owner.team.id), userId: String(joiner.user.id), role: 'owner' })
         .expect(200);
       expect(again.body.notice.message).toContain('admin.already_member');
+      const beyondInt4 = await agent
+        .post('/admin/api/resources/team_members/actions/new')
+        .type('form')
+        .send({ teamId: '2147483648', userId: String(joiner.user.id), role: 'member' })
+        .expect(200);
+      expect(beyondInt4.body.record.errors.teamId).toEqual({
+        message: 'must be a record id',
+        type: 'admin.invalid_input',
+      });
 
       await agent
         .post(`/admin/api/resources/team_members/records/${memberId}/edit`)

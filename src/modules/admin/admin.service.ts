@@ -18,6 +18,7 @@ import { canChangeRole, canRemoveMember, type MembershipRef } from '../teams/tea
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository } from '../teams/teams.repository.js';
 import { normalizeEmail } from '../../common/http/email.js';
+import { parseId } from '../../common/http/parse-id.pipe.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AdminRepository, type AdminStats } from './admin.repository.js';
@@ -238,13 +239,13 @@ function asAuthUser(admin: AdminPrincipal): AuthUser {
 }
 
 function toId(value: unknown, field: string): number {
-  const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) < 1) {
+  const id = parseId(value);
+  if (id === undefined) {
     throw AdminErrors.invalidInput(`${field} must be a record id`, [
       { field, message: 'must be a record id' },
     ]);
   }
-  return Number(text);
+  return id;
 }
 
 function toTeamRole(value: unknown): TeamRole {
