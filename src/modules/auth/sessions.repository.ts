@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, gt, isNull, ne, sql, type Placeholder } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
+import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   sessions,
@@ -28,9 +29,7 @@ export interface PrincipalRow {
 
 function principalQuery(
   db: DbClient,
-  sessionId: string | Placeholder,
-  userId: number | Placeholder,
-  now: Date | Placeholder,
+  { sessionId, userId, now }: Placeheld<{ sessionId: string; userId: number; now: Date }>,
 ) {
   return db
     .select({
@@ -56,7 +55,13 @@ function principalQuery(
 
 @Injectable()
 export class SessionsRepository {
-  private principal: ReturnType<ReturnType<typeof principalQuery>['prepare']> | undefined;
+  /** Placeholders skip the column's encoder: `now` goes as a UTC ISO string, as it would. */
+  private readonly principal = new PreparedQuery(
+    this.txHost,
+    'sessions_find_principal',
+    principalQuery,
+    (args) => ({ ...args, now: args.now.toISOString() }),
+  );
 
   constructor(private readonly txHost: TransactionHost) {}
 
@@ -123,20 +128,7 @@ export class SessionsRepository {
     userId: number,
     now: Date,
   ): Promise<PrincipalRow | undefined> {
-    const [row] = this.txHost.inTransaction
-      ? await principalQuery(this.txHost.db, sessionId, userId, now)
-      : await (this.principal ??= principalQuery(
-          this.txHost.db,
-          sql.placeholder('sessionId'),
-          sql.placeholder('userId'),
-          sql.placeholder('now'),
-        ).prepare('sessions_find_principal')).execute({
-          sessionId,
-          userId,
-          // Placeholders skip the column's encoder: pass what it would (a UTC ISO string), not
-          // a Date that pg would render in the process's local time zone.
-          now: now.toISOString(),
-        });
+    const [row] = await this.principal.execute({ sessionId, userId, now });
     return row as PrincipalRow | undefined;
   }
 }
