@@ -3,6 +3,9 @@ import { Body, Controller, Module, Post } from '@nestjs/common';
 import { IsString, MaxLength } from 'class-validator';
 import { Public } from '../../src/common/decorators/public.decorator.js';
 import { eq, sql } from 'drizzle-orm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg, { type Pool } from 'pg';
+import { PG_POOL } from '../../src/database/database.tokens.js';
 import { teamMembers, teams, users } from '../../src/database/schema.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 
@@ -191,6 +194,33 @@ describe('foundation', () => {
     it('GET /health/ready pings the database', async () => {
       const res = await t.http.get('/health/ready').expect(200);
       expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' } } });
+    });
+
+    it('survives the server dropping its idle pooled connections, then serves again', async () => {
+      const pool = t.app.get<Pool>(PG_POOL);
+      const clients = await Promise.all([pool.connect(), pool.connect()]);
+      const pids = await Promise.all(
+        clients.map(
+          async (c) =>
+            (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid,
+        ),
+      );
+      clients.forEach((c) => c.release());
+      const before = pool.totalCount;
+      expect(pool.listenerCount('error')).toBe(1); // the app's own listener, nothing of ours
+      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await admin.connect();
+      try {
+        await admin.query('select pg_terminate_backend(pid) from unnest($1::int[]) as pid', [pids]);
+      } finally {
+        await admin.end();
+      }
+      // The idle clients learn of it asynchronously and emit 'error' on the pool, which drops
+      // them; without the app's listener that event would crash the process.
+      for (let i = 0; i < 100 && pool.totalCount > before - pids.length; i++) await sleep(20);
+      expect(pool.totalCount).toBe(before - pids.length);
+      const res = await t.http.get('/health/ready').expect(200);
+      expect(res.body.info.database.status).toBe('up');
     });
   });
 
