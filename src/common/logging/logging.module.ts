@@ -28,8 +28,16 @@ const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
             paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
             censor: '[redacted]',
           },
+          // 503 is a known state (billing not configured, database unreachable), not a bug;
+          // unexpected errors are logged in full by the exception filter.
           customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-            error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+            res.statusCode === 503
+              ? 'warn'
+              : error || res.statusCode >= 500
+                ? 'error'
+                : res.statusCode >= 400
+                  ? 'warn'
+                  : 'info',
           autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
           serializers: {
             req: (req: { id: unknown; method: string; url: string }) => ({
