@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, HttpCode, Module, Param, Post } from '@nestjs/common';
-import { and, eq } from 'drizzle-orm';
-import { ActivityType, activityLogs, teamMembers } from '../../src/database/schema.js';
+import { eq } from 'drizzle-orm';
+import { ActivityType, teamMembers } from '../../src/database/schema.js';
 import { Audit } from '../../src/modules/audit/audit.decorator.js';
 import { AuditService } from '../../src/modules/audit/audit.service.js';
+import { activityRows } from '../support/activity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp } from '../support/auth.js';
 
@@ -36,11 +37,7 @@ describe('activity log', () => {
     await t.close();
   });
 
-  const logsOf = (userId: number, action: string) =>
-    t.db
-      .select()
-      .from(activityLogs)
-      .where(and(eq(activityLogs.userId, userId), eq(activityLogs.action, action)));
+  const logsOf = (userId: number, action: string) => activityRows(t.db, { userId, action });
 
   describe('GET /activity', () => {
     it('lists only my entries, newest first, in disjoint keyset pages', async () => {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
-import { activityLogs, sessions, teamMembers, teams, users } from '../../src/database/schema.js';
+import { sessions, teamMembers, teams, users } from '../../src/database/schema.js';
+import { activityRows } from '../support/activity.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, DEFAULT_PASSWORD, signIn, signUp } from '../support/auth.js';
 
@@ -55,11 +56,7 @@ describe('auth', () => {
       expect(team!.name).toBe(`${email}'s Team`);
       const members = await t.db.select().from(teamMembers).where(eq(teamMembers.teamId, teamId));
       expect(members.map((m) => [m.userId, m.role])).toEqual([[userId, 'owner']]);
-      const logs = await t.db
-        .select()
-        .from(activityLogs)
-        .where(eq(activityLogs.userId, userId))
-        .orderBy(activityLogs.id);
+      const logs = await activityRows(t.db, { userId });
       expect(logs.map((l) => [l.action, l.teamId, l.ipAddress])).toEqual([
         ['SIGN_UP', teamId, '127.0.0.1'],
         ['CREATE_TEAM', teamId, '127.0.0.1'],
@@ -161,10 +158,7 @@ describe('auth', () => {
       expect(res.body.refreshToken).not.toBe(u.refreshToken);
       const open = await t.db.select().from(sessions).where(eq(sessions.userId, u.user.id));
       expect(open).toHaveLength(2);
-      const logs = await t.db
-        .select()
-        .from(activityLogs)
-        .where(and(eq(activityLogs.userId, u.user.id), eq(activityLogs.action, 'SIGN_IN')));
+      const logs = await activityRows(t.db, { userId: u.user.id, action: 'SIGN_IN' });
       expect(logs.map((l) => [l.teamId, l.ipAddress])).toEqual([[u.team.id, '127.0.0.1']]);
     });
 
@@ -196,10 +190,7 @@ describe('auth', () => {
           },
         });
       }
-      const logs = await t.db
-        .select()
-        .from(activityLogs)
-        .where(and(eq(activityLogs.userId, u.user.id), eq(activityLogs.action, 'SIGN_IN')));
+      const logs = await activityRows(t.db, { userId: u.user.id, action: 'SIGN_IN' });
       expect(logs).toHaveLength(0);
     });
 
@@ -386,10 +377,7 @@ describe('auth', () => {
       await me(u.accessToken).expect(401);
       await t.http.post('/api/v1/auth/refresh').send({ refreshToken: u.refreshToken }).expect(401);
       await me(other.accessToken).expect(200);
-      const logs = await t.db
-        .select()
-        .from(activityLogs)
-        .where(and(eq(activityLogs.userId, u.user.id), eq(activityLogs.action, 'SIGN_OUT')));
+      const logs = await activityRows(t.db, { userId: u.user.id, action: 'SIGN_OUT' });
       // TRUST_PROXY is off here: X-Forwarded-For is ignored.
       expect(logs.map((l) => [l.teamId, l.ipAddress])).toEqual([[u.team.id, '127.0.0.1']]);
     });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
-import { activityLogs, sessions, teamMembers, teams, users } from '../../src/database/schema.js';
+import { sessions, teamMembers, teams, users } from '../../src/database/schema.js';
+import { activityRows } from '../support/activity.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp, type SignedUp } from '../support/auth.js';
 
@@ -15,11 +16,7 @@ describe('users/me', () => {
     await t.close();
   });
 
-  const logsOf = (userId: number, action: string) =>
-    t.db
-      .select()
-      .from(activityLogs)
-      .where(and(eq(activityLogs.userId, userId), eq(activityLogs.action, action)));
+  const logsOf = (userId: number, action: string) => activityRows(t.db, { userId, action });
 
   /** Adds `user` to `teamId` directly (the teams API is another module's). */
   const join = (teamId: number, userId: number, role: 'owner' | 'member') =>
