@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type Stripe from 'stripe';
 import { BillingErrors } from './billing.errors.js';
 import {
-  customerIdOf,
+  idOf,
   needsProductName,
   teamIdOfCheckoutSession,
   toSnapshot,
@@ -102,8 +102,8 @@ export class BillingWebhookService {
     session: Stripe.Checkout.Session,
   ): Promise<WebhookOutcome> {
     const teamId = teamIdOfCheckoutSession(session);
-    const customerId = customerIdOf(session.customer);
-    const subscriptionId = customerIdOf(session.subscription);
+    const customerId = idOf(session.customer);
+    const subscriptionId = idOf(session.subscription);
     if (session.mode !== 'subscription' || subscriptionId === undefined) return 'ignored';
     if (teamId === undefined || customerId === undefined) {
       this.logger.warn({ eventId: event.id }, 'checkout session without our team reference');

@@ -72,7 +72,8 @@ export function trialDaysOf(price: Stripe.Price, product?: Stripe.Product): numb
 const productOf = (price: Stripe.Price): Stripe.Product | undefined =>
   typeof price.product === 'object' && price.product.deleted !== true ? price.product : undefined;
 
-const idOf = (value: string | { id: string } | null | undefined): string | undefined =>
+/** The id of an expandable Stripe field (an id string, or the expanded object). */
+export const idOf = (value: string | { id: string } | null | undefined): string | undefined =>
   value === null || value === undefined ? undefined : typeof value === 'string' ? value : value.id;
 
 /**
@@ -184,7 +185,7 @@ export function toSubscriptionFields(
     };
   }
   const product = snapshot.product;
-  const productId = product === null ? null : typeof product === 'string' ? product : product.id;
+  const productId = idOf(product) ?? null;
   const name = typeof product === 'object' && product !== null ? product.name : productName;
   return {
     stripeSubscriptionId: snapshot.subscriptionId,
@@ -253,7 +254,3 @@ export function teamIdOfCheckoutSession(session: Stripe.Checkout.Session): numbe
   if (fromMetadata !== undefined && fromMetadata !== reference) return undefined;
   return parseId(reference);
 }
-
-export const customerIdOf = (
-  value: string | { id: string } | null | undefined,
-): string | undefined => idOf(value);

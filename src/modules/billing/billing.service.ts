@@ -5,7 +5,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { BillingErrors } from './billing.errors.js';
 import {
-  customerIdOf,
+  idOf,
   isLiveStatus,
   teamIdOfCheckoutSession,
   toPlans,
@@ -155,7 +155,7 @@ export class BillingService {
       return callStripe(() => Promise.reject(error as Error));
     }
     const teamId = teamIdOfCheckoutSession(session);
-    const customerId = customerIdOf(session.customer);
+    const customerId = idOf(session.customer);
     if (session.mode !== 'subscription' || teamId === undefined || customerId === undefined) {
       throw BillingErrors.checkoutSessionNotFound();
     }
