@@ -9,7 +9,7 @@ import { resolveDatabase } from '../database/resolve-database.js';
 Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 const config = loadConfigOrExit();
 const { url, embedded } = await resolveDatabase(config);
-const pool = createPool(url, 1);
+const pool = createPool(url, { max: 1 });
 try {
   await migrateWithLock(pool);
   process.stdout.write('migrations are up to date\n');

@@ -24,7 +24,7 @@ if (config.nodeEnv === 'production') {
   process.exit(1);
 }
 const { url, embedded } = await resolveDatabase(config);
-const pool = createPool(url, 2);
+const pool = createPool(url, { max: 2 });
 try {
   await migrateWithLock(pool);
   const seeded = await seedDemoData(drizzle({ client: pool, schema }), new PasswordHasher());

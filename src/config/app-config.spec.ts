@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       trustProxy: false,
       logLevel: 'info',
+      databaseStatementTimeoutMs: 10_000,
     });
     expect(config.jwt.generated).toBe(true);
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
@@ -58,6 +59,8 @@ describe('loadConfig', () => {
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL must use smtp:// or smtps://'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL must'],
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY must be true, false, a hop count'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer from 100'],
+    [{ DB_STATEMENT_TIMEOUT_MS: '0' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer from 100'],
   ])('names the variable in one line for %j', (env, message) => {
     const text = errorOf({ JWT_SECRET: SECRET, ...env });
     expect(text).toContain(message);
@@ -79,6 +82,7 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       TRUST_PROXY: '1',
       LOG_LEVEL: 'warn',
+      DB_STATEMENT_TIMEOUT_MS: '2500',
     });
     expect(config).toMatchObject({
       nodeEnv: 'production',
@@ -90,6 +94,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       trustProxy: 1,
       logLevel: 'warn',
+      databaseStatementTimeoutMs: 2500,
       jwt: { secret: SECRET, generated: false },
     });
     expect(config.stripe.apiUrl?.port).toBe('12111');

@@ -13,6 +13,12 @@ export abstract class AppConfig {
   /** Unset: an embedded PostgreSQL under `embeddedDataDir` is started. */
   declare readonly databaseUrl: string | undefined;
   declare readonly databasePoolMax: number;
+  /**
+   * Longest a query may run (server-side `statement_timeout`), a query may wait for an answer
+   * (client side, for a server that stopped answering) and a request may wait for a pooled or
+   * new connection. Past it the request answers 503 `service.unavailable`.
+   */
+  declare readonly databaseStatementTimeoutMs: number;
   declare readonly embedded: { readonly dataDir: string; readonly port: number | undefined };
   declare readonly jwt: {
     readonly secret: string;
@@ -176,6 +182,7 @@ export function loadConfig(env: Env): AppConfig {
     port: integer(env, 'PORT', 3000, 0, 65535),
     databaseUrl,
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
+    databaseStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     embedded: {
       dataDir: read(env, 'EMBEDDED_PG_DIR') ?? '.data/postgres',
       port:

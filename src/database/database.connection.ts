@@ -3,6 +3,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { AppConfig } from '../config/app-config.js';
 import type { PasswordHasher } from '../common/crypto/password-hasher.js';
+import { BoundedClient } from './bounded-client.js';
 import type { Database } from './database.tokens.js';
 import type { EmbeddedPostgres } from './embedded-postgres.js';
 import { migrateWithLock } from './migrate.js';
@@ -26,9 +27,22 @@ export class DatabaseConnection implements OnApplicationShutdown {
 
   static async open(config: AppConfig, hasher: PasswordHasher): Promise<DatabaseConnection> {
     const { url, embedded } = await resolveDatabase(config, logger);
-    const pool = createPool(url, config.databasePoolMax);
+    // Migrations (and the wait for another instance's migration lock) are not bounded by
+    // the per-request statement timeout: they run on a connection of their own.
+    const migrationPool = createPool(url, { max: 1 });
     try {
-      await migrateWithLock(pool);
+      await migrateWithLock(migrationPool);
+      await migrationPool.end();
+    } catch (error) {
+      await migrationPool.end().catch(() => undefined);
+      await embedded?.stop();
+      throw error;
+    }
+    const pool = createPool(url, {
+      max: config.databasePoolMax,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+    });
+    try {
       const db = drizzle({ client: pool, schema });
       if (config.nodeEnv !== 'production' && (await seedDemoData(db, hasher))) {
         logger.log(
@@ -49,14 +63,29 @@ export class DatabaseConnection implements OnApplicationShutdown {
   }
 }
 
-export function createPool(connectionString: string, max: number): pg.Pool {
+export interface PoolOptions {
+  max: number;
+  /**
+   * Bounds every query on the server (`statement_timeout`) and on the client (`query_timeout`,
+   * for a server that stopped answering), and the wait for a connection. Unset: queries are
+   * unbounded (migrations, CLIs) and a connection is awaited up to 10 s.
+   */
+  statementTimeoutMs?: number;
+}
+
+export function createPool(connectionString: string, options: PoolOptions): pg.Pool {
+  const timeout = options.statementTimeoutMs;
   const pool = new pg.Pool({
     connectionString,
-    max,
+    max: options.max,
     application_name: 'nest-saas',
     // Timestamps are stored without time zone; keep every session in UTC.
     options: '-c timezone=UTC',
-    connectionTimeoutMillis: 10_000,
+    // Both the wait for a free pooled client and the opening of a new connection.
+    connectionTimeoutMillis: timeout ?? 10_000,
+    ...(timeout === undefined
+      ? {}
+      : { statement_timeout: timeout, query_timeout: timeout, Client: BoundedClient }),
   });
   // An idle client losing its connection (server restart, network) must not crash the process.
   pool.on('error', (error) => logger.warn(`idle PostgreSQL client error: ${error.message}`));

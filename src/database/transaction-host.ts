@@ -27,8 +27,22 @@ export class TransactionHost {
     return this.storage.getStore() !== undefined;
   }
 
-  transaction<T>(fn: () => Promise<T>, config?: TransactionConfig): Promise<T> {
+  async transaction<T>(fn: () => Promise<T>, config?: TransactionConfig): Promise<T> {
     if (this.storage.getStore() !== undefined) return fn();
-    return this.root.transaction((tx) => this.storage.run(tx, fn), config);
+    let failure: { error: unknown } | undefined;
+    try {
+      return await this.root.transaction(async (tx) => {
+        try {
+          return await this.storage.run(tx, fn);
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+      }, config);
+    } catch (error) {
+      // When the ROLLBACK fails too (the connection is gone), Drizzle throws that failure;
+      // the error that aborted the transaction says more, so it is the one that surfaces.
+      throw failure !== undefined ? failure.error : error;
+    }
   }
 }

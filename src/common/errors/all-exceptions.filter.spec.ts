@@ -43,6 +43,22 @@ describe('toErrorResponse', () => {
     });
   });
 
+  it('answers 503 service.unavailable with Retry-After when the database is unreachable', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    const rendered = toErrorResponse(
+      new Error('Failed query: select 1\nparams: ', { cause: refused }),
+    );
+    expect(rendered).toMatchObject({ unexpected: false, unavailable: true, retryAfterSeconds: 5 });
+    expect(rendered.body).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'service.unavailable',
+      message: 'The service is temporarily unavailable; try again shortly',
+    });
+  });
+
   it('hides unknown errors behind a generic 500 and flags them for logging', () => {
     const { body, unexpected } = toErrorResponse(new TypeError('secret internals'));
     expect(unexpected).toBe(true);

@@ -4,6 +4,10 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorDetail } from './app-error.js';
 import { CommonErrors } from './common.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
+import { isDatabaseUnavailable } from './pg-errors.js';
+
+/** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
 const CODES_BY_STATUS: Record<number, string> = {
   400: 'request.invalid',
@@ -34,8 +38,18 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   );
 }
 
+export interface RenderedError {
+  body: ErrorResponseDto;
+  /** A bug or an unknown failure: logged in full, rendered as a generic 500. */
+  unexpected: boolean;
+  /** The database (or another backend) is unreachable or too slow: worth a log line. */
+  unavailable: boolean;
+  /** Value of the `Retry-After` header, when the client should retry. */
+  retryAfterSeconds?: number;
+}
+
 /** Maps any thrown value to the API's error body; unknown errors become a logged, generic 500. */
-export function toErrorResponse(error: unknown): { body: ErrorResponseDto; unexpected: boolean } {
+export function toErrorResponse(error: unknown): RenderedError {
   let appError: AppError | undefined;
   // Nest's Express adapter wraps body-parser failures in an HttpException with the original as cause.
   if (error instanceof HttpException && isBodyParserError(error.cause)) error = error.cause;
@@ -67,16 +81,27 @@ export function toErrorResponse(error: unknown): { body: ErrorResponseDto; unexp
       );
     }
   }
+  if (appError === undefined && isDatabaseUnavailable(error)) {
+    return {
+      body: bodyOf(CommonErrors.serviceUnavailable()),
+      unexpected: false,
+      unavailable: true,
+      retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+    };
+  }
   const unexpected = appError === undefined;
-  const final = appError ?? CommonErrors.internal();
+  return { body: bodyOf(appError ?? CommonErrors.internal()), unexpected, unavailable: false };
+}
+
+function bodyOf(error: AppError): ErrorResponseDto {
   const body: ErrorResponseDto = {
-    statusCode: final.status,
-    error: STATUS_CODES[final.status] ?? 'Error',
-    code: final.code,
-    message: final.message,
+    statusCode: error.status,
+    error: STATUS_CODES[error.status] ?? 'Error',
+    code: error.code,
+    message: error.message,
   };
-  if (final.details !== undefined && final.details.length > 0) body.details = final.details;
-  return { body, unexpected };
+  if (error.details !== undefined && error.details.length > 0) body.details = error.details;
+  return body;
 }
 
 @Catch()
@@ -87,17 +112,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const response = ctx.getResponse<Response>();
     const request = ctx.getRequest<Request & { id?: unknown }>();
-    const { body, unexpected } = toErrorResponse(exception);
-    if (unexpected) {
-      this.logger.error(
-        { err: exception, requestId: request.id, method: request.method, url: request.originalUrl },
-        'Unhandled error',
-      );
-    }
+    const { body, unexpected, unavailable, retryAfterSeconds } = toErrorResponse(exception);
+    // The logger's error serializer keeps a failed query's SQL and drops its parameters.
+    const context = {
+      err: exception,
+      requestId: request.id,
+      method: request.method,
+      url: request.originalUrl,
+    };
+    if (unexpected) this.logger.error(context, 'Unhandled error');
+    else if (unavailable) this.logger.warn(context, 'Database unavailable');
     if (response.headersSent) {
       response.end();
       return;
     }
+    if (retryAfterSeconds !== undefined)
+      response.setHeader('Retry-After', String(retryAfterSeconds));
     response.status(body.statusCode).json(body);
   }
 }

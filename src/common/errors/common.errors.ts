@@ -23,6 +23,11 @@ export const CommonErrors = defineErrors({
     message: 'The cursor is invalid',
   },
   notFound: { code: 'route.not_found', status: HttpStatus.NOT_FOUND, message: 'Not found' },
+  serviceUnavailable: {
+    code: 'service.unavailable',
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    message: 'The service is temporarily unavailable; try again shortly',
+  },
   internal: {
     code: 'internal',
     status: HttpStatus.INTERNAL_SERVER_ERROR,

@@ -2,53 +2,58 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Options } from 'pino-http';
 import { AppConfig } from '../../config/app-config.js';
+import { serializeError } from './redact-error.js';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The app's pino-http options: levels, request ids, redaction, serializers. */
+export function pinoHttpOptions(config: AppConfig): Options {
+  return {
+    level: config.logLevel,
+    genReqId: (req: IncomingMessage, res: ServerResponse) => {
+      const incoming = req.headers[REQUEST_ID_HEADER];
+      const id =
+        typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+      censor: '[redacted]',
+    },
+    // 503 is a known state (billing not configured, database unreachable), not a bug;
+    // unexpected errors are logged in full by the exception filter.
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+      res.statusCode === 503
+        ? 'warn'
+        : error || res.statusCode >= 500
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'warn'
+            : 'info',
+    autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      // Every logged error, whoever logs it: the SQL of a failed query, never its values.
+      err: serializeError,
+    },
+  };
+}
 
 /** Structured request logs (pino) with a request id taken from `X-Request-Id` or generated. */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
-          level: config.logLevel,
-          genReqId: (req: IncomingMessage, res: ServerResponse) => {
-            const incoming = req.headers[REQUEST_ID_HEADER];
-            const id =
-              typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming)
-                ? incoming
-                : randomUUID();
-            res.setHeader('X-Request-Id', id);
-            return id;
-          },
-          redact: {
-            paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-            censor: '[redacted]',
-          },
-          // 503 is a known state (billing not configured, database unreachable), not a bug;
-          // unexpected errors are logged in full by the exception filter.
-          customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-            res.statusCode === 503
-              ? 'warn'
-              : error || res.statusCode >= 500
-                ? 'error'
-                : res.statusCode >= 400
-                  ? 'warn'
-                  : 'info',
-          autoLogging: { ignore: (req: IncomingMessage) => req.url === '/health' },
-          serializers: {
-            req: (req: { id: unknown; method: string; url: string }) => ({
-              id: req.id,
-              method: req.method,
-              url: req.url,
-            }),
-            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-          },
-        },
-      }),
+      useFactory: (config: AppConfig) => ({ pinoHttp: pinoHttpOptions(config) }),
     }),
   ],
 })
