@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Inject, Module } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Public } from '../../src/common/decorators/public.decorator.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
@@ -40,5 +42,85 @@ describe('graceful shutdown', () => {
     expect(await res.json()).toEqual({ answer: 42 });
     await closed;
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+});
+
+interface SocketLog {
+  errors: Error[];
+  /** The server ended the connection (FIN). */
+  ended: boolean;
+  closed: Promise<boolean>;
+}
+
+/** Watches a client socket from now on: errors, a clean end, and its close (hadError). */
+function watch(socket: Socket): SocketLog {
+  const log: SocketLog = { errors: [], ended: false, closed: Promise.resolve(false) };
+  socket.on('error', (error) => log.errors.push(error));
+  socket.on('end', () => (log.ended = true));
+  log.closed = new Promise((resolve) => socket.once('close', resolve));
+  return log;
+}
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  socket: Socket;
+}
+
+function get(agent: http.Agent, port: number, path: string, onSocket?: (s: Socket) => void) {
+  return new Promise<Answer>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, socket: req.socket! }),
+      );
+      res.on('error', reject);
+    });
+    req.on('socket', (socket) => onSocket?.(socket));
+    req.on('error', reject);
+  });
+}
+
+describe('graceful shutdown with keep-alive clients', () => {
+  it('answers in-flight requests with Connection: close and ends idle sockets cleanly', async () => {
+    const t = await createTestApp({ imports: [SlowProbeModule] });
+    await new Promise<void>((resolve) => t.app.getHttpServer().listen(0, '127.0.0.1', resolve));
+    const { port } = t.app.getHttpServer().address() as { port: number };
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+    try {
+      // Two keep-alive connections, both idle in the agent afterwards.
+      const [a, b] = await Promise.all([get(agent, port, '/health'), get(agent, port, '/health')]);
+      expect([a.status, b.status, a.headers.connection]).toEqual([200, 200, 'keep-alive']);
+      expect(a.socket).not.toBe(b.socket);
+      const logs = new Map([a.socket, b.socket].map((s) => [s, watch(s)]));
+
+      // One of them carries a slow request; the other stays idle.
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      let busySocket: Socket | undefined;
+      const slow = get(agent, port, '/api/v1/slow-probe', (s) => (busySocket = s));
+      await inside;
+      expect(logs.has(busySocket!)).toBe(true);
+      const busy = logs.get(busySocket!)!;
+      const idle = logs.get(busySocket === a.socket ? b.socket : a.socket)!;
+
+      const closed = t.close();
+      const res = await slow; // rejects on ECONNRESET / socket hang up
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ answer: 42 });
+      expect(res.headers.connection).toBe('close');
+      await closed;
+
+      // The idle connection was closed by the server with a FIN: no reset, no error.
+      expect(await idle.closed).toBe(false);
+      expect(idle).toMatchObject({ ended: true, errors: [] });
+      // The busy one closed after its response, as `Connection: close` says, without error.
+      expect(await busy.closed).toBe(false);
+      expect(busy.errors).toEqual([]);
+    } finally {
+      agent.destroy();
+    }
   });
 });
