@@ -8,6 +8,8 @@ interface Pair {
   /** Bytes held back while frozen, per direction, forwarded in order on restore. */
   toServer: Buffer[];
   toClient: Buffer[];
+  /** A side closed its end while frozen: the other side learns it on restore. */
+  endedWhileFrozen: boolean;
 }
 
 /**
@@ -16,7 +18,8 @@ interface Pair {
  * - `refuse()`: drops every connection and refuses new ones (ECONNREFUSED), like a server
  *   that is down;
  * - `freeze()`: keeps every socket open and accepts new ones but forwards nothing, like a
- *   server that hangs; the held bytes flow on `restore()`, as when a stalled server resumes;
+ *   server that hangs (it does not even answer a closing connection's FIN); the held bytes
+ *   flow on `restore()`, as when a stalled server resumes;
  * - `restore()`: back to forwarding.
  */
 export class PgProxy {
@@ -74,6 +77,7 @@ export class PgProxy {
     for (const pair of this.pairs) {
       for (const chunk of pair.toServer.splice(0)) pair.server.write(chunk);
       for (const chunk of pair.toClient.splice(0)) pair.client.write(chunk);
+      if (pair.endedWhileFrozen) this.drop(pair);
     }
   }
 
@@ -85,7 +89,8 @@ export class PgProxy {
   }
 
   private listen(): Promise<void> {
-    const server = net.createServer((client) => this.accept(client));
+    // Half-open allowed, so a frozen proxy does not answer a client's FIN by itself.
+    const server = net.createServer({ allowHalfOpen: true }, (client) => this.accept(client));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -99,14 +104,17 @@ export class PgProxy {
 
   private accept(client: net.Socket): void {
     const server = net.connect(this.upstreamPort, this.upstreamHost);
-    const pair: Pair = { client, server, toServer: [], toClient: [] };
+    const pair: Pair = { client, server, toServer: [], toClient: [], endedWhileFrozen: false };
     this.pairs.add(pair);
     const forward = (from: net.Socket, to: net.Socket, held: Buffer[]) => {
       from.on('data', (chunk: Buffer) => {
         if (this.mode === 'frozen' || held.length > 0) held.push(chunk);
         else to.write(chunk);
       });
-      from.on('end', () => this.drop(pair));
+      from.on('end', () => {
+        if (this.mode === 'frozen') pair.endedWhileFrozen = true;
+        else this.drop(pair);
+      });
       from.on('error', () => this.drop(pair));
       from.on('close', () => this.drop(pair));
     };
