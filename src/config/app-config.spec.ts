@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       trustProxy: false,
       logLevel: 'info',
+      emailVerification: 'optional',
     });
     expect(config.jwt.generated).toBe(true);
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
     [{ SMTP_URL: 'http://mail' }, 'SMTP_URL must use smtp:// or smtps://'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL must'],
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY must be true, false, a hop count'],
+    [{ EMAIL_VERIFICATION: 'always' }, 'EMAIL_VERIFICATION must be one of optional, required'],
   ])('names the variable in one line for %j', (env, message) => {
     const text = errorOf({ JWT_SECRET: SECRET, ...env });
     expect(text).toContain(message);
@@ -79,6 +81,7 @@ describe('loadConfig', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       TRUST_PROXY: '1',
       LOG_LEVEL: 'warn',
+      EMAIL_VERIFICATION: 'required',
     });
     expect(config).toMatchObject({
       nodeEnv: 'production',
@@ -90,6 +93,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       trustProxy: 1,
       logLevel: 'warn',
+      emailVerification: 'required',
       jwt: { secret: SECRET, generated: false },
     });
     expect(config.stripe.apiUrl?.port).toBe('12111');
