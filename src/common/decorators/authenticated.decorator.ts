@@ -9,7 +9,9 @@ export const EMAIL_UNVERIFIED_403 =
 /**
  * Documents what the global default-deny guard enforces on every route that is not
  * @Public(): a bearer access token, and 401 without a valid one (and, with
- * EMAIL_VERIFICATION=required, 403 for unverified users).
+ * EMAIL_VERIFICATION=required, 403 for unverified users). Swagger joins the descriptions of
+ * several 403s declared on one method (e.g. by @TeamRole), but a method's own 403 replaces a
+ * class-level one: such a method mentions `email.unverified` itself.
  */
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   applyDecorators(

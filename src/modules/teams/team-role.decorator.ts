@@ -8,10 +8,7 @@ import {
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import type { TeamRole as TeamRoleName } from '../../database/schema.js';
 import { TEAM_ROLE_KEY, TeamRoleGuard } from './team-role.guard.js';
-import {
-  Authenticated,
-  EMAIL_UNVERIFIED_403,
-} from '../../common/decorators/authenticated.decorator.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 /**
  * Requires the caller to hold `role` (an owner satisfies 'member') in the route's `:teamId`
@@ -32,9 +29,9 @@ export function TeamRole(
     ApiForbiddenResponse({
       type: ErrorResponseDto,
       description:
-        (role === 'owner'
+        role === 'owner'
           ? '`team.forbidden`: the caller is a member but not an owner of the team'
-          : '`team.forbidden`: the caller lacks the team role') + `; ${EMAIL_UNVERIFIED_403}`,
+          : '`team.forbidden`: the caller lacks the team role',
     }),
     ApiNotFoundResponse({
       type: ErrorResponseDto,
