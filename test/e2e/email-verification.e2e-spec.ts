@@ -420,7 +420,7 @@ describe('email verification (e2e)', () => {
         role: 'owner',
         joinedAt: expect.any(String),
       });
-      expect(results.filter((r) => r.status === 409).map((r) => r.body.code)).toEqual(
+      expect(results.filter((r) => r.status === 409).map((r) => r.body.code as string)).toEqual(
         Array(4).fill('invitation.already_accepted'),
       );
       expect((await membershipsIn(owner.team.id, u.user.id)).map((m) => m.id)).toEqual([
@@ -497,11 +497,7 @@ describe('email verification (e2e)', () => {
           const key = `${method.toUpperCase()} ${path}`;
           if (key === 'POST /api/v1/auth/sign-out') continue; // last, below: it ends the session
           const url = path.replace(/\{[^}]+\}/g, '1');
-          const res = await (
-            strict.http[method as 'get' | 'post' | 'put' | 'patch' | 'delete'](url) as ReturnType<
-              typeof strict.http.get
-            >
-          )
+          const res = await strict.http[method as 'get' | 'post' | 'put' | 'patch' | 'delete'](url)
             .set('Authorization', bearer(u.accessToken))
             .send({});
           results[key] = `${res.status} ${res.body?.code ?? ''}`.trim();
