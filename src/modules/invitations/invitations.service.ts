@@ -128,8 +128,8 @@ export class InvitationsService {
     auth: AuthUser,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
-    if (!auth.emailVerified) return { items: [], nextCursor: null };
     const cursor = decodeTimeCursor(query.cursor);
+    if (!auth.emailVerified) return { items: [], nextCursor: null };
     const now = new Date();
     const rows = await this.invitations.listPendingForEmail(
       normalizeEmail(auth.email),
