@@ -46,14 +46,14 @@ function query(text, values, name) {
 /** The statements, verbatim from the app's statement log (npm run bench compares them). */
 export const SQL = {
   ready: 'select 1',
-  session: `select "users"."id", "users"."email", "users"."name", "users"."role", "sessions"."id" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
+  session: `select "users"."id", "users"."email", "users"."name", "users"."role", "users"."email_verified_at" is not null, "sessions"."id" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
   membership: `select "id", "team_id", "user_id", "role", "joined_at" from "team_members" where ("team_members"."team_id" = $1 and "team_members"."user_id" = $2)`,
   teamWithMembers: `select "teams"."id", "teams"."name", "teams"."created_at", "teams"."updated_at", "teams"."stripe_customer_id", "teams"."stripe_subscription_id", "teams"."stripe_product_id", "teams"."plan_name", "teams"."subscription_status", "teams_teamMembers"."data" as "teamMembers" from "teams" "teams" left join lateral (select coalesce(json_agg(json_build_array("teams_teamMembers"."id", "teams_teamMembers"."user_id", "teams_teamMembers"."team_id", "teams_teamMembers"."role", "teams_teamMembers"."joined_at", "teams_teamMembers_user"."data") order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc), '[]'::json) as "data" from (select * from "team_members" "teams_teamMembers" where "teams_teamMembers"."team_id" = "teams"."id" order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc) "teams_teamMembers" left join lateral (select json_build_array("teams_teamMembers_user"."id", "teams_teamMembers_user"."name", "teams_teamMembers_user"."email") as "data" from (select * from "users" "teams_teamMembers_user" where "teams_teamMembers_user"."id" = "teams_teamMembers"."user_id" limit $1) "teams_teamMembers_user") "teams_teamMembers_user" on true) "teams_teamMembers" on true where "teams"."id" = $2 limit $3`,
   activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < ($2::timestamp, $3::integer)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
   activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
-  me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
+  me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
   memberships: `select "team_members"."team_id", "teams"."name", "team_members"."role", "team_members"."joined_at" from "team_members" inner join "teams" on "teams"."id" = "team_members"."team_id" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc`,
-  userByEmail: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at" from "users" where ("users"."email" = $1 and "users"."deleted_at" is null) limit $2`,
+  userByEmail: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email" from "users" where ("users"."email" = $1 and "users"."deleted_at" is null) limit $2`,
   insertSession: `insert into "sessions" ("id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address") values ($1, $2, $3, $4, $5, $6, default, default, $7, $8) returning "id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address"`,
   firstTeam: `select "team_id" from "team_members" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc limit $2`,
   insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address") values (default, $1, $2, $3, $4, $5) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address"`,
@@ -97,8 +97,8 @@ async function authenticate(req) {
   );
   const row = rows[0];
   if (!row) throw unauthorized();
-  const [id, email, name, role, sessionId] = row;
-  return { id, email, name, role, sessionId };
+  const [id, email, name, role, emailVerified, sessionId] = row;
+  return { id, email, name, role, emailVerified, sessionId };
 }
 
 function parseId(raw, name) {
@@ -193,9 +193,19 @@ async function getActivity(auth, teamId, params) {
   };
 }
 
-// users row: id, name, email, password_hash, role, created_at, updated_at, deleted_at
+// users row: id, name, email, password_hash, role, created_at, updated_at, deleted_at,
+// email_verified_at, pending_email
 function userDto(u) {
-  return { id: u[0], name: u[1], email: u[2], role: u[4], createdAt: u[5], updatedAt: u[6] };
+  return {
+    id: u[0],
+    name: u[1],
+    email: u[2],
+    role: u[4],
+    createdAt: u[5],
+    updatedAt: u[6],
+    emailVerified: u[8] !== null,
+    pendingEmail: u[9],
+  };
 }
 
 async function getMe(auth) {

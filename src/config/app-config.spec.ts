@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       logLevel: 'info',
       databaseStatementTimeoutMs: 10_000,
+      emailVerification: 'optional',
     });
     expect(config.jwt.generated).toBe(true);
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
     [{ TRUST_PROXY: 'yes please!' }, 'TRUST_PROXY must be true, false, a hop count'],
     [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer from 100'],
     [{ DB_STATEMENT_TIMEOUT_MS: '0' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer from 100'],
+    [{ EMAIL_VERIFICATION: 'always' }, 'EMAIL_VERIFICATION must be one of optional, required'],
   ])('names the variable in one line for %j', (env, message) => {
     const text = errorOf({ JWT_SECRET: SECRET, ...env });
     expect(text).toContain(message);
@@ -83,6 +85,7 @@ describe('loadConfig', () => {
       TRUST_PROXY: '1',
       LOG_LEVEL: 'warn',
       DB_STATEMENT_TIMEOUT_MS: '2500',
+      EMAIL_VERIFICATION: 'required',
     });
     expect(config).toMatchObject({
       nodeEnv: 'production',
@@ -95,6 +98,7 @@ describe('loadConfig', () => {
       trustProxy: 1,
       logLevel: 'warn',
       databaseStatementTimeoutMs: 2500,
+      emailVerification: 'required',
       jwt: { secret: SECRET, generated: false },
     });
     expect(config.stripe.apiUrl?.port).toBe('12111');

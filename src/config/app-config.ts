@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
 export type NodeEnv = 'development' | 'production' | 'test';
+/** `required`: an unverified user's token only reaches the few routes that let them verify. */
+export type EmailVerificationMode = 'optional' | 'required';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /**
@@ -30,6 +32,12 @@ export abstract class AppConfig {
     readonly refreshTtlSeconds: number;
   };
   declare readonly appUrl: string;
+  /**
+   * EMAIL_VERIFICATION. Either way an address counts as the user's (invitations) only once
+   * verified; `required` also confines unverified users to GET /users/me,
+   * POST /auth/verify-email/resend and POST /auth/sign-out.
+   */
+  declare readonly emailVerification: EmailVerificationMode;
   declare readonly stripe: {
     readonly secretKey: string | undefined;
     readonly webhookSecret: string | undefined;
@@ -76,6 +84,7 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'silent',
 ];
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+const EMAIL_VERIFICATION_MODES: readonly EmailVerificationMode[] = ['optional', 'required'];
 
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -199,6 +208,7 @@ export function loadConfig(env: Env): AppConfig {
       refreshTtlSeconds: integer(env, 'JWT_REFRESH_TTL', 30 * 86_400, 300, 365 * 86_400),
     },
     appUrl,
+    emailVerification: oneOf(env, 'EMAIL_VERIFICATION', EMAIL_VERIFICATION_MODES, 'optional'),
     stripe: {
       secretKey: stripeSecretKey,
       webhookSecret: stripeWebhookSecret,

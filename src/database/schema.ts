@@ -28,6 +28,18 @@ export const users = pgTable(
     createdAt: timestamp('created_at').notNull().defaultNow(),
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
     deletedAt: timestamp('deleted_at'),
+    /**
+     * When `email` was proven to be this user's mailbox (a verification link, or an invitation
+     * link to it); null = unverified. An address counts as the user's only once verified.
+     * Accounts that existed before this column (migration 0002) start unverified on purpose:
+     * nothing proved their address, and that is exactly the hole verification closes.
+     */
+    emailVerifiedAt: timestamp('email_verified_at'),
+    /**
+     * An address the user asked to change to (PATCH /users/me), not yet confirmed through its
+     * link; `email` stays in use until then. Not unique: the first to confirm wins.
+     */
+    pendingEmail: varchar('pending_email', { length: 255 }),
   },
   (t) => [check('users_role_check', sql`${t.role} in ('member', 'admin')`)],
 );
@@ -159,6 +171,26 @@ export const passwordResetTokens = pgTable(
   (t) => [index('password_reset_tokens_user_id_idx').on(t.userId)],
 );
 
+/**
+ * Single-use email verification links, stored hashed. `email` is the address the link proves:
+ * the user's current email (sign-up, resend) or their pending one (email change).
+ */
+export const emailVerificationTokens = pgTable(
+  'email_verification_tokens',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    email: varchar('email', { length: 255 }).notNull(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [index('email_verification_tokens_user_id_idx').on(t.userId)],
+);
+
 /** Stripe webhook events already applied: one row per event id, written with the team update. */
 export const stripeEvents = pgTable(
   'stripe_events',
@@ -224,6 +256,7 @@ export type Invitation = typeof invitations.$inferSelect;
 export type Session = typeof sessions.$inferSelect;
 export type PasswordResetToken = typeof passwordResetTokens.$inferSelect;
 export type StripeEvent = typeof stripeEvents.$inferSelect;
+export type EmailVerificationToken = typeof emailVerificationTokens.$inferSelect;
 
 export type NewUser = typeof users.$inferInsert;
 export type NewTeam = typeof teams.$inferInsert;
@@ -256,6 +289,7 @@ export enum ActivityType {
   ADMIN_REMOVE_TEAM_MEMBER = 'ADMIN_REMOVE_TEAM_MEMBER',
   ADMIN_REVOKE_INVITATION = 'ADMIN_REVOKE_INVITATION',
   ADMIN_DELETE_USER = 'ADMIN_DELETE_USER',
+  VERIFY_EMAIL = 'VERIFY_EMAIL',
 }
 
 export const TEAM_ROLES = ['owner', 'member'] as const;

@@ -24,15 +24,23 @@ export async function seedDemoData(db: Database, hasher: PasswordHasher): Promis
     await tx.execute('lock table users in share row exclusive mode');
     const [row] = await tx.select({ n: count() }).from(users);
     if ((row?.n ?? 0) > 0) return false;
+    // Demo accounts are verified, so they work under EMAIL_VERIFICATION=required too.
+    const emailVerifiedAt = new Date();
     const [owner] = await tx
       .insert(users)
-      .values({ email: DEMO_OWNER.email, name: 'Test Owner', passwordHash: ownerHash })
+      .values({
+        email: DEMO_OWNER.email,
+        name: 'Test Owner',
+        passwordHash: ownerHash,
+        emailVerifiedAt,
+      })
       .returning({ id: users.id });
     await tx.insert(users).values({
       email: DEMO_ADMIN.email,
       name: 'Back Office',
       passwordHash: adminHash,
       role: 'admin',
+      emailVerifiedAt,
     });
     const [team] = await tx
       .insert(teams)

@@ -13,7 +13,7 @@ import {
   users,
 } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signIn, signUp } from '../support/auth.js';
+import { bearer, signIn, signUp, signUpVerified } from '../support/auth.js';
 
 const ADMIN = { email: 'admin@test.com', password: 'admin123' };
 const OWNER = { email: 'test@test.com', password: 'admin123' };
@@ -558,6 +558,26 @@ describe('admin panel (AdminJS at /admin)', () => {
       expect(self.body.notice.message).toContain('admin.self_demotion');
       const [me] = await t.db.select().from(users).where(eq(users.id, adminId));
       expect(me!.role).toBe('admin');
+    });
+
+    it('an address set by an admin is unverified until its owner verifies it; the same address keeps its state', async () => {
+      const signed = await signUpVerified(t);
+      await agent
+        .post(`/admin/api/resources/users/records/${signed.user.id}/edit`)
+        .type('form')
+        .send({ name: 'Same Address', email: signed.email })
+        .expect(200);
+      const [kept] = await t.db.select().from(users).where(eq(users.id, signed.user.id));
+      expect(kept!.emailVerifiedAt).toBeInstanceOf(Date);
+
+      const email = uniqueEmail('set-by-admin');
+      await agent
+        .post(`/admin/api/resources/users/records/${signed.user.id}/edit`)
+        .type('form')
+        .send({ email })
+        .expect(200);
+      const [row] = await t.db.select().from(users).where(eq(users.id, signed.user.id));
+      expect(row).toMatchObject({ email, emailVerifiedAt: null, pendingEmail: null });
     });
 
     it('bounds request bodies before parsing: 413 over 100 kB, 415 for file uploads', async () => {

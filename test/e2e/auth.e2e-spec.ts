@@ -42,6 +42,9 @@ describe('auth', () => {
           role: 'member',
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
+          // Not verified until the emailed link is used (email-verification.e2e-spec.ts).
+          emailVerified: false,
+          pendingEmail: null,
         },
         team: { id: expect.any(Number), name: `${email}'s Team`, role: 'owner' },
       });

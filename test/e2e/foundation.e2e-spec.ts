@@ -22,6 +22,9 @@ const EXPECTED_COLUMNS: Record<string, [string, string, number | null, boolean, 
       ['created_at', 'timestamp without time zone', null, false, 'now()'],
       ['updated_at', 'timestamp without time zone', null, false, 'now()'],
       ['deleted_at', 'timestamp without time zone', null, true, null],
+      // v1.1 (email verification), after the seed's columns.
+      ['email_verified_at', 'timestamp without time zone', null, true, null],
+      ['pending_email', 'character varying', 255, true, null],
     ],
     teams: [
       ['id', 'integer', null, false, 'nextval('],

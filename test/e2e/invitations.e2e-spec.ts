@@ -10,7 +10,13 @@ import {
 } from '../../src/database/schema.js';
 import { InvitationsService } from '../../src/modules/invitations/invitations.service.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, DEFAULT_PASSWORD, signUp, type SignedUp } from '../support/auth.js';
+import {
+  bearer,
+  DEFAULT_PASSWORD,
+  signUp,
+  signUpVerified,
+  type SignedUp,
+} from '../support/auth.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp.js';
 
 describe('invitations (e2e)', () => {
@@ -207,7 +213,7 @@ describe('invitations (e2e)', () => {
 
   it('an existing user lists, accepts once (ACCEPT_INVITATION), and cannot accept again', async () => {
     const owner = await signUp(t);
-    const invitee = await signUp(t);
+    const invitee = await signUpVerified(t);
     const res = await invite(owner, invitee.email, 'owner');
     const id = res.body.id as number;
 
@@ -226,7 +232,7 @@ describe('invitations (e2e)', () => {
       .set('Authorization', bearer(owner.accessToken));
     expect((teamList.body.items as { id: number }[]).map((i) => i.id)).toEqual([id]);
 
-    const stranger = await signUp(t);
+    const stranger = await signUpVerified(t);
     for (const action of ['accept', 'decline']) {
       const r = await t.http
         .post(`/api/v1/invitations/${id}/${action}`)
@@ -273,7 +279,7 @@ describe('invitations (e2e)', () => {
 
   it('twenty concurrent accepts create one membership and one ACCEPT_INVITATION row', async () => {
     const owner = await signUp(t);
-    const invitee = await signUp(t);
+    const invitee = await signUpVerified(t);
     const id = (await invite(owner, invitee.email)).body.id as number;
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
@@ -298,7 +304,7 @@ describe('invitations (e2e)', () => {
 
   it('declined and revoked invitations answer clear codes and cannot be accepted', async () => {
     const owner = await signUp(t);
-    const invitee = await signUp(t);
+    const invitee = await signUpVerified(t);
     const auth = bearer(invitee.accessToken);
 
     const declinedId = (await invite(owner, invitee.email)).body.id as number;
@@ -316,7 +322,9 @@ describe('invitations (e2e)', () => {
     const res = await invite(owner, invitee.email);
     expect(res.status).toBe(201);
     const revokedId = res.body.id as number;
-    const token = tokenFrom((await smtp.waitForMail(invitee.email)).text);
+    const token = tokenFrom(
+      (await smtp.waitForMail(invitee.email, { subject: 'invited you' })).text,
+    );
     const revoke = await t.http
       .delete(`/api/v1/teams/${owner.team.id}/invitations/${revokedId}`)
       .set('Authorization', bearer(owner.accessToken));
@@ -343,7 +351,7 @@ describe('invitations (e2e)', () => {
 
   it('an invitation expires 7 days after invitedAt: accept by id, by token, and lists', async () => {
     const owner = await signUp(t);
-    const invitee = await signUp(t);
+    const invitee = await signUpVerified(t);
     const id = (await invite(owner, invitee.email)).body.id as number;
     const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
     await t.db.update(invitations).set({ invitedAt: eightDaysAgo }).where(eq(invitations.id, id));

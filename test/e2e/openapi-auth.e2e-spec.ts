@@ -13,6 +13,7 @@ const PUBLIC_OPERATIONS = [
   'POST /api/v1/auth/refresh',
   'POST /api/v1/auth/password-reset',
   'POST /api/v1/auth/password-reset/confirm',
+  'POST /api/v1/auth/verify-email',
   'GET /api/v1/billing/plans',
   'GET /api/v1/billing/checkout/success',
   'POST /api/v1/billing/webhook',

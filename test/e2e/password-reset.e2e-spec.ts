@@ -39,7 +39,7 @@ describe('password reset (mail over a real local SMTP server)', () => {
 
   async function requestAndReceive(u: SignedUp): Promise<string> {
     await request(u.email);
-    const mail = await smtp.waitForMail(u.email);
+    const mail = await smtp.waitForMail(u.email, { subject: 'Reset your password' });
     smtp.messages.splice(smtp.messages.indexOf(mail), 1);
     return tokenFrom(mail);
   }
@@ -50,7 +50,7 @@ describe('password reset (mail over a real local SMTP server)', () => {
     const res = await request(` ${u.email.toUpperCase()} `);
     expect(res.body).toEqual({});
 
-    const mail = await smtp.waitForMail(u.email);
+    const mail = await smtp.waitForMail(u.email, { subject: 'Reset your password' });
     expect(mail.from).toBe('no-reply@nest-saas.test');
     expect(mail.subject).toBe('Reset your password');
     expect(mail.html).toContain('http://app.test/reset-password?token=');

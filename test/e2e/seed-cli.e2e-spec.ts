@@ -60,12 +60,20 @@ describe('db:seed CLI', () => {
 
     const members = await sql(
       url,
-      `select u.email, u.role as system_role, m.role, t.name from users u
-       left join team_members m on m.user_id = u.id left join teams t on t.id = m.team_id order by u.email`,
+      `select u.email, u.role as system_role, u.email_verified_at is not null as verified, m.role, t.name
+       from users u left join team_members m on m.user_id = u.id left join teams t on t.id = m.team_id
+       order by u.email`,
     );
+    // The demo accounts are verified, so they also work with EMAIL_VERIFICATION=required.
     expect(members).toEqual([
-      { email: 'admin@test.com', system_role: 'admin', role: null, name: null },
-      { email: 'test@test.com', system_role: 'member', role: 'owner', name: 'Test Team' },
+      { email: 'admin@test.com', system_role: 'admin', verified: true, role: null, name: null },
+      {
+        email: 'test@test.com',
+        system_role: 'member',
+        verified: true,
+        role: 'owner',
+        name: 'Test Team',
+      },
     ]);
 
     const plans = [...stripe.prices.values()]

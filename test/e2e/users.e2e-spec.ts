@@ -47,7 +47,7 @@ describe('users/me', () => {
   });
 
   describe('PATCH /users/me', () => {
-    it('updates name and normalized email, records UPDATE_ACCOUNT', async () => {
+    it('updates the name at once; a normalized new email only becomes pending; records UPDATE_ACCOUNT', async () => {
       const u = await signUp(t);
       const email = uniqueEmail('renamed');
       const res = await t.http
@@ -55,18 +55,29 @@ describe('users/me', () => {
         .set('Authorization', bearer(u.accessToken))
         .send({ name: ' New Name ', email: ` ${email.toUpperCase()} ` })
         .expect(200);
+      // The current address stays in use until the link sent to the new one is used
+      // (the whole flow over SMTP: email-verification.e2e-spec.ts).
       expect(res.body).toEqual({
         ...u.user,
         name: 'New Name',
-        email,
+        pendingEmail: email,
         updatedAt: expect.any(String),
       });
       const [row] = await t.db.select().from(users).where(eq(users.id, u.user.id));
-      expect(row).toMatchObject({ name: 'New Name', email });
+      expect(row).toMatchObject({ name: 'New Name', email: u.email, pendingEmail: email });
       expect(
         (await logsOf(u.user.id, 'UPDATE_ACCOUNT')).map((l) => [l.teamId, l.ipAddress]),
       ).toEqual([[u.team.id, '127.0.0.1']]);
-      await signIn(t, email, u.password);
+      await signIn(t, u.email, u.password);
+      await t.http.post('/api/v1/auth/sign-in').send({ email, password: u.password }).expect(401);
+
+      // My current address cancels the pending change.
+      const cancel = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(u.accessToken))
+        .send({ email: u.email })
+        .expect(200);
+      expect(cancel.body).toMatchObject({ email: u.email, pendingEmail: null });
     });
 
     it('null clears the name', async () => {
@@ -89,7 +100,7 @@ describe('users/me', () => {
         .expect(409);
       expect(res.body).toMatchObject({ statusCode: 409, code: 'user.email_taken' });
       const [row] = await t.db.select().from(users).where(eq(users.id, u.user.id));
-      expect(row!.email).toBe(u.email);
+      expect(row).toMatchObject({ email: u.email, pendingEmail: null });
       expect(await logsOf(u.user.id, 'UPDATE_ACCOUNT')).toHaveLength(0);
     });
 

@@ -19,8 +19,14 @@ export interface SmtpCapture {
   url: string;
   /** Every message received so far, oldest first. */
   messages: CapturedMail[];
-  /** Resolves with the first message to `to` (already received or arriving within timeoutMs). */
-  waitForMail(to: string, timeoutMs?: number): Promise<CapturedMail>;
+  /**
+   * Resolves with the first message to `to` (already received or arriving within timeoutMs),
+   * or the first whose subject also matches `subject` (a substring or a pattern).
+   */
+  waitForMail(
+    to: string,
+    options?: number | { timeoutMs?: number; subject?: string | RegExp },
+  ): Promise<CapturedMail>;
   close(): Promise<void>;
 }
 
@@ -30,7 +36,10 @@ export interface SmtpCapture {
  */
 export async function startSmtpCapture(): Promise<SmtpCapture> {
   const messages: CapturedMail[] = [];
-  const waiters: { to: string; resolve: (mail: CapturedMail) => void }[] = [];
+  const waiters: {
+    matches: (mail: CapturedMail) => boolean;
+    resolve: (mail: CapturedMail) => void;
+  }[] = [];
 
   const server = new SMTPServer({
     authOptional: true,
@@ -48,7 +57,7 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         );
         messages.push(mail);
         for (const waiter of [...waiters]) {
-          if (mail.to.includes(waiter.to)) {
+          if (waiter.matches(mail)) {
             waiters.splice(waiters.indexOf(waiter), 1);
             waiter.resolve(mail);
           }
@@ -66,13 +75,19 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
-    waitForMail(to, timeoutMs = 5000) {
+    waitForMail(to, options) {
+      const { timeoutMs = 5000, subject } =
+        typeof options === 'number' ? { timeoutMs: options } : (options ?? {});
       const address = to.toLowerCase();
-      const existing = messages.find((m) => m.to.includes(address));
+      const matches = (m: CapturedMail): boolean =>
+        m.to.includes(address) &&
+        (subject === undefined ||
+          (typeof subject === 'string' ? m.subject.includes(subject) : subject.test(m.subject)));
+      const existing = messages.find(matches);
       if (existing) return Promise.resolve(existing);
       return new Promise((resolve, reject) => {
         const waiter = {
-          to: address,
+          matches,
           resolve: (mail: CapturedMail) => {
             clearTimeout(timer);
             resolve(mail);

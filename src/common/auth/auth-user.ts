@@ -9,6 +9,12 @@ export interface AuthUser {
   email: string;
   name: string | null;
   role: SystemRole;
+  /**
+   * Whether `email` is verified (users.email_verified_at set). An unverified address is not
+   * treated as the user's: no invitations by address, and with EMAIL_VERIFICATION=required
+   * almost no routes.
+   */
+  emailVerified: boolean;
   /** The session (`sid` claim) the access token belongs to. */
   sessionId: string;
   /** The client address (honours TRUST_PROXY), recorded in activity logs. */

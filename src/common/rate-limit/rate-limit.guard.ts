@@ -19,6 +19,19 @@ import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service
 
 const RATE_LIMIT_KEY = 'rateLimitPolicy';
 
+const PER_IP_OR_EMAIL =
+  '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)';
+
+const RATE_LIMIT_DESCRIPTIONS: Record<RateLimitPolicy, string> = {
+  'sign-in': PER_IP_OR_EMAIL,
+  'sign-up': PER_IP_OR_EMAIL,
+  'password-reset': PER_IP_OR_EMAIL,
+  'password-confirm':
+    '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
+  'email-verification':
+    '`request.rate_limited`: too many verification mails for this account or to this address (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, POST /auth/verify-email/resend and PATCH /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
+};
+
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   constructor(
@@ -71,10 +84,7 @@ export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
     ApiResponse({
       status: HttpStatus.TOO_MANY_REQUESTS,
       type: ErrorResponseDto,
-      description:
-        policy === 'password-confirm'
-          ? '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)'
-          : '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+      description: RATE_LIMIT_DESCRIPTIONS[policy],
       headers: {
         'Retry-After': {
           description: 'Seconds until the next attempt is allowed',

@@ -13,12 +13,15 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * The throttled actions; each has its own counters. `password-confirm` covers the signed-in
  * routes that check the current password (PUT /users/me/password, DELETE /users/me), so a
  * stolen access token cannot be used to guess the password; both routes share its counters.
+ * `email-verification` covers the signed-in routes that send verification mail
+ * (POST /auth/verify-email/resend, PATCH /users/me), so nobody can mail-bomb an address.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-in',
   'sign-up',
   'password-reset',
   'password-confirm',
+  'email-verification',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 

@@ -29,6 +29,8 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
   [ActivityType.ADMIN_REMOVE_TEAM_MEMBER]: 'service',
   [ActivityType.ADMIN_REVOKE_INVITATION]: 'service',
   [ActivityType.ADMIN_DELETE_USER]: 'service',
+  // Written by EmailVerificationService in the transaction that verifies (a public route).
+  [ActivityType.VERIFY_EMAIL]: 'service',
 };
 
 /** Documentation of the team rule, shared by Swagger descriptions and code comments. */

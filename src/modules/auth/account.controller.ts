@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Put } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, HttpStatus, Patch, Put } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiNoContentResponse,
+  ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
@@ -10,7 +11,10 @@ import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
+import { ActivityType } from '../../database/schema.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
+import { Audit } from '../audit/audit.decorator.js';
+import { UpdateMeDto, UserDto } from '../users/users.dto.js';
 import { ChangePasswordDto, DeleteAccountDto } from './auth.dto.js';
 import { AccountService } from './account.service.js';
 import { CredentialsService } from './credentials.service.js';
@@ -25,6 +29,28 @@ export class AccountController {
     private readonly credentials: CredentialsService,
     private readonly account: AccountService,
   ) {}
+
+  // Here rather than in users: an email change is an account-security operation now (the new
+  // address must be proven before it is used).
+  @Patch()
+  @Audit(ActivityType.UPDATE_ACCOUNT)
+  @RateLimit('email-verification')
+  @ApiOperation({
+    summary: 'Update my name and/or email',
+    description: `At least one field. The name changes at once. A new email (trimmed, lower-cased) does not: it becomes \`pendingEmail\`, a single-use link valid 24 hours goes to it (APP_URL/verify-email?token=…) and a notice to my current address, which stays in use until the link is used (POST /auth/verify-email). A newer request replaces the pending address (its older links stop working); my current address cancels it. Rate limited with POST /auth/verify-email/resend (it sends mail). Records UPDATE_ACCOUNT. ${AUDIT_TEAM_RULE}`,
+  })
+  @ApiOkResponse({ type: UserDto, description: 'Me; a requested email shows as `pendingEmail`' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description: 'Invalid or empty body (`user.empty_update`), unknown fields',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`user.email_taken`: another active account uses this email',
+  })
+  update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateMeDto): Promise<UserDto> {
+    return this.account.updateMe(auth, dto);
+  }
 
   @Put('password')
   @HttpCode(HttpStatus.NO_CONTENT)

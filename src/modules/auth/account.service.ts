@@ -6,11 +6,13 @@ import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
 import { BillingService } from '../billing/billing.service.js';
+import { UserDto, type UpdateMeDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { AccountRepository } from './account.repository.js';
 import type { DeleteAccountDto } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
+import { EmailVerificationService } from './email-verification.service.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -30,7 +32,29 @@ export class AccountService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly billing: BillingService,
+    private readonly verification: EmailVerificationService,
   ) {}
+
+  /**
+   * PATCH /users/me. The name changes at once; a new email only becomes pending (see
+   * EmailVerificationService.requestChange), since an address counts as mine once proven.
+   * UPDATE_ACCOUNT is recorded by @Audit on the route.
+   */
+  async updateMe(auth: AuthUser, dto: UpdateMeDto): Promise<UserDto> {
+    if (dto.name === undefined && dto.email === undefined) throw UserErrors.emptyUpdate();
+    const now = new Date();
+    const { user, mails } = await this.txHost.transaction(async () => {
+      let current = await this.users.findActiveById(auth.id);
+      if (dto.name !== undefined && current) {
+        current = await this.users.update(auth.id, { name: dto.name }, now);
+      }
+      if (!current) throw AuthErrors.unauthorized('The session has ended');
+      if (dto.email === undefined) return { user: current, mails: [] };
+      return this.verification.requestChange(current, dto.email, now);
+    });
+    this.verification.dispatch(mails, auth.id);
+    return UserDto.from(user);
+  }
 
   async deleteMe(auth: AuthUser, dto: DeleteAccountDto): Promise<void> {
     const user = await this.users.findActiveById(auth.id);

@@ -11,6 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
@@ -28,9 +29,11 @@ import {
   SignUpDto,
   SignUpResponseDto,
   TokensDto,
+  VerifyEmailDto,
 } from './auth.dto.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
+import { EmailVerificationService } from './email-verification.service.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 const INVALID_BODY = { type: ErrorResponseDto, description: 'Invalid body or unknown fields' };
@@ -41,6 +44,7 @@ export class AuthController {
   constructor(
     private readonly auth: AuthService,
     private readonly credentials: CredentialsService,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   @Post('sign-up')
@@ -49,7 +53,7 @@ export class AuthController {
   @ApiOperation({
     summary: 'Create an account',
     description:
-      'Without `inviteToken`: creates the user, a team "<email>\'s Team" with the user as owner, and a session, in one transaction; records SIGN_UP and CREATE_TEAM against the new team. With `inviteToken`: joins the invited team instead (SIGN_UP + ACCEPT_INVITATION). Rate limited per IP and per email.',
+      'Without `inviteToken`: creates the user, a team "<email>\'s Team" with the user as owner, and a session, in one transaction; records SIGN_UP and CREATE_TEAM against the new team. The email starts unverified: after the commit a single-use link valid 24 hours (APP_URL/verify-email?token=…) is mailed to it; a mail failure does not fail the sign-up (POST /auth/verify-email/resend sends another). With `inviteToken`: joins the invited team instead (SIGN_UP + ACCEPT_INVITATION), and the email is verified at once (the invitation link proved the mailbox). Rate limited per IP and per email.',
   })
   @ApiCreatedResponse({ type: SignUpResponseDto })
   @ApiBadRequestResponse({
@@ -105,6 +109,7 @@ export class AuthController {
 
   @Post('sign-out')
   @Authenticated()
+  @AllowUnverifiedEmail()
   @HttpCode(HttpStatus.NO_CONTENT)
   @Audit(ActivityType.SIGN_OUT)
   @ApiOperation({
@@ -115,6 +120,45 @@ export class AuthController {
   @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   signOut(@CurrentUser() auth: AuthUser): Promise<void> {
     return this.auth.signOut(auth);
+  }
+
+  @Post('verify-email')
+  @Public()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    summary: 'Verify an email address with the emailed token',
+    description:
+      'For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). ' +
+      AUDIT_TEAM_RULE,
+  })
+  @ApiNoContentResponse({ description: 'Verified' })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid body, or `email.invalid_token`: unknown, forged, used, expired (24 hours), or superseded by a newer email change',
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description:
+      '`user.email_taken`: an email change, but another active account took the address meanwhile; nothing changes',
+  })
+  verifyEmail(@Body() dto: VerifyEmailDto, @ClientIp() ip: string | null): Promise<void> {
+    return this.verification.confirm(dto.token, ip);
+  }
+
+  @Post('verify-email/resend')
+  @Authenticated()
+  @AllowUnverifiedEmail()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @RateLimit('email-verification')
+  @ApiOperation({
+    summary: 'Send me a new verification link',
+    description:
+      'A fresh link (24 hours, single use; older unused links for the same address stop working) to my email if it is not verified, and to my pending email if an email change waits. No mail when my email is verified and nothing is pending. The mail is sent after the response.',
+  })
+  @ApiAcceptedResponse({ description: 'Accepted (no body)' })
+  resendVerification(@CurrentUser() auth: AuthUser): Promise<void> {
+    return this.verification.resend(auth);
   }
 
   @Post('password-reset')

@@ -92,6 +92,15 @@ export class PasswordResetConfirmDto {
   newPassword!: string;
 }
 
+export class VerifyEmailDto {
+  @ApiProperty({
+    description: 'The `token` parameter of the emailed link (APP_URL/verify-email?token=…)',
+  })
+  @IsString()
+  @Length(1, 200)
+  token!: string;
+}
+
 export class ChangePasswordDto {
   @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
   @CurrentPassword()

@@ -23,6 +23,11 @@ export const AuthErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'The password reset link is invalid, used or expired',
   },
+  invalidVerificationToken: {
+    code: 'email.invalid_token',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The verification link is invalid, used or expired',
+  },
   wrongPassword: {
     code: 'auth.wrong_password',
     status: HttpStatus.BAD_REQUEST,

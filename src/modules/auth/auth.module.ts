@@ -15,6 +15,8 @@ import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
+import { EmailVerificationRepository } from './email-verification.repository.js';
+import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
@@ -56,6 +58,8 @@ import { SessionsService } from './sessions.service.js';
     SessionsService,
     SessionsRepository,
     PasswordResetRepository,
+    EmailVerificationRepository,
+    EmailVerificationService,
     AccountRepository,
     JwtStrategy,
     // Default deny: every route of the app needs a token unless marked @Public().

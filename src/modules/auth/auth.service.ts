@@ -6,6 +6,7 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { ActivityType, type TeamRole, type User } from '../../database/schema.js';
 import { AuditService } from '../audit/audit.service.js';
 import { InvitationsService } from '../invitations/invitations.service.js';
+import type { MailMessage } from '../mail/mail.service.js';
 import { UserDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -19,6 +20,7 @@ import type {
   TokensDto,
 } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
+import { EmailVerificationService } from './email-verification.service.js';
 import { SessionsService, type ClientMeta, type IssuedTokens } from './sessions.service.js';
 
 /** What the new user joins at sign-up, and the activity that records it. */
@@ -54,26 +56,37 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly invitations: InvitationsService,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   /**
    * Creates the user, what they join (a new team, or the invited team) and their first
    * session, with SIGN_UP and CREATE_TEAM/ACCEPT_INVITATION rows, all in one transaction.
+   * The email is verified when an invite token for it was used, else a verification link is
+   * stored in the transaction and mailed after the commit (see EmailVerificationService.dispatch).
    */
   async signUp(dto: SignUpDto, meta: ClientMeta): Promise<SignUpResponseDto> {
     // Hash before opening the transaction: argon2 is slow and must not hold a connection.
     const passwordHash = await this.hasher.hash(dto.password);
+    let result: { response: SignUpResponseDto; mail: MailMessage | undefined };
     try {
-      return await this.txHost.transaction(async () => {
-        const user = await this.users.insert({
+      result = await this.txHost.transaction(async () => {
+        const now = new Date();
+        let user = await this.users.insert({
           email: dto.email,
           name: dto.name ?? null,
           passwordHash,
         });
-        const joined =
-          dto.inviteToken === undefined
-            ? await this.createOwnTeam(user)
-            : await this.joinByInvitation(user, dto.inviteToken);
+        let mail: MailMessage | undefined;
+        let joined: Joined;
+        if (dto.inviteToken === undefined) {
+          joined = await this.createOwnTeam(user);
+          mail = await this.verification.issue(user.id, user.email, 'sign-up', now);
+        } else {
+          joined = await this.joinByInvitation(user, dto.inviteToken);
+          // The invitation link reached this address: that proves the mailbox.
+          user = (await this.users.markEmailVerified(user.id, user.email, now)) ?? user;
+        }
         const issued = await this.sessions.open(user.id, meta);
         await this.audit.record({
           action: ActivityType.SIGN_UP,
@@ -87,13 +100,16 @@ export class AuthService {
           teamId: joined.team.id,
           ipAddress: meta.ip,
         });
-        return { ...tokensDto(issued), user: UserDto.from(user), team: joined.team };
+        const response = { ...tokensDto(issued), user: UserDto.from(user), team: joined.team };
+        return { response, mail };
       });
     } catch (error) {
       // Also covers two concurrent sign-ups with one address: the loser hits the unique index.
       if (isUniqueViolation(error, 'users_email_unique')) throw UserErrors.emailTaken();
       throw error;
     }
+    if (result.mail) this.verification.dispatch([result.mail], result.response.user.id);
+    return result.response;
   }
 
   /** Sign-up without an invitation: "<email>'s Team" with the new user as owner. */

@@ -2,7 +2,10 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import { ALLOW_UNVERIFIED_EMAIL_KEY } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
+import { AppConfig } from '../../config/app-config.js';
+import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
 import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
 
@@ -10,12 +13,18 @@ import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
  * The global default-deny guard (APP_GUARD): every route needs a valid access token unless
  * it, or its controller, is marked `@Public()`. Authenticates with this app's JwtStrategy
  * (passport-jwt) and sets `req.user` to the AuthUser.
+ *
+ * With EMAIL_VERIFICATION=required it also denies by default to users whose email is not
+ * verified (403 `email.unverified`); the few routes such a user needs opt in with
+ * `@AllowUnverifiedEmail()`. Deciding it here, once, means a new route is safe without
+ * anyone remembering to add a check.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly strategy: JwtStrategy,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -30,6 +39,16 @@ export class JwtAuthGuard implements CanActivate {
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!user) throw AuthErrors.unauthorized();
     request.user = user;
+    if (
+      this.config.emailVerification === 'required' &&
+      !user.emailVerified &&
+      this.reflector.getAllAndOverride<boolean | undefined>(ALLOW_UNVERIFIED_EMAIL_KEY, [
+        context.getHandler(),
+        context.getClass(),
+      ]) !== true
+    ) {
+      throw UserErrors.emailUnverified();
+    }
     return true;
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, eq, gt, isNull, isNotNull, ne } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
 import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -24,6 +24,7 @@ export interface PrincipalRow {
   email: string;
   name: string | null;
   role: SystemRole;
+  emailVerified: boolean;
   sessionId: string;
 }
 
@@ -37,6 +38,7 @@ function principalQuery(
       email: users.email,
       name: users.name,
       role: users.role,
+      emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
       sessionId: sessions.id,
     })
     .from(sessions)

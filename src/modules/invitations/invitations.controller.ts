@@ -13,6 +13,7 @@ import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiGoneResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -29,15 +30,21 @@ import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
 import {
+  AcceptInvitationByTokenDto,
   AcceptedInvitationDto,
   CreateInvitationDto,
   InvitationDto,
   InvitationPageDto,
 } from './invitations.dto.js';
 import { InvitationsService } from './invitations.service.js';
-import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
+import {
+  Authenticated,
+  EMAIL_UNVERIFIED_403,
+} from '../../common/decorators/authenticated.decorator.js';
 
 const INVITATION_PARAM = { name: 'invitationId', type: 'integer', description: 'Invitation id' };
+const UNVERIFIED =
+  '`email.unverified`: my email is not verified yet, so invitations to it are not mine to answer (verify it, or accept with the link: POST /invitations/accept)';
 const NOT_MINE =
   "`invitation.not_found`: no such invitation, or it is addressed to another email (ids never reveal other people's invitations)";
 
@@ -117,7 +124,8 @@ export class MyInvitationsController {
   @Get()
   @ApiOperation({
     summary: 'Pending invitations addressed to my email',
-    description: 'Not yet expired, newest first, paginated.',
+    description:
+      'Not yet expired, newest first, paginated. Empty while my email is not verified (`emailVerified` in GET /users/me): an address counts as mine only once proven.',
   })
   @ApiOkResponse({ type: InvitationPageDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
@@ -128,16 +136,51 @@ export class MyInvitationsController {
     return this.invitations.listMine(auth, query);
   }
 
+  // Declared before ':invitationId/accept' (a different number of segments, so they cannot
+  // clash, but reading order then matches matching order).
+  @Post('accept')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Accept an invitation with the token of its link',
+    description:
+      'For a signed-in user who received the invitation email: `token` must verify against the invitation and the invitation must be addressed to my email. Joins the team with the invited role and logs ACCEPT_INVITATION, in one transaction; if my email was not verified, it is now (the link proved the mailbox). Race-safe: concurrent accepts give one membership; every later accept answers 409 `invitation.already_accepted`.',
+  })
+  @ApiOkResponse({ type: AcceptedInvitationDto })
+  @ApiBadRequestResponse({
+    type: ErrorResponseDto,
+    description:
+      'Invalid body, or `invitation.invalid_token` (malformed, forged, unknown invitation)',
+  })
+  @ApiForbiddenResponse({
+    type: ErrorResponseDto,
+    description: `\`invitation.email_mismatch\`: the invitation is addressed to another email than mine; ${EMAIL_UNVERIFIED_403}`,
+  })
+  @ApiConflictResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.already_accepted` or `invitation.declined`',
+  })
+  @ApiGoneResponse({
+    type: ErrorResponseDto,
+    description: '`invitation.revoked` or `invitation.expired` (7 days after it was sent)',
+  })
+  acceptByToken(
+    @CurrentUser() auth: AuthUser,
+    @Body() dto: AcceptInvitationByTokenDto,
+  ): Promise<AcceptedInvitationDto> {
+    return this.invitations.acceptByToken(auth, dto.token);
+  }
+
   @Post(':invitationId/accept')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Accept an invitation addressed to my email',
     description:
-      'Joins the team with the invited role and logs ACCEPT_INVITATION, in one transaction. Race-safe: concurrent accepts give one membership; every later accept answers 409 `invitation.already_accepted`.',
+      'Only with a verified email (403 `email.unverified` otherwise). Joins the team with the invited role and logs ACCEPT_INVITATION, in one transaction. Race-safe: concurrent accepts give one membership; every later accept answers 409 `invitation.already_accepted`.',
   })
   @ApiParam(INVITATION_PARAM)
   @ApiOkResponse({ type: AcceptedInvitationDto })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid invitation id' })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: UNVERIFIED })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: NOT_MINE })
   @ApiConflictResponse({
     type: ErrorResponseDto,
@@ -156,10 +199,14 @@ export class MyInvitationsController {
 
   @Post(':invitationId/decline')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @ApiOperation({ summary: 'Decline an invitation addressed to my email' })
+  @ApiOperation({
+    summary: 'Decline an invitation addressed to my email',
+    description: 'Only with a verified email (403 `email.unverified` otherwise).',
+  })
   @ApiParam(INVITATION_PARAM)
   @ApiNoContentResponse({ description: 'Declined' })
   @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid invitation id' })
+  @ApiForbiddenResponse({ type: ErrorResponseDto, description: UNVERIFIED })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: NOT_MINE })
   @ApiConflictResponse({
     type: ErrorResponseDto,

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsIn, MaxLength } from 'class-validator';
+import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
 
@@ -52,4 +52,14 @@ export class AcceptedInvitationDto {
   @ApiProperty({ enum: TEAM_ROLES, example: 'member', description: 'My role in the team' })
   role!: TeamRole;
   @ApiProperty({ type: String, format: 'date-time' }) joinedAt!: Date;
+}
+
+export class AcceptInvitationByTokenDto {
+  @ApiProperty({
+    description:
+      'The `token` parameter of the invitation link (APP_URL/invitations/accept?token=…), e.g. `inv2.12.1767225600.<signature>`',
+  })
+  @IsString()
+  @Length(1, 2048)
+  token!: string;
 }

@@ -48,6 +48,12 @@ export const InvitationErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'The invitation was sent to a different email address',
   },
+  // POST /invitations/accept {token}: a signed-in user holding someone else's link.
+  notForMe: {
+    code: 'invitation.email_mismatch',
+    status: HttpStatus.FORBIDDEN,
+    message: 'The invitation was sent to a different email address than yours',
+  },
   mailFailed: {
     code: 'invitation.mail_failed',
     status: HttpStatus.SERVICE_UNAVAILABLE,

@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
+import { UsersModule } from '../users/users.module.js';
 import { MyInvitationsController, TeamInvitationsController } from './invitations.controller.js';
 import { InvitationsRepository } from './invitations.repository.js';
 import { InvitationsService } from './invitations.service.js';
 
 /** Exports InvitationsService for auth's sign-up (`redeemForNewUser`). */
 @Module({
-  imports: [TeamsModule, AuditModule, MailModule],
+  imports: [TeamsModule, AuditModule, MailModule, UsersModule],
   controllers: [TeamInvitationsController, MyInvitationsController],
   providers: [InvitationsRepository, InvitationsService],
   exports: [InvitationsService],

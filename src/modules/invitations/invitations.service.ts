@@ -13,6 +13,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
+import { UserErrors } from '../users/users.errors.js';
+import { UsersRepository } from '../users/users.repository.js';
 import { normalizeEmail } from '../../common/http/email.js';
 import {
   deriveInvitationKey,
@@ -52,6 +54,16 @@ function toInvitationDto(row: InvitationRow): InvitationDto {
   };
 }
 
+function acceptedDto(team: Team, membership: Membership): AcceptedInvitationDto {
+  return {
+    teamId: team.id,
+    teamName: team.name,
+    memberId: membership.id,
+    role: membership.role,
+    joinedAt: membership.joinedAt,
+  };
+}
+
 /** Throws the 4xx that explains why an invitation can no longer be answered. */
 function assertAnswerable(invitation: Invitation, now: Date): void {
   switch (invitation.status) {
@@ -85,6 +97,7 @@ export class InvitationsService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly config: AppConfig,
+    private readonly users: UsersRepository,
   ) {
     this.tokenKey = deriveInvitationKey(config.jwt.secret);
   }
@@ -107,11 +120,16 @@ export class InvitationsService {
     );
   }
 
+  /**
+   * An address counts as mine only once verified: anyone can sign up with (or change to) an
+   * invited address, so before that nothing addressed to it is shown.
+   */
   async listMine(
     auth: AuthUser,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
     const cursor = decodeTimeCursor(query.cursor);
+    if (!auth.emailVerified) return { items: [], nextCursor: null };
     const now = new Date();
     const rows = await this.invitations.listPendingForEmail(
       normalizeEmail(auth.email),
@@ -176,6 +194,7 @@ export class InvitationsService {
    * existing (team, user) row, so a user who already belongs keeps one membership.
    */
   async accept(auth: AuthUser, invitationId: number): Promise<AcceptedInvitationDto> {
+    if (!auth.emailVerified) throw UserErrors.emailUnverified();
     const { team, membership } = await this.txHost.transaction(async () => {
       const invitation = await this.findMineForUpdate(auth, invitationId);
       const redeemed = await this.redeem(invitation, auth.id);
@@ -187,16 +206,45 @@ export class InvitationsService {
       });
       return redeemed;
     });
-    return {
-      teamId: team.id,
-      teamName: team.name,
-      memberId: membership.id,
-      role: membership.role,
-      joinedAt: membership.joinedAt,
-    };
+    return acceptedDto(team, membership);
+  }
+
+  /**
+   * POST /invitations/accept {token}: the invite link's token, for a signed-in user. The token
+   * must verify against the invitation's address and that address must be my email (403
+   * otherwise); holding the link proves the mailbox, so an unverified email becomes verified
+   * in the same transaction. Race-safe like `accept` (the invitation row is locked first).
+   */
+  async acceptByToken(auth: AuthUser, token: string): Promise<AcceptedInvitationDto> {
+    const claims = readInvitationToken(token);
+    if (claims === undefined) throw InvitationErrors.invalidToken();
+    const { team, membership } = await this.txHost.transaction(async () => {
+      const invitation = await this.invitations.findByIdForUpdate(claims.invitationId);
+      if (!invitation) throw InvitationErrors.invalidToken();
+      const now = new Date();
+      const verified = verifyInvitationToken(this.tokenKey, token, invitation.email, now);
+      if (!verified.ok) {
+        throw verified.reason === 'expired'
+          ? InvitationErrors.expired()
+          : InvitationErrors.invalidToken();
+      }
+      const email = normalizeEmail(auth.email);
+      if (invitation.email !== email) throw InvitationErrors.notForMe();
+      const redeemed = await this.redeem(invitation, auth.id);
+      if (!auth.emailVerified) await this.users.markEmailVerified(auth.id, email, now);
+      await this.audit.record({
+        action: ActivityType.ACCEPT_INVITATION,
+        userId: auth.id,
+        teamId: invitation.teamId,
+        ipAddress: auth.ip,
+      });
+      return redeemed;
+    });
+    return acceptedDto(team, membership);
   }
 
   async decline(auth: AuthUser, invitationId: number): Promise<void> {
+    if (!auth.emailVerified) throw UserErrors.emailUnverified();
     await this.txHost.transaction(async () => {
       const invitation = await this.findMineForUpdate(auth, invitationId);
       assertAnswerable(invitation, new Date());

@@ -1,17 +1,9 @@
-import { Body, Controller, Get, Patch } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
-import { ActivityType } from '../../database/schema.js';
-import { Audit } from '../audit/audit.decorator.js';
-import { MeDto, UpdateMeDto, UserDto } from './users.dto.js';
+import { MeDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
@@ -22,26 +14,14 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The signed-in user and their team memberships' })
+  @AllowUnverifiedEmail()
+  @ApiOperation({
+    summary: 'The signed-in user and their team memberships',
+    description:
+      'Also with an unverified email under EMAIL_VERIFICATION=required (`emailVerified`, `pendingEmail` tell the client what to show).',
+  })
   @ApiOkResponse({ type: MeDto })
   me(@CurrentUser() auth: AuthUser): Promise<MeDto> {
     return this.users.getMe(auth);
-  }
-
-  @Patch()
-  @Audit(ActivityType.UPDATE_ACCOUNT)
-  @ApiOperation({
-    summary: 'Update my name and/or email',
-    description:
-      'At least one field. The email is trimmed and lower-cased. Records UPDATE_ACCOUNT (team: my first team).',
-  })
-  @ApiOkResponse({ type: UserDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid or empty body, unknown fields',
-  })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: '`user.email_taken`' })
-  update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateMeDto): Promise<UserDto> {
-    return this.users.updateMe(auth, dto);
   }
 }

@@ -25,6 +25,22 @@ export class UserDto {
   @ApiProperty({ type: String, format: 'date-time' })
   updatedAt!: string;
 
+  @ApiProperty({
+    example: false,
+    description:
+      '`email` has been proven mine (a verification link, or an invitation link to it). Until then invitations to it are not shown or answerable, and with EMAIL_VERIFICATION=required most routes answer 403 `email.unverified`.',
+  })
+  emailVerified!: boolean;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: null,
+    description:
+      'An address I asked to change to (PATCH /users/me) whose link has not been used yet; `email` stays in use until then',
+  })
+  pendingEmail!: string | null;
+
   static from(user: User): UserDto {
     return {
       id: user.id,
@@ -33,6 +49,8 @@ export class UserDto {
       role: user.role,
       createdAt: user.createdAt.toISOString(),
       updatedAt: user.updatedAt.toISOString(),
+      emailVerified: user.emailVerifiedAt !== null,
+      pendingEmail: user.pendingEmail,
     };
   }
 }
@@ -74,7 +92,11 @@ export class UpdateMeDto {
   @MaxLength(100)
   name?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, description: 'New sign-in email (trimmed, lower-cased)' })
+  @ApiPropertyOptional({
+    maxLength: 255,
+    description:
+      'New sign-in email (trimmed, lower-cased). Not applied at once: it becomes `pendingEmail` and a verification link goes to it (a notice to the current address); `email` changes when that link is used (POST /auth/verify-email). My current address cancels a pending change.',
+  })
   @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
   @NormalizeEmail()
   @IsEmail()

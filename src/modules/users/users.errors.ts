@@ -12,6 +12,13 @@ export const UserErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'Send at least one of name, email',
   },
+  // Raised by the auth guard (EMAIL_VERIFICATION=required) and by invitations by address; here
+  // because both sit above users and an address being verified is a fact about the user.
+  emailUnverified: {
+    code: 'email.unverified',
+    status: HttpStatus.FORBIDDEN,
+    message: 'Verify your email address first (see POST /auth/verify-email/resend)',
+  },
   lastOwner: {
     code: 'user.last_owner',
     status: HttpStatus.CONFLICT,

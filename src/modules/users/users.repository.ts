@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   teamMembers,
@@ -48,14 +48,76 @@ export class UsersRepository {
     return row;
   }
 
+  /** Another active user (not `exceptId`) whose email is `email`. */
+  async emailInUseByOther(email: string, exceptId: number): Promise<boolean> {
+    const [row] = await this.txHost.db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.email, email), ne(users.id, exceptId), active))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  /**
+   * A plain update. Setting `email` to another address (the admin panel, the deletion
+   * rewrite) leaves the new address unverified and drops any pending change: only a
+   * verification link (`applyVerifiedEmail`) proves an address.
+   */
   async update(
     id: number,
     patch: Partial<Pick<User, 'name' | 'email' | 'passwordHash' | 'deletedAt'>>,
     now: Date,
   ): Promise<User | undefined> {
+    const emailChange =
+      patch.email === undefined
+        ? {}
+        : {
+            emailVerifiedAt: sql`case when ${users.email} = ${patch.email} then ${users.emailVerifiedAt} end`,
+            pendingEmail: sql`case when ${users.email} = ${patch.email} then ${users.pendingEmail} end`,
+          };
     const [row] = await this.txHost.db
       .update(users)
-      .set({ ...patch, updatedAt: now })
+      .set({ ...patch, ...emailChange, updatedAt: now })
+      .where(and(eq(users.id, id), active))
+      .returning();
+    return row;
+  }
+
+  /** Marks `email` verified if it still is the user's address; undefined otherwise. */
+  async markEmailVerified(id: number, email: string, now: Date): Promise<User | undefined> {
+    const [row] = await this.txHost.db
+      .update(users)
+      .set({
+        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamp)`,
+        updatedAt: now,
+      })
+      .where(and(eq(users.id, id), eq(users.email, email), active))
+      .returning();
+    return row;
+  }
+
+  /** `null` cancels a pending change. */
+  async setPendingEmail(
+    id: number,
+    pendingEmail: string | null,
+    now: Date,
+  ): Promise<User | undefined> {
+    const [row] = await this.txHost.db
+      .update(users)
+      .set({ pendingEmail, updatedAt: now })
+      .where(and(eq(users.id, id), active))
+      .returning();
+    return row;
+  }
+
+  /**
+   * A confirmed email change: `email` becomes the address, verified, and nothing is pending.
+   * Throws the driver's unique violation (users_email_unique) when another row has it.
+   */
+  async applyVerifiedEmail(id: number, email: string, now: Date): Promise<User | undefined> {
+    const [row] = await this.txHost.db
+      .update(users)
+      .set({ email, emailVerifiedAt: now, pendingEmail: null, updatedAt: now })
       .where(and(eq(users.id, id), active))
       .returning();
     return row;

@@ -1,0 +1,179 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth/auth-user.js';
+import { isUniqueViolation } from '../../common/errors/pg-errors.js';
+import { AppConfig } from '../../config/app-config.js';
+import { ActivityType, type User } from '../../database/schema.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
+import { MailService, type MailMessage } from '../mail/mail.service.js';
+import { UserErrors } from '../users/users.errors.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { AuthErrors } from './auth.errors.js';
+import { EmailVerificationRepository } from './email-verification.repository.js';
+import { randomSecret, sha256 } from './tokens.js';
+
+export const VERIFICATION_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Email verification: single-use links (stored hashed, 24 h) that prove an address, for the
+ * sign-up address and for an email change. Services call `issue`/`requestChange` inside their
+ * transaction and hand the returned mails to `dispatch` after it commits.
+ */
+@Injectable()
+export class EmailVerificationService {
+  private readonly logger = new Logger(EmailVerificationService.name);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly txHost: TransactionHost,
+    private readonly users: UsersRepository,
+    private readonly tokens: EmailVerificationRepository,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+  ) {}
+
+  /**
+   * Stores a new link for `email` (replacing the user's unused ones for that address) and
+   * returns the mail carrying it. Call inside the caller's transaction; send after commit.
+   */
+  async issue(
+    userId: number,
+    email: string,
+    kind: 'sign-up' | 'change',
+    now: Date,
+  ): Promise<MailMessage> {
+    const token = randomSecret();
+    await this.tokens.invalidateForEmail(userId, email, now);
+    await this.tokens.insert(
+      userId,
+      email,
+      sha256(token),
+      new Date(now.getTime() + VERIFICATION_TOKEN_TTL_MS),
+    );
+    const link = `${this.config.appUrl}/verify-email?token=${encodeURIComponent(token)}`;
+    const intro =
+      kind === 'sign-up'
+        ? 'Please confirm that this is your email address.'
+        : 'Please confirm this address as the new email of your account. Your current address stays in use until you do.';
+    const ignore =
+      kind === 'sign-up'
+        ? 'If you did not create an account, ignore this email.'
+        : 'If you did not ask for this, ignore this email; nothing changes.';
+    return {
+      to: email,
+      subject: kind === 'sign-up' ? 'Verify your email address' : 'Confirm your new email address',
+      text: [intro, `Confirm it here (valid for 24 hours, once): ${link}`, ignore].join('\n\n'),
+      html: `<p>${intro}</p><p><a href="${link}">Confirm the address</a> (valid for 24 hours, once).</p><p>${ignore}</p>`,
+    };
+  }
+
+  /**
+   * The mail goes out after the response and never fails the request: the rows it refers to
+   * are committed, and a user whose mail got lost asks for another (resend). Waiting on SMTP
+   * would make sign-up fail, or roll back, whenever the mail server is slow or down.
+   */
+  dispatch(messages: readonly MailMessage[], userId: number): void {
+    for (const message of messages) {
+      this.mail
+        .send(message)
+        .catch((error: unknown) =>
+          this.logger.error(
+            { err: error, userId, subject: message.subject },
+            'Could not send an email verification mail',
+          ),
+        );
+    }
+  }
+
+  /**
+   * PATCH /users/me {email}, inside the caller's transaction. The current address stays in use:
+   * `email` becomes pending and gets a link; the current address gets a notice. My current
+   * address cancels a pending change. 409 when another active user has the address now (and
+   * again when the link is used). Returns the updated user and the mails to send after commit.
+   */
+  async requestChange(
+    user: User,
+    email: string,
+    now: Date,
+  ): Promise<{ user: User; mails: MailMessage[] }> {
+    if (email === user.email) {
+      if (user.pendingEmail === null) return { user, mails: [] };
+      await this.tokens.invalidateAllBut(user.id, user.email, now);
+      return { user: await this.setPending(user.id, null, now), mails: [] };
+    }
+    if (await this.users.emailInUseByOther(email, user.id)) throw UserErrors.emailTaken();
+    // Links for an earlier pending address stop working; links for the current one stay.
+    await this.tokens.invalidateAllBut(user.id, user.email, now);
+    const updated = await this.setPending(user.id, email, now);
+    const link = await this.issue(user.id, email, 'change', now);
+    const notice: MailMessage = {
+      to: user.email,
+      subject: 'Your email address is being changed',
+      text: [
+        `Someone signed in to your account asked to change its email address to ${email}.`,
+        'The change happens only when the link sent to that address is used; until then this address stays in use.',
+        'If this was not you, change your password now: your account may be in other hands.',
+      ].join('\n\n'),
+    };
+    return { user: updated, mails: [link, notice] };
+  }
+
+  /** POST /auth/verify-email/resend: a fresh link for each address still waiting for one. */
+  async resend(auth: AuthUser): Promise<void> {
+    const now = new Date();
+    const mails = await this.txHost.transaction(async () => {
+      const user = await this.users.findActiveById(auth.id);
+      if (!user) throw AuthErrors.unauthorized();
+      const out: MailMessage[] = [];
+      if (user.emailVerifiedAt === null)
+        out.push(await this.issue(user.id, user.email, 'sign-up', now));
+      if (user.pendingEmail !== null) {
+        out.push(await this.issue(user.id, user.pendingEmail, 'change', now));
+      }
+      return out;
+    });
+    this.dispatch(mails, auth.id);
+  }
+
+  /**
+   * POST /auth/verify-email: uses the link once. A link for the current address verifies it; a
+   * link for the pending address makes it the email (verified) unless another active user took
+   * it meanwhile (409, nothing changes). Records VERIFY_EMAIL in the same transaction.
+   */
+  async confirm(token: string, ipAddress: string | null): Promise<void> {
+    const now = new Date();
+    try {
+      await this.txHost.transaction(async () => {
+        const used = await this.tokens.consume(sha256(token), now);
+        if (!used) throw AuthErrors.invalidVerificationToken();
+        const user = await this.users.findActiveById(used.userId);
+        if (!user) throw AuthErrors.invalidVerificationToken();
+        if (used.email === user.email) {
+          if (user.emailVerifiedAt !== null) return;
+          await this.users.markEmailVerified(user.id, user.email, now);
+        } else if (used.email === user.pendingEmail) {
+          if (await this.users.emailInUseByOther(used.email, user.id)) {
+            throw UserErrors.emailTaken();
+          }
+          await this.users.applyVerifiedEmail(user.id, used.email, now);
+          // Links for the old address, or an older pending one, mean nothing any more.
+          await this.tokens.invalidateAllBut(user.id, used.email, now);
+        } else {
+          // A link for an address the user no longer has or wants (a superseded change).
+          throw AuthErrors.invalidVerificationToken();
+        }
+        await this.audit.record({ action: ActivityType.VERIFY_EMAIL, userId: user.id, ipAddress });
+      });
+    } catch (error) {
+      // Another account took the address between our check and the update.
+      if (isUniqueViolation(error, 'users_email_unique')) throw UserErrors.emailTaken();
+      throw error;
+    }
+  }
+
+  private async setPending(userId: number, email: string | null, now: Date): Promise<User> {
+    const user = await this.users.setPendingEmail(userId, email, now);
+    if (!user) throw AuthErrors.unauthorized('The session has ended');
+    return user;
+  }
+}
