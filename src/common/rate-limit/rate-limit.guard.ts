@@ -19,6 +19,19 @@ import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service
 
 const RATE_LIMIT_KEY = 'rateLimitPolicy';
 
+const RATE_LIMIT_DESCRIPTIONS: Record<RateLimitPolicy, string> = {
+  'sign-in':
+    '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+  'sign-up':
+    '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+  'password-reset':
+    '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+  'password-confirm':
+    '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
+  'checkout-success':
+    '`request.rate_limited`: too many requests from this IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds); each one calls Stripe',
+};
+
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   constructor(
@@ -71,10 +84,7 @@ export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
     ApiResponse({
       status: HttpStatus.TOO_MANY_REQUESTS,
       type: ErrorResponseDto,
-      description:
-        policy === 'password-confirm'
-          ? '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)'
-          : '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
+      description: RATE_LIMIT_DESCRIPTIONS[policy],
       headers: {
         'Retry-After': {
           description: 'Seconds until the next attempt is allowed',

@@ -13,12 +13,15 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * The throttled actions; each has its own counters. `password-confirm` covers the signed-in
  * routes that check the current password (PUT /users/me/password, DELETE /users/me), so a
  * stolen access token cannot be used to guess the password; both routes share its counters.
+ * `checkout-success` is the public Stripe Checkout redirect, which calls Stripe on every hit:
+ * counted per client IP only.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-in',
   'sign-up',
   'password-reset',
   'password-confirm',
+  'checkout-success',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 

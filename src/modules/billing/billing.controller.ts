@@ -26,6 +26,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Public } from '../../common/decorators/public.decorator.js';
+import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { BillingWebhookService } from './billing-webhook.service.js';
 import { CheckoutSuccessQueryDto, PlanDto, WebhookAckDto } from './billing.dto.js';
@@ -65,6 +66,7 @@ export class BillingController {
 
   @Get('checkout/success')
   @Redirect()
+  @RateLimit('checkout-success')
   @ApiOperation({
     summary: "Stripe Checkout's success redirect (public)",
     description: [
@@ -72,6 +74,7 @@ export class BillingController {
       'the deployment serves /api/v1 on the frontend origin). Re-reads the session and its subscription from Stripe,',
       'writes them onto the team (unless a newer webhook already did) and answers 303 to `APP_URL/teams/{teamId}/billing?checkout=success`.',
       'Cancel sends the browser to `APP_URL/teams/{teamId}/billing?checkout=canceled`. The webhook stays the source of truth.',
+      'Throttled per client IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds): every hit calls Stripe.',
     ].join(' '),
   })
   @ApiResponse({
