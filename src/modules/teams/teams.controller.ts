@@ -91,7 +91,7 @@ export class TeamsController {
   @ApiOperation({
     summary: 'Rename the team',
     description:
-      'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400.',
+      'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400. Logs UPDATE_TEAM (by the caller) in the same transaction when the name changes; the current name again changes and logs nothing.',
   })
   @ApiOkResponse({ type: TeamDetailDto })
   update(
@@ -107,7 +107,7 @@ export class TeamsController {
   @ApiOperation({
     summary: "Change a member's role",
     description:
-      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row).',
+      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
   })
   @ApiParam({
     name: 'memberId',
