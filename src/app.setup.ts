@@ -95,6 +95,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Team-based SaaS backend. All errors use one shape (`ErrorResponse`).',
         'Lists are paginated with `limit` (1..100, default 20) and an opaque `cursor`; responses are `{ items, nextCursor }`.',
         'Authenticate with `Authorization: Bearer <accessToken>` from sign-up / sign-in / refresh.',
+        `Request bodies: JSON in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
       ].join('\n\n'),
     )
     .setVersion('1.0.0')

@@ -54,3 +54,7 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
 /** Documentation of the team rule, shared by Swagger descriptions and code comments. */
 export const AUDIT_TEAM_RULE =
   "Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).";
+
+/** What a team's log holds, for the Swagger description of GET /teams/:teamId/activity. */
+export const TEAM_LOG_CONTENTS =
+  "Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).";

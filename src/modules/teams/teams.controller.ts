@@ -37,6 +37,7 @@ import {
   UpdateTeamDto,
 } from './teams.dto.js';
 import { TeamsService } from './teams.service.js';
+import { TEAM_LOG_CONTENTS } from '../audit/audit-policy.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 const MEMBER_NOT_FOUND = '`team.member_not_found`: no membership with that id in this team';
@@ -152,8 +153,7 @@ export class TeamsController {
   @TeamRole('owner')
   @ApiOperation({
     summary: "The team's activity log, newest first",
-    description:
-      'Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond.',
+    description: `Filters: \`action\`, \`userId\`, \`from\` (inclusive) and \`to\` (exclusive), ISO-8601 instants; \`to\` must be later than \`from\` (else 400). Paginated; the cursor is exact to the microsecond. ${TEAM_LOG_CONTENTS}`,
   })
   @ApiOkResponse({ type: TeamActivityPageDto })
   listActivity(
