@@ -83,6 +83,10 @@ describe('request bodies that cost the server', () => {
         status: 415,
         code: 'request.unsupported_charset',
       });
+      // UTF-8 named explicitly (as Stripe does), in any case, is fine.
+      await patchMe(JSON.stringify({ name: 'eight' }), 'application/json; charset=UTF-8').expect(
+        200,
+      );
     });
 
     it('form bodies cannot nest: a[b][c] stays one flat, unknown key', async () => {
