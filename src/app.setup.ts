@@ -1,9 +1,16 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type {
+  ExpressAdapter,
+  NestExpressApplication,
+  NestExpressBodyParserOptionsMap,
+} from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import helmet from 'helmet';
+import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
+import { CommonErrors } from './common/errors/common.errors.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { AppConfig } from './config/app-config.js';
 
@@ -31,12 +38,43 @@ export function configureApp(app: NestExpressApplication): void {
       },
     }),
   );
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Registered on the adapter with rawBody=false so that our `verify` is not replaced by
+  // Nest's (which only keeps the raw bytes; hence its types reserve `verify`): ours keeps them
+  // too, for the Stripe signature.
+  const jsonOptions: NestExpressBodyParserOptionsMap['json'] = {
+    limit: JSON_BODY_LIMIT,
+    verify: verifyJsonBody,
+  };
+  (app.getHttpAdapter() as ExpressAdapter).useBodyParser('json', false, jsonOptions);
+  // extended: false parses with qs at depth 0 (strictly): `a[b][c]=1` stays the flat key
+  // "a[b][c]", so a form body cannot nest at all (repeated keys give one array of strings).
   app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   setupSwagger(app);
+}
+
+/**
+ * Runs on the raw bytes of every JSON body before JSON.parse: JSON is UTF-8 (RFC 8259 §8.1;
+ * another charset is a 415, since the depth scan reads UTF-8 bytes), nesting deeper than
+ * MAX_JSON_DEPTH is a 400 `request.too_deep` in a linear pass instead of a parse plus a
+ * recursive validation, and the bytes are kept as `req.rawBody` (Stripe webhook signature).
+ * Errors thrown here reach the global filter as they are (body-parser keeps their status).
+ */
+function verifyJsonBody(
+  req: IncomingMessage & { rawBody?: Buffer },
+  _res: unknown,
+  body: Buffer,
+  encoding: string,
+): void {
+  if (encoding !== 'utf-8') throw CommonErrors.unsupportedCharset();
+  if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw CommonErrors.tooDeep(
+      `The request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  req.rawBody = body;
 }
 
 /** `/api/v1` for the API; health probes stay at the root where orchestrators expect them. */
@@ -57,6 +95,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Team-based SaaS backend. All errors use one shape (`ErrorResponse`).',
         'Lists are paginated with `limit` (1..100, default 20) and an opaque `cursor`; responses are `{ items, nextCursor }`.',
         'Authenticate with `Authorization: Bearer <accessToken>` from sign-up / sign-in / refresh.',
+        `Request bodies: JSON in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
       ].join('\n\n'),
     )
     .setVersion('1.0.0')

@@ -17,6 +17,16 @@ export const CommonErrors = defineErrors({
     status: HttpStatus.PAYLOAD_TOO_LARGE,
     message: 'The request body is too large',
   },
+  tooDeep: {
+    code: 'request.too_deep',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The request body nests too deeply',
+  },
+  unsupportedCharset: {
+    code: 'request.unsupported_charset',
+    status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    message: 'JSON request bodies must be UTF-8',
+  },
   invalidCursor: {
     code: 'request.invalid_cursor',
     status: HttpStatus.BAD_REQUEST,

@@ -22,6 +22,29 @@ export function findNulString(value: unknown, path = '', depth = 0): string | un
 }
 
 /**
+ * Keys that name JavaScript's prototype machinery. class-transformer silently drops
+ * `__proto__` and `constructor` when it builds the DTO, so without this check they passed
+ * where any other unknown key is a 400; no DTO of ours has such a field.
+ */
+const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The dotted path of the first prototype-named key at any depth of `value`. JSON bodies nest
+ * at most MAX_JSON_DEPTH levels (checked before parsing), form bodies and queries not at all;
+ * the depth bound here only keeps the walk finite for values built in-process.
+ */
+export function findPrototypeKey(value: unknown, path = '', depth = 0): string | undefined {
+  if (depth > 64 || typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    const field = path ? `${path}.${key}` : key;
+    if (PROTOTYPE_KEYS.has(key)) return field;
+    const found = findPrototypeKey((value as Record<string, unknown>)[key], field, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * PostgreSQL text cannot hold U+0000 (the driver fails with "invalid byte sequence"), so a
  * NUL anywhere in a body, query or path parameter is a 400 before any DTO sees it, instead of
  * a 500 from the first query that stores or compares it.
@@ -36,12 +59,23 @@ class ApiValidationPipe extends ValidationPipe {
         ]);
       }
     }
+    if (metadata.type === 'body' || metadata.type === 'query') {
+      const field = findPrototypeKey(value);
+      if (field !== undefined) {
+        // The same detail class-validator gives any other unknown (non-whitelisted) field.
+        const key = field.slice(field.lastIndexOf('.') + 1);
+        throw CommonErrors.validation('Invalid request', [
+          { field, message: `property ${key} should not exist` },
+        ]);
+      }
+    }
     return super.transform(value, metadata) as Promise<unknown>;
   }
 }
 
 /**
  * Global validation: DTOs are transformed, unknown fields are rejected (not silently dropped),
+ * prototype-named keys (`__proto__`, `constructor`, `prototype`) at any depth count as unknown,
  * NUL characters are refused, and every violation is listed in `details`.
  */
 export function createValidationPipe(): ValidationPipe {

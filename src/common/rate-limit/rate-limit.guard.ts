@@ -30,6 +30,8 @@ const RATE_LIMIT_DESCRIPTIONS: Record<RateLimitPolicy, string> = {
     '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
   'email-verification':
     '`request.rate_limited`: too many verification mails for this account or to this address (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, POST /auth/verify-email/resend and PATCH /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
+  'checkout-success':
+    '`request.rate_limited`: too many requests from this IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds); each one calls Stripe',
 };
 
 @Injectable()

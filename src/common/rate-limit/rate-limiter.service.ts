@@ -15,6 +15,8 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * stolen access token cannot be used to guess the password; both routes share its counters.
  * `email-verification` covers the signed-in routes that send verification mail
  * (POST /auth/verify-email/resend, PATCH /users/me), so nobody can mail-bomb an address.
+ * `checkout-success` is the public Stripe Checkout redirect, which calls Stripe on every hit:
+ * counted per client IP only.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-in',
@@ -22,6 +24,7 @@ export const RATE_LIMIT_POLICIES = [
   'password-reset',
   'password-confirm',
   'email-verification',
+  'checkout-success',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 

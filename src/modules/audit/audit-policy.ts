@@ -5,8 +5,9 @@ import { ActivityType } from '../../database/schema.js';
  * - `interceptor`: the route carries `@Audit(type)`; the row is written after the handler
  *   succeeds, for the signed-in user.
  * - `service`: the service writes the row with `AuditService.record` inside the transaction
- *   of the change itself (membership changes, account deletion, password changes), or on
- *   public routes where there is no signed-in user yet (sign-up, sign-in, reset confirm).
+ *   of the change itself (team, membership, invitation and subscription changes, account
+ *   deletion, password changes), or on public routes where there is no signed-in user yet
+ *   (sign-up, sign-in, reset confirm), or where Stripe acts (userId null).
  * `@Audit` refuses service types and `AuditService.record` refuses interceptor types, so a
  * type can never be written twice for one action.
  */
@@ -29,10 +30,31 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
   [ActivityType.ADMIN_REMOVE_TEAM_MEMBER]: 'service',
   [ActivityType.ADMIN_REVOKE_INVITATION]: 'service',
   [ActivityType.ADMIN_DELETE_USER]: 'service',
-  // Written by EmailVerificationService in the transaction that verifies (a public route).
+  // v1.1: every new type is a change written in the transaction of the change.
   [ActivityType.VERIFY_EMAIL]: 'service',
+  // TeamsService.update / updateMemberRole, only when the name or role actually changes.
+  [ActivityType.UPDATE_TEAM]: 'service',
+  [ActivityType.UPDATE_TEAM_MEMBER]: 'service',
+  // InvitationsService.revokeAsOwner / decline (pending → revoked / declined only).
+  [ActivityType.REVOKE_INVITATION]: 'service',
+  [ActivityType.DECLINE_INVITATION]: 'service',
+  [ActivityType.REVOKE_SESSION]: 'service',
+  [ActivityType.ENABLE_MFA]: 'service',
+  [ActivityType.DISABLE_MFA]: 'service',
+  [ActivityType.CREATE_API_KEY]: 'service',
+  [ActivityType.REVOKE_API_KEY]: 'service',
+  [ActivityType.CREATE_WEBHOOK]: 'service',
+  [ActivityType.UPDATE_WEBHOOK]: 'service',
+  [ActivityType.DELETE_WEBHOOK]: 'service',
+  // SubscriptionSyncService, when Stripe's state changes the team's subscription fields;
+  // userId null (Stripe acted, through the webhook or the checkout redirect).
+  [ActivityType.UPDATE_SUBSCRIPTION]: 'service',
 };
 
 /** Documentation of the team rule, shared by Swagger descriptions and code comments. */
 export const AUDIT_TEAM_RULE =
   "Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).";
+
+/** What a team's log holds, for the Swagger description of GET /teams/:teamId/activity. */
+export const TEAM_LOG_CONTENTS =
+  "Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).";

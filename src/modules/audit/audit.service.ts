@@ -12,16 +12,28 @@ import { ACTIVITY_RECORDED_BY } from './audit-policy.js';
 import { AuditRepository } from './audit.repository.js';
 import { ActivityDto } from './audit.dto.js';
 
-export interface AuditEntry {
+interface AuditEntryBase {
   action: ActivityType;
-  userId: number;
-  /**
-   * The team the action concerns. Omitted: the user's first team (earliest joinedAt), read
-   * inside the current transaction. `null` or no team at all: nothing is written.
-   */
-  teamId?: number | null;
   ipAddress: string | null;
 }
+
+export type AuditEntry = AuditEntryBase &
+  (
+    | {
+        /** The user who acted. */
+        userId: number;
+        /**
+         * The team the action concerns. Omitted: the user's first team (earliest joinedAt),
+         * read inside the current transaction. `null` or no team at all: nothing is written.
+         */
+        teamId?: number | null;
+      }
+    | {
+        /** No user acted (Stripe changed a subscription): the row names only the team. */
+        userId: null;
+        teamId: number;
+      }
+  );
 
 @Injectable()
 export class AuditService {
@@ -44,7 +56,11 @@ export class AuditService {
   /** Used by AuditInterceptor for @Audit routes; services call `record`. */
   async write(entry: AuditEntry): Promise<ActivityLog | null> {
     const teamId =
-      entry.teamId === undefined ? await this.audit.firstTeamId(entry.userId) : entry.teamId;
+      entry.teamId !== undefined
+        ? entry.teamId
+        : entry.userId === null
+          ? null
+          : await this.audit.firstTeamId(entry.userId);
     if (teamId === null || teamId === undefined) return null;
     return this.audit.insert({
       action: entry.action,

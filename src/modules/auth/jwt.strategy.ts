@@ -18,10 +18,28 @@ export interface AccessTokenClaims {
   sessionId: string;
 }
 
-/** `sub` (a positive int4 user id as a string) and `sid` (a uuid) of a verified payload. */
-export function accessTokenClaims(payload: unknown): AccessTokenClaims | undefined {
+/**
+ * How far in the future a token's `iat` may lie: another instance's clock may run a little
+ * ahead of ours. Anything later was not issued by a server of ours.
+ */
+export const JWT_CLOCK_SKEW_SECONDS = 30;
+
+const isNumericDate = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * `sub` (a positive int4 user id as a string) and `sid` (a uuid) of a verified payload, which
+ * must also carry `iat` (not after `nowSeconds` + JWT_CLOCK_SKEW_SECONDS) and `exp`: a token
+ * without them would never expire by itself, only with its session.
+ */
+export function accessTokenClaims(
+  payload: unknown,
+  nowSeconds: number,
+): AccessTokenClaims | undefined {
   if (typeof payload !== 'object' || payload === null) return undefined;
-  const { sub, sid } = payload as { sub?: unknown; sid?: unknown };
+  const { sub, sid, iat, exp } = payload as Record<string, unknown>;
+  if (!isNumericDate(iat) || !isNumericDate(exp)) return undefined;
+  if (iat > nowSeconds + JWT_CLOCK_SKEW_SECONDS || exp <= iat) return undefined;
   const userId = typeof sub === 'string' ? parseId(sub) : undefined;
   if (userId === undefined || !isUuid(sid)) return undefined;
   return { userId, sessionId: sid.toLowerCase() };
@@ -29,9 +47,11 @@ export function accessTokenClaims(payload: unknown): AccessTokenClaims | undefin
 
 /**
  * passport-jwt verifies the bearer token (HS256 only, so `alg: none` and algorithm confusion
- * are refused; signature, `exp`, `iss`, `aud`), then `validate` re-reads the session and its
- * user from this app's database in one indexed query: revocation, deletion and role changes
- * apply to the very next request, and no claim beyond `sub`/`sid` is trusted.
+ * are refused; signature, `exp`, `iss`, `aud`, and an age since `iat` of at most
+ * JWT_ACCESS_TTL), `accessTokenClaims` requires `exp`, `iat` (not in the future) and the ids,
+ * then `validate` re-reads the session and its user from this app's database in one indexed
+ * query: revocation, session expiry, deletion and role changes apply to the very next
+ * request, whatever the token's `exp` says, and no claim beyond `sub`/`sid` is trusted.
  *
  * The strategy registers in a passport instance of its own instead of passport's process-wide
  * registry: with two app instances in one process (tests, a worker beside the API) the last
@@ -54,6 +74,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ignoreExpiration: false,
+      // A token older than the access lifetime is refused even if its exp says otherwise
+      // (jsonwebtoken then also requires iat).
+      jsonWebTokenOptions: { maxAge: config.jwt.accessTtlSeconds },
       passReqToCallback: true,
     });
   }
@@ -65,13 +88,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 
   async validate(request: Request, payload: unknown): Promise<AuthUser | false> {
-    const claims = accessTokenClaims(payload);
+    const now = new Date();
+    const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
-    const principal = await this.sessions.findPrincipal(
-      claims.sessionId,
-      claims.userId,
-      new Date(),
-    );
+    const principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
     return principal ? { ...principal, ip: clientIp(request) } : false;
   }
 }

@@ -33,6 +33,7 @@ export class BillingWebhookService {
   async handle(
     rawBody: Buffer | undefined,
     signature: string | undefined,
+    ipAddress: string | null,
   ): Promise<{ received: true; outcome: WebhookOutcome }> {
     const stripe = this.stripe.api;
     const secret = this.stripe.webhookSecret;
@@ -55,9 +56,9 @@ export class BillingWebhookService {
       event.type === 'customer.subscription.updated' ||
       event.type === 'customer.subscription.deleted'
     ) {
-      outcome = await this.onSubscription(event, toSnapshot(event.data.object));
+      outcome = await this.onSubscription(event, toSnapshot(event.data.object), ipAddress);
     } else if (event.type === 'checkout.session.completed') {
-      outcome = await this.onCheckoutCompleted(event, event.data.object);
+      outcome = await this.onCheckoutCompleted(event, event.data.object, ipAddress);
     } else {
       // Not recorded: only events we act on take part in idempotency and ordering.
       outcome = 'ignored';
@@ -69,6 +70,7 @@ export class BillingWebhookService {
   private async onSubscription(
     event: Stripe.Event,
     snapshot: SubscriptionSnapshot,
+    ipAddress: string | null,
   ): Promise<WebhookOutcome> {
     if (await this.repo.eventExists(event.id)) return 'duplicate';
     if ((await this.repo.findTeamIdByCustomer(snapshot.customerId)) === undefined) {
@@ -89,6 +91,7 @@ export class BillingWebhookService {
       productName,
       asOf: event.created,
       event: { id: event.id, type: event.type },
+      ipAddress,
     });
     return outcome;
   }
@@ -100,6 +103,7 @@ export class BillingWebhookService {
   private async onCheckoutCompleted(
     event: Stripe.Event,
     session: Stripe.Checkout.Session,
+    ipAddress: string | null,
   ): Promise<WebhookOutcome> {
     const teamId = teamIdOfCheckoutSession(session);
     const customerId = idOf(session.customer);
@@ -120,6 +124,7 @@ export class BillingWebhookService {
       asOf: event.created,
       teamId,
       event: { id: event.id, type: event.type },
+      ipAddress,
     });
     if (outcome === 'unknown_customer') {
       this.logger.warn({ eventId: event.id, teamId, customerId }, 'checkout for an unknown team');

@@ -25,7 +25,9 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ClientIp, clientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
+import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { BillingWebhookService } from './billing-webhook.service.js';
 import { CheckoutSuccessQueryDto, PlanDto, WebhookAckDto } from './billing.dto.js';
@@ -65,13 +67,16 @@ export class BillingController {
 
   @Get('checkout/success')
   @Redirect()
+  @RateLimit('checkout-success')
   @ApiOperation({
     summary: "Stripe Checkout's success redirect (public)",
     description: [
       'Stripe sends the browser here (`success_url` = `APP_URL/api/v1/billing/checkout/success?session_id={CHECKOUT_SESSION_ID}`;',
       'the deployment serves /api/v1 on the frontend origin). Re-reads the session and its subscription from Stripe,',
       'writes them onto the team (unless a newer webhook already did) and answers 303 to `APP_URL/teams/{teamId}/billing?checkout=success`.',
+      "When that changes the team, UPDATE_SUBSCRIPTION is logged against the team in the same transaction (userId null, the browser's IP).",
       'Cancel sends the browser to `APP_URL/teams/{teamId}/billing?checkout=canceled`. The webhook stays the source of truth.',
+      'Throttled per client IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds): every hit calls Stripe.',
     ].join(' '),
   })
   @ApiResponse({
@@ -95,8 +100,9 @@ export class BillingController {
   @ApiBadGatewayResponse(STRIPE_DOWN)
   checkoutSuccess(
     @Query() query: CheckoutSuccessQueryDto,
+    @ClientIp() ip: string | null,
   ): Promise<{ url: string; statusCode: number }> {
-    return this.billing.completeCheckout(query.session_id);
+    return this.billing.completeCheckout(query.session_id, ip);
   }
 
   @Post('webhook')
@@ -111,7 +117,9 @@ export class BillingController {
       'Each event id is applied once: it is recorded in stripe_events in the same transaction as the team update, under a lock on the',
       'team row, so redeliveries (also concurrent) answer 200 `duplicate`. Ordering: an event older (by `created`) than the newest event',
       'applied to the team is skipped (`stale`); same-second ties are applied, except that an ended subscription is never revived and',
-      'never replaces another live one. Unknown customers and other event types → 200 with nothing changed. Any other failure',
+      'never replaces another live one. An applied event that changes the team logs UPDATE_SUBSCRIPTION against it in the same transaction',
+      '(userId null: Stripe acted); duplicates, stale events and events repeating the current state log nothing.',
+      'Unknown customers and other event types → 200 with nothing changed. Any other failure',
       '(database, Stripe) → 5xx so Stripe retries: a 2xx always means committed or deliberately skipped.',
     ].join(' '),
   })
@@ -147,6 +155,6 @@ export class BillingController {
     @Req() req: RawBodyRequest<Request>,
     @Headers('stripe-signature') signature?: string,
   ): Promise<WebhookAckDto> {
-    return this.webhooks.handle(req.rawBody, signature);
+    return this.webhooks.handle(req.rawBody, signature, clientIp(req));
   }
 }

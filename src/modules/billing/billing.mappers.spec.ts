@@ -5,6 +5,7 @@ import {
   isLiveStatus,
   needsProductName,
   SUBSCRIPTION_STATUSES,
+  subscriptionFieldsChanged,
   teamIdOfCheckoutSession,
   toPlans,
   toSnapshot,
@@ -213,6 +214,37 @@ describe('toSubscriptionFields', () => {
       },
     );
     expect(toSnapshot(sub).customerId).toBe('cus_9');
+  });
+});
+
+describe('subscriptionFieldsChanged', () => {
+  const current = {
+    stripeSubscriptionId: 'sub_1',
+    stripeProductId: 'prod_1',
+    planName: 'Base',
+    subscriptionStatus: 'active',
+  };
+
+  it('is false for the same state, true when any stored field differs', () => {
+    expect(subscriptionFieldsChanged(current, { ...current })).toBe(false);
+    for (const [field, value] of [
+      ['stripeSubscriptionId', 'sub_2'],
+      ['stripeProductId', 'prod_2'],
+      ['planName', 'Plus'],
+      ['subscriptionStatus', 'past_due'],
+    ] as const) {
+      expect(subscriptionFieldsChanged(current, { ...current, [field]: value })).toBe(true);
+    }
+  });
+
+  it('a team without a subscription yet changes with the first one', () => {
+    const none = {
+      stripeSubscriptionId: null,
+      stripeProductId: null,
+      planName: null,
+      subscriptionStatus: null,
+    };
+    expect(subscriptionFieldsChanged(none, current)).toBe(true);
   });
 });
 

@@ -195,6 +195,23 @@ export function toSubscriptionFields(
   };
 }
 
+/**
+ * Whether writing `next` would change the team's subscription columns. An event that only
+ * repeats the current state (Stripe's `updated` for a field we do not store, the checkout
+ * redirect after the webhook) changes nothing, so it writes no UPDATE_SUBSCRIPTION row.
+ */
+export function subscriptionFieldsChanged(
+  current: { [K in keyof SubscriptionFields]: SubscriptionFields[K] | null },
+  next: SubscriptionFields,
+): boolean {
+  return (
+    current.stripeSubscriptionId !== next.stripeSubscriptionId ||
+    current.stripeProductId !== next.stripeProductId ||
+    current.planName !== next.planName ||
+    current.subscriptionStatus !== next.subscriptionStatus
+  );
+}
+
 export type ApplyDecision =
   | { apply: true }
   | { apply: false; reason: 'stale' | 'subscription_ended' | 'other_subscription_ended' };

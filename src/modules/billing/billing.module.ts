@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
+import { AuditModule } from '../audit/audit.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { BillingWebhookService } from './billing-webhook.service.js';
 import { BillingController } from './billing.controller.js';
@@ -8,9 +10,12 @@ import { StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 import { TeamBillingController } from './team-billing.controller.js';
 
-/** Stripe billing per team. Imports TeamsModule for the `@TeamRole` guard. */
+/**
+ * Stripe billing per team. Imports TeamsModule for the `@TeamRole` guard, AuditModule for the
+ * UPDATE_SUBSCRIPTION rows and RateLimitModule for the throttled checkout-success redirect.
+ */
 @Module({
-  imports: [TeamsModule],
+  imports: [TeamsModule, AuditModule, RateLimitModule],
   controllers: [BillingController, TeamBillingController],
   providers: [
     StripeClient,

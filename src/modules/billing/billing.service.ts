@@ -142,7 +142,10 @@ export class BillingService {
    * from Stripe, writes them onto the team (unless a newer webhook already did) and returns
    * the frontend URL to 303 to.
    */
-  async completeCheckout(sessionId: string): Promise<{ url: string; statusCode: number }> {
+  async completeCheckout(
+    sessionId: string,
+    ipAddress: string | null,
+  ): Promise<{ url: string; statusCode: number }> {
     const stripe = this.stripe.api;
     const fetchedAt = Math.floor(Date.now() / 1000);
     let session: Stripe.Checkout.Session;
@@ -163,7 +166,7 @@ export class BillingService {
       throw BillingErrors.checkoutIncomplete();
     }
     const snapshot = toSnapshot(session.subscription as Stripe.Subscription);
-    const { outcome } = await this.sync.apply({ snapshot, asOf: fetchedAt, teamId });
+    const { outcome } = await this.sync.apply({ snapshot, asOf: fetchedAt, teamId, ipAddress });
     if (outcome === 'unknown_customer') throw BillingErrors.checkoutSessionNotFound();
     this.logger.log({ teamId, sessionId, outcome }, 'checkout completed');
     return { url: billingPageUrl(this.config.appUrl, teamId, 'success'), statusCode: 303 };

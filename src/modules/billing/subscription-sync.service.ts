@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
 import { BillingRepository } from './billing.repository.js';
 import {
   decideApply,
+  subscriptionFieldsChanged,
   toSubscriptionFields,
   type ApplyDecision,
   type SubscriptionSnapshot,
@@ -21,20 +24,25 @@ export interface SyncInput {
   teamId?: number;
   /** The webhook event being applied; recorded once in stripe_events with the update. */
   event?: { id: string; type: string };
+  /** Address of the request that brought the change (Stripe's webhook call, the redirected browser). */
+  ipAddress?: string | null;
 }
 
 /**
  * Writes a subscription snapshot onto its team, once and in order. One transaction: lock the
  * team row (found by Stripe customer id), read the newest applied event for the team, decide
- * (pure `decideApply`), record the event id (insert … on conflict do nothing), update the team.
+ * (pure `decideApply`), record the event id (insert … on conflict do nothing), update the team
+ * and log UPDATE_SUBSCRIPTION (userId null: Stripe acted, not a user of ours).
  * A redelivered event finds its id recorded and changes nothing; concurrent copies queue on
- * the team row lock and then on the event's primary key.
+ * the team row lock and then on the event's primary key. A stale, duplicate or skipped event,
+ * or one that repeats the team's current state, writes no activity row.
  */
 @Injectable()
 export class SubscriptionSyncService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly repo: BillingRepository,
+    private readonly audit: AuditService,
   ) {}
 
   apply(input: SyncInput, now = new Date()): Promise<{ outcome: SyncOutcome; teamId?: number }> {
@@ -66,11 +74,18 @@ export class SubscriptionSyncService {
         if (!recorded) return { outcome: 'duplicate' as const, teamId: team.id };
       }
       if (!decision.apply) return { outcome: decision.reason, teamId: team.id };
-      await this.repo.setSubscription(
-        team.id,
-        toSubscriptionFields(input.snapshot, input.productName),
-        now,
-      );
+      const fields = toSubscriptionFields(input.snapshot, input.productName);
+      // Same state again: applied (and, for an event, recorded), but nothing to write or log.
+      if (!subscriptionFieldsChanged(team, fields)) {
+        return { outcome: 'applied' as const, teamId: team.id };
+      }
+      await this.repo.setSubscription(team.id, fields, now);
+      await this.audit.record({
+        action: ActivityType.UPDATE_SUBSCRIPTION,
+        userId: null,
+        teamId: team.id,
+        ipAddress: input.ipAddress ?? null,
+      });
       return { outcome: 'applied' as const, teamId: team.id };
     });
   }

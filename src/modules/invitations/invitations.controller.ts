@@ -98,7 +98,8 @@ export class TeamInvitationsController {
   @TeamRole('owner', { notFound: '`invitation.not_found`: no such invitation in this team' })
   @ApiOperation({
     summary: 'Revoke an invitation',
-    description: 'Status becomes `revoked`; revoking a revoked invitation again is a no-op.',
+    description:
+      'Status becomes `revoked`; revoking a revoked invitation again is a no-op. Logs REVOKE_INVITATION (by the caller) in the same transaction, only when the status changed.',
   })
   @ApiParam(INVITATION_PARAM)
   @ApiNoContentResponse({ description: 'Revoked' })
@@ -111,7 +112,7 @@ export class TeamInvitationsController {
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('invitationId', ParseIdPipe) invitationId: number,
   ): Promise<void> {
-    return this.invitations.revoke(auth, teamId, invitationId);
+    return this.invitations.revokeAsOwner(auth, teamId, invitationId);
   }
 }
 
@@ -201,7 +202,8 @@ export class MyInvitationsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Decline an invitation addressed to my email',
-    description: 'Only with a verified email (403 `email.unverified` otherwise).',
+    description:
+      "Only with a verified email (403 `email.unverified` otherwise). Status becomes `declined`. Logs DECLINE_INVITATION (by me, against the inviting team, which I do not belong to) in the same transaction; it shows in that team's activity log.",
   })
   @ApiParam(INVITATION_PARAM)
   @ApiNoContentResponse({ description: 'Declined' })

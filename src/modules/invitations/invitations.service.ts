@@ -176,15 +176,37 @@ export class InvitationsService {
     });
   }
 
-  /** Owner revokes: pending → revoked (repeating it is a no-op); answered ones are a 409. */
-  async revoke(_auth: AuthUser, teamId: number, invitationId: number): Promise<void> {
+  /**
+   * A team owner revokes (DELETE /teams/:teamId/invitations/:id): `revoke` plus the
+   * REVOKE_INVITATION row in the same transaction, written only when the invitation was
+   * pending (revoking it again changes nothing and logs nothing).
+   */
+  async revokeAsOwner(auth: AuthUser, teamId: number, invitationId: number): Promise<void> {
     await this.txHost.transaction(async () => {
+      if (!(await this.revoke(auth, teamId, invitationId))) return;
+      await this.audit.record({
+        action: ActivityType.REVOKE_INVITATION,
+        userId: auth.id,
+        teamId,
+        ipAddress: auth.ip,
+      });
+    });
+  }
+
+  /**
+   * pending → revoked; true when it changed (repeating it is a no-op: false); answered ones
+   * are a 409. Writes no activity row: each caller logs its own action (the owners' route
+   * REVOKE_INVITATION through `revokeAsOwner`, the admin panel ADMIN_REVOKE_INVITATION).
+   */
+  async revoke(_auth: AuthUser, teamId: number, invitationId: number): Promise<boolean> {
+    return this.txHost.transaction(async () => {
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
       if (!invitation) throw InvitationErrors.notFound();
-      if (invitation.status === 'revoked') return;
+      if (invitation.status === 'revoked') return false;
       if (invitation.status === 'accepted') throw InvitationErrors.alreadyAccepted();
       if (invitation.status === 'declined') throw InvitationErrors.declined();
       await this.invitations.setStatus(invitation.id, 'revoked');
+      return true;
     });
   }
 
@@ -243,12 +265,22 @@ export class InvitationsService {
     return acceptedDto(team, membership);
   }
 
+  /**
+   * pending → declined, and DECLINE_INVITATION (by the invitee, against the inviting team) in
+   * the same transaction.
+   */
   async decline(auth: AuthUser, invitationId: number): Promise<void> {
     if (!auth.emailVerified) throw UserErrors.emailUnverified();
     await this.txHost.transaction(async () => {
       const invitation = await this.findMineForUpdate(auth, invitationId);
       assertAnswerable(invitation, new Date());
       await this.invitations.setStatus(invitation.id, 'declined');
+      await this.audit.record({
+        action: ActivityType.DECLINE_INVITATION,
+        userId: auth.id,
+        teamId: invitation.teamId,
+        ipAddress: auth.ip,
+      });
     });
   }
 

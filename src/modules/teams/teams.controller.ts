@@ -37,6 +37,7 @@ import {
   UpdateTeamDto,
 } from './teams.dto.js';
 import { TeamsService } from './teams.service.js';
+import { TEAM_LOG_CONTENTS } from '../audit/audit-policy.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 const MEMBER_NOT_FOUND = '`team.member_not_found`: no membership with that id in this team';
@@ -91,7 +92,7 @@ export class TeamsController {
   @ApiOperation({
     summary: 'Rename the team',
     description:
-      'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400.',
+      'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400. Logs UPDATE_TEAM (by the caller) in the same transaction when the name changes; the current name again changes and logs nothing.',
   })
   @ApiOkResponse({ type: TeamDetailDto })
   update(
@@ -107,7 +108,7 @@ export class TeamsController {
   @ApiOperation({
     summary: "Change a member's role",
     description:
-      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row).',
+      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
   })
   @ApiParam({
     name: 'memberId',
@@ -152,8 +153,7 @@ export class TeamsController {
   @TeamRole('owner')
   @ApiOperation({
     summary: "The team's activity log, newest first",
-    description:
-      'Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond.',
+    description: `Filters: \`action\`, \`userId\`, \`from\` (inclusive) and \`to\` (exclusive), ISO-8601 instants; \`to\` must be later than \`from\` (else 400). Paginated; the cursor is exact to the microsecond. ${TEAM_LOG_CONTENTS}`,
   })
   @ApiOkResponse({ type: TeamActivityPageDto })
   listActivity(

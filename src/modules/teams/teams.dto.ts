@@ -159,7 +159,14 @@ export class TeamActivityDto {
   @ApiProperty({ enum: ActivityType, enumName: 'ActivityType' }) action!: ActivityType;
   @ApiProperty({ type: String, format: 'date-time' }) timestamp!: Date;
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress!: string | null;
-  @ApiProperty({ type: Number, nullable: true, example: 7 }) userId!: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 7,
+    description:
+      'Who acted; null when no user did (UPDATE_SUBSCRIPTION: Stripe changed the subscription)',
+  })
+  userId!: number | null;
   @ApiProperty({ type: TeamMemberUserDto, nullable: true }) user!: TeamMemberUserDto | null;
 }
 

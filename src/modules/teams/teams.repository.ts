@@ -117,6 +117,16 @@ export class TeamsRepository {
     return row;
   }
 
+  /** The team row, locked until the transaction ends (for a read-compare-write). */
+  async findByIdForUpdate(teamId: number): Promise<Team | undefined> {
+    const [row] = await this.txHost.db
+      .select()
+      .from(teams)
+      .where(eq(teams.id, teamId))
+      .for('update');
+    return row;
+  }
+
   /**
    * The caller's membership: one lookup on the (team_id, user_id) unique index. The
    * @TeamRole guard calls it on every team route, outside any transaction: there it runs as

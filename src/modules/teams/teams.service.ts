@@ -155,12 +155,27 @@ export class TeamsService {
     return toDetailDto(team);
   }
 
+  /**
+   * Renames the team and logs UPDATE_TEAM in the same transaction. Renaming to the current
+   * name changes nothing and logs nothing.
+   */
   async update(auth: AuthUser, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
-    const updated = await this.teams.updateName(teamId, dto.name, new Date());
-    if (!updated) throw TeamErrors.notFound();
+    await this.txHost.transaction(async () => {
+      const team = await this.teams.findByIdForUpdate(teamId);
+      if (!team) throw TeamErrors.notFound();
+      if (team.name === dto.name) return;
+      await this.teams.updateName(teamId, dto.name, new Date());
+      await this.audit.record({
+        action: ActivityType.UPDATE_TEAM,
+        userId: auth.id,
+        teamId,
+        ipAddress: auth.ip,
+      });
+    });
     return this.get(auth, teamId);
   }
 
+  /** Changes a member's role and logs UPDATE_TEAM_MEMBER (by the caller) in one transaction. */
   async updateMemberRole(
     auth: AuthUser,
     teamId: number,
@@ -170,7 +185,15 @@ export class TeamsService {
     await this.txHost.transaction(async () => {
       const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
       enforce(canChangeRole(actor, target, dto.role, owners));
-      if (target.role !== dto.role) await this.teams.updateMemberRole(teamId, memberId, dto.role);
+      // Setting the role a member already has changes nothing and logs nothing.
+      if (target.role === dto.role) return;
+      await this.teams.updateMemberRole(teamId, memberId, dto.role);
+      await this.audit.record({
+        action: ActivityType.UPDATE_TEAM_MEMBER,
+        userId: auth.id,
+        teamId,
+        ipAddress: auth.ip,
+      });
     });
     const member = await this.teams.findMemberWithUser(teamId, memberId);
     if (!member) throw TeamErrors.memberNotFound();

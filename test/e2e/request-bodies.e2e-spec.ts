@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eq } from 'drizzle-orm';
+import { users } from '../../src/database/schema.js';
+import { MAX_JSON_DEPTH } from '../../src/common/http/json-depth.js';
+import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
+import { bearer, signUp, type SignedUp } from '../support/auth.js';
+
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('request bodies that cost the server', () => {
+  let t: TestApp;
+  let u: SignedUp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    u = await signUp(t, { name: 'Before' });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const patchMe = (body: string, contentType = 'application/json') =>
+    t.http
+      .patch('/api/v1/users/me')
+      .set('Authorization', bearer(u.accessToken))
+      .set('Content-Type', contentType)
+      .send(body);
+
+  describe('JSON nesting depth', () => {
+    it('40,000 levels under the size limit: 400 request.too_deep, unauthenticated, before parsing', async () => {
+      const body = `{"email":${nested(40_000)}}`;
+      expect(body.length).toBeLessThan(100 * 1024);
+      const started = performance.now();
+      const res = await t.http
+        .post('/api/v1/auth/sign-in')
+        .set('Content-Type', 'application/json')
+        .send(body);
+      const elapsed = performance.now() - started;
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 400,
+        body: {
+          statusCode: 400,
+          error: 'Bad Request',
+          code: 'request.too_deep',
+          message: `The request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`,
+        },
+      });
+      // It used to take about a second of CPU (recursive validation until RangeError, then 500).
+      expect(elapsed).toBeLessThan(500);
+    });
+
+    it('on an authenticated route too, and nothing is written', async () => {
+      const res = await patchMe(`{"name":"x","a":${nested(MAX_JSON_DEPTH)}}`);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('request.too_deep');
+      const [user] = await t.db.select().from(users).where(eq(users.id, u.user.id));
+      expect(user!.name).toBe('Before');
+    });
+
+    it(`exactly ${MAX_JSON_DEPTH} levels (the object counts) reach validation`, async () => {
+      const res = await patchMe(`{"name":"x","a":${nested(MAX_JSON_DEPTH - 1)}}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        code: 'request.invalid',
+        details: [{ field: 'a', message: 'property a should not exist' }],
+      });
+    });
+
+    it('brackets inside strings do not count', async () => {
+      const name = '[{'.repeat(40);
+      const res = await patchMe(JSON.stringify({ name })).expect(200);
+      expect(res.body.name).toBe(name);
+    });
+
+    it('JSON in another charset than UTF-8 is a 415 (RFC 8259: JSON is UTF-8)', async () => {
+      const res = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(u.accessToken))
+        .set('Content-Type', 'application/json; charset=utf-16le')
+        .send(Buffer.from(JSON.stringify({ name: 'sixteen' }), 'utf16le'));
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 415,
+        code: 'request.unsupported_charset',
+      });
+      // UTF-8 named explicitly (as Stripe does), in any case, is fine.
+      await patchMe(JSON.stringify({ name: 'eight' }), 'application/json; charset=UTF-8').expect(
+        200,
+      );
+    });
+
+    it('form bodies cannot nest: a[b][c] stays one flat, unknown key', async () => {
+      const key = `a${'[b]'.repeat(50)}`;
+      const res = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(u.accessToken))
+        .type('form')
+        .send(`name=Form&${key}=1`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        code: 'request.invalid',
+        details: [{ field: key, message: `property ${key} should not exist` }],
+      });
+    });
+  });
+
+  describe('prototype-named keys are unknown fields', () => {
+    it.each(['__proto__', 'constructor', 'prototype'])(
+      '%s in a body: 400 with the same detail as any unknown field; nothing is written',
+      async (key) => {
+        const [before] = await t.db.select().from(users).where(eq(users.id, u.user.id));
+        const unknown = await patchMe('{"name":"Changed","foo":{"role":"admin"}}');
+        expect(unknown.status).toBe(400);
+        expect(unknown.body.details).toEqual([
+          { field: 'foo', message: 'property foo should not exist' },
+        ]);
+
+        const res = await patchMe(`{"name":"Changed","${key}":{"role":"admin"}}`);
+        expect({ status: res.status, body: res.body }).toEqual({
+          status: 400,
+          body: {
+            statusCode: 400,
+            error: 'Bad Request',
+            code: 'request.invalid',
+            message: 'Invalid request',
+            details: [{ field: key, message: `property ${key} should not exist` }],
+          },
+        });
+        const [user] = await t.db.select().from(users).where(eq(users.id, u.user.id));
+        expect(user).toEqual(before);
+        expect(user!.role).toBe('member');
+      },
+    );
+
+    it('at any depth, with its path', async () => {
+      const res = await t.http
+        .post('/api/v1/auth/sign-in')
+        .send(JSON.parse('{"email":"a@b.test","password":"x","a":{"b":[{"constructor":{}}]}}'));
+      expect(res.status).toBe(400);
+      expect(res.body.details).toEqual([
+        { field: 'a.b.0.constructor', message: 'property constructor should not exist' },
+      ]);
+    });
+
+    it('in a query string too', async () => {
+      const res = await t.http
+        .get(`/api/v1/teams/${u.team.id}/activity?__proto__=x`)
+        .set('Authorization', bearer(u.accessToken));
+      expect(res.status).toBe(400);
+      expect(res.body.details).toEqual([
+        { field: '__proto__', message: 'property __proto__ should not exist' },
+      ]);
+    });
+
+    it('sign-up with __proto__ creates no account', async () => {
+      const email = uniqueEmail('proto');
+      const res = await t.http
+        .post('/api/v1/auth/sign-up')
+        .set('Content-Type', 'application/json')
+        .send(
+          `{"email":"${email}","password":"correct horse battery","__proto__":{"role":"admin"}}`,
+        );
+      expect(res.status).toBe(400);
+      expect(await t.db.select().from(users).where(eq(users.email, email))).toEqual([]);
+    });
+  });
+});
+
+describe('GET /billing/checkout/success is throttled per client IP', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { TRUST_PROXY: 'true', RATE_LIMIT_PER_IP: '3', RATE_LIMIT_WINDOW: '600' },
+    });
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const hit = (ip: string) =>
+    t.http
+      .get('/api/v1/billing/checkout/success')
+      .query({ session_id: 'cs_test_throttled' })
+      .set('X-Forwarded-For', ip);
+
+  it('the fourth request from one IP is 429 with Retry-After; another IP is not affected', async () => {
+    // Without Stripe configured each allowed hit is a 503: the guard runs first either way.
+    for (let i = 0; i < 3; i++) expect((await hit('203.0.113.7')).status).toBe(503);
+    const limited = await hit('203.0.113.7');
+    expect({ status: limited.status, body: limited.body }).toEqual({
+      status: 429,
+      body: {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        code: 'request.rate_limited',
+        message: expect.stringMatching(/^Too many attempts, try again in \d+ s$/),
+      },
+    });
+    const retryAfter = Number(limited.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(600);
+    expect((await hit('203.0.113.8')).status).toBe(503);
+  });
+
+  it('documents the 429 with Retry-After in Swagger', async () => {
+    const doc = (await t.http.get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, { headers?: object }> }>>;
+    };
+    const responses = doc.paths['/api/v1/billing/checkout/success']!.get!.responses;
+    expect(responses['429']).toMatchObject({ headers: { 'Retry-After': expect.any(Object) } });
+  });
+});
