@@ -1,11 +1,14 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { Request } from 'express';
 import helmet from 'helmet';
+import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { AppConfig } from './config/app-config.js';
+import { ADMIN_ROOT_PATH, isAdminRequest } from './modules/admin/admin-path.js';
 
 export const API_PREFIX = 'api/v1';
 export const JSON_BODY_LIMIT = '100kb';
@@ -31,20 +34,36 @@ export function configureApp(app: NestExpressApplication): void {
       },
     }),
   );
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+  // AdminJS parses its own form bodies (formidable, behind its same-origin check): the API's
+  // parsers leave /admin alone, so the panel can sit behind helmet and the request logger.
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, type: apiBody('application/json') });
+  app.useBodyParser('urlencoded', {
+    limit: JSON_BODY_LIMIT,
+    extended: false,
+    type: apiBody('application/x-www-form-urlencoded'),
+  });
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   setupSwagger(app);
 }
 
-/** `/api/v1` for the API; health probes stay at the root where orchestrators expect them. */
+/** body-parser's `type` test: the API's content type, anywhere but under /admin. */
+function apiBody(type: string): (req: IncomingMessage) => boolean {
+  return (req) => !isAdminRequest(req) && Boolean((req as Request).is(type));
+}
+
+/**
+ * `/api/v1` for the API; health probes stay at the root where orchestrators expect them, and
+ * so does the admin panel. The request logger's middleware covers every path listed here.
+ */
 export function applyGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: ADMIN_ROOT_PATH.slice(1), method: RequestMethod.ALL },
+      { path: `${ADMIN_ROOT_PATH.slice(1)}/{*splat}`, method: RequestMethod.ALL },
     ],
   });
 }

@@ -2,7 +2,11 @@ import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DestinationStream } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
+
+/** Where the logs go: null is pino's default (stdout). Tests override it to read the log. */
+export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -11,9 +15,10 @@ const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
+      providers: [{ provide: LOG_DESTINATION, useValue: null }],
+      inject: [AppConfig, LOG_DESTINATION],
+      useFactory: (config: AppConfig, destination: DestinationStream | null) => {
+        const pinoHttp = {
           level: config.logLevel,
           genReqId: (req: IncomingMessage, res: ServerResponse) => {
             const incoming = req.headers[REQUEST_ID_HEADER];
@@ -47,8 +52,9 @@ const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
             }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
           },
-        },
-      }),
+        };
+        return { pinoHttp: destination ? [pinoHttp, destination] : pinoHttp };
+      },
     }),
   ],
 })
