@@ -117,6 +117,11 @@ describe('admin panel hardening', () => {
         .send(ADMIN)
         .expect(403);
       expect(login.headers['set-cookie']).toBeUndefined();
+
+      // Express routes /ADMIN to the panel too; it lives at /admin only (its cookie path).
+      for (const headers of [{ Host: HOST, Origin: 'https://attacker.example' }, SAME_ORIGIN]) {
+        await t.http.post('/ADMIN/login').set(headers).type('form').send(ADMIN).expect(404);
+      }
     });
 
     it('accepts the same changes from the panel itself (same origin), and from non-browser clients', async () => {
@@ -243,10 +248,7 @@ describe('admin panel hardening', () => {
           code: 'admin.unknown_resource',
         });
       }
-      await agent
-        .post('/admin/api/resources/users/records/1/nope')
-        .set(SAME_ORIGIN)
-        .expect(404);
+      await agent.post('/admin/api/resources/users/records/1/nope').set(SAME_ORIGIN).expect(404);
     });
 
     it('a body of the wrong content type or malformed multipart: 415 / 400', async () => {

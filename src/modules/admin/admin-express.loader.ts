@@ -5,6 +5,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import type AdminJS from 'adminjs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import formidableMiddleware from 'express-formidable';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import {
   crossOriginRefusal,
@@ -85,10 +86,7 @@ function knownResourceGate(admin: AdminJS): Middleware {
     ],
     check(true),
   );
-  gate.all(
-    ['/api/resources/:resourceId/search{/:query}', '/resources/:resourceId'],
-    check(false),
-  );
+  gate.all(['/api/resources/:resourceId/search{/:query}', '/resources/:resourceId'], check(false));
   return gate;
 }
 
@@ -142,43 +140,46 @@ export class AdminExpressLoader extends ExpressLoader {
     insertAfterSignInCheck(router, knownResourceGate(admin));
     const parseForm: Middleware = formidableMiddleware(formidableOptions);
     const appOrigin = new URL(this.config.appUrl).origin;
+    const rootPath = options.adminJsOptions.rootPath ?? '/admin';
 
-    app.use(
-      options.adminJsOptions.rootPath ?? '/admin',
-      function admin(req: Request, res: Response, next: NextFunction) {
-        const fail = (error: unknown): void => next(toAdminHttpError(error));
-        // The API's no-referrer makes browsers send `Origin: null` on the panel's own form
-        // posts; same-origin keeps the real origin for us and still sends nothing elsewhere.
-        res.setHeader('Referrer-Policy', 'same-origin');
-        const crossOrigin = crossOriginRefusal(req, appOrigin);
-        if (crossOrigin !== undefined) {
-          fail(AdminErrors.crossSiteRequest(undefined, [{ message: crossOrigin }]));
+    app.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
+      const fail = (error: unknown): void => next(toAdminHttpError(error));
+      // Express matches /ADMIN too, but the session cookie (Path=/admin) would not be read.
+      if (req.baseUrl !== rootPath) {
+        fail(CommonErrors.notFound());
+        return;
+      }
+      // The API's no-referrer makes browsers send `Origin: null` on the panel's own form
+      // posts; same-origin keeps the real origin for us and still sends nothing elsewhere.
+      res.setHeader('Referrer-Policy', 'same-origin');
+      const crossOrigin = crossOriginRefusal(req, appOrigin);
+      if (crossOrigin !== undefined) {
+        fail(AdminErrors.crossSiteRequest(undefined, [{ message: crossOrigin }]));
+        return;
+      }
+      const refusal = refuseBody(req) ?? unsupportedBody(req);
+      if (refusal) {
+        fail(refusal);
+        return;
+      }
+      let parsed = false;
+      parseForm(req, res, (parseError?: unknown) => {
+        // express-formidable can report one failure twice (error event and callback).
+        if (parsed) return;
+        parsed = true;
+        if (parseError !== undefined) {
+          const status = (parseError as { status?: unknown }).status;
+          fail(typeof status === 'number' ? parseError : AdminErrors.malformedBody());
           return;
         }
-        const refusal = refuseBody(req) ?? unsupportedBody(req);
-        if (refusal) {
-          fail(refusal);
+        const nul = nulCharacterRefusal(req as Request & { fields?: unknown });
+        if (nul) {
+          fail(nul);
           return;
         }
-        let parsed = false;
-        parseForm(req, res, (parseError?: unknown) => {
-          // express-formidable can report one failure twice (error event and callback).
-          if (parsed) return;
-          parsed = true;
-          if (parseError !== undefined) {
-            const status = (parseError as { status?: unknown }).status;
-            fail(typeof status === 'number' ? parseError : AdminErrors.malformedBody());
-            return;
-          }
-          const nul = nulCharacterRefusal(req as Request & { fields?: unknown });
-          if (nul) {
-            fail(nul);
-            return;
-          }
-          router(req, res, (error?: unknown) => (error === undefined ? next() : fail(error)));
-        });
-      },
-    );
+        router(req, res, (error?: unknown) => (error === undefined ? next() : fail(error)));
+      });
+    });
     return Promise.resolve();
   }
 }
