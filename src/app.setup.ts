@@ -24,9 +24,13 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.use(
     helmet({
-      // Swagger UI needs inline scripts/styles; the API itself only serves JSON.
+      // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
+      // No upgrade-insecure-requests: every page here loads its assets from its own origin,
+      // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
+      // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
       contentSecurityPolicy: {
         directives: {
+          'upgrade-insecure-requests': null,
           'script-src': ["'self'", "'unsafe-inline'"],
           'style-src': ["'self'", "'unsafe-inline'", 'https:'],
           'img-src': ["'self'", 'data:', 'https:'],

@@ -202,6 +202,9 @@ describe('admin panel hardening', () => {
       expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
       expect(res.headers['content-security-policy']).toMatch(/frame-ancestors 'self'/);
       expect(res.headers['content-security-policy']).toMatch(/object-src 'none'/);
+      // It would send the panel's own assets to https:// when served over plain HTTP from a
+      // non-loopback host (measured in Chromium: the panel stayed blank).
+      expect(res.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
       expect(res.headers['x-content-type-options']).toBe('nosniff');
       expect(res.headers['referrer-policy']).toBe('same-origin');
       expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
