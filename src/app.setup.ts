@@ -5,6 +5,7 @@ import type {
   NestExpressBodyParserOptionsMap,
 } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { Request } from 'express';
 import helmet from 'helmet';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
@@ -13,6 +14,7 @@ import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { AppConfig } from './config/app-config.js';
+import { ADMIN_ROOT_PATH, isAdminRequest } from './modules/admin/admin-path.js';
 
 export const API_PREFIX = 'api/v1';
 export const JSON_BODY_LIMIT = '100kb';
@@ -28,9 +30,13 @@ export function configureApp(app: NestExpressApplication): void {
   app.disable('x-powered-by');
   app.use(
     helmet({
-      // Swagger UI needs inline scripts/styles; the API itself only serves JSON.
+      // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
+      // No upgrade-insecure-requests: every page here loads its assets from its own origin,
+      // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
+      // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
       contentSecurityPolicy: {
         directives: {
+          'upgrade-insecure-requests': null,
           'script-src': ["'self'", "'unsafe-inline'"],
           'style-src': ["'self'", "'unsafe-inline'", 'https:'],
           'img-src': ["'self'", 'data:', 'https:'],
@@ -44,11 +50,18 @@ export function configureApp(app: NestExpressApplication): void {
   const jsonOptions: NestExpressBodyParserOptionsMap['json'] = {
     limit: JSON_BODY_LIMIT,
     verify: verifyJsonBody,
+    // AdminJS parses its own form bodies (formidable, behind its same-origin check): the API's
+    // parsers leave /admin alone, so the panel can sit behind helmet and the request logger.
+    type: apiBody('application/json'),
   };
   (app.getHttpAdapter() as ExpressAdapter).useBodyParser('json', false, jsonOptions);
   // extended: false parses with qs at depth 0 (strictly): `a[b][c]=1` stays the flat key
   // "a[b][c]", so a form body cannot nest at all (repeated keys give one array of strings).
-  app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
+  app.useBodyParser('urlencoded', {
+    limit: JSON_BODY_LIMIT,
+    extended: false,
+    type: apiBody('application/x-www-form-urlencoded'),
+  });
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
@@ -77,12 +90,22 @@ function verifyJsonBody(
   req.rawBody = body;
 }
 
-/** `/api/v1` for the API; health probes stay at the root where orchestrators expect them. */
+/** body-parser's `type` test: the API's content type, anywhere but under /admin. */
+function apiBody(type: string): (req: IncomingMessage) => boolean {
+  return (req) => !isAdminRequest(req) && Boolean((req as Request).is(type));
+}
+
+/**
+ * `/api/v1` for the API; health probes stay at the root where orchestrators expect them, and
+ * so does the admin panel. The request logger's middleware covers every path listed here.
+ */
 export function applyGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: ADMIN_ROOT_PATH.slice(1), method: RequestMethod.ALL },
+      { path: `${ADMIN_ROOT_PATH.slice(1)}/{*splat}`, method: RequestMethod.ALL },
     ],
   });
 }

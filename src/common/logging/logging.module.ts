@@ -3,8 +3,12 @@ import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
+import type { DestinationStream } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
 import { serializeError } from './redact-error.js';
+
+/** Where the logs go: null is pino's default (stdout). Tests override it to read the log. */
+export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
 const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -52,8 +56,12 @@ export function pinoHttpOptions(config: AppConfig): Options {
 @Module({
   imports: [
     LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ pinoHttp: pinoHttpOptions(config) }),
+      providers: [{ provide: LOG_DESTINATION, useValue: null }],
+      inject: [AppConfig, LOG_DESTINATION],
+      useFactory: (config: AppConfig, destination: DestinationStream | null) => {
+        const pinoHttp = pinoHttpOptions(config);
+        return { pinoHttp: destination ? [pinoHttp, destination] : pinoHttp };
+      },
     }),
   ],
 })

@@ -3,7 +3,17 @@ import { ExpressLoader, type AdminModuleOptions } from '@adminjs/nestjs';
 import { Injectable } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type AdminJS from 'adminjs';
-import type { Express, NextFunction, Request, Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import formidableMiddleware from 'express-formidable';
+import { CommonErrors } from '../../common/errors/common.errors.js';
+import { AppConfig } from '../../config/app-config.js';
+import {
+  crossOriginRefusal,
+  nulCharacterRefusal,
+  toAdminHttpError,
+  unsupportedBody,
+} from './admin-http.js';
+import { AdminErrors } from './admin.errors.js';
 
 /** Same limit as the API's JSON and form bodies (JSON_BODY_LIMIT in app.setup.ts). */
 export const ADMIN_BODY_LIMIT_BYTES = 100 * 1024;
@@ -45,13 +55,68 @@ function onPart(this: FormidableForm, part: { filename?: string }): void {
   this.handlePart(part);
 }
 
+type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
 /**
- * @adminjs/nestjs's ExpressLoader with a body-size gate in front of the AdminJS router: the
- * same authenticated router, mounted the same way (its `reorderRoutes` puts it ahead of
- * Nest's body parsers, which would otherwise consume the form bodies AdminJS needs).
+ * The request's resource and action must exist (AdminJS answers an unknown one with a
+ * TypeError, i.e. a 500). Runs after the sign-in check, so anonymous visitors learn nothing.
+ */
+function knownResourceGate(admin: AdminJS): Middleware {
+  const actionsOf = (resourceId: string): Record<string, unknown> | undefined =>
+    admin.resources.find((r) => r._decorated?.id() === resourceId)?.decorate().actions;
+  const gate = express.Router();
+  const check =
+    (withAction: boolean): Middleware =>
+    (req, _res, next) => {
+      const { resourceId, action } = req.params as { resourceId: string; action?: string };
+      const actions = actionsOf(resourceId);
+      const known =
+        actions !== undefined &&
+        (!withAction || (action !== undefined && Object.hasOwn(actions, action)));
+      next(known ? undefined : AdminErrors.unknownResource());
+    };
+  gate.all(
+    [
+      '/api/resources/:resourceId/actions/:action{/:query}',
+      '/api/resources/:resourceId/records/:recordId/:action',
+      '/api/resources/:resourceId/bulk/:action',
+      '/resources/:resourceId/actions/:action',
+      '/resources/:resourceId/records/:recordId/:action',
+      '/resources/:resourceId/bulk/:action',
+    ],
+    check(true),
+  );
+  gate.all(['/api/resources/:resourceId/search{/:query}', '/resources/:resourceId'], check(false));
+  return gate;
+}
+
+/** Puts `middleware` into AdminJS's router right after its sign-in check. */
+function insertAfterSignInCheck(router: express.Router, middleware: Middleware): void {
+  const stack = (router as unknown as { stack: { name: string }[] }).stack;
+  const signInCheck = stack.findIndex((layer) => layer.name === 'authorizedRoutesMiddleware');
+  if (signInCheck < 0) throw new Error('AdminJS router: sign-in check not found');
+  router.use(middleware);
+  const added = stack.pop();
+  if (added) stack.splice(signInCheck + 1, 0, added);
+}
+
+/**
+ * Mounts AdminJS's authenticated router at /admin like any other route: after the app's
+ * middleware (helmet, the pino request logger), so every /admin response gets the security
+ * headers and every admin request a log line with its request id. (@adminjs/nestjs's own
+ * loader moves the router to the very front of the stack so that Nest's body parsers cannot
+ * consume its form bodies; configureApp makes those parsers leave /admin alone instead.)
+ *
+ * In front of the router: the same-origin check for state-changing requests, the body gate
+ * (size, content type), the form parse (the router's own parser then skips) and the NUL
+ * check; behind it, AdminJS's errors mapped to 4xx where they are the client's.
  */
 @Injectable()
 export class AdminExpressLoader extends ExpressLoader {
+  constructor(private readonly config: AppConfig) {
+    super();
+  }
+
   override register(
     admin: AdminJS,
     httpAdapter: AbstractHttpAdapter,
@@ -59,31 +124,62 @@ export class AdminExpressLoader extends ExpressLoader {
   ): Promise<void> {
     if (!options.auth) throw new Error('The admin panel is always mounted with authentication');
     const app = httpAdapter.getInstance<Express>();
+    const formidableOptions = {
+      ...options.formidableOptions,
+      maxFieldsSize: ADMIN_BODY_LIMIT_BYTES,
+      maxFields: 200,
+      onPart,
+    };
     const router = AdminJSExpress.buildAuthenticatedRouter(
       admin,
       options.auth,
       undefined,
       options.sessionOptions,
-      {
-        ...options.formidableOptions,
-        maxFieldsSize: ADMIN_BODY_LIMIT_BYTES,
-        maxFields: 200,
-        onPart,
-      } as never,
+      formidableOptions,
     );
-    // The layer must be named "admin": that is how reorderRoutes finds it.
-    app.use(
-      options.adminJsOptions.rootPath ?? '/admin',
-      function admin(req: Request, res: Response, next: NextFunction) {
-        const refusal = refuseBody(req);
-        if (refusal) {
-          next(refusal);
+    insertAfterSignInCheck(router, knownResourceGate(admin));
+    const parseForm: Middleware = formidableMiddleware(formidableOptions);
+    const appOrigin = new URL(this.config.appUrl).origin;
+    const rootPath = options.adminJsOptions.rootPath ?? '/admin';
+
+    app.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
+      const fail = (error: unknown): void => next(toAdminHttpError(error));
+      // Express matches /ADMIN too, but the session cookie (Path=/admin) would not be read.
+      if (req.baseUrl !== rootPath) {
+        fail(CommonErrors.notFound());
+        return;
+      }
+      // The API's no-referrer makes browsers send `Origin: null` on the panel's own form
+      // posts; same-origin keeps the real origin for us and still sends nothing elsewhere.
+      res.setHeader('Referrer-Policy', 'same-origin');
+      const crossOrigin = crossOriginRefusal(req, appOrigin);
+      if (crossOrigin !== undefined) {
+        fail(AdminErrors.crossSiteRequest(undefined, [{ message: crossOrigin }]));
+        return;
+      }
+      const refusal = refuseBody(req) ?? unsupportedBody(req);
+      if (refusal) {
+        fail(refusal);
+        return;
+      }
+      let parsed = false;
+      parseForm(req, res, (parseError?: unknown) => {
+        // express-formidable can report one failure twice (error event and callback).
+        if (parsed) return;
+        parsed = true;
+        if (parseError !== undefined) {
+          const status = (parseError as { status?: unknown }).status;
+          fail(typeof status === 'number' ? parseError : AdminErrors.malformedBody());
           return;
         }
-        router(req, res, next);
-      },
-    );
-    (this as unknown as { reorderRoutes(app: Express): void }).reorderRoutes(app);
+        const nul = nulCharacterRefusal(req as Request & { fields?: unknown });
+        if (nul) {
+          fail(nul);
+          return;
+        }
+        router(req, res, (error?: unknown) => (error === undefined ? next() : fail(error)));
+      });
+    });
     return Promise.resolve();
   }
 }

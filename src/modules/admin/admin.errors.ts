@@ -23,4 +23,19 @@ export const AdminErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'Invalid input',
   },
+  crossSiteRequest: {
+    code: 'admin.cross_site_request',
+    status: HttpStatus.FORBIDDEN,
+    message: 'The admin panel only accepts changes from its own pages (same origin)',
+  },
+  unknownResource: {
+    code: 'admin.unknown_resource',
+    status: HttpStatus.NOT_FOUND,
+    message: 'No such admin resource or action',
+  },
+  malformedBody: {
+    code: 'admin.malformed_body',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The request body could not be parsed',
+  },
 });

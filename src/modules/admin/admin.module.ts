@@ -20,8 +20,9 @@ import { componentLoader, Components } from './admin.components.js';
 import { AdminRepository, type AdminStats } from './admin.repository.js';
 import { buildAdminResources } from './admin.resources.js';
 import { AdminService } from './admin.service.js';
+import { ADMIN_ROOT_PATH } from './admin-path.js';
 
-export const ADMIN_ROOT_PATH = '/admin';
+export { ADMIN_ROOT_PATH };
 
 /** The PostgreSQL session store, closed (prune timer stopped) before the pool shuts down. */
 @Injectable()
@@ -88,8 +89,9 @@ function adminJsOptions(
 }
 
 /**
- * AdminJS at /admin (Express adapter). An explicit loader (ExpressLoader plus a body-size
- * gate) because the default one is chosen before the HTTP adapter exists under
+ * AdminJS at /admin (Express adapter). An explicit loader (mounted after the app's middleware,
+ * with the same-origin check, body gate and error mapping of admin-express.loader.ts) also
+ * because the default one is chosen before the HTTP adapter exists under
  * Test.createTestingModule and the panel would silently 404 there.
  */
 @Module({

@@ -26,6 +26,9 @@ export interface DrizzleResourceOptions {
 
 const INTEGER = /^-?\d{1,15}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Drizzle column types stored as PostgreSQL int4. */
+const INT4_COLUMNS: ReadonlySet<string> = new Set(['PgInteger', 'PgSerial']);
+const INT4_MAX = 2_147_483_647;
 
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -105,6 +108,16 @@ export class DrizzleResource extends Resource {
     return rows.map((row) => this.build(this.prepareResult(row as Record<string, unknown>)));
   }
 
+  /** An id that is not even of the id column's type matches no record (not a database error). */
+  override async findOne(id: string): Promise<BaseRecord | null> {
+    return this.idValue(id) === undefined ? null : super.findOne(id);
+  }
+
+  override async findMany(ids: (string | number)[]): Promise<BaseRecord[]> {
+    const valid = ids.filter((id) => this.idValue(id) !== undefined);
+    return valid.length === 0 ? [] : super.findMany(valid);
+  }
+
   override create(): Promise<Record<string, unknown>> {
     return Promise.reject(new ForbiddenError('Records are created through the admin actions'));
   }
@@ -130,16 +143,34 @@ export class DrizzleResource extends Resource {
     return conditions.length > 0 ? and(...conditions) : undefined;
   }
 
+  private idValue(id: unknown): number | string | undefined {
+    const property = this.properties().find((p) => p.isId());
+    return property ? this.columnValue(property, String(id)) : undefined;
+  }
+
+  /**
+   * `value` as the number or uuid `property`'s column can hold; undefined when PostgreSQL
+   * would reject it (not a number, beyond int4, not a uuid), so it can match nothing.
+   */
+  private columnValue(property: Property, value: unknown): number | string | undefined {
+    if (typeof value !== 'string') return undefined;
+    const type = property.type();
+    if (type === 'uuid') return UUID.test(value) ? value : undefined;
+    if (type !== 'number' && type !== 'reference') return value;
+    if (!INTEGER.test(value)) return undefined;
+    const n = Number(value);
+    return INT4_COLUMNS.has(property.column.columnType) && Math.abs(n) > INT4_MAX ? undefined : n;
+  }
+
   private condition(property: Property, value: unknown): SQL | undefined {
     const column = property.column;
     switch (property.type()) {
       case 'number':
       case 'reference':
-        return typeof value === 'string' && INTEGER.test(value)
-          ? eq(column, Number(value))
-          : sql`false`;
-      case 'uuid':
-        return typeof value === 'string' && UUID.test(value) ? eq(column, value) : sql`false`;
+      case 'uuid': {
+        const matched = this.columnValue(property, value);
+        return matched === undefined ? sql`false` : eq(column, matched);
+      }
       case 'date':
       case 'datetime': {
         if (typeof value !== 'object' || value === null) return undefined;

@@ -1,0 +1,109 @@
+import type { Request } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { AppError } from '../../common/errors/app-error.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
+import { findNulString } from '../../common/http/validation.pipe.js';
+import { AdminErrors } from './admin.errors.js';
+
+/** Methods that never change state (AdminJS only writes on POST). */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What AdminJS's forms and API client send; formidable would treat anything else as a file. */
+const BODY_TYPES = ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'];
+
+/**
+ * The origin the browser used to reach this request: Express's `req.protocol` and `req.host`
+ * honour X-Forwarded-Proto / X-Forwarded-Host exactly when TRUST_PROXY trusts the proxy.
+ */
+export function requestOrigin(req: Request): string | undefined {
+  const host = req.host;
+  if (!host) return undefined;
+  try {
+    return new URL(`${req.protocol}://${host}`).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why a state-changing request must be refused as cross-origin, or undefined when it may pass.
+ *
+ * - `Sec-Fetch-Site`, when present, must be `same-origin` (browsers set it and pages cannot
+ *   forge it; `same-site` is exactly the sibling-subdomain attack).
+ * - `Origin`, when present, must be the request's own origin or APP_URL's (the public origin
+ *   when a TLS-terminating proxy is not trusted with X-Forwarded-Proto). `null` never matches.
+ * - Neither header: not a browser (every browser sends Origin on a cross-origin POST, and
+ *   current ones send Sec-Fetch-Site on every request), so no victim's cookie is riding on it;
+ *   curl and scripts keep working.
+ */
+export function crossOriginRefusal(req: Request, trustedOrigin: string): string | undefined {
+  if (SAFE_METHODS.has(req.method)) return undefined;
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is "${site}"`;
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== requestOrigin(req) && origin !== trustedOrigin) {
+    return `Origin "${origin}" is not this site`;
+  }
+  return undefined;
+}
+
+/** A body AdminJS's parser would choke on (or store as a file): 415 before it is read. */
+export function unsupportedBody(req: Request): AppError | undefined {
+  if (SAFE_METHODS.has(req.method)) return undefined;
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!(length > 0)) return undefined;
+  return req.is(BODY_TYPES)
+    ? undefined
+    : new AppError(
+        'request.unsupported_media_type',
+        415,
+        `The admin panel accepts ${BODY_TYPES.join(', ')} bodies`,
+      );
+}
+
+/** PostgreSQL text cannot hold U+0000: refused in the URL, the query and the form fields. */
+export function nulCharacterRefusal(req: Request & { fields?: unknown }): AppError | undefined {
+  const inPath = /%00/i.test(req.path) ? 'path' : undefined;
+  const field = inPath ?? findNulString(req.query, 'query') ?? findNulString(req.fields, 'body');
+  return field === undefined
+    ? undefined
+    : CommonErrors.validation('Invalid request', [
+        { field, message: 'must not contain NUL (U+0000) characters' },
+      ]);
+}
+
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'request.invalid',
+  403: 'auth.forbidden',
+  404: 'route.not_found',
+};
+
+/** SQLSTATE class 22 (data exception: bad number, out of range, invalid byte sequence...). */
+function isDataException(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Errors that leave the AdminJS router, as the app's error filter should render them: AdminJS's
+ * own NotFound/Forbidden/Validation errors carry a 4xx `statusCode`, and a data exception from
+ * PostgreSQL is bad input that got through (its statement failed, so nothing was written).
+ * Anything else stays an unexpected 500 and is logged by the filter.
+ */
+export function toAdminHttpError(error: unknown): unknown {
+  if (error instanceof AppError) return error;
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(
+      CODES_BY_STATUS[status] ?? `http.${status}`,
+      status,
+      STATUS_CODES[status] ?? 'Bad Request',
+    );
+  }
+  if (isDataException(error)) return AdminErrors.invalidInput();
+  return error;
+}
