@@ -13,7 +13,7 @@ import {
 import { stripeOptions } from '../../src/modules/billing/stripe.client.js';
 import { activityRows } from '../support/activity.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signUp, type SignedUp } from '../support/auth.js';
+import { bearer, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
 import {
   FAKE_STRIPE_SECRET_KEY,
   FAKE_WEBHOOK_SECRET,
@@ -262,7 +262,7 @@ describe('audit rows for team, member and invitation changes', () => {
   describe('POST /invitations/:id/decline → DECLINE_INVITATION', () => {
     it("logs the invitee against the inviting team (it shows in that team's log); declining again is a 409 and logs nothing", async () => {
       const owner = await signUp(t);
-      const invitee = await signUp(t);
+      const invitee = await signUpVerified(t);
       const invitation = await pendingInvitation(owner.team.id, owner.user.id, invitee.email);
       const ip = freshIp();
       const decline = (from = freshIp()) =>
@@ -291,7 +291,7 @@ describe('audit rows for team, member and invitation changes', () => {
 
     it('when the row cannot be written, the invitation stays pending', async () => {
       const owner = await signUp(t);
-      const invitee = await signUp(t);
+      const invitee = await signUpVerified(t);
       const invitation = await pendingInvitation(owner.team.id, owner.user.id, invitee.email);
       const restore = await failActivityInserts(t, owner.team.id, ActivityType.DECLINE_INVITATION);
       try {
