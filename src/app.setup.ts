@@ -5,7 +5,9 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
+import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { AppConfig } from './config/app-config.js';
+import { AuthErrors } from './modules/auth/auth.errors.js';
 
 export const API_PREFIX = 'api/v1';
 export const JSON_BODY_LIMIT = '100kb';
@@ -60,6 +62,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       ].join('\n\n'),
     )
     .setVersion('1.0.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   const document = SwaggerModule.createDocument(app, options, {
@@ -67,7 +70,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
-  return document;
+  return finalizeOpenApiDocument(document, {
+    unauthorized: AuthErrors.unauthorized,
+    // Served from Stripe (and an in-process cache) without a query.
+    withoutDatabase: new Set(['Billing_plans']),
+  });
 }
 
 function setupSwagger(app: INestApplication): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Inject, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { sql } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Public } from '../../src/common/decorators/public.decorator.js';
@@ -9,6 +10,8 @@ import { createTestApp } from '../support/app.js';
 let entered: () => void = () => undefined;
 
 /** A slow route that still needs the database after shutdown has begun. */
+// Test-only: not part of the API contract, so not in the OpenAPI document.
+@ApiExcludeController()
 @Public()
 @Controller('slow-probe')
 class SlowProbeController {

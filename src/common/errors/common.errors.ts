@@ -17,12 +17,27 @@ export const CommonErrors = defineErrors({
     status: HttpStatus.PAYLOAD_TOO_LARGE,
     message: 'The request body is too large',
   },
+  unsupportedMediaType: {
+    code: 'request.unsupported_media_type',
+    status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    message: 'The body has an unsupported charset or content encoding',
+  },
+  rateLimited: {
+    code: 'request.rate_limited',
+    status: HttpStatus.TOO_MANY_REQUESTS,
+    message: 'Too many attempts; retry after `Retry-After` seconds',
+  },
   invalidCursor: {
     code: 'request.invalid_cursor',
     status: HttpStatus.BAD_REQUEST,
     message: 'The cursor is invalid',
   },
   notFound: { code: 'route.not_found', status: HttpStatus.NOT_FOUND, message: 'Not found' },
+  serviceUnavailable: {
+    code: 'service.unavailable',
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    message: 'The database is unavailable; retry after `Retry-After` seconds',
+  },
   internal: {
     code: 'internal',
     status: HttpStatus.INTERNAL_SERVER_ERROR,

@@ -2,18 +2,17 @@ import {
   applyDecorators,
   CanActivate,
   ExecutionContext,
-  HttpStatus,
   Injectable,
   SetMetadata,
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
 import { clientIp } from '../decorators/client-ip.decorator.js';
 import { normalizeEmail } from '../http/email.js';
-import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { CommonErrors } from '../errors/common.errors.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { RateLimitedError } from './rate-limit.errors.js';
 import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service.js';
 
@@ -68,19 +67,6 @@ export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
   return applyDecorators(
     SetMetadata(RATE_LIMIT_KEY, policy),
     UseGuards(RateLimitGuard),
-    ApiResponse({
-      status: HttpStatus.TOO_MANY_REQUESTS,
-      type: ErrorResponseDto,
-      description:
-        policy === 'password-confirm'
-          ? '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)'
-          : '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)',
-      headers: {
-        'Retry-After': {
-          description: 'Seconds until the next attempt is allowed',
-          schema: { type: 'integer' },
-        },
-      },
-    }),
+    ApiErrors(CommonErrors.rateLimited),
   );
 }

@@ -1,24 +1,25 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { ActivityType } from '../../database/schema.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { InvitationErrors } from '../invitations/invitations.errors.js';
+import { UserErrors } from '../users/users.errors.js';
 import {
   PasswordResetConfirmDto,
   PasswordResetRequestDto,
@@ -29,11 +30,9 @@ import {
   SignUpResponseDto,
   TokensDto,
 } from './auth.dto.js';
+import { AuthErrors } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
-import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
-
-const INVALID_BODY = { type: ErrorResponseDto, description: 'Invalid body or unknown fields' };
 
 @ApiTags('auth')
 @Controller('auth')
@@ -52,19 +51,20 @@ export class AuthController {
       'Without `inviteToken`: creates the user, a team "<email>\'s Team" with the user as owner, and a session, in one transaction; records SIGN_UP and CREATE_TEAM against the new team. With `inviteToken`: joins the invited team instead (SIGN_UP + ACCEPT_INVITATION). Rate limited per IP and per email.',
   })
   @ApiCreatedResponse({ type: SignUpResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid body, unknown fields, password outside 8..128, `invitation.invalid_token`',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: '`user.email_taken`: an active account uses this email',
-  })
+  @ApiErrors(
+    UserErrors.emailTaken,
+    InvitationErrors.invalidToken,
+    InvitationErrors.emailMismatch,
+    InvitationErrors.notFound,
+    InvitationErrors.alreadyAccepted,
+    InvitationErrors.declined,
+    InvitationErrors.revoked,
+    InvitationErrors.expired,
+  )
   signUp(
     @Body() dto: SignUpDto,
     @ClientIp() ip: string | null,
-    @Headers('user-agent') userAgent?: string,
+    @UserAgent() userAgent?: string,
   ): Promise<SignUpResponseDto> {
     return this.auth.signUp(dto, { ip, userAgent });
   }
@@ -78,12 +78,11 @@ export class AuthController {
     description: `Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: SignInResponseDto })
-  @ApiBadRequestResponse(INVALID_BODY)
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: '`auth.invalid_credentials`' })
+  @ApiErrors(AuthErrors.invalidCredentials)
   signIn(
     @Body() dto: SignInDto,
     @ClientIp() ip: string | null,
-    @Headers('user-agent') userAgent?: string,
+    @UserAgent() userAgent?: string,
   ): Promise<SignInResponseDto> {
     return this.auth.signIn(dto, { ip, userAgent });
   }
@@ -97,8 +96,7 @@ export class AuthController {
       'The presented refresh token stops working (rotation). Presenting an already-rotated token revokes the whole session. The session then lives JWT_REFRESH_TTL seconds from this refresh.',
   })
   @ApiOkResponse({ type: TokensDto })
-  @ApiBadRequestResponse(INVALID_BODY)
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: '`auth.invalid_refresh_token`' })
+  @ApiErrors(AuthErrors.invalidRefreshToken)
   refresh(@Body() dto: RefreshDto): Promise<TokensDto> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -112,7 +110,6 @@ export class AuthController {
     description: `Its access and refresh tokens stop working at once. Records SIGN_OUT. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Signed out' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   signOut(@CurrentUser() auth: AuthUser): Promise<void> {
     return this.auth.signOut(auth);
   }
@@ -127,7 +124,6 @@ export class AuthController {
       'Always 202, whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour.',
   })
   @ApiAcceptedResponse({ description: 'Accepted (no body)' })
-  @ApiBadRequestResponse(INVALID_BODY)
   requestReset(@Body() dto: PasswordResetRequestDto): Promise<void> {
     return this.credentials.requestReset(dto.email);
   }
@@ -140,11 +136,7 @@ export class AuthController {
     description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid body, or `auth.invalid_reset_token` (unknown, used, expired, or superseded by a password change)',
-  })
+  @ApiErrors(AuthErrors.invalidResetToken)
   confirmReset(@Body() dto: PasswordResetConfirmDto, @ClientIp() ip: string | null): Promise<void> {
     return this.credentials.confirmReset(dto, ip);
   }

@@ -20,12 +20,13 @@ export class CreateInvitationDto {
 }
 
 export class InvitationDto {
-  @ApiProperty({ example: 12 }) id!: number;
-  @ApiProperty({ example: 1 }) teamId!: number;
+  @ApiProperty({ type: 'integer', example: 12 }) id!: number;
+  @ApiProperty({ type: 'integer', example: 1 }) teamId!: number;
   @ApiProperty({ example: 'Acme' }) teamName!: string;
   @ApiProperty({ example: 'new.person@example.com' }) email!: string;
   @ApiProperty({ enum: TEAM_ROLES, example: 'member' }) role!: TeamRole;
-  @ApiProperty({ example: 7, description: 'User id of the owner who sent it' }) invitedBy!: number;
+  @ApiProperty({ type: 'integer', example: 7, description: 'User id of the owner who sent it' })
+  invitedBy!: number;
   @ApiProperty({ type: String, nullable: true, example: 'Ada' }) invitedByName!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) invitedAt!: Date;
 
@@ -46,9 +47,10 @@ export class InvitationPageDto {
 }
 
 export class AcceptedInvitationDto {
-  @ApiProperty({ example: 1 }) teamId!: number;
+  @ApiProperty({ type: 'integer', example: 1 }) teamId!: number;
   @ApiProperty({ example: 'Acme' }) teamName!: string;
-  @ApiProperty({ example: 3, description: 'My membership id in the team' }) memberId!: number;
+  @ApiProperty({ type: 'integer', example: 3, description: 'My membership id in the team' })
+  memberId!: number;
   @ApiProperty({ enum: TEAM_ROLES, example: 'member', description: 'My role in the team' })
   role!: TeamRole;
   @ApiProperty({ type: String, format: 'date-time' }) joinedAt!: Date;

@@ -1,17 +1,12 @@
 import { Body, Controller, Get, Patch } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ActivityType } from '../../database/schema.js';
 import { Audit } from '../audit/audit.decorator.js';
 import { MeDto, UpdateMeDto, UserDto } from './users.dto.js';
+import { UserErrors } from './users.errors.js';
 import { UsersService } from './users.service.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
@@ -36,11 +31,7 @@ export class UsersController {
       'At least one field. The email is trimmed and lower-cased. Records UPDATE_ACCOUNT (team: my first team).',
   })
   @ApiOkResponse({ type: UserDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid or empty body, unknown fields',
-  })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: '`user.email_taken`' })
+  @ApiErrors(UserErrors.emptyUpdate, UserErrors.emailTaken)
   update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateMeDto): Promise<UserDto> {
     return this.users.updateMe(auth, dto);
   }

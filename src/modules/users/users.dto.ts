@@ -3,11 +3,12 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
+import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import type { MembershipRow } from './users.repository.js';
 
 /** A user as the API shows it: never the password hash. */
 export class UserDto {
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   id!: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' })
@@ -38,7 +39,7 @@ export class UserDto {
 }
 
 export class MembershipDto {
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ type: 'integer', example: 7 })
   teamId!: number;
 
   @ApiProperty({ example: "ada@example.com's Team" })
@@ -64,8 +65,8 @@ export class UpdateMeDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    maxLength: 100,
-    description: 'Display name (trimmed); null clears it',
+    pattern: trimmedText(100).pattern,
+    description: `Display name; null clears it. ${trimmedText(100).description}`,
   })
   @IsOptional()
   @Transform(trimmed)
@@ -74,7 +75,10 @@ export class UpdateMeDto {
   @MaxLength(100)
   name?: string | null;
 
-  @ApiPropertyOptional({ maxLength: 255, description: 'New sign-in email (trimmed, lower-cased)' })
+  @ApiPropertyOptional({
+    ...EMAIL_PROPERTY,
+    description: `New sign-in email. ${EMAIL_PROPERTY.description}`,
+  })
   @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
   @NormalizeEmail()
   @IsEmail()
