@@ -1,6 +1,7 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
@@ -33,12 +34,44 @@ export function configureApp(app: NestExpressApplication): void {
       },
     }),
   );
+  enableCors(app, config.corsOrigins);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useBodyParser('urlencoded', { limit: JSON_BODY_LIMIT, extended: false });
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.enableShutdownHooks();
   setupSwagger(app);
+}
+
+/**
+ * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only: bearer tokens, no
+ * cookies, so no credentials. Any other origin, and every non-API path (the admin panel, docs),
+ * gets no CORS headers at all, so the browser keeps its same-origin rule. Every API response
+ * varies on Origin, so a cache never serves one origin's answer to another.
+ */
+function enableCors(app: NestExpressApplication, origins: readonly string[]): void {
+  const allowed = new Set(origins);
+  const api = `/${API_PREFIX}/`;
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith(api)) res.vary('Origin');
+    next();
+  });
+  app.enableCors((req: Request, callback) => {
+    const origin = req.header('origin');
+    if (origin === undefined || !allowed.has(origin) || !req.path.startsWith(api)) {
+      callback(null, { origin: false });
+      return;
+    }
+    callback(null, {
+      origin,
+      credentials: false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+      optionsSuccessStatus: 204,
+    });
+  });
 }
 
 /** `/api/v1` for the API; health probes stay at the root where orchestrators expect them. */

@@ -24,6 +24,11 @@ export abstract class AppConfig {
     readonly refreshTtlSeconds: number;
   };
   declare readonly appUrl: string;
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to call the API cross-origin (CORS_ORIGINS).
+   * Unset: APP_URL's origin outside production, none in production.
+   */
+  declare readonly corsOrigins: readonly string[];
   declare readonly stripe: {
     readonly secretKey: string | undefined;
     readonly webhookSecret: string | undefined;
@@ -128,6 +133,35 @@ function trustProxy(env: Env): boolean | number | string {
   );
 }
 
+function corsOrigins(env: Env, appUrl: string, production: boolean): readonly string[] {
+  const value = read(env, 'CORS_ORIGINS');
+  if (value === undefined) return production ? [] : [new URL(appUrl).origin];
+  const origins = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // Browsers send the Origin header as exactly scheme://host[:port]; anything else never matches.
+    if (
+      parsed === undefined ||
+      !['http:', 'https:'].includes(parsed.protocol) ||
+      parsed.origin !== origin
+    ) {
+      throw new ConfigValidationError(
+        'CORS_ORIGINS',
+        `must be comma-separated origins like https://app.example.com (no path or trailing slash; got "${origin}")`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(origins)]);
+}
+
 /** Validates the environment and returns the typed configuration. Throws on the first bad value. */
 export function loadConfig(env: Env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
@@ -192,6 +226,7 @@ export function loadConfig(env: Env): AppConfig {
       refreshTtlSeconds: integer(env, 'JWT_REFRESH_TTL', 30 * 86_400, 300, 365 * 86_400),
     },
     appUrl,
+    corsOrigins: corsOrigins(env, appUrl, production),
     stripe: {
       secretKey: stripeSecretKey,
       webhookSecret: stripeWebhookSecret,
