@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import { CommonErrors } from './common/errors/common.errors.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
@@ -103,8 +104,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
+  // The errors the global pipeline (guards, body parser, pipes, filter) can answer on any
+  // operation of a kind; each route documents its own with @ApiErrors(...).
   return finalizeOpenApiDocument(document, {
-    unauthorized: AuthErrors.unauthorized,
+    authenticated: [AuthErrors.unauthorized],
+    jsonBody: [
+      CommonErrors.validation,
+      CommonErrors.malformedJson,
+      CommonErrors.payloadTooLarge,
+      CommonErrors.unsupportedMediaType,
+    ],
+    parameters: [CommonErrors.validation],
+    cursor: [CommonErrors.invalidCursor],
+    database: [CommonErrors.serviceUnavailable],
     // Served from Stripe (and an in-process cache) without a query.
     withoutDatabase: new Set(['Billing_plans']),
   });

@@ -1115,7 +1115,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1185,7 +1185,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1234,7 +1234,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1365,7 +1365,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1478,7 +1478,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1548,7 +1548,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1646,7 +1646,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1726,7 +1726,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1855,7 +1855,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -1967,7 +1967,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2115,7 +2115,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2223,7 +2223,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2324,7 +2324,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2473,7 +2473,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2588,7 +2588,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2658,7 +2658,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2772,7 +2772,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -2885,7 +2885,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3030,7 +3030,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3152,7 +3152,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3314,7 +3314,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3440,7 +3440,7 @@ export interface operations {
              */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3591,7 +3591,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3705,7 +3705,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3803,7 +3803,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3851,7 +3851,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -3950,7 +3950,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4034,7 +4034,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -4148,7 +4148,7 @@ export interface operations {
             /** @description - `service.unavailable`: The database is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };

@@ -22,7 +22,9 @@ function remember(errors: readonly ErrorDefinition[]): void {
 function retryAfter(required: boolean): HeadersObject {
   return {
     'Retry-After': {
-      description: 'Seconds to wait before retrying',
+      description: required
+        ? 'Seconds to wait before retrying'
+        : 'Seconds to wait before retrying; sent with `service.unavailable`',
       required,
       schema: { type: 'integer', minimum: 0 },
     },

@@ -5,15 +5,22 @@ import type {
   SchemaObject,
 } from '@nestjs/swagger';
 import type { ErrorDefinition } from '../errors/app-error.js';
-import { CommonErrors } from '../errors/common.errors.js';
 import { codesOf, errorResponse, knowErrors } from './api-errors.decorator.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 
 export interface FinalizeOptions {
-  /** The 401 every operation with bearer security can answer. */
-  unauthorized: ErrorDefinition;
-  /** operationIds of API operations that never touch the database (so never 503 `service.unavailable`). */
+  /** Errors every operation with bearer security can answer (401 without a valid token, ...). */
+  authenticated: readonly ErrorDefinition[];
+  /** Errors every operation with a JSON body can answer (body parser, validation, size). */
+  jsonBody: readonly ErrorDefinition[];
+  /** Errors every operation with path or query parameters can answer (validation). */
+  parameters: readonly ErrorDefinition[];
+  /** Errors every operation with a `cursor` query parameter can answer. */
+  cursor: readonly ErrorDefinition[];
+  /** Errors every API operation that reads the database can answer (503 when it is down). */
+  database: readonly ErrorDefinition[];
+  /** operationIds of API operations that never touch the database. */
   withoutDatabase: ReadonlySet<string>;
 }
 
@@ -84,30 +91,24 @@ export function finalizeOpenApiDocument(
       if (operation === undefined) continue;
       const authenticated = (operation.security ?? []).length > 0;
       if (!authenticated) operation.security = [];
-      else addErrors(operation, options.unauthorized);
+      else addErrors(operation, ...options.authenticated);
 
       const parameters = (operation.parameters ?? []) as ParameterObject[];
       const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
       const jsonBody = body?.content?.['application/json'] !== undefined;
       if (jsonBody) {
         closeBodySchema(document, body?.content?.['application/json']);
-        addErrors(
-          operation,
-          CommonErrors.validation,
-          CommonErrors.malformedJson,
-          CommonErrors.payloadTooLarge,
-          CommonErrors.unsupportedMediaType,
-        );
+        addErrors(operation, ...options.jsonBody);
       }
       if (parameters.some((p) => p.in === 'path' || p.in === 'query')) {
-        addErrors(operation, CommonErrors.validation);
+        addErrors(operation, ...options.parameters);
       }
       if (parameters.some((p) => p.in === 'query' && p.name === 'cursor')) {
-        addErrors(operation, CommonErrors.invalidCursor);
+        addErrors(operation, ...options.cursor);
       }
       const api = path.startsWith('/api/');
       if (api && !options.withoutDatabase.has(operation.operationId ?? '')) {
-        addErrors(operation, CommonErrors.serviceUnavailable);
+        addErrors(operation, ...options.database);
       }
       operation.responses = Object.fromEntries(
         Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
