@@ -791,7 +791,8 @@ export interface components {
         };
         CreateInvitationDto: {
             /**
-             * @description Trimmed and lower-cased
+             * Format: email
+             * @description Trimmed and lower-cased; at most 255 characters
              * @example new.person@example.com
              */
             email: string;

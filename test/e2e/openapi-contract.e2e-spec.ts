@@ -257,6 +257,28 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       });
     });
 
+    const updates: [string, Record<string, unknown>][] = [
+      ['nothing', {}],
+      ['a null name (clears it)', { name: null }],
+      ['a padded name', { name: ' Ada ' }],
+      ['a blank name', { name: '  ' }],
+      ['a null email', { email: null }],
+      ['an unknown field', { role: 'admin' }],
+    ];
+
+    it.each(updates)('PATCH /users/me with %s', async (_label, body) => {
+      const user = await signUp(t);
+      const accepted = validator.acceptsRequestBody('patch', '/api/v1/users/me', body);
+      const res = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(user.accessToken))
+        .send(body);
+      expect({ documentAccepts: accepted, status: res.status }).toEqual({
+        documentAccepts: accepted,
+        status: accepted ? 200 : 400,
+      });
+    });
+
     const signUps: [string, Record<string, unknown>][] = [
       ['a valid body', {}],
       ['a 7-character password', { password: 'x'.repeat(7) }],

@@ -6,6 +6,7 @@ import type {
 } from '@nestjs/swagger';
 import type { ErrorDefinition } from '../errors/app-error.js';
 import { codesOf, errorResponse, knowErrors } from './api-errors.decorator.js';
+import { objectRules } from './api-object-rules.decorator.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 
@@ -114,6 +115,10 @@ export function finalizeOpenApiDocument(
         Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
       );
     }
+  }
+  for (const [name, rules] of objectRules()) {
+    const schema = document.components?.schemas?.[name];
+    if (schema !== undefined && !('$ref' in schema)) Object.assign(schema, rules);
   }
   fixReferences(document.components);
   fixReferences(document.paths);

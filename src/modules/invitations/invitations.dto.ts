@@ -2,13 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, MaxLength } from 'class-validator';
 import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
+import { EMAIL_PROPERTY } from '../../common/openapi/schema-rules.js';
 
 export class CreateInvitationDto {
-  @ApiProperty({
-    example: 'new.person@example.com',
-    maxLength: 255,
-    description: 'Trimmed and lower-cased',
-  })
+  @ApiProperty({ ...EMAIL_PROPERTY, example: 'new.person@example.com' })
   @NormalizeEmail()
   @IsEmail()
   @MaxLength(255)

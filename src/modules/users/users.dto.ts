@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
+import { ApiObjectRules } from '../../common/openapi/api-object-rules.decorator.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import type { MembershipRow } from './users.repository.js';
 
@@ -61,6 +62,7 @@ export class MeDto extends UserDto {
 const trimmed = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
+@ApiObjectRules({ minProperties: 1 })
 export class UpdateMeDto {
   @ApiPropertyOptional({
     type: String,
