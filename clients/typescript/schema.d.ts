@@ -2964,7 +2964,7 @@ export interface operations {
             303: {
                 headers: {
                     /** @description The frontend billing page */
-                    Location?: string;
+                    Location: string;
                     [name: string]: unknown;
                 };
                 content?: never;

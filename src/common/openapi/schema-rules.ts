@@ -3,8 +3,13 @@
  * the raw value may carry surrounding whitespace, so the rule is a pattern on what is left
  * after trimming (`\s` is the set String.prototype.trim removes), not a plain maxLength.
  */
-export function trimmedText(max: number): { pattern: string; description: string } {
+export function trimmedText(max: number): {
+  minLength: number;
+  pattern: string;
+  description: string;
+} {
   return {
+    minLength: 1,
     pattern: `^\\s*\\S(?:[\\s\\S]{0,${max - 2}}\\S)?\\s*$`,
     description: `Trimmed; 1..${max} characters after trimming`,
   };

@@ -62,7 +62,13 @@ export class BillingController {
   @ApiResponse({
     status: HttpStatus.SEE_OTHER,
     description: 'Redirect to `APP_URL/teams/{teamId}/billing?checkout=success`',
-    headers: { Location: { description: 'The frontend billing page', schema: { type: 'string' } } },
+    headers: {
+      Location: {
+        description: 'The frontend billing page',
+        required: true,
+        schema: { type: 'string', format: 'uri' },
+      },
+    },
   })
   @ApiErrors(
     BillingErrors.checkoutSessionNotFound,

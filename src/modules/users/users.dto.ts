@@ -67,6 +67,7 @@ export class UpdateMeDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
+    minLength: 1,
     pattern: trimmedText(100).pattern,
     description: `Display name; null clears it. ${trimmedText(100).description}`,
   })
