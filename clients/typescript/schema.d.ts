@@ -899,7 +899,7 @@ export interface components {
              * @description Trimmed; 1..100 characters after trimming
              * @example Ada Lovelace
              */
-            name?: string;
+            name?: string | null;
             /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
             inviteToken?: string;
         };

@@ -38,7 +38,13 @@ export class SignUpDto {
   @NewPassword()
   password!: string;
 
-  @ApiPropertyOptional({ example: 'Ada Lovelace', ...trimmedText(100) })
+  // @IsOptional() lets null through: null is the same as no name.
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'Ada Lovelace',
+    ...trimmedText(100),
+  })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
