@@ -83,6 +83,25 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       );
     });
 
+    it('fails a response field the document does not describe', async () => {
+      const owner = await signUp(t);
+      const crippled = structuredClone(doc);
+      const me = crippled.components!.schemas!.MeDto as {
+        properties: Record<string, unknown>;
+        required: string[];
+      };
+      delete me.properties.role;
+      me.required = me.required.filter((name) => name !== 'role');
+      const res = await supertest(t.app.getHttpServer())
+        .get('/api/v1/users/me')
+        .set('Authorization', bearer(owner.accessToken))
+        .expect(200);
+      expect(new OpenApiResponseValidator(crippled).check('GET', '/api/v1/users/me', res)).toMatch(
+        /\(body\) must NOT have additional properties \{"additionalProperty":"role"\}/,
+      );
+      expect(validator.check('GET', '/api/v1/users/me', res)).toBeUndefined();
+    });
+
     it('skips what the document does not describe (admin, docs, unknown routes)', async () => {
       const http = supertest(t.app.getHttpServer());
       for (const path of ['/docs-json', '/admin/login', '/api/v1/nope']) {

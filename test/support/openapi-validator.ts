@@ -33,8 +33,8 @@ const escapePointer = (segment: string) => segment.replace(/~/g, '~0').replace(/
 
 /**
  * Checks HTTP responses against the OpenAPI document: the status must be documented for the
- * operation and a JSON body must match that status's schema (OpenAPI 3.0 `nullable` is read by
- * ajv itself; formats by ajv-formats). Requests that match no operation of the document
+ * operation and a JSON body must match that status's schema, with no property the document
+ * does not list (OpenAPI 3.0 `nullable` is read by ajv itself; formats by ajv-formats). Requests that match no operation of the document
  * (/admin, /docs, unknown routes, methods) are not checked.
  */
 export class OpenApiResponseValidator {
@@ -45,7 +45,7 @@ export class OpenApiResponseValidator {
   constructor(document: OpenAPIObject) {
     this.ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(this.ajv);
-    this.ajv.addSchema({ ...structuredClone(document), $id: DOC_ID });
+    this.ajv.addSchema({ ...closeComponentSchemas(structuredClone(document)), $id: DOC_ID });
     this.routes = Object.entries(document.paths)
       .flatMap(([template, item]) =>
         METHODS.filter((m) => item[m] !== undefined).map((method) => {
@@ -134,6 +134,21 @@ export class OpenApiResponseValidator {
     }
     return validate;
   }
+}
+
+/**
+ * OpenAPI objects allow unlisted properties unless they say otherwise; here every named DTO
+ * schema is closed, so a response field the document does not describe (a new field nobody
+ * documented, a leaked column) fails the check instead of slipping past generated clients.
+ */
+function closeComponentSchemas(document: OpenAPIObject): OpenAPIObject {
+  for (const schema of Object.values(document.components?.schemas ?? {})) {
+    const object = schema as { properties?: unknown; additionalProperties?: unknown };
+    if (object.properties !== undefined && object.additionalProperties === undefined) {
+      object.additionalProperties = false;
+    }
+  }
+  return document;
 }
 
 function formatErrors(errors: ErrorObject[] | null | undefined): string {
