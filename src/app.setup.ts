@@ -109,11 +109,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return finalizeOpenApiDocument(document, {
     authenticated: [AuthErrors.unauthorized],
     jsonBody: [
-      CommonErrors.validation,
       CommonErrors.malformedJson,
       CommonErrors.payloadTooLarge,
       CommonErrors.unsupportedMediaType,
     ],
+    // The webhook's raw Stripe event is no DTO: the validation pipe never sees it.
+    dtoBody: [CommonErrors.validation],
     parameters: [CommonErrors.validation],
     cursor: [CommonErrors.invalidCursor],
     database: [CommonErrors.serviceUnavailable],

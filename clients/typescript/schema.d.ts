@@ -3075,7 +3075,6 @@ export interface operations {
             };
             /**
              * @description - `billing.invalid_signature`: Missing or invalid Stripe-Signature
-             *     - `request.invalid`: Invalid request
              *     - `request.malformed_json`: The request body is not valid JSON
              */
             400: {
@@ -3087,7 +3086,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "billing.invalid_signature" | "request.invalid" | "request.malformed_json";
+                        code?: "billing.invalid_signature" | "request.malformed_json";
                     };
                 };
             };

@@ -142,10 +142,15 @@ describe('the OpenAPI document is a contract generated clients and validating pr
           key,
           codes: ['request.unsupported_media_type'],
         });
+        // The webhook's raw Stripe event is no DTO, so only DTO bodies can fail validation.
+        const dto = key !== 'POST /api/v1/billing/webhook';
         expect({ key, codes: codes(op, 400) }).toEqual({
           key,
-          codes: expect.arrayContaining(['request.invalid', 'request.malformed_json']),
+          codes: expect.arrayContaining(
+            dto ? ['request.invalid', 'request.malformed_json'] : ['request.malformed_json'],
+          ),
         });
+        if (!dto) expect(codes(op, 400)).not.toContain('request.invalid');
       }
     });
 

@@ -13,8 +13,10 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as 
 export interface FinalizeOptions {
   /** Errors every operation with bearer security can answer (401 without a valid token, ...). */
   authenticated: readonly ErrorDefinition[];
-  /** Errors every operation with a JSON body can answer (body parser, validation, size). */
+  /** Errors every operation with a JSON body can answer (the body parser: syntax, size, charset). */
   jsonBody: readonly ErrorDefinition[];
+  /** Errors every operation whose body is a DTO (a schema reference) can answer (validation). */
+  dtoBody: readonly ErrorDefinition[];
   /** Errors every operation with path or query parameters can answer (validation). */
   parameters: readonly ErrorDefinition[];
   /** Errors every operation with a `cursor` query parameter can answer. */
@@ -100,6 +102,9 @@ export function finalizeOpenApiDocument(
       if (jsonBody) {
         closeBodySchema(document, body?.content?.['application/json']);
         addErrors(operation, ...options.jsonBody);
+        const schema = (body?.content?.['application/json'] as { schema?: { $ref?: string } })
+          .schema;
+        if (schema?.$ref !== undefined) addErrors(operation, ...options.dtoBody);
       }
       if (parameters.some((p) => p.in === 'path' || p.in === 'query')) {
         addErrors(operation, ...options.parameters);
