@@ -338,4 +338,24 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       .expect(413);
     expect(res.body.code).toBe('request.too_large');
   });
+
+  it('a body in an unsupported charset gets the documented 415', async () => {
+    const res = await t.http
+      .post('/api/v1/auth/sign-in')
+      .set('Content-Type', 'application/json; charset=latin1')
+      .send(JSON.stringify({ email: 'a@example.test', password: 'x' }))
+      .expect(415);
+    expect(res.body.code).toBe('request.unsupported_media_type');
+  });
+
+  it('malformed JSON gets the documented 400 `request.malformed_json`, also on the webhook', async () => {
+    for (const path of ['/api/v1/auth/sign-in', '/api/v1/billing/webhook']) {
+      const res = await t.http
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .send('{"email":')
+        .expect(400);
+      expect({ path, code: res.body.code }).toEqual({ path, code: 'request.malformed_json' });
+    }
+  });
 });
