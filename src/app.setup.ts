@@ -5,7 +5,7 @@ import type {
   NestExpressBodyParserOptionsMap,
 } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { IncomingMessage } from 'node:http';
 import { Logger } from 'nestjs-pino';
@@ -13,8 +13,11 @@ import { CommonErrors } from './common/errors/common.errors.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
+import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { AppConfig } from './config/app-config.js';
 import { ADMIN_ROOT_PATH, isAdminRequest } from './modules/admin/admin-path.js';
+import { AuthErrors } from './modules/auth/auth.errors.js';
+import { UserErrors } from './modules/users/users.errors.js';
 
 export const API_PREFIX = 'api/v1';
 export const JSON_BODY_LIMIT = '100kb';
@@ -44,6 +47,7 @@ export function configureApp(app: NestExpressApplication): void {
       },
     }),
   );
+  enableCors(app, config.corsOrigins);
   // Registered on the adapter with rawBody=false so that our `verify` is not replaced by
   // Nest's (which only keeps the raw bytes; hence its types reserve `verify`): ours keeps them
   // too, for the Stripe signature.
@@ -96,6 +100,37 @@ function apiBody(type: string): (req: IncomingMessage) => boolean {
 }
 
 /**
+ * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only: bearer tokens, no
+ * cookies, so no credentials. Any other origin, and every non-API path (the admin panel, docs),
+ * gets no CORS headers at all, so the browser keeps its same-origin rule. Every API response
+ * varies on Origin, so a cache never serves one origin's answer to another.
+ */
+function enableCors(app: NestExpressApplication, origins: readonly string[]): void {
+  const allowed = new Set(origins);
+  const api = `/${API_PREFIX}/`;
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith(api)) res.vary('Origin');
+    next();
+  });
+  app.enableCors((req: Request, callback) => {
+    const origin = req.header('origin');
+    if (origin === undefined || !allowed.has(origin) || !req.path.startsWith(api)) {
+      callback(null, { origin: false });
+      return;
+    }
+    callback(null, {
+      origin,
+      credentials: false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['Retry-After', 'X-Request-Id'],
+      maxAge: 600,
+      optionsSuccessStatus: 204,
+    });
+  });
+}
+
+/**
  * `/api/v1` for the API; health probes stay at the root where orchestrators expect them, and
  * so does the admin panel. The request logger's middleware covers every path listed here.
  */
@@ -122,6 +157,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       ].join('\n\n'),
     )
     .setVersion('1.0.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   const document = SwaggerModule.createDocument(app, options, {
@@ -129,7 +165,27 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     operationIdFactory: (controllerKey, methodKey) =>
       `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
   });
-  return document;
+  // The errors the global pipeline (guards, body parser, pipes, filter) can answer on any
+  // operation of a kind; each route documents its own with @ApiErrors(...).
+  return finalizeOpenApiDocument(document, {
+    authenticated: [AuthErrors.unauthorized],
+    // Invitations by address, and every route but three under EMAIL_VERIFICATION=required.
+    verifiedEmail: [UserErrors.emailUnverified],
+    jsonBody: [
+      CommonErrors.malformedJson,
+      CommonErrors.tooDeep,
+      CommonErrors.payloadTooLarge,
+      CommonErrors.unsupportedMediaType,
+      CommonErrors.unsupportedCharset,
+    ],
+    // The webhook's raw Stripe event is no DTO: the validation pipe never sees it.
+    dtoBody: [CommonErrors.validation],
+    parameters: [CommonErrors.validation],
+    cursor: [CommonErrors.invalidCursor],
+    database: [CommonErrors.serviceUnavailable],
+    // Served from Stripe (and an in-process cache) without a query.
+    withoutDatabase: new Set(['Billing_plans']),
+  });
 }
 
 function setupSwagger(app: INestApplication): void {

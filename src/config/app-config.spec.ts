@@ -118,4 +118,34 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
     });
   });
+
+  it("CORS_ORIGINS: APP_URL's origin outside production, none in production, else the list", () => {
+    expect(loadConfig({}).corsOrigins).toEqual(['http://localhost:3000']);
+    expect(loadConfig({ APP_URL: 'https://app.example.com/base/' }).corsOrigins).toEqual([
+      'https://app.example.com',
+    ]);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, APP_URL: 'https://app.example.com' })
+        .corsOrigins,
+    ).toEqual([]);
+    expect(
+      loadConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET: SECRET,
+        CORS_ORIGINS: ' https://a.example.com, http://localhost:5173 ,https://a.example.com',
+      }).corsOrigins,
+    ).toEqual(['https://a.example.com', 'http://localhost:5173']);
+  });
+
+  it.each([
+    '*',
+    'https://a.example.com/',
+    'https://a.example.com/app',
+    'a.example.com',
+    'ftp://a.example.com',
+  ])('refuses CORS_ORIGINS=%j, naming the variable', (value) => {
+    expect(errorOf({ CORS_ORIGINS: value })).toMatch(
+      /^Invalid configuration: CORS_ORIGINS must be/,
+    );
+  });
 });

@@ -38,6 +38,11 @@ export abstract class AppConfig {
    * POST /auth/verify-email/resend and POST /auth/sign-out.
    */
   declare readonly emailVerification: EmailVerificationMode;
+  /**
+   * Browser origins (`scheme://host[:port]`) allowed to call the API cross-origin (CORS_ORIGINS).
+   * Unset: APP_URL's origin outside production, none in production.
+   */
+  declare readonly corsOrigins: readonly string[];
   declare readonly stripe: {
     readonly secretKey: string | undefined;
     readonly webhookSecret: string | undefined;
@@ -143,6 +148,35 @@ function trustProxy(env: Env): boolean | number | string {
   );
 }
 
+function corsOrigins(env: Env, appUrl: string, production: boolean): readonly string[] {
+  const value = read(env, 'CORS_ORIGINS');
+  if (value === undefined) return production ? [] : [new URL(appUrl).origin];
+  const origins = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    // Browsers send the Origin header as exactly scheme://host[:port]; anything else never matches.
+    if (
+      parsed === undefined ||
+      !['http:', 'https:'].includes(parsed.protocol) ||
+      parsed.origin !== origin
+    ) {
+      throw new ConfigValidationError(
+        'CORS_ORIGINS',
+        `must be comma-separated origins like https://app.example.com (no path or trailing slash; got "${origin}")`,
+      );
+    }
+  }
+  return Object.freeze([...new Set(origins)]);
+}
+
 /** Validates the environment and returns the typed configuration. Throws on the first bad value. */
 export function loadConfig(env: Env): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
@@ -209,6 +243,7 @@ export function loadConfig(env: Env): AppConfig {
     },
     appUrl,
     emailVerification: oneOf(env, 'EMAIL_VERIFICATION', EMAIL_VERIFICATION_MODES, 'optional'),
+    corsOrigins: corsOrigins(env, appUrl, production),
     stripe: {
       secretKey: stripeSecretKey,
       webhookSecret: stripeWebhookSecret,

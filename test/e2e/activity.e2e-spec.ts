@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, HttpCode, Module, Param, Post } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { eq } from 'drizzle-orm';
 import { ActivityType, teamMembers } from '../../src/database/schema.js';
 import { Audit } from '../../src/modules/audit/audit.decorator.js';
@@ -9,6 +10,8 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp } from '../support/auth.js';
 
 /** Team-scoped routes that exist only here, to observe the interceptor's team rule (any interceptor type will do). */
+// Test-only: not part of the API contract, so not in the OpenAPI document.
+@ApiExcludeController()
 @Controller('probe-audit')
 class AuditProbeController {
   @Post('teams/:teamId/touch')

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Body, Controller, Module, Post } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import { Public } from '../../src/common/decorators/public.decorator.js';
 import { eq, sql } from 'drizzle-orm';
@@ -79,6 +80,8 @@ class ProbeDto {
 }
 
 /** A route that exists only in this test, to observe the global validation pipe. */
+// Test-only: not part of the API contract, so not in the OpenAPI document.
+@ApiExcludeController()
 @Public()
 @Controller('probe')
 class ProbeController {

@@ -136,8 +136,9 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
   it('documents 429 with Retry-After on the throttled routes', async () => {
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     const retryAfter = {
-      description: 'Seconds until the next attempt is allowed',
-      schema: { type: 'integer' },
+      description: 'Seconds to wait before retrying',
+      required: true,
+      schema: { type: 'integer', minimum: 0 },
     };
     for (const [path, method] of [
       ['/api/v1/auth/sign-in', 'post'],

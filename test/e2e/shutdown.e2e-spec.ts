@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Controller, Get, Inject, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { sql } from 'drizzle-orm';
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,6 +12,8 @@ import { createTestApp } from '../support/app.js';
 let entered: () => void = () => undefined;
 
 /** A slow route that still needs the database after shutdown has begun. */
+// Test-only: not part of the API contract, so not in the OpenAPI document.
+@ApiExcludeController()
 @Public()
 @Controller('slow-probe')
 class SlowProbeController {

@@ -4,13 +4,18 @@ import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { AppModule } from '../../src/app.module.js';
-import { configureApp } from '../../src/app.setup.js';
+import { buildOpenApiDocument, configureApp } from '../../src/app.setup.js';
 import { AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
+import { OpenApiResponseValidator } from './openapi-validator.js';
 
 export interface TestApp {
   app: NestExpressApplication;
-  /** supertest bound to the app's HTTP server. */
+  /**
+   * supertest bound to the app's HTTP server. Every response to an operation of the OpenAPI
+   * document is checked against it (status documented, JSON body matching its schema); a
+   * drift fails the request's assertion with the method, path, status and schema errors.
+   */
   http: TestAgent;
   db: Database;
   config: AppConfig;
@@ -24,6 +29,27 @@ export interface TestAppOptions {
   imports?: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>;
   /** Further overrides on the testing module (a fake clock, a capturing mailer, ...). */
   override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+  /** Check responses against the OpenAPI document (default true). */
+  validateResponses?: boolean;
+}
+
+const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete', 'del', 'head', 'options'] as const;
+
+/** Adds the OpenAPI response check to every request made through `agent`. */
+export function validatingAgent(agent: TestAgent, validator: OpenApiResponseValidator): TestAgent {
+  const methods = agent as unknown as Record<string, (url: string) => supertest.Test>;
+  for (const name of HTTP_METHODS) {
+    const original = methods[name];
+    if (typeof original !== 'function') continue;
+    methods[name] = (url: string) => {
+      const test = original.call(agent, url);
+      return test.expect((res) => {
+        const problem = validator.check(test.method, test.url, res);
+        if (problem !== undefined) throw new Error(`OpenAPI drift: ${problem}`);
+      });
+    };
+  }
+  return agent;
 }
 
 /**
@@ -43,9 +69,13 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   configureApp(app);
   await app.init();
+  const http = supertest(app.getHttpServer());
   return {
     app,
-    http: supertest(app.getHttpServer()),
+    http:
+      options.validateResponses === false
+        ? http
+        : validatingAgent(http, new OpenApiResponseValidator(buildOpenApiDocument(app))),
     db: app.get<Database>(DRIZZLE),
     config,
     close: () => app.close(),

@@ -22,19 +22,36 @@ export class AppError extends Error {
   }
 }
 
+/** One entry of a module's error catalogue: what `@ApiErrors()` documents. */
+export interface ErrorDefinition {
+  readonly code: string;
+  readonly status: HttpStatus;
+  readonly message: string;
+}
+
+/** Builds the AppError of one catalogue entry; carries the entry so Swagger can document it. */
+export type ErrorFactory<D extends ErrorDefinition = ErrorDefinition> = ((
+  message?: string,
+  details?: ErrorDetail[],
+) => AppError) &
+  Readonly<D>;
+
 /** Declares a module's errors in one place: `const TeamErrors = defineErrors({ ... })`. */
-export function defineErrors<
-  const T extends Record<string, { code: string; status: HttpStatus; message: string }>,
->(
+export function defineErrors<const T extends Record<string, ErrorDefinition>>(
   defs: T,
-): { [K in keyof T]: (message?: string, details?: ErrorDetail[]) => AppError } & {
+): { [K in keyof T]: ErrorFactory<T[K]> } & {
   readonly codes: { [K in keyof T]: T[K]['code'] };
 } {
   const factories: Record<string, unknown> = {};
   const codes: Record<string, string> = {};
   for (const [key, def] of Object.entries(defs)) {
-    factories[key] = (message?: string, details?: ErrorDetail[]) =>
+    const factory = (message?: string, details?: ErrorDetail[]) =>
       new AppError(def.code, def.status, message ?? def.message, details);
+    factories[key] = Object.assign(factory, {
+      code: def.code,
+      status: def.status,
+      message: def.message,
+    });
     codes[key] = def.code;
   }
   factories.codes = codes;

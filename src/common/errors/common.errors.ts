@@ -27,6 +27,16 @@ export const CommonErrors = defineErrors({
     status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
     message: 'JSON request bodies must be UTF-8',
   },
+  unsupportedMediaType: {
+    code: 'request.unsupported_media_type',
+    status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    message: 'The body has an unsupported charset or content encoding',
+  },
+  rateLimited: {
+    code: 'request.rate_limited',
+    status: HttpStatus.TOO_MANY_REQUESTS,
+    message: 'Too many attempts; retry after `Retry-After` seconds',
+  },
   invalidCursor: {
     code: 'request.invalid_cursor',
     status: HttpStatus.BAD_REQUEST,
@@ -36,7 +46,7 @@ export const CommonErrors = defineErrors({
   serviceUnavailable: {
     code: 'service.unavailable',
     status: HttpStatus.SERVICE_UNAVAILABLE,
-    message: 'The service is temporarily unavailable; try again shortly',
+    message: 'The service is temporarily unavailable; retry after `Retry-After` seconds',
   },
   internal: {
     code: 'internal',

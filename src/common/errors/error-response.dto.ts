@@ -13,7 +13,7 @@ export class ErrorDetailDto {
 
 /** The one error shape of the API (see API.md → Conventions), plus a stable machine-readable `code`. */
 export class ErrorResponseDto {
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ type: 'integer', example: 400 })
   statusCode!: number;
 
   @ApiProperty({ example: 'Bad Request', description: 'The HTTP reason phrase of statusCode' })

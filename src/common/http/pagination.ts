@@ -6,7 +6,7 @@ import { MAX_ID, parseId } from './parse-id.pipe.js';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -14,7 +14,10 @@ export class PageQueryDto {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: "Opaque cursor from a previous page's `nextCursor`" })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: "Opaque cursor from a previous page's `nextCursor`",
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)

@@ -2,37 +2,21 @@ import {
   applyDecorators,
   CanActivate,
   ExecutionContext,
-  HttpStatus,
   Injectable,
   SetMetadata,
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
 import { clientIp } from '../decorators/client-ip.decorator.js';
 import { normalizeEmail } from '../http/email.js';
-import { ErrorResponseDto } from '../errors/error-response.dto.js';
+import { CommonErrors } from '../errors/common.errors.js';
+import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { RateLimitedError } from './rate-limit.errors.js';
 import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service.js';
 
 const RATE_LIMIT_KEY = 'rateLimitPolicy';
-
-const PER_IP_OR_EMAIL =
-  '`request.rate_limited`: too many attempts from this IP or for this email (RATE_LIMIT_PER_IP / RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds)';
-
-const RATE_LIMIT_DESCRIPTIONS: Record<RateLimitPolicy, string> = {
-  'sign-in': PER_IP_OR_EMAIL,
-  'sign-up': PER_IP_OR_EMAIL,
-  'password-reset': PER_IP_OR_EMAIL,
-  'password-confirm':
-    '`request.rate_limited`: too many password attempts for this account (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, PUT /users/me/password and DELETE /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
-  'email-verification':
-    '`request.rate_limited`: too many verification mails for this account or to this address (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW seconds, POST /auth/verify-email/resend and PATCH /users/me counted together) or from this IP (RATE_LIMIT_PER_IP)',
-  'checkout-success':
-    '`request.rate_limited`: too many requests from this IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds); each one calls Stripe',
-};
 
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -83,16 +67,6 @@ export function RateLimit(policy: RateLimitPolicy): MethodDecorator {
   return applyDecorators(
     SetMetadata(RATE_LIMIT_KEY, policy),
     UseGuards(RateLimitGuard),
-    ApiResponse({
-      status: HttpStatus.TOO_MANY_REQUESTS,
-      type: ErrorResponseDto,
-      description: RATE_LIMIT_DESCRIPTIONS[policy],
-      headers: {
-        'Retry-After': {
-          description: 'Seconds until the next attempt is allowed',
-          schema: { type: 'integer' },
-        },
-      },
-    }),
+    ApiErrors(CommonErrors.rateLimited),
   );
 }

@@ -1,14 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { AUDIT_TEAM_RULE } from './audit-policy.js';
 import { ActivityPageDto } from './audit.dto.js';
@@ -27,8 +20,6 @@ export class ActivityController {
     description: `Every entry recorded for the signed-in user, in any team (also teams left since). ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: ActivityPageDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   list(@CurrentUser() auth: AuthUser, @Query() query: PageQueryDto): Promise<ActivityPageDto> {
     return this.audit.listMine(auth, query);
   }

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { ActivityType, type ActivityLog } from '../../database/schema.js';
 
 export class ActivityDto {
-  @ApiProperty({ example: 42 })
+  @ApiProperty({ type: 'integer', example: 42 })
   id!: number;
 
   @ApiProperty({ enum: ActivityType, enumName: 'ActivityType', example: ActivityType.SIGN_IN })
@@ -14,7 +14,7 @@ export class ActivityDto {
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' })
   ipAddress!: string | null;
 
-  @ApiProperty({ example: 7, description: 'The team the entry is logged against' })
+  @ApiProperty({ type: 'integer', example: 7, description: 'The team the entry is logged against' })
   teamId!: number;
 
   static from(row: ActivityLog): ActivityDto {

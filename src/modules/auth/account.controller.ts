@@ -1,15 +1,11 @@
 import { Body, Controller, Delete, HttpCode, HttpStatus, Patch, Put } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { BillingErrors } from '../billing/billing.errors.js';
+import { UserErrors } from '../users/users.errors.js';
+import { AuthErrors } from './auth.errors.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { ActivityType } from '../../database/schema.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
@@ -40,14 +36,7 @@ export class AccountController {
     description: `At least one field. The name changes at once. A new email (trimmed, lower-cased) does not: it becomes \`pendingEmail\`, a single-use link valid 24 hours goes to it (APP_URL/verify-email?token=…) and a notice to my current address, which stays in use until the link is used (POST /auth/verify-email). A newer request replaces the pending address (its older links stop working); my current address cancels it. Rate limited with POST /auth/verify-email/resend (it sends mail). Records UPDATE_ACCOUNT. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: UserDto, description: 'Me; a requested email shows as `pendingEmail`' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid or empty body (`user.empty_update`), unknown fields',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: '`user.email_taken`: another active account uses this email',
-  })
+  @ApiErrors(UserErrors.emptyUpdate, UserErrors.emailTaken)
   update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateMeDto): Promise<UserDto> {
     return this.account.updateMe(auth, dto);
   }
@@ -60,11 +49,7 @@ export class AccountController {
     description: `This session stays signed in; every other session ends and outstanding reset links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid body, new password outside 8..128, or `auth.wrong_password` (current password)',
-  })
+  @ApiErrors(AuthErrors.wrongPassword, AuthErrors.unauthorized)
   changePassword(@CurrentUser() auth: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
     return this.credentials.changePassword(auth, dto);
   }
@@ -75,19 +60,15 @@ export class AccountController {
   @ApiOperation({
     summary: 'Delete my account',
     description:
-      'Soft delete, confirmed with the password: deletedAt is set, the email is rewritten (deleted+<id>+<random>@deleted.invalid) so the address is free again, memberships are removed, every session ends. A team whose only member was me stays, without members. Records DELETE_ACCOUNT against my first team, before the memberships go (no team: no row).',
+      'Soft delete, confirmed with the password: deletedAt is set, the email is rewritten (deleted+<id>+<random>@deleted.invalid) so the address is free again, memberships are removed, every session ends. A team whose only member was me stays, without members. Records DELETE_ACCOUNT against my first team, before the memberships go (no team: no row). 409 `user.last_owner` when I am the only owner of a team that has other members, 409 `billing.active_subscription` when I am the only owner of a team whose subscription is trialing, active, past_due, unpaid or paused (cancel it in the customer portal first); both list the teams in `details`.',
   })
   @ApiNoContentResponse({ description: 'Account deleted' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: 'Invalid body or `auth.wrong_password`',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description:
-      '`user.last_owner`: I am the only owner of a team that has other members (their team ids in `details`); ' +
-      '`billing.active_subscription`: I am the only owner of a team whose subscription is trialing, active, past_due, unpaid or paused (cancel it in the customer portal first; the teams in `details`)',
-  })
+  @ApiErrors(
+    AuthErrors.wrongPassword,
+    AuthErrors.unauthorized,
+    UserErrors.lastOwner,
+    BillingErrors.activeSubscription,
+  )
   deleteMe(@CurrentUser() auth: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
     return this.account.deleteMe(auth, dto);
   }

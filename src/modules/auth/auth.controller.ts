@@ -1,25 +1,26 @@
-import { Body, Controller, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
+import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { ActivityType } from '../../database/schema.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { Audit } from '../audit/audit.decorator.js';
+import { InvitationErrors } from '../invitations/invitations.errors.js';
+import { UserErrors } from '../users/users.errors.js';
 import {
   PasswordResetConfirmDto,
   PasswordResetRequestDto,
@@ -31,12 +32,10 @@ import {
   TokensDto,
   VerifyEmailDto,
 } from './auth.dto.js';
+import { AuthErrors } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { EmailVerificationService } from './email-verification.service.js';
-import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
-
-const INVALID_BODY = { type: ErrorResponseDto, description: 'Invalid body or unknown fields' };
 
 @ApiTags('auth')
 @Controller('auth')
@@ -56,19 +55,20 @@ export class AuthController {
       'Without `inviteToken`: creates the user, a team "<email>\'s Team" with the user as owner, and a session, in one transaction; records SIGN_UP and CREATE_TEAM against the new team. The email starts unverified: after the commit a single-use link valid 24 hours (APP_URL/verify-email?token=…) is mailed to it; a mail failure does not fail the sign-up (POST /auth/verify-email/resend sends another). With `inviteToken`: joins the invited team instead (SIGN_UP + ACCEPT_INVITATION), and the email is verified at once (the invitation link proved the mailbox). Rate limited per IP and per email.',
   })
   @ApiCreatedResponse({ type: SignUpResponseDto })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid body, unknown fields, password outside 8..128, `invitation.invalid_token`',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: '`user.email_taken`: an active account uses this email',
-  })
+  @ApiErrors(
+    UserErrors.emailTaken,
+    InvitationErrors.invalidToken,
+    InvitationErrors.emailMismatch,
+    InvitationErrors.notFound,
+    InvitationErrors.alreadyAccepted,
+    InvitationErrors.declined,
+    InvitationErrors.revoked,
+    InvitationErrors.expired,
+  )
   signUp(
     @Body() dto: SignUpDto,
     @ClientIp() ip: string | null,
-    @Headers('user-agent') userAgent?: string,
+    @UserAgent() userAgent?: string,
   ): Promise<SignUpResponseDto> {
     return this.auth.signUp(dto, { ip, userAgent });
   }
@@ -82,12 +82,11 @@ export class AuthController {
     description: `Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: SignInResponseDto })
-  @ApiBadRequestResponse(INVALID_BODY)
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: '`auth.invalid_credentials`' })
+  @ApiErrors(AuthErrors.invalidCredentials)
   signIn(
     @Body() dto: SignInDto,
     @ClientIp() ip: string | null,
-    @Headers('user-agent') userAgent?: string,
+    @UserAgent() userAgent?: string,
   ): Promise<SignInResponseDto> {
     return this.auth.signIn(dto, { ip, userAgent });
   }
@@ -101,8 +100,7 @@ export class AuthController {
       'The presented refresh token stops working (rotation). Presenting an already-rotated token revokes the whole session. The session then lives JWT_REFRESH_TTL seconds from this refresh.',
   })
   @ApiOkResponse({ type: TokensDto })
-  @ApiBadRequestResponse(INVALID_BODY)
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto, description: '`auth.invalid_refresh_token`' })
+  @ApiErrors(AuthErrors.invalidRefreshToken)
   refresh(@Body() dto: RefreshDto): Promise<TokensDto> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -117,7 +115,6 @@ export class AuthController {
     description: `Its access and refresh tokens stop working at once. Records SIGN_OUT. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Signed out' })
-  @ApiUnauthorizedResponse({ type: ErrorResponseDto })
   signOut(@CurrentUser() auth: AuthUser): Promise<void> {
     return this.auth.signOut(auth);
   }
@@ -132,16 +129,7 @@ export class AuthController {
       AUDIT_TEAM_RULE,
   })
   @ApiNoContentResponse({ description: 'Verified' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid body, or `email.invalid_token`: unknown, forged, used, expired (24 hours), or superseded by a newer email change',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description:
-      '`user.email_taken`: an email change, but another active account took the address meanwhile; nothing changes',
-  })
+  @ApiErrors(AuthErrors.invalidVerificationToken, UserErrors.emailTaken)
   verifyEmail(@Body() dto: VerifyEmailDto, @ClientIp() ip: string | null): Promise<void> {
     return this.verification.confirm(dto.token, ip);
   }
@@ -171,7 +159,6 @@ export class AuthController {
       'Always 202, whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour.',
   })
   @ApiAcceptedResponse({ description: 'Accepted (no body)' })
-  @ApiBadRequestResponse(INVALID_BODY)
   requestReset(@Body() dto: PasswordResetRequestDto): Promise<void> {
     return this.credentials.requestReset(dto.email);
   }
@@ -184,11 +171,7 @@ export class AuthController {
     description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description:
-      'Invalid body, or `auth.invalid_reset_token` (unknown, used, expired, or superseded by a password change)',
-  })
+  @ApiErrors(AuthErrors.invalidResetToken)
   confirmReset(@Body() dto: PasswordResetConfirmDto, @ClientIp() ip: string | null): Promise<void> {
     return this.credentials.confirmReset(dto, ip);
   }

@@ -5,6 +5,7 @@ import { IsEmail, IsOptional, IsString, Length, MaxLength, MinLength } from 'cla
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/crypto/password-hasher.js';
 import { TEAM_ROLES } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
+import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import { UserDto } from '../users/users.dto.js';
 
 const NEW_PASSWORD = {
@@ -29,11 +30,7 @@ function Email(): PropertyDecorator {
 }
 
 export class SignUpDto {
-  @ApiProperty({
-    example: 'ada@example.com',
-    maxLength: 255,
-    description: 'Trimmed and lower-cased',
-  })
+  @ApiProperty(EMAIL_PROPERTY)
   @Email()
   email!: string;
 
@@ -41,7 +38,13 @@ export class SignUpDto {
   @NewPassword()
   password!: string;
 
-  @ApiPropertyOptional({ example: 'Ada Lovelace', maxLength: 100 })
+  // @IsOptional() lets null through: null is the same as no name.
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'Ada Lovelace',
+    ...trimmedText(100),
+  })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
@@ -49,6 +52,8 @@ export class SignUpDto {
   name?: string;
 
   @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 2048,
     description:
       'Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`.',
   })
@@ -59,30 +64,42 @@ export class SignUpDto {
 }
 
 export class SignInDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 255 })
+  @ApiProperty(EMAIL_PROPERTY)
   @Email()
   email!: string;
 
-  @ApiProperty({ example: 'correct horse battery staple', maxLength: PASSWORD_MAX_LENGTH })
+  @ApiProperty({
+    example: 'correct horse battery staple',
+    minLength: 1,
+    maxLength: PASSWORD_MAX_LENGTH,
+  })
   @CurrentPassword()
   password!: string;
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from sign-up, sign-in or the previous refresh' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 200,
+    description: 'The refresh token from sign-up, sign-in or the previous refresh',
+  })
   @IsString()
   @Length(1, 200)
   refreshToken!: string;
 }
 
 export class PasswordResetRequestDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 255 })
+  @ApiProperty(EMAIL_PROPERTY)
   @Email()
   email!: string;
 }
 
 export class PasswordResetConfirmDto {
-  @ApiProperty({ description: 'The `token` parameter of the emailed link' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 200,
+    description: 'The `token` parameter of the emailed link',
+  })
   @IsString()
   @Length(1, 200)
   token!: string;
@@ -102,7 +119,7 @@ export class VerifyEmailDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty({ maxLength: PASSWORD_MAX_LENGTH })
+  @ApiProperty({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH })
   @CurrentPassword()
   currentPassword!: string;
 
@@ -113,6 +130,7 @@ export class ChangePasswordDto {
 
 export class DeleteAccountDto {
   @ApiProperty({
+    minLength: 1,
     maxLength: PASSWORD_MAX_LENGTH,
     description: 'The current password, as confirmation',
   })
@@ -130,10 +148,11 @@ export class TokensDto {
   })
   refreshToken!: string;
 
-  @ApiProperty({ example: 'Bearer' })
+  @ApiProperty({ enum: ['Bearer'], example: 'Bearer' })
   tokenType!: 'Bearer';
 
   @ApiProperty({
+    type: 'integer',
     example: 900,
     description: 'Seconds until the access token expires (JWT_ACCESS_TTL)',
   })
@@ -146,7 +165,7 @@ export class SignInResponseDto extends TokensDto {
 }
 
 export class SignUpTeamDto {
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ type: 'integer', example: 7 })
   id!: number;
 
   @ApiProperty({ example: "ada@example.com's Team" })

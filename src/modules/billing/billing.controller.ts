@@ -1,7 +1,6 @@
 import {
   Controller,
   Get,
-  Headers,
   HttpCode,
   HttpStatus,
   Post,
@@ -11,37 +10,24 @@ import {
   type RawBodyRequest,
 } from '@nestjs/common';
 import {
-  ApiBadGatewayResponse,
-  ApiBadRequestResponse,
   ApiBody,
-  ApiConflictResponse,
   ApiHeader,
-  ApiInternalServerErrorResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ClientIp, clientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { BillingErrors } from './billing.errors.js';
 import { BillingWebhookService } from './billing-webhook.service.js';
 import { CheckoutSuccessQueryDto, PlanDto, WebhookAckDto } from './billing.dto.js';
 import { BillingService } from './billing.service.js';
-
-const NOT_CONFIGURED = {
-  type: ErrorResponseDto,
-  description:
-    '`billing.not_configured`: STRIPE_SECRET_KEY (or, for the webhook, STRIPE_WEBHOOK_SECRET) is not set',
-};
-const STRIPE_DOWN = {
-  type: ErrorResponseDto,
-  description: '`billing.stripe_unavailable`: Stripe could not be reached',
-};
+import { StripeSignature } from './stripe-signature.decorator.js';
 
 @ApiTags('billing')
 @Public()
@@ -59,8 +45,7 @@ export class BillingController {
       'Active Stripe products, each with its default active recurring price (else its newest one), cheapest first. Served from an in-process cache for 60 s.',
   })
   @ApiOkResponse({ type: [PlanDto] })
-  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
-  @ApiBadGatewayResponse(STRIPE_DOWN)
+  @ApiErrors(BillingErrors.notConfigured, BillingErrors.stripeUnavailable)
   plans(): Promise<PlanDto[]> {
     return this.billing.listPlans();
   }
@@ -82,22 +67,20 @@ export class BillingController {
   @ApiResponse({
     status: HttpStatus.SEE_OTHER,
     description: 'Redirect to `APP_URL/teams/{teamId}/billing?checkout=success`',
-    headers: { Location: { description: 'The frontend billing page', schema: { type: 'string' } } },
+    headers: {
+      Location: {
+        description: 'The frontend billing page',
+        required: true,
+        schema: { type: 'string', format: 'uri' },
+      },
+    },
   })
-  @ApiBadRequestResponse({
-    type: ErrorResponseDto,
-    description: '`session_id` missing or not a Checkout session id',
-  })
-  @ApiNotFoundResponse({
-    type: ErrorResponseDto,
-    description: '`billing.checkout_session_not_found`: unknown session, or not one of ours',
-  })
-  @ApiConflictResponse({
-    type: ErrorResponseDto,
-    description: '`billing.checkout_incomplete`: the session is not complete',
-  })
-  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
-  @ApiBadGatewayResponse(STRIPE_DOWN)
+  @ApiErrors(
+    BillingErrors.checkoutSessionNotFound,
+    BillingErrors.checkoutIncomplete,
+    BillingErrors.notConfigured,
+    BillingErrors.stripeUnavailable,
+  )
   checkoutSuccess(
     @Query() query: CheckoutSuccessQueryDto,
     @ClientIp() ip: string | null,
@@ -144,16 +127,16 @@ export class BillingController {
     },
   })
   @ApiOkResponse({ type: WebhookAckDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: '`billing.invalid_signature`' })
-  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
-  @ApiBadGatewayResponse(STRIPE_DOWN)
-  @ApiInternalServerErrorResponse({
-    type: ErrorResponseDto,
-    description: 'Not committed (e.g. database unavailable); Stripe retries',
-  })
+  @ApiErrors(
+    BillingErrors.invalidSignature,
+    BillingErrors.notConfigured,
+    BillingErrors.stripeUnavailable,
+    // Not committed (e.g. the database failed): Stripe retries.
+    CommonErrors.internal,
+  )
   webhook(
     @Req() req: RawBodyRequest<Request>,
-    @Headers('stripe-signature') signature?: string,
+    @StripeSignature() signature?: string,
   ): Promise<WebhookAckDto> {
     return this.webhooks.handle(req.rawBody, signature, clientIp(req));
   }

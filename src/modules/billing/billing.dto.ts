@@ -1,6 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
 
+const PRICE_ID = /^price_[A-Za-z0-9_]+$/;
+const CHECKOUT_SESSION_ID = /^cs_[A-Za-z0-9_]+$/;
+
 export class PlanDto {
   @ApiProperty({ example: 'prod_Q1w2e3r4t5y6u7' })
   productId!: string;
@@ -15,6 +18,7 @@ export class PlanDto {
   priceId!: string;
 
   @ApiProperty({
+    type: 'integer',
     example: 1200,
     description: "In the currency's minor unit, as Stripe gives it (1200 = $12.00)",
   })
@@ -27,6 +31,7 @@ export class PlanDto {
   interval!: string;
 
   @ApiProperty({
+    type: 'integer',
     example: 7,
     description:
       "Free trial days a new subscription gets (0 = none): the price's `metadata.trial_days`, else its legacy `recurring.trial_period_days`, else the product's `metadata.trial_days`",
@@ -37,12 +42,14 @@ export class PlanDto {
 export class CreateCheckoutDto {
   @ApiProperty({
     example: 'price_1Q2w3e4r5t6y7u8i9o0p',
+    maxLength: 255,
+    pattern: PRICE_ID.source,
     description:
       'One of the `priceId`s of GET /billing/plans; any other price → 400 billing.unknown_price',
   })
   @IsString()
   @MaxLength(255)
-  @Matches(/^price_[A-Za-z0-9_]+$/, { message: 'priceId must be a Stripe price id (price_…)' })
+  @Matches(PRICE_ID, { message: 'priceId must be a Stripe price id (price_…)' })
   priceId!: string;
 }
 
@@ -57,17 +64,19 @@ export class BillingUrlDto {
 export class CheckoutSuccessQueryDto {
   @ApiProperty({
     name: 'session_id',
+    maxLength: 255,
+    pattern: CHECKOUT_SESSION_ID.source,
     example: 'cs_test_a1b2c3d4e5',
     description: 'Filled in by Stripe ({CHECKOUT_SESSION_ID})',
   })
   @IsString()
   @MaxLength(255)
-  @Matches(/^cs_[A-Za-z0-9_]+$/, { message: 'session_id must be a Checkout session id (cs_…)' })
+  @Matches(CHECKOUT_SESSION_ID, { message: 'session_id must be a Checkout session id (cs_…)' })
   session_id!: string;
 }
 
 export class WebhookAckDto {
-  @ApiProperty({ example: true })
+  @ApiProperty({ enum: [true], example: true })
   received!: true;
 
   @ApiProperty({

@@ -1,28 +1,13 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import {
-  ApiBadGatewayResponse,
-  ApiConflictResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
 import { BillingUrlDto, CreateCheckoutDto } from './billing.dto.js';
+import { BillingErrors } from './billing.errors.js';
 import { BillingService } from './billing.service.js';
-
-const NOT_CONFIGURED = {
-  type: ErrorResponseDto,
-  description: '`billing.not_configured`: STRIPE_SECRET_KEY is not set',
-};
-const STRIPE_DOWN = {
-  type: ErrorResponseDto,
-  description: '`billing.stripe_unavailable`: Stripe could not be reached',
-};
 
 @ApiTags('billing')
 @Controller('teams/:teamId/billing')
@@ -46,9 +31,12 @@ export class TeamBillingController {
     type: BillingUrlDto,
     description: 'The Stripe Checkout URL to send the browser to',
   })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: '`billing.already_subscribed`' })
-  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
-  @ApiBadGatewayResponse(STRIPE_DOWN)
+  @ApiErrors(
+    BillingErrors.unknownPrice,
+    BillingErrors.alreadySubscribed,
+    BillingErrors.notConfigured,
+    BillingErrors.stripeUnavailable,
+  )
   checkout(
     @CurrentUser() user: AuthUser,
     @Param('teamId', ParseIdPipe) teamId: number,
@@ -66,9 +54,7 @@ export class TeamBillingController {
       'Change plan, payment method, invoices, cancel. Returns to `APP_URL/teams/{teamId}/billing`. 409 `billing.no_customer` before the first checkout.',
   })
   @ApiOkResponse({ type: BillingUrlDto, description: 'The portal URL to send the browser to' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: '`billing.no_customer`' })
-  @ApiServiceUnavailableResponse(NOT_CONFIGURED)
-  @ApiBadGatewayResponse(STRIPE_DOWN)
+  @ApiErrors(BillingErrors.noCustomer, BillingErrors.notConfigured, BillingErrors.stripeUnavailable)
   portal(
     @CurrentUser() user: AuthUser,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -1,15 +1,22 @@
 import { Controller, Get, Inject } from '@nestjs/common';
-import {
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { sql } from 'drizzle-orm';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { DRIZZLE, type Database } from '../../database/database.tokens.js';
+
+const INDICATORS: SchemaObject = {
+  type: 'object',
+  description: 'Per check (`database`): `{ status: "up" | "down", message? }`',
+  additionalProperties: {
+    type: 'object',
+    required: ['status'],
+    properties: { status: { type: 'string', enum: ['up', 'down'] }, message: { type: 'string' } },
+  },
+};
 
 @ApiTags('health')
 @Public()
@@ -24,15 +31,36 @@ export class HealthController {
 
   @Get()
   @ApiOperation({ summary: 'Liveness: the process is up and serving HTTP' })
-  @ApiOkResponse({ description: '`{ "status": "ok" }`' })
+  @ApiOkResponse({
+    description: 'Up',
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['ok'] } },
+    },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
   @Get('ready')
-  @HealthCheck()
+  // Documented below: the error shape of the global filter, not terminus' own 503 body.
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   @ApiOperation({ summary: 'Readiness: the database answers a ping' })
-  @ApiServiceUnavailableResponse({ description: 'The database is unreachable' })
+  @ApiOkResponse({
+    description: 'The database answers',
+    schema: {
+      type: 'object',
+      required: ['status', 'info', 'error', 'details'],
+      properties: {
+        status: { type: 'string', enum: ['ok'] },
+        info: INDICATORS,
+        error: INDICATORS,
+        details: INDICATORS,
+      },
+    },
+  })
+  @ApiErrors(CommonErrors.serviceUnavailable)
   ready() {
     return this.health.check([
       async () => {

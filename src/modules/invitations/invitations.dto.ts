@@ -2,13 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
+import { EMAIL_PROPERTY } from '../../common/openapi/schema-rules.js';
 
 export class CreateInvitationDto {
-  @ApiProperty({
-    example: 'new.person@example.com',
-    maxLength: 255,
-    description: 'Trimmed and lower-cased',
-  })
+  @ApiProperty({ ...EMAIL_PROPERTY, example: 'new.person@example.com' })
   @NormalizeEmail()
   @IsEmail()
   @MaxLength(255)
@@ -20,12 +17,13 @@ export class CreateInvitationDto {
 }
 
 export class InvitationDto {
-  @ApiProperty({ example: 12 }) id!: number;
-  @ApiProperty({ example: 1 }) teamId!: number;
+  @ApiProperty({ type: 'integer', example: 12 }) id!: number;
+  @ApiProperty({ type: 'integer', example: 1 }) teamId!: number;
   @ApiProperty({ example: 'Acme' }) teamName!: string;
   @ApiProperty({ example: 'new.person@example.com' }) email!: string;
   @ApiProperty({ enum: TEAM_ROLES, example: 'member' }) role!: TeamRole;
-  @ApiProperty({ example: 7, description: 'User id of the owner who sent it' }) invitedBy!: number;
+  @ApiProperty({ type: 'integer', example: 7, description: 'User id of the owner who sent it' })
+  invitedBy!: number;
   @ApiProperty({ type: String, nullable: true, example: 'Ada' }) invitedByName!: string | null;
   @ApiProperty({ type: String, format: 'date-time' }) invitedAt!: Date;
 
@@ -46,9 +44,10 @@ export class InvitationPageDto {
 }
 
 export class AcceptedInvitationDto {
-  @ApiProperty({ example: 1 }) teamId!: number;
+  @ApiProperty({ type: 'integer', example: 1 }) teamId!: number;
   @ApiProperty({ example: 'Acme' }) teamName!: string;
-  @ApiProperty({ example: 3, description: 'My membership id in the team' }) memberId!: number;
+  @ApiProperty({ type: 'integer', example: 3, description: 'My membership id in the team' })
+  memberId!: number;
   @ApiProperty({ enum: TEAM_ROLES, example: 'member', description: 'My role in the team' })
   role!: TeamRole;
   @ApiProperty({ type: String, format: 'date-time' }) joinedAt!: Date;

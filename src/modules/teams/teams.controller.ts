@@ -11,18 +11,16 @@ import {
   Query,
 } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
-import { ErrorResponseDto } from '../../common/errors/error-response.dto.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { TeamRole } from './team-role.decorator.js';
@@ -36,11 +34,10 @@ import {
   UpdateMemberRoleDto,
   UpdateTeamDto,
 } from './teams.dto.js';
+import { TeamErrors } from './teams.errors.js';
 import { TeamsService } from './teams.service.js';
 import { TEAM_LOG_CONTENTS } from '../audit/audit-policy.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
-
-const MEMBER_NOT_FOUND = '`team.member_not_found`: no membership with that id in this team';
 
 // Authentication is documented per route: @TeamRole includes it (a class-level one would list it twice).
 @ApiTags('teams')
@@ -55,7 +52,6 @@ export class TeamsController {
     description: 'Newest membership first, paginated.',
   })
   @ApiOkResponse({ type: MyTeamsPageDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid limit or cursor' })
   listMine(@CurrentUser() auth: AuthUser, @Query() query: PageQueryDto): Promise<MyTeamsPageDto> {
     return this.teams.listMine(auth, query);
   }
@@ -67,7 +63,6 @@ export class TeamsController {
     description: 'Logs CREATE_TEAM in the same transaction.',
   })
   @ApiCreatedResponse({ type: TeamDetailDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Invalid or unknown fields' })
   create(@CurrentUser() auth: AuthUser, @Body() dto: CreateTeamDto): Promise<TeamDetailDto> {
     return this.teams.create(auth, dto);
   }
@@ -104,19 +99,15 @@ export class TeamsController {
   }
 
   @Patch(':teamId/members/:memberId')
-  @TeamRole('owner', { notFound: MEMBER_NOT_FOUND })
+  @TeamRole('owner')
   @ApiOperation({
     summary: "Change a member's role",
     description:
       'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
   })
-  @ApiParam({
-    name: 'memberId',
-    type: 'integer',
-    description: 'Membership id (`teamMembers[].id`)',
-  })
+  @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiOkResponse({ type: TeamMemberDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: '`team.last_owner`' })
+  @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner)
   updateMemberRole(
     @CurrentUser() auth: AuthUser,
     @Param('teamId', ParseIdPipe) teamId: number,
@@ -128,19 +119,16 @@ export class TeamsController {
 
   @Delete(':teamId/members/:memberId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @TeamRole('member', { notFound: MEMBER_NOT_FOUND })
+  @TeamRole('member')
   @ApiOperation({
     summary: 'Remove a member, or leave the team',
     description:
       'Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.',
   })
-  @ApiParam({
-    name: 'memberId',
-    type: 'integer',
-    description: 'Membership id (`teamMembers[].id`)',
-  })
+  @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: '`team.last_owner`' })
+  // A member removing someone else gets the service's 403.
+  @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner, TeamErrors.forbidden)
   removeMember(
     @CurrentUser() auth: AuthUser,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -14,13 +14,18 @@ import {
 } from 'class-validator';
 import { MAX_ID } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
+import { trimmedText } from '../../common/openapi/schema-rules.js';
 import { ActivityType, TEAM_ROLES, type TeamRole } from '../../database/schema.js';
+
+/** What `from`/`to` accept: a calendar date, or a date-time with an optional offset. */
+export const CALENDAR_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
 export class CreateTeamDto {
-  @ApiProperty({ example: 'Acme', minLength: 1, maxLength: 100 })
+  @ApiProperty({ example: 'Acme', ...trimmedText(100) })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -33,7 +38,7 @@ export class CreateTeamDto {
  * Stripe itself; sending them here is a 400 (unknown fields are rejected).
  */
 export class UpdateTeamDto {
-  @ApiProperty({ example: 'Acme Inc.', minLength: 1, maxLength: 100 })
+  @ApiProperty({ example: 'Acme Inc.', ...trimmedText(100) })
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -48,7 +53,7 @@ export class UpdateMemberRoleDto {
 }
 
 export class TeamDto {
-  @ApiProperty({ example: 1 }) id!: number;
+  @ApiProperty({ type: 'integer', example: 1 }) id!: number;
   @ApiProperty({ example: 'Acme' }) name!: string;
   @ApiProperty({ type: String, format: 'date-time' }) createdAt!: Date;
   @ApiProperty({ type: String, format: 'date-time' }) updatedAt!: Date;
@@ -87,15 +92,16 @@ export class TeamDto {
 }
 
 export class TeamMemberUserDto {
-  @ApiProperty({ example: 7 }) id!: number;
+  @ApiProperty({ type: 'integer', example: 7 }) id!: number;
   @ApiProperty({ type: String, nullable: true, example: 'Ada' }) name!: string | null;
   @ApiProperty({ example: 'ada@example.com' }) email!: string;
 }
 
 export class TeamMemberDto {
-  @ApiProperty({ example: 3, description: 'Membership id, used as `:memberId`' }) id!: number;
-  @ApiProperty({ example: 1 }) teamId!: number;
-  @ApiProperty({ example: 7 }) userId!: number;
+  @ApiProperty({ type: 'integer', example: 3, description: 'Membership id, used as `:memberId`' })
+  id!: number;
+  @ApiProperty({ type: 'integer', example: 1 }) teamId!: number;
+  @ApiProperty({ type: 'integer', example: 7 }) userId!: number;
   @ApiProperty({ enum: TEAM_ROLES, example: 'member' }) role!: TeamRole;
   @ApiProperty({ type: String, format: 'date-time' }) joinedAt!: Date;
   @ApiProperty({ type: TeamMemberUserDto }) user!: TeamMemberUserDto;
@@ -110,7 +116,11 @@ export class MyTeamDto extends TeamDto {
   @ApiProperty({ enum: TEAM_ROLES, example: 'owner', description: 'My role in this team' })
   role!: TeamRole;
 
-  @ApiProperty({ example: 3, description: 'My membership id (`:memberId`, e.g. to leave)' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: 'My membership id (`:memberId`, e.g. to leave)',
+  })
   memberId!: number;
 
   @ApiProperty({ type: String, format: 'date-time' }) joinedAt!: Date;
@@ -127,7 +137,12 @@ export class TeamActivityQueryDto extends PageQueryDto {
   @IsEnum(ActivityType)
   action?: ActivityType;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'Only entries by this user' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ID,
+    description: 'Only entries by this user',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -137,8 +152,10 @@ export class TeamActivityQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     type: String,
-    format: 'date-time',
-    description: 'Entries at or after this instant (ISO-8601)',
+    pattern: CALENDAR_DATE_TIME.source,
+    example: '2030-01-31T12:00:00Z',
+    description:
+      'Entries at or after this instant: an ISO-8601 calendar date or date-time (UTC unless an offset is given)',
   })
   @IsOptional()
   @IsISO8601({ strict: true })
@@ -146,8 +163,10 @@ export class TeamActivityQueryDto extends PageQueryDto {
 
   @ApiPropertyOptional({
     type: String,
-    format: 'date-time',
-    description: 'Entries strictly before this instant (ISO-8601)',
+    pattern: CALENDAR_DATE_TIME.source,
+    example: '2030-02-01',
+    description:
+      'Entries strictly before this instant, later than `from`: an ISO-8601 calendar date or date-time',
   })
   @IsOptional()
   @IsISO8601({ strict: true })
@@ -155,12 +174,12 @@ export class TeamActivityQueryDto extends PageQueryDto {
 }
 
 export class TeamActivityDto {
-  @ApiProperty({ example: 42 }) id!: number;
+  @ApiProperty({ type: 'integer', example: 42 }) id!: number;
   @ApiProperty({ enum: ActivityType, enumName: 'ActivityType' }) action!: ActivityType;
   @ApiProperty({ type: String, format: 'date-time' }) timestamp!: Date;
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' }) ipAddress!: string | null;
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     example: 7,
     description:

@@ -24,6 +24,7 @@ import type {
   UpdateMemberRoleDto,
   UpdateTeamDto,
 } from './teams.dto.js';
+import { CALENDAR_DATE_TIME } from './teams.dto.js';
 import { TeamErrors } from './teams.errors.js';
 import {
   TeamsRepository,
@@ -75,9 +76,6 @@ function toActivityDto(row: ActivityRow): TeamActivityDto {
         : { id: row.userId, name: row.userName, email: row.userEmail },
   };
 }
-
-const CALENDAR_DATE_TIME =
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
 /**
  * An ISO-8601 filter value as a Date. The DTO checks ISO syntax, but ISO also has week and

@@ -3,11 +3,13 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/http/email.js';
+import { ApiObjectRules } from '../../common/openapi/api-object-rules.decorator.js';
+import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import type { MembershipRow } from './users.repository.js';
 
 /** A user as the API shows it: never the password hash. */
 export class UserDto {
-  @ApiProperty({ example: 12 })
+  @ApiProperty({ type: 'integer', example: 12 })
   id!: number;
 
   @ApiProperty({ type: String, nullable: true, example: 'Ada Lovelace' })
@@ -56,7 +58,7 @@ export class UserDto {
 }
 
 export class MembershipDto {
-  @ApiProperty({ example: 7 })
+  @ApiProperty({ type: 'integer', example: 7 })
   teamId!: number;
 
   @ApiProperty({ example: "ada@example.com's Team" })
@@ -78,12 +80,14 @@ export class MeDto extends UserDto {
 const trimmed = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
 
+@ApiObjectRules({ minProperties: 1 })
 export class UpdateMeDto {
   @ApiPropertyOptional({
     type: String,
     nullable: true,
-    maxLength: 100,
-    description: 'Display name (trimmed); null clears it',
+    minLength: 1,
+    pattern: trimmedText(100).pattern,
+    description: `Display name; null clears it. ${trimmedText(100).description}`,
   })
   @IsOptional()
   @Transform(trimmed)
@@ -93,9 +97,8 @@ export class UpdateMeDto {
   name?: string | null;
 
   @ApiPropertyOptional({
-    maxLength: 255,
-    description:
-      'New sign-in email (trimmed, lower-cased). Not applied at once: it becomes `pendingEmail` and a verification link goes to it (a notice to the current address); `email` changes when that link is used (POST /auth/verify-email). My current address cancels a pending change.',
+    ...EMAIL_PROPERTY,
+    description: `New sign-in email. ${EMAIL_PROPERTY.description} Not applied at once: it becomes \`pendingEmail\` and a verification link goes to it (a notice to the current address); \`email\` changes when that link is used (POST /auth/verify-email). My current address cancels a pending change.`,
   })
   @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
   @NormalizeEmail()

@@ -17,7 +17,8 @@ export const UserErrors = defineErrors({
   emailUnverified: {
     code: 'email.unverified',
     status: HttpStatus.FORBIDDEN,
-    message: 'Verify your email address first (see POST /auth/verify-email/resend)',
+    message:
+      'Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email',
   },
   lastOwner: {
     code: 'user.last_owner',

@@ -1,0 +1,144 @@
+import type {
+  OpenAPIObject,
+  OperationObject,
+  ParameterObject,
+  SchemaObject,
+} from '@nestjs/swagger';
+import { ALLOW_UNVERIFIED_EMAIL_EXTENSION } from '../decorators/allow-unverified-email.decorator.js';
+import type { ErrorDefinition } from '../errors/app-error.js';
+import { codesOf, errorResponse, knowErrors } from './api-errors.decorator.js';
+import { objectRules } from './api-object-rules.decorator.js';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
+
+export interface FinalizeOptions {
+  /** Errors every operation with bearer security can answer (401 without a valid token, ...). */
+  authenticated: readonly ErrorDefinition[];
+  /**
+   * Errors every operation with bearer security can answer unless it is marked
+   * `x-allow-unverified-email` (@AllowUnverifiedEmail): the 403 of EMAIL_VERIFICATION=required.
+   */
+  verifiedEmail: readonly ErrorDefinition[];
+  /** Errors every operation with a JSON body can answer (the body parser: syntax, size, charset). */
+  jsonBody: readonly ErrorDefinition[];
+  /** Errors every operation whose body is a DTO (a schema reference) can answer (validation). */
+  dtoBody: readonly ErrorDefinition[];
+  /** Errors every operation with path or query parameters can answer (validation). */
+  parameters: readonly ErrorDefinition[];
+  /** Errors every operation with a `cursor` query parameter can answer. */
+  cursor: readonly ErrorDefinition[];
+  /** Errors every API operation that reads the database can answer (503 when it is down). */
+  database: readonly ErrorDefinition[];
+  /** operationIds of API operations that never touch the database. */
+  withoutDatabase: ReadonlySet<string>;
+}
+
+/** Adds `errors` to the operation's responses, merging codes into an existing error response. */
+function addErrors(operation: OperationObject, ...errors: ErrorDefinition[]): void {
+  knowErrors(...errors);
+  for (const status of new Set(errors.map((e) => Number(e.status)))) {
+    const codes = errors.filter((e) => Number(e.status) === status).map((e) => e.code);
+    const existing = operation.responses[status];
+    const existingCodes = codesOf(existing);
+    // A non-error response documented for this status (none today) is left alone.
+    if (existing !== undefined && existingCodes.length === 0 && 'content' in existing) continue;
+    operation.responses[status] = errorResponse(status, [...existingCodes, ...codes]);
+  }
+}
+
+/**
+ * Rewrites schema references that tools misread. OpenAPI 3.0 ignores `nullable` beside `allOf`/`$ref` (no `type` in the same object), so
+ * validators read `{ nullable: true, allOf: [{ $ref }] }` as "never null". Rewrites it as
+ * `anyOf: [{ $ref }, null]`, which every 3.0 tool reads the same way.
+ */
+function fixReferences(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) fixReferences(item);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as SchemaObject & Record<string, unknown>;
+  if (schema.nullable === true && Array.isArray(schema.allOf) && schema.allOf.length === 1) {
+    const [ref] = schema.allOf;
+    delete schema.allOf;
+    delete schema.nullable;
+    delete schema.type;
+    schema.anyOf = [ref!, { type: 'object', nullable: true, enum: [null] }];
+  } else if (Object.keys(schema).length === 1 && schema.allOf?.length === 1) {
+    // Nest wraps enum references in a one-element allOf; the reference alone says the same.
+    const [ref] = schema.allOf;
+    delete schema.allOf;
+    Object.assign(schema, ref);
+  }
+  for (const value of Object.values(schema)) fixReferences(value);
+}
+
+/** The global ValidationPipe rejects unknown fields (forbidNonWhitelisted): say so on DTO bodies. */
+function closeBodySchema(document: OpenAPIObject, media: unknown): void {
+  const ref = (media as { schema?: { $ref?: string } } | undefined)?.schema?.$ref;
+  const name = ref?.replace('#/components/schemas/', '');
+  const schema = name === undefined ? undefined : document.components?.schemas?.[name];
+  if (schema !== undefined && !('$ref' in schema)) schema.additionalProperties = false;
+}
+
+/**
+ * What the decorators cannot say per route, added to the generated document once: `security: []`
+ * on public operations, the errors the global pipeline can answer on any operation (401 without
+ * a valid token, 400/413/415 for a JSON body, 400 for parameters and cursors, 503 when the
+ * database is down), a server, and nullable references that validators read correctly.
+ */
+export function finalizeOpenApiDocument(
+  document: OpenAPIObject,
+  options: FinalizeOptions,
+): OpenAPIObject {
+  document.servers = [
+    { url: '/', description: 'This server: the API under /api/v1, health probes at /health' },
+  ];
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method];
+      if (operation === undefined) continue;
+      const authenticated = (operation.security ?? []).length > 0;
+      const extensions = operation as unknown as Record<string, unknown>;
+      if (!authenticated) operation.security = [];
+      else {
+        addErrors(operation, ...options.authenticated);
+        if (extensions[ALLOW_UNVERIFIED_EMAIL_EXTENSION] !== true) {
+          addErrors(operation, ...options.verifiedEmail);
+        }
+      }
+      delete extensions[ALLOW_UNVERIFIED_EMAIL_EXTENSION];
+
+      const parameters = (operation.parameters ?? []) as ParameterObject[];
+      const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
+      const jsonBody = body?.content?.['application/json'] !== undefined;
+      if (jsonBody) {
+        closeBodySchema(document, body?.content?.['application/json']);
+        addErrors(operation, ...options.jsonBody);
+        const schema = (body?.content?.['application/json'] as { schema?: { $ref?: string } })
+          .schema;
+        if (schema?.$ref !== undefined) addErrors(operation, ...options.dtoBody);
+      }
+      if (parameters.some((p) => p.in === 'path' || p.in === 'query')) {
+        addErrors(operation, ...options.parameters);
+      }
+      if (parameters.some((p) => p.in === 'query' && p.name === 'cursor')) {
+        addErrors(operation, ...options.cursor);
+      }
+      const api = path.startsWith('/api/');
+      if (api && !options.withoutDatabase.has(operation.operationId ?? '')) {
+        addErrors(operation, ...options.database);
+      }
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
+      );
+    }
+  }
+  for (const [name, rules] of objectRules()) {
+    const schema = document.components?.schemas?.[name];
+    if (schema !== undefined && !('$ref' in schema)) Object.assign(schema, rules);
+  }
+  fixReferences(document.components);
+  fixReferences(document.paths);
+  return document;
+}
