@@ -1210,7 +1210,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1294,7 +1294,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1343,7 +1343,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1492,7 +1492,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1640,7 +1640,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1724,7 +1724,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1840,7 +1840,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -1934,7 +1934,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2070,7 +2070,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2185,7 +2185,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2340,7 +2340,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2451,7 +2451,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2555,7 +2555,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2710,7 +2710,7 @@ export interface operations {
             };
             /**
              * @description - `invitation.mail_failed`: The invitation email could not be sent; nothing was saved, try again later
-             *     - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
              */
             503: {
                 headers: {
@@ -2829,7 +2829,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2913,7 +2913,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -3067,7 +3067,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -3195,7 +3195,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -3322,7 +3322,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -3482,7 +3482,7 @@ export interface operations {
             };
             /**
              * @description - `billing.not_configured`: Billing is not configured on this server
-             *     - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
              */
             503: {
                 headers: {
@@ -3607,7 +3607,7 @@ export interface operations {
             };
             /**
              * @description - `billing.not_configured`: Billing is not configured on this server
-             *     - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
              */
             503: {
                 headers: {
@@ -3776,7 +3776,7 @@ export interface operations {
             };
             /**
              * @description - `billing.not_configured`: Billing is not configured on this server
-             *     - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
              */
             503: {
                 headers: {
@@ -3905,7 +3905,7 @@ export interface operations {
             };
             /**
              * @description - `billing.not_configured`: Billing is not configured on this server
-             *     - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
              */
             503: {
                 headers: {
@@ -4061,7 +4061,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4179,7 +4179,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4281,7 +4281,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4329,7 +4329,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4431,7 +4431,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4495,7 +4495,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4598,7 +4598,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4686,7 +4686,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -4818,7 +4818,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; retry after `Retry-After` seconds */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */

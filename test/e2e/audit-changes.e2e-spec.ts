@@ -149,7 +149,7 @@ describe('audit rows for team, member and invitation changes', () => {
       const before = await teamName(owner.team.id);
       const restore = await failActivityInserts(t, owner.team.id, ActivityType.UPDATE_TEAM);
       try {
-        await t.http
+        await t.unchecked
           .patch(`/api/v1/teams/${owner.team.id}`)
           .set('Authorization', bearer(owner.accessToken))
           .send({ name: 'Never saved' })
@@ -162,8 +162,14 @@ describe('audit rows for team, member and invitation changes', () => {
   });
 
   describe('PATCH /teams/:teamId/members/:memberId → UPDATE_TEAM_MEMBER', () => {
-    const patchRole = (owner: SignedUp, memberId: number, role: TeamRole, ip = freshIp()) =>
-      t.http
+    const patchRole = (
+      owner: SignedUp,
+      memberId: number,
+      role: TeamRole,
+      ip = freshIp(),
+      http = t.http,
+    ) =>
+      http
         .patch(`/api/v1/teams/${owner.team.id}/members/${memberId}`)
         .set('Authorization', bearer(owner.accessToken))
         .set('X-Forwarded-For', ip)
@@ -198,7 +204,7 @@ describe('audit rows for team, member and invitation changes', () => {
       const memberId = await addMember(owner.team.id, member.user.id, 'member');
       const restore = await failActivityInserts(t, owner.team.id, ActivityType.UPDATE_TEAM_MEMBER);
       try {
-        await patchRole(owner, memberId, 'owner').expect(500);
+        await patchRole(owner, memberId, 'owner', freshIp(), t.unchecked).expect(500);
       } finally {
         await restore();
       }
@@ -208,8 +214,8 @@ describe('audit rows for team, member and invitation changes', () => {
   });
 
   describe('DELETE /teams/:teamId/invitations/:id → REVOKE_INVITATION', () => {
-    const revoke = (owner: SignedUp, invitationId: number, ip = freshIp()) =>
-      t.http
+    const revoke = (owner: SignedUp, invitationId: number, ip = freshIp(), http = t.http) =>
+      http
         .delete(`/api/v1/teams/${owner.team.id}/invitations/${invitationId}`)
         .set('Authorization', bearer(owner.accessToken))
         .set('X-Forwarded-For', ip);
@@ -250,7 +256,7 @@ describe('audit rows for team, member and invitation changes', () => {
       const invitation = await pendingInvitation(owner.team.id, owner.user.id);
       const restore = await failActivityInserts(t, owner.team.id, ActivityType.REVOKE_INVITATION);
       try {
-        await revoke(owner, invitation.id).expect(500);
+        await revoke(owner, invitation.id, freshIp(), t.unchecked).expect(500);
       } finally {
         await restore();
       }
@@ -295,7 +301,7 @@ describe('audit rows for team, member and invitation changes', () => {
       const invitation = await pendingInvitation(owner.team.id, owner.user.id, invitee.email);
       const restore = await failActivityInserts(t, owner.team.id, ActivityType.DECLINE_INVITATION);
       try {
-        await t.http
+        await t.unchecked
           .post(`/api/v1/invitations/${invitation.id}/decline`)
           .set('Authorization', bearer(invitee.accessToken))
           .expect(500);

@@ -140,14 +140,16 @@ describe('the OpenAPI document is a contract generated clients and validating pr
         expect({ key, codes: codes(op, 413) }).toEqual({ key, codes: ['request.too_large'] });
         expect({ key, codes: codes(op, 415) }).toEqual({
           key,
-          codes: ['request.unsupported_media_type'],
+          codes: ['request.unsupported_charset', 'request.unsupported_media_type'],
         });
         // The webhook's raw Stripe event is no DTO, so only DTO bodies can fail validation.
         const dto = key !== 'POST /api/v1/billing/webhook';
         expect({ key, codes: codes(op, 400) }).toEqual({
           key,
           codes: expect.arrayContaining(
-            dto ? ['request.invalid', 'request.malformed_json'] : ['request.malformed_json'],
+            dto
+              ? ['request.invalid', 'request.malformed_json', 'request.too_deep']
+              : ['request.malformed_json', 'request.too_deep'],
           ),
         });
         if (!dto) expect(codes(op, 400)).not.toContain('request.invalid');
@@ -176,16 +178,22 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       const patchMember = doc.paths['/api/v1/teams/{teamId}/members/{memberId}']!.patch!;
       expect(codes(patchMember, 404)).toEqual(['team.member_not_found', 'team.not_found']);
       expect(codes(patchMember, 409)).toEqual(['team.last_owner']);
-      expect(codes(patchMember, 403)).toEqual(['team.forbidden']);
+      expect(codes(patchMember, 403)).toEqual(['email.unverified', 'team.forbidden']);
       expect(codes(patchMember, 401)).toEqual(['auth.unauthorized']);
+      // email.unverified (EMAIL_VERIFICATION=required) on every authenticated operation but the
+      // three that @AllowUnverifiedEmail opens to unverified users.
+      const me = doc.paths['/api/v1/users/me']!.get!;
+      expect(me.responses['403']).toBeUndefined();
+      expect(codes(doc.paths['/api/v1/teams']!.get!, 403)).toEqual(['email.unverified']);
+      expect(Object.keys(me)).not.toContain('x-allow-unverified-email');
       const signIn = doc.paths['/api/v1/auth/sign-in']!.post!;
       expect(codes(signIn, 401)).toEqual(['auth.invalid_credentials']);
       expect(codes(signIn, 429)).toEqual(['request.rate_limited']);
       expect(
         (signIn.responses['429'] as ErrorResponseObject).headers?.['Retry-After']?.required,
       ).toBe(true);
-      // A member always satisfies GET /teams/{teamId}: no 403 is documented there.
-      expect(doc.paths['/api/v1/teams/{teamId}']!.get!.responses['403']).toBeUndefined();
+      // A member always satisfies GET /teams/{teamId}: its only 403 is the unverified email's.
+      expect(codes(doc.paths['/api/v1/teams/{teamId}']!.get!, 403)).toEqual(['email.unverified']);
       expect(codes(doc.paths['/api/v1/teams']!.get!, 400)).toEqual([
         'request.invalid',
         'request.invalid_cursor',

@@ -17,6 +17,11 @@ export interface TestApp {
    * drift fails the request's assertion with the method, path, status and schema errors.
    */
   http: TestAgent;
+  /**
+   * supertest without the OpenAPI check, only for requests that provoke an undocumented status
+   * on purpose (a failure injected into the database answers the generic 500).
+   */
+  unchecked: TestAgent;
   db: Database;
   config: AppConfig;
   close(): Promise<void>;
@@ -72,6 +77,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const http = supertest(app.getHttpServer());
   return {
     app,
+    unchecked: supertest(app.getHttpServer()),
     http:
       options.validateResponses === false
         ? http

@@ -46,7 +46,7 @@ export const CommonErrors = defineErrors({
   serviceUnavailable: {
     code: 'service.unavailable',
     status: HttpStatus.SERVICE_UNAVAILABLE,
-    message: 'The service is temporarily unavailable; retry after `Retry-After` seconds',
+    message: 'The service is temporarily unavailable; try again shortly',
   },
   internal: {
     code: 'internal',
