@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CommonErrors } from '../errors/common.errors.js';
-import { MAX_ID, parseId } from './parse-id.pipe.js';
+import { MAX_ID, parseId } from '../ids.js';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export class PageQueryDto {

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { parseId } from '../../common/http/parse-id.pipe.js';
+import { parseId } from '../../common/ids.js';
 import { isTerminalStatus } from './subscription-status.js';
 
 // Pure functions from Stripe objects to our rows and decisions. No I/O, unit-tested in

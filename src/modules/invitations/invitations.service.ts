@@ -10,7 +10,7 @@ import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { normalizeEmail } from '../../common/http/email.js';
+import { normalizeEmail } from '../../common/email.js';
 import {
   deriveInvitationKey,
   invitationExpiresAt,
