@@ -12,6 +12,7 @@ import {
   teams,
   users,
 } from '../../src/database/schema.js';
+import { SUBSCRIPTION_STATUSES } from '../../src/modules/billing/subscription-status.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp, signUpVerified } from '../support/auth.js';
 
@@ -197,6 +198,18 @@ describe('admin panel (AdminJS at /admin)', () => {
           'users',
         ].sort(),
       );
+    });
+
+    it('counts a team as subscribed in every live status and in no other', async () => {
+      const subscribed = async () =>
+        (await agent.get('/admin/api/dashboard').expect(200)).body.subscribedTeams as number;
+      const before = await subscribed();
+      for (const status of SUBSCRIPTION_STATUSES) {
+        await t.db.insert(teams).values({ name: `Status ${status}`, subscriptionStatus: status });
+      }
+      await t.db.insert(teams).values({ name: 'No subscription' });
+      // trialing, active, past_due, unpaid, paused: the set checkout and account deletion use.
+      expect((await subscribed()) - before).toBe(5);
     });
 
     it('never sends passwordHash (show, list, search) nor refresh token hashes', async () => {

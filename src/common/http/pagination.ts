@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CommonErrors } from '../errors/common.errors.js';
-import { MAX_ID, parseId } from './parse-id.pipe.js';
+import { MAX_ID, parseId } from '../ids.js';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
 export class PageQueryDto {
@@ -29,26 +29,43 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-/** Keyset position for feeds ordered by (timestamp desc, id desc). */
-export interface TimeCursor {
-  at: Date;
-  id: number;
+/**
+ * Cursor of a list ordered by id alone (newest first: the teams list, the invitation lists).
+ * It is the base64url of the last row's id: paging by id is exact, so no timestamp is needed.
+ */
+export function encodeIdCursor(id: number): string {
+  return Buffer.from(String(id)).toString('base64url');
 }
 
-export function encodeTimeCursor(cursor: TimeCursor): string {
-  return Buffer.from(`${cursor.at.toISOString()}|${cursor.id}`).toString('base64url');
-}
-
-/** Throws a 400 `request.invalid_cursor` for anything that is not a cursor we issued. */
-export function decodeTimeCursor(raw: string | undefined): TimeCursor | undefined {
+/**
+ * The id after which the next page starts; throws a 400 `request.invalid_cursor` for anything
+ * that is not a cursor we issued.
+ *
+ * Legacy format: until v1.1 these lists issued `<ISO timestamp>|<id>` cursors (the old
+ * `encodeTimeCursor`), whose timestamp the queries never used. Clients may still hold such a
+ * cursor (from a page fetched just before the upgrade), so for one release they are still
+ * accepted, validated exactly as before, and their timestamp is ignored. REMOVAL PLAN: in the
+ * release after v1.1, drop the `|` branch below (and `decodeLegacyTimeCursor`); an old cursor
+ * then gets the 400 `request.invalid_cursor` like any other malformed one.
+ */
+export function decodeIdCursor(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
-  const [iso, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
+  const text = Buffer.from(raw, 'base64url').toString('utf8');
+  if (text.includes('|')) return decodeLegacyTimeCursor(text);
+  const id = parseId(text);
+  if (id === undefined) throw CommonErrors.invalidCursor();
+  return id;
+}
+
+/** The id of a legacy `<ISO timestamp>|<id>` cursor, checked as the old decoder did. */
+function decodeLegacyTimeCursor(text: string): number {
+  const [iso, id] = text.split('|');
   const at = new Date(iso ?? '');
   const n = Number(id);
   // Ids beyond int4 would reach PostgreSQL as an out-of-range integer (a 500).
   if (Number.isNaN(at.getTime()) || !Number.isSafeInteger(n) || n < 1 || n > MAX_ID)
     throw CommonErrors.invalidCursor();
-  return { at, id: n };
+  return n;
 }
 
 /**
@@ -108,7 +125,7 @@ export function decodeFeedCursor(raw: string | undefined): FeedCursor | undefine
 
 /**
  * Builds a page from `limit + 1` rows: the extra row only tells that a next page exists.
- * `cursorOf` encodes the position of the page's last row (`encodeTimeCursor`, `encodeFeedCursor`).
+ * `cursorOf` encodes the position of the page's last row (`encodeIdCursor`, `encodeFeedCursor`).
  */
 export function toPage<T, R>(
   rows: R[],

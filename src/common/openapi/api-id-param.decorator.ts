@@ -1,5 +1,5 @@
 import { ApiParam } from '@nestjs/swagger';
-import { MAX_ID } from '../http/parse-id.pipe.js';
+import { MAX_ID } from '../ids.js';
 
 /** A path id as ParseIdPipe accepts it: a positive PostgreSQL `integer`. */
 export const ApiIdParam = (name: string, description: string): MethodDecorator & ClassDecorator =>

@@ -9,8 +9,8 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
-import { clientIp } from '../decorators/client-ip.decorator.js';
-import { normalizeEmail } from '../http/email.js';
+import { clientIp } from '../http/client-ip.js';
+import { normalizeEmail } from '../email.js';
 import { CommonErrors } from '../errors/common.errors.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
 import { RateLimitedError } from './rate-limit.errors.js';

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { PasswordHasher, PASSWORD_MAX_LENGTH } from '../../common/crypto/password-hasher.js';
-import { clientIp } from '../../common/decorators/client-ip.decorator.js';
+import { clientIp } from '../../common/http/client-ip.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
-import { normalizeEmail } from '../../common/http/email.js';
+import { normalizeEmail } from '../../common/email.js';
 import { UsersRepository } from '../users/users.repository.js';
 
 /** What the panel keeps in its session (`req.session.adminUser`, AdminJS's CurrentAdmin). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { eq, sql } from 'drizzle-orm';
-import { teamMembers, users, type SystemRole } from '../../database/schema.js';
+import { eq, inArray, sql } from 'drizzle-orm';
+import { teamMembers, teams, users, type SystemRole } from '../../database/schema.js';
+import { LIVE_STATUSES } from '../billing/subscription-status.js';
 
 export interface AdminStats {
   users: number;
@@ -50,7 +51,7 @@ export class AdminRepository {
         (select count(*)::int from users where deleted_at is null and role = 'admin') as "admins",
         (select count(*)::int from teams) as "teams",
         (select count(*)::int from teams
-          where subscription_status in ('active', 'trialing', 'past_due')) as "subscribedTeams",
+          where ${inArray(teams.subscriptionStatus, [...LIVE_STATUSES])}) as "subscribedTeams",
         (select count(*)::int from invitations where status = 'pending') as "pendingInvitations",
         (select count(*)::int from activity_logs where "timestamp" >= ${since}) as "activityLast24h"`);
     const row = result.rows[0];

@@ -4,7 +4,7 @@ import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/crypto/password-hasher.js';
 import { TEAM_ROLES } from '../../database/schema.js';
-import { NormalizeEmail } from '../../common/http/email.js';
+import { NormalizeEmail } from '../../common/email.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import { UserDto } from '../users/users.dto.js';
 

@@ -18,7 +18,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ClientIp, clientIp } from '../../common/decorators/client-ip.decorator.js';
+import { clientIp } from '../../common/http/client-ip.js';
+import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';

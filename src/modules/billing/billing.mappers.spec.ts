@@ -2,9 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type Stripe from 'stripe';
 import {
   decideApply,
-  isLiveStatus,
   needsProductName,
-  SUBSCRIPTION_STATUSES,
   subscriptionFieldsChanged,
   teamIdOfCheckoutSession,
   toPlans,
@@ -12,6 +10,7 @@ import {
   toSubscriptionFields,
   trialDaysOf,
 } from './billing.mappers.js';
+import { SUBSCRIPTION_STATUSES } from './subscription-status.js';
 
 function product(id: string, overrides: Partial<Stripe.Product> = {}): Stripe.Product {
   return {
@@ -245,19 +244,6 @@ describe('subscriptionFieldsChanged', () => {
       subscriptionStatus: null,
     };
     expect(subscriptionFieldsChanged(none, current)).toBe(true);
-  });
-});
-
-describe('isLiveStatus', () => {
-  it('is true for statuses that can still bill', () => {
-    expect(SUBSCRIPTION_STATUSES.filter((s) => isLiveStatus(s))).toEqual([
-      'trialing',
-      'active',
-      'past_due',
-      'unpaid',
-      'paused',
-    ]);
-    expect(isLiveStatus(null)).toBe(false);
   });
 });
 

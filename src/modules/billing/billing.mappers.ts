@@ -1,41 +1,9 @@
 import type Stripe from 'stripe';
-import { parseId } from '../../common/http/parse-id.pipe.js';
+import { parseId } from '../../common/ids.js';
+import { isTerminalStatus } from './subscription-status.js';
 
 // Pure functions from Stripe objects to our rows and decisions. No I/O, unit-tested in
 // billing.mappers.spec.ts; the services only fetch, lock and write.
-
-/** Every status a Stripe subscription can have (API 2026-10-28). */
-export const SUBSCRIPTION_STATUSES = [
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'paused',
-  'incomplete',
-  'incomplete_expired',
-  'canceled',
-] as const;
-export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
-
-/** A subscription in one of these never changes status again (Stripe's lifecycle). */
-export const TERMINAL_STATUSES: readonly string[] = ['canceled', 'incomplete_expired'];
-
-/**
- * A subscription that still exists and can bill (or resume billing): checkout is refused
- * (use the portal) and the only owner cannot delete their account while a team is in one.
- */
-export const LIVE_STATUSES: readonly string[] = [
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'paused',
-];
-
-export const isTerminalStatus = (status: string | null): boolean =>
-  status !== null && TERMINAL_STATUSES.includes(status);
-export const isLiveStatus = (status: string | null): boolean =>
-  status !== null && LIVE_STATUSES.includes(status);
 
 export interface Plan {
   productId: string;

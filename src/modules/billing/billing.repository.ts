@@ -3,7 +3,8 @@ import { and, eq, inArray, max, ne, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { stripeEvents, teamMembers, teams, type Team } from '../../database/schema.js';
-import { LIVE_STATUSES, type SubscriptionFields } from './billing.mappers.js';
+import type { SubscriptionFields } from './billing.mappers.js';
+import { LIVE_STATUSES } from './subscription-status.js';
 
 export interface RecordedEvent {
   id: string;

@@ -6,13 +6,13 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { BillingErrors } from './billing.errors.js';
 import {
   idOf,
-  isLiveStatus,
   teamIdOfCheckoutSession,
   toPlans,
   toSnapshot,
   type Plan,
 } from './billing.mappers.js';
 import { BillingRepository } from './billing.repository.js';
+import { isLiveStatus } from './subscription-status.js';
 import { callStripe, isStripeNotFound, StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { parseId } from '../../common/http/parse-id.pipe.js';
+import { parseId } from '../../common/ids.js';
 
 /** Invitations (and their tokens) expire this long after `invitedAt`. */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;

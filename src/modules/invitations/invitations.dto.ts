@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
 import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
-import { NormalizeEmail } from '../../common/http/email.js';
+import { NormalizeEmail } from '../../common/email.js';
 import { EMAIL_PROPERTY } from '../../common/openapi/schema-rules.js';
 
 export class CreateInvitationDto {

@@ -1,11 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user.js';
-import {
-  decodeTimeCursor,
-  encodeTimeCursor,
-  toPage,
-  type Page,
-} from '../../common/http/pagination.js';
+import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -15,7 +10,7 @@ import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
-import { normalizeEmail } from '../../common/http/email.js';
+import { normalizeEmail } from '../../common/email.js';
 import {
   deriveInvitationKey,
   invitationExpiresAt,
@@ -107,17 +102,15 @@ export class InvitationsService {
     teamId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
-    const cursor = decodeTimeCursor(query.cursor);
+    const afterId = decodeIdCursor(query.cursor);
     const now = new Date();
     const rows = await this.invitations.listPendingForTeam(
       teamId,
       invitationExpiryCutoff(now),
       query.limit + 1,
-      cursor?.id,
+      afterId,
     );
-    return toPage(rows, query.limit, toInvitationDto, (r) =>
-      encodeTimeCursor({ at: r.invitedAt, id: r.id }),
-    );
+    return toPage(rows, query.limit, toInvitationDto, (r) => encodeIdCursor(r.id));
   }
 
   /**
@@ -128,18 +121,16 @@ export class InvitationsService {
     auth: AuthUser,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
-    const cursor = decodeTimeCursor(query.cursor);
+    const afterId = decodeIdCursor(query.cursor);
     if (!auth.emailVerified) return { items: [], nextCursor: null };
     const now = new Date();
     const rows = await this.invitations.listPendingForEmail(
       normalizeEmail(auth.email),
       invitationExpiryCutoff(now),
       query.limit + 1,
-      cursor?.id,
+      afterId,
     );
-    return toPage(rows, query.limit, toInvitationDto, (r) =>
-      encodeTimeCursor({ at: r.invitedAt, id: r.id }),
-    );
+    return toPage(rows, query.limit, toInvitationDto, (r) => encodeIdCursor(r.id));
   }
 
   /**

@@ -2,7 +2,8 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { AuthUser } from '../../common/auth/auth-user.js';
-import { invalidIdError, parseId } from '../../common/http/parse-id.pipe.js';
+import { parseId } from '../../common/ids.js';
+import { invalidIdError } from '../../common/http/parse-id.pipe.js';
 import type { TeamRole } from '../../database/schema.js';
 import { hasTeamRole } from './team-roles.js';
 import { TeamErrors } from './teams.errors.js';

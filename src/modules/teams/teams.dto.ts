@@ -12,7 +12,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { MAX_ID } from '../../common/http/parse-id.pipe.js';
+import { MAX_ID } from '../../common/ids.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { trimmedText } from '../../common/openapi/schema-rules.js';
 import { ActivityType, TEAM_ROLES, type TeamRole } from '../../database/schema.js';

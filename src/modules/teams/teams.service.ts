@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import {
   decodeFeedCursor,
-  decodeTimeCursor,
+  decodeIdCursor,
   encodeFeedCursor,
-  encodeTimeCursor,
+  encodeIdCursor,
   toPage,
   type Page,
 } from '../../common/http/pagination.js';
@@ -116,8 +116,8 @@ export class TeamsService {
     auth: AuthUser,
     query: { limit: number; cursor?: string },
   ): Promise<Page<MyTeamDto>> {
-    const cursor = decodeTimeCursor(query.cursor);
-    const rows = await this.teams.listForUser(auth.id, query.limit + 1, cursor?.id);
+    const afterId = decodeIdCursor(query.cursor);
+    const rows = await this.teams.listForUser(auth.id, query.limit + 1, afterId);
     return toPage(
       rows,
       query.limit,
@@ -127,7 +127,7 @@ export class TeamsService {
         memberId: membership.id,
         joinedAt: membership.joinedAt,
       }),
-      ({ membership }) => encodeTimeCursor({ at: membership.joinedAt, id: membership.id }),
+      ({ membership }) => encodeIdCursor(membership.id),
     );
   }
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
-import { NormalizeEmail } from '../../common/http/email.js';
+import { NormalizeEmail } from '../../common/email.js';
 import { ApiObjectRules } from '../../common/openapi/api-object-rules.decorator.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import type { MembershipRow } from './users.repository.js';
