@@ -56,7 +56,9 @@ function stopOnSignal(app: NestExpressApplication, database: PreparedDatabase): 
         await app.close();
         await database.stop();
       } catch (error) {
-        new Logger('Shutdown').error(error instanceof Error ? (error.stack ?? error.message) : error);
+        new Logger('Shutdown').error(
+          error instanceof Error ? (error.stack ?? error.message) : error,
+        );
         process.exit(1);
       }
       for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);

@@ -65,7 +65,10 @@ export async function migrateDatabase(url: string): Promise<void> {
 }
 
 /** Seeds the demo accounts into an empty database; returns whether it seeded. */
-export async function seedDatabase(url: string, hasher: Hasher = new PasswordHasher()): Promise<boolean> {
+export async function seedDatabase(
+  url: string,
+  hasher: Hasher = new PasswordHasher(),
+): Promise<boolean> {
   const pool = createPool(url, { max: 2 });
   try {
     return await seedDemoData(drizzle({ client: pool, schema }), hasher);
