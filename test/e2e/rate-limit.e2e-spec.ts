@@ -168,7 +168,9 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
 
 /** Resolves once the app's rate-limit Redis client is connected. */
 async function redisReady(t: TestApp): Promise<void> {
-  const client = (t.app.get(RateLimiterService) as unknown as { redis: { status: string } }).redis;
+  // The service keeps its client private; its connection state is what this test waits on.
+  const service: object = t.app.get(RateLimiterService);
+  const client = (service as { redis: { status: string } }).redis;
   for (let i = 0; client.status !== 'ready'; i++) {
     if (i > 100) throw new Error(`rate-limit Redis client stuck in "${client.status}"`);
     await new Promise((resolve) => setTimeout(resolve, 50));
