@@ -89,7 +89,7 @@ describe('last owner', () => {
     expect(await roles(team)).toEqual([[s.users.owner.id, 'owner']]);
   });
 
-  it('the only owner of a team with other members cannot delete their account; alone they can', async () => {
+  it('the only owner of a team with other members cannot delete their account; once alone they can', async () => {
     const s = await ownerAndMember();
     expect(await codeOf(account.deleteAccount(s.users.owner.id, { ipAddress: null }))).toBe(
       'user.last_owner',
@@ -100,6 +100,23 @@ describe('last owner', () => {
     await account.deleteAccount(s.users.owner.id, { ipAddress: null });
     const [gone] = await ctx.db.select().from(users).where(eq(users.id, s.users.owner.id));
     expect(gone?.deletedAt).toBeInstanceOf(Date);
+  });
+
+  it('with a co-owner the owner can delete their account; the co-owner keeps the team', async () => {
+    const s = await seed(ctx.db, {
+      users: { owner: {}, coOwner: {}, member: {} },
+      teams: { t: {} },
+      members: [
+        { user: 'owner', team: 't', role: 'owner' },
+        { user: 'coOwner', team: 't', role: 'owner' },
+        { user: 'member', team: 't', role: 'member' },
+      ],
+    });
+    await account.deleteAccount(s.users.owner.id, { ipAddress: null });
+    expect(await roles(s.teams.t.id)).toEqual([
+      [s.users.coOwner.id, 'owner'],
+      [s.users.member.id, 'member'],
+    ]);
   });
 });
 
