@@ -21,19 +21,31 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
-/** @type {import('jest').Config} */
-export default {
-  // One fresh PostgreSQL database per run (the configured server, else an embedded one).
+// One fresh PostgreSQL database per run (the configured server, else an embedded one), only
+// for the DB-backed tiers. Jest runs a project's global hooks only when one of its tests was
+// selected, and runs a hook file once per run even when several projects name it.
+const database = {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+};
+
+/** @type {import('jest').Config} */
+export default {
   testTimeout: 30_000,
   projects: [
+    // No database: pure functions and classes with their collaborators in memory.
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
       ...common,
+      ...database,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'],
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    {
+      ...common,
+      ...database,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+    },
   ],
 };

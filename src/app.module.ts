@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CommonModule } from './common/common.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { LoggingModule } from './common/logging/logging.module.js';
+import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AdminPanelModule } from './modules/admin/admin.module.js';
@@ -17,7 +18,6 @@ import { UsersModule } from './modules/users/users.module.js';
 
 @Module({
   imports: [
-    ConfigModule,
     LoggingModule,
     CommonModule,
     DatabaseModule,
@@ -33,4 +33,12 @@ import { UsersModule } from './modules/users/users.module.js';
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })
-export class AppModule {}
+export class AppModule {
+  /**
+   * The application on `config` (main.ts passes the boot-time config with the database URL it
+   * prepared); without one, config is read from the environment (OpenAPI preview).
+   */
+  static forRoot(config?: AppConfig): DynamicModule {
+    return { module: AppModule, imports: [ConfigModule.forRoot(config)] };
+  }
+}

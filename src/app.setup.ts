@@ -68,7 +68,8 @@ export function configureApp(app: NestExpressApplication): void {
   });
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
+  // it started stops after app.close().
   setupSwagger(app);
 }
 

@@ -4,27 +4,68 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { configureApp } from './app.setup.js';
+import { prepareDatabase, withDatabaseUrl, type PreparedDatabase } from './boot/database.js';
+import { bootLogger } from './boot/logger.js';
 import { loadConfigOrExit } from './config/boot.js';
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 async function bootstrap(): Promise<void> {
   const startedAt = performance.now();
-  const config = loadConfigOrExit();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    rawBody: true,
-    bufferLogs: true,
+  const bootConfig = loadConfigOrExit();
+  // Started (embedded, unless DATABASE_URL is set), migrated and seeded before the app exists.
+  const database = await prepareDatabase(bootConfig, {
+    logger: bootLogger(bootConfig, 'Database'),
   });
-  configureApp(app);
-  await app.listen(config.port);
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(withDatabaseUrl(bootConfig, database.url)),
+      { rawBody: true, bufferLogs: true },
+    );
+    configureApp(app);
+    stopOnSignal(app, database);
+    await app.listen(bootConfig.port);
+  } catch (error) {
+    await database.stop();
+    throw error;
+  }
   const logger = new Logger('Bootstrap');
-  if (config.jwt.generated) {
+  if (bootConfig.jwt.generated) {
     logger.warn(
       'JWT_SECRET is not set: using a random key for this run (every restart signs everyone out)',
     );
   }
-  const url = `http://localhost:${config.port}`;
+  const url = `http://localhost:${bootConfig.port}`;
   logger.log(
     `ready in ${Math.round(performance.now() - startedAt)} ms: API ${url}/api/v1, docs ${url}/docs, admin ${url}/admin`,
   );
+}
+
+/**
+ * Ctrl-C / SIGTERM: the app closes (in-flight requests finish, the HTTP server drains, the
+ * pool closes), then the embedded PostgreSQL stops, then the process ends by the same signal.
+ */
+function stopOnSignal(app: NestExpressApplication, database: PreparedDatabase): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      try {
+        await app.close();
+        await database.stop();
+      } catch (error) {
+        new Logger('Shutdown').error(
+          error instanceof Error ? (error.stack ?? error.message) : error,
+        );
+        process.exit(1);
+      }
+      for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
+      process.kill(process.pid, signal);
+    })();
+  };
+  for (const name of SHUTDOWN_SIGNALS) process.on(name, onSignal);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -12,7 +12,7 @@ import { applyGlobalPrefix, buildOpenApiDocument } from '../app.setup.js';
  */
 async function main(): Promise<void> {
   const out = process.argv[2] ?? 'openapi.json';
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
     preview: true,
     logger: false,
     abortOnError: false,

@@ -1,14 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import Stripe from 'stripe';
-import { PasswordHasher } from '../common/crypto/password-hasher.js';
+import { DEMO_SEEDED_MESSAGE, migrateDatabase, seedDatabase } from '../boot/database.js';
 import { loadConfigOrExit } from '../config/boot.js';
-import { createPool } from '../database/database.connection.js';
-import { migrateWithLock } from '../database/migrate.js';
 import { resolveDatabase } from '../database/resolve-database.js';
-import * as schema from '../database/schema.js';
-import { seedDemoData } from '../database/seed.js';
 import { ensureDemoProducts } from '../modules/billing/demo-products.js';
 import { stripeOptions } from '../modules/billing/stripe.client.js';
 
@@ -24,14 +19,11 @@ if (config.nodeEnv === 'production') {
   process.exit(1);
 }
 const { url, embedded } = await resolveDatabase(config);
-const pool = createPool(url, { max: 2 });
 try {
-  await migrateWithLock(pool);
-  const seeded = await seedDemoData(drizzle({ client: pool, schema }), new PasswordHasher());
+  await migrateDatabase(url);
+  const seeded = await seedDatabase(url);
   process.stdout.write(
-    seeded
-      ? 'seeded demo data: test@test.com / admin123 (owner of "Test Team"), admin@test.com / admin123 (admin)\n'
-      : 'database already has users: demo data not seeded\n',
+    seeded ? `${DEMO_SEEDED_MESSAGE}\n` : 'database already has users: demo data not seeded\n',
   );
   if (config.stripe.secretKey === undefined) {
     process.stdout.write('STRIPE_SECRET_KEY is not set: demo Stripe products not created\n');
@@ -45,6 +37,5 @@ try {
     );
   }
 } finally {
-  await pool.end();
   await embedded?.stop();
 }

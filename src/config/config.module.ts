@@ -1,12 +1,25 @@
-import { Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule as NestConfigModule } from '@nestjs/config';
 import { AppConfig, loadConfig } from './app-config.js';
 
-/** Reads `.env` (if present) into the environment, validates it once, and provides `AppConfig`. */
+/**
+ * Provides `AppConfig`: the one the boot edge built (main.ts: validated at start, with the
+ * database URL it resolved), else read from the environment (`.env` included) and validated once.
+ */
 @Global()
-@Module({
-  imports: [NestConfigModule.forRoot({ ignoreEnvFile: false, cache: true })],
-  providers: [{ provide: AppConfig, useFactory: () => loadConfig(process.env) }],
-  exports: [AppConfig],
-})
-export class ConfigModule {}
+@Module({})
+export class ConfigModule {
+  static forRoot(config?: AppConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      global: true,
+      imports: [NestConfigModule.forRoot({ ignoreEnvFile: false, cache: true })],
+      providers: [
+        config === undefined
+          ? { provide: AppConfig, useFactory: () => loadConfig(process.env) }
+          : { provide: AppConfig, useValue: config },
+      ],
+      exports: [AppConfig],
+    };
+  }
+}

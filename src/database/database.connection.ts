@@ -2,19 +2,15 @@ import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import type { AppConfig } from '../config/app-config.js';
-import type { PasswordHasher } from '../common/crypto/password-hasher.js';
 import { BoundedClient } from './bounded-client.js';
 import type { Database } from './database.tokens.js';
-import type { EmbeddedPostgres } from './embedded-postgres.js';
-import { migrateWithLock } from './migrate.js';
-import { resolveDatabase } from './resolve-database.js';
 import * as schema from './schema.js';
-import { seedDemoData } from './seed.js';
 
 /**
- * The app's connection to PostgreSQL: the configured server, or an embedded one when
- * DATABASE_URL is unset. Opening it migrates (and seeds demo data outside production);
- * shutting down closes the pool after the HTTP server drained, then stops the embedded server.
+ * The app's pool on the database whose URL the boot edge resolved (src/boot/database.ts:
+ * started, migrated and seeded before the app is created). Opening it only creates the pool;
+ * shutting down closes it after the HTTP server drained. Whoever started an embedded server
+ * stops it after the app closed.
  */
 const logger = new Logger('Database');
 
@@ -22,44 +18,23 @@ export class DatabaseConnection implements OnApplicationShutdown {
   private constructor(
     readonly pool: pg.Pool,
     readonly db: Database,
-    private readonly embedded: EmbeddedPostgres | undefined,
   ) {}
 
-  static async open(config: AppConfig, hasher: PasswordHasher): Promise<DatabaseConnection> {
-    const { url, embedded } = await resolveDatabase(config, logger);
-    // Migrations (and the wait for another instance's migration lock) are not bounded by
-    // the per-request statement timeout: they run on a connection of their own.
-    const migrationPool = createPool(url, { max: 1 });
-    try {
-      await migrateWithLock(migrationPool);
-      await migrationPool.end();
-    } catch (error) {
-      await migrationPool.end().catch(() => undefined);
-      await embedded?.stop();
-      throw error;
+  static open(config: AppConfig): DatabaseConnection {
+    if (config.databaseUrl === undefined) {
+      throw new Error(
+        'No database URL: the boot edge (prepareDatabase in src/boot/database.ts) resolves it before the app is created',
+      );
     }
-    const pool = createPool(url, {
+    const pool = createPool(config.databaseUrl, {
       max: config.databasePoolMax,
       statementTimeoutMs: config.databaseStatementTimeoutMs,
     });
-    try {
-      const db = drizzle({ client: pool, schema });
-      if (config.nodeEnv !== 'production' && (await seedDemoData(db, hasher))) {
-        logger.log(
-          'seeded demo data: test@test.com / admin123 (owner of "Test Team"), admin@test.com / admin123 (admin)',
-        );
-      }
-      return new DatabaseConnection(pool, db, embedded);
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      await embedded?.stop();
-      throw error;
-    }
+    return new DatabaseConnection(pool, drizzle({ client: pool, schema }));
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.pool.end();
-    await this.embedded?.stop();
   }
 }
 

@@ -1,5 +1,17 @@
 import { sql, type AnyColumn, type SQL } from 'drizzle-orm';
-import type { FeedCursor } from '../common/http/pagination.js';
+
+/**
+ * Exact keyset position in an activity feed ordered by (timestamp desc, id desc). `at` is the
+ * row's timestamp as PostgreSQL's text with all six fractional digits
+ * (`2030-01-01T12:00:00.123456`, see `exactTimestamp` below), never a JS
+ * Date: a Date keeps milliseconds only, and rows written by other paths (seed, admin panel,
+ * raw SQL, `now()` defaults) carry microseconds, so a Date cursor skips or repeats rows that
+ * share a millisecond at a page boundary.
+ */
+export interface FeedCursor {
+  at: string;
+  id: number;
+}
 
 /**
  * A `timestamp` column as exact text with all six fractional digits, independent of the

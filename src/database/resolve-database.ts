@@ -2,6 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { EmbeddedPostgres } from './embedded-postgres.js';
 
+/** What start-up logs through: Nest's Logger, or the boot edge's pino logger. */
+export interface DatabaseLog {
+  log(message: string): void;
+  debug(message: string): void;
+}
+
 export interface ResolvedDatabase {
   url: string;
   /** Set when we started an embedded server; stop it after closing every connection. */
@@ -11,7 +17,7 @@ export interface ResolvedDatabase {
 /** DATABASE_URL when set; otherwise starts (initialising on first use) the embedded PostgreSQL. */
 export async function resolveDatabase(
   config: AppConfig,
-  logger = new Logger('Database'),
+  logger: DatabaseLog = new Logger('Database'),
 ): Promise<ResolvedDatabase> {
   if (config.databaseUrl !== undefined) return { url: config.databaseUrl, embedded: undefined };
   const started = Date.now();

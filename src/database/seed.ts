@@ -1,7 +1,11 @@
 import { count } from 'drizzle-orm';
-import type { PasswordHasher } from '../common/crypto/password-hasher.js';
 import type { Database } from './database.tokens.js';
 import { ActivityType, activityLogs, teamMembers, teams, users } from './schema.js';
+
+/** What the seed needs of a password hasher (the app's PasswordHasher, built at the boot edge). */
+export interface Hasher {
+  hash(password: string): Promise<string>;
+}
 
 export const DEMO_OWNER = {
   email: 'test@test.com',
@@ -14,7 +18,7 @@ export const DEMO_ADMIN = { email: 'admin@test.com', password: 'admin123' } as c
  * Seeds the demo owner with "Test Team" and the back-office admin, only into an empty
  * database (no users). Returns whether it seeded. Runs in one transaction.
  */
-export async function seedDemoData(db: Database, hasher: PasswordHasher): Promise<boolean> {
+export async function seedDemoData(db: Database, hasher: Hasher): Promise<boolean> {
   const [ownerHash, adminHash] = await Promise.all([
     hasher.hash(DEMO_OWNER.password),
     hasher.hash(DEMO_ADMIN.password),

@@ -5,7 +5,7 @@ import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { AppModule } from '../../src/app.module.js';
 import { buildOpenApiDocument, configureApp } from '../../src/app.setup.js';
-import { AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
 import { OpenApiResponseValidator } from './openapi-validator.js';
 
@@ -63,9 +63,9 @@ export function validatingAgent(agent: TestAgent, validator: OpenApiResponseVali
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ ...process.env, ...options.env });
-  let builder = Test.createTestingModule({ imports: [AppModule, ...(options.imports ?? [])] })
-    .overrideProvider(AppConfig)
-    .useValue(config);
+  let builder = Test.createTestingModule({
+    imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
+  });
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({

@@ -1,6 +1,10 @@
-// Runs once per Jest run, outside Jest's module system (plain ESM). It creates a fresh
-// database on DATABASE_URL's server, or on an embedded PostgreSQL in a temporary directory,
-// migrates it with the app's own migrator, and hands its URL to the test workers.
+// The boot edge of the DB-backed tiers (the integration and e2e projects declare it; the unit
+// project does not, so `npm run test:unit` never starts or reaches PostgreSQL). Jest runs a
+// global hook once per run even when both projects name it (it de-duplicates by path), and
+// only when a test of one of them was selected. Outside Jest's module system (plain ESM), it
+// creates a fresh database on DATABASE_URL's server, or on an embedded PostgreSQL in a
+// temporary directory, migrates and seeds it with the app's own boot code (like main.ts), and
+// hands its URL to the test workers.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,13 +47,13 @@ export default async function globalSetup() {
   url.pathname = `/${state.database}`;
   const testUrl = url.toString();
 
-  const { migrateWithLock } = await tsImport('../../src/database/migrate.ts', import.meta.url);
-  const pool = new pg.Pool({ connectionString: testUrl, max: 1 });
-  try {
-    await migrateWithLock(pool);
-  } finally {
-    await pool.end();
-  }
+  // Demo data too: the admin suites sign in as the seeded accounts, as on a fresh `npm start`.
+  const { migrateDatabase, seedDatabase } = await tsImport(
+    '../../src/boot/database.ts',
+    import.meta.url,
+  );
+  await migrateDatabase(testUrl);
+  await seedDatabase(testUrl);
 
   // Read by the app's config in every test worker.
   process.env.DATABASE_URL = testUrl;

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { CommonErrors } from '../errors/common.errors.js';
+import type { FeedCursor } from '../../database/keyset.js';
 import { MAX_ID, parseId } from '../ids.js';
 
 /** `?limit=` (1..100, default 20) and an opaque `?cursor=`. */
@@ -68,18 +69,8 @@ function decodeLegacyTimeCursor(text: string): number {
   return n;
 }
 
-/**
- * Exact keyset position in an activity feed ordered by (timestamp desc, id desc). `at` is the
- * row's timestamp as PostgreSQL's text with all six fractional digits
- * (`2030-01-01T12:00:00.123456`, see `exactTimestamp` in src/database/keyset.ts), never a JS
- * Date: a Date keeps milliseconds only, and rows written by other paths (seed, admin panel,
- * raw SQL, `now()` defaults) carry microseconds, so a Date cursor skips or repeats rows that
- * share a millisecond at a page boundary.
- */
-export interface FeedCursor {
-  at: string;
-  id: number;
-}
+// The keyset position of an activity feed is defined beside the SQL that reads it.
+export type { FeedCursor } from '../../database/keyset.js';
 
 const EXACT_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}$/;
 

@@ -1,0 +1,83 @@
+import { Logger } from '@nestjs/common';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { PasswordHasher } from '../common/crypto/password-hasher.js';
+import type { AppConfig } from '../config/app-config.js';
+import { createPool } from '../database/database.connection.js';
+import { migrateWithLock } from '../database/migrate.js';
+import { resolveDatabase, type DatabaseLog } from '../database/resolve-database.js';
+import * as schema from '../database/schema.js';
+import { seedDemoData, type Hasher } from '../database/seed.js';
+
+/** A database ready for the app: migrated (and seeded outside production). */
+export interface PreparedDatabase {
+  url: string;
+  /** Stops the embedded server, if one was started; call it after every pool is closed. */
+  stop(): Promise<void>;
+}
+
+export interface PrepareOptions {
+  /** Seed demo data into an empty database (default: outside production). */
+  seed?: boolean;
+  logger?: DatabaseLog;
+}
+
+export const DEMO_SEEDED_MESSAGE =
+  'seeded demo data: test@test.com / admin123 (owner of "Test Team"), admin@test.com / admin123 (admin)';
+
+/**
+ * The boot edge of the database: resolves it (DATABASE_URL, else the embedded PostgreSQL,
+ * started and initialised on first use), migrates it under the advisory lock and seeds demo
+ * data into an empty database outside production. The app itself only opens a pool on the
+ * URL this returns. main.ts and the CLIs call it before anything else.
+ */
+export async function prepareDatabase(
+  config: AppConfig,
+  options: PrepareOptions = {},
+): Promise<PreparedDatabase> {
+  const logger = options.logger ?? new Logger('Database');
+  const { url, embedded } = await resolveDatabase(config, logger);
+  const stop = async (): Promise<void> => {
+    await embedded?.stop();
+  };
+  try {
+    await migrateDatabase(url);
+    if ((options.seed ?? config.nodeEnv !== 'production') && (await seedDatabase(url))) {
+      logger.log(DEMO_SEEDED_MESSAGE);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, stop };
+}
+
+/**
+ * Applies pending migrations on a connection of its own: migrations (and the wait for another
+ * instance's migration lock) are not bounded by the per-request statement timeout.
+ */
+export async function migrateDatabase(url: string): Promise<void> {
+  const pool = createPool(url, { max: 1 });
+  try {
+    await migrateWithLock(pool);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Seeds the demo accounts into an empty database; returns whether it seeded. */
+export async function seedDatabase(
+  url: string,
+  hasher: Hasher = new PasswordHasher(),
+): Promise<boolean> {
+  const pool = createPool(url, { max: 2 });
+  try {
+    return await seedDemoData(drizzle({ client: pool, schema }), hasher);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** The configuration the app runs with: the boot-time config, on the prepared database. */
+export function withDatabaseUrl(config: AppConfig, url: string): AppConfig {
+  return Object.freeze({ ...config, databaseUrl: url });
+}
