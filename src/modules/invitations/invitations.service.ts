@@ -211,12 +211,7 @@ export class InvitationsService {
     const { team, membership } = await this.txHost.transaction(async () => {
       const invitation = await this.findMineForUpdate(auth, invitationId);
       const redeemed = await this.redeem(invitation, auth.id);
-      await this.audit.record({
-        action: ActivityType.ACCEPT_INVITATION,
-        userId: auth.id,
-        teamId: invitation.teamId,
-        ipAddress: auth.ip,
-      });
+      await this.recordAccepted(auth, invitation);
       return redeemed;
     });
     return acceptedDto(team, membership);
@@ -245,12 +240,7 @@ export class InvitationsService {
       if (invitation.email !== email) throw InvitationErrors.notForMe();
       const redeemed = await this.redeem(invitation, auth.id);
       if (!auth.emailVerified) await this.users.markEmailVerified(auth.id, email, now);
-      await this.audit.record({
-        action: ActivityType.ACCEPT_INVITATION,
-        userId: auth.id,
-        teamId: invitation.teamId,
-        ipAddress: auth.ip,
-      });
+      await this.recordAccepted(auth, invitation);
       return redeemed;
     });
     return acceptedDto(team, membership);
@@ -316,6 +306,16 @@ export class InvitationsService {
   }
 
   /** Joins the team and marks the invitation accepted; the row must be locked by the caller. */
+  /** ACCEPT_INVITATION by a signed-in invitee, in the transaction that joined them. */
+  private async recordAccepted(auth: AuthUser, invitation: Invitation): Promise<void> {
+    await this.audit.record({
+      action: ActivityType.ACCEPT_INVITATION,
+      userId: auth.id,
+      teamId: invitation.teamId,
+      ipAddress: auth.ip,
+    });
+  }
+
   private async redeem(invitation: Invitation, userId: number): Promise<RedeemedInvitation> {
     assertAnswerable(invitation, new Date());
     const team = await this.teams.findById(invitation.teamId);
