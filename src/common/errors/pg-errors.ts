@@ -1,23 +1,47 @@
 /** PostgreSQL's SQLSTATE for a unique-constraint violation. */
 const UNIQUE_VIOLATION = '23505';
 
-interface PgError {
-  code?: unknown;
-  constraint?: unknown;
+/**
+ * True when `error` or any error it wraps satisfies `test`: Drizzle wraps driver errors in
+ * `cause`, and a refused connection to a host with several addresses is an AggregateError
+ * (`errors`). Bounded, so a cyclic chain cannot loop.
+ */
+export function someWrappedError(
+  error: unknown,
+  test: (e: { code?: unknown; constraint?: unknown; message?: unknown }) => boolean,
+): boolean {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 20; seen++) {
+    const e = pending.shift();
+    if (typeof e !== 'object' || e === null) continue;
+    if (test(e)) return true;
+    const { cause, errors } = e as { cause?: unknown; errors?: unknown };
+    if (cause !== undefined) pending.push(cause);
+    if (Array.isArray(errors)) pending.push(...(errors as unknown[]));
+  }
+  return false;
 }
 
 /**
- * True when `error` (or its cause: Drizzle wraps driver errors) is a unique violation, of
- * `constraint` when given. Lets services turn a race on a unique column into a 409.
+ * True when `error` (or an error it wraps) is a unique violation, of `constraint` when given.
+ * Lets services turn a race on a unique column into a 409.
  */
 export function isUniqueViolation(error: unknown, constraint?: string): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const pg = e as PgError;
-    if (pg.code === UNIQUE_VIOLATION)
-      return constraint === undefined || pg.constraint === constraint;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
+  return someWrappedError(
+    error,
+    (e) => e.code === UNIQUE_VIOLATION && (constraint === undefined || e.constraint === constraint),
+  );
+}
+
+/**
+ * True when `error` (or an error it wraps) is SQLSTATE class 22, a data exception (bad number,
+ * out of range, invalid byte sequence...): input that got past validation, not a server fault.
+ */
+export function isDataException(error: unknown): boolean {
+  return someWrappedError(
+    error,
+    (e) => typeof e.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code),
+  );
 }
 
 /** Socket-level failures reaching the database server. */
@@ -71,20 +95,9 @@ function isUnavailableCode(code: unknown): boolean {
  * same for any other backend a request needs; 503 is the right answer for those as well.)
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const pending: unknown[] = [error];
-  for (let seen = 0; pending.length > 0 && seen < 20; seen++) {
-    const e = pending.shift();
-    if (typeof e !== 'object' || e === null) continue;
-    const { code, message, cause, errors } = e as {
-      code?: unknown;
-      message?: unknown;
-      cause?: unknown;
-      errors?: unknown;
-    };
-    if (isUnavailableCode(code)) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.has(message)) return true;
-    if (cause !== undefined) pending.push(cause);
-    if (Array.isArray(errors)) pending.push(...(errors as unknown[]));
-  }
-  return false;
+  return someWrappedError(
+    error,
+    ({ code, message }) =>
+      isUnavailableCode(code) || (typeof message === 'string' && UNAVAILABLE_MESSAGES.has(message)),
+  );
 }

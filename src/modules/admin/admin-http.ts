@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { AppError } from '../../common/errors/app-error.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
+import { isDataException } from '../../common/errors/pg-errors.js';
 import { findNulString } from '../../common/http/validation.pipe.js';
 import { AdminErrors } from './admin.errors.js';
 
@@ -77,16 +78,6 @@ const CODES_BY_STATUS: Record<number, string> = {
   403: 'auth.forbidden',
   404: 'route.not_found',
 };
-
-/** SQLSTATE class 22 (data exception: bad number, out of range, invalid byte sequence...). */
-function isDataException(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
-}
 
 /**
  * Errors that leave the AdminJS router, as the app's error filter should render them: AdminJS's
