@@ -1,13 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Response } from 'supertest';
 import { isDatabaseUnavailable } from '../../src/common/errors/pg-errors.js';
-import { pinoHttpOptions } from '../../src/common/logging/logging.module.js';
-import { AppConfig } from '../../src/config/app-config.js';
+import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { TransactionHost } from '../../src/database/transaction-host.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, signUp, type SignedUp } from '../support/auth.js';
@@ -66,11 +64,7 @@ describe('database outage', () => {
         DATABASE_POOL_MAX: '1',
         LOG_LEVEL: 'warn',
       },
-      override: (builder) =>
-        builder.overrideProvider(PARAMS_PROVIDER_TOKEN).useFactory({
-          inject: [AppConfig],
-          factory: (config: AppConfig) => ({ pinoHttp: [pinoHttpOptions(config), logStream] }),
-        }),
+      override: (builder) => builder.overrideProvider(LOG_DESTINATION).useValue(logStream),
     });
     user = await signUp(t);
     direct = new pg.Client({ connectionString: process.env.DATABASE_URL });
