@@ -5,6 +5,7 @@ import { RateLimiterService } from '../../src/common/rate-limit/rate-limiter.ser
 import { users } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, DEFAULT_PASSWORD, signUp } from '../support/auth.js';
+import { expect429 } from '../support/rate-limit.js';
 import {
   acquireRedis,
   hasRedisServerBinary,
@@ -27,21 +28,6 @@ let ipCounter = 0;
  */
 const ipBase = `10.${randomInt(256)}.${randomInt(256)}`;
 const freshIp = () => `${ipBase}.${++ipCounter}`;
-
-function expect429(res: { status: number; body: unknown; headers: Record<string, string> }) {
-  expect({ status: res.status, body: res.body }).toEqual({
-    status: 429,
-    body: {
-      statusCode: 429,
-      error: 'Too Many Requests',
-      code: 'request.rate_limited',
-      message: expect.stringMatching(/^Too many attempts, try again in \d+ s$/),
-    },
-  });
-  const retryAfter = Number(res.headers['retry-after']);
-  expect(retryAfter).toBeGreaterThan(0);
-  expect(retryAfter).toBeLessThanOrEqual(600);
-}
 
 describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
   let t: TestApp;
