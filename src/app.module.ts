@@ -13,6 +13,7 @@ import { BillingModule } from './modules/billing/billing.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 
@@ -22,6 +23,7 @@ import { UsersModule } from './modules/users/users.module.js';
     CommonModule,
     DatabaseModule,
     HealthModule,
+    MetricsModule,
     MailModule,
     AuditModule,
     UsersModule,

@@ -17,6 +17,8 @@ import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { AppConfig } from './config/app-config.js';
 import { ADMIN_ROOT_PATH, isAdminRequest } from './modules/admin/admin-path.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
+import { METRICS_SECURITY } from './modules/metrics/metrics.controller.js';
+import { MetricsService } from './modules/metrics/metrics.service.js';
 import { UserErrors } from './modules/users/users.errors.js';
 
 export const API_PREFIX = 'api/v1';
@@ -31,6 +33,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // First, so a request's duration covers the whole pipeline (helmet, parsers, guards, admin).
+  const metrics = app.get(MetricsService);
+  if (metrics.enabled) app.use(metrics.middleware());
   app.use(
     helmet({
       // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
@@ -140,6 +145,7 @@ export function applyGlobalPrefix(app: INestApplication): void {
     exclude: [
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
       { path: ADMIN_ROOT_PATH.slice(1), method: RequestMethod.ALL },
       { path: `${ADMIN_ROOT_PATH.slice(1)}/{*splat}`, method: RequestMethod.ALL },
     ],
@@ -160,6 +166,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1.0.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
+      METRICS_SECURITY,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, options, {
     extraModels: [ErrorResponseDto],

@@ -63,6 +63,8 @@ describe('loadConfig', () => {
     [{ DB_STATEMENT_TIMEOUT_MS: '10s' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer from 100'],
     [{ DB_STATEMENT_TIMEOUT_MS: '0' }, 'DB_STATEMENT_TIMEOUT_MS must be an integer from 100'],
     [{ EMAIL_VERIFICATION: 'always' }, 'EMAIL_VERIFICATION must be one of optional, required'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be 16 to 256 printable characters'],
+    [{ METRICS_TOKEN: 'has a space in the token' }, 'METRICS_TOKEN must be 16 to 256'],
   ])('names the variable in one line for %j', (env, message) => {
     const text = errorOf({ JWT_SECRET: SECRET, ...env });
     expect(text).toContain(message);

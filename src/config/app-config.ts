@@ -65,6 +65,11 @@ export abstract class AppConfig {
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
   declare readonly adminSessionSecret: string;
+  /**
+   * METRICS_TOKEN: the bearer token for `GET /metrics` (Prometheus text format). Unset: no
+   * metrics are collected and `/metrics` answers 404.
+   */
+  declare readonly metricsToken: string | undefined;
 }
 
 export class ConfigValidationError extends Error {
@@ -220,6 +225,14 @@ export function loadConfig(env: Env): AppConfig {
     throw new ConfigValidationError('ADMIN_SESSION_SECRET', 'must be at least 32 characters');
   }
 
+  const metricsToken = read(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{16,256}$/.test(metricsToken)) {
+    throw new ConfigValidationError(
+      'METRICS_TOKEN',
+      'must be 16 to 256 printable characters without spaces',
+    );
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -260,6 +273,7 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.
     adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
+    metricsToken,
   };
   return Object.freeze(config);
 }

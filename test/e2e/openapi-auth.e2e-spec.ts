@@ -30,7 +30,8 @@ describe('default deny, checked against the OpenAPI document', () => {
   let operations: { key: string; method: (typeof METHODS)[number]; path: string; op: Operation }[];
 
   beforeAll(async () => {
-    t = await createTestApp();
+    // With METRICS_TOKEN set, GET /metrics exists and answers its own 401 without the token.
+    t = await createTestApp({ env: { METRICS_TOKEN: 'metrics-token-for-tests-0123456789' } });
     const doc = (await t.http.get('/docs-json').expect(200)).body as {
       paths: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
     };
@@ -67,7 +68,8 @@ describe('default deny, checked against the OpenAPI document', () => {
     for (const { key, method, path } of secured) {
       const url = path.replace(/\{[^}]+\}/g, '1');
       const res = await t.http[method](url).send({});
-      if (res.status !== 401 || res.body?.code !== 'auth.unauthorized') {
+      const expected = key === 'GET /metrics' ? 'metrics.unauthorized' : 'auth.unauthorized';
+      if (res.status !== 401 || res.body?.code !== expected) {
         failures.push(`${key} -> ${res.status}`);
       }
     }

@@ -98,10 +98,11 @@ export function finalizeOpenApiDocument(
     for (const method of METHODS) {
       const operation = item[method];
       if (operation === undefined) continue;
-      const authenticated = (operation.security ?? []).length > 0;
+      // The user access token (`bearer`); other schemes (METRICS_TOKEN) document their own errors.
+      const authenticated = (operation.security ?? []).some((scheme) => 'bearer' in scheme);
       const extensions = operation as unknown as Record<string, unknown>;
-      if (!authenticated) operation.security = [];
-      else {
+      if ((operation.security ?? []).length === 0) operation.security = [];
+      if (authenticated) {
         addErrors(operation, ...options.authenticated);
         if (extensions[ALLOW_UNVERIFIED_EMAIL_EXTENSION] !== true) {
           addErrors(operation, ...options.verifiedEmail);

@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { MetricsController } from './metrics.controller.js';
+import { MetricsService } from './metrics.service.js';
+
+/**
+ * `GET /metrics` and the registry other modules add their collectors to (the job queue's
+ * depth, ...). Global so that any module can inject MetricsService without importing this one.
+ */
+@Global()
+@Module({
+  controllers: [MetricsController],
+  providers: [MetricsService],
+  exports: [MetricsService],
+})
+export class MetricsModule {}

@@ -1,0 +1,173 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import type pg from 'pg';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type CounterConfiguration,
+  type GaugeConfiguration,
+  type HistogramConfiguration,
+} from 'prom-client';
+import { AppConfig } from '../../config/app-config.js';
+import { PG_POOL } from '../../database/database.tokens.js';
+import { isAdminRequest } from '../admin/admin-path.js';
+
+/** Request durations: 5 ms to 10 s, the range between a cached read and the statement timeout. */
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const QUERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10];
+
+type QueryFn = (...args: unknown[]) => unknown;
+
+/**
+ * The app's Prometheus metrics (prom-client), on a registry of its own (never prom-client's
+ * global one, so several apps in one process — the test suites — do not collide).
+ *
+ * Collected only when METRICS_TOKEN is set (`enabled`): otherwise the request middleware is not
+ * installed, no pool hook is added and `/metrics` answers 404, so an unscraped instance pays
+ * nothing for it.
+ *
+ * Label cardinality is bounded: `route` is the matched route *template* (`/api/v1/teams/:teamId`),
+ * never the raw URL; requests no route matched share `route="unmatched"`, and the admin panel's
+ * many paths share `route="/admin"`.
+ */
+@Injectable()
+export class MetricsService {
+  readonly enabled: boolean;
+  readonly registry = new Registry();
+  private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  private readonly inFlight: Gauge;
+  private readonly rateLimited: Counter<'route'>;
+  private readonly queryDuration: Histogram<'outcome'>;
+
+  constructor(config: AppConfig, @Inject(PG_POOL) pool: pg.Pool) {
+    this.enabled = config.metricsToken !== undefined;
+    this.httpDuration = this.histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration by route template, method and status code',
+      labelNames: ['method', 'route', 'status'],
+      buckets: HTTP_BUCKETS,
+    });
+    this.inFlight = this.gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served',
+    });
+    this.rateLimited = this.counter({
+      name: 'http_rate_limited_total',
+      help: 'Requests refused with 429 by a rate limit, by route template',
+      labelNames: ['route'],
+    });
+    this.queryDuration = this.histogram({
+      name: 'db_query_duration_seconds',
+      help: 'PostgreSQL query duration (client side, including the network), by outcome',
+      labelNames: ['outcome'],
+      buckets: QUERY_BUCKETS,
+    });
+    this.gauge({
+      name: 'db_pool_connections',
+      help: 'Connections in the PostgreSQL pool, by state (total, idle)',
+      labelNames: ['state'],
+      collect() {
+        this.set({ state: 'total' }, pool.totalCount);
+        this.set({ state: 'idle' }, pool.idleCount);
+      },
+    });
+    this.gauge({
+      name: 'db_pool_waiting_requests',
+      help: 'Queries waiting for a free pooled connection',
+      collect() {
+        this.set(pool.waitingCount);
+      },
+    });
+    if (this.enabled) {
+      collectDefaultMetrics({ register: this.registry });
+      pool.on('connect', (client) => this.timeQueries(client));
+    }
+  }
+
+  /** Registers a collector with this registry: e.g. the job queue's depth, read at scrape time. */
+  gauge<T extends string = string>(options: Omit<GaugeConfiguration<T>, 'registers'>): Gauge<T> {
+    return new Gauge<T>({ ...options, registers: [this.registry] });
+  }
+
+  counter<T extends string = string>(
+    options: Omit<CounterConfiguration<T>, 'registers'>,
+  ): Counter<T> {
+    return new Counter<T>({ ...options, registers: [this.registry] });
+  }
+
+  histogram<T extends string = string>(
+    options: Omit<HistogramConfiguration<T>, 'registers'>,
+  ): Histogram<T> {
+    return new Histogram<T>({ ...options, registers: [this.registry] });
+  }
+
+  /**
+   * Express middleware timing every request from arrival to the end of its response. The
+   * route template is read when the response finishes, after routing set `req.route`.
+   */
+  middleware(): (req: Request, res: Response, next: NextFunction) => void {
+    return (req, res, next) => {
+      const start = process.hrtime.bigint();
+      this.inFlight.inc();
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        this.inFlight.dec();
+        const route = routeTemplate(req);
+        const status = res.statusCode;
+        this.httpDuration.observe(
+          { method: req.method, route, status: String(status) },
+          Number(process.hrtime.bigint() - start) / 1e9,
+        );
+        if (status === 429) this.rateLimited.inc({ route });
+      };
+      // `close` also fires for a client that went away before the response ended.
+      res.once('finish', finish);
+      res.once('close', finish);
+      next();
+    };
+  }
+
+  async render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Wraps a new pooled client's `query` to time each query that returns a promise. */
+  private timeQueries(client: pg.PoolClient): void {
+    const original = client.query.bind(client) as QueryFn;
+    const histogram = this.queryDuration;
+    (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+      const result = original(...args);
+      if (!(result instanceof Promise)) return result;
+      const end = histogram.startTimer();
+      return result.then(
+        (value: unknown) => {
+          end({ outcome: 'ok' });
+          return value;
+        },
+        (error: unknown) => {
+          end({ outcome: 'error' });
+          throw error;
+        },
+      );
+    };
+  }
+}
+
+function routeTemplate(req: Request): string {
+  if (isAdminRequest(req)) return '/admin';
+  const route = (req as { route?: { path?: unknown } }).route;
+  // Nest answers unknown paths from a catch-all route (`/api/v1*path`): no template to report.
+  if (route && typeof route.path === 'string' && !route.path.includes('*')) {
+    return `${req.baseUrl}${route.path}`;
+  }
+  return 'unmatched';
+}
