@@ -319,8 +319,9 @@ describe('admin panel (AdminJS at /admin)', () => {
         .send({ name: '   ' })
         .expect(200);
       expect(res.body.notice.type).toBe('error');
+      // The API's own DTO (UpdateTeamDto) validates the form: its message, the admin's code.
       expect(res.body.record.errors.name).toEqual({
-        message: 'must be 1 to 100 characters',
+        message: 'name should not be empty',
         type: 'admin.invalid_input',
       });
       const [team] = await t.db.select().from(teams).where(eq(teams.id, signed.team.id));

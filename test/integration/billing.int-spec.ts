@@ -203,7 +203,7 @@ describe('billing services on PostgreSQL', () => {
     });
   });
 
-  describe('soleOwnedTeamsWithLiveSubscription', () => {
+  describe('assertNoSoleOwnedLiveSubscription (sole-owned teams from TeamsService)', () => {
     it('lists only live-subscribed teams the user owns alone', async () => {
       const me = await user();
       const other = await user();
@@ -232,10 +232,11 @@ describe('billing services on PostgreSQL', () => {
         { teamId: asMember.id, userId: me.id, role: 'member' },
         { teamId: ended.id, userId: me.id, role: 'owner' },
       ]);
-      expect(await repo.soleOwnedTeamsWithLiveSubscription(me.id)).toEqual([
-        { teamId: alone.id, name: 'Int team', subscriptionStatus: 'active' },
-      ]);
-      expect(await repo.soleOwnedTeamsWithLiveSubscription(other.id)).toEqual([]);
+      await expect(billing.assertNoSoleOwnedLiveSubscription(me.id)).rejects.toMatchObject({
+        code: 'billing.active_subscription',
+        details: [{ field: `teams.${alone.id}`, message: '"Int team" has a active subscription' }],
+      });
+      await expect(billing.assertNoSoleOwnedLiveSubscription(other.id)).resolves.toBeUndefined();
     });
   });
 });

@@ -91,13 +91,13 @@ describe('last owner', () => {
 
   it('the only owner of a team with other members cannot delete their account; once alone they can', async () => {
     const s = await ownerAndMember();
-    expect(await codeOf(account.deleteAccount(s.users.owner.id, { ipAddress: null }))).toBe(
+    expect(await codeOf(account.deleteAccount(s.users.owner.auth, s.users.owner.id))).toBe(
       'user.last_owner',
     );
     const [still] = await ctx.db.select().from(users).where(eq(users.id, s.users.owner.id));
     expect(still?.deletedAt).toBeNull();
     await teamsService.removeMember(s.users.owner.auth, s.teams.t.id, s.members['member@t'].id);
-    await account.deleteAccount(s.users.owner.id, { ipAddress: null });
+    await account.deleteAccount(s.users.owner.auth, s.users.owner.id);
     const [gone] = await ctx.db.select().from(users).where(eq(users.id, s.users.owner.id));
     expect(gone?.deletedAt).toBeInstanceOf(Date);
   });
@@ -112,7 +112,7 @@ describe('last owner', () => {
         { user: 'member', team: 't', role: 'member' },
       ],
     });
-    await account.deleteAccount(s.users.owner.id, { ipAddress: null });
+    await account.deleteAccount(s.users.owner.auth, s.users.owner.id);
     expect(await roles(s.teams.t.id)).toEqual([
       [s.users.coOwner.id, 'owner'],
       [s.users.member.id, 'member'],

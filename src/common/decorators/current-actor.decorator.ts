@@ -1,6 +1,7 @@
-import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, HttpStatus, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Actor } from '../auth/actor.js';
+import type { Actor, UserActor } from '../auth/actor.js';
+import { AppError } from '../errors/app-error.js';
 
 /** The request's caller, as the global auth guard set it on `request.actor`. */
 export type RequestWithActor = Request & { actor?: Actor };
@@ -15,3 +16,24 @@ export const CurrentActor = createParamDecorator((_data: unknown, ctx: Execution
     throw new Error('CurrentActor used on a route without an authenticated caller');
   return request.actor;
 });
+
+/**
+ * The caller of a route only a signed-in user may call (`/users/me`, `/invitations`, team
+ * creation, ...): its user Actor. Any other kind of caller (a team API key) gets the same 401
+ * as a missing token (API.md: keys are refused outside their team's routes).
+ */
+export const CurrentUserActor = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): UserActor => {
+    const request = ctx.switchToHttp().getRequest<RequestWithActor>();
+    if (!request.actor)
+      throw new Error('CurrentUserActor used on a route without an authenticated caller');
+    if (request.actor.kind !== 'user') {
+      throw new AppError(
+        'auth.unauthorized',
+        HttpStatus.UNAUTHORIZED,
+        'Missing, invalid, expired or revoked access token',
+      );
+    }
+    return request.actor;
+  },
+);

@@ -2,7 +2,8 @@ import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@ne
 import type { ErrorDetail } from '../errors/app-error.js';
 import { CommonErrors } from '../errors/common.errors.js';
 
-function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
+/** class-validator errors as `details` entries (dotted field paths), as the API reports them. */
+export function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));

@@ -5,7 +5,7 @@ import { clientIp } from '../../common/http/client-ip.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { normalizeEmail } from '../../common/email.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 
 /** What the panel keeps in its session (`req.session.adminUser`, AdminJS's CurrentAdmin). */
 export interface AdminSessionUser {
@@ -33,7 +33,7 @@ export class AdminAuthService {
   private readonly logger = new Logger('AdminAuth');
 
   constructor(
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly limiter: LoginRateLimiter,
   ) {}

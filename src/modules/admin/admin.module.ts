@@ -7,7 +7,6 @@ import type { Request } from 'express';
 import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
 import { DRIZZLE, PG_POOL, type Database } from '../../database/database.tokens.js';
-import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
@@ -40,7 +39,7 @@ export class AdminSessions implements OnModuleDestroy {
 
 /** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
 @Module({
-  imports: [UsersModule, TeamsModule, AuditModule, InvitationsModule, AuthModule],
+  imports: [UsersModule, TeamsModule, InvitationsModule, AuthModule],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
   exports: [AdminService, AdminAuthService, AdminSessions],
 })

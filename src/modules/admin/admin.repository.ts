@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { eq, inArray, sql } from 'drizzle-orm';
-import { teamMembers, teams, users, type SystemRole } from '../../database/schema.js';
+import { inArray, sql } from 'drizzle-orm';
+import { teams } from '../../database/schema.js';
 import { LIVE_STATUSES } from '../billing/subscription-status.js';
 
 export interface AdminStats {
@@ -14,32 +14,14 @@ export interface AdminStats {
 }
 import { TransactionHost } from '../../database/transaction-host.js';
 
-/** The few queries only the back office needs; everything else comes from the owning modules. */
+/**
+ * The dashboard's counts: a read model over users, teams, invitations and activity_logs
+ * (owned by their modules) in one round trip. It writes nothing; every change the panel makes
+ * goes through the owning module's service.
+ */
 @Injectable()
 export class AdminRepository {
   constructor(private readonly txHost: TransactionHost) {}
-
-  async setRole(id: number, role: SystemRole, now: Date): Promise<void> {
-    await this.txHost.db.update(users).set({ role, updatedAt: now }).where(eq(users.id, id));
-  }
-
-  /** A membership by id alone: the panel addresses memberships without a team in the path. */
-  async findMemberTeamId(memberId: number): Promise<number | undefined> {
-    const [row] = await this.txHost.db
-      .select({ teamId: teamMembers.teamId })
-      .from(teamMembers)
-      .where(eq(teamMembers.id, memberId))
-      .limit(1);
-    return row?.teamId;
-  }
-
-  async teamIdsOfUser(userId: number): Promise<number[]> {
-    const rows = await this.txHost.db
-      .select({ teamId: teamMembers.teamId })
-      .from(teamMembers)
-      .where(eq(teamMembers.userId, userId));
-    return rows.map((r) => r.teamId);
-  }
 
   /** Dashboard counts in one round trip (`now` bounds the activity window). */
   async stats(now: Date): Promise<AdminStats> {

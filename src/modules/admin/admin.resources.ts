@@ -27,7 +27,8 @@ import {
 } from '../../database/schema.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import { Components } from './admin.components.js';
-import type { AdminPrincipal, AdminService } from './admin.service.js';
+import type { AdminActor } from '../../common/auth/actor.js';
+import type { AdminService } from './admin.service.js';
 import { DrizzleResource } from './drizzle-resource.js';
 
 export interface AdminResourceDeps {
@@ -42,10 +43,17 @@ const navigation = {
   records: { name: 'Records', icon: 'Archive' },
 };
 
-function principal(context: ActionContext): AdminPrincipal {
+function principal(context: ActionContext): AdminActor {
   const admin = context.currentAdmin as AdminSessionUser | undefined;
   if (!admin) throw new ForbiddenError('Not signed in');
-  return { id: Number(admin.id), email: admin.email, ip: admin.ip ?? null };
+  // The panel signs in only users.role = 'admin' (AdminAuthService).
+  return {
+    kind: 'admin',
+    id: Number(admin.id),
+    email: admin.email,
+    role: 'admin',
+    ip: admin.ip ?? null,
+  };
 }
 
 /**
@@ -99,7 +107,7 @@ function payload(request: ActionRequest): Record<string, unknown> {
 /** A record action: GET shows the record, POST runs `change` and reports success. */
 function recordChange(
   change: (
-    admin: AdminPrincipal,
+    admin: AdminActor,
     id: number,
     request: ActionRequest,
     context: ActionContext,

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { UserActor } from '../../common/auth/actor.js';
+import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { AUDIT_TEAM_RULE } from './audit-policy.js';
 import { ActivityPageDto } from './audit.dto.js';
@@ -20,7 +20,10 @@ export class ActivityController {
     description: `Every entry recorded for the signed-in user, in any team (also teams left since). ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: ActivityPageDto })
-  list(@CurrentUser() auth: AuthUser, @Query() query: PageQueryDto): Promise<ActivityPageDto> {
-    return this.audit.listMine(auth, query);
+  list(
+    @CurrentUserActor() actor: UserActor,
+    @Query() query: PageQueryDto,
+  ): Promise<ActivityPageDto> {
+    return this.audit.listMine(actor, query);
   }
 }

@@ -23,7 +23,9 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
   // Written by InvitationsService in the invitation's transaction (with the invite email).
   [ActivityType.INVITE_TEAM_MEMBER]: 'service',
   [ActivityType.ACCEPT_INVITATION]: 'service',
-  // Written by AdminService inside the transaction of each admin-panel change.
+  // Back-office changes: the owning services write them (AuditService.recordFor maps an admin
+  // Actor's action through ADMIN_VARIANT; TeamsService.addMember and account deletion by an
+  // admin write theirs directly), inside the transaction of the change.
   [ActivityType.ADMIN_UPDATE_TEAM]: 'service',
   [ActivityType.ADMIN_ADD_TEAM_MEMBER]: 'service',
   [ActivityType.ADMIN_UPDATE_TEAM_MEMBER]: 'service',
@@ -58,3 +60,16 @@ export const AUDIT_TEAM_RULE =
 /** What a team's log holds, for the Swagger description of GET /teams/:teamId/activity. */
 export const TEAM_LOG_CONTENTS =
   "Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).";
+
+/**
+ * How an admin's action is logged: when a back-office admin (an `admin` Actor) performs an
+ * operation through the same service as the API, the row names the admin as `userId` and
+ * carries the ADMIN_ variant of the action, so the log says an admin did it.
+ * (`AuditService.recordFor` applies this; actions without a variant keep their type.)
+ */
+export const ADMIN_VARIANT: Readonly<Partial<Record<ActivityType, ActivityType>>> = {
+  [ActivityType.UPDATE_TEAM]: ActivityType.ADMIN_UPDATE_TEAM,
+  [ActivityType.UPDATE_TEAM_MEMBER]: ActivityType.ADMIN_UPDATE_TEAM_MEMBER,
+  [ActivityType.REMOVE_TEAM_MEMBER]: ActivityType.ADMIN_REMOVE_TEAM_MEMBER,
+  [ActivityType.REVOKE_INVITATION]: ActivityType.ADMIN_REVOKE_INVITATION,
+};

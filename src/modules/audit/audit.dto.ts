@@ -1,6 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ActivityType, type ActivityLog } from '../../database/schema.js';
 
+/** What `from`/`to` of a feed filter accept: a calendar date, or a date-time with an optional offset. */
+export const CALENDAR_DATE_TIME =
+  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
 export class ActivityDto {
   @ApiProperty({ type: 'integer', example: 42 })
   id!: number;
@@ -17,7 +21,9 @@ export class ActivityDto {
   @ApiProperty({ type: 'integer', example: 7, description: 'The team the entry is logged against' })
   teamId!: number;
 
-  static from(row: ActivityLog): ActivityDto {
+  static from(
+    row: Pick<ActivityLog, 'id' | 'action' | 'timestamp' | 'ipAddress' | 'teamId'>,
+  ): ActivityDto {
     return {
       id: row.id,
       action: row.action,

@@ -1,17 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, getTableColumns } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
 import type { FeedCursor } from '../../common/http/pagination.js';
 import { afterFeedCursor, exactTimestamp } from '../../database/keyset.js';
 import {
   activityLogs,
   teamMembers,
+  users,
   type ActivityLog,
+  type ActivityType,
   type NewActivityLog,
 } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
-/** An activity row with its exact keyset position (`cursorAt`, microseconds included). */
-export type ActivityLogRow = ActivityLog & { cursorAt: string };
+/** Whose activity a feed shows: one user's (any team) or one team's (any user). */
+export type FeedScope = { userId: number } | { teamId: number };
+
+export interface FeedFilter {
+  action?: ActivityType;
+  userId?: number;
+  from?: Date;
+  to?: Date;
+}
+
+/** An activity row with who acted (public fields) and its exact keyset position. */
+export interface FeedRow {
+  id: number;
+  action: string;
+  timestamp: Date;
+  ipAddress: string | null;
+  teamId: number;
+  userId: number | null;
+  userName: string | null;
+  userEmail: string | null;
+  /** Exact keyset position (timestamp text with microseconds). */
+  cursorAt: string;
+}
 
 @Injectable()
 export class AuditRepository {
@@ -23,7 +46,11 @@ export class AuditRepository {
     return created;
   }
 
-  /** The team the user joined first (ties by membership id), or undefined without a team. */
+  /**
+   * The team the user joined first (ties by membership id), or undefined without a team: the
+   * audit team rule. A documented cross-owner read of team_members (owned by teams, which sits
+   * above audit and records through it), inside the caller's transaction.
+   */
   async firstTeamId(userId: number): Promise<number | undefined> {
     const [row] = await this.txHost.db
       .select({ teamId: teamMembers.teamId })
@@ -34,26 +61,44 @@ export class AuditRepository {
     return row?.teamId;
   }
 
-  /** The user's rows newest first, `limit` of them after `cursor` (exact keyset on timestamp, id). */
-  listForUser(
-    userId: number,
+  /**
+   * One feed for both scopes, newest first, `limit` rows after `cursor` (exact keyset on
+   * timestamp, id; served by the (user|team, timestamp desc, id desc) indexes). A read model:
+   * it joins users (owned by the users module) for who acted, so a page is one round trip.
+   */
+  listFeed(
+    scope: FeedScope,
+    filter: FeedFilter,
     limit: number,
     cursor: FeedCursor | undefined,
-  ): Promise<ActivityLogRow[]> {
+  ): Promise<FeedRow[]> {
+    const where: SQL[] = [
+      'teamId' in scope
+        ? eq(activityLogs.teamId, scope.teamId)
+        : eq(activityLogs.userId, scope.userId),
+    ];
+    if (filter.action !== undefined) where.push(eq(activityLogs.action, filter.action));
+    if (filter.userId !== undefined) where.push(eq(activityLogs.userId, filter.userId));
+    if (filter.from !== undefined) where.push(gte(activityLogs.timestamp, filter.from));
+    if (filter.to !== undefined) where.push(lt(activityLogs.timestamp, filter.to));
+    if (cursor !== undefined) {
+      where.push(afterFeedCursor(activityLogs.timestamp, activityLogs.id, cursor));
+    }
     return this.txHost.db
       .select({
-        ...getTableColumns(activityLogs),
+        id: activityLogs.id,
+        action: activityLogs.action,
+        timestamp: activityLogs.timestamp,
+        ipAddress: activityLogs.ipAddress,
+        teamId: activityLogs.teamId,
+        userId: activityLogs.userId,
+        userName: users.name,
+        userEmail: users.email,
         cursorAt: exactTimestamp(activityLogs.timestamp),
       })
       .from(activityLogs)
-      .where(
-        and(
-          eq(activityLogs.userId, userId),
-          cursor === undefined
-            ? undefined
-            : afterFeedCursor(activityLogs.timestamp, activityLogs.id, cursor),
-        ),
-      )
+      .leftJoin(users, eq(users.id, activityLogs.userId))
+      .where(and(...where))
       .orderBy(desc(activityLogs.timestamp), desc(activityLogs.id))
       .limit(limit);
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import { actorUserId, type Actor, type UserActor } from '../../common/auth/actor.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import {
   decodeFeedCursor,
   encodeFeedCursor,
@@ -8,9 +9,11 @@ import {
   type PageQueryDto,
 } from '../../common/http/pagination.js';
 import type { ActivityLog, ActivityType } from '../../database/schema.js';
-import { ACTIVITY_RECORDED_BY } from './audit-policy.js';
-import { AuditRepository } from './audit.repository.js';
-import { ActivityDto } from './audit.dto.js';
+import { ACTIVITY_RECORDED_BY, ADMIN_VARIANT } from './audit-policy.js';
+import { ActivityDto, CALENDAR_DATE_TIME } from './audit.dto.js';
+import { AuditRepository, type FeedRow, type FeedScope } from './audit.repository.js';
+
+export type { FeedRow, FeedScope } from './audit.repository.js';
 
 interface AuditEntryBase {
   action: ActivityType;
@@ -35,6 +38,36 @@ export type AuditEntry = AuditEntryBase &
       }
   );
 
+/** A feed's optional filters as the query carries them (`from`/`to` ISO-8601 text). */
+export interface FeedQuery {
+  limit: number;
+  cursor?: string;
+  action?: ActivityType;
+  userId?: number;
+  from?: string;
+  to?: string;
+}
+
+/**
+ * An ISO-8601 filter value as a Date. The DTO checks ISO syntax, but ISO also has week and
+ * ordinal dates (`2024-W01-1`, `2024-012`) that Date rejects or misreads, and year 0 is not a
+ * PostgreSQL timestamp: only calendar date(-time)s Date can read are taken, anything else is a
+ * 400 here, never a driver error.
+ */
+function instant(raw: string | undefined, field: string): Date | undefined {
+  if (raw === undefined) return undefined;
+  const date = new Date(raw);
+  if (!CALENDAR_DATE_TIME.test(raw) || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) {
+    throw CommonErrors.validation('Invalid request', [
+      {
+        field,
+        message: `${field} must be an ISO-8601 calendar date or date-time (e.g. 2030-01-31T12:00:00Z)`,
+      },
+    ]);
+  }
+  return date;
+}
+
 @Injectable()
 export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
@@ -51,6 +84,23 @@ export class AuditService {
       );
     }
     return this.write(entry);
+  }
+
+  /**
+   * Records `action` on `teamId` as the actor did it: userId per `actorUserId` (a key names
+   * its creator), the actor's address, and for a back-office admin the ADMIN_ variant of the
+   * action (ADMIN_VARIANT), so the log shows an admin acted.
+   */
+  recordFor(
+    actor: Actor,
+    entry: { action: ActivityType; teamId: number },
+  ): Promise<ActivityLog | null> {
+    const action =
+      actor.kind === 'admin' ? (ADMIN_VARIANT[entry.action] ?? entry.action) : entry.action;
+    const userId = actorUserId(actor);
+    return userId === null
+      ? this.record({ action, userId: null, teamId: entry.teamId, ipAddress: actor.ip })
+      : this.record({ action, userId, teamId: entry.teamId, ipAddress: actor.ip });
   }
 
   /** Used by AuditInterceptor for @Audit routes; services call `record`. */
@@ -70,14 +120,37 @@ export class AuditService {
     });
   }
 
-  async listMine(auth: AuthUser, query: PageQueryDto): Promise<Page<ActivityDto>> {
+  /**
+   * The one activity feed, scoped to a user (GET /activity) or a team
+   * (GET /teams/:teamId/activity), newest first with exact keyset cursors. Access to a team's
+   * feed is decided by the caller (the teams module's access layer) before it asks.
+   */
+  async feed(scope: FeedScope, query: FeedQuery): Promise<Page<FeedRow>> {
     const cursor = decodeFeedCursor(query.cursor);
-    const rows = await this.audit.listForUser(auth.id, query.limit + 1, cursor);
+    const from = instant(query.from, 'from');
+    const to = instant(query.to, 'to');
+    if (from !== undefined && to !== undefined && to.getTime() <= from.getTime()) {
+      throw CommonErrors.validation('Invalid request', [
+        { field: 'to', message: 'to must be later than from (the range is [from, to))' },
+      ]);
+    }
+    const rows = await this.audit.listFeed(
+      scope,
+      { action: query.action, userId: query.userId, from, to },
+      query.limit + 1,
+      cursor,
+    );
     return toPage(
       rows,
       query.limit,
-      (row) => ActivityDto.from(row),
+      (row) => row,
       (row) => encodeFeedCursor({ at: row.cursorAt, id: row.id }),
     );
+  }
+
+  /** GET /activity: the feed scoped to the signed-in user. */
+  async listMine(actor: UserActor, query: PageQueryDto): Promise<Page<ActivityDto>> {
+    const page = await this.feed({ userId: actor.id }, query);
+    return { ...page, items: page.items.map((row) => ActivityDto.from(row)) };
   }
 }

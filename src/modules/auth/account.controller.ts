@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, HttpCode, HttpStatus, Patch, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { UserActor } from '../../common/auth/actor.js';
+import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { BillingErrors } from '../billing/billing.errors.js';
 import { UserErrors } from '../users/users.errors.js';
@@ -37,8 +37,8 @@ export class AccountController {
   })
   @ApiOkResponse({ type: UserDto, description: 'Me; a requested email shows as `pendingEmail`' })
   @ApiErrors(UserErrors.emptyUpdate, UserErrors.emailTaken)
-  update(@CurrentUser() auth: AuthUser, @Body() dto: UpdateMeDto): Promise<UserDto> {
-    return this.account.updateMe(auth, dto);
+  update(@CurrentUserActor() actor: UserActor, @Body() dto: UpdateMeDto): Promise<UserDto> {
+    return this.account.updateMe(actor, dto);
   }
 
   @Put('password')
@@ -50,8 +50,11 @@ export class AccountController {
   })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiErrors(AuthErrors.wrongPassword, AuthErrors.unauthorized)
-  changePassword(@CurrentUser() auth: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
-    return this.credentials.changePassword(auth, dto);
+  changePassword(
+    @CurrentUserActor() actor: UserActor,
+    @Body() dto: ChangePasswordDto,
+  ): Promise<void> {
+    return this.credentials.changePassword(actor, dto);
   }
 
   @Delete()
@@ -69,7 +72,7 @@ export class AccountController {
     UserErrors.lastOwner,
     BillingErrors.activeSubscription,
   )
-  deleteMe(@CurrentUser() auth: AuthUser, @Body() dto: DeleteAccountDto): Promise<void> {
-    return this.account.deleteMe(auth, dto);
+  deleteMe(@CurrentUserActor() actor: UserActor, @Body() dto: DeleteAccountDto): Promise<void> {
+    return this.account.deleteMe(actor, dto);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -8,8 +8,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { BillingService } from '../billing/billing.service.js';
 import { UserDto, type UpdateMeDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
-import { UsersRepository } from '../users/users.repository.js';
-import { AccountRepository } from './account.repository.js';
+import { TeamsService } from '../teams/teams.service.js';
+import { UsersService } from '../users/users.service.js';
 import type { DeleteAccountDto } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
 import { EmailVerificationService } from './email-verification.service.js';
@@ -26,8 +26,8 @@ export class AccountService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly hasher: PasswordHasher,
-    private readonly users: UsersRepository,
-    private readonly account: AccountRepository,
+    private readonly users: UsersService,
+    private readonly teams: TeamsService,
     private readonly resets: PasswordResetRepository,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
@@ -40,7 +40,7 @@ export class AccountService {
    * EmailVerificationService.requestChange), since an address counts as mine once proven.
    * UPDATE_ACCOUNT is recorded by @Audit on the route.
    */
-  async updateMe(auth: AuthUser, dto: UpdateMeDto): Promise<UserDto> {
+  async updateMe(auth: UserActor, dto: UpdateMeDto): Promise<UserDto> {
     if (dto.name === undefined && dto.email === undefined) throw UserErrors.emptyUpdate();
     const now = new Date();
     const { user, mails } = await this.txHost.transaction(async () => {
@@ -56,17 +56,18 @@ export class AccountService {
     return UserDto.from(user);
   }
 
-  async deleteMe(auth: AuthUser, dto: DeleteAccountDto): Promise<void> {
+  async deleteMe(auth: UserActor, dto: DeleteAccountDto): Promise<void> {
     const user = await this.users.findActiveById(auth.id);
     if (!user) throw AuthErrors.unauthorized();
     if (!(await this.hasher.verify(user.passwordHash, dto.password))) {
       throw AuthErrors.wrongPassword();
     }
-    await this.deleteAccount(user.id, { ipAddress: auth.ip });
+    await this.deleteAccount(auth, user.id);
   }
 
   /**
-   * Soft-deletes the account in one transaction (exported for the admin panel):
+   * Soft-deletes the account of `userId` in one transaction, for the user themself
+   * (DELETE /users/me) or for a back-office admin (the same rules):
    * - 409 `user.last_owner` when the user is the only owner of a team that has other members;
    * - 409 `billing.active_subscription` when the user is the only owner of a team whose
    *   subscription is live (trialing, active, past_due, unpaid, paused): cancel it first;
@@ -75,13 +76,17 @@ export class AccountService {
    * - memberships are removed; a team whose only member was this user stays, memberless,
    *   with its history and billing fields (nobody else could be its owner);
    * - every session ends and reset links stop working;
-   * - `deletedAt` is set and the email is rewritten so the address can sign up again.
+   * - `deletedAt` is set and the email is rewritten so the address can sign up again;
+   * - by an admin: ADMIN_DELETE_USER (the admin as userId) against each team the user left.
    */
-  async deleteAccount(userId: number, options: { ipAddress: string | null }): Promise<void> {
+  async deleteAccount(actor: Actor, userId: number): Promise<void> {
     await this.txHost.transaction(async () => {
       const now = new Date();
-      await this.account.lockTeamsOfUser(userId);
-      const blocking = await this.account.teamsOnlyOwnedByWithOthers(userId);
+      if (!(await this.users.findActiveById(userId))) {
+        throw AuthErrors.unauthorized('The account no longer exists');
+      }
+      const soleOwned = await this.teams.lockSoleOwnedTeams(userId);
+      const blocking = soleOwned.filter((t) => t.hasOtherMembers).map((t) => t.team.id);
       if (blocking.length > 0) {
         throw UserErrors.lastOwner(
           undefined,
@@ -92,9 +97,14 @@ export class AccountService {
       await this.audit.record({
         action: ActivityType.DELETE_ACCOUNT,
         userId,
-        ipAddress: options.ipAddress,
+        ipAddress: actor.ip,
       });
-      await this.account.deleteMembershipsOfUser(userId);
+      const left = await this.teams.removeAllMembershipsOf(userId);
+      if (actor.kind === 'admin') {
+        for (const teamId of left) {
+          await this.audit.recordFor(actor, { action: ActivityType.ADMIN_DELETE_USER, teamId });
+        }
+      }
       await this.sessions.revokeAllForUser(userId, 'account_deleted');
       await this.resets.invalidateAllForUser(userId, now);
       const deleted = await this.users.update(

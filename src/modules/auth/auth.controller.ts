@@ -7,11 +7,11 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
 import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { UserActor } from '../../common/auth/actor.js';
+import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
@@ -115,8 +115,8 @@ export class AuthController {
     description: `Its access and refresh tokens stop working at once. Records SIGN_OUT. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Signed out' })
-  signOut(@CurrentUser() auth: AuthUser): Promise<void> {
-    return this.auth.signOut(auth);
+  signOut(@CurrentUserActor() actor: UserActor): Promise<void> {
+    return this.auth.signOut(actor);
   }
 
   @Post('verify-email')
@@ -145,8 +145,8 @@ export class AuthController {
       'A fresh link (24 hours, single use; older unused links for the same address stop working) to my email if it is not verified, and to my pending email if an email change waits. No mail when my email is verified and nothing is pending. The mail is sent after the response.',
   })
   @ApiAcceptedResponse({ description: 'Accepted (no body)' })
-  resendVerification(@CurrentUser() auth: AuthUser): Promise<void> {
-    return this.verification.resend(auth);
+  resendVerification(@CurrentUserActor() actor: UserActor): Promise<void> {
+    return this.verification.resend(actor);
   }
 
   @Post('password-reset')

@@ -182,3 +182,9 @@ export class SignUpResponseDto extends SignInResponseDto {
   })
   team!: SignUpTeamDto;
 }
+
+/** The back office's "Set password" form (no API route): a new password by the API's rules. */
+export class AdminSetPasswordDto {
+  @NewPassword()
+  password!: string;
+}

@@ -8,9 +8,9 @@ import { AuditModule } from '../audit/audit.module.js';
 import { BillingModule } from '../billing/billing.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { MailModule } from '../mail/mail.module.js';
+import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountController } from './account.controller.js';
-import { AccountRepository } from './account.repository.js';
 import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
@@ -45,6 +45,7 @@ import { SessionsService } from './sessions.service.js';
     }),
     RateLimitModule,
     UsersModule,
+    TeamsModule,
     AuditModule,
     BillingModule,
     MailModule,
@@ -60,7 +61,6 @@ import { SessionsService } from './sessions.service.js';
     PasswordResetRepository,
     EmailVerificationRepository,
     EmailVerificationService,
-    AccountRepository,
     JwtStrategy,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import type { UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -9,8 +9,8 @@ import { InvitationsService } from '../invitations/invitations.service.js';
 import type { MailMessage } from '../mail/mail.service.js';
 import { UserDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
-import { UsersRepository } from '../users/users.repository.js';
-import { AccountRepository } from './account.repository.js';
+import { TeamsService } from '../teams/teams.service.js';
+import { UsersService } from '../users/users.service.js';
 import type {
   SignInDto,
   SignInResponseDto,
@@ -51,8 +51,8 @@ export class AuthService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly hasher: PasswordHasher,
-    private readonly users: UsersRepository,
-    private readonly account: AccountRepository,
+    private readonly users: UsersService,
+    private readonly teams: TeamsService,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly invitations: InvitationsService,
@@ -115,8 +115,7 @@ export class AuthService {
   /** Sign-up without an invitation: "<email>'s Team" with the new user as owner. */
   private async createOwnTeam(user: User): Promise<Joined> {
     const role: TeamRole = 'owner';
-    const team = await this.account.createTeam(defaultTeamName(user.email));
-    await this.account.addMember(team.id, user.id, role);
+    const team = await this.teams.insertTeamWithOwner(defaultTeamName(user.email), user.id);
     return { team: { id: team.id, name: team.name, role }, activity: ActivityType.CREATE_TEAM };
   }
 
@@ -165,7 +164,7 @@ export class AuthService {
   }
 
   /** SIGN_OUT is recorded by @Audit on the route. */
-  async signOut(auth: AuthUser): Promise<void> {
+  async signOut(auth: UserActor): Promise<void> {
     await this.sessions.revoke(auth.sessionId, 'sign_out');
   }
 }

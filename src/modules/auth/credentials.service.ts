@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 import type { ChangePasswordDto, PasswordResetConfirmDto } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
@@ -33,14 +33,14 @@ export class CredentialsService {
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
     private readonly hasher: PasswordHasher,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly resets: PasswordResetRepository,
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
   ) {}
 
-  async changePassword(auth: AuthUser, dto: ChangePasswordDto): Promise<void> {
+  async changePassword(auth: UserActor, dto: ChangePasswordDto): Promise<void> {
     const user = await this.users.findActiveById(auth.id);
     if (!user) throw AuthErrors.unauthorized();
     if (!(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
@@ -65,6 +65,15 @@ export class CredentialsService {
   ): Promise<void> {
     const passwordHash = await this.hasher.hash(newPassword);
     await this.txHost.transaction(() => this.applyPasswordHash(userId, passwordHash, options));
+  }
+
+  /**
+   * The back office's "Set password": the same rules as a password change (argon2id hash,
+   * reset links invalidated, every session of the user revoked with reason `admin`,
+   * UPDATE_PASSWORD recorded for the user, from the admin's address).
+   */
+  setPasswordByAdmin(actor: AdminActor, userId: number, newPassword: string): Promise<void> {
+    return this.setPassword(userId, newPassword, { ipAddress: actor.ip, reason: 'admin' });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import type { UserActor } from '../../common/auth/actor.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type User } from '../../database/schema.js';
@@ -7,7 +7,7 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MailService, type MailMessage } from '../mail/mail.service.js';
 import { UserErrors } from '../users/users.errors.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
 import { EmailVerificationRepository } from './email-verification.repository.js';
 import { randomSecret, sha256 } from './tokens.js';
@@ -26,7 +26,7 @@ export class EmailVerificationService {
   constructor(
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly tokens: EmailVerificationRepository,
     private readonly audit: AuditService,
     private readonly mail: MailService,
@@ -119,7 +119,7 @@ export class EmailVerificationService {
   }
 
   /** POST /auth/verify-email/resend: a fresh link for each address still waiting for one. */
-  async resend(auth: AuthUser): Promise<void> {
+  async resend(auth: UserActor): Promise<void> {
     const now = new Date();
     const mails = await this.txHost.transaction(async () => {
       const user = await this.users.findActiveById(auth.id);

@@ -1,7 +1,9 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { userActor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import type { RequestWithActor } from '../../common/decorators/current-actor.decorator.js';
 import { ALLOW_UNVERIFIED_EMAIL_KEY } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -12,7 +14,7 @@ import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
 /**
  * The global default-deny guard (APP_GUARD): every route needs a valid access token unless
  * it, or its controller, is marked `@Public()`. Authenticates with this app's JwtStrategy
- * (passport-jwt) and sets `req.user` to the AuthUser.
+ * (passport-jwt) and sets `req.user` to the AuthUser and `req.actor` to its user Actor.
  *
  * With EMAIL_VERIFICATION=required it also denies by default to users whose email is not
  * verified (403 `email.unverified`); the few routes such a user needs opt in with
@@ -34,11 +36,13 @@ export class JwtAuthGuard implements CanActivate {
     ]);
     if (isPublic === true) return true;
     const http = context.switchToHttp();
-    const request = http.getRequest<Request & { user?: AuthUser }>();
+    const request = http.getRequest<RequestWithActor & { user?: AuthUser }>();
     const user = await this.authenticate(request, http.getResponse<Response>());
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!user) throw AuthErrors.unauthorized();
     request.user = user;
+    // The same principal as the caller every service takes first (see common/auth/actor.ts).
+    request.actor = userActor(user);
     if (
       this.config.emailVerification === 'required' &&
       !user.emailVerified &&

@@ -11,7 +11,10 @@ export class PasswordResetRepository {
     await this.txHost.db.insert(passwordResetTokens).values({ userId, tokenHash, expiresAt });
   }
 
-  /** An unused, unexpired token of an active user. */
+  /**
+   * An unused, unexpired token of an active user. Reads users.deleted_at in the same statement
+   * (users is owned by the users module; a read only).
+   */
   async findUsable(tokenHash: string, now: Date): Promise<PasswordResetToken | undefined> {
     const [row] = await this.txHost.db
       .select({ token: passwordResetTokens })

@@ -28,6 +28,11 @@ export interface PrincipalRow {
   sessionId: string;
 }
 
+/**
+ * The per-request principal: the session joined with its user (users is owned by the users
+ * module) so authentication stays one round trip. A read; users rows are written only by
+ * UsersService.
+ */
 function principalQuery(
   db: DbClient,
   { sessionId, userId, now }: Placeheld<{ sessionId: string; userId: number; now: Date }>,

@@ -3,7 +3,7 @@ import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../../config/app-config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
 import { SessionsRepository, type RevokeReason } from './sessions.repository.js';
 import { formatRefreshToken, parseRefreshToken, randomSecret, sameHash, sha256 } from './tokens.js';
@@ -33,7 +33,7 @@ export class SessionsService {
     private readonly jwt: JwtService,
     private readonly txHost: TransactionHost,
     private readonly sessions: SessionsRepository,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
   ) {}
 
   /** Opens a session for the user (inside the caller's transaction, if any) and issues tokens. */

@@ -8,6 +8,7 @@ import {
   toSnapshot,
   type SubscriptionSnapshot,
 } from './billing.mappers.js';
+import { TeamsService } from '../teams/teams.service.js';
 import { BillingRepository } from './billing.repository.js';
 import { callStripe, StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService, type SyncOutcome } from './subscription-sync.service.js';
@@ -27,6 +28,7 @@ export class BillingWebhookService {
   constructor(
     private readonly stripe: StripeClient,
     private readonly repo: BillingRepository,
+    private readonly teams: TeamsService,
     private readonly sync: SubscriptionSyncService,
   ) {}
 
@@ -73,7 +75,7 @@ export class BillingWebhookService {
     ipAddress: string | null,
   ): Promise<WebhookOutcome> {
     if (await this.repo.eventExists(event.id)) return 'duplicate';
-    if ((await this.repo.findTeamIdByCustomer(snapshot.customerId)) === undefined) {
+    if ((await this.teams.findTeamIdByStripeCustomer(snapshot.customerId)) === undefined) {
       this.logger.warn(
         { eventId: event.id, customer: snapshot.customerId },
         'stripe webhook for a customer no team has; acknowledged, nothing changed',

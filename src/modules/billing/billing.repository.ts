@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, inArray, max, ne, sql } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { eq, max } from 'drizzle-orm';
 import { TransactionHost } from '../../database/transaction-host.js';
-import { stripeEvents, teamMembers, teams, type Team } from '../../database/schema.js';
-import type { SubscriptionFields } from './billing.mappers.js';
-import { LIVE_STATUSES } from './subscription-status.js';
+import { stripeEvents } from '../../database/schema.js';
 
 export interface RecordedEvent {
   id: string;
@@ -16,56 +13,10 @@ export interface RecordedEvent {
   teamId: number | null;
 }
 
+/** Owns `stripe_events`. The team rows billing reads and writes go through TeamsService. */
 @Injectable()
 export class BillingRepository {
   constructor(private readonly txHost: TransactionHost) {}
-
-  async findTeam(teamId: number): Promise<Team | undefined> {
-    const [team] = await this.txHost.db.select().from(teams).where(eq(teams.id, teamId));
-    return team;
-  }
-
-  /** Locks the team row until the surrounding transaction ends. */
-  async findTeamForUpdate(teamId: number): Promise<Team | undefined> {
-    const [team] = await this.txHost.db
-      .select()
-      .from(teams)
-      .where(eq(teams.id, teamId))
-      .for('update');
-    return team;
-  }
-
-  async findTeamIdByCustomer(customerId: string): Promise<number | undefined> {
-    const [row] = await this.txHost.db
-      .select({ id: teams.id })
-      .from(teams)
-      .where(eq(teams.stripeCustomerId, customerId));
-    return row?.id;
-  }
-
-  /** Locks the team row that owns the Stripe customer until the transaction ends. */
-  async findTeamByCustomerForUpdate(customerId: string): Promise<Team | undefined> {
-    const [team] = await this.txHost.db
-      .select()
-      .from(teams)
-      .where(eq(teams.stripeCustomerId, customerId))
-      .for('update');
-    return team;
-  }
-
-  async setCustomerId(teamId: number, customerId: string, now: Date): Promise<void> {
-    await this.txHost.db
-      .update(teams)
-      .set({ stripeCustomerId: customerId, updatedAt: now })
-      .where(eq(teams.id, teamId));
-  }
-
-  async setSubscription(teamId: number, fields: SubscriptionFields, now: Date): Promise<void> {
-    await this.txHost.db
-      .update(teams)
-      .set({ ...fields, updatedAt: now })
-      .where(eq(teams.id, teamId));
-  }
 
   async eventExists(eventId: string): Promise<boolean> {
     const [row] = await this.txHost.db
@@ -102,38 +53,5 @@ export class BillingRepository {
       .onConflictDoNothing({ target: stripeEvents.id })
       .returning({ id: stripeEvents.id });
     return rows.length > 0;
-  }
-
-  /**
-   * Teams the user owns with no other owner whose subscription is live
-   * (trialing, active, past_due, unpaid, paused).
-   */
-  async soleOwnedTeamsWithLiveSubscription(
-    userId: number,
-  ): Promise<{ teamId: number; name: string; subscriptionStatus: string }[]> {
-    const other = alias(teamMembers, 'other_owner');
-    const rows = await this.txHost.db
-      .select({ teamId: teams.id, name: teams.name, subscriptionStatus: teams.subscriptionStatus })
-      .from(teamMembers)
-      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
-      .where(
-        and(
-          eq(teamMembers.userId, userId),
-          eq(teamMembers.role, 'owner'),
-          inArray(teams.subscriptionStatus, [...LIVE_STATUSES]),
-          sql`not exists (${this.txHost.db
-            .select({ one: sql`1` })
-            .from(other)
-            .where(
-              and(
-                eq(other.teamId, teamMembers.teamId),
-                eq(other.role, 'owner'),
-                ne(other.userId, userId),
-              ),
-            )})`,
-        ),
-      )
-      .orderBy(teams.id);
-    return rows.map((r) => ({ ...r, subscriptionStatus: r.subscriptionStatus ?? '' }));
   }
 }

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type Stripe from 'stripe';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import type { UserActor } from '../../common/auth/actor.js';
 import { AppConfig } from '../../config/app-config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { TeamsService } from '../teams/teams.service.js';
 import { BillingErrors } from './billing.errors.js';
 import {
   idOf,
@@ -11,7 +12,6 @@ import {
   toSnapshot,
   type Plan,
 } from './billing.mappers.js';
-import { BillingRepository } from './billing.repository.js';
 import { isLiveStatus } from './subscription-status.js';
 import { callStripe, isStripeNotFound, StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
@@ -40,7 +40,7 @@ export class BillingService {
     private readonly config: AppConfig,
     private readonly stripe: StripeClient,
     private readonly txHost: TransactionHost,
-    private readonly repo: BillingRepository,
+    private readonly teams: TeamsService,
     private readonly sync: SubscriptionSyncService,
   ) {}
 
@@ -81,13 +81,13 @@ export class BillingService {
    * the first checkout while the team row is locked (and with an idempotency key derived from
    * the team), so concurrent checkouts share one customer.
    */
-  async createCheckout(user: AuthUser, teamId: number, priceId: string): Promise<{ url: string }> {
+  async createCheckout(user: UserActor, teamId: number, priceId: string): Promise<{ url: string }> {
     const stripe = this.stripe.api;
     const plan = await this.findPlan(priceId);
     if (!plan) throw BillingErrors.unknownPrice();
 
     const customerId = await this.txHost.transaction(async () => {
-      const team = await this.repo.findTeamForUpdate(teamId);
+      const team = await this.teams.findTeamForUpdate(teamId);
       if (!team) throw BillingErrors.noCustomer(); // unreachable behind the owner guard
       if (isLiveStatus(team.subscriptionStatus)) throw BillingErrors.alreadySubscribed();
       if (team.stripeCustomerId !== null) return team.stripeCustomerId;
@@ -98,7 +98,7 @@ export class BillingService {
           { idempotencyKey: `nest-saas:team-customer:${team.id}:${team.createdAt.getTime()}` },
         ),
       );
-      await this.repo.setCustomerId(team.id, customer.id, new Date());
+      await this.teams.setBilling(team.id, { stripeCustomerId: customer.id }, new Date());
       return customer.id;
     });
 
@@ -123,9 +123,9 @@ export class BillingService {
   }
 
   /** A customer-portal session for the team's customer (change plan, payment method, cancel). */
-  async createPortal(_user: AuthUser, teamId: number): Promise<{ url: string }> {
+  async createPortal(_user: UserActor, teamId: number): Promise<{ url: string }> {
     const stripe = this.stripe.api;
-    const team = await this.repo.findTeam(teamId);
+    const team = await this.teams.findTeam(teamId);
     if (!team?.stripeCustomerId) throw BillingErrors.noCustomer();
     const customer = team.stripeCustomerId;
     const session = await callStripe(() =>
@@ -178,13 +178,15 @@ export class BillingService {
    * it (or hand the team to another owner) first → 409 `billing.active_subscription`.
    */
   async assertNoSoleOwnedLiveSubscription(userId: number): Promise<void> {
-    const teams = await this.repo.soleOwnedTeamsWithLiveSubscription(userId);
+    const teams = (await this.teams.soleOwnedTeams(userId))
+      .map((t) => t.team)
+      .filter((team) => isLiveStatus(team.subscriptionStatus));
     if (teams.length > 0) {
       throw BillingErrors.activeSubscription(
         undefined,
-        teams.map((t) => ({
-          field: `teams.${t.teamId}`,
-          message: `"${t.name}" has a ${t.subscriptionStatus} subscription`,
+        teams.map((team) => ({
+          field: `teams.${team.id}`,
+          message: `"${team.name}" has a ${team.subscriptionStatus ?? ''} subscription`,
         })),
       );
     }

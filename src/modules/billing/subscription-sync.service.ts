@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { TeamsService } from '../teams/teams.service.js';
 import { BillingRepository } from './billing.repository.js';
 import {
   decideApply,
@@ -42,12 +43,13 @@ export class SubscriptionSyncService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly repo: BillingRepository,
+    private readonly teams: TeamsService,
     private readonly audit: AuditService,
   ) {}
 
   apply(input: SyncInput, now = new Date()): Promise<{ outcome: SyncOutcome; teamId?: number }> {
     return this.txHost.transaction(async () => {
-      const team = await this.repo.findTeamByCustomerForUpdate(input.snapshot.customerId);
+      const team = await this.teams.findTeamByStripeCustomerForUpdate(input.snapshot.customerId);
       if (!team || (input.teamId !== undefined && team.id !== input.teamId)) {
         // Not a customer of ours (another app on the same Stripe account, or a deleted team):
         // acknowledged without a trace, so Stripe stops retrying.
@@ -79,7 +81,7 @@ export class SubscriptionSyncService {
       if (!subscriptionFieldsChanged(team, fields)) {
         return { outcome: 'applied' as const, teamId: team.id };
       }
-      await this.repo.setSubscription(team.id, fields, now);
+      await this.teams.setBilling(team.id, fields, now);
       await this.audit.record({
         action: ActivityType.UPDATE_SUBSCRIPTION,
         userId: null,

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { UserActor } from '../../common/auth/actor.js';
+import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
@@ -38,11 +38,11 @@ export class TeamBillingController {
     BillingErrors.stripeUnavailable,
   )
   checkout(
-    @CurrentUser() user: AuthUser,
+    @CurrentUserActor() actor: UserActor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Body() body: CreateCheckoutDto,
   ): Promise<BillingUrlDto> {
-    return this.billing.createCheckout(user, teamId, body.priceId);
+    return this.billing.createCheckout(actor, teamId, body.priceId);
   }
 
   @Post('portal')
@@ -56,9 +56,9 @@ export class TeamBillingController {
   @ApiOkResponse({ type: BillingUrlDto, description: 'The portal URL to send the browser to' })
   @ApiErrors(BillingErrors.noCustomer, BillingErrors.notConfigured, BillingErrors.stripeUnavailable)
   portal(
-    @CurrentUser() user: AuthUser,
+    @CurrentUserActor() actor: UserActor,
     @Param('teamId', ParseIdPipe) teamId: number,
   ): Promise<BillingUrlDto> {
-    return this.billing.createPortal(user, teamId);
+    return this.billing.createPortal(actor, teamId);
   }
 }

@@ -16,8 +16,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { Actor, UserActor } from '../../common/auth/actor.js';
+import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
@@ -50,22 +50,22 @@ export class TeamInvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Get()
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: "The team's pending invitations",
     description: 'Pending and not yet expired (invitedAt + 7 days), newest first, paginated.',
   })
   @ApiOkResponse({ type: InvitationPageDto })
   list(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<InvitationPageDto> {
-    return this.invitations.listForTeam(auth, teamId, query);
+    return this.invitations.listForTeam(actor, teamId, query);
   }
 
   @Post()
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
@@ -78,16 +78,16 @@ export class TeamInvitationsController {
     InvitationErrors.mailFailed,
   )
   invite(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Body() dto: CreateInvitationDto,
   ): Promise<InvitationDto> {
-    return this.invitations.invite(auth, teamId, dto);
+    return this.invitations.invite(actor, teamId, dto);
   }
 
   @Delete(':invitationId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: 'Revoke an invitation',
     description:
@@ -97,11 +97,11 @@ export class TeamInvitationsController {
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(InvitationErrors.notFound, InvitationErrors.alreadyAccepted, InvitationErrors.declined)
   revoke(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('invitationId', ParseIdPipe) invitationId: number,
   ): Promise<void> {
-    return this.invitations.revokeAsOwner(auth, teamId, invitationId);
+    return this.invitations.revokeAsOwner(actor, teamId, invitationId);
   }
 }
 
@@ -119,10 +119,10 @@ export class MyInvitationsController {
   })
   @ApiOkResponse({ type: InvitationPageDto })
   listMine(
-    @CurrentUser() auth: AuthUser,
+    @CurrentUserActor() actor: UserActor,
     @Query() query: PageQueryDto,
   ): Promise<InvitationPageDto> {
-    return this.invitations.listMine(auth, query);
+    return this.invitations.listMine(actor, query);
   }
 
   // Declared before ':invitationId/accept' (a different number of segments, so they cannot
@@ -144,10 +144,10 @@ export class MyInvitationsController {
     InvitationErrors.expired,
   )
   acceptByToken(
-    @CurrentUser() auth: AuthUser,
+    @CurrentUserActor() actor: UserActor,
     @Body() dto: AcceptInvitationByTokenDto,
   ): Promise<AcceptedInvitationDto> {
-    return this.invitations.acceptByToken(auth, dto.token);
+    return this.invitations.acceptByToken(actor, dto.token);
   }
 
   @Post(':invitationId/accept')
@@ -161,10 +161,10 @@ export class MyInvitationsController {
   @ApiOkResponse({ type: AcceptedInvitationDto })
   @ApiErrors(...ANSWER_ERRORS)
   accept(
-    @CurrentUser() auth: AuthUser,
+    @CurrentUserActor() actor: UserActor,
     @Param('invitationId', ParseIdPipe) invitationId: number,
   ): Promise<AcceptedInvitationDto> {
-    return this.invitations.accept(auth, invitationId);
+    return this.invitations.accept(actor, invitationId);
   }
 
   @Post(':invitationId/decline')
@@ -178,9 +178,9 @@ export class MyInvitationsController {
   @ApiNoContentResponse({ description: 'Declined' })
   @ApiErrors(...ANSWER_ERRORS)
   decline(
-    @CurrentUser() auth: AuthUser,
+    @CurrentUserActor() actor: UserActor,
     @Param('invitationId', ParseIdPipe) invitationId: number,
   ): Promise<void> {
-    return this.invitations.decline(auth, invitationId);
+    return this.invitations.decline(actor, invitationId);
   }
 }

@@ -23,6 +23,8 @@ const listColumns = {
   invitedBy: invitations.invitedBy,
   invitedAt: invitations.invitedAt,
   status: invitations.status,
+  // A read model: the team's and the inviter's names (tables owned by teams and users) are
+  // joined so a list page is one round trip. Nothing here writes those tables.
   teamName: teams.name,
   inviterName: users.name,
 };

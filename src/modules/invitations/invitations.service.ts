@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/auth-user.js';
+import { actorUserId, type Actor, type UserActor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
@@ -7,9 +7,10 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
-import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
+import { AccessService } from '../teams/access.service.js';
+import { TeamsService, type Membership } from '../teams/teams.service.js';
 import { UserErrors } from '../users/users.errors.js';
-import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
 import { normalizeEmail } from '../../common/email.js';
 import {
   deriveInvitationKey,
@@ -73,6 +74,18 @@ function assertAnswerable(invitation: Invitation, now: Date): void {
   }
 }
 
+/** Who the invite email and the response name as the inviter. */
+function inviterOf(actor: Actor): { label: string; name: string | null } {
+  switch (actor.kind) {
+    case 'user':
+      return { label: actor.name ?? actor.email, name: actor.name };
+    case 'admin':
+      return { label: actor.email, name: null };
+    case 'apiKey':
+      return { label: 'A team administrator', name: null };
+  }
+}
+
 function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -88,20 +101,25 @@ export class InvitationsService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly invitations: InvitationsRepository,
-    private readonly teams: TeamsRepository,
+    private readonly teams: TeamsService,
+    private readonly access: AccessService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly config: AppConfig,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
   ) {
     this.tokenKey = deriveInvitationKey(config.jwt.secret);
   }
 
   async listForTeam(
-    _auth: AuthUser,
+    actor: Actor,
     teamId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
+    await this.access.requireTeam(actor, teamId, 'owner', {
+      apiKey: 'invitations:write',
+      intent: 'read',
+    });
     const afterId = decodeIdCursor(query.cursor);
     const now = new Date();
     const rows = await this.invitations.listPendingForTeam(
@@ -118,7 +136,7 @@ export class InvitationsService {
    * invited address, so before that nothing addressed to it is shown.
    */
   async listMine(
-    auth: AuthUser,
+    auth: UserActor,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
     const afterId = decodeIdCursor(query.cursor);
@@ -138,11 +156,18 @@ export class InvitationsService {
    * inside one transaction: if the mail cannot be sent nothing is saved (503), so the owner can
    * simply retry instead of being stuck with a pending invitation nobody received.
    */
-  async invite(auth: AuthUser, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
+  async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
     const now = new Date();
+    const inviter = inviterOf(actor);
+    // invitations.invited_by is required: a key whose creator was deleted cannot invite.
+    const invitedBy = actorUserId(actor);
+    if (invitedBy === null) {
+      throw TeamErrors.forbidden('This API key no longer has a creator to invite in the name of');
+    }
     return this.txHost.transaction(async () => {
-      const team = await this.teams.findById(teamId);
+      await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
+      const team = await this.teams.findTeam(teamId);
       if (!team) throw TeamErrors.notFound();
       if (await this.teams.hasMemberWithEmail(teamId, email)) {
         throw InvitationErrors.alreadyMember();
@@ -152,52 +177,31 @@ export class InvitationsService {
         teamId,
         email,
         role: dto.role,
-        invitedBy: auth.id,
+        invitedBy,
         invitedAt: now,
       });
       if (!invitation) throw InvitationErrors.alreadyInvited();
-      await this.audit.record({
-        action: ActivityType.INVITE_TEAM_MEMBER,
-        userId: auth.id,
-        teamId,
-        ipAddress: auth.ip,
-      });
-      await this.sendInvitationMail(auth, team, invitation);
-      return toInvitationDto({ ...invitation, teamName: team.name, inviterName: auth.name });
+      await this.audit.recordFor(actor, { action: ActivityType.INVITE_TEAM_MEMBER, teamId });
+      await this.sendInvitationMail(inviter.label, team, invitation);
+      return toInvitationDto({ ...invitation, teamName: team.name, inviterName: inviter.name });
     });
   }
 
   /**
-   * A team owner revokes (DELETE /teams/:teamId/invitations/:id): `revoke` plus the
-   * REVOKE_INVITATION row in the same transaction, written only when the invitation was
-   * pending (revoking it again changes nothing and logs nothing).
+   * pending → revoked, and REVOKE_INVITATION (ADMIN_REVOKE_INVITATION for an admin) in the
+   * same transaction, written only when the invitation was pending (revoking it again changes
+   * nothing and logs nothing); answered invitations are a 409.
    */
-  async revokeAsOwner(auth: AuthUser, teamId: number, invitationId: number): Promise<void> {
+  async revokeAsOwner(actor: Actor, teamId: number, invitationId: number): Promise<void> {
     await this.txHost.transaction(async () => {
-      if (!(await this.revoke(auth, teamId, invitationId))) return;
-      await this.audit.record({
-        action: ActivityType.REVOKE_INVITATION,
-        userId: auth.id,
-        teamId,
-        ipAddress: auth.ip,
-      });
-    });
-  }
-
-  /**
-   * pending → revoked; true when it changed (repeating it is a no-op: false); answered ones
-   * are a 409. Writes no activity row: each caller logs its own action (the owners' route
-   * REVOKE_INVITATION through `revokeAsOwner`, the admin panel ADMIN_REVOKE_INVITATION).
-   */
-  async revoke(_auth: AuthUser, teamId: number, invitationId: number): Promise<boolean> {
-    return this.txHost.transaction(async () => {
+      await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
       if (!invitation) throw InvitationErrors.notFound();
-      if (invitation.status === 'revoked') return false;
+      if (invitation.status === 'revoked') return;
       if (invitation.status === 'accepted') throw InvitationErrors.alreadyAccepted();
       if (invitation.status === 'declined') throw InvitationErrors.declined();
       await this.invitations.setStatus(invitation.id, 'revoked');
-      return true;
+      await this.audit.recordFor(actor, { action: ActivityType.REVOKE_INVITATION, teamId });
     });
   }
 
@@ -206,7 +210,7 @@ export class InvitationsService {
    * first joins, the others find it `accepted` (409). The membership insert also ignores an
    * existing (team, user) row, so a user who already belongs keeps one membership.
    */
-  async accept(auth: AuthUser, invitationId: number): Promise<AcceptedInvitationDto> {
+  async accept(auth: UserActor, invitationId: number): Promise<AcceptedInvitationDto> {
     if (!auth.emailVerified) throw UserErrors.emailUnverified();
     const { team, membership } = await this.txHost.transaction(async () => {
       const invitation = await this.findMineForUpdate(auth, invitationId);
@@ -223,7 +227,7 @@ export class InvitationsService {
    * otherwise); holding the link proves the mailbox, so an unverified email becomes verified
    * in the same transaction. Race-safe like `accept` (the invitation row is locked first).
    */
-  async acceptByToken(auth: AuthUser, token: string): Promise<AcceptedInvitationDto> {
+  async acceptByToken(auth: UserActor, token: string): Promise<AcceptedInvitationDto> {
     const claims = readInvitationToken(token);
     if (claims === undefined) throw InvitationErrors.invalidToken();
     const { team, membership } = await this.txHost.transaction(async () => {
@@ -250,7 +254,7 @@ export class InvitationsService {
    * pending → declined, and DECLINE_INVITATION (by the invitee, against the inviting team) in
    * the same transaction.
    */
-  async decline(auth: AuthUser, invitationId: number): Promise<void> {
+  async decline(auth: UserActor, invitationId: number): Promise<void> {
     if (!auth.emailVerified) throw UserErrors.emailUnverified();
     await this.txHost.transaction(async () => {
       const invitation = await this.findMineForUpdate(auth, invitationId);
@@ -307,7 +311,7 @@ export class InvitationsService {
 
   /** Joins the team and marks the invitation accepted; the row must be locked by the caller. */
   /** ACCEPT_INVITATION by a signed-in invitee, in the transaction that joined them. */
-  private async recordAccepted(auth: AuthUser, invitation: Invitation): Promise<void> {
+  private async recordAccepted(auth: UserActor, invitation: Invitation): Promise<void> {
     await this.audit.record({
       action: ActivityType.ACCEPT_INVITATION,
       userId: auth.id,
@@ -318,21 +322,19 @@ export class InvitationsService {
 
   private async redeem(invitation: Invitation, userId: number): Promise<RedeemedInvitation> {
     assertAnswerable(invitation, new Date());
-    const team = await this.teams.findById(invitation.teamId);
+    const team = await this.teams.findTeam(invitation.teamId);
     if (!team) throw InvitationErrors.notFound();
-    const membership =
-      (await this.teams.insertMember({
-        teamId: invitation.teamId,
-        userId,
-        role: invitation.role as TeamRole,
-      })) ?? (await this.teams.findMembership(invitation.teamId, userId));
-    if (!membership) throw new Error('membership neither inserted nor found');
+    const membership = await this.teams.join(
+      invitation.teamId,
+      userId,
+      invitation.role as TeamRole,
+    );
     await this.invitations.setStatus(invitation.id, 'accepted');
     return { team, membership, invitation: { ...invitation, status: 'accepted' } };
   }
 
   /** Another person's invitation answers 404 exactly like a missing one. */
-  private async findMineForUpdate(auth: AuthUser, invitationId: number): Promise<Invitation> {
+  private async findMineForUpdate(auth: UserActor, invitationId: number): Promise<Invitation> {
     const invitation = await this.invitations.findByIdForUpdate(invitationId);
     if (!invitation || invitation.email !== normalizeEmail(auth.email)) {
       throw InvitationErrors.notFound();
@@ -341,12 +343,11 @@ export class InvitationsService {
   }
 
   private async sendInvitationMail(
-    auth: AuthUser,
+    inviter: string,
     team: Team,
     invitation: Invitation,
   ): Promise<void> {
     const link = this.invitationLink(invitation);
-    const inviter = auth.name ?? auth.email;
     const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
     try {
       await this.mail.send({

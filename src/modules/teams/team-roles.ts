@@ -13,6 +13,15 @@ export interface MembershipRef {
   role: TeamRole;
 }
 
+/**
+ * How the caller stands in the team: a user's own membership, or (an admin, a team API key
+ * within its scope) `id: null` with an owner's powers and no membership of its own.
+ */
+export interface Standing {
+  id: number | null;
+  role: TeamRole;
+}
+
 export type MemberChangeVerdict = 'allowed' | 'forbidden' | 'last_owner';
 
 /**
@@ -20,7 +29,7 @@ export type MemberChangeVerdict = 'allowed' | 'forbidden' | 'last_owner';
  * only themself, i.e. leave), given how many owners the team has right now.
  */
 export function canRemoveMember(
-  actor: MembershipRef,
+  actor: Standing,
   target: MembershipRef,
   ownerCount: number,
 ): MemberChangeVerdict {
@@ -31,7 +40,7 @@ export function canRemoveMember(
 
 /** Whether `actor` may give `target` the role `next`; the team never loses its last owner. */
 export function canChangeRole(
-  actor: MembershipRef,
+  actor: Standing,
   target: MembershipRef,
   next: TeamRole,
   ownerCount: number,

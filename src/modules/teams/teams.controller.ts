@@ -17,8 +17,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { Actor, UserActor } from '../../common/auth/actor.js';
+import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
@@ -52,8 +52,11 @@ export class TeamsController {
     description: 'Newest membership first, paginated.',
   })
   @ApiOkResponse({ type: MyTeamsPageDto })
-  listMine(@CurrentUser() auth: AuthUser, @Query() query: PageQueryDto): Promise<MyTeamsPageDto> {
-    return this.teams.listMine(auth, query);
+  listMine(
+    @CurrentUserActor() actor: UserActor,
+    @Query() query: PageQueryDto,
+  ): Promise<MyTeamsPageDto> {
+    return this.teams.listMine(actor, query);
   }
 
   @Post()
@@ -63,12 +66,12 @@ export class TeamsController {
     description: 'Logs CREATE_TEAM in the same transaction.',
   })
   @ApiCreatedResponse({ type: TeamDetailDto })
-  create(@CurrentUser() auth: AuthUser, @Body() dto: CreateTeamDto): Promise<TeamDetailDto> {
-    return this.teams.create(auth, dto);
+  create(@CurrentUserActor() actor: UserActor, @Body() dto: CreateTeamDto): Promise<TeamDetailDto> {
+    return this.teams.create(actor, dto);
   }
 
   @Get(':teamId')
-  @TeamRole('member')
+  @TeamRole('member', { apiKey: 'team:read' })
   @ApiOperation({
     summary: 'The team with its members (TeamDataWithMembers)',
     description:
@@ -76,10 +79,10 @@ export class TeamsController {
   })
   @ApiOkResponse({ type: TeamDetailDto })
   get(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
   ): Promise<TeamDetailDto> {
-    return this.teams.get(auth, teamId);
+    return this.teams.get(actor, teamId);
   }
 
   @Patch(':teamId')
@@ -91,15 +94,15 @@ export class TeamsController {
   })
   @ApiOkResponse({ type: TeamDetailDto })
   update(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Body() dto: UpdateTeamDto,
   ): Promise<TeamDetailDto> {
-    return this.teams.update(auth, teamId, dto);
+    return this.teams.update(actor, teamId, dto);
   }
 
   @Patch(':teamId/members/:memberId')
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'members:write' })
   @ApiOperation({
     summary: "Change a member's role",
     description:
@@ -109,17 +112,17 @@ export class TeamsController {
   @ApiOkResponse({ type: TeamMemberDto })
   @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner)
   updateMemberRole(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('memberId', ParseIdPipe) memberId: number,
     @Body() dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
-    return this.teams.updateMemberRole(auth, teamId, memberId, dto);
+    return this.teams.updateMemberRole(actor, teamId, memberId, dto);
   }
 
   @Delete(':teamId/members/:memberId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @TeamRole('member')
+  @TeamRole('member', { apiKey: 'members:write' })
   @ApiOperation({
     summary: 'Remove a member, or leave the team',
     description:
@@ -130,25 +133,25 @@ export class TeamsController {
   // A member removing someone else gets the service's 403.
   @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner, TeamErrors.forbidden)
   removeMember(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('memberId', ParseIdPipe) memberId: number,
   ): Promise<void> {
-    return this.teams.removeMember(auth, teamId, memberId);
+    return this.teams.removeMember(actor, teamId, memberId);
   }
 
   @Get(':teamId/activity')
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'activity:read' })
   @ApiOperation({
     summary: "The team's activity log, newest first",
     description: `Filters: \`action\`, \`userId\`, \`from\` (inclusive) and \`to\` (exclusive), ISO-8601 instants; \`to\` must be later than \`from\` (else 400). Paginated; the cursor is exact to the microsecond. ${TEAM_LOG_CONTENTS}`,
   })
   @ApiOkResponse({ type: TeamActivityPageDto })
   listActivity(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Query() query: TeamActivityQueryDto,
   ): Promise<TeamActivityPageDto> {
-    return this.teams.listActivity(auth, teamId, query);
+    return this.teams.listActivity(actor, teamId, query);
   }
 }

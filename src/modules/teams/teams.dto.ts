@@ -17,9 +17,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { trimmedText } from '../../common/openapi/schema-rules.js';
 import { ActivityType, TEAM_ROLES, type TeamRole } from '../../database/schema.js';
 
-/** What `from`/`to` accept: a calendar date, or a date-time with an optional offset. */
-export const CALENDAR_DATE_TIME =
-  /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+import { CALENDAR_DATE_TIME } from '../audit/audit.dto.js';
 
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;

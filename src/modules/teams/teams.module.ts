@@ -1,18 +1,21 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { AccessService } from './access.service.js';
 import { TeamRoleGuard } from './team-role.guard.js';
 import { TeamsController } from './teams.controller.js';
 import { TeamsRepository } from './teams.repository.js';
 import { TeamsService } from './teams.service.js';
 
 /**
- * Teams, memberships and the `@TeamRole` guard. Modules that put `@TeamRole(...)` on their
- * routes import this module (the guard needs TeamsRepository in their injector).
+ * Owns `teams` and `team_members` (billing's columns on `teams` included: billing writes them
+ * through TeamsService). Also the access layer (AccessService, access.policy.ts) and the
+ * `@TeamRole` guard built on it. Modules that put `@TeamRole(...)` on their routes import this
+ * module. Exports services and the guard, never the repository.
  */
 @Module({
   imports: [AuditModule],
   controllers: [TeamsController],
-  providers: [TeamsRepository, TeamsService, TeamRoleGuard],
-  exports: [TeamsRepository, TeamRoleGuard],
+  providers: [TeamsRepository, TeamsService, AccessService, TeamRoleGuard],
+  exports: [TeamsService, AccessService, TeamRoleGuard],
 })
 export class TeamsModule {}

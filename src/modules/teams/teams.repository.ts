@@ -1,16 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, count, desc, eq, gte, isNull, lt, sql, type SQL } from 'drizzle-orm';
-import {
-  activityLogs,
-  teamMembers,
-  teams,
-  users,
-  type ActivityType,
-  type Team,
-  type TeamRole,
-} from '../../database/schema.js';
-import type { FeedCursor } from '../../common/http/pagination.js';
-import { afterFeedCursor, exactTimestamp } from '../../database/keyset.js';
+import { and, asc, count, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import { teamMembers, teams, users, type Team, type TeamRole } from '../../database/schema.js';
 import type { DbClient } from '../../database/database.tokens.js';
 import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -34,24 +25,23 @@ export interface MyTeamRow {
   membership: Membership;
 }
 
-export interface ActivityFilter {
-  action?: ActivityType;
-  userId?: number;
-  from?: Date;
-  to?: Date;
+export interface SoleOwnedTeam {
+  team: Team;
+  /** Whether anyone besides the user belongs to the team. */
+  hasOtherMembers: boolean;
 }
 
-export interface ActivityRow {
-  id: number;
-  action: string;
-  timestamp: Date;
-  ipAddress: string | null;
-  userId: number | null;
-  userName: string | null;
-  userEmail: string | null;
-  /** Exact keyset position (timestamp text with microseconds). */
-  cursorAt: string;
-}
+/** The billing columns of a team row (the billing module's, written from Stripe). */
+export type BillingColumns = Partial<
+  Pick<
+    Team,
+    | 'stripeCustomerId'
+    | 'stripeSubscriptionId'
+    | 'stripeProductId'
+    | 'planName'
+    | 'subscriptionStatus'
+  >
+>;
 
 const membershipColumns = {
   id: teamMembers.id,
@@ -272,36 +262,105 @@ export class TeamsRepository {
     return rows.length > 0;
   }
 
-  /** The team's activity, newest first, `limit` rows after `cursor` (exact keyset on timestamp, id). */
-  async listActivity(
-    teamId: number,
-    filter: ActivityFilter,
-    limit: number,
-    cursor?: FeedCursor,
-  ): Promise<ActivityRow[]> {
-    const where: SQL[] = [eq(activityLogs.teamId, teamId)];
-    if (filter.action !== undefined) where.push(eq(activityLogs.action, filter.action));
-    if (filter.userId !== undefined) where.push(eq(activityLogs.userId, filter.userId));
-    if (filter.from !== undefined) where.push(gte(activityLogs.timestamp, filter.from));
-    if (filter.to !== undefined) where.push(lt(activityLogs.timestamp, filter.to));
-    if (cursor !== undefined) {
-      where.push(afterFeedCursor(activityLogs.timestamp, activityLogs.id, cursor));
-    }
-    return this.txHost.db
+  /** The team a membership belongs to (the back office addresses memberships by id alone). */
+  async teamIdOfMember(memberId: number): Promise<number | undefined> {
+    const [row] = await this.txHost.db
+      .select({ teamId: teamMembers.teamId })
+      .from(teamMembers)
+      .where(eq(teamMembers.id, memberId))
+      .limit(1);
+    return row?.teamId;
+  }
+
+  /**
+   * Locks (FOR UPDATE, in id order) the teams the user belongs to, so a concurrent role change
+   * or removal in those teams cannot slip between a last-owner check and the user's removal.
+   */
+  async lockTeamsOfUser(userId: number): Promise<number[]> {
+    const mine = this.txHost.db
+      .select({ teamId: teamMembers.teamId })
+      .from(teamMembers)
+      .where(eq(teamMembers.userId, userId));
+    const rows = await this.txHost.db
+      .select({ id: teams.id })
+      .from(teams)
+      .where(inArray(teams.id, mine))
+      .orderBy(asc(teams.id))
+      .for('update');
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Teams where the user is an owner and no other owner exists, with whether anyone else is
+   * a member, in one statement.
+   */
+  async soleOwnedTeams(userId: number): Promise<SoleOwnedTeam[]> {
+    const otherOwner = alias(teamMembers, 'other_owner');
+    const otherMember = alias(teamMembers, 'other_member');
+    const rows = await this.txHost.db
       .select({
-        id: activityLogs.id,
-        action: activityLogs.action,
-        timestamp: activityLogs.timestamp,
-        ipAddress: activityLogs.ipAddress,
-        userId: activityLogs.userId,
-        userName: users.name,
-        userEmail: users.email,
-        cursorAt: exactTimestamp(activityLogs.timestamp),
+        team: teams,
+        hasOtherMembers: sql<boolean>`exists (${this.txHost.db
+          .select({ one: sql`1` })
+          .from(otherMember)
+          .where(
+            and(eq(otherMember.teamId, teamMembers.teamId), ne(otherMember.userId, userId)),
+          )})`,
       })
-      .from(activityLogs)
-      .leftJoin(users, eq(users.id, activityLogs.userId))
-      .where(and(...where))
-      .orderBy(desc(activityLogs.timestamp), desc(activityLogs.id))
-      .limit(limit);
+      .from(teamMembers)
+      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+      .where(
+        and(
+          eq(teamMembers.userId, userId),
+          eq(teamMembers.role, 'owner'),
+          sql`not exists (${this.txHost.db
+            .select({ one: sql`1` })
+            .from(otherOwner)
+            .where(
+              and(
+                eq(otherOwner.teamId, teamMembers.teamId),
+                eq(otherOwner.role, 'owner'),
+                ne(otherOwner.userId, userId),
+              ),
+            )})`,
+        ),
+      )
+      .orderBy(asc(teams.id));
+    return rows;
+  }
+
+  /** Removes every membership of the user; the teams they left, in id order. */
+  async deleteMembershipsOfUser(userId: number): Promise<number[]> {
+    const rows = await this.txHost.db
+      .delete(teamMembers)
+      .where(eq(teamMembers.userId, userId))
+      .returning({ teamId: teamMembers.teamId });
+    return rows.map((r) => r.teamId).sort((a, b) => a - b);
+  }
+
+  /** The team whose Stripe customer this is, locked until the transaction ends. */
+  async findByStripeCustomerForUpdate(customerId: string): Promise<Team | undefined> {
+    const [team] = await this.txHost.db
+      .select()
+      .from(teams)
+      .where(eq(teams.stripeCustomerId, customerId))
+      .for('update');
+    return team;
+  }
+
+  async findIdByStripeCustomer(customerId: string): Promise<number | undefined> {
+    const [row] = await this.txHost.db
+      .select({ id: teams.id })
+      .from(teams)
+      .where(eq(teams.stripeCustomerId, customerId));
+    return row?.id;
+  }
+
+  /** Writes billing columns (set by the billing module from Stripe, never by the API). */
+  async setBilling(teamId: number, fields: BillingColumns, now: Date): Promise<void> {
+    await this.txHost.db
+      .update(teams)
+      .set({ ...fields, updatedAt: now })
+      .where(eq(teams.id, teamId));
   }
 }

@@ -1,18 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../../common/auth/auth-user.js';
-import {
-  decodeFeedCursor,
-  decodeIdCursor,
-  encodeFeedCursor,
-  encodeIdCursor,
-  toPage,
-  type Page,
-} from '../../common/http/pagination.js';
-import { CommonErrors } from '../../common/errors/common.errors.js';
-import { ActivityType, type Team } from '../../database/schema.js';
+import type { Actor, AdminActor, UserActor } from '../../common/auth/actor.js';
+import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
+import { ActivityType, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
-import { AuditService } from '../audit/audit.service.js';
-import { canChangeRole, canRemoveMember, type MemberChangeVerdict } from './team-roles.js';
+import { AuditService, type FeedRow } from '../audit/audit.service.js';
+import { AccessService } from './access.service.js';
+import {
+  canChangeRole,
+  canRemoveMember,
+  type MemberChangeVerdict,
+  type Standing,
+} from './team-roles.js';
 import type {
   CreateTeamDto,
   MyTeamDto,
@@ -24,15 +22,17 @@ import type {
   UpdateMemberRoleDto,
   UpdateTeamDto,
 } from './teams.dto.js';
-import { CALENDAR_DATE_TIME } from './teams.dto.js';
 import { TeamErrors } from './teams.errors.js';
 import {
   TeamsRepository,
-  type ActivityRow,
+  type BillingColumns,
   type Membership,
   type MemberWithUser,
+  type SoleOwnedTeam,
   type TeamWithMembers,
 } from './teams.repository.js';
+
+export type { BillingColumns, Membership, SoleOwnedTeam } from './teams.repository.js';
 
 export function toTeamDto(team: Team): TeamDto {
   return {
@@ -63,7 +63,7 @@ function toDetailDto(team: TeamWithMembers): TeamDetailDto {
   return { ...toTeamDto(team), teamMembers: team.teamMembers.map(toMemberDto) };
 }
 
-function toActivityDto(row: ActivityRow): TeamActivityDto {
+function toActivityDto(row: FeedRow): TeamActivityDto {
   return {
     id: row.id,
     action: row.action as ActivityType,
@@ -77,26 +77,6 @@ function toActivityDto(row: ActivityRow): TeamActivityDto {
   };
 }
 
-/**
- * An ISO-8601 filter value as a Date. The DTO checks ISO syntax, but ISO also has week and
- * ordinal dates (`2024-W01-1`, `2024-012`) that Date rejects or misreads, and year 0 is not a
- * PostgreSQL timestamp: only calendar date(-time)s Date can read are taken, anything else is a
- * 400 here, never a driver error.
- */
-function instant(raw: string | undefined, field: string): Date | undefined {
-  if (raw === undefined) return undefined;
-  const date = new Date(raw);
-  if (!CALENDAR_DATE_TIME.test(raw) || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) {
-    throw CommonErrors.validation('Invalid request', [
-      {
-        field,
-        message: `${field} must be an ISO-8601 calendar date or date-time (e.g. 2030-01-31T12:00:00Z)`,
-      },
-    ]);
-  }
-  return date;
-}
-
 function enforce(verdict: MemberChangeVerdict): void {
   if (verdict === 'forbidden') {
     throw TeamErrors.forbidden('This action requires the team role "owner"');
@@ -104,20 +84,27 @@ function enforce(verdict: MemberChangeVerdict): void {
   if (verdict === 'last_owner') throw TeamErrors.lastOwner();
 }
 
+/**
+ * Owns `teams` and `team_members`: every write to them, and the rules about them (roles, the
+ * last owner), happen here. Operations a caller performs take the Actor first and ask the
+ * access layer (AccessService); the methods without an Actor are primitives for other
+ * modules' services (sign-up, invitations, account deletion, billing) that already decided.
+ */
 @Injectable()
 export class TeamsService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly teams: TeamsRepository,
+    private readonly access: AccessService,
     private readonly audit: AuditService,
   ) {}
 
   async listMine(
-    auth: AuthUser,
+    actor: UserActor,
     query: { limit: number; cursor?: string },
   ): Promise<Page<MyTeamDto>> {
     const afterId = decodeIdCursor(query.cursor);
-    const rows = await this.teams.listForUser(auth.id, query.limit + 1, afterId);
+    const rows = await this.teams.listForUser(actor.id, query.limit + 1, afterId);
     return toPage(
       rows,
       query.limit,
@@ -132,126 +119,215 @@ export class TeamsService {
   }
 
   /** A new team with the caller as its owner, and the CREATE_TEAM row, in one transaction. */
-  async create(auth: AuthUser, dto: CreateTeamDto): Promise<TeamDetailDto> {
+  async create(actor: UserActor, dto: CreateTeamDto): Promise<TeamDetailDto> {
     const teamId = await this.txHost.transaction(async () => {
-      const team = await this.teams.insertTeam(dto.name);
-      await this.teams.insertMember({ teamId: team.id, userId: auth.id, role: 'owner' });
-      await this.audit.record({
-        action: ActivityType.CREATE_TEAM,
-        userId: auth.id,
-        teamId: team.id,
-        ipAddress: auth.ip,
-      });
+      const team = await this.insertTeamWithOwner(dto.name, actor.id);
+      await this.audit.recordFor(actor, { action: ActivityType.CREATE_TEAM, teamId: team.id });
       return team.id;
     });
-    return this.get(auth, teamId);
+    return this.detail(teamId);
   }
 
-  async get(_auth: AuthUser, teamId: number): Promise<TeamDetailDto> {
-    const team = await this.teams.findWithMembers(teamId);
-    if (!team) throw TeamErrors.notFound();
-    return toDetailDto(team);
+  async get(actor: Actor, teamId: number): Promise<TeamDetailDto> {
+    await this.access.requireTeam(actor, teamId, 'member', { apiKey: 'team:read', intent: 'read' });
+    return this.detail(teamId);
   }
 
   /**
-   * Renames the team and logs UPDATE_TEAM in the same transaction. Renaming to the current
-   * name changes nothing and logs nothing.
+   * Renames the team and logs UPDATE_TEAM (ADMIN_UPDATE_TEAM for an admin) in the same
+   * transaction. Renaming to the current name changes nothing and logs nothing.
    */
-  async update(auth: AuthUser, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
+  async update(actor: Actor, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
     await this.txHost.transaction(async () => {
       const team = await this.teams.findByIdForUpdate(teamId);
+      await this.access.requireTeam(actor, teamId, 'owner', { fresh: true });
       if (!team) throw TeamErrors.notFound();
       if (team.name === dto.name) return;
       await this.teams.updateName(teamId, dto.name, new Date());
-      await this.audit.record({
-        action: ActivityType.UPDATE_TEAM,
-        userId: auth.id,
-        teamId,
-        ipAddress: auth.ip,
-      });
+      await this.audit.recordFor(actor, { action: ActivityType.UPDATE_TEAM, teamId });
     });
-    return this.get(auth, teamId);
+    return this.detail(teamId);
   }
 
-  /** Changes a member's role and logs UPDATE_TEAM_MEMBER (by the caller) in one transaction. */
+  /**
+   * Adds a user to a team directly (the back office; API users join by invitation) and logs
+   * ADMIN_ADD_TEAM_MEMBER, in one transaction. Undefined when the user already belongs.
+   */
+  async addMember(
+    actor: AdminActor,
+    teamId: number,
+    member: { userId: number; role: TeamRole },
+  ): Promise<Membership | undefined> {
+    return this.txHost.transaction(async () => {
+      await this.access.requireTeam(actor, teamId, 'owner');
+      if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
+      const created = await this.teams.insertMember({ teamId, ...member });
+      if (!created) return undefined;
+      await this.audit.recordFor(actor, { action: ActivityType.ADMIN_ADD_TEAM_MEMBER, teamId });
+      return created;
+    });
+  }
+
+  /**
+   * Changes a member's role and logs UPDATE_TEAM_MEMBER (by the caller; ADMIN_UPDATE_TEAM_MEMBER
+   * for an admin) in one transaction. The last owner is never demoted, by anyone.
+   */
   async updateMemberRole(
-    auth: AuthUser,
+    actor: Actor,
     teamId: number,
     memberId: number,
     dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
     await this.txHost.transaction(async () => {
-      const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
-      enforce(canChangeRole(actor, target, dto.role, owners));
+      const { standing, target, owners } = await this.lockForMemberChange(
+        actor,
+        teamId,
+        memberId,
+        'owner',
+      );
+      enforce(canChangeRole(standing, target, dto.role, owners));
       // Setting the role a member already has changes nothing and logs nothing.
       if (target.role === dto.role) return;
       await this.teams.updateMemberRole(teamId, memberId, dto.role);
-      await this.audit.record({
-        action: ActivityType.UPDATE_TEAM_MEMBER,
-        userId: auth.id,
-        teamId,
-        ipAddress: auth.ip,
-      });
+      await this.audit.recordFor(actor, { action: ActivityType.UPDATE_TEAM_MEMBER, teamId });
     });
     const member = await this.teams.findMemberWithUser(teamId, memberId);
     if (!member) throw TeamErrors.memberNotFound();
     return toMemberDto(member);
   }
 
-  /** Owners remove anyone; a member may remove themself (leave). Never the last owner. */
-  async removeMember(auth: AuthUser, teamId: number, memberId: number): Promise<void> {
+  /**
+   * Owners (and admins, keys with `members:write`) remove anyone; a member may remove themself
+   * (leave). Never the last owner.
+   */
+  async removeMember(actor: Actor, teamId: number, memberId: number): Promise<void> {
     await this.txHost.transaction(async () => {
-      const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
-      enforce(canRemoveMember(actor, target, owners));
-      await this.teams.deleteMember(teamId, memberId);
-      await this.audit.record({
-        action: ActivityType.REMOVE_TEAM_MEMBER,
-        userId: auth.id,
+      const { standing, target, owners } = await this.lockForMemberChange(
+        actor,
         teamId,
-        ipAddress: auth.ip,
-      });
+        memberId,
+        'member',
+      );
+      enforce(canRemoveMember(standing, target, owners));
+      await this.teams.deleteMember(teamId, memberId);
+      await this.audit.recordFor(actor, { action: ActivityType.REMOVE_TEAM_MEMBER, teamId });
     });
   }
 
+  /** The team's activity: the audit module's one feed, scoped to the team. */
   async listActivity(
-    _auth: AuthUser,
+    actor: Actor,
     teamId: number,
     query: TeamActivityQueryDto,
   ): Promise<Page<TeamActivityDto>> {
-    const cursor = decodeFeedCursor(query.cursor);
-    const from = instant(query.from, 'from');
-    const to = instant(query.to, 'to');
-    if (from !== undefined && to !== undefined && to.getTime() <= from.getTime()) {
-      throw CommonErrors.validation('Invalid request', [
-        { field: 'to', message: 'to must be later than from (the range is [from, to))' },
-      ]);
-    }
-    const rows = await this.teams.listActivity(
-      teamId,
-      { action: query.action, userId: query.userId, from, to },
-      query.limit + 1,
-      cursor,
-    );
-    return toPage(rows, query.limit, toActivityDto, (row) =>
-      encodeFeedCursor({ at: row.cursorAt, id: row.id }),
-    );
+    await this.access.requireTeam(actor, teamId, 'owner', {
+      apiKey: 'activity:read',
+      intent: 'read',
+    });
+    const page = await this.audit.feed({ teamId }, query);
+    return { ...page, items: page.items.map(toActivityDto) };
+  }
+
+  // Primitives for other modules' services (no Actor: their caller decided already).
+
+  /** A new team and its owner's membership (sign-up, POST /teams); joins the caller's transaction. */
+  async insertTeamWithOwner(name: string, userId: number): Promise<Team> {
+    const team = await this.teams.insertTeam(name);
+    await this.teams.insertMember({ teamId: team.id, userId, role: 'owner' });
+    return team;
+  }
+
+  findTeam(teamId: number): Promise<Team | undefined> {
+    return this.teams.findById(teamId);
+  }
+
+  /** The team row, locked until the surrounding transaction ends. */
+  findTeamForUpdate(teamId: number): Promise<Team | undefined> {
+    return this.teams.findByIdForUpdate(teamId);
+  }
+
+  /** The team a membership id belongs to (the back office addresses memberships by id). */
+  teamIdOfMember(memberId: number): Promise<number | undefined> {
+    return this.teams.teamIdOfMember(memberId);
+  }
+
+  /** Whether an active user with this email belongs to the team (invitations). */
+  hasMemberWithEmail(teamId: number, email: string): Promise<boolean> {
+    return this.teams.hasMemberWithEmail(teamId, email);
+  }
+
+  /** Joins the user to the team with `role`, or returns the membership they already have. */
+  async join(teamId: number, userId: number, role: TeamRole): Promise<Membership> {
+    const membership =
+      (await this.teams.insertMember({ teamId, userId, role })) ??
+      (await this.teams.findMembership(teamId, userId));
+    if (!membership) throw new Error('membership neither inserted nor found');
+    return membership;
   }
 
   /**
-   * Locks the team row, then re-reads the caller's and the target's memberships and the owner
-   * count: the guard's earlier read may be stale by the time a concurrent change committed.
+   * For account deletion, inside its transaction: locks the user's teams (in id order, so a
+   * concurrent role change or removal cannot slip in) and returns the teams the user owns
+   * alone, each with whether anyone else belongs to it.
+   */
+  async lockSoleOwnedTeams(userId: number): Promise<SoleOwnedTeam[]> {
+    await this.teams.lockTeamsOfUser(userId);
+    return this.teams.soleOwnedTeams(userId);
+  }
+
+  /** Teams the user is the only owner of (no lock): billing's deletion rule reads these. */
+  soleOwnedTeams(userId: number): Promise<SoleOwnedTeam[]> {
+    return this.teams.soleOwnedTeams(userId);
+  }
+
+  /** Removes every membership of the user (account deletion); returns the teams left. */
+  removeAllMembershipsOf(userId: number): Promise<number[]> {
+    return this.teams.deleteMembershipsOfUser(userId);
+  }
+
+  /** The team of a Stripe customer, locked until the surrounding transaction ends. */
+  findTeamByStripeCustomerForUpdate(customerId: string): Promise<Team | undefined> {
+    return this.teams.findByStripeCustomerForUpdate(customerId);
+  }
+
+  findTeamIdByStripeCustomer(customerId: string): Promise<number | undefined> {
+    return this.teams.findIdByStripeCustomer(customerId);
+  }
+
+  /**
+   * Writes the billing columns of a team row. Teams owns the row; billing decides the values
+   * (from Stripe) and writes them only through here.
+   */
+  setBilling(teamId: number, fields: BillingColumns, now: Date): Promise<void> {
+    return this.teams.setBilling(teamId, fields, now);
+  }
+
+  private async detail(teamId: number): Promise<TeamDetailDto> {
+    const team = await this.teams.findWithMembers(teamId);
+    if (!team) throw TeamErrors.notFound();
+    return toDetailDto(team);
+  }
+
+  /**
+   * Locks the team row, then re-reads the caller's standing (through the access layer) and
+   * the target's membership and the owner count: the guard's earlier read may be stale by the
+   * time a concurrent change committed.
    */
   private async lockForMemberChange(
-    auth: AuthUser,
+    actor: Actor,
     teamId: number,
     memberId: number,
-  ): Promise<{ actor: Membership; target: Membership; owners: number }> {
-    if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
-    const actor = await this.teams.findMembership(teamId, auth.id);
-    if (!actor) throw TeamErrors.notFound();
+    required: TeamRole,
+  ): Promise<{ standing: Standing; target: Membership; owners: number }> {
+    const locked = await this.teams.lockTeam(teamId);
+    const standing = await this.access.requireTeam(actor, teamId, required, {
+      apiKey: 'members:write',
+      fresh: true,
+    });
+    if (!locked) throw actor.kind === 'admin' ? TeamErrors.memberNotFound() : TeamErrors.notFound();
     const target = await this.teams.findMember(teamId, memberId);
     if (!target) throw TeamErrors.memberNotFound();
     const owners = await this.teams.countOwners(teamId);
-    return { actor, target, owners };
+    return { standing, target, owners };
   }
 }

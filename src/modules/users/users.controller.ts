@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../../common/auth/auth-user.js';
 import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
-import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
+import type { UserActor } from '../../common/auth/actor.js';
+import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { MeDto } from './users.dto.js';
 import { UsersService } from './users.service.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
@@ -21,7 +21,7 @@ export class UsersController {
       'Also with an unverified email under EMAIL_VERIFICATION=required (`emailVerified`, `pendingEmail` tell the client what to show).',
   })
   @ApiOkResponse({ type: MeDto })
-  me(@CurrentUser() auth: AuthUser): Promise<MeDto> {
-    return this.users.getMe(auth);
+  me(@CurrentUserActor() actor: UserActor): Promise<MeDto> {
+    return this.users.getMe(actor);
   }
 }

@@ -1,7 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
-import { SYSTEM_ROLES, TEAM_ROLES, type User } from '../../database/schema.js';
+import {
+  IsEmail,
+  IsIn,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
+import { SYSTEM_ROLES, TEAM_ROLES, type SystemRole, type User } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/email.js';
 import { ApiObjectRules } from '../../common/openapi/api-object-rules.decorator.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
@@ -105,4 +113,14 @@ export class UpdateMeDto {
   @IsEmail()
   @MaxLength(255)
   email?: string;
+}
+
+/**
+ * The back office's edit of an account (no API route): the API's rules for name and email
+ * (UpdateMeDto, validated the same way) plus the system role.
+ */
+export class AdminUpdateUserDto extends UpdateMeDto {
+  @IsOptional()
+  @IsIn(SYSTEM_ROLES)
+  role?: SystemRole;
 }

@@ -3,9 +3,10 @@ import { UsersController } from './users.controller.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 
+/** Owns `users`. Exports its service only: other modules never query the table themselves. */
 @Module({
   controllers: [UsersController],
   providers: [UsersRepository, UsersService],
-  exports: [UsersRepository],
+  exports: [UsersService],
 })
 export class UsersModule {}

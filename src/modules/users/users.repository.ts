@@ -6,6 +6,7 @@ import {
   teams,
   users,
   type NewUser,
+  type SystemRole,
   type TeamRole,
   type User,
 } from '../../database/schema.js';
@@ -123,6 +124,19 @@ export class UsersRepository {
     return row;
   }
 
+  async setRole(id: number, role: SystemRole, now: Date): Promise<User | undefined> {
+    const [row] = await this.txHost.db
+      .update(users)
+      .set({ role, updatedAt: now })
+      .where(and(eq(users.id, id), active))
+      .returning();
+    return row;
+  }
+
+  /**
+   * The user's teams for GET /users/me. A read model: it joins team_members and teams (owned
+   * by the teams module, a floor above users) so the response is one round trip.
+   */
   memberships(userId: number): Promise<MembershipRow[]> {
     return this.txHost.db
       .select({

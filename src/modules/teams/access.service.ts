@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor, ApiKeyScope } from '../../common/auth/actor.js';
+import { AppError } from '../../common/errors/app-error.js';
+import type { TeamRole } from '../../database/schema.js';
+import { decideTeamAccess, type AccessIntent } from './access.policy.js';
+import type { Standing } from './team-roles.js';
+import { TeamErrors } from './teams.errors.js';
+import { TeamsRepository, type Membership } from './teams.repository.js';
+
+export interface TeamAccessOptions {
+  /** The scope a team API key needs for this operation; undefined: keys are refused (401). */
+  apiKey?: ApiKeyScope;
+  /** `read` lets support staff through; default `write`. */
+  intent?: AccessIntent;
+  /**
+   * Re-read the membership (inside a transaction, after locking the team): the route guard's
+   * read may be stale by then. Without it, the guard's read of this request is reused.
+   */
+  fresh?: boolean;
+}
+
+/**
+ * The access layer: the one place that answers "may this actor do X on team T", for the
+ * `@TeamRole` guard and for the services (which the admin panel calls without any guard).
+ * It reads only team_members (owned by this module); an API key carries its team and scopes.
+ * The decision itself is the pure `decideTeamAccess` (access.policy.ts).
+ */
+@Injectable()
+export class AccessService {
+  /** Memberships the guard read for the current request's actor, reused by its service call. */
+  private readonly checked = new WeakMap<Actor, Map<number, Membership | null>>();
+
+  constructor(private readonly teams: TeamsRepository) {}
+
+  /**
+   * The actor's standing in the team (their membership, or an owner's powers without one for
+   * an admin or a key within its scope), or the coded error the decision names.
+   */
+  async requireTeam(
+    actor: Actor,
+    teamId: number,
+    required: TeamRole,
+    options: TeamAccessOptions = {},
+  ): Promise<Standing> {
+    const membership = await this.membershipOf(actor, teamId, options.fresh === true);
+    const verdict = decideTeamAccess(
+      actor,
+      teamId,
+      membership,
+      required,
+      options.apiKey,
+      options.intent,
+    );
+    switch (verdict) {
+      case 'allow':
+        return membership
+          ? { id: membership.id, role: membership.role }
+          : { id: null, role: 'owner' };
+      case 'not_found':
+        throw TeamErrors.notFound();
+      case 'forbidden':
+        throw TeamErrors.forbidden(`This action requires the team role "${required}"`);
+      case 'unauthorized':
+        throw new AppError(
+          'auth.unauthorized',
+          401,
+          'Missing, invalid, expired or revoked access token',
+        );
+    }
+  }
+
+  /** For the route guard: checks, and remembers the read for the service call that follows. */
+  async checkRoute(
+    actor: Actor,
+    teamId: number,
+    required: TeamRole,
+    options: Omit<TeamAccessOptions, 'fresh'>,
+  ): Promise<void> {
+    const membership = await this.membershipOf(actor, teamId, true);
+    let byTeam = this.checked.get(actor);
+    if (!byTeam) this.checked.set(actor, (byTeam = new Map<number, Membership | null>()));
+    byTeam.set(teamId, membership);
+    await this.requireTeam(actor, teamId, required, options);
+  }
+
+  private async membershipOf(
+    actor: Actor,
+    teamId: number,
+    fresh: boolean,
+  ): Promise<Membership | null> {
+    if (actor.kind !== 'user') return null;
+    const known = fresh ? undefined : this.checked.get(actor)?.get(teamId);
+    if (known !== undefined) return known;
+    return (await this.teams.findMembership(teamId, actor.id)) ?? null;
+  }
+}
