@@ -2,7 +2,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
 import { AppModule } from '../../src/app.module.js';
-import type { AuthUser } from '../../src/common/auth/auth-user.js';
+import type { UserActor } from '../../src/common/auth/actor.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
 import {
@@ -62,7 +62,7 @@ export interface SeedSpec<U extends string, T extends string, I extends string> 
   invitations?: Record<I, SeedInvitation<NoInfer<U>, NoInfer<T>>>;
 }
 export interface Seeded<U extends string, T extends string, I extends string> {
-  users: Record<U, typeof users.$inferSelect & { auth: AuthUser }>;
+  users: Record<U, typeof users.$inferSelect & { auth: UserActor }>;
   teams: Record<T, typeof teams.$inferSelect>;
   /** Membership rows by `${user}@${team}`. */
   members: Record<`${U}@${T}`, typeof teamMembers.$inferSelect>;
@@ -96,6 +96,7 @@ export async function seed<U extends string, T extends string, I extends string 
       out.users[key] = {
         ...row,
         auth: {
+          kind: 'user',
           id: row.id,
           email: row.email,
           name: row.name,

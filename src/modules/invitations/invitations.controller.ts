@@ -16,7 +16,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Actor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
@@ -50,26 +52,26 @@ export class TeamInvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
   @Get()
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: "The team's pending invitations",
     description: 'Pending and not yet expired (invitedAt + 7 days), newest first, paginated.',
   })
   @ApiOkResponse({ type: InvitationPageDto })
   list(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<InvitationPageDto> {
-    return this.invitations.listForTeam(auth, teamId, query);
+    return this.invitations.listForTeam(actor, teamId, query);
   }
 
   @Post()
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.',
+      'Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. With a team API key the invitation is sent in the name of the creator of the key (`invitedBy`); 403 `team.forbidden` if that account is deleted. Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
   @ApiErrors(
@@ -78,16 +80,16 @@ export class TeamInvitationsController {
     InvitationErrors.mailFailed,
   )
   invite(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Body() dto: CreateInvitationDto,
   ): Promise<InvitationDto> {
-    return this.invitations.invite(auth, teamId, dto);
+    return this.invitations.invite(actor, teamId, dto);
   }
 
   @Delete(':invitationId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: 'Revoke an invitation',
     description:
@@ -97,11 +99,11 @@ export class TeamInvitationsController {
   @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(InvitationErrors.notFound, InvitationErrors.alreadyAccepted, InvitationErrors.declined)
   revoke(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('invitationId', ParseIdPipe) invitationId: number,
   ): Promise<void> {
-    return this.invitations.revokeAsOwner(auth, teamId, invitationId);
+    return this.invitations.revokeAsOwner(actor, teamId, invitationId);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { actorUserId, type Actor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -27,6 +28,12 @@ import type {
 } from './invitations.dto.js';
 import { InvitationErrors } from './invitations.errors.js';
 import { InvitationsRepository, type InvitationRow } from './invitations.repository.js';
+
+interface Inviter {
+  id: number;
+  name: string | null;
+  email: string;
+}
 
 export interface RedeemedInvitation {
   team: Team;
@@ -98,7 +105,7 @@ export class InvitationsService {
   }
 
   async listForTeam(
-    _auth: AuthUser,
+    _actor: Actor,
     teamId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
@@ -136,14 +143,17 @@ export class InvitationsService {
   /**
    * Creates the invitation, logs INVITE_TEAM_MEMBER and hands the email to the mail server, all
    * inside one transaction: if the mail cannot be sent nothing is saved (503), so the owner can
-   * simply retry instead of being stuck with a pending invitation nobody received.
+   * simply retry instead of being stuck with a pending invitation nobody received. With a team
+   * API key the invitation is sent in the name of the key's creator (`invitedBy`, the email's
+   * "X invited you"), who is also the activity row's user.
    */
-  async invite(auth: AuthUser, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
+  async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
     const now = new Date();
     return this.txHost.transaction(async () => {
       const team = await this.teams.findById(teamId);
       if (!team) throw TeamErrors.notFound();
+      const inviter = await this.inviterOf(actor);
       if (await this.teams.hasMemberWithEmail(teamId, email)) {
         throw InvitationErrors.alreadyMember();
       }
@@ -152,18 +162,18 @@ export class InvitationsService {
         teamId,
         email,
         role: dto.role,
-        invitedBy: auth.id,
+        invitedBy: inviter.id,
         invitedAt: now,
       });
       if (!invitation) throw InvitationErrors.alreadyInvited();
       await this.audit.record({
         action: ActivityType.INVITE_TEAM_MEMBER,
-        userId: auth.id,
+        userId: inviter.id,
         teamId,
-        ipAddress: auth.ip,
+        ipAddress: actor.ip,
       });
-      await this.sendInvitationMail(auth, team, invitation);
-      return toInvitationDto({ ...invitation, teamName: team.name, inviterName: auth.name });
+      await this.sendInvitationMail(inviter, team, invitation);
+      return toInvitationDto({ ...invitation, teamName: team.name, inviterName: inviter.name });
     });
   }
 
@@ -172,14 +182,14 @@ export class InvitationsService {
    * REVOKE_INVITATION row in the same transaction, written only when the invitation was
    * pending (revoking it again changes nothing and logs nothing).
    */
-  async revokeAsOwner(auth: AuthUser, teamId: number, invitationId: number): Promise<void> {
+  async revokeAsOwner(actor: Actor, teamId: number, invitationId: number): Promise<void> {
     await this.txHost.transaction(async () => {
-      if (!(await this.revoke(auth, teamId, invitationId))) return;
+      if (!(await this.revokePending(teamId, invitationId))) return;
       await this.audit.record({
         action: ActivityType.REVOKE_INVITATION,
-        userId: auth.id,
+        userId: actorUserId(actor),
         teamId,
-        ipAddress: auth.ip,
+        ipAddress: actor.ip,
       });
     });
   }
@@ -190,6 +200,10 @@ export class InvitationsService {
    * REVOKE_INVITATION through `revokeAsOwner`, the admin panel ADMIN_REVOKE_INVITATION).
    */
   async revoke(_auth: AuthUser, teamId: number, invitationId: number): Promise<boolean> {
+    return this.revokePending(teamId, invitationId);
+  }
+
+  private async revokePending(teamId: number, invitationId: number): Promise<boolean> {
     return this.txHost.transaction(async () => {
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
       if (!invitation) throw InvitationErrors.notFound();
@@ -340,13 +354,30 @@ export class InvitationsService {
     return invitation;
   }
 
+  /**
+   * Who sends an invitation: the signed-in user, or for a team API key (or an admin) the user
+   * it acts for (`actorUserId`). invitations.invited_by is required and the email names the
+   * inviter, so a key whose creator deleted their account cannot invite (403 `team.forbidden`).
+   */
+  private async inviterOf(actor: Actor): Promise<Inviter> {
+    if (actor.kind === 'user') return { id: actor.id, name: actor.name, email: actor.email };
+    const userId = actorUserId(actor);
+    const user = userId === null ? undefined : await this.users.findActiveById(userId);
+    if (!user) {
+      throw TeamErrors.forbidden(
+        'This API key has cannot invite: the account of its creator, in whose name invitations are sent, is deleted',
+      );
+    }
+    return { id: user.id, name: user.name, email: user.email };
+  }
+
   private async sendInvitationMail(
-    auth: AuthUser,
+    sender: Inviter,
     team: Team,
     invitation: Invitation,
   ): Promise<void> {
     const link = this.invitationLink(invitation);
-    const inviter = auth.name ?? auth.email;
+    const inviter = sender.name ?? sender.email;
     const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
     try {
       await this.mail.send({

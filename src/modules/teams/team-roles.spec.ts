@@ -48,4 +48,17 @@ describe('team role rules', () => {
       expect(canChangeRole(owner, owner, 'owner', 1)).toBe('allowed');
     });
   });
+
+  describe('a team API key with members:write (no membership, owner powers)', () => {
+    it('changes roles and removes members, owners included', () => {
+      expect(canChangeRole(null, member, 'owner', 1)).toBe('allowed');
+      expect(canChangeRole(null, otherOwner, 'member', 2)).toBe('allowed');
+      expect(canRemoveMember(null, member, 1)).toBe('allowed');
+      expect(canRemoveMember(null, otherOwner, 2)).toBe('allowed');
+    });
+    it('never takes the last owner away', () => {
+      expect(canChangeRole(null, owner, 'member', 1)).toBe('last_owner');
+      expect(canRemoveMember(null, owner, 1)).toBe('last_owner');
+    });
+  });
 });

@@ -17,26 +17,33 @@ export type MemberChangeVerdict = 'allowed' | 'forbidden' | 'last_owner';
 
 /**
  * Whether `actor` may remove `target` from the team (owners remove anyone; a member may remove
- * only themself, i.e. leave), given how many owners the team has right now.
+ * only themself, i.e. leave), given how many owners the team has right now. `actor` null: a
+ * caller that is no member but acts with an owner's powers over memberships (a team API key
+ * with `members:write`); the last owner stays protected from it too.
  */
 export function canRemoveMember(
-  actor: MembershipRef,
+  actor: MembershipRef | null,
   target: MembershipRef,
   ownerCount: number,
 ): MemberChangeVerdict {
-  if (actor.id !== target.id && !hasTeamRole(actor.role, 'owner')) return 'forbidden';
+  if (actor !== null && actor.id !== target.id && !hasTeamRole(actor.role, 'owner')) {
+    return 'forbidden';
+  }
   if (target.role === 'owner' && ownerCount <= 1) return 'last_owner';
   return 'allowed';
 }
 
-/** Whether `actor` may give `target` the role `next`; the team never loses its last owner. */
+/**
+ * Whether `actor` may give `target` the role `next`; the team never loses its last owner.
+ * `actor` null: a team API key with `members:write` (owner powers, see canRemoveMember).
+ */
 export function canChangeRole(
-  actor: MembershipRef,
+  actor: MembershipRef | null,
   target: MembershipRef,
   next: TeamRole,
   ownerCount: number,
 ): MemberChangeVerdict {
-  if (!hasTeamRole(actor.role, 'owner')) return 'forbidden';
+  if (actor !== null && !hasTeamRole(actor.role, 'owner')) return 'forbidden';
   if (target.role === 'owner' && next !== 'owner' && ownerCount <= 1) return 'last_owner';
   return 'allowed';
 }

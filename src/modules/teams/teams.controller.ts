@@ -17,7 +17,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import type { Actor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
+import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
@@ -68,7 +70,7 @@ export class TeamsController {
   }
 
   @Get(':teamId')
-  @TeamRole('member')
+  @TeamRole('member', { apiKey: 'team:read' })
   @ApiOperation({
     summary: 'The team with its members (TeamDataWithMembers)',
     description:
@@ -76,10 +78,10 @@ export class TeamsController {
   })
   @ApiOkResponse({ type: TeamDetailDto })
   get(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
   ): Promise<TeamDetailDto> {
-    return this.teams.get(auth, teamId);
+    return this.teams.get(actor, teamId);
   }
 
   @Patch(':teamId')
@@ -99,56 +101,56 @@ export class TeamsController {
   }
 
   @Patch(':teamId/members/:memberId')
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'members:write' })
   @ApiOperation({
     summary: "Change a member's role",
     description:
-      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
+      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
   })
   @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiOkResponse({ type: TeamMemberDto })
   @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner)
   updateMemberRole(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('memberId', ParseIdPipe) memberId: number,
     @Body() dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
-    return this.teams.updateMemberRole(auth, teamId, memberId, dto);
+    return this.teams.updateMemberRole(actor, teamId, memberId, dto);
   }
 
   @Delete(':teamId/members/:memberId')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @TeamRole('member')
+  @TeamRole('member', { apiKey: 'members:write' })
   @ApiOperation({
     summary: 'Remove a member, or leave the team',
     description:
-      'Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.',
+      'Owners may remove any member; any member may remove their own membership (leave); a team API key with `members:write` may remove any member. The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiNoContentResponse({ description: 'Removed' })
   // A member removing someone else gets the service's 403.
   @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner, TeamErrors.forbidden)
   removeMember(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Param('memberId', ParseIdPipe) memberId: number,
   ): Promise<void> {
-    return this.teams.removeMember(auth, teamId, memberId);
+    return this.teams.removeMember(actor, teamId, memberId);
   }
 
   @Get(':teamId/activity')
-  @TeamRole('owner')
+  @TeamRole('owner', { apiKey: 'activity:read' })
   @ApiOperation({
     summary: "The team's activity log, newest first",
     description: `Filters: \`action\`, \`userId\`, \`from\` (inclusive) and \`to\` (exclusive), ISO-8601 instants; \`to\` must be later than \`from\` (else 400). Paginated; the cursor is exact to the microsecond. ${TEAM_LOG_CONTENTS}`,
   })
   @ApiOkResponse({ type: TeamActivityPageDto })
   listActivity(
-    @CurrentUser() auth: AuthUser,
+    @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
     @Query() query: TeamActivityQueryDto,
   ): Promise<TeamActivityPageDto> {
-    return this.teams.listActivity(auth, teamId, query);
+    return this.teams.listActivity(actor, teamId, query);
   }
 }

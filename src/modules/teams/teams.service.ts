@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { actorUserId, userActor, type Actor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import {
   decodeFeedCursor,
@@ -144,10 +145,10 @@ export class TeamsService {
       });
       return team.id;
     });
-    return this.get(auth, teamId);
+    return this.get(userActor(auth), teamId);
   }
 
-  async get(_auth: AuthUser, teamId: number): Promise<TeamDetailDto> {
+  async get(_actor: Actor, teamId: number): Promise<TeamDetailDto> {
     const team = await this.teams.findWithMembers(teamId);
     if (!team) throw TeamErrors.notFound();
     return toDetailDto(team);
@@ -170,27 +171,30 @@ export class TeamsService {
         ipAddress: auth.ip,
       });
     });
-    return this.get(auth, teamId);
+    return this.get(userActor(auth), teamId);
   }
 
-  /** Changes a member's role and logs UPDATE_TEAM_MEMBER (by the caller) in one transaction. */
+  /**
+   * Changes a member's role and logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its
+   * creator) in one transaction.
+   */
   async updateMemberRole(
-    auth: AuthUser,
+    actor: Actor,
     teamId: number,
     memberId: number,
     dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
     await this.txHost.transaction(async () => {
-      const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
-      enforce(canChangeRole(actor, target, dto.role, owners));
+      const { caller, target, owners } = await this.lockForMemberChange(actor, teamId, memberId);
+      enforce(canChangeRole(caller, target, dto.role, owners));
       // Setting the role a member already has changes nothing and logs nothing.
       if (target.role === dto.role) return;
       await this.teams.updateMemberRole(teamId, memberId, dto.role);
       await this.audit.record({
         action: ActivityType.UPDATE_TEAM_MEMBER,
-        userId: auth.id,
+        userId: actorUserId(actor),
         teamId,
-        ipAddress: auth.ip,
+        ipAddress: actor.ip,
       });
     });
     const member = await this.teams.findMemberWithUser(teamId, memberId);
@@ -198,23 +202,26 @@ export class TeamsService {
     return toMemberDto(member);
   }
 
-  /** Owners remove anyone; a member may remove themself (leave). Never the last owner. */
-  async removeMember(auth: AuthUser, teamId: number, memberId: number): Promise<void> {
+  /**
+   * Owners remove anyone; a member may remove themself (leave); a team API key with
+   * `members:write` removes anyone. Never the last owner.
+   */
+  async removeMember(actor: Actor, teamId: number, memberId: number): Promise<void> {
     await this.txHost.transaction(async () => {
-      const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
-      enforce(canRemoveMember(actor, target, owners));
+      const { caller, target, owners } = await this.lockForMemberChange(actor, teamId, memberId);
+      enforce(canRemoveMember(caller, target, owners));
       await this.teams.deleteMember(teamId, memberId);
       await this.audit.record({
         action: ActivityType.REMOVE_TEAM_MEMBER,
-        userId: auth.id,
+        userId: actorUserId(actor),
         teamId,
-        ipAddress: auth.ip,
+        ipAddress: actor.ip,
       });
     });
   }
 
   async listActivity(
-    _auth: AuthUser,
+    _actor: Actor,
     teamId: number,
     query: TeamActivityQueryDto,
   ): Promise<Page<TeamActivityDto>> {
@@ -240,18 +247,25 @@ export class TeamsService {
   /**
    * Locks the team row, then re-reads the caller's and the target's memberships and the owner
    * count: the guard's earlier read may be stale by the time a concurrent change committed.
+   * `caller` is null for a team API key: it is nobody's membership and acts with owner powers
+   * within its `members:write` scope (the guard checked its team and scope).
    */
   private async lockForMemberChange(
-    auth: AuthUser,
+    actor: Actor,
     teamId: number,
     memberId: number,
-  ): Promise<{ actor: Membership; target: Membership; owners: number }> {
+  ): Promise<{ caller: Membership | null; target: Membership; owners: number }> {
     if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
-    const actor = await this.teams.findMembership(teamId, auth.id);
-    if (!actor) throw TeamErrors.notFound();
+    let caller: Membership | null = null;
+    if (actor.kind === 'user') {
+      caller = (await this.teams.findMembership(teamId, actor.id)) ?? null;
+      if (!caller) throw TeamErrors.notFound();
+    } else if (actor.kind === 'apiKey' && actor.teamId !== teamId) {
+      throw TeamErrors.notFound();
+    }
     const target = await this.teams.findMember(teamId, memberId);
     if (!target) throw TeamErrors.memberNotFound();
     const owners = await this.teams.countOwners(teamId);
-    return { actor, target, owners };
+    return { caller, target, owners };
   }
 }
