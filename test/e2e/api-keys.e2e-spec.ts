@@ -1,8 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
+import supertest from 'supertest';
 import { API_KEY_SCOPES, type ApiKeyScope } from '../../src/common/auth/actor.js';
-import { apiKeys, invitations, teamMembers, type TeamRole } from '../../src/database/schema.js';
+import {
+  apiKeys,
+  invitations,
+  teamMembers,
+  users,
+  type TeamRole,
+} from '../../src/database/schema.js';
 import { activityRows } from '../support/activity.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, signUp, type SignedUp } from '../support/auth.js';
@@ -542,6 +549,60 @@ describe('team API keys (e2e)', () => {
       // Another key of the same team, and the owner's own token, are not affected.
       await limited.http.get(path).set('Authorization', bearer(b.key)).expect(200);
       await limited.http.get(path).set('Authorization', bearer(owner.accessToken)).expect(200);
+    });
+  });
+
+  describe('back office', () => {
+    it('lists and shows keys without their hash, and revokes one as the admin', async () => {
+      const w = await world();
+      const key = await createKey(t, w.owner, ['team:read']);
+      const [stored] = await t.db.select().from(apiKeys).where(eq(apiKeys.id, key.id));
+      const [admin] = await t.db.select().from(users).where(eq(users.email, 'admin@test.com'));
+      const agent = supertest.agent(t.app.getHttpServer());
+      await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ email: 'admin@test.com', password: 'admin123' })
+        .expect(302);
+
+      const list = await agent
+        .get(`/admin/api/resources/api_keys/actions/list?filters.teamId=${w.teamId}`)
+        .expect(200);
+      expect(list.body.records.map((r: { id: string }) => Number(r.id))).toEqual([key.id]);
+      const show = await agent
+        .get(`/admin/api/resources/api_keys/records/${key.id}/show`)
+        .expect(200);
+      expect(show.body.record.params).toMatchObject({
+        prefix: key.prefix,
+        teamId: w.teamId,
+        createdBy: w.owner.user.id,
+        'scopes.0': 'team:read',
+      });
+      for (const body of [list.body, show.body]) {
+        expect(JSON.stringify(body)).not.toContain(stored!.hash);
+        expect(JSON.stringify(body)).not.toContain(key.key);
+      }
+
+      const revoked = await agent
+        .post(`/admin/api/resources/api_keys/records/${key.id}/revoke`)
+        .expect(200);
+      expect(revoked.body.notice).toMatchObject({ type: 'success' });
+      const res = await call({ method: 'get', path: `/api/v1/teams/${w.teamId}` }, key.key);
+      expect(res.status).toBe(401);
+      const logs = await activityRows(t.db, { teamId: w.teamId, action: 'REVOKE_API_KEY' });
+      expect(logs.map((l) => l.userId)).toEqual([admin!.id]);
+
+      // Keys are never created or edited from the panel.
+      const before = await t.db.select().from(apiKeys).where(eq(apiKeys.teamId, w.teamId));
+      await agent
+        .post('/admin/api/resources/api_keys/actions/new')
+        .type('form')
+        .send({ teamId: String(w.teamId), name: 'sneaky', prefix: 'nsk_x', hash: 'x' });
+      await agent
+        .post(`/admin/api/resources/api_keys/records/${key.id}/edit`)
+        .type('form')
+        .send({ name: 'renamed', revokedAt: '' });
+      expect(await t.db.select().from(apiKeys).where(eq(apiKeys.teamId, w.teamId))).toEqual(before);
     });
   });
 });

@@ -15,6 +15,7 @@ import { AppError } from '../../common/errors/app-error.js';
 import type { Database } from '../../database/database.tokens.js';
 import {
   activityLogs,
+  apiKeys,
   INVITATION_STATUSES,
   invitations,
   sessions,
@@ -25,6 +26,8 @@ import {
   teams,
   users,
 } from '../../database/schema.js';
+import type { AdminActor } from '../../common/auth/actor.js';
+import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import { Components } from './admin.components.js';
 import type { AdminPrincipal, AdminService } from './admin.service.js';
@@ -33,6 +36,7 @@ import { DrizzleResource } from './drizzle-resource.js';
 export interface AdminResourceDeps {
   db: Database;
   service: AdminService;
+  apiKeys: ApiKeysService;
 }
 
 const READ_ONLY = { isAccessible: false } as const;
@@ -142,7 +146,16 @@ function readOnly(options: ResourceOptions): ResourceOptions {
   };
 }
 
-export function buildAdminResources({ db, service }: AdminResourceDeps): ResourceWithOptions[] {
+/** The signed-in staff member as the Actor the owning modules' services take. */
+function adminActor(admin: AdminPrincipal): AdminActor {
+  return { kind: 'admin', id: admin.id, email: admin.email, role: 'admin', ip: admin.ip };
+}
+
+export function buildAdminResources({
+  db,
+  service,
+  apiKeys: apiKeysService,
+}: AdminResourceDeps): ResourceWithOptions[] {
   const usersOptions: ResourceOptions = readOnly({
     id: 'users',
     navigation: navigation.people,
@@ -298,6 +311,49 @@ export function buildAdminResources({ db, service }: AdminResourceDeps): Resourc
     },
   });
 
+  // Team API keys: list/show and revoke only. The hash never leaves the server (SECRET_COLUMNS)
+  // and keys are never created or edited here: a key is shown once, to the owner who made it.
+  const apiKeysOptions: ResourceOptions = readOnly({
+    id: 'api_keys',
+    navigation: navigation.teams,
+    titleProperty: 'name',
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'teamId', 'name', 'prefix', 'createdAt', 'expiresAt', 'revokedAt'],
+    filterProperties: ['teamId', 'name', 'prefix', 'createdBy', 'createdAt', 'revokedAt'],
+    showProperties: [
+      'id',
+      'teamId',
+      'name',
+      'prefix',
+      'scopes',
+      'createdBy',
+      'createdAt',
+      'expiresAt',
+      'lastUsedAt',
+      'revokedAt',
+    ],
+    properties: {
+      createdBy: { reference: 'users' },
+      scopes: { isArray: true, type: 'string' },
+    },
+    actions: {
+      revoke: {
+        actionType: 'record',
+        icon: 'XCircle',
+        variant: 'danger',
+        component: false,
+        guard: 'Revoke this API key? It stops working with its next request.',
+        isAccessible: ({ record }) => !record?.params.revokedAt,
+        // The owners' revoke (ApiKeysService), with the admin as actor: REVOKE_API_KEY by them.
+        handler: recordChange(
+          (admin, id, _request, context) =>
+            apiKeysService.revoke(adminActor(admin), Number(context.record?.params.teamId), id),
+          { message: 'API key revoked', then: 'show' },
+        ),
+      },
+    },
+  });
+
   const activityOptions: ResourceOptions = readOnly({
     id: 'activity_logs',
     navigation: navigation.records,
@@ -349,6 +405,10 @@ export function buildAdminResources({ db, service }: AdminResourceDeps): Resourc
     {
       resource: new DrizzleResource(invitations, db, { exactMatch: ['role', 'status'] }),
       options: invitationsOptions,
+    },
+    {
+      resource: new DrizzleResource(apiKeys, db, { exactMatch: ['prefix'] }),
+      options: apiKeysOptions,
     },
     {
       resource: new DrizzleResource(activityLogs, db, { exactMatch: ['action'] }),
