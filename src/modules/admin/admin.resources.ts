@@ -26,7 +26,7 @@ import {
   teams,
   users,
 } from '../../database/schema.js';
-import type { AdminActor } from '../../common/auth/actor.js';
+import { API_KEY_SCOPES, type AdminActor } from '../../common/auth/actor.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import { Components } from './admin.components.js';
@@ -319,7 +319,7 @@ export function buildAdminResources({
     titleProperty: 'name',
     sort: { sortBy: 'createdAt', direction: 'desc' },
     listProperties: ['id', 'teamId', 'name', 'prefix', 'createdAt', 'expiresAt', 'revokedAt'],
-    filterProperties: ['teamId', 'name', 'prefix', 'createdBy', 'createdAt', 'revokedAt'],
+    filterProperties: ['teamId', 'name', 'prefix', 'scopes', 'createdBy', 'createdAt', 'revokedAt'],
     showProperties: [
       'id',
       'teamId',
@@ -334,7 +334,11 @@ export function buildAdminResources({
     ],
     properties: {
       createdBy: { reference: 'users' },
-      scopes: { isArray: true, type: 'string' },
+      scopes: {
+        isArray: true,
+        type: 'string',
+        availableValues: API_KEY_SCOPES.map((scope) => ({ value: scope, label: scope })),
+      },
     },
     actions: {
       revoke: {

@@ -69,6 +69,15 @@ export class DrizzleResource extends Resource {
 
   protected override prepareProperties(): Record<string, Property> {
     const all = super.prepareProperties();
+    for (const property of Object.values(all)) {
+      // adminjs-drizzle knows no array columns (api_keys.scopes, text[]): it warns on every
+      // render and returns no type. Show them as lists of strings, never sorted by.
+      if (property.column.columnType === 'PgArray') {
+        property.type = () => 'string';
+        property.isArray = () => true;
+        property.isSortable = () => false;
+      }
+    }
     return Object.fromEntries(
       Object.entries(all).filter(([, property]) => !SECRET_COLUMNS.has(property.column)),
     );
@@ -165,6 +174,10 @@ export class DrizzleResource extends Resource {
 
   private condition(property: Property, value: unknown): SQL | undefined {
     const column = property.column;
+    // An array column matches records that contain the value exactly (e.g. one scope).
+    if (property.isArray()) {
+      return typeof value === 'string' && value !== '' ? sql`${value} = any(${column})` : undefined;
+    }
     switch (property.type()) {
       case 'number':
       case 'reference':
