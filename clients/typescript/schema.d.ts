@@ -140,6 +140,8 @@ export interface paths {
         /**
          * The team with its members (TeamDataWithMembers)
          * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `team:read`.
          */
         get: operations["Teams_get"];
         put?: never;
@@ -166,14 +168,18 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave the team
-         * @description Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.
+         * @description Owners may remove any member; any member may remove their own membership (leave); a team API key with `members:write` may remove any member. The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
          */
         delete: operations["Teams_removeMember"];
         options?: never;
         head?: never;
         /**
          * Change a member's role
-         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
+         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
          */
         patch: operations["Teams_updateMemberRole"];
         trace?: never;
@@ -188,6 +194,8 @@ export interface paths {
         /**
          * The team's activity log, newest first
          * @description Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond. Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `activity:read`.
          */
         get: operations["Teams_listActivity"];
         put?: never;
@@ -208,12 +216,16 @@ export interface paths {
         /**
          * The team's pending invitations
          * @description Pending and not yet expired (invitedAt + 7 days), newest first, paginated.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         get: operations["TeamInvitations_list"];
         put?: never;
         /**
          * Invite someone by email
-         * @description Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
+         * @description Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. With a team API key the invitation is sent in the name of the creator of the key (`invitedBy`); 403 `team.forbidden` if that account is deleted. Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         post: operations["TeamInvitations_invite"];
         delete?: never;
@@ -235,6 +247,8 @@ export interface paths {
         /**
          * Revoke an invitation
          * @description Status becomes `revoked`; revoking a revoked invitation again is a no-op. Logs REVOKE_INVITATION (by the caller) in the same transaction, only when the status changed.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         delete: operations["TeamInvitations_revoke"];
         options?: never;
@@ -417,6 +431,50 @@ export interface paths {
          */
         post: operations["TeamBilling_portal"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's API keys
+         * @description Owners only, with an access token: a team API key can never manage keys (401). Keys not revoked (expired ones included, see `expiresAt`), newest first, paginated; never the key itself. `lastUsedAt` is recorded at most once a minute.
+         */
+        get: operations["ApiKeys_list"];
+        put?: never;
+        /**
+         * Create a team API key
+         * @description Owners only, with an access token: a team API key can never manage keys (401). The response carries the key (`nsk_…`) this once; only its SHA-256 is stored. The key acts for this team only, within its scopes, on the routes that say they accept keys; activity it writes names me (its creator) as `userId`. Logs CREATE_API_KEY in the same transaction.
+         */
+        post: operations["ApiKeys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a team API key
+         * @description Owners only, with an access token: a team API key can never manage keys (401). The key stops working with the very next request. Revoking a revoked key again is a no-op. Logs REVOKE_API_KEY in the same transaction, only when the key was active.
+         */
+        delete: operations["ApiKeys_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -958,6 +1016,75 @@ export interface components {
              * @example https://checkout.stripe.com/c/pay/cs_test_a1b2c3
              */
             url: string;
+        };
+        CreateApiKeyDto: {
+            /**
+             * @description Trimmed; 1..100 characters after trimming
+             * @example CI deploy bot
+             */
+            name: string;
+            /**
+             * @description At least one, no duplicates. `team:read` (GET the team and its members), `members:write` (change roles, remove members), `invitations:write` (list, create and revoke invitations), `activity:read` (the team activity log), `webhooks:write` (the webhook routes).
+             * @example [
+             *       "team:read",
+             *       "invitations:write"
+             *     ]
+             */
+            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
+            /**
+             * Format: date-time
+             * @description When the key stops working: an ISO-8601 date-time with offset, in the future (else 400). Omitted: never expires (revoke it instead).
+             * @example 2030-01-31T12:00:00Z
+             */
+            expiresAt?: string;
+        };
+        CreatedApiKeyDto: {
+            /** @example 3 */
+            id: number;
+            /** @example CI deploy bot */
+            name: string;
+            /** @example nsk_3f9a1c0b7d2e */
+            prefix: string;
+            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /**
+             * @description The key itself, shown this once: only its SHA-256 is stored, so it cannot be shown again. Send it as `Authorization: Bearer nsk_…`.
+             * @example nsk_3f9a1c0b7d2e_3q2-7wEjD6Xw0n1rNVt0mB8a5kQm9yW4zT1uLcR2pHs
+             */
+            key: string;
+        };
+        ApiKeyDto: {
+            /** @example 3 */
+            id: number;
+            /** @example CI deploy bot */
+            name: string;
+            /**
+             * @description The public start of the key, to recognise it; not a secret
+             * @example nsk_3f9a1c0b7d2e
+             */
+            prefix: string;
+            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description Last request made with the key; recorded at most once a minute, so it may lag up to a minute
+             */
+            lastUsedAt: string | null;
+            /**
+             * @description User id of the owner who created it (activity written with the key names this user)
+             * @example 7
+             */
+            createdBy: number | null;
+        };
+        ApiKeyPageDto: {
+            items: components["schemas"]["ApiKeyDto"][];
+            nextCursor: string | null;
         };
         SignUpDto: {
             /**
@@ -1974,7 +2101,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /**
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1984,7 +2114,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified";
+                        code?: "api_key.scope_missing" | "email.unverified";
                     };
                 };
             };
@@ -1999,6 +2129,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2206,7 +2352,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2218,7 +2365,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2250,6 +2397,22 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2330,7 +2493,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2342,7 +2506,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2405,6 +2569,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2489,7 +2669,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2501,7 +2682,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2516,6 +2697,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2593,7 +2790,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2605,7 +2803,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2620,6 +2818,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2698,7 +2912,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2710,7 +2925,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2773,6 +2988,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2847,7 +3078,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2859,7 +3091,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2894,6 +3126,22 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -3987,6 +4235,347 @@ export interface operations {
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ApiKeys_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ApiKeys_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    ApiKeys_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description API key id */
+                keyId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `api_key.not_found`: API key not found
+             *     - `team.not_found`: Team not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "api_key.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
                     };
                 };
             };

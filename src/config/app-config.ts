@@ -61,6 +61,11 @@ export abstract class AppConfig {
     readonly perIp: number;
     readonly perEmail: number;
   };
+  /**
+   * Team API keys: requests allowed per key per minute (API_KEY_RATE_LIMIT, default 600);
+   * past it the key gets 429 with Retry-After (REDIS_URL storage when set).
+   */
+  declare readonly apiKeys: { readonly ratePerMinute: number };
   /** Express `trust proxy` value: false, true, a hop count or a list of addresses. */
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
@@ -269,6 +274,7 @@ export function loadConfig(env: Env): AppConfig {
       perIp: integer(env, 'RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
       perEmail: integer(env, 'RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
     },
+    apiKeys: { ratePerMinute: integer(env, 'API_KEY_RATE_LIMIT', 600, 1, 1_000_000) },
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.

@@ -206,6 +206,36 @@ export const stripeEvents = pgTable(
   (t) => [index('stripe_events_customer_created_idx').on(t.stripeCustomerId, t.createdAt)],
 );
 
+/**
+ * Team API keys (`nsk_…`): a key acts for exactly one team within its scopes. Only the SHA-256
+ * of the whole key is stored (keys are 256-bit random, so a fast hash is enough: there is
+ * nothing to brute-force); `prefix` (`nsk_` + 12 public hex characters) is unique and finds the
+ * row before the hashes are compared in constant time. Owned by the api-keys module.
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id),
+    name: varchar('name', { length: 100 }).notNull(),
+    prefix: varchar('prefix', { length: 32 }).notNull().unique(),
+    hash: text('hash').notNull(),
+    scopes: text('scopes').array().notNull(),
+    /** The owner who created it; activity written with the key names this user. */
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at'),
+    revokedAt: timestamp('revoked_at'),
+    lastUsedAt: timestamp('last_used_at'),
+  },
+  (t) => [
+    index('api_keys_team_id_idx').on(t.teamId, t.id.desc()),
+    check('api_keys_scopes_not_empty', sql`cardinality(${t.scopes}) > 0`),
+  ],
+);
+
 /** Back-office (AdminJS) sessions, in the layout connect-pg-simple expects. */
 export const adminSessions = pgTable(
   'admin_sessions',
@@ -257,6 +287,7 @@ export type Session = typeof sessions.$inferSelect;
 export type PasswordResetToken = typeof passwordResetTokens.$inferSelect;
 export type StripeEvent = typeof stripeEvents.$inferSelect;
 export type EmailVerificationToken = typeof emailVerificationTokens.$inferSelect;
+export type ApiKey = typeof apiKeys.$inferSelect;
 
 export type NewUser = typeof users.$inferInsert;
 export type NewTeam = typeof teams.$inferInsert;

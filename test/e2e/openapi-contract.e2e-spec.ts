@@ -178,7 +178,11 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       const patchMember = doc.paths['/api/v1/teams/{teamId}/members/{memberId}']!.patch!;
       expect(codes(patchMember, 404)).toEqual(['team.member_not_found', 'team.not_found']);
       expect(codes(patchMember, 409)).toEqual(['team.last_owner']);
-      expect(codes(patchMember, 403)).toEqual(['email.unverified', 'team.forbidden']);
+      expect(codes(patchMember, 403)).toEqual([
+        'api_key.scope_missing',
+        'email.unverified',
+        'team.forbidden',
+      ]);
       expect(codes(patchMember, 401)).toEqual(['auth.unauthorized']);
       // email.unverified (EMAIL_VERIFICATION=required) on every authenticated operation but the
       // three that @AllowUnverifiedEmail opens to unverified users.
@@ -192,8 +196,12 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       expect(
         (signIn.responses['429'] as ErrorResponseObject).headers?.['Retry-After']?.required,
       ).toBe(true);
-      // A member always satisfies GET /teams/{teamId}: its only 403 is the unverified email's.
-      expect(codes(doc.paths['/api/v1/teams/{teamId}']!.get!, 403)).toEqual(['email.unverified']);
+      // A member always satisfies GET /teams/{teamId}: its only 403s are the unverified email's
+      // and a team API key's without `team:read`.
+      expect(codes(doc.paths['/api/v1/teams/{teamId}']!.get!, 403)).toEqual([
+        'api_key.scope_missing',
+        'email.unverified',
+      ]);
       expect(codes(doc.paths['/api/v1/teams']!.get!, 400)).toEqual([
         'request.invalid',
         'request.invalid_cursor',

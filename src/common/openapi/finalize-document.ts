@@ -7,6 +7,7 @@ import type {
 import { ALLOW_UNVERIFIED_EMAIL_EXTENSION } from '../decorators/allow-unverified-email.decorator.js';
 import type { ErrorDefinition } from '../errors/app-error.js';
 import { codesOf, errorResponse, knowErrors } from './api-errors.decorator.js';
+import { API_KEY_SCOPE_EXTENSION } from './api-key-security.js';
 import { objectRules } from './api-object-rules.decorator.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
@@ -109,6 +110,16 @@ export function finalizeOpenApiDocument(
         }
       }
       delete extensions[ALLOW_UNVERIFIED_EMAIL_EXTENSION];
+      // @TeamRole(role, { apiKey }) names the scope; say it in words beside the security scheme.
+      const scope = extensions[API_KEY_SCOPE_EXTENSION];
+      if (typeof scope === 'string') {
+        operation.description = [
+          operation.description,
+          `Also accepts a team API key of this team (\`Authorization: Bearer nsk_…\`) with the scope \`${scope}\`.`,
+        ]
+          .filter((part) => part !== undefined && part !== '')
+          .join('\n\n');
+      }
 
       const parameters = (operation.parameters ?? []) as ParameterObject[];
       const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;

@@ -62,6 +62,27 @@ describe('RateLimiterService (in-memory)', () => {
   });
 });
 
+describe('RateLimiterService.consumeApiKey (in-memory)', () => {
+  it('allows API_KEY_RATE_LIMIT requests per key per minute, then a 429, other keys unaffected', async () => {
+    const service = new RateLimiterService(
+      loadConfig({ NODE_ENV: 'test', API_KEY_RATE_LIMIT: '2' }),
+    );
+    await service.consumeApiKey(1);
+    await service.consumeApiKey(1);
+    const error = await service.consumeApiKey(1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeLessThanOrEqual(60);
+    await service.consumeApiKey(2);
+  });
+
+  it('defaults to 600 per minute and rejects a bad API_KEY_RATE_LIMIT naming it', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).apiKeys).toEqual({ ratePerMinute: 600 });
+    expect(() => loadConfig({ API_KEY_RATE_LIMIT: '0' })).toThrow('API_KEY_RATE_LIMIT');
+    expect(() => loadConfig({ API_KEY_RATE_LIMIT: 'lots' })).toThrow('API_KEY_RATE_LIMIT');
+  });
+});
+
 describe('rate-limit configuration', () => {
   it('defaults to 30 per IP and 10 per email in 15 minutes outside tests', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).rateLimit).toEqual({

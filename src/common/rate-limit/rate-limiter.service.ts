@@ -53,6 +53,7 @@ export class RateLimiterService implements OnModuleDestroy {
   private readonly logger = new Logger(RateLimiterService.name);
   private readonly redis: Redis | undefined;
   private readonly limiters = new Map<string, RateLimiterAbstract>();
+  private readonly apiKeyLimiter: RateLimiterAbstract;
 
   constructor(private readonly config: AppConfig) {
     if (config.redisUrl !== undefined) {
@@ -70,6 +71,20 @@ export class RateLimiterService implements OnModuleDestroy {
         this.create(`${policy}:email`, config.rateLimit.perEmail),
       );
       this.limiters.set(`${policy}:user`, this.create(`${policy}:user`, config.rateLimit.perEmail));
+    }
+    this.apiKeyLimiter = this.create('api-key', config.apiKeys.ratePerMinute, 60);
+  }
+
+  /**
+   * Counts one request of a team API key (API_KEY_RATE_LIMIT per key per minute); throws
+   * `RateLimitedError` (429) past it.
+   */
+  async consumeApiKey(keyId: number): Promise<void> {
+    try {
+      await this.apiKeyLimiter.consume(String(keyId));
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
     }
   }
 
@@ -110,12 +125,12 @@ export class RateLimiterService implements OnModuleDestroy {
     return limiter;
   }
 
-  private create(name: string, points: number): RateLimiterAbstract {
-    const options = {
-      keyPrefix: `rl:${name}`,
-      points,
-      duration: this.config.rateLimit.windowSeconds,
-    };
+  private create(
+    name: string,
+    points: number,
+    duration = this.config.rateLimit.windowSeconds,
+  ): RateLimiterAbstract {
+    const options = { keyPrefix: `rl:${name}`, points, duration };
     if (this.redis === undefined) return new RateLimiterMemory(options);
     return new RateLimiterRedis({
       ...options,

@@ -7,6 +7,8 @@ import type { Request } from 'express';
 import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
 import { DRIZZLE, PG_POOL, type Database } from '../../database/database.tokens.js';
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
@@ -39,9 +41,9 @@ export class AdminSessions implements OnModuleDestroy {
 
 /** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
 @Module({
-  imports: [UsersModule, TeamsModule, InvitationsModule, AuthModule],
+  imports: [UsersModule, TeamsModule, InvitationsModule, AuthModule, ApiKeysModule],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
-  exports: [AdminService, AdminAuthService, AdminSessions],
+  exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule],
 })
 export class AdminCoreModule {}
 
@@ -60,6 +62,7 @@ function limitWatcherToDevelopment(config: AppConfig): void {
 function adminJsOptions(
   db: Database,
   service: AdminService,
+  apiKeys: ApiKeysService,
   stats: () => Promise<AdminStats>,
 ): AdminJSOptions {
   return {
@@ -67,7 +70,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service }),
+    resources: buildAdminResources({ db, service, apiKeys }),
     dashboard: { component: Components.Dashboard, handler: () => stats() },
     branding: { companyName: 'nest-saas back office', withMadeWithLove: false, logo: false },
     locale: {
@@ -77,7 +80,12 @@ function adminJsOptions(
         en: {
           actions: { setPassword: 'Set password', revoke: 'Revoke' },
           // Reference columns show the related record's title (team name, user email).
-          properties: { teamId: 'Team', userId: 'User', invitedBy: 'Invited by' },
+          properties: {
+            teamId: 'Team',
+            userId: 'User',
+            invitedBy: 'Invited by',
+            createdBy: 'Created by',
+          },
           messages: {
             tooManyRequests: 'Too many sign-in attempts. Wait a few minutes and try again.',
           },
@@ -98,20 +106,21 @@ function adminJsOptions(
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, AdminSessions],
+      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, AdminSessions, ApiKeysService],
       useFactory: (
         config: AppConfig,
         db: Database,
         service: AdminService,
         auth: AdminAuthService,
         sessions: AdminSessions,
+        apiKeys: ApiKeysService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         const sessionOptions = adminSessionOptions(config, sessions.store);
         return {
-          adminJsOptions: adminJsOptions(db, service, () => service.stats()),
+          adminJsOptions: adminJsOptions(db, service, apiKeys, () => service.stats()),
           auth: {
             authenticate: (email: string, password: string, context?: { req: Request }) =>
               context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),

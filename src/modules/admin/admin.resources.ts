@@ -15,6 +15,7 @@ import { AppError } from '../../common/errors/app-error.js';
 import type { Database } from '../../database/database.tokens.js';
 import {
   activityLogs,
+  apiKeys,
   INVITATION_STATUSES,
   invitations,
   sessions,
@@ -25,15 +26,17 @@ import {
   teams,
   users,
 } from '../../database/schema.js';
+import { API_KEY_SCOPES, type AdminActor } from '../../common/auth/actor.js';
+import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import { Components } from './admin.components.js';
-import type { AdminActor } from '../../common/auth/actor.js';
 import type { AdminService } from './admin.service.js';
 import { DrizzleResource } from './drizzle-resource.js';
 
 export interface AdminResourceDeps {
   db: Database;
   service: AdminService;
+  apiKeys: ApiKeysService;
 }
 
 const READ_ONLY = { isAccessible: false } as const;
@@ -150,7 +153,11 @@ function readOnly(options: ResourceOptions): ResourceOptions {
   };
 }
 
-export function buildAdminResources({ db, service }: AdminResourceDeps): ResourceWithOptions[] {
+export function buildAdminResources({
+  db,
+  service,
+  apiKeys: apiKeysService,
+}: AdminResourceDeps): ResourceWithOptions[] {
   const usersOptions: ResourceOptions = readOnly({
     id: 'users',
     navigation: navigation.people,
@@ -306,6 +313,53 @@ export function buildAdminResources({ db, service }: AdminResourceDeps): Resourc
     },
   });
 
+  // Team API keys: list/show and revoke only. The hash never leaves the server (SECRET_COLUMNS)
+  // and keys are never created or edited here: a key is shown once, to the owner who made it.
+  const apiKeysOptions: ResourceOptions = readOnly({
+    id: 'api_keys',
+    navigation: navigation.teams,
+    titleProperty: 'name',
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'teamId', 'name', 'prefix', 'createdAt', 'expiresAt', 'revokedAt'],
+    filterProperties: ['teamId', 'name', 'prefix', 'scopes', 'createdBy', 'createdAt', 'revokedAt'],
+    showProperties: [
+      'id',
+      'teamId',
+      'name',
+      'prefix',
+      'scopes',
+      'createdBy',
+      'createdAt',
+      'expiresAt',
+      'lastUsedAt',
+      'revokedAt',
+    ],
+    properties: {
+      createdBy: { reference: 'users' },
+      scopes: {
+        isArray: true,
+        type: 'string',
+        availableValues: API_KEY_SCOPES.map((scope) => ({ value: scope, label: scope })),
+      },
+    },
+    actions: {
+      revoke: {
+        actionType: 'record',
+        icon: 'XCircle',
+        variant: 'danger',
+        component: false,
+        guard: 'Revoke this API key? It stops working with its next request.',
+        isAccessible: ({ record }) => !record?.params.revokedAt,
+        // The owners' revoke (ApiKeysService), with the admin as actor: REVOKE_API_KEY by them.
+        handler: recordChange(
+          (admin, id, _request, context) =>
+            apiKeysService.revoke(admin, Number(context.record?.params.teamId), id),
+          { message: 'API key revoked', then: 'show' },
+        ),
+      },
+    },
+  });
+
   const activityOptions: ResourceOptions = readOnly({
     id: 'activity_logs',
     navigation: navigation.records,
@@ -357,6 +411,10 @@ export function buildAdminResources({ db, service }: AdminResourceDeps): Resourc
     {
       resource: new DrizzleResource(invitations, db, { exactMatch: ['role', 'status'] }),
       options: invitationsOptions,
+    },
+    {
+      resource: new DrizzleResource(apiKeys, db, { exactMatch: ['prefix'] }),
+      options: apiKeysOptions,
     },
     {
       resource: new DrizzleResource(activityLogs, db, { exactMatch: ['action'] }),

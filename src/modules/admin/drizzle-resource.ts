@@ -3,7 +3,7 @@ import { Resource } from 'adminjs-drizzle/pg';
 import { and, asc, count, desc, eq, gte, ilike, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../database/database.tokens.js';
-import { passwordResetTokens, sessions, users } from '../../database/schema.js';
+import { apiKeys, passwordResetTokens, sessions, users } from '../../database/schema.js';
 
 /**
  * Columns that never leave the server. They are removed from the resource's properties, so
@@ -15,6 +15,7 @@ const SECRET_COLUMNS: ReadonlySet<AnyPgColumn> = new Set<AnyPgColumn>([
   users.passwordHash,
   sessions.refreshTokenHash,
   passwordResetTokens.tokenHash,
+  apiKeys.hash,
 ]);
 
 type Property = ReturnType<Resource['properties']>[number];
@@ -68,6 +69,15 @@ export class DrizzleResource extends Resource {
 
   protected override prepareProperties(): Record<string, Property> {
     const all = super.prepareProperties();
+    for (const property of Object.values(all)) {
+      // adminjs-drizzle knows no array columns (api_keys.scopes, text[]): it warns on every
+      // render and returns no type. Show them as lists of strings, never sorted by.
+      if (property.column.columnType === 'PgArray') {
+        property.type = () => 'string';
+        property.isArray = () => true;
+        property.isSortable = () => false;
+      }
+    }
     return Object.fromEntries(
       Object.entries(all).filter(([, property]) => !SECRET_COLUMNS.has(property.column)),
     );
@@ -164,6 +174,10 @@ export class DrizzleResource extends Resource {
 
   private condition(property: Property, value: unknown): SQL | undefined {
     const column = property.column;
+    // An array column matches records that contain the value exactly (e.g. one scope).
+    if (property.isArray()) {
+      return typeof value === 'string' && value !== '' ? sql`${value} = any(${column})` : undefined;
+    }
     switch (property.type()) {
       case 'number':
       case 'reference':

@@ -4,6 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AppConfig } from '../../config/app-config.js';
+import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { BillingModule } from '../billing/billing.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
@@ -50,6 +51,7 @@ import { SessionsService } from './sessions.service.js';
     BillingModule,
     MailModule,
     InvitationsModule,
+    ApiKeysModule,
   ],
   controllers: [AuthController, AccountController],
   providers: [

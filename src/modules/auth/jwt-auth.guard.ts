@@ -1,12 +1,17 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { userActor } from '../../common/auth/actor.js';
+import { userActor, type ApiKeyScope } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import type { RequestWithActor } from '../../common/decorators/current-actor.decorator.js';
+import { clientIp } from '../../common/http/client-ip.js';
+import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { ALLOW_UNVERIFIED_EMAIL_KEY } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
+import { isApiKeyToken } from '../api-keys/api-key-token.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { TEAM_API_KEY_SCOPE_KEY } from '../teams/team-role.guard.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
 import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
@@ -14,7 +19,12 @@ import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
 /**
  * The global default-deny guard (APP_GUARD): every route needs a valid access token unless
  * it, or its controller, is marked `@Public()`. Authenticates with this app's JwtStrategy
- * (passport-jwt) and sets `req.user` to the AuthUser and `req.actor` to its user Actor.
+ * (passport-jwt) and sets `req.user` to the AuthUser and `req.actor` to its user actor.
+ *
+ * A team API key (`Bearer nsk_…`) is never tried as a JWT: it is accepted only on routes that
+ * name a key scope (`@TeamRole(role, { apiKey })`), anywhere else 401 before any lookup; a
+ * known, unexpired, unrevoked key sets `req.actor` to its ApiKeyActor (no `req.user`), and
+ * the TeamRoleGuard then checks its team and scope. Keys are rate limited per key (429).
  *
  * With EMAIL_VERIFICATION=required it also denies by default to users whose email is not
  * verified (403 `email.unverified`); the few routes such a user needs opt in with
@@ -27,6 +37,7 @@ export class JwtAuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly strategy: JwtStrategy,
     private readonly config: AppConfig,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -36,7 +47,12 @@ export class JwtAuthGuard implements CanActivate {
     ]);
     if (isPublic === true) return true;
     const http = context.switchToHttp();
-    const request = http.getRequest<RequestWithActor & { user?: AuthUser }>();
+    const request = http.getRequest<Request & RequestWithActor & { user?: AuthUser }>();
+    const token = bearerToken(request);
+    if (token !== undefined && isApiKeyToken(token)) {
+      await this.authenticateApiKey(context, request, http.getResponse<Response>(), token);
+      return true;
+    }
     const user = await this.authenticate(request, http.getResponse<Response>());
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!user) throw AuthErrors.unauthorized();
@@ -56,6 +72,30 @@ export class JwtAuthGuard implements CanActivate {
     return true;
   }
 
+  private async authenticateApiKey(
+    context: ExecutionContext,
+    request: Request & RequestWithActor,
+    response: Response,
+    token: string,
+  ): Promise<void> {
+    const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(
+      TEAM_API_KEY_SCOPE_KEY,
+      [context.getHandler(), context.getClass()],
+    );
+    // A route that names no scope never accepts keys: the same 401 as a bad token.
+    if (scope === undefined) throw AuthErrors.unauthorized();
+    try {
+      const actor = await this.apiKeys.authenticate(token, clientIp(request));
+      if (!actor) throw AuthErrors.unauthorized();
+      request.actor = actor;
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        response.setHeader('Retry-After', String(error.retryAfterSeconds));
+      }
+      throw error;
+    }
+  }
+
   /** Runs passport with this app's own passport instance; a database failure rejects (500). */
   private authenticate(request: Request, response: Response): Promise<AuthUser | false> {
     return new Promise((resolve, reject) => {
@@ -71,4 +111,10 @@ export class JwtAuthGuard implements CanActivate {
       );
     });
   }
+}
+
+/** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive). */
+function bearerToken(request: Request): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1];
 }

@@ -154,7 +154,9 @@ export class InvitationsService {
   /**
    * Creates the invitation, logs INVITE_TEAM_MEMBER and hands the email to the mail server, all
    * inside one transaction: if the mail cannot be sent nothing is saved (503), so the owner can
-   * simply retry instead of being stuck with a pending invitation nobody received.
+   * simply retry instead of being stuck with a pending invitation nobody received. With a team
+   * API key the invitation is sent in the name of the key's creator (`invitedBy`, the email's
+   * "X invited you"), who is also the activity row's user.
    */
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);

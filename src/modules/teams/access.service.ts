@@ -59,6 +59,9 @@ export class AccessService {
       case 'not_found':
         throw TeamErrors.notFound();
       case 'forbidden':
+        if (actor.kind === 'apiKey') {
+          throw TeamErrors.apiKeyScopeMissing(`This API key lacks the scope "${options.apiKey}"`);
+        }
         throw TeamErrors.forbidden(`This action requires the team role "${required}"`);
       case 'unauthorized':
         throw new AppError(

@@ -48,4 +48,18 @@ describe('team role rules', () => {
       expect(canChangeRole(owner, owner, 'owner', 1)).toBe('allowed');
     });
   });
+
+  describe('a team API key with members:write (no membership, owner powers)', () => {
+    const key = { id: null, role: 'owner' } as const;
+    it('changes roles and removes members, owners included', () => {
+      expect(canChangeRole(key, member, 'owner', 1)).toBe('allowed');
+      expect(canChangeRole(key, otherOwner, 'member', 2)).toBe('allowed');
+      expect(canRemoveMember(key, member, 1)).toBe('allowed');
+      expect(canRemoveMember(key, otherOwner, 2)).toBe('allowed');
+    });
+    it('never takes the last owner away', () => {
+      expect(canChangeRole(key, owner, 'member', 1)).toBe('last_owner');
+      expect(canRemoveMember(key, owner, 1)).toBe('last_owner');
+    });
+  });
 });

@@ -106,7 +106,7 @@ export class TeamsController {
   @ApiOperation({
     summary: "Change a member's role",
     description:
-      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
+      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
   })
   @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiOkResponse({ type: TeamMemberDto })
@@ -126,7 +126,7 @@ export class TeamsController {
   @ApiOperation({
     summary: 'Remove a member, or leave the team',
     description:
-      'Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.',
+      'Owners may remove any member; any member may remove their own membership (leave); a team API key with `members:write` may remove any member. The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiNoContentResponse({ description: 'Removed' })

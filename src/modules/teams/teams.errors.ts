@@ -9,6 +9,12 @@ export const TeamErrors = defineErrors({
     status: HttpStatus.FORBIDDEN,
     message: 'This action requires a different team role',
   },
+  // A team API key on its own team's route without the route's scope (API.md v1.1).
+  apiKeyScopeMissing: {
+    code: 'api_key.scope_missing',
+    status: HttpStatus.FORBIDDEN,
+    message: 'This API key lacks the scope this route requires',
+  },
   memberNotFound: {
     code: 'team.member_not_found',
     status: HttpStatus.NOT_FOUND,
