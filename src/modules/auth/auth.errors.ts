@@ -33,6 +33,12 @@ export const AuthErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'The password is incorrect',
   },
+  sessionNotFound: {
+    // Also for another user's session: never reveal that it exists.
+    code: 'session.not_found',
+    status: HttpStatus.NOT_FOUND,
+    message: 'No such session of yours',
+  },
   // Owned by invitations once that module exists; sign-up answers it until then.
   invitationInvalidToken: {
     code: 'invitation.invalid_token',

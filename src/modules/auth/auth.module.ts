@@ -20,6 +20,7 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
+import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -50,7 +51,7 @@ import { SessionsService } from './sessions.service.js';
     MailModule,
     InvitationsModule,
   ],
-  controllers: [AuthController, AccountController],
+  controllers: [AuthController, AccountController, SessionsController],
   providers: [
     AuthService,
     CredentialsService,
