@@ -64,7 +64,18 @@ export class RecoveryCodesDto {
     type: [String],
     minItems: RECOVERY_CODE_COUNT,
     maxItems: RECOVERY_CODE_COUNT,
-    example: ['abcd-efgh-ijkm', 'nopq-rstu-vwxy'],
+    example: [
+      'abcd-efgh-ijkm',
+      'nopq-rstu-vwxy',
+      'z234-567a-bcde',
+      'fghi-jkmn-opqr',
+      'stuv-wxyz-2345',
+      '67ab-cdef-ghij',
+      'kmno-pqrs-tuvw',
+      'xyz2-3456-7abc',
+      'defg-hijk-mnop',
+      'qrst-uvwx-yz23',
+    ],
     description:
       'Shown this once (stored hashed). Each signs in once in place of a TOTP code; a new set replaces every earlier code.',
   })
