@@ -83,7 +83,11 @@ export class MfaRepository {
     return rows.length > 0;
   }
 
+  /** Adds a challenge and drops the user's expired ones (so they cannot pile up). */
   async insertChallenge(userId: number, tokenHash: string, expiresAt: Date, now: Date) {
+    await this.txHost.db
+      .delete(mfaChallenges)
+      .where(and(eq(mfaChallenges.userId, userId), lt(mfaChallenges.expiresAt, now)));
     await this.txHost.db
       .insert(mfaChallenges)
       .values({ userId, tokenHash, expiresAt, createdAt: now });
