@@ -38,26 +38,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Prometheus metrics (text exposition format)
-         * @description Request durations by route template, in-flight requests, database pool and query durations, rate-limit refusals, job queue and default process metrics. Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 when METRICS_TOKEN is not set.
-         */
-        get: operations["Metrics_scrape"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/activity": {
         parameters: {
             query?: never;
@@ -140,8 +120,6 @@ export interface paths {
         /**
          * The team with its members (TeamDataWithMembers)
          * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `team:read`.
          */
         get: operations["Teams_get"];
         put?: never;
@@ -168,18 +146,14 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave the team
-         * @description Owners may remove any member; any member may remove their own membership (leave); a team API key with `members:write` may remove any member. The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
+         * @description Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.
          */
         delete: operations["Teams_removeMember"];
         options?: never;
         head?: never;
         /**
          * Change a member's role
-         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
+         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
          */
         patch: operations["Teams_updateMemberRole"];
         trace?: never;
@@ -194,8 +168,6 @@ export interface paths {
         /**
          * The team's activity log, newest first
          * @description Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond. Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `activity:read`.
          */
         get: operations["Teams_listActivity"];
         put?: never;
@@ -216,16 +188,12 @@ export interface paths {
         /**
          * The team's pending invitations
          * @description Pending and not yet expired (invitedAt + 7 days), newest first, paginated.
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         get: operations["TeamInvitations_list"];
         put?: never;
         /**
          * Invite someone by email
-         * @description Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. With a team API key the invitation is sent in the name of the creator of the key (`invitedBy`); 403 `team.forbidden` if that account is deleted. Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
+         * @description Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
          */
         post: operations["TeamInvitations_invite"];
         delete?: never;
@@ -247,8 +215,6 @@ export interface paths {
         /**
          * Revoke an invitation
          * @description Status becomes `revoked`; revoking a revoked invitation again is a no-op. Logs REVOKE_INVITATION (by the caller) in the same transaction, only when the status changed.
-         *
-         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         delete: operations["TeamInvitations_revoke"];
         options?: never;
@@ -436,50 +402,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/teams/{teamId}/api-keys": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The team's API keys
-         * @description Owners only, with an access token: a team API key can never manage keys (401). Keys not revoked (expired ones included, see `expiresAt`), newest first, paginated; never the key itself. `lastUsedAt` is recorded at most once a minute.
-         */
-        get: operations["ApiKeys_list"];
-        put?: never;
-        /**
-         * Create a team API key
-         * @description Owners only, with an access token: a team API key can never manage keys (401). The response carries the key (`nsk_…`) this once; only its SHA-256 is stored. The key acts for this team only, within its scopes, on the routes that say they accept keys; activity it writes names me (its creator) as `userId`. Logs CREATE_API_KEY in the same transaction.
-         */
-        post: operations["ApiKeys_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/teams/{teamId}/api-keys/{keyId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Revoke a team API key
-         * @description Owners only, with an access token: a team API key can never manage keys (401). The key stops working with the very next request. Revoking a revoked key again is a no-op. Logs REVOKE_API_KEY in the same transaction, only when the key was active.
-         */
-        delete: operations["ApiKeys_revoke"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/auth/sign-up": {
         parameters: {
             query?: never;
@@ -511,9 +433,29 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_signIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sign-in/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of a sign-in with two-factor sign-in on
+         * @description The `mfaToken` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        post: operations["Auth_signInMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -660,6 +602,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My active sessions
+         * @description Sessions that are neither revoked nor expired, most recently used first (at most 100; DELETE /users/me/sessions ends all of them but this one). `current` marks the session of this request. `lastUsedAt` is accurate to a minute.
+         */
+        get: operations["Sessions_list"];
+        put?: never;
+        post?: never;
+        /**
+         * Sign out all my other devices
+         * @description Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once. Records REVOKE_SESSION once when at least one session ended. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        delete: operations["Sessions_revokeOthers"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of my sessions
+         * @description Its access and refresh tokens stop working at once (revoking the current session signs this client out, like POST /auth/sign-out). 404 `session.not_found` when the id is not a live session of mine (another user's, unknown, already ended); 400 when it is not a UUID. Records REVOKE_SESSION. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        delete: operations["Sessions_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment
+         * @description Confirmed with my password. Returns a new secret (also as an otpauth:// URL for a QR code): SHA-1, 6 digits, 30 s. Not active until POST /users/me/mfa/totp/confirm; calling this again replaces a pending secret. 409 `mfa.already_enabled` when MFA is on. The secret is stored encrypted.
+         */
+        post: operations["Mfa_enrol"];
+        /**
+         * Turn two-factor sign-in off
+         * @description Needs my password and a current code (or a recovery code). The secret, the recovery codes and pending sign-in steps are deleted; sessions stay. Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records DISABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        delete: operations["Mfa_disable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm TOTP enrolment with a first code
+         * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends. Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        post: operations["Mfa_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace my recovery codes
+         * @description Needs my password and a current code (or a recovery code). Returns ten new codes; every earlier one, used or not, stops working. Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429.
+         */
+        post: operations["Mfa_regenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -723,6 +773,11 @@ export interface components {
              * @example null
              */
             pendingEmail: string | null;
+            /**
+             * @description Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)
+             * @example false
+             */
+            mfaEnabled: boolean;
             /** @description My teams, the first joined first */
             memberships: components["schemas"]["MembershipDto"][];
         };
@@ -1017,95 +1072,6 @@ export interface components {
              */
             url: string;
         };
-        CreateApiKeyDto: {
-            /**
-             * @description Trimmed; 1..100 characters after trimming
-             * @example CI deploy bot
-             */
-            name: string;
-            /**
-             * @description At least one, no duplicates. `team:read` (GET the team and its members), `members:write` (change roles, remove members), `invitations:write` (list, create and revoke invitations), `activity:read` (the team activity log), `webhooks:write` (the webhook routes).
-             * @example [
-             *       "team:read",
-             *       "invitations:write"
-             *     ]
-             */
-            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
-            /**
-             * Format: date-time
-             * @description When the key stops working: an ISO-8601 date-time with offset, in the future (else 400). Omitted: never expires (revoke it instead).
-             * @example 2030-01-31T12:00:00Z
-             */
-            expiresAt?: string;
-        };
-        CreatedApiKeyDto: {
-            /** @example 3 */
-            id: number;
-            /** @example CI deploy bot */
-            name: string;
-            /** @example nsk_3f9a1c0b7d2e */
-            prefix: string;
-            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            expiresAt: string | null;
-            /**
-             * @description The key itself, shown this once: only its SHA-256 is stored, so it cannot be shown again. Send it as `Authorization: Bearer nsk_…`.
-             * @example nsk_3f9a1c0b7d2e_3q2-7wEjD6Xw0n1rNVt0mB8a5kQm9yW4zT1uLcR2pHs
-             */
-            key: string;
-        };
-        ApiKeyDto: {
-            /** @example 3 */
-            id: number;
-            /** @example CI deploy bot */
-            name: string;
-            /**
-             * @description The public start of the key, to recognise it; not a secret
-             * @example nsk_3f9a1c0b7d2e
-             */
-            prefix: string;
-            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            expiresAt: string | null;
-            /**
-             * Format: date-time
-             * @description Last request made with the key; recorded at most once a minute, so it may lag up to a minute
-             */
-            lastUsedAt: string | null;
-            /**
-             * @description User id of the owner who created it (activity written with the key names this user)
-             * @example 7
-             */
-            createdBy: number | null;
-        };
-        ApiKeyPageDto: {
-            items: components["schemas"]["ApiKeyDto"][];
-            nextCursor: string | null;
-        };
-        SignUpDto: {
-            /**
-             * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
-             * @example ada@example.com
-             */
-            email: string;
-            /**
-             * @description 8..128 characters (longer is rejected before hashing)
-             * @example correct horse battery staple
-             */
-            password: string;
-            /**
-             * @description Trimmed; 1..100 characters after trimming
-             * @example Ada Lovelace
-             */
-            name?: string | null;
-            /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
-            inviteToken?: string;
-        };
         UserDto: {
             /** @example 12 */
             id: number;
@@ -1132,6 +1098,57 @@ export interface components {
              * @example null
              */
             pendingEmail: string | null;
+            /**
+             * @description Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)
+             * @example false
+             */
+            mfaEnabled: boolean;
+        };
+        SignInResponseDto: {
+            /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
+            accessToken: string;
+            /** @description Opaque; exchange it at POST /auth/refresh. Single use: every refresh returns a new one, and replaying an old one revokes the session. */
+            refreshToken: string;
+            /**
+             * @example Bearer
+             * @enum {string}
+             */
+            tokenType: "Bearer";
+            /**
+             * @description Seconds until the access token expires (JWT_ACCESS_TTL)
+             * @example 900
+             */
+            expiresIn: number;
+            user: components["schemas"]["UserDto"];
+        };
+        MfaRequiredDto: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            mfaRequired: true;
+            /** @description Send it with a code to POST /auth/sign-in/mfa within 5 minutes; single use (no tokens were issued yet) */
+            mfaToken: string;
+        };
+        SignUpDto: {
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; at most 255 characters
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description 8..128 characters (longer is rejected before hashing)
+             * @example correct horse battery staple
+             */
+            password: string;
+            /**
+             * @description Trimmed; 1..100 characters after trimming
+             * @example Ada Lovelace
+             */
+            name?: string | null;
+            /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
+            inviteToken?: string;
         };
         SignUpTeamDto: {
             /** @example 7 */
@@ -1174,22 +1191,14 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
-        SignInResponseDto: {
-            /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
-            accessToken: string;
-            /** @description Opaque; exchange it at POST /auth/refresh. Single use: every refresh returns a new one, and replaying an old one revokes the session. */
-            refreshToken: string;
+        SignInMfaDto: {
+            /** @description From the 200 of POST /auth/sign-in */
+            mfaToken: string;
             /**
-             * @example Bearer
-             * @enum {string}
+             * @description A current 6-digit TOTP code, or one unused recovery code
+             * @example 123456
              */
-            tokenType: "Bearer";
-            /**
-             * @description Seconds until the access token expires (JWT_ACCESS_TTL)
-             * @example 900
-             */
-            expiresIn: number;
-            user: components["schemas"]["UserDto"];
+            code: string;
         };
         RefreshDto: {
             /** @description The refresh token from sign-up, sign-in or the previous refresh */
@@ -1253,6 +1262,86 @@ export interface components {
         DeleteAccountDto: {
             /** @description The current password, as confirmation */
             password: string;
+        };
+        SessionDto: {
+            /**
+             * Format: uuid
+             * @description The session id (the access token's `sid`); use it in DELETE /users/me/sessions/{sessionId}
+             * @example 3f1c2b9e-8d4a-4c7e-9a51-2b6f0c8d7e21
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the session was opened (sign-in)
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Last request made with its tokens (or its last refresh), to within a minute: it is written at most once a minute per session
+             */
+            lastUsedAt: string;
+            /**
+             * @description Client address at sign-in
+             * @example 203.0.113.7
+             */
+            ipAddress: string | null;
+            /**
+             * @description User-Agent at sign-in (the device), first 500 characters
+             * @example Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0
+             */
+            userAgent: string | null;
+            /** @description This is the session making the request */
+            current: boolean;
+        };
+        MfaPasswordDto: {
+            /** @description My current password, as confirmation */
+            password: string;
+        };
+        TotpEnrolmentDto: {
+            /**
+             * @description The shared secret, base32 (for manual entry in the authenticator app)
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description The same secret as an otpauth:// URL (show it as a QR code)
+             * @example otpauth://totp/nest-saas:ada%40example.com?issuer=nest-saas&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30
+             */
+            otpauthUrl: string;
+        };
+        MfaConfirmDto: {
+            /**
+             * @description The 6-digit code the authenticator app shows now (spaces ignored)
+             * @example 123456
+             */
+            code: string;
+        };
+        RecoveryCodesDto: {
+            /**
+             * @description Shown this once (stored hashed). Each signs in once in place of a TOTP code; a new set replaces every earlier code.
+             * @example [
+             *       "abcd-efgh-ijkm",
+             *       "nopq-rstu-vwxy",
+             *       "z234-567a-bcde",
+             *       "fghi-jkmn-opqr",
+             *       "stuv-wxyz-2345",
+             *       "67ab-cdef-ghij",
+             *       "kmno-pqrs-tuvw",
+             *       "xyz2-3456-7abc",
+             *       "defg-hijk-mnop",
+             *       "qrst-uvwx-yz23"
+             *     ]
+             */
+            recoveryCodes: string[];
+        };
+        MfaCodeDto: {
+            /** @description My current password, as confirmation */
+            password: string;
+            /**
+             * @description A current 6-digit code from the authenticator app, or one unused recovery code (which is then used up)
+             * @example 123456
+             */
+            code: string;
         };
         ErrorDetailDto: {
             /**
@@ -1370,54 +1459,6 @@ export interface operations {
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Metrics_scrape: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text format, version 0.0.4 */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain": string;
-                };
-            };
-            /** @description - `metrics.unauthorized`: GET /metrics needs Authorization: Bearer <METRICS_TOKEN> */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "metrics.unauthorized";
-                    };
-                };
-            };
-            /** @description - `route.not_found`: Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 404;
-                        /** @enum {string} */
-                        code?: "route.not_found";
                     };
                 };
             };
@@ -2101,10 +2142,7 @@ export interface operations {
                     };
                 };
             };
-            /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
-             */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2114,7 +2152,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified";
+                        code?: "email.unverified";
                     };
                 };
             };
@@ -2129,22 +2167,6 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2352,8 +2374,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2365,7 +2386,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2397,22 +2418,6 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2493,8 +2498,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2506,7 +2510,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2569,22 +2573,6 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2669,8 +2657,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2682,7 +2669,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2697,22 +2684,6 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2790,8 +2761,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2803,7 +2773,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2818,22 +2788,6 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2912,8 +2866,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2925,7 +2878,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2988,22 +2941,6 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -3078,8 +3015,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3091,7 +3027,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -3126,22 +3062,6 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -4240,347 +4160,6 @@ export interface operations {
             };
         };
     };
-    ApiKeys_list: {
-        parameters: {
-            query?: {
-                limit?: number;
-                /** @description Opaque cursor from a previous page's `nextCursor` */
-                cursor?: string;
-            };
-            header?: never;
-            path: {
-                /** @description Team id */
-                teamId: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ApiKeyPageDto"];
-                };
-            };
-            /**
-             * @description - `request.invalid`: Invalid request
-             *     - `request.invalid_cursor`: The cursor is invalid
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "request.invalid" | "request.invalid_cursor";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
-             *     - `team.forbidden`: This action requires a different team role
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
-                    };
-                };
-            };
-            /** @description - `team.not_found`: Team not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 404;
-                        /** @enum {string} */
-                        code?: "team.not_found";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    ApiKeys_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Team id */
-                teamId: number;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateApiKeyDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CreatedApiKeyDto"];
-                };
-            };
-            /**
-             * @description - `request.invalid`: Invalid request
-             *     - `request.malformed_json`: The request body is not valid JSON
-             *     - `request.too_deep`: The request body nests too deeply
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
-             *     - `team.forbidden`: This action requires a different team role
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
-                    };
-                };
-            };
-            /** @description - `team.not_found`: Team not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 404;
-                        /** @enum {string} */
-                        code?: "team.not_found";
-                    };
-                };
-            };
-            /** @description - `request.too_large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 413;
-                        /** @enum {string} */
-                        code?: "request.too_large";
-                    };
-                };
-            };
-            /**
-             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 415;
-                        /** @enum {string} */
-                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    ApiKeys_revoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description Team id */
-                teamId: number;
-                /** @description API key id */
-                keyId: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Revoked */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description - `request.invalid`: Invalid request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "request.invalid";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
-             *     - `team.forbidden`: This action requires a different team role
-             */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
-                    };
-                };
-            };
-            /**
-             * @description - `api_key.not_found`: API key not found
-             *     - `team.not_found`: Team not found
-             */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 404;
-                        /** @enum {string} */
-                        code?: "api_key.not_found" | "team.not_found";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
     Auth_signUp: {
         parameters: {
             query?: never;
@@ -4749,12 +4328,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Signed in (tokens + user), or a second factor is required (`mfaRequired`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignInResponseDto"];
+                    "application/json": components["schemas"]["SignInResponseDto"] | components["schemas"]["MfaRequiredDto"];
                 };
             };
             /**
@@ -4786,6 +4366,127 @@ export interface operations {
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_credentials";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Auth_signInMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInMfaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponseDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /**
+             * @description - `auth.invalid_mfa_code`: The two-factor code is invalid or was already used
+             *     - `auth.invalid_mfa_token`: The sign-in step has expired or was already completed; sign in again
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.invalid_mfa_code" | "auth.invalid_mfa_token";
                     };
                 };
             };
@@ -5425,6 +5126,816 @@ export interface operations {
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sessions_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"][];
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sessions_revokeOthers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every other session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sessions_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from GET /users/me/sessions */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `session.not_found`: No such session of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "session.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaPasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentDto"];
+                };
+            };
+            /**
+             * @description - `auth.wrong_password`: The password is incorrect
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `mfa.already_enabled`: Two-factor sign-in is already on; turn it off first to enrol again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.already_enabled";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeDto"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `auth.wrong_password`: The password is incorrect
+             *     - `mfa.invalid_code`: The two-factor code is invalid or was already used
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `mfa.not_enabled`: Two-factor sign-in is not on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.not_enabled";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaConfirmDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesDto"];
+                };
+            };
+            /**
+             * @description - `mfa.invalid_code`: The two-factor code is invalid or was already used
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /**
+             * @description - `mfa.already_enabled`: Two-factor sign-in is already on; turn it off first to enrol again
+             *     - `mfa.not_pending`: No enrolment to confirm: start one with POST /users/me/mfa/totp
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.already_enabled" | "mfa.not_pending";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_regenerate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesDto"];
+                };
+            };
+            /**
+             * @description - `auth.wrong_password`: The password is incorrect
+             *     - `mfa.invalid_code`: The two-factor code is invalid or was already used
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `mfa.not_enabled`: Two-factor sign-in is not on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.not_enabled";
                     };
                 };
             };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 /** `required`: an unverified user's token only reaches the few routes that let them verify. */
@@ -75,6 +75,17 @@ export abstract class AppConfig {
    * metrics are collected and `/metrics` answers 404.
    */
   declare readonly metricsToken: string | undefined;
+  /**
+   * Two-factor sign-in. `encryptionKey`: the 32-byte AES-256-GCM key for TOTP secrets at rest,
+   * HKDF-SHA256 of MFA_ENCRYPTION_KEY (32+ characters), else of JWT_SECRET (`keyFromJwtSecret`).
+   * Changing the source makes stored secrets unreadable: users would have to enrol again.
+   */
+  declare readonly mfa: { readonly encryptionKey: Buffer; readonly keyFromJwtSecret: boolean };
+}
+
+/** Different `info` per use, so the JWT key and the MFA key are independent even from one secret. */
+export function deriveMfaKey(source: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', source, 'nest-saas', 'mfa-totp-secret-encryption', 32));
 }
 
 export class ConfigValidationError extends Error {
@@ -237,6 +248,10 @@ export function loadConfig(env: Env): AppConfig {
       'must be 16 to 256 printable characters without spaces',
     );
   }
+  const mfaKeySource = read(env, 'MFA_ENCRYPTION_KEY');
+  if (mfaKeySource !== undefined && mfaKeySource.length < 32) {
+    throw new ConfigValidationError('MFA_ENCRYPTION_KEY', 'must be at least 32 characters');
+  }
 
   const config: AppConfig = {
     nodeEnv,
@@ -280,6 +295,10 @@ export function loadConfig(env: Env): AppConfig {
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.
     adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
     metricsToken,
+    mfa: {
+      encryptionKey: deriveMfaKey(mfaKeySource ?? secret),
+      keyFromJwtSecret: mfaKeySource === undefined,
+    },
   };
   return Object.freeze(config);
 }

@@ -1,5 +1,6 @@
 import { relations, sql } from 'drizzle-orm';
 import {
+  bigint,
   check,
   index,
   integer,
@@ -40,6 +41,11 @@ export const users = pgTable(
      * link; `email` stays in use until then. Not unique: the first to confirm wins.
      */
     pendingEmail: varchar('pending_email', { length: 255 }),
+    /**
+     * When two-factor sign-in (TOTP) was switched on (confirmed with a first code); null = off.
+     * The secret and its state live in `user_totp`, owned by the auth module.
+     */
+    mfaEnabledAt: timestamp('mfa_enabled_at'),
   },
   (t) => [check('users_role_check', sql`${t.role} in ('member', 'admin')`)],
 );
@@ -151,8 +157,62 @@ export const sessions = pgTable(
     revokedReason: varchar('revoked_reason', { length: 50 }),
     userAgent: varchar('user_agent', { length: 500 }),
     ipAddress: varchar('ip_address', { length: 45 }),
+    /**
+     * Last request made with the session's tokens, to within LAST_USED_RESOLUTION_MS (the
+     * guard writes it only when the stored value is older than that, not on every request).
+     */
+    lastUsedAt: timestamp('last_used_at').notNull().defaultNow(),
   },
   (t) => [index('sessions_user_id_idx').on(t.userId)],
+);
+
+/**
+ * A user's TOTP authenticator (RFC 6238). Written at enrolment (pending until confirmed, when
+ * users.mfa_enabled_at is set) and deleted when MFA is switched off. The secret is stored
+ * encrypted (AES-256-GCM, MFA_ENCRYPTION_KEY); `lastUsedStep` is the 30-second step of the
+ * last accepted code: a code of that step or an earlier one is refused (no replay).
+ */
+export const userTotp = pgTable('user_totp', {
+  userId: integer('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  secretEncrypted: text('secret_encrypted').notNull(),
+  lastUsedStep: bigint('last_used_step', { mode: 'number' }),
+  createdAt: timestamp('created_at').notNull().defaultNow(),
+});
+
+/** Single-use MFA recovery codes, stored as SHA-256 of the (high-entropy) code. */
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [uniqueIndex('mfa_recovery_codes_user_id_code_hash_key').on(t.userId, t.codeHash)],
+);
+
+/**
+ * The second step of a sign-in with MFA: the `mfaToken` POST /auth/sign-in answers after the
+ * right password, stored hashed, valid 5 minutes, used once (by the right code).
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at').notNull(),
+    usedAt: timestamp('used_at'),
+  },
+  (t) => [index('mfa_challenges_user_id_idx').on(t.userId)],
 );
 
 /** Single-use password reset tokens, stored hashed. */
@@ -288,6 +348,8 @@ export type PasswordResetToken = typeof passwordResetTokens.$inferSelect;
 export type StripeEvent = typeof stripeEvents.$inferSelect;
 export type EmailVerificationToken = typeof emailVerificationTokens.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
+export type UserTotp = typeof userTotp.$inferSelect;
+export type MfaChallenge = typeof mfaChallenges.$inferSelect;
 
 export type NewUser = typeof users.$inferInsert;
 export type NewTeam = typeof teams.$inferInsert;

@@ -45,6 +45,7 @@ describe('auth', () => {
           // Not verified until the emailed link is used (email-verification.e2e-spec.ts).
           emailVerified: false,
           pendingEmail: null,
+          mfaEnabled: false,
         },
         team: { id: expect.any(Number), name: `${email}'s Team`, role: 'owner' },
       });

@@ -26,6 +26,8 @@ const EXPECTED_COLUMNS: Record<string, [string, string, number | null, boolean, 
       // v1.1 (email verification), after the seed's columns.
       ['email_verified_at', 'timestamp without time zone', null, true, null],
       ['pending_email', 'character varying', 255, true, null],
+      // v1.1 (two-factor sign-in).
+      ['mfa_enabled_at', 'timestamp without time zone', null, true, null],
     ],
     teams: [
       ['id', 'integer', null, false, 'nextval('],

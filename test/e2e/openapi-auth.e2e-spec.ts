@@ -12,6 +12,7 @@ const PUBLIC_OPERATIONS = [
   'GET /health/ready',
   'POST /api/v1/auth/sign-up',
   'POST /api/v1/auth/sign-in',
+  'POST /api/v1/auth/sign-in/mfa',
   'POST /api/v1/auth/refresh',
   'POST /api/v1/auth/password-reset',
   'POST /api/v1/auth/password-reset/confirm',

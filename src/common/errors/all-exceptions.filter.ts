@@ -4,6 +4,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorDetail } from './app-error.js';
 import { CommonErrors } from './common.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
+import { RateLimitedError } from '../rate-limit/rate-limit.errors.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
 
 /** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
@@ -90,7 +91,14 @@ export function toErrorResponse(error: unknown): RenderedError {
     };
   }
   const unexpected = appError === undefined;
-  return { body: bodyOf(appError ?? CommonErrors.internal()), unexpected, unavailable: false };
+  const rendered: RenderedError = {
+    body: bodyOf(appError ?? CommonErrors.internal()),
+    unexpected,
+    unavailable: false,
+  };
+  // A limit hit inside a service (not by the route guard, which sets the header itself).
+  if (appError instanceof RateLimitedError) rendered.retryAfterSeconds = appError.retryAfterSeconds;
+  return rendered;
 }
 
 function bodyOf(error: AppError): ErrorResponseDto {

@@ -52,6 +52,22 @@ describe('RateLimiterService (in-memory)', () => {
     await service.consume('sign-in', { ip: '4.4.4.4', userId: 7 });
   });
 
+  it('assertAvailable checks without counting, and refuses once the allowance is used', async () => {
+    const service = limiter(100, 2);
+    const subject = { ip: null, userId: 9 };
+    for (let i = 0; i < 5; i++) await service.assertAvailable('mfa-code', subject);
+    await service.consume('mfa-code', subject);
+    await service.assertAvailable('mfa-code', subject);
+    await service.consume('mfa-code', subject);
+    const error = await service.assertAvailable('mfa-code', subject).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeLessThanOrEqual(60);
+    // Another user, and the same user's other policies, are unaffected.
+    await service.assertAvailable('mfa-code', { ip: null, userId: 10 });
+    await service.assertAvailable('password-confirm', subject);
+  });
+
   it('LoginRateLimiter is the sign-in policy', async () => {
     const service = limiter(100, 1);
     const login = new LoginRateLimiter(service);

@@ -17,6 +17,9 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * (POST /auth/verify-email/resend, PATCH /users/me), so nobody can mail-bomb an address.
  * `checkout-success` is the public Stripe Checkout redirect, which calls Stripe on every hit:
  * counted per client IP only.
+ * `mfa-code` counts wrong two-factor codes per user (sign-in second step, MFA settings, admin
+ * login), through `assertAvailable` + `consume` on failure rather than the route decorator:
+ * right codes cost nothing, and once the user is over the limit even a right code is refused.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-in',
@@ -25,6 +28,7 @@ export const RATE_LIMIT_POLICIES = [
   'password-confirm',
   'email-verification',
   'checkout-success',
+  'mfa-code',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
@@ -105,6 +109,26 @@ export class RateLimiterService implements OnModuleDestroy {
         retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
       } else {
         throw result.reason;
+      }
+    }
+    if (retryAfterMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  }
+
+  /**
+   * Throws `RateLimitedError` when any counter of the subject has no attempt left, without
+   * counting one. For limits on failures: check first, `consume` only when the attempt fails.
+   */
+  async assertAvailable(policy: RateLimitPolicy, subject: RateLimitSubject): Promise<void> {
+    const counters: [CounterKey, string][] = [];
+    if (subject.ip) counters.push(['ip', subject.ip]);
+    if (subject.email) counters.push(['email', subject.email]);
+    if (subject.userId) counters.push(['user', String(subject.userId)]);
+    let retryAfterMs = 0;
+    for (const [by, key] of counters) {
+      const limiter = this.limiter(policy, by);
+      const res = await limiter.get(key);
+      if (res !== null && res.consumedPoints >= limiter.points) {
+        retryAfterMs = Math.max(retryAfterMs, res.msBeforeNext);
       }
     }
     if (retryAfterMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));

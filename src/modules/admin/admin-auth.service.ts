@@ -5,6 +5,7 @@ import { clientIp } from '../../common/http/client-ip.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { normalizeEmail } from '../../common/email.js';
+import { MfaService } from '../auth/mfa.service.js';
 import { UsersService } from '../users/users.service.js';
 
 /** What the panel keeps in its session (`req.session.adminUser`, AdminJS's CurrentAdmin). */
@@ -24,9 +25,30 @@ export class AdminLoginThrottledError extends Error {
 }
 
 /**
+ * The admin has two-factor sign-in on and the form's `code` is missing or wrong (messages
+ * are locale keys; the login page shows them). Only after the right password.
+ */
+export class AdminLoginSecondFactorError extends Error {
+  constructor(reason: 'mfaCodeRequired' | 'mfaCodeInvalid') {
+    super(reason);
+  }
+}
+
+/** The login form's two-factor code field (multipart/urlencoded fields parsed by formidable). */
+export const ADMIN_MFA_CODE_FIELD = 'code';
+
+function formField(req: Request, name: string): unknown {
+  const fields = (req as Request & { fields?: Record<string, unknown> }).fields;
+  return fields?.[name];
+}
+
+/**
  * Who may enter /admin: active users (deletedAt null) with users.role = 'admin' and the
  * right password. Everyone else, team owners and deleted accounts included, gets the same
  * "invalid credentials" after the same argon2 work, throttled by the API's sign-in limiter.
+ * An admin with two-factor sign-in on must also give a current TOTP code (or an unused
+ * recovery code) in the form's `code` field, checked like POST /auth/sign-in/mfa (replays
+ * refused, wrong codes limited per user).
  */
 @Injectable()
 export class AdminAuthService {
@@ -36,6 +58,7 @@ export class AdminAuthService {
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly limiter: LoginRateLimiter,
+    private readonly mfa: MfaService,
   ) {}
 
   async authenticate(
@@ -64,10 +87,29 @@ export class AdminAuthService {
     }
     const valid = await this.hasher.verify(user.passwordHash, password);
     if (!valid || user.role !== 'admin') return null;
+    if (user.mfaEnabledAt !== null) await this.checkSecondFactor(user.id, req);
     await regenerateSession(req);
     // Back-office access is security-relevant and concerns no team: it goes to the log.
     this.logger.log({ userId: user.id, ip }, 'admin signed in to the back office');
     return { id: String(user.id), email: user.email, title: user.name ?? user.email, ip };
+  }
+
+  private async checkSecondFactor(userId: number, req: Request): Promise<void> {
+    const code = formField(req, ADMIN_MFA_CODE_FIELD);
+    if (typeof code !== 'string' || code.trim() === '') {
+      throw new AdminLoginSecondFactorError('mfaCodeRequired');
+    }
+    let ok: boolean;
+    try {
+      ok = await this.mfa.verifySecondFactor(userId, code.slice(0, 64));
+    } catch (error) {
+      if (error instanceof RateLimitedError) {
+        req.res?.setHeader('Retry-After', String(error.retryAfterSeconds));
+        throw new AdminLoginThrottledError(error.retryAfterSeconds);
+      }
+      throw error;
+    }
+    if (!ok) throw new AdminLoginSecondFactorError('mfaCodeInvalid');
   }
 
   /** Checked on every panel request: a demoted or deleted admin loses the panel at once. */

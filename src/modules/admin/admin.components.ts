@@ -14,4 +14,6 @@ const path = (file: string): string =>
 export const Components = {
   SetPassword: componentLoader.add('SetPassword', path('set-password.jsx')),
   Dashboard: componentLoader.add('Dashboard', path('dashboard.jsx')),
+  // AdminJS's own login page plus a two-factor code field (admins with MFA on need it).
+  Login: componentLoader.override('Login', path('login.jsx')),
 } as const;

@@ -88,6 +88,9 @@ function adminJsOptions(
           },
           messages: {
             tooManyRequests: 'Too many sign-in attempts. Wait a few minutes and try again.',
+            mfaCodeRequired:
+              'Two-factor sign-in is on for this account: enter the code from your authenticator app (or a recovery code).',
+            mfaCodeInvalid: 'The two-factor code is invalid or was already used.',
           },
         },
       },

@@ -2,10 +2,12 @@ import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
+  ApiExtraModels,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
@@ -14,6 +16,7 @@ import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { ActivityType } from '../../database/schema.js';
@@ -36,8 +39,10 @@ import { AuthErrors } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { EmailVerificationService } from './email-verification.service.js';
+import { MfaRequiredDto, SignInMfaDto, type SignInResultDto } from './mfa.dto.js';
 
 @ApiTags('auth')
+@ApiExtraModels(SignInResponseDto, MfaRequiredDto)
 @Controller('auth')
 export class AuthController {
   constructor(
@@ -79,16 +84,38 @@ export class AuthController {
   @RateLimit('sign-in')
   @ApiOperation({
     summary: 'Sign in with email and password',
-    description: `Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. ${AUDIT_TEAM_RULE}`,
+    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. ${AUDIT_TEAM_RULE}`,
   })
-  @ApiOkResponse({ type: SignInResponseDto })
+  @ApiOkResponse({
+    description: 'Signed in (tokens + user), or a second factor is required (`mfaRequired`)',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(SignInResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }],
+    },
+  })
   @ApiErrors(AuthErrors.invalidCredentials)
   signIn(
     @Body() dto: SignInDto,
     @ClientIp() ip: string | null,
     @UserAgent() userAgent?: string,
-  ): Promise<SignInResponseDto> {
+  ): Promise<SignInResultDto> {
     return this.auth.signIn(dto, { ip, userAgent });
+  }
+
+  @Post('sign-in/mfa')
+  @Public()
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Second step of a sign-in with two-factor sign-in on',
+    description: `The \`mfaToken\` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. ${AUDIT_TEAM_RULE}`,
+  })
+  @ApiOkResponse({ type: SignInResponseDto })
+  @ApiErrors(AuthErrors.invalidMfaToken, AuthErrors.invalidMfaCode, CommonErrors.rateLimited)
+  signInMfa(
+    @Body() dto: SignInMfaDto,
+    @ClientIp() ip: string | null,
+    @UserAgent() userAgent?: string,
+  ): Promise<SignInResponseDto> {
+    return this.auth.signInWithMfa(dto, { ip, userAgent });
   }
 
   @Post('refresh')

@@ -33,6 +33,44 @@ export const AuthErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'The password is incorrect',
   },
+  sessionNotFound: {
+    // Also for another user's session: never reveal that it exists.
+    code: 'session.not_found',
+    status: HttpStatus.NOT_FOUND,
+    message: 'No such session of yours',
+  },
+  invalidMfaToken: {
+    code: 'auth.invalid_mfa_token',
+    status: HttpStatus.UNAUTHORIZED,
+    message: 'The sign-in step has expired or was already completed; sign in again',
+  },
+  invalidMfaCode: {
+    // Wrong, expired, replayed TOTP code or an unknown/used recovery code: one answer.
+    code: 'auth.invalid_mfa_code',
+    status: HttpStatus.UNAUTHORIZED,
+    message: 'The two-factor code is invalid or was already used',
+  },
+  mfaWrongCode: {
+    // The signed-in MFA settings routes: a 400 (the access token itself is fine).
+    code: 'mfa.invalid_code',
+    status: HttpStatus.BAD_REQUEST,
+    message: 'The two-factor code is invalid or was already used',
+  },
+  mfaAlreadyEnabled: {
+    code: 'mfa.already_enabled',
+    status: HttpStatus.CONFLICT,
+    message: 'Two-factor sign-in is already on; turn it off first to enrol again',
+  },
+  mfaNotPending: {
+    code: 'mfa.not_pending',
+    status: HttpStatus.CONFLICT,
+    message: 'No enrolment to confirm: start one with POST /users/me/mfa/totp',
+  },
+  mfaNotEnabled: {
+    code: 'mfa.not_enabled',
+    status: HttpStatus.CONFLICT,
+    message: 'Two-factor sign-in is not on',
+  },
   // Owned by invitations once that module exists; sign-up answers it until then.
   invitationInvalidToken: {
     code: 'invitation.invalid_token',

@@ -21,6 +21,10 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
+import { MfaController } from './mfa.controller.js';
+import { MfaRepository } from './mfa.repository.js';
+import { MfaService } from './mfa.service.js';
+import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -53,13 +57,15 @@ import { SessionsService } from './sessions.service.js';
     InvitationsModule,
     ApiKeysModule,
   ],
-  controllers: [AuthController, AccountController],
+  controllers: [AuthController, AccountController, SessionsController, MfaController],
   providers: [
     AuthService,
     CredentialsService,
     AccountService,
     SessionsService,
     SessionsRepository,
+    MfaService,
+    MfaRepository,
     PasswordResetRepository,
     EmailVerificationRepository,
     EmailVerificationService,
@@ -67,6 +73,6 @@ import { SessionsService } from './sessions.service.js';
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [SessionsService, CredentialsService, AccountService, RateLimitModule],
+  exports: [SessionsService, CredentialsService, AccountService, MfaService, RateLimitModule],
 })
 export class AuthModule {}

@@ -21,6 +21,8 @@ import type {
 } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
 import { EmailVerificationService } from './email-verification.service.js';
+import type { SignInMfaDto, SignInResultDto } from './mfa.dto.js';
+import { MfaService } from './mfa.service.js';
 import { SessionsService, type ClientMeta, type IssuedTokens } from './sessions.service.js';
 
 /** What the new user joins at sign-up, and the activity that records it. */
@@ -57,6 +59,7 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly invitations: InvitationsService,
     private readonly verification: EmailVerificationService,
+    private readonly mfa: MfaService,
   ) {}
 
   /**
@@ -140,21 +143,46 @@ export class AuthService {
    * Same status, body and (about) time for an unknown email, a wrong password and a deleted
    * account: a missing user still costs one argon2 verify against a dummy hash.
    */
-  async signIn(dto: SignInDto, meta: ClientMeta): Promise<SignInResponseDto> {
+  async signIn(dto: SignInDto, meta: ClientMeta): Promise<SignInResultDto> {
     const user = await this.users.findActiveByEmail(dto.email);
     const valid =
       user === undefined
         ? await this.hasher.verifyDummy(dto.password)
         : await this.hasher.verify(user.passwordHash, dto.password);
     if (user === undefined || !valid) throw AuthErrors.invalidCredentials();
-    const issued = await this.txHost.transaction(async () => {
-      const opened = await this.sessions.open(user.id, meta);
-      await this.audit.record({
-        action: ActivityType.SIGN_IN,
-        userId: user.id,
-        ipAddress: meta.ip,
-      });
-      return opened;
+    return this.completeSignIn(user, meta);
+  }
+
+  /**
+   * The end of every sign-in once the first factor is proven (password here, an OpenID
+   * provider in POST /auth/oidc/exchange): with MFA on, a single-use `mfaToken` for
+   * POST /auth/sign-in/mfa and no tokens; otherwise a new session, SIGN_IN, tokens + user.
+   */
+  async completeSignIn(user: User, meta: ClientMeta): Promise<SignInResultDto> {
+    if (user.mfaEnabledAt !== null) {
+      return { mfaRequired: true, mfaToken: await this.mfa.createChallenge(user.id) };
+    }
+    return this.txHost.transaction(() => this.openSignedIn(user, meta));
+  }
+
+  /**
+   * POST /auth/sign-in/mfa: the challenge is used up, the session opened and SIGN_IN written
+   * in one transaction.
+   */
+  async signInWithMfa(dto: SignInMfaDto, meta: ClientMeta): Promise<SignInResponseDto> {
+    return this.txHost.transaction(async () => {
+      const user = await this.mfa.redeemChallenge(dto.mfaToken, dto.code);
+      return this.openSignedIn(user, meta);
+    });
+  }
+
+  /** Opens a session and records SIGN_IN (in the caller's transaction). */
+  private async openSignedIn(user: User, meta: ClientMeta): Promise<SignInResponseDto> {
+    const issued = await this.sessions.open(user.id, meta);
+    await this.audit.record({
+      action: ActivityType.SIGN_IN,
+      userId: user.id,
+      ipAddress: meta.ip,
     });
     return { ...tokensDto(issued), user: UserDto.from(user) };
   }

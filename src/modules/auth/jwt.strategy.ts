@@ -24,6 +24,13 @@ export interface AccessTokenClaims {
  */
 export const JWT_CLOCK_SKEW_SECONDS = 30;
 
+/**
+ * How stale sessions.last_used_at may be: the guard reads it with the session (no extra
+ * query) and updates it only when it is at least this old, so a busy session costs one
+ * UPDATE a minute instead of one per request. GET /users/me/sessions is accurate to a minute.
+ */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
 const isNumericDate = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value);
 
@@ -92,6 +99,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
     const principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
-    return principal ? { ...principal, ip: clientIp(request) } : false;
+    if (!principal) return false;
+    const { lastUsedAt, ...user } = principal;
+    // At most one write per session per LAST_USED_RESOLUTION_MS, not one per request.
+    if (now.getTime() - lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.sessions.touch(
+        user.sessionId,
+        now,
+        new Date(now.getTime() - LAST_USED_RESOLUTION_MS),
+      );
+    }
+    return { ...user, ip: clientIp(request) };
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, gt, isNull, isNotNull, ne } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, isNotNull, lt, ne } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
 import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -17,7 +17,17 @@ export type RevokeReason =
   | 'password_changed'
   | 'password_reset'
   | 'account_deleted'
-  | 'admin';
+  | 'admin'
+  /** DELETE /users/me/sessions[/:id]: the user ended it from another device (or this one). */
+  | 'revoked_by_user'
+  /** Turning MFA on ends every other session (they were opened without a second factor). */
+  | 'mfa_enabled';
+
+/** A live session as GET /users/me/sessions lists it. */
+export type SessionListRow = Pick<
+  Session,
+  'id' | 'createdAt' | 'lastUsedAt' | 'ipAddress' | 'userAgent'
+>;
 
 export interface PrincipalRow {
   id: number;
@@ -26,6 +36,8 @@ export interface PrincipalRow {
   role: SystemRole;
   emailVerified: boolean;
   sessionId: string;
+  /** sessions.last_used_at, so the guard can decide whether it is worth a write. */
+  lastUsedAt: Date;
 }
 
 /**
@@ -45,6 +57,7 @@ function principalQuery(
       role: users.role,
       emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
       sessionId: sessions.id,
+      lastUsedAt: sessions.lastUsedAt,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -92,7 +105,7 @@ export class SessionsRepository {
   async rotate(id: string, refreshTokenHash: string, expiresAt: Date, now: Date): Promise<void> {
     await this.txHost.db
       .update(sessions)
-      .set({ refreshTokenHash, expiresAt, lastRefreshedAt: now })
+      .set({ refreshTokenHash, expiresAt, lastRefreshedAt: now, lastUsedAt: now })
       .where(eq(sessions.id, id));
   }
 
@@ -101,6 +114,55 @@ export class SessionsRepository {
       .update(sessions)
       .set({ revokedAt: now, revokedReason: reason })
       .where(and(eq(sessions.id, id), isNull(sessions.revokedAt)));
+  }
+
+  /**
+   * Sets last_used_at to `now` unless it is already newer than `staleBefore`: concurrent
+   * requests of one session write it once, and a fresh value is never moved backwards.
+   */
+  async touch(id: string, now: Date, staleBefore: Date): Promise<void> {
+    await this.txHost.db
+      .update(sessions)
+      .set({ lastUsedAt: now })
+      .where(and(eq(sessions.id, id), lt(sessions.lastUsedAt, staleBefore)));
+  }
+
+  /** The user's live sessions (not revoked, not expired), most recently used first. */
+  listActiveForUser(userId: number, now: Date, limit: number): Promise<SessionListRow[]> {
+    return this.txHost.db
+      .select({
+        id: sessions.id,
+        createdAt: sessions.createdAt,
+        lastUsedAt: sessions.lastUsedAt,
+        ipAddress: sessions.ipAddress,
+        userAgent: sessions.userAgent,
+      })
+      .from(sessions)
+      .where(
+        and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)),
+      )
+      .orderBy(desc(sessions.lastUsedAt), desc(sessions.createdAt))
+      .limit(limit);
+  }
+
+  /**
+   * Revokes session `id` only if it belongs to `userId` and is live. Returns whether it did:
+   * false for another user's session, an unknown, revoked or expired one (all the same 404).
+   */
+  async revokeOwned(id: string, userId: number, reason: RevokeReason, now: Date): Promise<boolean> {
+    const rows = await this.txHost.db
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(
+        and(
+          eq(sessions.id, id),
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          gt(sessions.expiresAt, now),
+        ),
+      )
+      .returning({ id: sessions.id });
+    return rows.length > 0;
   }
 
   /** Revokes every live session of the user, except `exceptId` when given. Returns how many. */

@@ -1,12 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
+import type { UserActor } from '../../common/auth/actor.js';
 import { AppConfig } from '../../config/app-config.js';
+import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { AuditService } from '../audit/audit.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
+import { SessionDto } from './sessions.dto.js';
 import { SessionsRepository, type RevokeReason } from './sessions.repository.js';
 import { formatRefreshToken, parseRefreshToken, randomSecret, sameHash, sha256 } from './tokens.js';
+
+/** GET /users/me/sessions lists at most this many (the most recently used). */
+export const SESSIONS_LIST_MAX = 100;
 
 export interface ClientMeta {
   ip: string | null;
@@ -34,7 +41,57 @@ export class SessionsService {
     private readonly txHost: TransactionHost,
     private readonly sessions: SessionsRepository,
     private readonly users: UsersService,
+    private readonly audit: AuditService,
   ) {}
+
+  /** GET /users/me/sessions: my live sessions, most recently used first, this one marked. */
+  async listMine(actor: UserActor): Promise<SessionDto[]> {
+    const rows = await this.sessions.listActiveForUser(actor.id, new Date(), SESSIONS_LIST_MAX);
+    return rows.map((row) => SessionDto.from(row, actor.sessionId));
+  }
+
+  /**
+   * DELETE /users/me/sessions/:sessionId: ends one of my live sessions (this one too, like
+   * sign-out). Another user's session, an unknown or an ended one: 404 `session.not_found`.
+   * REVOKE_SESSION commits with the revocation.
+   */
+  async revokeMine(actor: UserActor, sessionId: string): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const revoked = await this.sessions.revokeOwned(
+        sessionId,
+        actor.id,
+        'revoked_by_user',
+        new Date(),
+      );
+      if (!revoked) throw AuthErrors.sessionNotFound();
+      await this.audit.record({
+        action: ActivityType.REVOKE_SESSION,
+        userId: actor.id,
+        ipAddress: actor.ip,
+      });
+    });
+  }
+
+  /**
+   * DELETE /users/me/sessions: ends every session of mine but the calling one. One
+   * REVOKE_SESSION row when at least one session ended (none when there was nothing to end).
+   */
+  async revokeMyOthers(actor: UserActor): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const count = await this.sessions.revokeAllForUser(
+        actor.id,
+        'revoked_by_user',
+        new Date(),
+        actor.sessionId,
+      );
+      if (count === 0) return;
+      await this.audit.record({
+        action: ActivityType.REVOKE_SESSION,
+        userId: actor.id,
+        ipAddress: actor.ip,
+      });
+    });
+  }
 
   /** Opens a session for the user (inside the caller's transaction, if any) and issues tokens. */
   async open(userId: number, meta: ClientMeta): Promise<IssuedTokens> {
@@ -47,6 +104,7 @@ export class SessionsService {
       refreshTokenHash: sha256(secret),
       createdAt: now,
       lastRefreshedAt: now,
+      lastUsedAt: now,
       expiresAt: this.refreshExpiry(now),
       userAgent: meta.userAgent?.slice(0, 500) ?? null,
       ipAddress: meta.ip?.slice(0, 45) ?? null,

@@ -51,6 +51,13 @@ export class UserDto {
   })
   pendingEmail!: string | null;
 
+  @ApiProperty({
+    example: false,
+    description:
+      'Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)',
+  })
+  mfaEnabled!: boolean;
+
   static from(user: User): UserDto {
     return {
       id: user.id,
@@ -61,6 +68,7 @@ export class UserDto {
       updatedAt: user.updatedAt.toISOString(),
       emailVerified: user.emailVerifiedAt !== null,
       pendingEmail: user.pendingEmail,
+      mfaEnabled: user.mfaEnabledAt !== null,
     };
   }
 }

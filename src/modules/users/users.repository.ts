@@ -42,6 +42,27 @@ export class UsersRepository {
     return row;
   }
 
+  /** The active user's row, locked for the rest of the transaction (serialises MFA changes). */
+  async lockActiveById(id: number): Promise<User | undefined> {
+    const [row] = await this.txHost.db
+      .select()
+      .from(users)
+      .where(and(eq(users.id, id), active))
+      .for('update')
+      .limit(1);
+    return row;
+  }
+
+  /** Turns two-factor sign-in on (`at`) or off (null). */
+  async setMfaEnabledAt(id: number, at: Date | null, now: Date): Promise<User | undefined> {
+    const [row] = await this.txHost.db
+      .update(users)
+      .set({ mfaEnabledAt: at, updatedAt: now })
+      .where(and(eq(users.id, id), active))
+      .returning();
+    return row;
+  }
+
   /** Throws the driver's unique violation (users_email_unique) when the email is taken. */
   async insert(values: Pick<NewUser, 'email' | 'name' | 'passwordHash'>): Promise<User> {
     const [row] = await this.txHost.db.insert(users).values(values).returning();

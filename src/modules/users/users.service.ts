@@ -96,4 +96,14 @@ export class UsersService {
   applyVerifiedEmail(id: number, email: string, now: Date): Promise<User | undefined> {
     return this.users.applyVerifiedEmail(id, email, now);
   }
+
+  /** The active user's row, locked until the surrounding transaction ends (MFA changes). */
+  lockActiveById(id: number): Promise<User | undefined> {
+    return this.users.lockActiveById(id);
+  }
+
+  /** Two-factor sign-in switched on (`at`) or off (null); auth's MFA service owns the rule. */
+  setMfaEnabledAt(id: number, at: Date | null, now: Date): Promise<User | undefined> {
+    return this.users.setMfaEnabledAt(id, at, now);
+  }
 }
