@@ -65,6 +65,18 @@ export abstract class AppConfig {
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
   declare readonly adminSessionSecret: string;
+  /**
+   * The background job queue (pg-boss, in PostgreSQL). `workers` (WORKERS): this process runs
+   * the job handlers; every process can enqueue. `schema` (JOBS_SCHEMA): the PostgreSQL schema
+   * of the queue; deployments (or test runs) sharing one database keep separate queues with
+   * separate schemas. `shutdownTimeoutMs` (JOBS_SHUTDOWN_TIMEOUT_MS): how long a stopping
+   * process lets in-flight jobs finish; jobs still running then are failed and retried.
+   */
+  declare readonly jobs: {
+    readonly workers: boolean;
+    readonly schema: string;
+    readonly shutdownTimeoutMs: number;
+  };
 }
 
 export class ConfigValidationError extends Error {
@@ -133,6 +145,26 @@ function url(env: Env, name: string, protocols: readonly string[]): URL | undefi
     );
   }
   return parsed;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = read(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigValidationError(name, `must be true or false (got "${value}")`);
+}
+
+function identifier(env: Env, name: string, fallback: string): string {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(value)) {
+    throw new ConfigValidationError(
+      name,
+      `must be a lower-case PostgreSQL identifier (letters, digits, _; got "${value}")`,
+    );
+  }
+  return value;
 }
 
 function trustProxy(env: Env): boolean | number | string {
@@ -260,6 +292,11 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.
     adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
+    jobs: {
+      workers: boolean(env, 'WORKERS', true),
+      schema: identifier(env, 'JOBS_SCHEMA', 'pgboss'),
+      shutdownTimeoutMs: integer(env, 'JOBS_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
+    },
   };
   return Object.freeze(config);
 }

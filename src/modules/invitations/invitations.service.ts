@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -82,7 +82,6 @@ function escapeHtml(text: string): string {
 
 @Injectable()
 export class InvitationsService {
-  private readonly logger = new Logger(InvitationsService.name);
   private readonly tokenKey: Buffer;
 
   constructor(
@@ -134,9 +133,9 @@ export class InvitationsService {
   }
 
   /**
-   * Creates the invitation, logs INVITE_TEAM_MEMBER and hands the email to the mail server, all
-   * inside one transaction: if the mail cannot be sent nothing is saved (503), so the owner can
-   * simply retry instead of being stuck with a pending invitation nobody received.
+   * Creates the invitation, logs INVITE_TEAM_MEMBER and queues the email, all in one
+   * transaction: the mail goes out once it commits (retried while SMTP is down), never for an
+   * invitation that was not saved.
    */
   async invite(auth: AuthUser, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
@@ -348,25 +347,17 @@ export class InvitationsService {
     const link = this.invitationLink(invitation);
     const inviter = auth.name ?? auth.email;
     const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
-    try {
-      await this.mail.send({
-        to: invitation.email,
-        subject: `${inviter} invited you to join ${team.name}`,
-        text: [
-          `${inviter} invited you to join the team "${team.name}" as ${invitation.role}.`,
-          '',
-          `Accept the invitation: ${link}`,
-          '',
-          `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
-        ].join('\n'),
-        html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(team.name)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
-      });
-    } catch (error) {
-      this.logger.error(
-        { err: error, invitationId: invitation.id },
-        'Could not send invitation email',
-      );
-      throw InvitationErrors.mailFailed();
-    }
+    await this.mail.send({
+      to: invitation.email,
+      subject: `${inviter} invited you to join ${team.name}`,
+      text: [
+        `${inviter} invited you to join the team "${team.name}" as ${invitation.role}.`,
+        '',
+        `Accept the invitation: ${link}`,
+        '',
+        `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
+      ].join('\n'),
+      html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(team.name)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
+    });
   }
 }
