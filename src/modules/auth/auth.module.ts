@@ -7,17 +7,20 @@ import { AppConfig } from '../../config/app-config.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { BillingModule } from '../billing/billing.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountRepository } from './account.repository.js';
 import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
+import { AuthHousekeeping } from './auth-housekeeping.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { EmailVerificationRepository } from './email-verification.repository.js';
 import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { AuthHousekeepingRepository } from './housekeeping.repository.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -49,6 +52,7 @@ import { SessionsService } from './sessions.service.js';
     BillingModule,
     MailModule,
     InvitationsModule,
+    JobsModule,
   ],
   controllers: [AuthController, AccountController],
   providers: [
@@ -61,6 +65,8 @@ import { SessionsService } from './sessions.service.js';
     EmailVerificationRepository,
     EmailVerificationService,
     AccountRepository,
+    AuthHousekeepingRepository,
+    AuthHousekeeping,
     JwtStrategy,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -69,13 +69,10 @@ export class TeamInvitationsController {
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.',
+      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
-  @ApiErrors(
-    InvitationErrors.alreadyMember,
-    InvitationErrors.alreadyInvited,
-  )
+  @ApiErrors(InvitationErrors.alreadyMember, InvitationErrors.alreadyInvited)
   invite(
     @CurrentUser() auth: AuthUser,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -68,6 +68,8 @@ function assertAnswerable(invitation: Invitation, now: Date): void {
       throw InvitationErrors.declined();
     case 'revoked':
       throw InvitationErrors.revoked();
+    case 'expired':
+      throw InvitationErrors.expired();
     default:
       if (isInvitationExpired(invitation.invitedAt, now)) throw InvitationErrors.expired();
   }
@@ -192,7 +194,8 @@ export class InvitationsService {
     return this.txHost.transaction(async () => {
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
       if (!invitation) throw InvitationErrors.notFound();
-      if (invitation.status === 'revoked') return false;
+      // Expired ones cannot be answered any more either: nothing to revoke.
+      if (invitation.status === 'revoked' || invitation.status === 'expired') return false;
       if (invitation.status === 'accepted') throw InvitationErrors.alreadyAccepted();
       if (invitation.status === 'declined') throw InvitationErrors.declined();
       await this.invitations.setStatus(invitation.id, 'revoked');

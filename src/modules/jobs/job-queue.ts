@@ -29,7 +29,7 @@ export function toDrizzleQuery(text: string, values: readonly unknown[] = []): S
       throw new Error(`Placeholder ${match[0]} has no value (${values.length} given)`);
     }
     // undefined is SQL null to pg; Drizzle would drop an undefined chunk altogether.
-    chunks.push(sql.raw(text.slice(last, match.index)), sql.param(values[index] ?? null));
+    chunks.push(sql.raw(text.slice(last, match.index)), sql`${sql.param(values[index] ?? null)}`);
     last = match.index + match[0].length;
   }
   chunks.push(sql.raw(text.slice(last)));

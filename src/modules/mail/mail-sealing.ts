@@ -25,6 +25,8 @@ export function unseal(key: Buffer, payload: SealedPayload): unknown {
   const raw = Buffer.from(payload.sealed, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
   decipher.setAuthTag(raw.subarray(12, 28));
-  const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
+    'utf8',
+  );
   return JSON.parse(text) as unknown;
 }
