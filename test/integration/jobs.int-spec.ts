@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/app-config.js';
 import { ConfigModule } from '../../src/config/config.module.js';
 import { DatabaseModule } from '../../src/database/database.module.js';
-import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
+import { DRIZZLE, type Database, type DbClient } from '../../src/database/database.tokens.js';
 import { TransactionHost } from '../../src/database/transaction-host.js';
 import { JobsModule } from '../../src/modules/jobs/jobs.module.js';
 import { JobsService } from '../../src/modules/jobs/jobs.service.js';
@@ -16,6 +16,10 @@ import { freshJobsSchema } from '../support/app.js';
 const runs: { instance: string; id: string; n: number }[] = [];
 /** Payload numbers whose first attempt fails (to see the retry). */
 const failFirst = new Set<number>();
+/** Payload number -> how long its handler takes, in ms. */
+const slow = new Map<number, number>();
+/** Handler runs that reached their end. */
+const finished: { instance: string; n: number }[] = [];
 
 @Injectable()
 class ProbeJobs {
@@ -25,7 +29,8 @@ class ProbeJobs {
       handle: async (data, job) => {
         runs.push({ instance: instanceOf(jobs), id: job.id, n: data.n });
         if (failFirst.has(data.n) && job.retryCount === 0) throw new Error(`probe ${data.n} fails`);
-        await sleep(5);
+        await sleep(slow.get(data.n) ?? 5);
+        finished.push({ instance: instanceOf(jobs), n: data.n });
       },
       retry: { limit: 2, delaySeconds: 1, backoff: false },
       expireInSeconds: 30,
@@ -53,11 +58,17 @@ interface Instance {
 const open: Instance[] = [];
 
 /** One process's worth of the job queue on `schema`: config, pool, JobsModule and the probe. */
-async function start(name: string, schema: string, workers = true): Promise<Instance> {
+async function start(
+  name: string,
+  schema: string,
+  workers = true,
+  env: Record<string, string> = {},
+): Promise<Instance> {
   const config = loadConfig({
     ...process.env,
     JOBS_SCHEMA: schema,
     WORKERS: String(workers),
+    ...env,
   });
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), DatabaseModule, ProbeModule],
@@ -79,7 +90,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 15
   }
 }
 
-async function jobRows(db: Database, schema: string) {
+async function jobRows(db: DbClient, schema: string) {
   const result = await db.execute<{ id: string; state: string; data: { n: number } }>(
     sql`select id, state, data from ${sql.identifier(schema)}.job where name = 'test.probe'`,
   );
@@ -89,7 +100,9 @@ async function jobRows(db: Database, schema: string) {
 afterEach(async () => {
   while (open.length > 0) await open.pop()?.app.close();
   runs.length = 0;
+  finished.length = 0;
   failFirst.clear();
+  slow.clear();
 });
 
 afterAll(async () => {
@@ -120,7 +133,7 @@ describe('JobsService.enqueue joins the caller transaction', () => {
     await expect(
       a.txHost.transaction(async () => {
         await a.jobs.enqueue('test.probe', { n: 2 });
-        expect(await jobRows(a.txHost.db as Database, schema)).toHaveLength(1); // in the transaction
+        expect(await jobRows(a.txHost.db, schema)).toHaveLength(1); // in the transaction
         throw new Error('the change fails');
       }),
     ).rejects.toThrow('the change fails');
@@ -166,5 +179,40 @@ describe('several workers on one queue', () => {
     const rows = await jobRows(a.db, schema);
     expect(rows.filter((r) => r.state === 'completed')).toHaveLength(total);
     void b;
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets an in-flight job finish before the app closes', async () => {
+    const schema = await freshJobsSchema();
+    const a = await start('a', schema);
+    slow.set(10, 1500);
+    const id = await a.jobs.enqueue('test.probe', { n: 10 });
+    await until(() => runs.length === 1);
+    await a.app.close();
+    open.splice(open.indexOf(a), 1);
+    expect(finished).toEqual([{ instance: 'a', n: 10 }]);
+    const other = await start('other', schema, false);
+    expect((await other.jobs.find('test.probe', id ?? ''))?.state).toBe('completed');
+  });
+
+  it('returns a job still running after JOBS_SHUTDOWN_TIMEOUT_MS to the queue, where another worker runs it', async () => {
+    const schema = await freshJobsSchema();
+    const a = await start('a', schema, true, { JOBS_SHUTDOWN_TIMEOUT_MS: '1000' });
+    slow.set(11, 4000);
+    const id = await a.jobs.enqueue('test.probe', { n: 11 });
+    await until(() => runs.length === 1);
+    await a.app.close();
+    open.splice(open.indexOf(a), 1);
+    expect(finished).toEqual([]);
+    slow.delete(11);
+    const b = await start('b', schema);
+    await until(() => finished.some((f) => f.instance === 'b'), 20_000);
+    expect((await b.jobs.find('test.probe', id ?? ''))?.retryCount).toBe(1);
+    await until(async () => (await b.jobs.find('test.probe', id ?? ''))?.state === 'completed');
+    // The abandoned attempt's handler still runs to its end in this process; let it, and
+    // pg-boss's check for its stopped worker, finish before the suite ends.
+    await until(() => finished.some((f) => f.instance === 'a'));
+    await sleep(1200);
   });
 });

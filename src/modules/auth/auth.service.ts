@@ -6,7 +6,6 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { ActivityType, type TeamRole, type User } from '../../database/schema.js';
 import { AuditService } from '../audit/audit.service.js';
 import { InvitationsService } from '../invitations/invitations.service.js';
-import type { MailMessage } from '../mail/mail.service.js';
 import { UserDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';

@@ -6,10 +6,20 @@ import type { DbClient } from '../../database/database.tokens.js';
 /** pg-boss's database seam: every statement it runs goes through `executeSql`. */
 export type JobQueueDb = PgBoss.Db;
 
-/** pg-boss on our own pool: the app's connections, statement timeout and error handling. */
+/**
+ * pg-boss on our own pool: the app's connections, statement timeout and error handling.
+ *
+ * Once the pool is closed (shutdown) statements resolve to nothing, as with pg-boss's own
+ * closed pool: an attempt that outlived the shutdown bound was already failed and returned to
+ * the queue, and pg-boss reports its late outcome without awaiting it, so a rejection here
+ * would be an unhandled one.
+ */
 export function poolDb(pool: pg.Pool): JobQueueDb {
   return {
-    executeSql: async (text, values) => pool.query(text, values),
+    executeSql: async (text, values) => {
+      if (pool.ending || pool.ended) return undefined as unknown as { rows: unknown[] };
+      return pool.query(text, values);
+    },
   };
 }
 

@@ -11,7 +11,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { PG_POOL } from '../../database/database.tokens.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { drizzleDb, poolDb } from './job-queue.js';
-import type { EnqueueOptions, JobDefinition, JobInfo, JobState } from './jobs.types.js';
+import type { EnqueueOptions, JobDefinition, JobInfo } from './jobs.types.js';
 
 /** Error details kept on a failed attempt: the message only (no stack, no payload). */
 function failure(error: unknown): { message: string } {
@@ -32,6 +32,13 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly boss: PgBoss;
   private readonly definitions = new Map<string, JobDefinition<object>>();
   private started = false;
+  private stopping = false;
+  /** Set once shutdown is over: attempts still running were failed and returned to the queue. */
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly sleepers = new Set<() => void>();
+  /** Attempts running now: job id -> queue name. */
+  private readonly inFlight = new Map<string, string>();
 
   constructor(
     private readonly config: AppConfig,
@@ -60,7 +67,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     if (this.definitions.has(definition.name)) {
       throw new Error(`Job ${definition.name} registered twice`);
     }
-    this.definitions.set(definition.name, definition as unknown as JobDefinition<object>);
+    this.definitions.set(definition.name, definition);
   }
 
   /**
@@ -87,7 +94,7 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     return {
       id: job.id,
       name: job.name,
-      state: job.state as JobState,
+      state: job.state,
       retryCount: job.retryCount,
       createdOn: job.createdOn,
       completedOn: job.completedOn,
@@ -113,58 +120,107 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     if (!this.config.jobs.workers) return;
     for (const definition of this.definitions.values()) {
       if (definition.cron !== undefined) await this.boss.schedule(definition.name, definition.cron);
-      await this.boss.work<object>(
-        definition.name,
-        {
-          batchSize: definition.batchSize ?? 5,
-          pollingIntervalSeconds: definition.pollingIntervalSeconds ?? 2,
-          includeMetadata: true,
-        },
-        (jobs) => this.runBatch(definition, jobs),
-      );
+      this.loops.push(this.workLoop(definition));
     }
   }
 
   /**
    * Stops fetching, lets in-flight jobs finish within JOBS_SHUTDOWN_TIMEOUT_MS, then fails the
-   * rest (they are retried). Before the HTTP server and the pool close: handlers may still use
-   * the database.
+   * rest (they are retried by the next worker). Runs before the HTTP server and the pool
+   * close: handlers may still use the database.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    if (!this.started) return;
-    await this.boss.stop({
-      graceful: true,
-      close: false,
-      wait: true,
-      timeout: this.config.jobs.shutdownTimeoutMs,
-    });
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    for (const wake of this.sleepers) wake();
+    const loops = Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      loops.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.config.jobs.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const [id, name] of this.inFlight) {
+        await this.boss
+          .fail(name, id, { message: 'the worker shut down during this attempt' })
+          .catch((error: unknown) => this.logger.warn({ err: error }, 'could not return a job'));
+      }
+      this.logger.warn(`${this.inFlight.size} job(s) still running at shutdown were returned`);
+    }
+    this.stopped = true;
+    await this.boss.stop({ graceful: false, close: false });
   }
 
   /**
-   * Each job of a batch succeeds or fails on its own: a failed one is failed here (retried by
-   * its policy); pg-boss then completes the batch, which only touches jobs still active.
+   * One queue's worker: fetches up to `batchSize` jobs, runs them, and fetches again at once
+   * while the queue has work, else after `pollingIntervalSeconds`.
+   *
+   * Written over `fetch` instead of pg-boss's `work`: `work` reports a job's outcome without
+   * awaiting it, so a database error at that moment is an unhandled rejection that ends the
+   * process, and it can only fail or complete a batch as a whole.
    */
-  private async runBatch(
+  private async workLoop(definition: JobDefinition<object>): Promise<void> {
+    const batchSize = definition.batchSize ?? 5;
+    const idleMs = (definition.pollingIntervalSeconds ?? 2) * 1000;
+    while (!this.stopping) {
+      let jobs: PgBoss.JobWithMetadata<object>[] = [];
+      try {
+        jobs = await this.boss.fetch<object>(definition.name, { batchSize, includeMetadata: true });
+      } catch (error) {
+        this.logger.warn({ err: error }, `could not fetch ${definition.name} jobs`);
+      }
+      // Fetched jobs run even when shutdown began meanwhile: it waits for them within its bound.
+      await Promise.all(jobs.map((job) => this.runJob(definition, job)));
+      if (jobs.length < batchSize) await this.idle(idleMs);
+    }
+  }
+
+  /** One attempt: completed when the handler resolves, failed (retried by policy) when it throws. */
+  private async runJob(
     definition: JobDefinition<object>,
-    jobs: PgBoss.JobWithMetadata<object>[],
+    job: PgBoss.JobWithMetadata<object>,
   ): Promise<void> {
-    await Promise.all(
-      jobs.map(async (job) => {
-        try {
-          await definition.handle(job.data, {
-            id: job.id,
-            name: job.name,
-            retryCount: job.retryCount,
-          });
-        } catch (error) {
-          const last = job.retryCount >= job.retryLimit;
-          this.logger[last ? 'error' : 'warn'](
-            { err: error, jobId: job.id, attempt: job.retryCount + 1 },
-            last ? `job ${job.name} failed for good` : `job ${job.name} failed; will retry`,
-          );
-          await this.boss.fail(job.name, job.id, failure(error));
-        }
-      }),
-    );
+    this.inFlight.set(job.id, job.name);
+    let outcome: { ok: true } | { ok: false; error: unknown };
+    try {
+      await definition.handle(job.data, { id: job.id, name: job.name, retryCount: job.retryCount });
+      outcome = { ok: true };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    // Past the shutdown bound the attempt was already returned to the queue.
+    if (this.stopped) return;
+    this.inFlight.delete(job.id);
+    try {
+      if (outcome.ok) {
+        await this.boss.complete(job.name, job.id);
+      } else {
+        const last = job.retryCount >= job.retryLimit;
+        this.logger[last ? 'error' : 'warn'](
+          { err: outcome.error, jobId: job.id, attempt: job.retryCount + 1 },
+          last ? `job ${job.name} failed for good` : `job ${job.name} failed; will retry`,
+        );
+        await this.boss.fail(job.name, job.id, failure(outcome.error));
+      }
+    } catch (error) {
+      // The job stays active until it expires (expireInSeconds), then pg-boss retries it.
+      this.logger.warn({ err: error, jobId: job.id }, `could not record the outcome of a job`);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 }
