@@ -1,17 +1,20 @@
 import {
-  Inject,
   Injectable,
   Logger,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
-import { PG_POOL } from '../../database/database.tokens.js';
+import { createPool } from '../../database/database.connection.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { drizzleDb, poolDb } from './job-queue.js';
 import type { EnqueueOptions, JobDefinition, JobInfo } from './jobs.types.js';
+
+/** Connections of the queue's pool: one per polling queue plus maintenance and cron. */
+const JOBS_POOL_MAX = 4;
 
 /** Error details kept on a failed attempt: the message only (no stack, no payload). */
 function failure(error: unknown): { message: string } {
@@ -27,7 +30,9 @@ function failure(error: unknown): { message: string } {
  * when the change that caused it commits.
  */
 @Injectable()
-export class JobsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class JobsService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(JobsService.name);
   private readonly boss: PgBoss;
   private readonly definitions = new Map<string, JobDefinition<object>>();
@@ -40,13 +45,25 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
   /** Attempts running now: job id -> queue name. */
   private readonly inFlight = new Map<string, string>();
 
+  /**
+   * The queue's own small pool (fetching, completing, maintenance, cron): polling workers never
+   * take a connection a request is waiting for. Jobs enqueued by a request use its transaction.
+   */
+  private readonly pool: pg.Pool;
+
   constructor(
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
-    @Inject(PG_POOL) pool: pg.Pool,
   ) {
+    if (config.databaseUrl === undefined)
+      throw new Error('No database URL (see DatabaseConnection)');
+    this.pool = createPool(config.databaseUrl, {
+      max: JOBS_POOL_MAX,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+      applicationName: 'nest-saas-jobs',
+    });
     this.boss = new PgBoss({
-      db: poolDb(pool),
+      db: poolDb(this.pool),
       schema: config.jobs.schema,
       // The boot edge installs and migrates the queue's schema (migrateDatabase).
       migrate: false,
@@ -152,6 +169,10 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
     }
     this.stopped = true;
     await this.boss.stop({ graceful: false, close: false });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
   }
 
   /**

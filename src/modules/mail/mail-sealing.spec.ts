@@ -19,7 +19,7 @@ describe('queued mail sealing', () => {
     const sealed = seal(key, message);
     expect(() => unseal(mailKey('b'.repeat(32)), sealed)).toThrow();
     const bytes = Buffer.from(sealed.sealed, 'base64');
-    bytes[bytes.length - 1] ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
     expect(() => unseal(key, { sealed: bytes.toString('base64') })).toThrow();
   });
 });
