@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by email
-         * @description Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
+         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
          */
         post: operations["TeamInvitations_invite"];
         delete?: never;
@@ -965,10 +965,11 @@ export interface components {
              */
             expiresAt: string;
             /**
+             * @description `expired`: was pending when its 7 days ran out (marked by housekeeping)
              * @example pending
              * @enum {string}
              */
-            status: "pending" | "accepted" | "declined" | "revoked";
+            status: "pending" | "accepted" | "declined" | "revoked" | "expired";
         };
         InvitationPageDto: {
             items: components["schemas"]["InvitationDto"][];
@@ -2944,10 +2945,7 @@ export interface operations {
                     };
                 };
             };
-            /**
-             * @description - `invitation.mail_failed`: The invitation email could not be sent; nothing was saved, try again later
-             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
-             */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2959,7 +2957,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 503;
                         /** @enum {string} */
-                        code?: "invitation.mail_failed" | "service.unavailable";
+                        code?: "service.unavailable";
                     };
                 };
             };

@@ -7,6 +7,7 @@ import { migrateWithLock } from '../database/migrate.js';
 import { resolveDatabase, type DatabaseLog } from '../database/resolve-database.js';
 import * as schema from '../database/schema.js';
 import { seedDemoData, type Hasher } from '../database/seed.js';
+import { installJobQueue } from '../modules/jobs/job-queue.js';
 
 /** A database ready for the app: migrated (and seeded outside production). */
 export interface PreparedDatabase {
@@ -40,7 +41,7 @@ export async function prepareDatabase(
     await embedded?.stop();
   };
   try {
-    await migrateDatabase(url);
+    await migrateDatabase(url, config.jobs.schema);
     if ((options.seed ?? config.nodeEnv !== 'production') && (await seedDatabase(url))) {
       logger.log(DEMO_SEEDED_MESSAGE);
     }
@@ -53,12 +54,15 @@ export async function prepareDatabase(
 
 /**
  * Applies pending migrations on a connection of its own: migrations (and the wait for another
- * instance's migration lock) are not bounded by the per-request statement timeout.
+ * instance's migration lock) are not bounded by the per-request statement timeout. Then
+ * installs or upgrades the job queue's tables in `jobsSchema` (JOBS_SCHEMA; pg-boss's own
+ * migrations under its own advisory lock).
  */
-export async function migrateDatabase(url: string): Promise<void> {
+export async function migrateDatabase(url: string, jobsSchema = 'pgboss'): Promise<void> {
   const pool = createPool(url, { max: 1 });
   try {
     await migrateWithLock(pool);
+    await installJobQueue(pool, jobsSchema);
   } finally {
     await pool.end();
   }

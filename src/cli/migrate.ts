@@ -9,7 +9,7 @@ Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 const config = loadConfigOrExit();
 const { url, embedded } = await resolveDatabase(config);
 try {
-  await migrateDatabase(url);
+  await migrateDatabase(url, config.jobs.schema);
   process.stdout.write('migrations are up to date\n');
 } finally {
   await embedded?.stop();

@@ -20,7 +20,7 @@ if (config.nodeEnv === 'production') {
 }
 const { url, embedded } = await resolveDatabase(config);
 try {
-  await migrateDatabase(url);
+  await migrateDatabase(url, config.jobs.schema);
   const seeded = await seedDatabase(url);
   process.stdout.write(
     seeded ? `${DEMO_SEEDED_MESSAGE}\n` : 'database already has users: demo data not seeded\n',

@@ -28,9 +28,15 @@ describe('loadConfig', () => {
       logLevel: 'info',
       databaseStatementTimeoutMs: 10_000,
       emailVerification: 'optional',
+      jobs: { workers: true, schema: 'pgboss', shutdownTimeoutMs: 20_000 },
     });
     expect(config.jwt.generated).toBe(true);
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('WORKERS=false keeps the job workers out of this process', () => {
+    expect(loadConfig({ WORKERS: 'false' }).jobs.workers).toBe(false);
+    expect(loadConfig({ WORKERS: 'TRUE' }).jobs.workers).toBe(true);
   });
 
   it('generates a different JWT key per start when JWT_SECRET is unset', () => {
@@ -65,6 +71,8 @@ describe('loadConfig', () => {
     [{ EMAIL_VERIFICATION: 'always' }, 'EMAIL_VERIFICATION must be one of optional, required'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be 16 to 256 printable characters'],
     [{ METRICS_TOKEN: 'has a space in the token' }, 'METRICS_TOKEN must be 16 to 256'],
+    [{ WORKERS: 'sometimes' }, 'WORKERS must be true or false (got "sometimes")'],
+    [{ JOBS_SCHEMA: 'job queue' }, 'JOBS_SCHEMA must be a lower-case PostgreSQL identifier'],
   ])('names the variable in one line for %j', (env, message) => {
     const text = errorOf({ JWT_SECRET: SECRET, ...env });
     expect(text).toContain(message);

@@ -81,6 +81,18 @@ export abstract class AppConfig {
    * Changing the source makes stored secrets unreadable: users would have to enrol again.
    */
   declare readonly mfa: { readonly encryptionKey: Buffer; readonly keyFromJwtSecret: boolean };
+  /**
+   * The background job queue (pg-boss, in PostgreSQL). `workers` (WORKERS): this process runs
+   * the job handlers; every process can enqueue. `schema` (JOBS_SCHEMA): the PostgreSQL schema
+   * of the queue; deployments (or test runs) sharing one database keep separate queues with
+   * separate schemas. `shutdownTimeoutMs` (JOBS_SHUTDOWN_TIMEOUT_MS): how long a stopping
+   * process lets in-flight jobs finish; jobs still running then are failed and retried.
+   */
+  declare readonly jobs: {
+    readonly workers: boolean;
+    readonly schema: string;
+    readonly shutdownTimeoutMs: number;
+  };
 }
 
 /** Different `info` per use, so the JWT key and the MFA key are independent even from one secret. */
@@ -154,6 +166,26 @@ function url(env: Env, name: string, protocols: readonly string[]): URL | undefi
     );
   }
   return parsed;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = read(env, name)?.toLowerCase();
+  if (value === undefined) return fallback;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new ConfigValidationError(name, `must be true or false (got "${value}")`);
+}
+
+function identifier(env: Env, name: string, fallback: string): string {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(value)) {
+    throw new ConfigValidationError(
+      name,
+      `must be a lower-case PostgreSQL identifier (letters, digits, _; got "${value}")`,
+    );
+  }
+  return value;
 }
 
 function trustProxy(env: Env): boolean | number | string {
@@ -298,6 +330,11 @@ export function loadConfig(env: Env): AppConfig {
     mfa: {
       encryptionKey: deriveMfaKey(mfaKeySource ?? secret),
       keyFromJwtSecret: mfaKeySource === undefined,
+    },
+    jobs: {
+      workers: boolean(env, 'WORKERS', true),
+      schema: identifier(env, 'JOBS_SCHEMA', 'pgboss'),
+      shutdownTimeoutMs: integer(env, 'JOBS_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
     },
   };
   return Object.freeze(config);

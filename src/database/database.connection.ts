@@ -46,6 +46,8 @@ export interface PoolOptions {
    * unbounded (migrations, CLIs) and a connection is awaited up to 10 s.
    */
   statementTimeoutMs?: number;
+  /** Shown in pg_stat_activity; default `nest-saas`. */
+  applicationName?: string;
 }
 
 export function createPool(connectionString: string, options: PoolOptions): pg.Pool {
@@ -53,7 +55,7 @@ export function createPool(connectionString: string, options: PoolOptions): pg.P
   const pool = new pg.Pool({
     connectionString,
     max: options.max,
-    application_name: 'nest-saas',
+    application_name: options.applicationName ?? 'nest-saas',
     // Timestamps are stored without time zone; keep every session in UTC.
     options: '-c timezone=UTC',
     // Both the wait for a free pooled client and the opening of a new connection.

@@ -136,7 +136,7 @@ export const invitations = pgTable(
     check('invitations_role_check', sql`${t.role} in ('owner', 'member')`),
     check(
       'invitations_status_check',
-      sql`${t.status} in ('pending', 'accepted', 'declined', 'revoked')`,
+      sql`${t.status} in ('pending', 'accepted', 'declined', 'revoked', 'expired')`,
     ),
   ],
 );
@@ -163,7 +163,11 @@ export const sessions = pgTable(
      */
     lastUsedAt: timestamp('last_used_at').notNull().defaultNow(),
   },
-  (t) => [index('sessions_user_id_idx').on(t.userId)],
+  (t) => [
+    index('sessions_user_id_idx').on(t.userId),
+    // Housekeeping deletes expired sessions.
+    index('sessions_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 /**
@@ -228,7 +232,10 @@ export const passwordResetTokens = pgTable(
     expiresAt: timestamp('expires_at').notNull(),
     usedAt: timestamp('used_at'),
   },
-  (t) => [index('password_reset_tokens_user_id_idx').on(t.userId)],
+  (t) => [
+    index('password_reset_tokens_user_id_idx').on(t.userId),
+    index('password_reset_tokens_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 /**
@@ -248,7 +255,10 @@ export const emailVerificationTokens = pgTable(
     expiresAt: timestamp('expires_at').notNull(),
     usedAt: timestamp('used_at'),
   },
-  (t) => [index('email_verification_tokens_user_id_idx').on(t.userId)],
+  (t) => [
+    index('email_verification_tokens_user_id_idx').on(t.userId),
+    index('email_verification_tokens_expires_at_idx').on(t.expiresAt),
+  ],
 );
 
 /** Stripe webhook events already applied: one row per event id, written with the team update. */
@@ -406,5 +416,12 @@ export type TeamRole = (typeof TEAM_ROLES)[number];
 export const SYSTEM_ROLES = ['member', 'admin'] as const;
 export type SystemRole = (typeof SYSTEM_ROLES)[number];
 
-export const INVITATION_STATUSES = ['pending', 'accepted', 'declined', 'revoked'] as const;
+/** `expired`: pending past its 7 days, marked by the hourly housekeeping job (or on re-invite). */
+export const INVITATION_STATUSES = [
+  'pending',
+  'accepted',
+  'declined',
+  'revoked',
+  'expired',
+] as const;
 export type InvitationStatus = (typeof INVITATION_STATUSES)[number];

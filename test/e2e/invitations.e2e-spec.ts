@@ -389,10 +389,10 @@ describe('invitations (e2e)', () => {
     expect([signUpRes.status, signUpRes.body.code]).toEqual([410, 'invitation.expired']);
     expect(await countUsers(email)).toBe(0);
 
-    // The expired invitation does not block a fresh one (it is retired as revoked).
+    // The expired invitation does not block a fresh one (it is retired as expired).
     const fresh = await invite(owner, invitee.email);
     expect(fresh.status).toBe(201);
-    expect((await invitationRow(id)).status).toBe('revoked');
+    expect((await invitationRow(id)).status).toBe('expired');
   });
 
   it.each(['abc', '0', '99999999999'])('answers 400 for the invitation id %j', async (bad) => {

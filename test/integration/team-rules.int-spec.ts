@@ -196,6 +196,7 @@ describe('invitation states', () => {
     ['accepted', 'invitation.already_accepted'],
     ['declined', 'invitation.declined'],
     ['revoked', 'invitation.revoked'],
+    ['expired', 'invitation.expired'],
   ] as const)('a %s invitation can be neither accepted nor declined (%s)', async (status, code) => {
     const s = await invitationFor({ status });
     const id = s.invitations.i.id;

@@ -6,7 +6,9 @@ import type TestAgent from 'supertest/lib/agent.js';
 import { AppModule } from '../../src/app.module.js';
 import { buildOpenApiDocument, configureApp } from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
+import { createPool } from '../../src/database/database.connection.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
+import { installJobQueue } from '../../src/modules/jobs/job-queue.js';
 import { OpenApiResponseValidator } from './openapi-validator.js';
 
 export interface TestApp {
@@ -58,11 +60,31 @@ export function validatingAgent(agent: TestAgent, validator: OpenApiResponseVali
 }
 
 /**
+ * A job queue of its own (JOBS_SCHEMA), installed like the boot edge does: the suites run in
+ * parallel on one database, each app with its own SMTP stand-in, so one app's worker must not
+ * deliver another app's mail.
+ */
+export async function freshJobsSchema(): Promise<string> {
+  const schema = `jobs_${randomBytes(6).toString('hex')}`;
+  const url = process.env.DATABASE_URL;
+  if (url === undefined) throw new Error('DATABASE_URL is set by the global setup');
+  const pool = createPool(url, { max: 1 });
+  try {
+    await installJobQueue(pool, schema);
+  } finally {
+    await pool.end();
+  }
+  return schema;
+}
+
+/**
  * Boots the real AppModule against the run's test database, configured exactly like main.ts.
- * Config comes from the environment that global-setup prepared, plus `options.env`.
+ * Config comes from the environment that global-setup prepared, plus `options.env`; the app
+ * gets a job queue of its own unless `options.env.JOBS_SCHEMA` names one.
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ ...process.env, ...options.env });
+  const jobsSchema = options.env?.JOBS_SCHEMA ?? (await freshJobsSchema());
+  const config = loadConfig({ ...process.env, ...options.env, JOBS_SCHEMA: jobsSchema });
   let builder = Test.createTestingModule({
     imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
   });

@@ -5,6 +5,7 @@ import { AppModule } from '../../src/app.module.js';
 import type { UserActor } from '../../src/common/auth/actor.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
+import { freshJobsSchema } from './app.js';
 import {
   invitations,
   teamMembers,
@@ -52,7 +53,7 @@ export interface SeedInvitation<U extends string, T extends string> {
   email: string;
   role?: 'owner' | 'member';
   invitedBy: U;
-  status?: 'pending' | 'accepted' | 'declined' | 'revoked';
+  status?: 'pending' | 'accepted' | 'declined' | 'revoked' | 'expired';
   invitedAt?: Date;
 }
 export interface SeedSpec<U extends string, T extends string, I extends string> {
@@ -146,6 +147,8 @@ export async function seed<U extends string, T extends string, I extends string 
 export interface TestContext {
   moduleRef: TestingModule;
   db: Database;
+  /** This context's job queue (JOBS_SCHEMA). */
+  jobsSchema: string;
   get<T>(type: abstract new (...args: never[]) => T): T;
   close(): Promise<void>;
 }
@@ -157,7 +160,8 @@ export interface TestContext {
 export async function createTestContext(
   env: Record<string, string | undefined> = {},
 ): Promise<TestContext> {
-  const config = loadConfig({ ...process.env, ...env });
+  const JOBS_SCHEMA = env.JOBS_SCHEMA ?? (await freshJobsSchema());
+  const config = loadConfig({ ...process.env, ...env, JOBS_SCHEMA });
   const moduleRef = await Test.createTestingModule({
     imports: [AppModule.forRoot(config)],
   }).compile();
@@ -168,6 +172,7 @@ export async function createTestContext(
   return {
     moduleRef,
     db: moduleRef.get<Database>(DRIZZLE),
+    jobsSchema: JOBS_SCHEMA,
     get: (type) => moduleRef.get(type as never),
     close: () => app.close(),
   };

@@ -27,6 +27,12 @@ export interface SmtpCapture {
     to: string,
     options?: number | { timeoutMs?: number; subject?: string | RegExp },
   ): Promise<CapturedMail>;
+  /**
+   * While refusing, every message is answered with a temporary failure (421/451, as a mail
+   * server under maintenance does) and not kept; `refused` counts those attempts.
+   */
+  refuse(on: boolean): void;
+  readonly refused: number;
   close(): Promise<void>;
 }
 
@@ -41,10 +47,21 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     resolve: (mail: CapturedMail) => void;
   }[] = [];
 
+  let refusing = false;
+  let refused = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onMailFrom(_address, _session, callback) {
+      if (!refusing) return callback();
+      refused += 1;
+      const error = new Error('Service temporarily unavailable, try again later') as Error & {
+        responseCode: number;
+      };
+      error.responseCode = 451;
+      callback(error);
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -99,6 +116,12 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
         }, timeoutMs);
         waiters.push(waiter);
       });
+    },
+    refuse(on) {
+      refusing = on;
+    },
+    get refused() {
+      return refused;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

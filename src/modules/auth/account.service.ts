@@ -43,16 +43,15 @@ export class AccountService {
   async updateMe(auth: UserActor, dto: UpdateMeDto): Promise<UserDto> {
     if (dto.name === undefined && dto.email === undefined) throw UserErrors.emptyUpdate();
     const now = new Date();
-    const { user, mails } = await this.txHost.transaction(async () => {
+    const user = await this.txHost.transaction(async () => {
       let current = await this.users.findActiveById(auth.id);
       if (dto.name !== undefined && current) {
         current = await this.users.update(auth.id, { name: dto.name }, now);
       }
       if (!current) throw AuthErrors.unauthorized('The session has ended');
-      if (dto.email === undefined) return { user: current, mails: [] };
+      if (dto.email === undefined) return current;
       return this.verification.requestChange(current, dto.email, now);
     });
-    this.verification.dispatch(mails, auth.id);
     return UserDto.from(user);
   }
 

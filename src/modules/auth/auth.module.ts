@@ -8,17 +8,20 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { BillingModule } from '../billing/billing.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
+import { AuthHousekeeping } from './auth-housekeeping.js';
 import { AuthService } from './auth.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { EmailVerificationRepository } from './email-verification.repository.js';
 import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { AuthHousekeepingRepository } from './housekeeping.repository.js';
 import { JwtStrategy } from './jwt.strategy.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import { MfaController } from './mfa.controller.js';
@@ -56,6 +59,7 @@ import { SessionsService } from './sessions.service.js';
     MailModule,
     InvitationsModule,
     ApiKeysModule,
+    JobsModule,
   ],
   controllers: [AuthController, AccountController, SessionsController, MfaController],
   providers: [
@@ -69,6 +73,8 @@ import { SessionsService } from './sessions.service.js';
     PasswordResetRepository,
     EmailVerificationRepository,
     EmailVerificationService,
+    AuthHousekeepingRepository,
+    AuthHousekeeping,
     JwtStrategy,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -6,7 +6,6 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { ActivityType, type TeamRole, type User } from '../../database/schema.js';
 import { AuditService } from '../audit/audit.service.js';
 import { InvitationsService } from '../invitations/invitations.service.js';
-import type { MailMessage } from '../mail/mail.service.js';
 import { UserDto } from '../users/users.dto.js';
 import { UserErrors } from '../users/users.errors.js';
 import { TeamsService } from '../teams/teams.service.js';
@@ -66,25 +65,23 @@ export class AuthService {
    * Creates the user, what they join (a new team, or the invited team) and their first
    * session, with SIGN_UP and CREATE_TEAM/ACCEPT_INVITATION rows, all in one transaction.
    * The email is verified when an invite token for it was used, else a verification link is
-   * stored in the transaction and mailed after the commit (see EmailVerificationService.dispatch).
+   * stored and its mail queued in the transaction (it goes out after the commit).
    */
   async signUp(dto: SignUpDto, meta: ClientMeta): Promise<SignUpResponseDto> {
     // Hash before opening the transaction: argon2 is slow and must not hold a connection.
     const passwordHash = await this.hasher.hash(dto.password);
-    let result: { response: SignUpResponseDto; mail: MailMessage | undefined };
     try {
-      result = await this.txHost.transaction(async () => {
+      return await this.txHost.transaction(async () => {
         const now = new Date();
         let user = await this.users.insert({
           email: dto.email,
           name: dto.name ?? null,
           passwordHash,
         });
-        let mail: MailMessage | undefined;
         let joined: Joined;
         if (dto.inviteToken === undefined) {
           joined = await this.createOwnTeam(user);
-          mail = await this.verification.issue(user.id, user.email, 'sign-up', now);
+          await this.verification.issue(user.id, user.email, 'sign-up', now);
         } else {
           joined = await this.joinByInvitation(user, dto.inviteToken);
           // The invitation link reached this address: that proves the mailbox.
@@ -103,16 +100,13 @@ export class AuthService {
           teamId: joined.team.id,
           ipAddress: meta.ip,
         });
-        const response = { ...tokensDto(issued), user: UserDto.from(user), team: joined.team };
-        return { response, mail };
+        return { ...tokensDto(issued), user: UserDto.from(user), team: joined.team };
       });
     } catch (error) {
       // Also covers two concurrent sign-ups with one address: the loser hits the unique index.
       if (isUniqueViolation(error, 'users_email_unique')) throw UserErrors.emailTaken();
       throw error;
     }
-    if (result.mail) this.verification.dispatch([result.mail], result.response.user.id);
-    return result.response;
   }
 
   /** Sign-up without an invitation: "<email>'s Team" with the new user as owner. */

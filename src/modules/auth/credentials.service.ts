@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -27,8 +27,6 @@ export interface SetPasswordOptions {
 /** Password change, forgotten-password reset, and the rules every password change follows. */
 @Injectable()
 export class CredentialsService {
-  private readonly logger = new Logger(CredentialsService.name);
-
   constructor(
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
@@ -78,16 +76,17 @@ export class CredentialsService {
 
   /**
    * Always resolves the same way (the route answers 202), whether or not the account exists.
-   * The mail goes out after the response so SMTP latency does not reveal that it exists.
+   * The link and its queued mail commit together; the request never waits for SMTP, so its
+   * latency does not reveal that the account exists.
    */
   async requestReset(email: string): Promise<void> {
     const user = await this.users.findActiveByEmail(email);
     if (!user) return;
     const token = randomSecret();
-    await this.resets.insert(user.id, sha256(token), new Date(Date.now() + RESET_TOKEN_TTL_MS));
     const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
-    this.mail
-      .send({
+    await this.txHost.transaction(async () => {
+      await this.resets.insert(user.id, sha256(token), new Date(Date.now() + RESET_TOKEN_TTL_MS));
+      await this.mail.send({
         to: user.email,
         subject: 'Reset your password',
         text: [
@@ -96,13 +95,8 @@ export class CredentialsService {
           'If it was not you, ignore this email; your password stays unchanged.',
         ].join('\n\n'),
         html: `<p>Someone asked to reset the password of your account.</p><p><a href="${link}">Choose a new password</a> (valid for 1 hour, once).</p><p>If it was not you, ignore this email; your password stays unchanged.</p>`,
-      })
-      .catch((error: unknown) =>
-        this.logger.error(
-          { err: error, userId: user.id },
-          'Could not send the password reset mail',
-        ),
-      );
+      });
+    });
   }
 
   /** Uses the token once, sets the password and ends every session of the user. */

@@ -1,11 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { UserActor } from '../../common/auth/actor.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type User } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
-import { MailService, type MailMessage } from '../mail/mail.service.js';
+import { MailService } from '../mail/mail.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
@@ -17,12 +17,11 @@ export const VERIFICATION_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 /**
  * Email verification: single-use links (stored hashed, 24 h) that prove an address, for the
  * sign-up address and for an email change. Services call `issue`/`requestChange` inside their
- * transaction and hand the returned mails to `dispatch` after it commits.
+ * transaction; the mails are queued in it (MailService) and go out once it commits, without
+ * the request waiting for SMTP or failing when it is down.
  */
 @Injectable()
 export class EmailVerificationService {
-  private readonly logger = new Logger(EmailVerificationService.name);
-
   constructor(
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
@@ -34,14 +33,9 @@ export class EmailVerificationService {
 
   /**
    * Stores a new link for `email` (replacing the user's unused ones for that address) and
-   * returns the mail carrying it. Call inside the caller's transaction; send after commit.
+   * queues the mail carrying it. Call inside the caller's transaction.
    */
-  async issue(
-    userId: number,
-    email: string,
-    kind: 'sign-up' | 'change',
-    now: Date,
-  ): Promise<MailMessage> {
+  async issue(userId: number, email: string, kind: 'sign-up' | 'change', now: Date): Promise<void> {
     const token = randomSecret();
     await this.tokens.invalidateForEmail(userId, email, now);
     await this.tokens.insert(
@@ -59,54 +53,32 @@ export class EmailVerificationService {
       kind === 'sign-up'
         ? 'If you did not create an account, ignore this email.'
         : 'If you did not ask for this, ignore this email; nothing changes.';
-    return {
+    await this.mail.send({
       to: email,
       subject: kind === 'sign-up' ? 'Verify your email address' : 'Confirm your new email address',
       text: [intro, `Confirm it here (valid for 24 hours, once): ${link}`, ignore].join('\n\n'),
       html: `<p>${intro}</p><p><a href="${link}">Confirm the address</a> (valid for 24 hours, once).</p><p>${ignore}</p>`,
-    };
-  }
-
-  /**
-   * The mail goes out after the response and never fails the request: the rows it refers to
-   * are committed, and a user whose mail got lost asks for another (resend). Waiting on SMTP
-   * would make sign-up fail, or roll back, whenever the mail server is slow or down.
-   */
-  dispatch(messages: readonly MailMessage[], userId: number): void {
-    for (const message of messages) {
-      this.mail
-        .send(message)
-        .catch((error: unknown) =>
-          this.logger.error(
-            { err: error, userId, subject: message.subject },
-            'Could not send an email verification mail',
-          ),
-        );
-    }
+    });
   }
 
   /**
    * PATCH /users/me {email}, inside the caller's transaction. The current address stays in use:
    * `email` becomes pending and gets a link; the current address gets a notice. My current
    * address cancels a pending change. 409 when another active user has the address now (and
-   * again when the link is used). Returns the updated user and the mails to send after commit.
+   * again when the link is used). Queues both mails; returns the updated user.
    */
-  async requestChange(
-    user: User,
-    email: string,
-    now: Date,
-  ): Promise<{ user: User; mails: MailMessage[] }> {
+  async requestChange(user: User, email: string, now: Date): Promise<User> {
     if (email === user.email) {
-      if (user.pendingEmail === null) return { user, mails: [] };
+      if (user.pendingEmail === null) return user;
       await this.tokens.invalidateAllBut(user.id, user.email, now);
-      return { user: await this.setPending(user.id, null, now), mails: [] };
+      return this.setPending(user.id, null, now);
     }
     if (await this.users.emailInUseByOther(email, user.id)) throw UserErrors.emailTaken();
     // Links for an earlier pending address stop working; links for the current one stay.
     await this.tokens.invalidateAllBut(user.id, user.email, now);
     const updated = await this.setPending(user.id, email, now);
-    const link = await this.issue(user.id, email, 'change', now);
-    const notice: MailMessage = {
+    await this.issue(user.id, email, 'change', now);
+    await this.mail.send({
       to: user.email,
       subject: 'Your email address is being changed',
       text: [
@@ -114,25 +86,21 @@ export class EmailVerificationService {
         'The change happens only when the link sent to that address is used; until then this address stays in use.',
         'If this was not you, change your password now: your account may be in other hands.',
       ].join('\n\n'),
-    };
-    return { user: updated, mails: [link, notice] };
+    });
+    return updated;
   }
 
   /** POST /auth/verify-email/resend: a fresh link for each address still waiting for one. */
   async resend(auth: UserActor): Promise<void> {
     const now = new Date();
-    const mails = await this.txHost.transaction(async () => {
+    await this.txHost.transaction(async () => {
       const user = await this.users.findActiveById(auth.id);
       if (!user) throw AuthErrors.unauthorized();
-      const out: MailMessage[] = [];
-      if (user.emailVerifiedAt === null)
-        out.push(await this.issue(user.id, user.email, 'sign-up', now));
+      if (user.emailVerifiedAt === null) await this.issue(user.id, user.email, 'sign-up', now);
       if (user.pendingEmail !== null) {
-        out.push(await this.issue(user.id, user.pendingEmail, 'change', now));
+        await this.issue(user.id, user.pendingEmail, 'change', now);
       }
-      return out;
     });
-    this.dispatch(mails, auth.id);
   }
 
   /**

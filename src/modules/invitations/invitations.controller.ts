@@ -69,14 +69,10 @@ export class TeamInvitationsController {
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. With a team API key the invitation is sent in the name of the creator of the key (`invitedBy`); 403 `team.forbidden` if that account is deleted. Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
+      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
-  @ApiErrors(
-    InvitationErrors.alreadyMember,
-    InvitationErrors.alreadyInvited,
-    InvitationErrors.mailFailed,
-  )
+  @ApiErrors(InvitationErrors.alreadyMember, InvitationErrors.alreadyInvited)
   invite(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

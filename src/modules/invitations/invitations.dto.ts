@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
-import { TEAM_ROLES, type TeamRole } from '../../database/schema.js';
+import { INVITATION_STATUSES, TEAM_ROLES, type TeamRole } from '../../database/schema.js';
 import { NormalizeEmail } from '../../common/email.js';
 import { EMAIL_PROPERTY } from '../../common/openapi/schema-rules.js';
 
@@ -34,7 +34,11 @@ export class InvitationDto {
   })
   expiresAt!: Date;
 
-  @ApiProperty({ enum: ['pending', 'accepted', 'declined', 'revoked'], example: 'pending' })
+  @ApiProperty({
+    enum: INVITATION_STATUSES,
+    example: 'pending',
+    description: '`expired`: was pending when its 7 days ran out (marked by housekeeping)',
+  })
   status!: string;
 }
 

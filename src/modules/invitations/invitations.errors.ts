@@ -54,9 +54,4 @@ export const InvitationErrors = defineErrors({
     status: HttpStatus.FORBIDDEN,
     message: 'The invitation was sent to a different email address than yours',
   },
-  mailFailed: {
-    code: 'invitation.mail_failed',
-    status: HttpStatus.SERVICE_UNAVAILABLE,
-    message: 'The invitation email could not be sent; nothing was saved, try again later',
-  },
 });

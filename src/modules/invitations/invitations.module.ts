@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { MyInvitationsController, TeamInvitationsController } from './invitations.controller.js';
+import { InvitationsHousekeeping } from './invitations-housekeeping.js';
 import { InvitationsRepository } from './invitations.repository.js';
 import { InvitationsService } from './invitations.service.js';
 
 /** Exports InvitationsService for auth's sign-up (`redeemForNewUser`). */
 @Module({
-  imports: [TeamsModule, AuditModule, MailModule, UsersModule],
+  imports: [TeamsModule, AuditModule, MailModule, UsersModule, JobsModule],
   controllers: [TeamInvitationsController, MyInvitationsController],
-  providers: [InvitationsRepository, InvitationsService],
+  providers: [InvitationsRepository, InvitationsService, InvitationsHousekeeping],
   exports: [InvitationsService],
 })
 export class InvitationsModule {}

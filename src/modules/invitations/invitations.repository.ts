@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, desc, eq, gt, lt, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import {
   invitations,
   teams,
@@ -55,11 +55,11 @@ export class InvitationsRepository {
     return row;
   }
 
-  /** Retires pending invitations that expired (invitedAt <= cutoff) so a new one can be sent. */
+  /** Marks pending invitations that expired (invitedAt <= cutoff) so a new one can be sent. */
   async retireExpired(teamId: number, email: string, cutoff: Date): Promise<number> {
     const rows = await this.txHost.db
       .update(invitations)
-      .set({ status: 'revoked' })
+      .set({ status: 'expired' })
       .where(
         and(
           eq(invitations.teamId, teamId),
@@ -136,5 +136,20 @@ export class InvitationsRepository {
       .where(and(...where))
       .orderBy(desc(invitations.id))
       .limit(limit);
+  }
+
+  /** Housekeeping: up to `limit` pending invitations sent at or before `cutoff` become `expired`. */
+  async expirePending(cutoff: Date, limit: number): Promise<number> {
+    const due = this.txHost.db
+      .select({ id: invitations.id })
+      .from(invitations)
+      .where(and(eq(invitations.status, 'pending'), lte(invitations.invitedAt, cutoff)))
+      .limit(limit);
+    const rows = await this.txHost.db
+      .update(invitations)
+      .set({ status: 'expired' })
+      .where(and(inArray(invitations.id, due), eq(invitations.status, 'pending')))
+      .returning({ id: invitations.id });
+    return rows.length;
   }
 }

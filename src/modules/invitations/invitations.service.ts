@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { actorUserId, type Actor, type UserActor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -69,6 +69,8 @@ function assertAnswerable(invitation: Invitation, now: Date): void {
       throw InvitationErrors.declined();
     case 'revoked':
       throw InvitationErrors.revoked();
+    case 'expired':
+      throw InvitationErrors.expired();
     default:
       if (isInvitationExpired(invitation.invitedAt, now)) throw InvitationErrors.expired();
   }
@@ -95,7 +97,6 @@ function escapeHtml(text: string): string {
 
 @Injectable()
 export class InvitationsService {
-  private readonly logger = new Logger(InvitationsService.name);
   private readonly tokenKey: Buffer;
 
   constructor(
@@ -152,11 +153,10 @@ export class InvitationsService {
   }
 
   /**
-   * Creates the invitation, logs INVITE_TEAM_MEMBER and hands the email to the mail server, all
-   * inside one transaction: if the mail cannot be sent nothing is saved (503), so the owner can
-   * simply retry instead of being stuck with a pending invitation nobody received. With a team
-   * API key the invitation is sent in the name of the key's creator (`invitedBy`, the email's
-   * "X invited you"), who is also the activity row's user.
+   * Creates the invitation, logs INVITE_TEAM_MEMBER and queues the email, all in one
+   * transaction: the mail goes out once it commits (retried while SMTP is down), never for an
+   * invitation that was not saved. With a team API key the invitation is sent in the name of
+   * the key's creator (`invitedBy`), who is also the activity row's user.
    */
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
@@ -199,7 +199,8 @@ export class InvitationsService {
       await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
       if (!invitation) throw InvitationErrors.notFound();
-      if (invitation.status === 'revoked') return;
+      // Expired ones cannot be answered any more either: nothing to revoke.
+      if (invitation.status === 'revoked' || invitation.status === 'expired') return;
       if (invitation.status === 'accepted') throw InvitationErrors.alreadyAccepted();
       if (invitation.status === 'declined') throw InvitationErrors.declined();
       await this.invitations.setStatus(invitation.id, 'revoked');
@@ -351,25 +352,17 @@ export class InvitationsService {
   ): Promise<void> {
     const link = this.invitationLink(invitation);
     const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
-    try {
-      await this.mail.send({
-        to: invitation.email,
-        subject: `${inviter} invited you to join ${team.name}`,
-        text: [
-          `${inviter} invited you to join the team "${team.name}" as ${invitation.role}.`,
-          '',
-          `Accept the invitation: ${link}`,
-          '',
-          `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
-        ].join('\n'),
-        html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(team.name)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
-      });
-    } catch (error) {
-      this.logger.error(
-        { err: error, invitationId: invitation.id },
-        'Could not send invitation email',
-      );
-      throw InvitationErrors.mailFailed();
-    }
+    await this.mail.send({
+      to: invitation.email,
+      subject: `${inviter} invited you to join ${team.name}`,
+      text: [
+        `${inviter} invited you to join the team "${team.name}" as ${invitation.role}.`,
+        '',
+        `Accept the invitation: ${link}`,
+        '',
+        `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
+      ].join('\n'),
+      html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(team.name)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
+    });
   }
 }

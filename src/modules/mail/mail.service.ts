@@ -1,6 +1,9 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { AppConfig } from '../../config/app-config.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import type { JobContext } from '../jobs/jobs.types.js';
+import { mailKey, seal, unseal, type SealedPayload } from './mail-sealing.js';
 
 export interface MailMessage {
   to: string;
@@ -9,36 +12,71 @@ export interface MailMessage {
   html?: string;
 }
 
+export const MAIL_JOB = 'mail.send';
+
 /**
- * Outgoing mail over SMTP_URL (nodemailer). Without SMTP_URL the message, links included, is
- * written to the log so local development and demos work without a mail server.
+ * Outgoing mail, through the job queue: `send` queues the rendered message in the caller's
+ * transaction (it goes out once that commits, never if it rolls back) and answers without
+ * waiting for SMTP. The `mail.send` handler delivers it over SMTP_URL (nodemailer); an SMTP
+ * failure throws, so the queue retries with exponential backoff (about 4 days in all).
+ *
+ * Delivery is at least once: SMTP accepting a message and the job being marked done are two
+ * steps, so a crash between them sends it again. Every attempt of one job carries the same
+ * Message-ID (`<job id@sender domain>`), which lets mail systems recognise the duplicate.
+ *
+ * Without SMTP_URL the message, links included, is written to the log so local development
+ * and demos work without a mail server.
  */
 @Injectable()
-export class MailService implements OnModuleDestroy {
+export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
   private readonly transport: Transporter | undefined;
+  private readonly key: Buffer;
+  private readonly domain: string;
 
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly jobs: JobsService,
+  ) {
     if (config.mail.smtpUrl !== undefined) {
       this.transport = nodemailer.createTransport(config.mail.smtpUrl);
     }
+    this.key = mailKey(config.jwt.secret);
+    this.domain = /@([^\s@<>]+)>?$/.exec(config.mail.from)?.[1] ?? 'localhost';
+    jobs.register<SealedPayload>({
+      name: MAIL_JOB,
+      handle: (data, job) => this.deliver(unseal(this.key, data) as MailMessage, job),
+      // 15 s, 30 s, 1 min, ... doubling (with jitter): about 4 days over 14 retries.
+      retry: { limit: 14, delaySeconds: 15, backoff: true },
+      expireInSeconds: 120,
+      batchSize: 10,
+      pollingIntervalSeconds: 1,
+    });
   }
 
-  get delivers(): boolean {
-    return this.transport !== undefined;
+  /** Queues the mail in the current transaction; returns the job id (also its Message-ID). */
+  async send(message: MailMessage): Promise<string> {
+    const id = await this.jobs.enqueue<SealedPayload>(MAIL_JOB, seal(this.key, message));
+    if (id === null) throw new Error('mail job was not queued');
+    return id;
   }
 
-  async send(message: MailMessage): Promise<void> {
+  private async deliver(message: MailMessage, job: JobContext): Promise<void> {
     if (this.transport === undefined) {
       this.logger.log(
         `Mail not sent (SMTP_URL unset) to ${message.to}: "${message.subject}"\n${message.text}`,
       );
       return;
     }
-    await this.transport.sendMail({ from: this.config.mail.from, ...message });
+    await this.transport.sendMail({
+      from: this.config.mail.from,
+      messageId: `<${job.id}@${this.domain}>`,
+      ...message,
+    });
   }
 
-  onModuleDestroy(): void {
+  /** After the job workers stopped (beforeApplicationShutdown): an in-flight mail finishes. */
+  onApplicationShutdown(): void {
     this.transport?.close();
   }
 }

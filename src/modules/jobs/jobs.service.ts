@@ -1,0 +1,247 @@
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import PgBoss from 'pg-boss';
+import type pg from 'pg';
+import { AppConfig } from '../../config/app-config.js';
+import { createPool } from '../../database/database.connection.js';
+import { TransactionHost } from '../../database/transaction-host.js';
+import { drizzleDb, poolDb } from './job-queue.js';
+import type { EnqueueOptions, JobDefinition, JobInfo } from './jobs.types.js';
+
+/** Connections of the queue's pool: one per polling queue plus maintenance and cron. */
+const JOBS_POOL_MAX = 4;
+
+/** Error details kept on a failed attempt: the message only (no stack, no payload). */
+function failure(error: unknown): { message: string } {
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/**
+ * The durable job queue (pg-boss in PostgreSQL, schema `JOBS_SCHEMA`).
+ *
+ * Modules `register` their job kinds while the app initialises (in `onModuleInit`); every
+ * process creates the queues and schedules at bootstrap, and runs the handlers when `WORKERS`
+ * is on. `enqueue` joins the caller's transaction (TransactionHost): the job exists exactly
+ * when the change that caused it commits.
+ */
+@Injectable()
+export class JobsService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly logger = new Logger(JobsService.name);
+  private readonly boss: PgBoss;
+  private readonly definitions = new Map<string, JobDefinition<object>>();
+  private started = false;
+  private stopping = false;
+  /** Set once shutdown is over: attempts still running were failed and returned to the queue. */
+  private stopped = false;
+  private readonly loops: Promise<void>[] = [];
+  private readonly sleepers = new Set<() => void>();
+  /** Attempts running now: job id -> queue name. */
+  private readonly inFlight = new Map<string, string>();
+
+  /**
+   * The queue's own small pool (fetching, completing, maintenance, cron): polling workers never
+   * take a connection a request is waiting for. Jobs enqueued by a request use its transaction.
+   */
+  private readonly pool: pg.Pool;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly txHost: TransactionHost,
+  ) {
+    if (config.databaseUrl === undefined)
+      throw new Error('No database URL (see DatabaseConnection)');
+    this.pool = createPool(config.databaseUrl, {
+      max: JOBS_POOL_MAX,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+      applicationName: 'nest-saas-jobs',
+    });
+    this.boss = new PgBoss({
+      db: poolDb(this.pool),
+      schema: config.jobs.schema,
+      // The boot edge installs and migrates the queue's schema (migrateDatabase).
+      migrate: false,
+      // Maintenance (expiring stuck jobs, archiving) and cron only where jobs run.
+      supervise: config.jobs.workers,
+      schedule: config.jobs.workers,
+    });
+    this.boss.on('error', (error) => this.logger.error({ err: error }, 'job queue error'));
+  }
+
+  get runsWorkers(): boolean {
+    return this.config.jobs.workers;
+  }
+
+  /** Declares a job kind; call from a provider's constructor or `onModuleInit`. */
+  register<T extends object>(definition: JobDefinition<T>): void {
+    if (this.started) throw new Error(`Job ${definition.name} registered after start`);
+    if (this.definitions.has(definition.name)) {
+      throw new Error(`Job ${definition.name} registered twice`);
+    }
+    this.definitions.set(definition.name, definition);
+  }
+
+  /**
+   * Queues a job in the current transaction (or on its own outside one). Returns its id, or
+   * null when `singletonKey` found one already queued.
+   */
+  async enqueue<T extends object>(
+    name: string,
+    data: T,
+    options: EnqueueOptions = {},
+  ): Promise<string | null> {
+    if (!this.definitions.has(name)) throw new Error(`Unknown job ${name}`);
+    return this.boss.send(name, data, {
+      db: drizzleDb(this.txHost.db),
+      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+      ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
+    });
+  }
+
+  /** A job by id, also once archived; null when unknown or deleted by retention. */
+  async find(name: string, id: string): Promise<JobInfo | null> {
+    const job = await this.boss.getJobById<object>(name, id, { includeArchive: true });
+    if (!job) return null;
+    return {
+      id: job.id,
+      name: job.name,
+      state: job.state,
+      retryCount: job.retryCount,
+      createdOn: job.createdOn,
+      completedOn: job.completedOn,
+      output: job.output,
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.started = true;
+    await this.boss.start();
+    for (const definition of this.definitions.values()) {
+      const queue = {
+        name: definition.name,
+        retryLimit: definition.retry.limit,
+        retryDelay: definition.retry.delaySeconds,
+        retryBackoff: definition.retry.backoff,
+        expireInSeconds: definition.expireInSeconds,
+      };
+      // Idempotent; the update applies a changed retry policy to an existing queue.
+      await this.boss.createQueue(definition.name, queue);
+      await this.boss.updateQueue(definition.name, queue);
+    }
+    if (!this.config.jobs.workers) return;
+    for (const definition of this.definitions.values()) {
+      if (definition.cron !== undefined) await this.boss.schedule(definition.name, definition.cron);
+      this.loops.push(this.workLoop(definition));
+    }
+  }
+
+  /**
+   * Stops fetching, lets in-flight jobs finish within JOBS_SHUTDOWN_TIMEOUT_MS, then fails the
+   * rest (they are retried by the next worker). Runs before the HTTP server and the pool
+   * close: handlers may still use the database.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    for (const wake of this.sleepers) wake();
+    const loops = Promise.all(this.loops);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      loops.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.config.jobs.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const [id, name] of this.inFlight) {
+        await this.boss
+          .fail(name, id, { message: 'the worker shut down during this attempt' })
+          .catch((error: unknown) => this.logger.warn({ err: error }, 'could not return a job'));
+      }
+      this.logger.warn(`${this.inFlight.size} job(s) still running at shutdown were returned`);
+    }
+    this.stopped = true;
+    await this.boss.stop({ graceful: false, close: false });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /**
+   * One queue's worker: fetches up to `batchSize` jobs, runs them, and fetches again at once
+   * while the queue has work, else after `pollingIntervalSeconds`.
+   *
+   * Written over `fetch` instead of pg-boss's `work`: `work` reports a job's outcome without
+   * awaiting it, so a database error at that moment is an unhandled rejection that ends the
+   * process, and it can only fail or complete a batch as a whole.
+   */
+  private async workLoop(definition: JobDefinition<object>): Promise<void> {
+    const batchSize = definition.batchSize ?? 5;
+    const idleMs = (definition.pollingIntervalSeconds ?? 2) * 1000;
+    while (!this.stopping) {
+      let jobs: PgBoss.JobWithMetadata<object>[] = [];
+      try {
+        jobs = await this.boss.fetch<object>(definition.name, { batchSize, includeMetadata: true });
+      } catch (error) {
+        this.logger.warn({ err: error }, `could not fetch ${definition.name} jobs`);
+      }
+      // Fetched jobs run even when shutdown began meanwhile: it waits for them within its bound.
+      await Promise.all(jobs.map((job) => this.runJob(definition, job)));
+      if (jobs.length < batchSize) await this.idle(idleMs);
+    }
+  }
+
+  /** One attempt: completed when the handler resolves, failed (retried by policy) when it throws. */
+  private async runJob(
+    definition: JobDefinition<object>,
+    job: PgBoss.JobWithMetadata<object>,
+  ): Promise<void> {
+    this.inFlight.set(job.id, job.name);
+    let outcome: { ok: true } | { ok: false; error: unknown };
+    try {
+      await definition.handle(job.data, { id: job.id, name: job.name, retryCount: job.retryCount });
+      outcome = { ok: true };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    // Past the shutdown bound the attempt was already returned to the queue.
+    if (this.stopped) return;
+    this.inFlight.delete(job.id);
+    try {
+      if (outcome.ok) {
+        await this.boss.complete(job.name, job.id);
+      } else {
+        const last = job.retryCount >= job.retryLimit;
+        this.logger[last ? 'error' : 'warn'](
+          { err: outcome.error, jobId: job.id, attempt: job.retryCount + 1 },
+          last ? `job ${job.name} failed for good` : `job ${job.name} failed; will retry`,
+        );
+        await this.boss.fail(job.name, job.id, failure(outcome.error));
+      }
+    } catch (error) {
+      // The job stays active until it expires (expireInSeconds), then pg-boss retries it.
+      this.logger.warn({ err: error, jobId: job.id }, `could not record the outcome of a job`);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+}

@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { Logger as NestLogger, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { prepareDatabase, withDatabaseUrl } from './boot/database.js';
+import { bootLogger } from './boot/logger.js';
+import type { AppConfig } from './config/app-config.js';
+import { loadConfigOrExit } from './config/boot.js';
+import { WorkerModule } from './worker.module.js';
+
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * `node dist/worker.js`: runs only the job workers (mail, housekeeping), no HTTP. Start as
+ * many as you like next to API instances started with WORKERS=false (or not): they share the
+ * queue in PostgreSQL and each job runs once. Needs DATABASE_URL: the embedded database
+ * belongs to the API process, which runs the workers itself.
+ */
+async function bootstrap(): Promise<void> {
+  const loaded = loadConfigOrExit();
+  if (loaded.databaseUrl === undefined) {
+    process.stderr.write(
+      'worker.js needs DATABASE_URL: with the embedded database, `npm start` runs the workers in the API process\n',
+    );
+    process.exit(1);
+  }
+  // This process exists to run workers, whatever WORKERS says for the API instances.
+  const bootConfig: AppConfig = { ...loaded, jobs: { ...loaded.jobs, workers: true } };
+  const database = await prepareDatabase(bootConfig, {
+    seed: false,
+    logger: bootLogger(bootConfig, 'Database'),
+  });
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot(withDatabaseUrl(bootConfig, database.url)),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  stopOnSignal(app);
+  await app.init();
+  new NestLogger('Worker').log(`job workers running (queue schema ${bootConfig.jobs.schema})`);
+}
+
+/**
+ * SIGTERM / Ctrl-C: workers stop fetching, in-flight jobs get JOBS_SHUTDOWN_TIMEOUT_MS to
+ * finish (the rest are failed and retried by whichever worker runs next), the pool closes,
+ * then the process ends by the same signal.
+ */
+function stopOnSignal(app: INestApplicationContext): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      try {
+        await app.close();
+      } catch (error) {
+        new NestLogger('Shutdown').error(
+          error instanceof Error ? (error.stack ?? error.message) : error,
+        );
+        process.exit(1);
+      }
+      for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
+      process.kill(process.pid, signal);
+    })();
+  };
+  for (const name of SHUTDOWN_SIGNALS) process.on(name, onSignal);
+}
+
+bootstrap().catch((error: unknown) => {
+  process.stderr.write(
+    `nest-saas worker failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
