@@ -15,6 +15,7 @@ import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
+import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
 
 @Module({
   imports: [
@@ -28,6 +29,7 @@ import { UsersModule } from './modules/users/users.module.js';
     TeamsModule,
     InvitationsModule,
     BillingModule,
+    WebhooksApiModule,
     AuthModule,
     AdminPanelModule,
   ],

@@ -8,6 +8,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsRepository, type Membership } from '../teams/teams.repository.js';
+import { toMemberDto } from '../teams/teams.service.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { normalizeEmail } from '../../common/email.js';
@@ -46,6 +48,22 @@ function toInvitationDto(row: InvitationRow): InvitationDto {
     invitedAt: row.invitedAt,
     expiresAt: invitationExpiresAt(row.invitedAt),
     status: row.status,
+  };
+}
+
+/** An invitation in webhook events: InvitationDto without the joined names. */
+function invitationEventData(
+  invitation: Invitation,
+): Omit<InvitationDto, 'teamName' | 'invitedByName'> {
+  return {
+    id: invitation.id,
+    teamId: invitation.teamId,
+    email: invitation.email,
+    role: invitation.role as TeamRole,
+    invitedBy: invitation.invitedBy,
+    invitedAt: invitation.invitedAt,
+    expiresAt: invitationExpiresAt(invitation.invitedAt),
+    status: invitation.status,
   };
 }
 
@@ -94,6 +112,7 @@ export class InvitationsService {
     private readonly mail: MailService,
     private readonly config: AppConfig,
     private readonly users: UsersRepository,
+    private readonly webhooks: WebhooksService,
   ) {
     this.tokenKey = deriveInvitationKey(config.jwt.secret);
   }
@@ -164,6 +183,7 @@ export class InvitationsService {
         ipAddress: auth.ip,
       });
       await this.sendInvitationMail(auth, team, invitation);
+      await this.webhooks.emit(teamId, 'invitation.created', invitationEventData(invitation));
       return toInvitationDto({ ...invitation, teamName: team.name, inviterName: auth.name });
     });
   }
@@ -199,6 +219,11 @@ export class InvitationsService {
       if (invitation.status === 'accepted') throw InvitationErrors.alreadyAccepted();
       if (invitation.status === 'declined') throw InvitationErrors.declined();
       await this.invitations.setStatus(invitation.id, 'revoked');
+      await this.webhooks.emit(
+        teamId,
+        'invitation.revoked',
+        invitationEventData({ ...invitation, status: 'revoked' }),
+      );
       return true;
     });
   }
@@ -322,15 +347,23 @@ export class InvitationsService {
     assertAnswerable(invitation, new Date());
     const team = await this.teams.findById(invitation.teamId);
     if (!team) throw InvitationErrors.notFound();
-    const membership =
-      (await this.teams.insertMember({
-        teamId: invitation.teamId,
-        userId,
-        role: invitation.role as TeamRole,
-      })) ?? (await this.teams.findMembership(invitation.teamId, userId));
+    const inserted = await this.teams.insertMember({
+      teamId: invitation.teamId,
+      userId,
+      role: invitation.role as TeamRole,
+    });
+    const membership = inserted ?? (await this.teams.findMembership(invitation.teamId, userId));
     if (!membership) throw new Error('membership neither inserted nor found');
     await this.invitations.setStatus(invitation.id, 'accepted');
-    return { team, membership, invitation: { ...invitation, status: 'accepted' } };
+    const accepted: Invitation = { ...invitation, status: 'accepted' };
+    await this.webhooks.emit(team.id, 'invitation.accepted', invitationEventData(accepted));
+    if (inserted) await this.emitMemberAdded(team.id, inserted.id);
+    return { team, membership, invitation: accepted };
+  }
+
+  private async emitMemberAdded(teamId: number, memberId: number): Promise<void> {
+    const member = await this.teams.findMemberWithUser(teamId, memberId);
+    if (member) await this.webhooks.emit(teamId, 'member.added', toMemberDto(member));
   }
 
   /** Another person's invitation answers 404 exactly like a missing one. */

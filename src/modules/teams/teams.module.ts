@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { TeamRoleGuard } from './team-role.guard.js';
 import { TeamsController } from './teams.controller.js';
 import { TeamsRepository } from './teams.repository.js';
@@ -10,7 +11,7 @@ import { TeamsService } from './teams.service.js';
  * routes import this module (the guard needs TeamsRepository in their injector).
  */
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, WebhooksModule],
   controllers: [TeamsController],
   providers: [TeamsRepository, TeamsService, TeamRoleGuard],
   exports: [TeamsRepository, TeamRoleGuard],

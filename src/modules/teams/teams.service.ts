@@ -12,6 +12,7 @@ import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ActivityType, type Team } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { canChangeRole, canRemoveMember, type MemberChangeVerdict } from './team-roles.js';
 import type {
   CreateTeamDto,
@@ -110,6 +111,7 @@ export class TeamsService {
     private readonly txHost: TransactionHost,
     private readonly teams: TeamsRepository,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   async listMine(
@@ -162,13 +164,19 @@ export class TeamsService {
       const team = await this.teams.findByIdForUpdate(teamId);
       if (!team) throw TeamErrors.notFound();
       if (team.name === dto.name) return;
-      await this.teams.updateName(teamId, dto.name, new Date());
+      const now = new Date();
+      await this.teams.updateName(teamId, dto.name, now);
       await this.audit.record({
         action: ActivityType.UPDATE_TEAM,
         userId: auth.id,
         teamId,
         ipAddress: auth.ip,
       });
+      await this.webhooks.emit(
+        teamId,
+        'team.updated',
+        toTeamDto({ ...team, name: dto.name, updatedAt: now }),
+      );
     });
     return this.get(auth, teamId);
   }
@@ -192,10 +200,13 @@ export class TeamsService {
         teamId,
         ipAddress: auth.ip,
       });
+      await this.webhooks.emit(
+        teamId,
+        'member.role_changed',
+        await this.memberDto(teamId, memberId),
+      );
     });
-    const member = await this.teams.findMemberWithUser(teamId, memberId);
-    if (!member) throw TeamErrors.memberNotFound();
-    return toMemberDto(member);
+    return this.memberDto(teamId, memberId);
   }
 
   /** Owners remove anyone; a member may remove themself (leave). Never the last owner. */
@@ -203,6 +214,7 @@ export class TeamsService {
     await this.txHost.transaction(async () => {
       const { actor, target, owners } = await this.lockForMemberChange(auth, teamId, memberId);
       enforce(canRemoveMember(actor, target, owners));
+      const removed = await this.memberDto(teamId, memberId);
       await this.teams.deleteMember(teamId, memberId);
       await this.audit.record({
         action: ActivityType.REMOVE_TEAM_MEMBER,
@@ -210,6 +222,7 @@ export class TeamsService {
         teamId,
         ipAddress: auth.ip,
       });
+      await this.webhooks.emit(teamId, 'member.removed', removed);
     });
   }
 
@@ -235,6 +248,12 @@ export class TeamsService {
     return toPage(rows, query.limit, toActivityDto, (row) =>
       encodeFeedCursor({ at: row.cursorAt, id: row.id }),
     );
+  }
+
+  private async memberDto(teamId: number, memberId: number): Promise<TeamMemberDto> {
+    const member = await this.teams.findMemberWithUser(teamId, memberId);
+    if (!member) throw TeamErrors.memberNotFound();
+    return toMemberDto(member);
   }
 
   /**
