@@ -193,7 +193,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by email
-         * @description Sends an email with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `revoked`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
+         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
          */
         post: operations["TeamInvitations_invite"];
         delete?: never;
@@ -396,6 +396,114 @@ export interface paths {
          * @description Change plan, payment method, invoices, cancel. Returns to `APP_URL/teams/{teamId}/billing`. 409 `billing.no_customer` before the first checkout.
          */
         post: operations["TeamBilling_portal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's webhook endpoints
+         * @description Newest first, paginated. Secrets are never listed.
+         */
+        get: operations["Webhooks_list"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Events: `member.added`, `member.removed`, `member.role_changed`, `invitation.created`, `invitation.accepted`, `invitation.revoked`, `team.updated`, `subscription.updated`; `data` is the changed object as the API shows it. Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`). The response carries the `secret`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is `failed`. Redirects are not followed. Logs CREATE_WEBHOOK.
+         */
+        post: operations["Webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Also deletes its delivery log; pending retries are dropped. Logs DELETE_WEBHOOK.
+         */
+        delete: operations["Webhooks_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Any of `url`, `events`, `enabled`, `description`. A disabled endpoint gets no new events and its pending retries end as `failed`. Logs UPDATE_WEBHOOK when something changed.
+         */
+        patch: operations["Webhooks_update"];
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret
+         * @description Returns the new secret, shown only this once. For 24 hours the previous secret keeps signing too: `webhook-signature` then carries two space-separated signatures, one per secret, and a receiver holding either secret verifies the message. Logs UPDATE_WEBHOOK.
+         */
+        post: operations["Webhooks_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's delivery log
+         * @description One delivery per event sent to this endpoint, newest first, paginated: its status, attempts so far, the last attempt's HTTP status and error, and when the next attempt is due. Response bodies are not exposed (only a 1 KB excerpt of the last one is kept, for support).
+         */
+        get: operations["Webhooks_listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queues a new attempt now, whatever the status (also `succeeded` or `failed`), with the same event id and body (a fresh timestamp and signature). The delivery is `pending` until it is answered; a failed redelivery of a delivery whose retries are used up ends `failed` again.
+         */
+        post: operations["Webhooks_redeliver"];
         delete?: never;
         options?: never;
         head?: never;
@@ -832,10 +940,11 @@ export interface components {
              */
             expiresAt: string;
             /**
+             * @description `expired`: was pending when its 7 days ran out (marked by housekeeping)
              * @example pending
              * @enum {string}
              */
-            status: "pending" | "accepted" | "declined" | "revoked";
+            status: "pending" | "accepted" | "declined" | "revoked" | "expired";
         };
         InvitationPageDto: {
             items: components["schemas"]["InvitationDto"][];
@@ -938,6 +1047,142 @@ export interface components {
              * @example https://checkout.stripe.com/c/pay/cs_test_a1b2c3
              */
             url: string;
+        };
+        WebhookDto: {
+            /** @example 3 */
+            id: number;
+            /** @example https://example.com/hooks/nest-saas */
+            url: string;
+            /** @example CRM sync */
+            description: string | null;
+            /**
+             * @example [
+             *       "member.added",
+             *       "team.updated"
+             *     ]
+             */
+            events: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @example true */
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookPageDto: {
+            items: components["schemas"]["WebhookDto"][];
+            nextCursor: string | null;
+        };
+        CreateWebhookDto: {
+            /**
+             * @description Where events are POSTed. Must be `https://` and must not resolve to a loopback, private, link-local or otherwise reserved address (unless the server runs with WEBHOOKS_ALLOW_PRIVATE=true, which also allows `http://`).
+             * @example https://example.com/hooks/nest-saas
+             */
+            url: string;
+            /**
+             * @description The event types sent to this endpoint (at least one, no duplicates)
+             * @example [
+             *       "member.added",
+             *       "team.updated"
+             *     ]
+             */
+            events: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @example CRM sync */
+            description?: string | null;
+        };
+        CreatedWebhookDto: {
+            /** @example 3 */
+            id: number;
+            /** @example https://example.com/hooks/nest-saas */
+            url: string;
+            /** @example CRM sync */
+            description: string | null;
+            /**
+             * @example [
+             *       "member.added",
+             *       "team.updated"
+             *     ]
+             */
+            events: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @example true */
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description The signing secret (Standard Webhooks: `whsec_` + base64 key). Shown only in this response; store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2pe0Z3nFQ+8=
+             */
+            secret: string;
+        };
+        UpdateWebhookDto: {
+            /** @description Where events are POSTed. Must be `https://` and must not resolve to a loopback, private, link-local or otherwise reserved address (unless the server runs with WEBHOOKS_ALLOW_PRIVATE=true, which also allows `http://`). */
+            url?: string;
+            /** @description The event types sent to this endpoint (at least one, no duplicates) */
+            events?: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @description false: no new events are sent to it (pending retries fail) */
+            enabled?: boolean;
+            /** @description null clears it */
+            description?: string | null;
+        };
+        WebhookSecretDto: {
+            /**
+             * @description The signing secret (Standard Webhooks: `whsec_` + base64 key). Shown only in this response; store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2pe0Z3nFQ+8=
+             */
+            secret: string;
+        };
+        WebhookDeliveryDto: {
+            /** @example 41 */
+            id: number;
+            /**
+             * @description Also the `webhook-id` header of every attempt
+             * @example evt_2bq8Xo0vYk3xQ9fJmCz1Lw
+             */
+            eventId: string;
+            /**
+             * @example member.added
+             * @enum {string}
+             */
+            eventType: "member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated";
+            /**
+             * @description `pending`: not yet answered with a 2xx, another attempt is due at `nextAttemptAt`; `succeeded`: a 2xx came; `failed`: every attempt failed (or the endpoint was disabled)
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /**
+             * @description Attempts made so far
+             * @example 2
+             */
+            attempts: number;
+            /**
+             * @description HTTP status of the last attempt (null: no answer)
+             * @example 500
+             */
+            lastStatusCode: number | null;
+            /**
+             * @description Why the last attempt failed
+             * @example HTTP 500
+             */
+            lastError: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryPageDto: {
+            items: components["schemas"]["WebhookDeliveryDto"][];
+            nextCursor: string | null;
+        };
+        RedeliveryDto: {
+            /** @example 41 */
+            deliveryId: number;
+            /**
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending";
         };
         SignUpDto: {
             /**
@@ -2708,10 +2953,7 @@ export interface operations {
                     };
                 };
             };
-            /**
-             * @description - `invitation.mail_failed`: The invitation email could not be sent; nothing was saved, try again later
-             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
-             */
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying; sent with `service.unavailable` */
@@ -2723,7 +2965,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 503;
                         /** @enum {string} */
-                        code?: "invitation.mail_failed" | "service.unavailable";
+                        code?: "service.unavailable";
                     };
                 };
             };
@@ -3919,6 +4161,824 @@ export interface operations {
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `webhook.forbidden_target`: The webhook URL must not point to a loopback, private, link-local or otherwise reserved address
+             *     - `webhook.invalid_url`: The webhook URL must be an absolute https:// URL without credentials
+             *     - `webhook.unresolvable_host`: The webhook URL's host name does not resolve
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `webhook.forbidden_target`: The webhook URL must not point to a loopback, private, link-local or otherwise reserved address
+             *     - `webhook.invalid_url`: The webhook URL must be an absolute https:// URL without credentials
+             *     - `webhook.unresolvable_host`: The webhook URL's host name does not resolve
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretDto"];
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_listDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+                /** @description Delivery id */
+                deliveryId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliveryDto"];
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.delivery_not_found`: Webhook delivery not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.delivery_not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `webhook.disabled`: The webhook endpoint is disabled; enable it first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "webhook.disabled";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
                     };
                 };
             };
