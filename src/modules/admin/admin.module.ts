@@ -20,6 +20,8 @@ import { componentLoader, Components } from './admin.components.js';
 import { AdminRepository, type AdminStats } from './admin.repository.js';
 import { buildAdminResources } from './admin.resources.js';
 import { AdminService } from './admin.service.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { ADMIN_ROOT_PATH } from './admin-path.js';
 
 export { ADMIN_ROOT_PATH };
@@ -40,9 +42,9 @@ export class AdminSessions implements OnModuleDestroy {
 
 /** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
 @Module({
-  imports: [UsersModule, TeamsModule, AuditModule, InvitationsModule, AuthModule],
+  imports: [UsersModule, TeamsModule, AuditModule, InvitationsModule, AuthModule, WebhooksModule],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
-  exports: [AdminService, AdminAuthService, AdminSessions],
+  exports: [AdminService, AdminAuthService, AdminSessions, WebhooksModule],
 })
 export class AdminCoreModule {}
 
@@ -61,6 +63,7 @@ function limitWatcherToDevelopment(config: AppConfig): void {
 function adminJsOptions(
   db: Database,
   service: AdminService,
+  webhooks: WebhooksService,
   stats: () => Promise<AdminStats>,
 ): AdminJSOptions {
   return {
@@ -68,7 +71,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service }),
+    resources: buildAdminResources({ db, service, webhooks }),
     dashboard: { component: Components.Dashboard, handler: () => stats() },
     branding: { companyName: 'nest-saas back office', withMadeWithLove: false, logo: false },
     locale: {
@@ -76,7 +79,7 @@ function adminJsOptions(
       availableLanguages: ['en'],
       translations: {
         en: {
-          actions: { setPassword: 'Set password', revoke: 'Revoke' },
+          actions: { setPassword: 'Set password', revoke: 'Revoke', disable: 'Disable' },
           // Reference columns show the related record's title (team name, user email).
           properties: { teamId: 'Team', userId: 'User', invitedBy: 'Invited by' },
           messages: {
@@ -99,20 +102,21 @@ function adminJsOptions(
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, AdminSessions],
+      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, AdminSessions, WebhooksService],
       useFactory: (
         config: AppConfig,
         db: Database,
         service: AdminService,
         auth: AdminAuthService,
         sessions: AdminSessions,
+        webhooks: WebhooksService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         const sessionOptions = adminSessionOptions(config, sessions.store);
         return {
-          adminJsOptions: adminJsOptions(db, service, () => service.stats()),
+          adminJsOptions: adminJsOptions(db, service, webhooks, () => service.stats()),
           auth: {
             authenticate: (email: string, password: string, context?: { req: Request }) =>
               context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),

@@ -3,7 +3,7 @@ import { Resource } from 'adminjs-drizzle/pg';
 import { and, asc, count, desc, eq, gte, ilike, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../database/database.tokens.js';
-import { passwordResetTokens, sessions, users } from '../../database/schema.js';
+import { passwordResetTokens, sessions, users, webhookEndpoints } from '../../database/schema.js';
 
 /**
  * Columns that never leave the server. They are removed from the resource's properties, so
@@ -15,6 +15,8 @@ const SECRET_COLUMNS: ReadonlySet<AnyPgColumn> = new Set<AnyPgColumn>([
   users.passwordHash,
   sessions.refreshTokenHash,
   passwordResetTokens.tokenHash,
+  webhookEndpoints.secret,
+  webhookEndpoints.previousSecret,
 ]);
 
 type Property = ReturnType<Resource['properties']>[number];
