@@ -310,6 +310,12 @@ describe('outgoing webhooks (e2e)', () => {
       role: 'member',
       user: { id: invitee.user.id, email: invitee.email, name: 'Invitee' },
     });
+
+    // The new member is not an owner: the webhook routes are closed to them.
+    const asMember = await t.http
+      .get(`/api/v1/teams/${owner.team.id}/webhooks`)
+      .set('Authorization', bearer(invitee.accessToken));
+    expect([asMember.status, asMember.body.code]).toEqual([403, 'team.forbidden']);
   });
 
   it('a rolled-back change stores and sends nothing', async () => {
