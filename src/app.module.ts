@@ -17,6 +17,7 @@ import { MailModule } from './modules/mail/mail.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
+import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
 
 @Module({
   imports: [
@@ -32,6 +33,7 @@ import { UsersModule } from './modules/users/users.module.js';
     InvitationsModule,
     BillingModule,
     ApiKeysModule,
+    WebhooksApiModule,
     AuthModule,
     AdminPanelModule,
   ],

@@ -8,10 +8,11 @@ import { AuthModule } from './modules/auth/auth.module.js';
 import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { JobsModule } from './modules/jobs/jobs.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
+import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 
 /**
  * What `node dist/worker.js` runs: the job queue and the modules that register its handlers
- * (mail; auth's and invitations' housekeeping), without HTTP. A module that adds a job kind
+ * (mail; auth's and invitations' housekeeping; webhook deliveries), without HTTP. A module that adds a job kind
  * is listed here too.
  */
 @Module({
@@ -23,6 +24,7 @@ import { MailModule } from './modules/mail/mail.module.js';
     MailModule,
     AuthModule,
     InvitationsModule,
+    WebhooksModule,
   ],
 })
 export class WorkerModule {

@@ -402,6 +402,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/teams/{teamId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's webhook endpoints
+         * @description Newest first, paginated. Secrets are never listed.
+         */
+        get: operations["Webhooks_list"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description Events: `member.added`, `member.removed`, `member.role_changed`, `invitation.created`, `invitation.accepted`, `invitation.revoked`, `team.updated`, `subscription.updated`; `data` is the changed object as the API shows it. Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`). The response carries the `secret`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is `failed`. Redirects are not followed. Logs CREATE_WEBHOOK.
+         */
+        post: operations["Webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Also deletes its delivery log; pending retries are dropped. Logs DELETE_WEBHOOK.
+         */
+        delete: operations["Webhooks_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint
+         * @description Any of `url`, `events`, `enabled`, `description`. A disabled endpoint gets no new events and its pending retries end as `failed`. Logs UPDATE_WEBHOOK when something changed.
+         */
+        patch: operations["Webhooks_update"];
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret
+         * @description Returns the new secret, shown only this once. For 24 hours the previous secret keeps signing too: `webhook-signature` then carries two space-separated signatures, one per secret, and a receiver holding either secret verifies the message. Logs UPDATE_WEBHOOK.
+         */
+        post: operations["Webhooks_rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The endpoint's delivery log
+         * @description One delivery per event sent to this endpoint, newest first, paginated: its status, attempts so far, the last attempt's HTTP status and error, and when the next attempt is due. Response bodies are not exposed (only a 1 KB excerpt of the last one is kept, for support).
+         */
+        get: operations["Webhooks_listDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again
+         * @description Queues a new attempt now, whatever the status (also `succeeded` or `failed`), with the same event id and body (a fresh timestamp and signature). The delivery is `pending` until it is answered; a failed redelivery of a delivery whose retries are used up ends `failed` again.
+         */
+        post: operations["Webhooks_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/sign-up": {
         parameters: {
             query?: never;
@@ -433,29 +541,9 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_signIn"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/sign-in/mfa": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Second step of a sign-in with two-factor sign-in on
-         * @description The `mfaToken` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
-         */
-        post: operations["Auth_signInMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -602,114 +690,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/users/me/sessions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * My active sessions
-         * @description Sessions that are neither revoked nor expired, most recently used first (at most 100; DELETE /users/me/sessions ends all of them but this one). `current` marks the session of this request. `lastUsedAt` is accurate to a minute.
-         */
-        get: operations["Sessions_list"];
-        put?: never;
-        post?: never;
-        /**
-         * Sign out all my other devices
-         * @description Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once. Records REVOKE_SESSION once when at least one session ended. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
-         */
-        delete: operations["Sessions_revokeOthers"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me/sessions/{sessionId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /**
-         * Revoke one of my sessions
-         * @description Its access and refresh tokens stop working at once (revoking the current session signs this client out, like POST /auth/sign-out). 404 `session.not_found` when the id is not a live session of mine (another user's, unknown, already ended); 400 when it is not a UUID. Records REVOKE_SESSION. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
-         */
-        delete: operations["Sessions_revoke"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me/mfa/totp": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Start TOTP enrolment
-         * @description Confirmed with my password. Returns a new secret (also as an otpauth:// URL for a QR code): SHA-1, 6 digits, 30 s. Not active until POST /users/me/mfa/totp/confirm; calling this again replaces a pending secret. 409 `mfa.already_enabled` when MFA is on. The secret is stored encrypted.
-         */
-        post: operations["Mfa_enrol"];
-        /**
-         * Turn two-factor sign-in off
-         * @description Needs my password and a current code (or a recovery code). The secret, the recovery codes and pending sign-in steps are deleted; sessions stay. Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records DISABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
-         */
-        delete: operations["Mfa_disable"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me/mfa/totp/confirm": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Confirm TOTP enrolment with a first code
-         * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends. Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
-         */
-        post: operations["Mfa_confirm"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/me/mfa/recovery-codes": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Replace my recovery codes
-         * @description Needs my password and a current code (or a recovery code). Returns ten new codes; every earlier one, used or not, stops working. Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429.
-         */
-        post: operations["Mfa_regenerate"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -773,11 +753,6 @@ export interface components {
              * @example null
              */
             pendingEmail: string | null;
-            /**
-             * @description Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)
-             * @example false
-             */
-            mfaEnabled: boolean;
             /** @description My teams, the first joined first */
             memberships: components["schemas"]["MembershipDto"][];
         };
@@ -1073,6 +1048,162 @@ export interface components {
              */
             url: string;
         };
+        WebhookDto: {
+            /** @example 3 */
+            id: number;
+            /** @example https://example.com/hooks/nest-saas */
+            url: string;
+            /** @example CRM sync */
+            description: string | null;
+            /**
+             * @example [
+             *       "member.added",
+             *       "team.updated"
+             *     ]
+             */
+            events: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @example true */
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookPageDto: {
+            items: components["schemas"]["WebhookDto"][];
+            nextCursor: string | null;
+        };
+        CreateWebhookDto: {
+            /**
+             * @description Where events are POSTed. Must be `https://` and must not resolve to a loopback, private, link-local or otherwise reserved address (unless the server runs with WEBHOOKS_ALLOW_PRIVATE=true, which also allows `http://`).
+             * @example https://example.com/hooks/nest-saas
+             */
+            url: string;
+            /**
+             * @description The event types sent to this endpoint (at least one, no duplicates)
+             * @example [
+             *       "member.added",
+             *       "team.updated"
+             *     ]
+             */
+            events: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @example CRM sync */
+            description?: string | null;
+        };
+        CreatedWebhookDto: {
+            /** @example 3 */
+            id: number;
+            /** @example https://example.com/hooks/nest-saas */
+            url: string;
+            /** @example CRM sync */
+            description: string | null;
+            /**
+             * @example [
+             *       "member.added",
+             *       "team.updated"
+             *     ]
+             */
+            events: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @example true */
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description The signing secret (Standard Webhooks: `whsec_` + base64 key). Shown only in this response; store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2pe0Z3nFQ+8=
+             */
+            secret: string;
+        };
+        UpdateWebhookDto: {
+            /** @description Where events are POSTed. Must be `https://` and must not resolve to a loopback, private, link-local or otherwise reserved address (unless the server runs with WEBHOOKS_ALLOW_PRIVATE=true, which also allows `http://`). */
+            url?: string;
+            /** @description The event types sent to this endpoint (at least one, no duplicates) */
+            events?: ("member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated")[];
+            /** @description false: no new events are sent to it (pending retries fail) */
+            enabled?: boolean;
+            /** @description null clears it */
+            description?: string | null;
+        };
+        WebhookSecretDto: {
+            /**
+             * @description The signing secret (Standard Webhooks: `whsec_` + base64 key). Shown only in this response; store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw2pe0Z3nFQ+8=
+             */
+            secret: string;
+        };
+        WebhookDeliveryDto: {
+            /** @example 41 */
+            id: number;
+            /**
+             * @description Also the `webhook-id` header of every attempt
+             * @example evt_2bq8Xo0vYk3xQ9fJmCz1Lw
+             */
+            eventId: string;
+            /**
+             * @example member.added
+             * @enum {string}
+             */
+            eventType: "member.added" | "member.removed" | "member.role_changed" | "invitation.created" | "invitation.accepted" | "invitation.revoked" | "team.updated" | "subscription.updated";
+            /**
+             * @description `pending`: not yet answered with a 2xx, another attempt is due at `nextAttemptAt`; `succeeded`: a 2xx came; `failed`: every attempt failed (or the endpoint was disabled)
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed";
+            /**
+             * @description Attempts made so far
+             * @example 2
+             */
+            attempts: number;
+            /**
+             * @description HTTP status of the last attempt (null: no answer)
+             * @example 500
+             */
+            lastStatusCode: number | null;
+            /**
+             * @description Why the last attempt failed
+             * @example HTTP 500
+             */
+            lastError: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryPageDto: {
+            items: components["schemas"]["WebhookDeliveryDto"][];
+            nextCursor: string | null;
+        };
+        RedeliveryDto: {
+            /** @example 41 */
+            deliveryId: number;
+            /**
+             * @example pending
+             * @enum {string}
+             */
+            status: "pending";
+        };
+        SignUpDto: {
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; at most 255 characters
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description 8..128 characters (longer is rejected before hashing)
+             * @example correct horse battery staple
+             */
+            password: string;
+            /**
+             * @description Trimmed; 1..100 characters after trimming
+             * @example Ada Lovelace
+             */
+            name?: string | null;
+            /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
+            inviteToken?: string;
+        };
         UserDto: {
             /** @example 12 */
             id: number;
@@ -1099,57 +1230,6 @@ export interface components {
              * @example null
              */
             pendingEmail: string | null;
-            /**
-             * @description Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)
-             * @example false
-             */
-            mfaEnabled: boolean;
-        };
-        SignInResponseDto: {
-            /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
-            accessToken: string;
-            /** @description Opaque; exchange it at POST /auth/refresh. Single use: every refresh returns a new one, and replaying an old one revokes the session. */
-            refreshToken: string;
-            /**
-             * @example Bearer
-             * @enum {string}
-             */
-            tokenType: "Bearer";
-            /**
-             * @description Seconds until the access token expires (JWT_ACCESS_TTL)
-             * @example 900
-             */
-            expiresIn: number;
-            user: components["schemas"]["UserDto"];
-        };
-        MfaRequiredDto: {
-            /**
-             * @example true
-             * @enum {boolean}
-             */
-            mfaRequired: true;
-            /** @description Send it with a code to POST /auth/sign-in/mfa within 5 minutes; single use (no tokens were issued yet) */
-            mfaToken: string;
-        };
-        SignUpDto: {
-            /**
-             * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
-             * @example ada@example.com
-             */
-            email: string;
-            /**
-             * @description 8..128 characters (longer is rejected before hashing)
-             * @example correct horse battery staple
-             */
-            password: string;
-            /**
-             * @description Trimmed; 1..100 characters after trimming
-             * @example Ada Lovelace
-             */
-            name?: string | null;
-            /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
-            inviteToken?: string;
         };
         SignUpTeamDto: {
             /** @example 7 */
@@ -1192,14 +1272,22 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
-        SignInMfaDto: {
-            /** @description From the 200 of POST /auth/sign-in */
-            mfaToken: string;
+        SignInResponseDto: {
+            /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
+            accessToken: string;
+            /** @description Opaque; exchange it at POST /auth/refresh. Single use: every refresh returns a new one, and replaying an old one revokes the session. */
+            refreshToken: string;
             /**
-             * @description A current 6-digit TOTP code, or one unused recovery code
-             * @example 123456
+             * @example Bearer
+             * @enum {string}
              */
-            code: string;
+            tokenType: "Bearer";
+            /**
+             * @description Seconds until the access token expires (JWT_ACCESS_TTL)
+             * @example 900
+             */
+            expiresIn: number;
+            user: components["schemas"]["UserDto"];
         };
         RefreshDto: {
             /** @description The refresh token from sign-up, sign-in or the previous refresh */
@@ -1263,86 +1351,6 @@ export interface components {
         DeleteAccountDto: {
             /** @description The current password, as confirmation */
             password: string;
-        };
-        SessionDto: {
-            /**
-             * Format: uuid
-             * @description The session id (the access token's `sid`); use it in DELETE /users/me/sessions/{sessionId}
-             * @example 3f1c2b9e-8d4a-4c7e-9a51-2b6f0c8d7e21
-             */
-            id: string;
-            /**
-             * Format: date-time
-             * @description When the session was opened (sign-in)
-             */
-            createdAt: string;
-            /**
-             * Format: date-time
-             * @description Last request made with its tokens (or its last refresh), to within a minute: it is written at most once a minute per session
-             */
-            lastUsedAt: string;
-            /**
-             * @description Client address at sign-in
-             * @example 203.0.113.7
-             */
-            ipAddress: string | null;
-            /**
-             * @description User-Agent at sign-in (the device), first 500 characters
-             * @example Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0
-             */
-            userAgent: string | null;
-            /** @description This is the session making the request */
-            current: boolean;
-        };
-        MfaPasswordDto: {
-            /** @description My current password, as confirmation */
-            password: string;
-        };
-        TotpEnrolmentDto: {
-            /**
-             * @description The shared secret, base32 (for manual entry in the authenticator app)
-             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
-             */
-            secret: string;
-            /**
-             * @description The same secret as an otpauth:// URL (show it as a QR code)
-             * @example otpauth://totp/nest-saas:ada%40example.com?issuer=nest-saas&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30
-             */
-            otpauthUrl: string;
-        };
-        MfaConfirmDto: {
-            /**
-             * @description The 6-digit code the authenticator app shows now (spaces ignored)
-             * @example 123456
-             */
-            code: string;
-        };
-        RecoveryCodesDto: {
-            /**
-             * @description Shown this once (stored hashed). Each signs in once in place of a TOTP code; a new set replaces every earlier code.
-             * @example [
-             *       "abcd-efgh-ijkm",
-             *       "nopq-rstu-vwxy",
-             *       "z234-567a-bcde",
-             *       "fghi-jkmn-opqr",
-             *       "stuv-wxyz-2345",
-             *       "67ab-cdef-ghij",
-             *       "kmno-pqrs-tuvw",
-             *       "xyz2-3456-7abc",
-             *       "defg-hijk-mnop",
-             *       "qrst-uvwx-yz23"
-             *     ]
-             */
-            recoveryCodes: string[];
-        };
-        MfaCodeDto: {
-            /** @description My current password, as confirmation */
-            password: string;
-            /**
-             * @description A current 6-digit code from the authenticator app, or one unused recovery code (which is then used up)
-             * @example 123456
-             */
-            code: string;
         };
         ErrorDetailDto: {
             /**
@@ -4158,6 +4166,824 @@ export interface operations {
             };
         };
     };
+    Webhooks_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `webhook.forbidden_target`: The webhook URL must not point to a loopback, private, link-local or otherwise reserved address
+             *     - `webhook.invalid_url`: The webhook URL must be an absolute https:// URL without credentials
+             *     - `webhook.unresolvable_host`: The webhook URL's host name does not resolve
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `webhook.forbidden_target`: The webhook URL must not point to a loopback, private, link-local or otherwise reserved address
+             *     - `webhook.invalid_url`: The webhook URL must be an absolute https:// URL without credentials
+             *     - `webhook.unresolvable_host`: The webhook URL's host name does not resolve
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecretDto"];
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_listDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+                /** @description Delivery id */
+                deliveryId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliveryDto"];
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `team.not_found`: Team not found
+             *     - `webhook.delivery_not_found`: Webhook delivery not found
+             *     - `webhook.not_found`: Webhook endpoint not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found" | "webhook.delivery_not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `webhook.disabled`: The webhook endpoint is disabled; enable it first */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "webhook.disabled";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
     Auth_signUp: {
         parameters: {
             query?: never;
@@ -4326,13 +5152,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in (tokens + user), or a second factor is required (`mfaRequired`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignInResponseDto"] | components["schemas"]["MfaRequiredDto"];
+                    "application/json": components["schemas"]["SignInResponseDto"];
                 };
             };
             /**
@@ -4364,127 +5189,6 @@ export interface operations {
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_credentials";
-                    };
-                };
-            };
-            /** @description - `request.too_large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 413;
-                        /** @enum {string} */
-                        code?: "request.too_large";
-                    };
-                };
-            };
-            /**
-             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 415;
-                        /** @enum {string} */
-                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Auth_signInMfa: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SignInMfaDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SignInResponseDto"];
-                };
-            };
-            /**
-             * @description - `request.invalid`: Invalid request
-             *     - `request.malformed_json`: The request body is not valid JSON
-             *     - `request.too_deep`: The request body nests too deeply
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
-                    };
-                };
-            };
-            /**
-             * @description - `auth.invalid_mfa_code`: The two-factor code is invalid or was already used
-             *     - `auth.invalid_mfa_token`: The sign-in step has expired or was already completed; sign in again
-             */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.invalid_mfa_code" | "auth.invalid_mfa_token";
                     };
                 };
             };
@@ -5124,816 +5828,6 @@ export interface operations {
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `request.too_large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 413;
-                        /** @enum {string} */
-                        code?: "request.too_large";
-                    };
-                };
-            };
-            /**
-             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 415;
-                        /** @enum {string} */
-                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Sessions_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SessionDto"][];
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Sessions_revokeOthers: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Every other session ended */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Sessions_revoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description A session id from GET /users/me/sessions */
-                sessionId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Session revoked */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description - `request.invalid`: Invalid request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "request.invalid";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `session.not_found`: No such session of yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 404;
-                        /** @enum {string} */
-                        code?: "session.not_found";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Mfa_enrol: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MfaPasswordDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TotpEnrolmentDto"];
-                };
-            };
-            /**
-             * @description - `auth.wrong_password`: The password is incorrect
-             *     - `request.invalid`: Invalid request
-             *     - `request.malformed_json`: The request body is not valid JSON
-             *     - `request.too_deep`: The request body nests too deeply
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `mfa.already_enabled`: Two-factor sign-in is already on; turn it off first to enrol again */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 409;
-                        /** @enum {string} */
-                        code?: "mfa.already_enabled";
-                    };
-                };
-            };
-            /** @description - `request.too_large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 413;
-                        /** @enum {string} */
-                        code?: "request.too_large";
-                    };
-                };
-            };
-            /**
-             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 415;
-                        /** @enum {string} */
-                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Mfa_disable: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MfaCodeDto"];
-            };
-        };
-        responses: {
-            /** @description Two-factor sign-in is off */
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /**
-             * @description - `auth.wrong_password`: The password is incorrect
-             *     - `mfa.invalid_code`: The two-factor code is invalid or was already used
-             *     - `request.invalid`: Invalid request
-             *     - `request.malformed_json`: The request body is not valid JSON
-             *     - `request.too_deep`: The request body nests too deeply
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `mfa.not_enabled`: Two-factor sign-in is not on */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 409;
-                        /** @enum {string} */
-                        code?: "mfa.not_enabled";
-                    };
-                };
-            };
-            /** @description - `request.too_large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 413;
-                        /** @enum {string} */
-                        code?: "request.too_large";
-                    };
-                };
-            };
-            /**
-             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 415;
-                        /** @enum {string} */
-                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Mfa_confirm: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MfaConfirmDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RecoveryCodesDto"];
-                };
-            };
-            /**
-             * @description - `mfa.invalid_code`: The two-factor code is invalid or was already used
-             *     - `request.invalid`: Invalid request
-             *     - `request.malformed_json`: The request body is not valid JSON
-             *     - `request.too_deep`: The request body nests too deeply
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /**
-             * @description - `mfa.already_enabled`: Two-factor sign-in is already on; turn it off first to enrol again
-             *     - `mfa.not_pending`: No enrolment to confirm: start one with POST /users/me/mfa/totp
-             */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 409;
-                        /** @enum {string} */
-                        code?: "mfa.already_enabled" | "mfa.not_pending";
-                    };
-                };
-            };
-            /** @description - `request.too_large`: The request body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 413;
-                        /** @enum {string} */
-                        code?: "request.too_large";
-                    };
-                };
-            };
-            /**
-             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
-             */
-            415: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 415;
-                        /** @enum {string} */
-                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
-                    };
-                };
-            };
-            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 429;
-                        /** @enum {string} */
-                        code?: "request.rate_limited";
-                    };
-                };
-            };
-            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 503;
-                        /** @enum {string} */
-                        code?: "service.unavailable";
-                    };
-                };
-            };
-        };
-    };
-    Mfa_regenerate: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MfaCodeDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RecoveryCodesDto"];
-                };
-            };
-            /**
-             * @description - `auth.wrong_password`: The password is incorrect
-             *     - `mfa.invalid_code`: The two-factor code is invalid or was already used
-             *     - `request.invalid`: Invalid request
-             *     - `request.malformed_json`: The request body is not valid JSON
-             *     - `request.too_deep`: The request body nests too deeply
-             */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 400;
-                        /** @enum {string} */
-                        code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
-                    };
-                };
-            };
-            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 401;
-                        /** @enum {string} */
-                        code?: "auth.unauthorized";
-                    };
-                };
-            };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 403;
-                        /** @enum {string} */
-                        code?: "email.unverified";
-                    };
-                };
-            };
-            /** @description - `mfa.not_enabled`: Two-factor sign-in is not on */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
-                        statusCode?: 409;
-                        /** @enum {string} */
-                        code?: "mfa.not_enabled";
                     };
                 };
             };

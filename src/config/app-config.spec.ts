@@ -34,6 +34,21 @@ describe('loadConfig', () => {
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('outgoing webhooks: SSRF protection on, retries for about a day, 10 s timeout by default', () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      allowPrivate: false,
+      retryDelaysSeconds: [5, 300, 1800, 7200, 18_000, 36_000, 36_000],
+      timeoutMs: 10_000,
+    });
+    expect(
+      loadConfig({
+        WEBHOOKS_ALLOW_PRIVATE: 'true',
+        WEBHOOKS_RETRY_DELAYS_SECONDS: ' 1, 2 ,3',
+        WEBHOOKS_TIMEOUT_MS: '500',
+      }).webhooks,
+    ).toEqual({ allowPrivate: true, retryDelaysSeconds: [1, 2, 3], timeoutMs: 500 });
+  });
+
   it('WORKERS=false keeps the job workers out of this process', () => {
     expect(loadConfig({ WORKERS: 'false' }).jobs.workers).toBe(false);
     expect(loadConfig({ WORKERS: 'TRUE' }).jobs.workers).toBe(true);
@@ -73,6 +88,16 @@ describe('loadConfig', () => {
     [{ METRICS_TOKEN: 'has a space in the token' }, 'METRICS_TOKEN must be 16 to 256'],
     [{ WORKERS: 'sometimes' }, 'WORKERS must be true or false (got "sometimes")'],
     [{ JOBS_SCHEMA: 'job queue' }, 'JOBS_SCHEMA must be a lower-case PostgreSQL identifier'],
+    [{ WEBHOOKS_ALLOW_PRIVATE: 'yes' }, 'WEBHOOKS_ALLOW_PRIVATE must be true or false'],
+    [
+      { WEBHOOKS_RETRY_DELAYS_SECONDS: '5,5m' },
+      'WEBHOOKS_RETRY_DELAYS_SECONDS must be a comma-separated list',
+    ],
+    [
+      { WEBHOOKS_RETRY_DELAYS_SECONDS: '0' },
+      'WEBHOOKS_RETRY_DELAYS_SECONDS must be a comma-separated list',
+    ],
+    [{ WEBHOOKS_TIMEOUT_MS: '10s' }, 'WEBHOOKS_TIMEOUT_MS must be an integer from 100 to 60000'],
   ])('names the variable in one line for %j', (env, message) => {
     const text = errorOf({ JWT_SECRET: SECRET, ...env });
     expect(text).toContain(message);

@@ -93,6 +93,40 @@ export abstract class AppConfig {
     readonly schema: string;
     readonly shutdownTimeoutMs: number;
   };
+  /**
+   * Outgoing webhooks. `allowPrivate` (WEBHOOKS_ALLOW_PRIVATE, default false): endpoint URLs
+   * may be `http://` and may resolve to loopback, private or link-local addresses (development
+   * and tests only; the SSRF protection is off). `retryDelaysSeconds`
+   * (WEBHOOKS_RETRY_DELAYS_SECONDS, comma-separated): the wait before each retry of a failed
+   * delivery; one attempt plus one per entry, then the delivery is `failed`. `timeoutMs`
+   * (WEBHOOKS_TIMEOUT_MS, default 10 000): longest one attempt may take.
+   */
+  declare readonly webhooks: {
+    readonly allowPrivate: boolean;
+    readonly retryDelaysSeconds: readonly number[];
+    readonly timeoutMs: number;
+  };
+}
+
+/** 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over about 27.6 hours. */
+export const DEFAULT_WEBHOOK_RETRY_DELAYS_SECONDS: readonly number[] = [
+  5, 300, 1800, 7200, 18_000, 36_000, 36_000,
+];
+
+function secondsList(env: Env, name: string, fallback: readonly number[]): readonly number[] {
+  const value = read(env, name);
+  if (value === undefined) return fallback;
+  const parts = value.split(',').map((part) => part.trim());
+  if (
+    parts.length > 50 ||
+    parts.some((part) => !/^\d+$/.test(part) || Number(part) < 1 || Number(part) > 604_800)
+  ) {
+    throw new ConfigValidationError(
+      name,
+      `must be a comma-separated list of at most 50 delays in seconds, each from 1 to 604800 (got "${value}")`,
+    );
+  }
+  return Object.freeze(parts.map(Number));
 }
 
 /** Different `info` per use, so the JWT key and the MFA key are independent even from one secret. */
@@ -335,6 +369,15 @@ export function loadConfig(env: Env): AppConfig {
       workers: boolean(env, 'WORKERS', true),
       schema: identifier(env, 'JOBS_SCHEMA', 'pgboss'),
       shutdownTimeoutMs: integer(env, 'JOBS_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
+    },
+    webhooks: {
+      allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
+      retryDelaysSeconds: secondsList(
+        env,
+        'WEBHOOKS_RETRY_DELAYS_SECONDS',
+        DEFAULT_WEBHOOK_RETRY_DELAYS_SECONDS,
+      ),
+      timeoutMs: integer(env, 'WEBHOOKS_TIMEOUT_MS', 10_000, 100, 60_000),
     },
   };
   return Object.freeze(config);

@@ -1,6 +1,7 @@
 import { relations, sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -317,6 +318,80 @@ export const adminSessions = pgTable(
   (t) => [index('admin_sessions_expire_idx').on(t.expire)],
 );
 
+/**
+ * A team's outgoing webhook endpoint (owned by the webhooks module). `secret` and
+ * `previous_secret` are sealed (AES-256-GCM, key derived from JWT_SECRET): signing needs them
+ * in clear, so they cannot be hashed. After a rotation the previous secret keeps signing
+ * (a second signature) until `previous_secret_expires_at`.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    url: varchar('url', { length: 2048 }).notNull(),
+    description: varchar('description', { length: 500 }),
+    events: text('events').array().notNull(),
+    secret: text('secret').notNull(),
+    previousSecret: text('previous_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at'),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    updatedAt: timestamp('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_endpoints_team_id_idx').on(t.teamId, t.id)],
+);
+
+/** An event of a team, stored in the transaction of the change that caused it. */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    /** `evt_…`: the `webhook-id` header and the body's `id`. */
+    id: varchar('id', { length: 40 }).primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    type: varchar('type', { length: 50 }).notNull(),
+    /** The JSON body every delivery sends (json, not jsonb: key order is kept as written). */
+    payload: json('payload').notNull(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('webhook_events_team_id_idx').on(t.teamId)],
+);
+
+/** One event to one endpoint: its attempts and outcome. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: serial('id').primaryKey(),
+    endpointId: integer('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: varchar('event_id', { length: 40 })
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: 'cascade' }),
+    status: varchar('status', { length: 20 }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: varchar('last_error', { length: 500 }),
+    /** At most the first 1 KB of the last response body. */
+    lastResponseExcerpt: varchar('last_response_excerpt', { length: 1024 }),
+    nextAttemptAt: timestamp('next_attempt_at'),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    updatedAt: timestamp('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('webhook_deliveries_endpoint_id_idx').on(t.endpointId, t.id.desc()),
+    index('webhook_deliveries_event_id_idx').on(t.eventId),
+    check(
+      'webhook_deliveries_status_check',
+      sql`${t.status} in ('pending', 'succeeded', 'failed')`,
+    ),
+  ],
+);
+
 export const teamsRelations = relations(teams, ({ many }) => ({
   teamMembers: many(teamMembers),
   activityLogs: many(activityLogs),
@@ -360,6 +435,9 @@ export type EmailVerificationToken = typeof emailVerificationTokens.$inferSelect
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type UserTotp = typeof userTotp.$inferSelect;
 export type MfaChallenge = typeof mfaChallenges.$inferSelect;
+export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
+export type WebhookEvent = typeof webhookEvents.$inferSelect;
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
 
 export type NewUser = typeof users.$inferInsert;
 export type NewTeam = typeof teams.$inferInsert;
@@ -425,3 +503,6 @@ export const INVITATION_STATUSES = [
   'expired',
 ] as const;
 export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
+
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];

@@ -21,6 +21,8 @@ import { componentLoader, Components } from './admin.components.js';
 import { AdminRepository, type AdminStats } from './admin.repository.js';
 import { buildAdminResources } from './admin.resources.js';
 import { AdminService } from './admin.service.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { ADMIN_ROOT_PATH } from './admin-path.js';
 
 export { ADMIN_ROOT_PATH };
@@ -41,9 +43,9 @@ export class AdminSessions implements OnModuleDestroy {
 
 /** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
 @Module({
-  imports: [UsersModule, TeamsModule, InvitationsModule, AuthModule, ApiKeysModule],
+  imports: [UsersModule, TeamsModule, InvitationsModule, AuthModule, ApiKeysModule, WebhooksModule],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
-  exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule],
+  exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule, WebhooksModule],
 })
 export class AdminCoreModule {}
 
@@ -63,6 +65,7 @@ function adminJsOptions(
   db: Database,
   service: AdminService,
   apiKeys: ApiKeysService,
+  webhooks: WebhooksService,
   stats: () => Promise<AdminStats>,
 ): AdminJSOptions {
   return {
@@ -70,7 +73,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks }),
     dashboard: { component: Components.Dashboard, handler: () => stats() },
     branding: { companyName: 'nest-saas back office', withMadeWithLove: false, logo: false },
     locale: {
@@ -78,7 +81,7 @@ function adminJsOptions(
       availableLanguages: ['en'],
       translations: {
         en: {
-          actions: { setPassword: 'Set password', revoke: 'Revoke' },
+          actions: { setPassword: 'Set password', revoke: 'Revoke', disable: 'Disable' },
           // Reference columns show the related record's title (team name, user email).
           properties: {
             teamId: 'Team',
@@ -109,7 +112,15 @@ function adminJsOptions(
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, AdminSessions, ApiKeysService],
+      inject: [
+        AppConfig,
+        DRIZZLE,
+        AdminService,
+        AdminAuthService,
+        AdminSessions,
+        ApiKeysService,
+        WebhooksService,
+      ],
       useFactory: (
         config: AppConfig,
         db: Database,
@@ -117,13 +128,14 @@ function adminJsOptions(
         auth: AdminAuthService,
         sessions: AdminSessions,
         apiKeys: ApiKeysService,
+        webhooks: WebhooksService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         const sessionOptions = adminSessionOptions(config, sessions.store);
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, () => service.stats()),
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.stats()),
           auth: {
             authenticate: (email: string, password: string, context?: { req: Request }) =>
               context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),

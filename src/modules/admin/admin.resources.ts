@@ -25,9 +25,14 @@ import {
   teamMembers,
   teams,
   users,
+  WEBHOOK_DELIVERY_STATUSES,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
 } from '../../database/schema.js';
 import { API_KEY_SCOPES, type AdminActor } from '../../common/auth/actor.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
+import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import { Components } from './admin.components.js';
 import type { AdminService } from './admin.service.js';
@@ -37,6 +42,7 @@ export interface AdminResourceDeps {
   db: Database;
   service: AdminService;
   apiKeys: ApiKeysService;
+  webhooks: WebhooksService;
 }
 
 const READ_ONLY = { isAccessible: false } as const;
@@ -157,6 +163,7 @@ export function buildAdminResources({
   db,
   service,
   apiKeys: apiKeysService,
+  webhooks,
 }: AdminResourceDeps): ResourceWithOptions[] {
   const usersOptions: ResourceOptions = readOnly({
     id: 'users',
@@ -398,6 +405,71 @@ export function buildAdminResources({
     filterProperties: ['id', 'type', 'teamId', 'stripeCustomerId', 'createdAt', 'processedAt'],
   });
 
+  // Secrets are stripped server-side (DrizzleResource SECRET_COLUMNS). Disabling goes through
+  // WebhooksService (UPDATE_WEBHOOK by the admin); owners can enable the endpoint again.
+  const webhookEndpointsOptions: ResourceOptions = readOnly({
+    id: 'webhook_endpoints',
+    navigation: navigation.teams,
+    titleProperty: 'url',
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'teamId', 'url', 'enabled', 'createdAt'],
+    filterProperties: ['teamId', 'url', 'enabled', 'createdAt'],
+    showProperties: [
+      'id',
+      'teamId',
+      'url',
+      'description',
+      'events',
+      'enabled',
+      'createdAt',
+      'updatedAt',
+    ],
+    actions: {
+      disable: {
+        actionType: 'record',
+        icon: 'PauseCircle',
+        variant: 'danger',
+        component: false,
+        guard: 'Disable this endpoint? It gets no new events and its pending retries fail.',
+        isAccessible: ({ record }) => record?.params.enabled === true,
+        handler: recordChange(
+          (admin, id, _request, context) =>
+            webhooks.disable(admin, Number(context.record?.params.teamId), id),
+          { message: 'Webhook endpoint disabled', then: 'show' },
+        ),
+      },
+    },
+  });
+
+  const webhookDeliveriesOptions: ResourceOptions = readOnly({
+    id: 'webhook_deliveries',
+    navigation: navigation.records,
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: [
+      'id',
+      'endpointId',
+      'eventId',
+      'status',
+      'attempts',
+      'lastStatusCode',
+      'nextAttemptAt',
+      'createdAt',
+    ],
+    filterProperties: ['endpointId', 'eventId', 'status', 'lastStatusCode', 'createdAt'],
+    properties: {
+      status: { availableValues: WEBHOOK_DELIVERY_STATUSES.map((s) => ({ value: s, label: s })) },
+    },
+  });
+
+  // Deliveries reference their event: AdminJS needs the referenced resource to populate them.
+  const webhookEventsOptions: ResourceOptions = readOnly({
+    id: 'webhook_events',
+    navigation: navigation.records,
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'teamId', 'type', 'createdAt'],
+    filterProperties: ['id', 'teamId', 'type', 'createdAt'],
+  });
+
   return [
     { resource: new DrizzleResource(users, db, { exactMatch: ['role'] }), options: usersOptions },
     {
@@ -427,6 +499,15 @@ export function buildAdminResources({
     {
       resource: new DrizzleResource(stripeEvents, db, { exactMatch: ['type'] }),
       options: stripeEventsOptions,
+    },
+    { resource: new DrizzleResource(webhookEndpoints, db), options: webhookEndpointsOptions },
+    {
+      resource: new DrizzleResource(webhookEvents, db, { exactMatch: ['id', 'type'] }),
+      options: webhookEventsOptions,
+    },
+    {
+      resource: new DrizzleResource(webhookDeliveries, db, { exactMatch: ['status', 'eventId'] }),
+      options: webhookDeliveriesOptions,
     },
   ];
 }

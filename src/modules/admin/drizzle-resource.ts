@@ -3,7 +3,13 @@ import { Resource } from 'adminjs-drizzle/pg';
 import { and, asc, count, desc, eq, gte, ilike, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../database/database.tokens.js';
-import { apiKeys, passwordResetTokens, sessions, users } from '../../database/schema.js';
+import {
+  apiKeys,
+  passwordResetTokens,
+  sessions,
+  users,
+  webhookEndpoints,
+} from '../../database/schema.js';
 
 /**
  * Columns that never leave the server. They are removed from the resource's properties, so
@@ -16,6 +22,8 @@ const SECRET_COLUMNS: ReadonlySet<AnyPgColumn> = new Set<AnyPgColumn>([
   sessions.refreshTokenHash,
   passwordResetTokens.tokenHash,
   apiKeys.hash,
+  webhookEndpoints.secret,
+  webhookEndpoints.previousSecret,
 ]);
 
 type Property = ReturnType<Resource['properties']>[number];

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AuditModule } from '../audit/audit.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { BillingWebhookService } from './billing-webhook.service.js';
 import { BillingController } from './billing.controller.js';
@@ -15,7 +16,7 @@ import { TeamBillingController } from './team-billing.controller.js';
  * UPDATE_SUBSCRIPTION rows and RateLimitModule for the throttled checkout-success redirect.
  */
 @Module({
-  imports: [TeamsModule, AuditModule, RateLimitModule],
+  imports: [TeamsModule, AuditModule, RateLimitModule, WebhooksModule],
   controllers: [BillingController, TeamBillingController],
   providers: [
     StripeClient,

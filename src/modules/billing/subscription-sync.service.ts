@@ -3,6 +3,8 @@ import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
 import { TeamsService } from '../teams/teams.service.js';
+import { toTeamDto } from '../teams/teams.service.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { BillingRepository } from './billing.repository.js';
 import {
   decideApply,
@@ -45,6 +47,7 @@ export class SubscriptionSyncService {
     private readonly repo: BillingRepository,
     private readonly teams: TeamsService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   apply(input: SyncInput, now = new Date()): Promise<{ outcome: SyncOutcome; teamId?: number }> {
@@ -88,6 +91,11 @@ export class SubscriptionSyncService {
         teamId: team.id,
         ipAddress: input.ipAddress ?? null,
       });
+      await this.webhooks.emit(
+        team.id,
+        'subscription.updated',
+        toTeamDto({ ...team, ...fields, updatedAt: now }),
+      );
       return { outcome: 'applied' as const, teamId: team.id };
     });
   }

@@ -4,6 +4,7 @@ import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { MyInvitationsController, TeamInvitationsController } from './invitations.controller.js';
 import { InvitationsHousekeeping } from './invitations-housekeeping.js';
 import { InvitationsRepository } from './invitations.repository.js';
@@ -11,7 +12,7 @@ import { InvitationsService } from './invitations.service.js';
 
 /** Exports InvitationsService for auth's sign-up (`redeemForNewUser`). */
 @Module({
-  imports: [TeamsModule, AuditModule, MailModule, UsersModule, JobsModule],
+  imports: [TeamsModule, AuditModule, MailModule, UsersModule, JobsModule, WebhooksModule],
   controllers: [TeamInvitationsController, MyInvitationsController],
   providers: [InvitationsRepository, InvitationsService, InvitationsHousekeeping],
   exports: [InvitationsService],

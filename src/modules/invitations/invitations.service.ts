@@ -9,6 +9,7 @@ import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { AccessService } from '../teams/access.service.js';
 import { TeamsService, type Membership } from '../teams/teams.service.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { normalizeEmail } from '../../common/email.js';
@@ -47,6 +48,22 @@ function toInvitationDto(row: InvitationRow): InvitationDto {
     invitedAt: row.invitedAt,
     expiresAt: invitationExpiresAt(row.invitedAt),
     status: row.status,
+  };
+}
+
+/** An invitation in webhook events: InvitationDto without the joined names. */
+function invitationEventData(
+  invitation: Invitation,
+): Omit<InvitationDto, 'teamName' | 'invitedByName'> {
+  return {
+    id: invitation.id,
+    teamId: invitation.teamId,
+    email: invitation.email,
+    role: invitation.role as TeamRole,
+    invitedBy: invitation.invitedBy,
+    invitedAt: invitation.invitedAt,
+    expiresAt: invitationExpiresAt(invitation.invitedAt),
+    status: invitation.status,
   };
 }
 
@@ -108,6 +125,7 @@ export class InvitationsService {
     private readonly mail: MailService,
     private readonly config: AppConfig,
     private readonly users: UsersService,
+    private readonly webhooks: WebhooksService,
   ) {
     this.tokenKey = deriveInvitationKey(config.jwt.secret);
   }
@@ -185,6 +203,7 @@ export class InvitationsService {
       if (!invitation) throw InvitationErrors.alreadyInvited();
       await this.audit.recordFor(actor, { action: ActivityType.INVITE_TEAM_MEMBER, teamId });
       await this.sendInvitationMail(inviter.label, team, invitation);
+      await this.webhooks.emit(teamId, 'invitation.created', invitationEventData(invitation));
       return toInvitationDto({ ...invitation, teamName: team.name, inviterName: inviter.name });
     });
   }
@@ -205,6 +224,11 @@ export class InvitationsService {
       if (invitation.status === 'declined') throw InvitationErrors.declined();
       await this.invitations.setStatus(invitation.id, 'revoked');
       await this.audit.recordFor(actor, { action: ActivityType.REVOKE_INVITATION, teamId });
+      await this.webhooks.emit(
+        teamId,
+        'invitation.revoked',
+        invitationEventData({ ...invitation, status: 'revoked' }),
+      );
     });
   }
 
@@ -333,7 +357,9 @@ export class InvitationsService {
       invitation.role as TeamRole,
     );
     await this.invitations.setStatus(invitation.id, 'accepted');
-    return { team, membership, invitation: { ...invitation, status: 'accepted' } };
+    const accepted: Invitation = { ...invitation, status: 'accepted' };
+    await this.webhooks.emit(team.id, 'invitation.accepted', invitationEventData(accepted));
+    return { team, membership, invitation: accepted };
   }
 
   /** Another person's invitation answers 404 exactly like a missing one. */

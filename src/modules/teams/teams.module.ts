@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AccessService } from './access.service.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { TeamRoleGuard } from './team-role.guard.js';
 import { TeamsController } from './teams.controller.js';
 import { TeamsRepository } from './teams.repository.js';
@@ -13,7 +14,7 @@ import { TeamsService } from './teams.service.js';
  * module. Exports services and the guard, never the repository.
  */
 @Module({
-  imports: [AuditModule],
+  imports: [AuditModule, WebhooksModule],
   controllers: [TeamsController],
   providers: [TeamsRepository, TeamsService, AccessService, TeamRoleGuard],
   exports: [TeamsService, AccessService, TeamRoleGuard],

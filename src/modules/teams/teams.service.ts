@@ -4,6 +4,7 @@ import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/
 import { ActivityType, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService, type FeedRow } from '../audit/audit.service.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { AccessService } from './access.service.js';
 import {
   canChangeRole,
@@ -97,6 +98,7 @@ export class TeamsService {
     private readonly teams: TeamsRepository,
     private readonly access: AccessService,
     private readonly audit: AuditService,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   async listMine(
@@ -143,8 +145,14 @@ export class TeamsService {
       await this.access.requireTeam(actor, teamId, 'owner', { fresh: true });
       if (!team) throw TeamErrors.notFound();
       if (team.name === dto.name) return;
-      await this.teams.updateName(teamId, dto.name, new Date());
+      const now = new Date();
+      await this.teams.updateName(teamId, dto.name, now);
       await this.audit.recordFor(actor, { action: ActivityType.UPDATE_TEAM, teamId });
+      await this.webhooks.emit(
+        teamId,
+        'team.updated',
+        toTeamDto({ ...team, name: dto.name, updatedAt: now }),
+      );
     });
     return this.detail(teamId);
   }
@@ -164,6 +172,7 @@ export class TeamsService {
       const created = await this.teams.insertMember({ teamId, ...member });
       if (!created) return undefined;
       await this.audit.recordFor(actor, { action: ActivityType.ADMIN_ADD_TEAM_MEMBER, teamId });
+      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, created.id));
       return created;
     });
   }
@@ -190,10 +199,13 @@ export class TeamsService {
       if (target.role === dto.role) return;
       await this.teams.updateMemberRole(teamId, memberId, dto.role);
       await this.audit.recordFor(actor, { action: ActivityType.UPDATE_TEAM_MEMBER, teamId });
+      await this.webhooks.emit(
+        teamId,
+        'member.role_changed',
+        await this.memberDto(teamId, memberId),
+      );
     });
-    const member = await this.teams.findMemberWithUser(teamId, memberId);
-    if (!member) throw TeamErrors.memberNotFound();
-    return toMemberDto(member);
+    return this.memberDto(teamId, memberId);
   }
 
   /**
@@ -209,8 +221,10 @@ export class TeamsService {
         'member',
       );
       enforce(canRemoveMember(standing, target, owners));
+      const removed = await this.memberDto(teamId, memberId);
       await this.teams.deleteMember(teamId, memberId);
       await this.audit.recordFor(actor, { action: ActivityType.REMOVE_TEAM_MEMBER, teamId });
+      await this.webhooks.emit(teamId, 'member.removed', removed);
     });
   }
 
@@ -258,11 +272,21 @@ export class TeamsService {
 
   /** Joins the user to the team with `role`, or returns the membership they already have. */
   async join(teamId: number, userId: number, role: TeamRole): Promise<Membership> {
-    const membership =
-      (await this.teams.insertMember({ teamId, userId, role })) ??
-      (await this.teams.findMembership(teamId, userId));
+    const inserted = await this.teams.insertMember({ teamId, userId, role });
+    // A new member is an event for the team's webhooks (in the caller's transaction).
+    if (inserted) {
+      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, inserted.id));
+      return inserted;
+    }
+    const membership = await this.teams.findMembership(teamId, userId);
     if (!membership) throw new Error('membership neither inserted nor found');
     return membership;
+  }
+
+  private async memberDto(teamId: number, memberId: number): Promise<TeamMemberDto> {
+    const member = await this.teams.findMemberWithUser(teamId, memberId);
+    if (!member) throw TeamErrors.memberNotFound();
+    return toMemberDto(member);
   }
 
   /**

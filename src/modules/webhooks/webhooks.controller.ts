@@ -1,0 +1,187 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Actor } from '../../common/auth/actor.js';
+import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
+import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
+import { TeamRole } from '../teams/team-role.decorator.js';
+import {
+  CreatedWebhookDto,
+  CreateWebhookDto,
+  RedeliveryDto,
+  UpdateWebhookDto,
+  WebhookDeliveryPageDto,
+  WebhookDto,
+  WebhookPageDto,
+  WebhookSecretDto,
+} from './webhooks.dto.js';
+import { WebhookErrors } from './webhooks.errors.js';
+import { WebhooksService } from './webhooks.service.js';
+import { WEBHOOK_EVENT_TYPES } from './webhooks.types.js';
+
+const WEBHOOK_PARAM = ApiIdParam('webhookId', 'Webhook endpoint id');
+const URL_ERRORS = [
+  WebhookErrors.invalidUrl,
+  WebhookErrors.forbiddenTarget,
+  WebhookErrors.unresolvableHost,
+];
+const SIGNING =
+  'Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`).';
+
+/**
+ * A team's outgoing webhook endpoints (owners only). The routes live in the webhooks module
+ * but are mounted by WebhooksApiModule, which sits above teams (for `@TeamRole`), while
+ * WebhooksModule itself sits below teams, invitations and billing, which emit events.
+ */
+@ApiTags('webhooks')
+@Controller('teams/:teamId/webhooks')
+export class WebhooksController {
+  constructor(private readonly webhooks: WebhooksService) {}
+
+  @Get()
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: "The team's webhook endpoints",
+    description: 'Newest first, paginated. Secrets are never listed.',
+  })
+  @ApiOkResponse({ type: WebhookPageDto })
+  list(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Query() query: PageQueryDto,
+  ): Promise<WebhookPageDto> {
+    return this.webhooks.list(actor, teamId, query);
+  }
+
+  @Post()
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: 'Add a webhook endpoint',
+    description: `Events: ${WEBHOOK_EVENT_TYPES.map((t) => '`' + t + '`').join(', ')}; \`data\` is the changed object as the API shows it. ${SIGNING} The response carries the \`secret\`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is \`failed\`. Redirects are not followed. Logs CREATE_WEBHOOK.`,
+  })
+  @ApiCreatedResponse({ type: CreatedWebhookDto })
+  @ApiErrors(...URL_ERRORS)
+  create(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Body() dto: CreateWebhookDto,
+  ): Promise<CreatedWebhookDto> {
+    return this.webhooks.create(actor, teamId, dto);
+  }
+
+  @Patch(':webhookId')
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: 'Change a webhook endpoint',
+    description:
+      'Any of `url`, `events`, `enabled`, `description`. A disabled endpoint gets no new events and its pending retries end as `failed`. Logs UPDATE_WEBHOOK when something changed.',
+  })
+  @WEBHOOK_PARAM
+  @ApiOkResponse({ type: WebhookDto })
+  @ApiErrors(WebhookErrors.notFound, ...URL_ERRORS)
+  update(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @Body() dto: UpdateWebhookDto,
+  ): Promise<WebhookDto> {
+    return this.webhooks.update(actor, teamId, webhookId, dto);
+  }
+
+  @Delete(':webhookId')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: 'Delete a webhook endpoint',
+    description: 'Also deletes its delivery log; pending retries are dropped. Logs DELETE_WEBHOOK.',
+  })
+  @WEBHOOK_PARAM
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(WebhookErrors.notFound)
+  remove(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('webhookId', ParseIdPipe) webhookId: number,
+  ): Promise<void> {
+    return this.webhooks.remove(actor, teamId, webhookId);
+  }
+
+  @Post(':webhookId/rotate-secret')
+  @HttpCode(HttpStatus.OK)
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: 'Replace the signing secret',
+    description:
+      'Returns the new secret, shown only this once. For 24 hours the previous secret keeps signing too: `webhook-signature` then carries two space-separated signatures, one per secret, and a receiver holding either secret verifies the message. Logs UPDATE_WEBHOOK.',
+  })
+  @WEBHOOK_PARAM
+  @ApiOkResponse({ type: WebhookSecretDto })
+  @ApiErrors(WebhookErrors.notFound)
+  rotateSecret(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('webhookId', ParseIdPipe) webhookId: number,
+  ): Promise<WebhookSecretDto> {
+    return this.webhooks.rotateSecret(actor, teamId, webhookId);
+  }
+
+  @Get(':webhookId/deliveries')
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: "The endpoint's delivery log",
+    description:
+      "One delivery per event sent to this endpoint, newest first, paginated: its status, attempts so far, the last attempt's HTTP status and error, and when the next attempt is due. Response bodies are not exposed (only a 1 KB excerpt of the last one is kept, for support).",
+  })
+  @WEBHOOK_PARAM
+  @ApiOkResponse({ type: WebhookDeliveryPageDto })
+  @ApiErrors(WebhookErrors.notFound)
+  listDeliveries(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @Query() query: PageQueryDto,
+  ): Promise<WebhookDeliveryPageDto> {
+    return this.webhooks.listDeliveries(actor, teamId, webhookId, query);
+  }
+
+  @Post(':webhookId/deliveries/:deliveryId/redeliver')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @TeamRole('owner', { apiKey: 'webhooks:write' })
+  @ApiOperation({
+    summary: 'Send a delivery again',
+    description:
+      'Queues a new attempt now, whatever the status (also `succeeded` or `failed`), with the same event id and body (a fresh timestamp and signature). The delivery is `pending` until it is answered; a failed redelivery of a delivery whose retries are used up ends `failed` again.',
+  })
+  @WEBHOOK_PARAM
+  @ApiIdParam('deliveryId', 'Delivery id')
+  @ApiAcceptedResponse({ type: RedeliveryDto })
+  @ApiErrors(WebhookErrors.notFound, WebhookErrors.deliveryNotFound, WebhookErrors.disabled)
+  redeliver(
+    @CurrentActor() actor: Actor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @Param('deliveryId', ParseIdPipe) deliveryId: number,
+  ): Promise<RedeliveryDto> {
+    return this.webhooks.redeliver(actor, teamId, webhookId, deliveryId);
+  }
+}
