@@ -19,6 +19,10 @@ import { EmailVerificationRepository } from './email-verification.repository.js'
 import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { OidcClients } from './oidc.client.js';
+import { OidcController } from './oidc.controller.js';
+import { OidcRepository } from './oidc.repository.js';
+import { OidcService } from './oidc.service.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -50,7 +54,7 @@ import { SessionsService } from './sessions.service.js';
     MailModule,
     InvitationsModule,
   ],
-  controllers: [AuthController, AccountController],
+  controllers: [AuthController, AccountController, OidcController],
   providers: [
     AuthService,
     CredentialsService,
@@ -62,6 +66,9 @@ import { SessionsService } from './sessions.service.js';
     EmailVerificationService,
     AccountRepository,
     JwtStrategy,
+    OidcClients,
+    OidcRepository,
+    OidcService,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],

@@ -148,6 +148,14 @@ export class AuthService {
         ? await this.hasher.verifyDummy(dto.password)
         : await this.hasher.verify(user.passwordHash, dto.password);
     if (user === undefined || !valid) throw AuthErrors.invalidCredentials();
+    return this.completeSignIn(user, meta);
+  }
+
+  /**
+   * The end of every sign-in once the user is known (password checked, or a provider
+   * identity resolved by OpenID Connect): opens a session, records SIGN_IN, answers tokens.
+   */
+  async completeSignIn(user: User, meta: ClientMeta): Promise<SignInResponseDto> {
     const issued = await this.txHost.transaction(async () => {
       const opened = await this.sessions.open(user.id, meta);
       await this.audit.record({
