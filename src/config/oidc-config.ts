@@ -58,17 +58,20 @@ export function loadOidcConfig(env: Env, production: boolean): OidcConfig {
     .split(',')
     .map((entry) => entry.trim().toLowerCase())
     .filter((entry) => entry !== '');
-  const providers: OidcProviderConfig[] = [];
-  for (const id of ids) {
+  // The list first, so a bad id is reported as such, not as a missing OIDC_<ID>_ISSUER.
+  for (const [index, id] of ids.entries()) {
     if (!PROVIDER_ID.test(id)) {
       throw new ConfigValidationError(
         'OIDC_PROVIDERS',
         `must be comma-separated ids of letters, digits and _ starting with a letter (got "${id}")`,
       );
     }
-    if (providers.some((p) => p.id === id)) {
+    if (ids.indexOf(id) !== index) {
       throw new ConfigValidationError('OIDC_PROVIDERS', `lists "${id}" twice`);
     }
+  }
+  const providers: OidcProviderConfig[] = [];
+  for (const id of ids) {
     const prefix = `OIDC_${id.toUpperCase()}_`;
     const issuerName = `${prefix}ISSUER`;
     let issuer: URL;
