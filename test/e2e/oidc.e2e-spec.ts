@@ -10,6 +10,7 @@ import {
   users,
 } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
+import { expect429 } from '../support/rate-limit.js';
 import { bearer, DEFAULT_PASSWORD, signIn, signUp, signUpVerified } from '../support/auth.js';
 import {
   startOpenIdProvider,
@@ -336,5 +337,48 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     await t.db.update(oidcExchangeCodes).set({ expiresAt: new Date(Date.now() - 1000) });
     expect((await exchange(code).expect(400)).body.code).toBe('oidc.invalid_code');
     expect((await exchange('x'.repeat(43)).expect(400)).body.code).toBe('oidc.invalid_code');
+  });
+});
+
+describe('OpenID Connect authorize: unreachable provider and throttling (e2e)', () => {
+  let op: TestOpenIdProvider;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    op = await startOpenIdProvider(CALLBACK);
+    // A port that was just free: nothing answers there.
+    const gone = await startOpenIdProvider(CALLBACK);
+    await gone.close();
+    t = await createTestApp({
+      env: {
+        APP_URL,
+        API_URL,
+        OIDC_PROVIDERS: 'test,down',
+        OIDC_TEST_ISSUER: op.issuer,
+        OIDC_TEST_CLIENT_ID: op.clientId,
+        OIDC_TEST_CLIENT_SECRET: op.clientSecret,
+        OIDC_DOWN_ISSUER: gone.issuer,
+        OIDC_DOWN_CLIENT_ID: 'x',
+        OIDC_DOWN_CLIENT_SECRET: 'y',
+        OIDC_ALLOW_INSECURE: 'true',
+        RATE_LIMIT_PER_IP: '3',
+        RATE_LIMIT_WINDOW: '60',
+        REDIS_URL: undefined,
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await t.close();
+    await op.close();
+  });
+
+  it('sends the browser back to the frontend when discovery fails, then throttles per IP', async () => {
+    const down = await t.http.get('/api/v1/auth/oidc/down/authorize').expect(302);
+    expect(down.headers.location).toBe(`${APP_URL}/auth/callback?error=oidc.provider_unavailable`);
+    expect(down.headers['set-cookie']).toBeUndefined();
+    await t.http.get('/api/v1/auth/oidc/test/authorize').expect(302);
+    await t.http.get('/api/v1/auth/oidc/test/authorize').expect(302);
+    expect429(await t.http.get('/api/v1/auth/oidc/test/authorize'));
   });
 });

@@ -16,7 +16,8 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * `email-verification` covers the signed-in routes that send verification mail
  * (POST /auth/verify-email/resend, PATCH /users/me), so nobody can mail-bomb an address.
  * `checkout-success` is the public Stripe Checkout redirect, which calls Stripe on every hit:
- * counted per client IP only.
+ * counted per client IP only. `oidc-authorize` is the public start of an OpenID Connect sign-in,
+ * which stores a row per hit: per client IP only.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-in',
@@ -25,6 +26,7 @@ export const RATE_LIMIT_POLICIES = [
   'password-confirm',
   'email-verification',
   'checkout-success',
+  'oidc-authorize',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 

@@ -24,6 +24,7 @@ import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { SignInResponseDto } from './auth.dto.js';
 import { OIDC_ROUTES_PATH } from './oidc.client.js';
@@ -68,6 +69,7 @@ export class OidcController {
   @Get('oidc/:provider/authorize')
   @Public()
   @Redirect()
+  @RateLimit('oidc-authorize')
   @PROVIDER_PARAM
   @ApiOperation({
     summary: 'Start an OpenID Connect sign-in (browser navigation)',
@@ -76,6 +78,7 @@ export class OidcController {
       'redirect URI `<API_URL>/api/v1/auth/oidc/{provider}/callback`) and sets an HttpOnly, SameSite=Lax cookie that binds the sign-in to this browser',
       `for ${OIDC_FLOW_TTL_MS / 60_000} minutes; a newer sign-in with the same provider in the same browser replaces it.`,
       'When the provider cannot be reached (discovery fails), the 302 goes to `APP_URL/auth/callback?error=oidc.provider_unavailable` instead.',
+      'Throttled per client IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds).',
     ].join(' '),
   })
   @ApiResponse({
