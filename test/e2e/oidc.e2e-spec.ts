@@ -283,6 +283,19 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     expect(await identitiesOf(who.sub)).toHaveLength(0);
   });
 
+  it('signs up a new user whose address the provider does not vouch for as unverified', async () => {
+    const who = account({ email_verified: false });
+    const res = await exchange((await signInWith(who)).get('code')!).expect(200);
+    expect(res.body.user).toMatchObject({ email: who.email, emailVerified: false });
+    expect(await actionsOf(res.body.user.id as number)).toEqual(['SIGN_UP', 'CREATE_TEAM']);
+  });
+
+  it('refuses an identity without an email address (oidc.email_missing)', async () => {
+    const { sub } = account();
+    expect((await signInWith({ sub })).get('error')).toBe('oidc.email_missing');
+    expect(await identitiesOf(sub)).toHaveLength(0);
+  });
+
   it('refuses a callback whose state does not match (oidc.invalid_state), using the flow up', async () => {
     const browser = new Browser(t);
     const url = new URL(await toCallback(browser, account()));
