@@ -254,6 +254,21 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     expect(await identitiesOf(who.sub)).toHaveLength(1);
   });
 
+  it('lets the identity of a deleted account start over as a new user', async () => {
+    const who = account();
+    const first = await exchange((await signInWith(who)).get('code')!).expect(200);
+    const oldId = first.body.user.id as number;
+    // As account deletion leaves it: deletedAt set, the address rewritten.
+    await t.db
+      .update(users)
+      .set({ deletedAt: new Date(), email: `deleted-${oldId}@deleted.invalid` })
+      .where(eq(users.id, oldId));
+    const again = await exchange((await signInWith(who)).get('code')!).expect(200);
+    expect(again.body.user.id).not.toBe(oldId);
+    const identities = await identitiesOf(who.sub);
+    expect(identities.map((i) => i.userId)).toEqual([again.body.user.id]);
+  });
+
   it('links a new identity to the existing user whose email is verified on both sides', async () => {
     const existing = await signUpVerified(t);
     const who = account({ email: existing.email, email_verified: true });
