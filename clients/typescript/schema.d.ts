@@ -4976,6 +4976,8 @@ export interface operations {
                 headers: {
                     /** @description The provider's authorization URL */
                     Location: string;
+                    /** @description `oidc_flow=…; Path=/api/v1/auth/oidc/{provider}/; HttpOnly; SameSite=Lax` (Secure when API_URL is https), binding the sign-in to this browser; absent on the oidc.provider_unavailable redirect */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;

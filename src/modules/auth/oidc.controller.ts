@@ -84,7 +84,15 @@ export class OidcController {
   @ApiResponse({
     status: HttpStatus.FOUND,
     description: "Redirect to the provider's authorization endpoint",
-    headers: LOCATION("The provider's authorization URL"),
+    headers: {
+      ...LOCATION("The provider's authorization URL"),
+      'Set-Cookie': {
+        description:
+          '`oidc_flow=…; Path=/api/v1/auth/oidc/{provider}/; HttpOnly; SameSite=Lax` (Secure when API_URL is https), binding the sign-in to this browser; absent on the oidc.provider_unavailable redirect',
+        required: false,
+        schema: { type: 'string' },
+      },
+    },
   })
   @ApiErrors(OidcErrors.unknownProvider)
   async authorize(
