@@ -206,8 +206,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     parameters: [CommonErrors.validation],
     cursor: [CommonErrors.invalidCursor],
     database: [CommonErrors.serviceUnavailable],
-    // Served from Stripe (and an in-process cache) without a query.
-    withoutDatabase: new Set(['Billing_plans']),
+    // Served from Stripe (and an in-process cache) / from the configuration, without a query.
+    withoutDatabase: new Set(['Billing_plans', 'Oidc_providers']),
   });
 }
 

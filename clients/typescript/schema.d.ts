@@ -690,6 +690,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * OpenID Connect providers to offer as sign-in buttons
+         * @description The providers configured in OIDC_PROVIDERS, in that order; empty when none is. Start a sign-in by sending the browser to GET /auth/oidc/{id}/authorize.
+         */
+        get: operations["Oidc_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start an OpenID Connect sign-in (browser navigation)
+         * @description Answers 302 to the provider's authorization endpoint (authorization-code flow, PKCE S256, `state`, `nonce`, scopes `openid email profile`, redirect URI `<API_URL>/api/v1/auth/oidc/{provider}/callback`) and sets an HttpOnly, SameSite=Lax cookie that binds the sign-in to this browser for 10 minutes; a newer sign-in with the same provider in the same browser replaces it. When the provider cannot be reached (discovery fails), the 302 goes to `APP_URL/auth/callback?error=oidc.provider_unavailable` instead. Throttled per client IP (RATE_LIMIT_PER_IP per RATE_LIMIT_WINDOW seconds).
+         */
+        get: operations["Oidc_authorize"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provider's redirect back after an OpenID Connect sign-in
+         * @description The redirect URI to register at the provider. Needs the cookie set by authorize in this browser (a callback URL replayed elsewhere fails) and uses the started sign-in once. Checks `state`, redeems the code with the PKCE verifier and validates the ID token (JWKS signature, `iss`, `aud`, `exp`, `nonce`). Then: a known identity (issuer + `sub`) signs in as its user; an unknown one is linked to the active user with that email only when the provider says `email_verified` and that user's email is verified; otherwise, with no account on that email, a new user is created with their own team (SIGN_UP + CREATE_TEAM; the email counts as verified when the provider vouches for it, else a verification link is mailed; no usable password until a reset). Answers 303 to `APP_URL/auth/callback?code=<one-time code>` (redeem it with POST /auth/oidc/exchange within 60 seconds), or to `APP_URL/auth/callback?error=<code>` with one of:
+         *
+         *     - `oidc.invalid_state`: no sign-in was started in this browser for this provider, it expired (10 minutes) or was used, or `state` does not match
+         *     - `oidc.access_denied`: the user cancelled or was refused at the provider
+         *     - `oidc.provider_error`: the provider answered an error or could not be reached
+         *     - `oidc.provider_unavailable`: the provider's discovery document could not be loaded (from authorize)
+         *     - `oidc.invalid_response`: the provider's answer failed validation (ID token signature, issuer, audience, expiry or nonce)
+         *     - `oidc.email_missing`: the provider gave no usable email address (scope `email`)
+         *     - `oidc.account_exists`: an account with this email exists but cannot be linked: its email is not verified here, or the provider does not vouch for the address (`email_verified`)
+         */
+        get: operations["Oidc_callback"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeem the callback's one-time code for tokens
+         * @description For the frontend at APP_URL/auth/callback: the `code` works once and for 60 seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        post: operations["Oidc_exchange"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1351,6 +1439,22 @@ export interface components {
         DeleteAccountDto: {
             /** @description The current password, as confirmation */
             password: string;
+        };
+        OidcProviderDto: {
+            /**
+             * @description The `:provider` of /auth/oidc/{provider}/authorize (an OIDC_PROVIDERS entry)
+             * @example google
+             */
+            id: string;
+            /**
+             * @description Label for the button (OIDC_<ID>_NAME)
+             * @example Google
+             */
+            name: string;
+        };
+        OidcExchangeDto: {
+            /** @description The `code` parameter of the callback redirect (APP_URL/auth/callback?code=…); single use, valid 60 seconds */
+            code: string;
         };
         ErrorDetailDto: {
             /**
@@ -5875,6 +5979,273 @@ export interface operations {
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Oidc_providers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OidcProviderDto"][];
+                };
+            };
+        };
+    };
+    Oidc_authorize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A provider id from GET /auth/providers */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the provider's authorization endpoint */
+            302: {
+                headers: {
+                    /** @description The provider's authorization URL */
+                    Location: string;
+                    /** @description `oidc_flow=…; Path=/api/v1/auth/oidc/{provider}/; HttpOnly; SameSite=Lax` (Secure when API_URL is https), binding the sign-in to this browser; absent on the oidc.provider_unavailable redirect */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `oidc.unknown_provider`: No OpenID Connect provider is configured under this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "oidc.unknown_provider";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Oidc_callback: {
+        parameters: {
+            query?: {
+                /** @description From the provider, on failure */
+                error?: unknown;
+                /** @description From the provider */
+                state?: unknown;
+                /** @description From the provider */
+                code?: unknown;
+            };
+            header?: never;
+            path: {
+                /** @description A provider id from GET /auth/providers */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the frontend: `APP_URL/auth/callback?code=…` or `?error=…` */
+            303: {
+                headers: {
+                    /** @description The frontend callback URL */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `oidc.unknown_provider`: No OpenID Connect provider is configured under this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "oidc.unknown_provider";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Oidc_exchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OidcExchangeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponseDto"];
+                };
+            };
+            /**
+             * @description - `oidc.invalid_code`: The sign-in code is invalid, used or expired
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "oidc.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };

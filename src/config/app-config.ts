@@ -1,4 +1,5 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { loadOidcConfig, type OidcConfig } from './oidc-config.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 /** `required`: an unverified user's token only reaches the few routes that let them verify. */
@@ -32,6 +33,14 @@ export abstract class AppConfig {
     readonly refreshTtlSeconds: number;
   };
   declare readonly appUrl: string;
+  /**
+   * API_URL: the public base URL browsers reach this API on (OpenID Connect redirect URIs are
+   * `<apiUrl>/api/v1/auth/oidc/<id>/callback`). Unset: APP_URL, as for the billing redirects
+   * (the deployment serves /api/v1 on the frontend's origin).
+   */
+  declare readonly apiUrl: string;
+  /** OpenID Connect sign-in providers (OIDC_PROVIDERS, OIDC_<ID>_*); none when unset. */
+  declare readonly oidc: OidcConfig;
   /**
    * EMAIL_VERIFICATION. Either way an address counts as the user's (invitations) only once
    * verified; `required` also confines unverified users to GET /users/me,
@@ -284,6 +293,10 @@ export function loadConfig(env: Env): AppConfig {
     .toString()
     .replace(/\/$/, '');
 
+  const apiUrl = (url(env, 'API_URL', ['http:', 'https:']) ?? new URL(appUrl))
+    .toString()
+    .replace(/\/$/, '');
+
   const stripeSecretKey = read(env, 'STRIPE_SECRET_KEY');
   const stripeWebhookSecret = read(env, 'STRIPE_WEBHOOK_SECRET');
   if (stripeSecretKey !== undefined && !/^(sk|rk)_/.test(stripeSecretKey)) {
@@ -341,6 +354,8 @@ export function loadConfig(env: Env): AppConfig {
       refreshTtlSeconds: integer(env, 'JWT_REFRESH_TTL', 30 * 86_400, 300, 365 * 86_400),
     },
     appUrl,
+    apiUrl,
+    oidc: loadOidcConfig(env, production),
     emailVerification: oneOf(env, 'EMAIL_VERIFICATION', EMAIL_VERIFICATION_MODES, 'optional'),
     corsOrigins: corsOrigins(env, appUrl, production),
     stripe: {

@@ -319,6 +319,76 @@ export const adminSessions = pgTable(
 );
 
 /**
+ * A provider identity (OpenID Connect issuer + `sub`) that signs in as a user. The pair is
+ * what a provider promises to keep stable; the email is only the last one it reported.
+ */
+export const oidcIdentities = pgTable(
+  'oidc_identities',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The OIDC_PROVIDERS id it came through (informational: the issuer is the key). */
+    provider: varchar('provider', { length: 32 }).notNull(),
+    issuer: text('issuer').notNull(),
+    subject: varchar('subject', { length: 255 }).notNull(),
+    email: varchar('email', { length: 255 }),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    lastSignInAt: timestamp('last_sign_in_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('oidc_identities_issuer_subject_key').on(t.issuer, t.subject),
+    index('oidc_identities_user_id_idx').on(t.userId),
+  ],
+);
+
+/**
+ * A started OpenID Connect sign-in, between GET …/authorize and the provider's redirect to
+ * …/callback: `state`, `nonce` and the PKCE verifier the callback checks against. A row (not
+ * a self-contained cookie) so the callback can consume it exactly once (DELETE … RETURNING);
+ * the browser only holds a cookie `<id>.<secret>` whose SHA-256 is `browserHash`, so a
+ * callback URL replayed from another browser finds no flow. Lives 10 minutes.
+ */
+export const oidcLoginFlows = pgTable(
+  'oidc_login_flows',
+  {
+    id: uuid('id').primaryKey(),
+    provider: varchar('provider', { length: 32 }).notNull(),
+    browserHash: text('browser_hash').notNull(),
+    state: text('state').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [index('oidc_login_flows_expires_at_idx').on(t.expiresAt)],
+);
+
+/**
+ * The one-time code the callback hands the frontend (APP_URL/auth/callback?code=…) for
+ * POST /auth/oidc/exchange: stored hashed, consumed once, valid 60 seconds. `signedUp` marks
+ * a code for a user the callback just created (SIGN_UP already recorded, no SIGN_IN).
+ */
+export const oidcExchangeCodes = pgTable(
+  'oidc_exchange_codes',
+  {
+    id: serial('id').primaryKey(),
+    codeHash: text('code_hash').notNull().unique(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    signedUp: boolean('signed_up').notNull().default(false),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [
+    index('oidc_exchange_codes_user_id_idx').on(t.userId),
+    index('oidc_exchange_codes_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+/**
  * A team's outgoing webhook endpoint (owned by the webhooks module). `secret` and
  * `previous_secret` are sealed (AES-256-GCM, key derived from JWT_SECRET): signing needs them
  * in clear, so they cannot be hashed. After a rotation the previous secret keeps signing
@@ -435,6 +505,9 @@ export type EmailVerificationToken = typeof emailVerificationTokens.$inferSelect
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type UserTotp = typeof userTotp.$inferSelect;
 export type MfaChallenge = typeof mfaChallenges.$inferSelect;
+export type OidcIdentity = typeof oidcIdentities.$inferSelect;
+export type OidcLoginFlow = typeof oidcLoginFlows.$inferSelect;
+export type OidcExchangeCode = typeof oidcExchangeCodes.$inferSelect;
 export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
 export type WebhookEvent = typeof webhookEvents.$inferSelect;
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

@@ -17,6 +17,10 @@ const PUBLIC_OPERATIONS = [
   'POST /api/v1/auth/password-reset',
   'POST /api/v1/auth/password-reset/confirm',
   'POST /api/v1/auth/verify-email',
+  'GET /api/v1/auth/providers',
+  'GET /api/v1/auth/oidc/{provider}/authorize',
+  'GET /api/v1/auth/oidc/{provider}/callback',
+  'POST /api/v1/auth/oidc/exchange',
   'GET /api/v1/billing/plans',
   'GET /api/v1/billing/checkout/success',
   'POST /api/v1/billing/webhook',
@@ -107,7 +111,14 @@ describe('default deny, checked against the OpenAPI document', () => {
 
   it('the public auth routes really are reachable without a token (not 401 for a missing token)', async () => {
     for (const key of PUBLIC_OPERATIONS.filter((k) => k.includes('/auth/'))) {
-      const [, path] = key.split(' ');
+      const [method, path] = key.split(' ');
+      if (method === 'GET') {
+        // The providers list; an unknown provider's authorize/callback (none is configured).
+        const res = await t.http.get(path!.replace('{provider}', 'none'));
+        const expected = path!.includes('{provider}') ? 404 : 200;
+        expect({ key, status: res.status }).toEqual({ key, status: expected });
+        continue;
+      }
       const res = await t.http.post(path!).send({});
       expect({ key, status: res.status }).toEqual({ key, status: 400 });
     }

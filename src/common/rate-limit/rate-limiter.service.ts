@@ -20,6 +20,8 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * `mfa-code` counts wrong two-factor codes per user (sign-in second step, MFA settings, admin
  * login), through `assertAvailable` + `consume` on failure rather than the route decorator:
  * right codes cost nothing, and once the user is over the limit even a right code is refused.
+ * `oidc-authorize` is the public start of an OpenID Connect sign-in,
+ * which stores a row per hit: per client IP only.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-in',
@@ -29,6 +31,7 @@ export const RATE_LIMIT_POLICIES = [
   'email-verification',
   'checkout-success',
   'mfa-code',
+  'oidc-authorize',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 

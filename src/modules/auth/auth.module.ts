@@ -23,6 +23,10 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { AuthHousekeepingRepository } from './housekeeping.repository.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { OidcClients } from './oidc.client.js';
+import { OidcController } from './oidc.controller.js';
+import { OidcRepository } from './oidc.repository.js';
+import { OidcService } from './oidc.service.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import { MfaController } from './mfa.controller.js';
 import { MfaRepository } from './mfa.repository.js';
@@ -61,7 +65,13 @@ import { SessionsService } from './sessions.service.js';
     ApiKeysModule,
     JobsModule,
   ],
-  controllers: [AuthController, AccountController, SessionsController, MfaController],
+  controllers: [
+    AuthController,
+    AccountController,
+    SessionsController,
+    MfaController,
+    OidcController,
+  ],
   providers: [
     AuthService,
     CredentialsService,
@@ -76,6 +86,9 @@ import { SessionsService } from './sessions.service.js';
     AuthHousekeepingRepository,
     AuthHousekeeping,
     JwtStrategy,
+    OidcClients,
+    OidcRepository,
+    OidcService,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
