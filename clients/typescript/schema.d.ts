@@ -38,6 +38,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format)
+         * @description Request durations by route template, in-flight requests, database pool and query durations, rate-limit refusals, job queue and default process metrics. Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 when METRICS_TOKEN is not set.
+         */
+        get: operations["Metrics_scrape"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/activity": {
         parameters: {
             query?: never;
@@ -120,6 +140,8 @@ export interface paths {
         /**
          * The team with its members (TeamDataWithMembers)
          * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `team:read`.
          */
         get: operations["Teams_get"];
         put?: never;
@@ -146,14 +168,18 @@ export interface paths {
         post?: never;
         /**
          * Remove a member, or leave the team
-         * @description Owners may remove any member; any member may remove their own membership (leave). The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller) in the same transaction.
+         * @description Owners may remove any member; any member may remove their own membership (leave); a team API key with `members:write` may remove any member. The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
          */
         delete: operations["Teams_removeMember"];
         options?: never;
         head?: never;
         /**
          * Change a member's role
-         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
+         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
          */
         patch: operations["Teams_updateMemberRole"];
         trace?: never;
@@ -168,6 +194,8 @@ export interface paths {
         /**
          * The team's activity log, newest first
          * @description Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond. Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `activity:read`.
          */
         get: operations["Teams_listActivity"];
         put?: never;
@@ -188,12 +216,16 @@ export interface paths {
         /**
          * The team's pending invitations
          * @description Pending and not yet expired (invitedAt + 7 days), newest first, paginated.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         get: operations["TeamInvitations_list"];
         put?: never;
         /**
          * Invite someone by email
-         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. Logs INVITE_TEAM_MEMBER in the same transaction.
+         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         post: operations["TeamInvitations_invite"];
         delete?: never;
@@ -215,6 +247,8 @@ export interface paths {
         /**
          * Revoke an invitation
          * @description Status becomes `revoked`; revoking a revoked invitation again is a no-op. Logs REVOKE_INVITATION (by the caller) in the same transaction, only when the status changed.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         delete: operations["TeamInvitations_revoke"];
         options?: never;
@@ -402,6 +436,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/teams/{teamId}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's API keys
+         * @description Owners only, with an access token: a team API key can never manage keys (401). Keys not revoked (expired ones included, see `expiresAt`), newest first, paginated; never the key itself. `lastUsedAt` is recorded at most once a minute.
+         */
+        get: operations["ApiKeys_list"];
+        put?: never;
+        /**
+         * Create a team API key
+         * @description Owners only, with an access token: a team API key can never manage keys (401). The response carries the key (`nsk_…`) this once; only its SHA-256 is stored. The key acts for this team only, within its scopes, on the routes that say they accept keys; activity it writes names me (its creator) as `userId`. Logs CREATE_API_KEY in the same transaction.
+         */
+        post: operations["ApiKeys_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a team API key
+         * @description Owners only, with an access token: a team API key can never manage keys (401). The key stops working with the very next request. Revoking a revoked key again is a no-op. Logs REVOKE_API_KEY in the same transaction, only when the key was active.
+         */
+        delete: operations["ApiKeys_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams/{teamId}/webhooks": {
         parameters: {
             query?: never;
@@ -412,12 +490,16 @@ export interface paths {
         /**
          * The team's webhook endpoints
          * @description Newest first, paginated. Secrets are never listed.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         get: operations["Webhooks_list"];
         put?: never;
         /**
          * Add a webhook endpoint
          * @description Events: `member.added`, `member.removed`, `member.role_changed`, `invitation.created`, `invitation.accepted`, `invitation.revoked`, `team.updated`, `subscription.updated`; `data` is the changed object as the API shows it. Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`). The response carries the `secret`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is `failed`. Redirects are not followed. Logs CREATE_WEBHOOK.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         post: operations["Webhooks_create"];
         delete?: never;
@@ -439,6 +521,8 @@ export interface paths {
         /**
          * Delete a webhook endpoint
          * @description Also deletes its delivery log; pending retries are dropped. Logs DELETE_WEBHOOK.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         delete: operations["Webhooks_remove"];
         options?: never;
@@ -446,6 +530,8 @@ export interface paths {
         /**
          * Change a webhook endpoint
          * @description Any of `url`, `events`, `enabled`, `description`. A disabled endpoint gets no new events and its pending retries end as `failed`. Logs UPDATE_WEBHOOK when something changed.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         patch: operations["Webhooks_update"];
         trace?: never;
@@ -462,6 +548,8 @@ export interface paths {
         /**
          * Replace the signing secret
          * @description Returns the new secret, shown only this once. For 24 hours the previous secret keeps signing too: `webhook-signature` then carries two space-separated signatures, one per secret, and a receiver holding either secret verifies the message. Logs UPDATE_WEBHOOK.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         post: operations["Webhooks_rotateSecret"];
         delete?: never;
@@ -480,6 +568,8 @@ export interface paths {
         /**
          * The endpoint's delivery log
          * @description One delivery per event sent to this endpoint, newest first, paginated: its status, attempts so far, the last attempt's HTTP status and error, and when the next attempt is due. Response bodies are not exposed (only a 1 KB excerpt of the last one is kept, for support).
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         get: operations["Webhooks_listDeliveries"];
         put?: never;
@@ -502,6 +592,8 @@ export interface paths {
         /**
          * Send a delivery again
          * @description Queues a new attempt now, whatever the status (also `succeeded` or `failed`), with the same event id and body (a fresh timestamp and signature). The delivery is `pending` until it is answered; a failed redelivery of a delivery whose retries are used up ends `failed` again.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
         post: operations["Webhooks_redeliver"];
         delete?: never;
@@ -541,9 +633,29 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Opens a session and returns its tokens. Unknown email, wrong password and deleted account give the same 401 and about the same time. Records SIGN_IN. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_signIn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sign-in/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Second step of a sign-in with two-factor sign-in on
+         * @description The `mfaToken` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        post: operations["Auth_signInMfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -684,6 +796,114 @@ export interface paths {
          */
         put: operations["Account_changePassword"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My active sessions
+         * @description Sessions that are neither revoked nor expired, most recently used first (at most 100; DELETE /users/me/sessions ends all of them but this one). `current` marks the session of this request. `lastUsedAt` is accurate to a minute.
+         */
+        get: operations["Sessions_list"];
+        put?: never;
+        post?: never;
+        /**
+         * Sign out all my other devices
+         * @description Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once. Records REVOKE_SESSION once when at least one session ended. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        delete: operations["Sessions_revokeOthers"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of my sessions
+         * @description Its access and refresh tokens stop working at once (revoking the current session signs this client out, like POST /auth/sign-out). 404 `session.not_found` when the id is not a live session of mine (another user's, unknown, already ended); 400 when it is not a UUID. Records REVOKE_SESSION. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        delete: operations["Sessions_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start TOTP enrolment
+         * @description Confirmed with my password. Returns a new secret (also as an otpauth:// URL for a QR code): SHA-1, 6 digits, 30 s. Not active until POST /users/me/mfa/totp/confirm; calling this again replaces a pending secret. 409 `mfa.already_enabled` when MFA is on. The secret is stored encrypted.
+         */
+        post: operations["Mfa_enrol"];
+        /**
+         * Turn two-factor sign-in off
+         * @description Needs my password and a current code (or a recovery code). The secret, the recovery codes and pending sign-in steps are deleted; sessions stay. Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records DISABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        delete: operations["Mfa_disable"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm TOTP enrolment with a first code
+         * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends. Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         */
+        post: operations["Mfa_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace my recovery codes
+         * @description Needs my password and a current code (or a recovery code). Returns ten new codes; every earlier one, used or not, stops working. Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429.
+         */
+        post: operations["Mfa_regenerate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -841,6 +1061,11 @@ export interface components {
              * @example null
              */
             pendingEmail: string | null;
+            /**
+             * @description Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)
+             * @example false
+             */
+            mfaEnabled: boolean;
             /** @description My teams, the first joined first */
             memberships: components["schemas"]["MembershipDto"][];
         };
@@ -1136,6 +1361,75 @@ export interface components {
              */
             url: string;
         };
+        CreateApiKeyDto: {
+            /**
+             * @description Trimmed; 1..100 characters after trimming
+             * @example CI deploy bot
+             */
+            name: string;
+            /**
+             * @description At least one, no duplicates. `team:read` (GET the team and its members), `members:write` (change roles, remove members), `invitations:write` (list, create and revoke invitations), `activity:read` (the team activity log), `webhooks:write` (the webhook routes).
+             * @example [
+             *       "team:read",
+             *       "invitations:write"
+             *     ]
+             */
+            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
+            /**
+             * Format: date-time
+             * @description When the key stops working: an ISO-8601 date-time with offset, in the future (else 400). Omitted: never expires (revoke it instead).
+             * @example 2030-01-31T12:00:00Z
+             */
+            expiresAt?: string;
+        };
+        CreatedApiKeyDto: {
+            /** @example 3 */
+            id: number;
+            /** @example CI deploy bot */
+            name: string;
+            /** @example nsk_3f9a1c0b7d2e */
+            prefix: string;
+            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /**
+             * @description The key itself, shown this once: only its SHA-256 is stored, so it cannot be shown again. Send it as `Authorization: Bearer nsk_…`.
+             * @example nsk_3f9a1c0b7d2e_3q2-7wEjD6Xw0n1rNVt0mB8a5kQm9yW4zT1uLcR2pHs
+             */
+            key: string;
+        };
+        ApiKeyDto: {
+            /** @example 3 */
+            id: number;
+            /** @example CI deploy bot */
+            name: string;
+            /**
+             * @description The public start of the key, to recognise it; not a secret
+             * @example nsk_3f9a1c0b7d2e
+             */
+            prefix: string;
+            scopes: ("team:read" | "members:write" | "invitations:write" | "activity:read" | "webhooks:write")[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description Last request made with the key; recorded at most once a minute, so it may lag up to a minute
+             */
+            lastUsedAt: string | null;
+            /**
+             * @description User id of the owner who created it (activity written with the key names this user)
+             * @example 7
+             */
+            createdBy: number | null;
+        };
+        ApiKeyPageDto: {
+            items: components["schemas"]["ApiKeyDto"][];
+            nextCursor: string | null;
+        };
         WebhookDto: {
             /** @example 3 */
             id: number;
@@ -1272,26 +1566,6 @@ export interface components {
              */
             status: "pending";
         };
-        SignUpDto: {
-            /**
-             * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
-             * @example ada@example.com
-             */
-            email: string;
-            /**
-             * @description 8..128 characters (longer is rejected before hashing)
-             * @example correct horse battery staple
-             */
-            password: string;
-            /**
-             * @description Trimmed; 1..100 characters after trimming
-             * @example Ada Lovelace
-             */
-            name?: string | null;
-            /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
-            inviteToken?: string;
-        };
         UserDto: {
             /** @example 12 */
             id: number;
@@ -1318,6 +1592,57 @@ export interface components {
              * @example null
              */
             pendingEmail: string | null;
+            /**
+             * @description Two-factor sign-in (TOTP) is on: signing in asks for a code after the password (POST /auth/sign-in/mfa)
+             * @example false
+             */
+            mfaEnabled: boolean;
+        };
+        SignInResponseDto: {
+            /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
+            accessToken: string;
+            /** @description Opaque; exchange it at POST /auth/refresh. Single use: every refresh returns a new one, and replaying an old one revokes the session. */
+            refreshToken: string;
+            /**
+             * @example Bearer
+             * @enum {string}
+             */
+            tokenType: "Bearer";
+            /**
+             * @description Seconds until the access token expires (JWT_ACCESS_TTL)
+             * @example 900
+             */
+            expiresIn: number;
+            user: components["schemas"]["UserDto"];
+        };
+        MfaRequiredDto: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            mfaRequired: true;
+            /** @description Send it with a code to POST /auth/sign-in/mfa within 5 minutes; single use (no tokens were issued yet) */
+            mfaToken: string;
+        };
+        SignUpDto: {
+            /**
+             * Format: email
+             * @description Trimmed and lower-cased; at most 255 characters
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * @description 8..128 characters (longer is rejected before hashing)
+             * @example correct horse battery staple
+             */
+            password: string;
+            /**
+             * @description Trimmed; 1..100 characters after trimming
+             * @example Ada Lovelace
+             */
+            name?: string | null;
+            /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
+            inviteToken?: string;
         };
         SignUpTeamDto: {
             /** @example 7 */
@@ -1360,22 +1685,14 @@ export interface components {
             /** @example correct horse battery staple */
             password: string;
         };
-        SignInResponseDto: {
-            /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
-            accessToken: string;
-            /** @description Opaque; exchange it at POST /auth/refresh. Single use: every refresh returns a new one, and replaying an old one revokes the session. */
-            refreshToken: string;
+        SignInMfaDto: {
+            /** @description From the 200 of POST /auth/sign-in */
+            mfaToken: string;
             /**
-             * @example Bearer
-             * @enum {string}
+             * @description A current 6-digit TOTP code, or one unused recovery code
+             * @example 123456
              */
-            tokenType: "Bearer";
-            /**
-             * @description Seconds until the access token expires (JWT_ACCESS_TTL)
-             * @example 900
-             */
-            expiresIn: number;
-            user: components["schemas"]["UserDto"];
+            code: string;
         };
         RefreshDto: {
             /** @description The refresh token from sign-up, sign-in or the previous refresh */
@@ -1439,6 +1756,86 @@ export interface components {
         DeleteAccountDto: {
             /** @description The current password, as confirmation */
             password: string;
+        };
+        SessionDto: {
+            /**
+             * Format: uuid
+             * @description The session id (the access token's `sid`); use it in DELETE /users/me/sessions/{sessionId}
+             * @example 3f1c2b9e-8d4a-4c7e-9a51-2b6f0c8d7e21
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the session was opened (sign-in)
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Last request made with its tokens (or its last refresh), to within a minute: it is written at most once a minute per session
+             */
+            lastUsedAt: string;
+            /**
+             * @description Client address at sign-in
+             * @example 203.0.113.7
+             */
+            ipAddress: string | null;
+            /**
+             * @description User-Agent at sign-in (the device), first 500 characters
+             * @example Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0
+             */
+            userAgent: string | null;
+            /** @description This is the session making the request */
+            current: boolean;
+        };
+        MfaPasswordDto: {
+            /** @description My current password, as confirmation */
+            password: string;
+        };
+        TotpEnrolmentDto: {
+            /**
+             * @description The shared secret, base32 (for manual entry in the authenticator app)
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+            /**
+             * @description The same secret as an otpauth:// URL (show it as a QR code)
+             * @example otpauth://totp/nest-saas:ada%40example.com?issuer=nest-saas&secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&algorithm=SHA1&digits=6&period=30
+             */
+            otpauthUrl: string;
+        };
+        MfaConfirmDto: {
+            /**
+             * @description The 6-digit code the authenticator app shows now (spaces ignored)
+             * @example 123456
+             */
+            code: string;
+        };
+        RecoveryCodesDto: {
+            /**
+             * @description Shown this once (stored hashed). Each signs in once in place of a TOTP code; a new set replaces every earlier code.
+             * @example [
+             *       "abcd-efgh-ijkm",
+             *       "nopq-rstu-vwxy",
+             *       "z234-567a-bcde",
+             *       "fghi-jkmn-opqr",
+             *       "stuv-wxyz-2345",
+             *       "67ab-cdef-ghij",
+             *       "kmno-pqrs-tuvw",
+             *       "xyz2-3456-7abc",
+             *       "defg-hijk-mnop",
+             *       "qrst-uvwx-yz23"
+             *     ]
+             */
+            recoveryCodes: string[];
+        };
+        MfaCodeDto: {
+            /** @description My current password, as confirmation */
+            password: string;
+            /**
+             * @description A current 6-digit code from the authenticator app, or one unused recovery code (which is then used up)
+             * @example 123456
+             */
+            code: string;
         };
         OidcProviderDto: {
             /**
@@ -1572,6 +1969,54 @@ export interface operations {
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Metrics_scrape: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text format, version 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description - `metrics.unauthorized`: GET /metrics needs Authorization: Bearer <METRICS_TOKEN> */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "metrics.unauthorized";
+                    };
+                };
+            };
+            /** @description - `route.not_found`: Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "route.not_found";
                     };
                 };
             };
@@ -2255,7 +2700,10 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /**
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2265,7 +2713,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified";
+                        code?: "api_key.scope_missing" | "email.unverified";
                     };
                 };
             };
@@ -2280,6 +2728,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2487,7 +2951,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2499,7 +2964,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2531,6 +2996,22 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2611,7 +3092,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2623,7 +3105,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2686,6 +3168,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2770,7 +3268,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2782,7 +3281,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2797,6 +3296,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2874,7 +3389,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2886,7 +3402,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -2901,6 +3417,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -2979,7 +3511,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2991,7 +3524,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -3054,6 +3587,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -3125,7 +3674,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3137,7 +3687,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -3172,6 +3722,22 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -4270,7 +4836,7 @@ export interface operations {
             };
         };
     };
-    Webhooks_list: {
+    ApiKeys_list: {
         parameters: {
             query?: {
                 limit?: number;
@@ -4291,7 +4857,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookPageDto"];
+                    "application/json": components["schemas"]["ApiKeyPageDto"];
                 };
             };
             /**
@@ -4374,7 +4940,7 @@ export interface operations {
             };
         };
     };
-    Webhooks_create: {
+    ApiKeys_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -4386,7 +4952,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateWebhookDto"];
+                "application/json": components["schemas"]["CreateApiKeyDto"];
             };
         };
         responses: {
@@ -4395,16 +4961,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                    "application/json": components["schemas"]["CreatedApiKeyDto"];
                 };
             };
             /**
              * @description - `request.invalid`: Invalid request
              *     - `request.malformed_json`: The request body is not valid JSON
              *     - `request.too_deep`: The request body nests too deeply
-             *     - `webhook.forbidden_target`: The webhook URL must not point to a loopback, private, link-local or otherwise reserved address
-             *     - `webhook.invalid_url`: The webhook URL must be an absolute https:// URL without credentials
-             *     - `webhook.unresolvable_host`: The webhook URL's host name does not resolve
              */
             400: {
                 headers: {
@@ -4415,7 +4978,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4513,21 +5076,21 @@ export interface operations {
             };
         };
     };
-    Webhooks_remove: {
+    ApiKeys_revoke: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 /** @description Team id */
                 teamId: number;
-                /** @description Webhook endpoint id */
-                webhookId: number;
+                /** @description API key id */
+                keyId: number;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted */
+            /** @description Revoked */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4580,6 +5143,385 @@ export interface operations {
                 };
             };
             /**
+             * @description - `api_key.not_found`: API key not found
+             *     - `team.not_found`: Team not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "api_key.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `webhook.forbidden_target`: The webhook URL must not point to a loopback, private, link-local or otherwise reserved address
+             *     - `webhook.invalid_url`: The webhook URL must be an absolute https:// URL without credentials
+             *     - `webhook.unresolvable_host`: The webhook URL's host name does not resolve
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Webhooks_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+                /** @description Webhook endpoint id */
+                webhookId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
              * @description - `team.not_found`: Team not found
              *     - `webhook.not_found`: Webhook endpoint not found
              */
@@ -4593,6 +5535,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -4676,7 +5634,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4688,7 +5647,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -4737,6 +5696,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -4809,7 +5784,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4821,7 +5797,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -4839,6 +5815,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -4918,7 +5910,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4930,7 +5923,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -4948,6 +5941,22 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -5022,7 +6031,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5034,7 +6044,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "email.unverified" | "team.forbidden";
+                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -5067,6 +6077,22 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "webhook.disabled";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -5256,12 +6282,13 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Signed in (tokens + user), or a second factor is required (`mfaRequired`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignInResponseDto"];
+                    "application/json": components["schemas"]["SignInResponseDto"] | components["schemas"]["MfaRequiredDto"];
                 };
             };
             /**
@@ -5293,6 +6320,127 @@ export interface operations {
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_credentials";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Auth_signInMfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignInMfaDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignInResponseDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /**
+             * @description - `auth.invalid_mfa_code`: The two-factor code is invalid or was already used
+             *     - `auth.invalid_mfa_token`: The sign-in step has expired or was already completed; sign in again
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.invalid_mfa_code" | "auth.invalid_mfa_token";
                     };
                 };
             };
@@ -5932,6 +7080,816 @@ export interface operations {
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sessions_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionDto"][];
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sessions_revokeOthers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every other session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sessions_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id from GET /users/me/sessions */
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `session.not_found`: No such session of yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "session.not_found";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_enrol: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaPasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TotpEnrolmentDto"];
+                };
+            };
+            /**
+             * @description - `auth.wrong_password`: The password is incorrect
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `mfa.already_enabled`: Two-factor sign-in is already on; turn it off first to enrol again */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.already_enabled";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_disable: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeDto"];
+            };
+        };
+        responses: {
+            /** @description Two-factor sign-in is off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `auth.wrong_password`: The password is incorrect
+             *     - `mfa.invalid_code`: The two-factor code is invalid or was already used
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `mfa.not_enabled`: Two-factor sign-in is not on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.not_enabled";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaConfirmDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesDto"];
+                };
+            };
+            /**
+             * @description - `mfa.invalid_code`: The two-factor code is invalid or was already used
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /**
+             * @description - `mfa.already_enabled`: Two-factor sign-in is already on; turn it off first to enrol again
+             *     - `mfa.not_pending`: No enrolment to confirm: start one with POST /users/me/mfa/totp
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.already_enabled" | "mfa.not_pending";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Mfa_regenerate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MfaCodeDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesDto"];
+                };
+            };
+            /**
+             * @description - `auth.wrong_password`: The password is incorrect
+             *     - `mfa.invalid_code`: The two-factor code is invalid or was already used
+             *     - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `mfa.not_enabled`: Two-factor sign-in is not on */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "mfa.not_enabled";
                     };
                 };
             };
