@@ -155,6 +155,16 @@ describe('GET /metrics (Prometheus)', () => {
       expect(text).toMatch(/^nodejs_heap_size_used_bytes \S+$/m);
     });
 
+    it('exposes the job queue by queue and state (a sign-up queues its verification mail)', async () => {
+      await signUp(t);
+      const text = await scrape();
+      const mailJobs = [
+        ...text.matchAll(/^jobs_queue_jobs\{queue="mail\.send",state="(\w+)"\} (\d+)$/gm),
+      ];
+      expect(mailJobs.reduce((sum, m) => sum + Number(m[2]), 0)).toBeGreaterThanOrEqual(1);
+      expect(text).toContain('# TYPE jobs_queue_jobs gauge');
+    });
+
     it('counts rate-limit refusals by route', async () => {
       const user = await signUp(t);
       const route = { route: '/api/v1/auth/sign-in' };

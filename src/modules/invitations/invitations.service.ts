@@ -93,18 +93,6 @@ function assertAnswerable(invitation: Invitation, now: Date): void {
   }
 }
 
-/** Who the invite email and the response name as the inviter. */
-function inviterOf(actor: Actor): { label: string; name: string | null } {
-  switch (actor.kind) {
-    case 'user':
-      return { label: actor.name ?? actor.email, name: actor.name };
-    case 'admin':
-      return { label: actor.email, name: null };
-    case 'apiKey':
-      return { label: 'A team administrator', name: null };
-  }
-}
-
 function escapeHtml(text: string): string {
   return text.replace(
     /[&<>"']/g,
@@ -179,10 +167,10 @@ export class InvitationsService {
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
     const now = new Date();
-    const inviter = inviterOf(actor);
     // invitations.invited_by is required: a key whose creator was deleted cannot invite.
     const invitedBy = actorUserId(actor);
-    if (invitedBy === null) {
+    const inviter = invitedBy === null ? undefined : await this.inviterOf(actor, invitedBy);
+    if (invitedBy === null || inviter === undefined) {
       throw TeamErrors.forbidden('This API key no longer has a creator to invite in the name of');
     }
     return this.txHost.transaction(async () => {
@@ -369,6 +357,19 @@ export class InvitationsService {
       throw InvitationErrors.notFound();
     }
     return invitation;
+  }
+
+  /**
+   * Who the invite email and the response name as the inviter: the signed-in user, or for a
+   * team API key (an admin) the user it acts for, as `GET` lists name them (`invitedByName`).
+   */
+  private async inviterOf(
+    actor: Actor,
+    userId: number,
+  ): Promise<{ label: string; name: string | null } | undefined> {
+    if (actor.kind === 'user') return { label: actor.name ?? actor.email, name: actor.name };
+    const user = await this.users.findActiveById(userId);
+    return user && { label: user.name ?? user.email, name: user.name };
   }
 
   private async sendInvitationMail(

@@ -11,7 +11,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { createPool } from '../../database/database.connection.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { drizzleDb, poolDb } from './job-queue.js';
-import type { EnqueueOptions, JobDefinition, JobInfo } from './jobs.types.js';
+import type { EnqueueOptions, JobDefinition, JobInfo, JobState } from './jobs.types.js';
 
 /** Connections of the queue's pool: one per polling queue plus maintenance and cron. */
 const JOBS_POOL_MAX = 4;
@@ -102,6 +102,18 @@ export class JobsService
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
       ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
     });
+  }
+
+  /**
+   * Jobs per queue and state (`created`/`retry`: waiting, `active`, `failed`, ...), in one
+   * query on the queue's table: the queue depth and failures for GET /metrics.
+   */
+  async stateCounts(): Promise<{ queue: string; state: JobState; count: number }[]> {
+    const { rows } = await this.pool.query<{ queue: string; state: JobState; count: number }>(
+      `select name as queue, state::text as state, count(*)::int as count
+         from "${this.config.jobs.schema}".job group by name, state`,
+    );
+    return rows;
   }
 
   /** A job by id, also once archived; null when unknown or deleted by retention. */

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -8,6 +9,7 @@ import { MetricsService } from './metrics.service.js';
  */
 @Global()
 @Module({
+  imports: [JobsModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

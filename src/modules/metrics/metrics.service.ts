@@ -14,6 +14,7 @@ import {
 import { AppConfig } from '../../config/app-config.js';
 import { PG_POOL } from '../../database/database.tokens.js';
 import { isAdminRequest } from '../admin/admin-path.js';
+import { JobsService } from '../jobs/jobs.service.js';
 
 /** Request durations: 5 ms to 10 s, the range between a cached read and the statement timeout. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -42,7 +43,7 @@ export class MetricsService {
   private readonly rateLimited: Counter<'route'>;
   private readonly queryDuration: Histogram<'outcome'>;
 
-  constructor(config: AppConfig, @Inject(PG_POOL) pool: pg.Pool) {
+  constructor(config: AppConfig, @Inject(PG_POOL) pool: pg.Pool, jobs: JobsService) {
     this.enabled = config.metricsToken !== undefined;
     this.httpDuration = this.histogram({
       name: 'http_request_duration_seconds',
@@ -79,6 +80,17 @@ export class MetricsService {
       help: 'Queries waiting for a free pooled connection',
       collect() {
         this.set(pool.waitingCount);
+      },
+    });
+    this.gauge({
+      name: 'jobs_queue_jobs',
+      help: 'Background jobs by queue and state (created/retry: waiting; failed: out of retries)',
+      labelNames: ['queue', 'state'],
+      async collect() {
+        this.reset();
+        for (const row of await jobs.stateCounts()) {
+          this.set({ queue: row.queue, state: row.state }, row.count);
+        }
       },
     });
     if (this.enabled) {
