@@ -5,7 +5,8 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 /**
- * AES-256-GCM for small secrets at rest (TOTP secrets). The output is
+ * AES-256-GCM for small secrets at rest (TOTP secrets, webhook signing secrets, queued mail
+ * payloads). The output is
  * `v1.<iv>.<tag>.<ciphertext>` in base64url: a fresh random 96-bit IV per value, the 128-bit
  * tag authenticates the ciphertext and `context` (associated data, e.g. `user:12`), so a value
  * copied to another row, or altered, fails to decrypt instead of yielding another secret.

@@ -1,4 +1,7 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
+import { openSecret, sealSecret } from '../../common/crypto/secret-box.js';
+
+const SEAL_CONTEXT = 'queued-mail';
 
 /**
  * Queued mails carry live links (password reset, verification, invitation) whose tokens the
@@ -14,19 +17,10 @@ export function mailKey(secret: string): Buffer {
 }
 
 export function seal(key: Buffer, value: unknown): SealedPayload {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-  return { sealed: Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64') };
+  return { sealed: sealSecret(key, JSON.stringify(value), SEAL_CONTEXT) };
 }
 
 /** Throws when the payload was not sealed with `key` (e.g. JWT_SECRET changed meanwhile). */
 export function unseal(key: Buffer, payload: SealedPayload): unknown {
-  const raw = Buffer.from(payload.sealed, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
-    'utf8',
-  );
-  return JSON.parse(text) as unknown;
+  return JSON.parse(openSecret(key, payload.sealed, SEAL_CONTEXT)) as unknown;
 }

@@ -1,4 +1,7 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { openSecret, sealSecret as sealWithBox } from '../../common/crypto/secret-box.js';
+
+const SEAL_CONTEXT = 'webhook-secret';
 
 /**
  * Secrets and signatures of outgoing webhooks (Standard Webhooks, https://www.standardwebhooks.com).
@@ -19,19 +22,14 @@ export function webhookSealKey(jwtSecret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', jwtSecret, '', 'nest-saas webhook secrets v1', 32));
 }
 
+/** The secret sealed for its row's column (common/crypto/secret-box, AES-256-GCM). */
 export function sealSecret(key: Buffer, secret: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const body = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
+  return sealWithBox(key, secret, SEAL_CONTEXT);
 }
 
 /** Throws when `sealed` was not sealed with `key` (JWT_SECRET changed since). */
 export function unsealSecret(key: Buffer, sealed: string): string {
-  const raw = Buffer.from(sealed, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  return openSecret(key, sealed, SEAL_CONTEXT);
 }
 
 /** `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the secret's bytes. */
