@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { userActor, type ApiKeyScope } from '../../common/auth/actor.js';
+import { userActor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import type { RequestWithActor } from '../../common/decorators/current-actor.decorator.js';
 import { clientIp } from '../../common/http/client-ip.js';
@@ -11,7 +11,7 @@ import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
 import { isApiKeyToken } from '../api-keys/api-key-token.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { TEAM_API_KEY_SCOPE_KEY } from '../teams/team-role.guard.js';
+import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../teams/team-role.guard.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
 import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
@@ -78,10 +78,10 @@ export class JwtAuthGuard implements CanActivate {
     response: Response,
     token: string,
   ): Promise<void> {
-    const scope = this.reflector.getAllAndOverride<ApiKeyScope | undefined>(
-      TEAM_API_KEY_SCOPE_KEY,
-      [context.getHandler(), context.getClass()],
-    );
+    const scope = this.reflector.getAllAndOverride<TeamRoleRequirement | undefined>(TEAM_ROLE_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ])?.apiKey;
     // A route that names no scope never accepts keys: the same 401 as a bad token.
     if (scope === undefined) throw AuthErrors.unauthorized();
     try {

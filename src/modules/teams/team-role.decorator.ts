@@ -9,12 +9,7 @@ import {
   API_KEY_SCOPE_EXTENSION,
   API_KEY_SECURITY,
 } from '../../common/openapi/api-key-security.js';
-import {
-  TEAM_API_KEY_SCOPE_KEY,
-  TEAM_ROLE_KEY,
-  TeamRoleGuard,
-  type TeamRoleRequirement,
-} from './team-role.guard.js';
+import { TEAM_ROLE_KEY, TeamRoleGuard, type TeamRoleRequirement } from './team-role.guard.js';
 import { TeamErrors } from './teams.errors.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
@@ -32,8 +27,8 @@ export interface TeamRoleOptions {
  * metadata and the matching Swagger security and error responses at once, so docs and
  * enforcement cannot drift. Usable from any module that imports TeamsModule.
  * The route's own errors (a child id not in this team, ...) go in its `@ApiErrors(...)`.
- * The decision is the access layer's (access.policy.ts); the global auth guard reads the key
- * scope metadata to refuse keys before any lookup on routes that do not accept them.
+ * The decision is the access layer's (access.policy.ts); the global auth guard reads the same
+ * requirement's `apiKey` to refuse keys before any lookup on routes that do not accept them.
  */
 export function TeamRole(
   role: TeamRoleName,
@@ -44,7 +39,6 @@ export function TeamRole(
     options.apiKey === undefined
       ? []
       : [
-          SetMetadata(TEAM_API_KEY_SCOPE_KEY, options.apiKey),
           ApiBearerAuth(API_KEY_SECURITY),
           ApiExtension(API_KEY_SCOPE_EXTENSION, options.apiKey),
           // A key without the scope gets a 403; every key is rate limited.

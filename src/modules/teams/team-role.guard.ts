@@ -9,8 +9,6 @@ import { AccessService } from './access.service.js';
 import { TeamErrors } from './teams.errors.js';
 
 export const TEAM_ROLE_KEY = 'teamRole';
-/** The scope a team API key needs on the route (`@TeamRole(role, { apiKey })`); unset: no keys. */
-export const TEAM_API_KEY_SCOPE_KEY = 'teamApiKeyScope';
 
 /** What `@TeamRole(role, { apiKey })` stores on a route. */
 export interface TeamRoleRequirement {
