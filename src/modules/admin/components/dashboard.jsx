@@ -122,7 +122,7 @@ const Charts = ({ charts }) => {
     backgroundColor: COLORS[i % COLORS.length],
   }));
   return (
-    <Box flex flexDirection="row" flexWrap="wrap">
+    <Box flex flexDirection="row" flexWrap="wrap" data-testid="dashboard-charts">
       <Panel
         title="Sign-ups and active teams, last 30 days"
         note="Active team: a team with at least one activity-log entry that day (UTC)."
