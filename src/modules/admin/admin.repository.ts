@@ -98,8 +98,11 @@ export class AdminRepository {
           from users where created_at >= ${from} and created_at < ${until} group by 1
       ),
       active_teams as (
-        select date_trunc('day', "timestamp") as day, count(distinct team_id)::int as n
-          from activity_logs where "timestamp" >= ${from} and "timestamp" < ${until} group by 1
+        -- DISTINCT (day, team) first: a hash aggregate, where count(distinct) would sort.
+        select day, count(*)::int as n from (
+          select distinct date_trunc('day', "timestamp") as day, team_id
+            from activity_logs where "timestamp" >= ${from} and "timestamp" < ${until}
+        ) as team_days group by day
       ),
       invites as (
         select date_trunc('day', invited_at) as day,
