@@ -267,5 +267,10 @@ describeBrowser('admin panel in Chromium', () => {
       expect(listed.some((text) => text.includes(row.email!))).toBe(true);
       expect(row).not.toHaveProperty('passwordHash');
     }
+
+    // Lists without the export action (sessions) show no button.
+    await page.goto(`${baseUrl}/admin/resources/sessions`);
+    await page.locator('tbody tr').first().waitFor();
+    expect(await page.getByTestId('export-csv').count()).toBe(0);
   }, 60_000);
 });
