@@ -48,20 +48,30 @@ export const users = pgTable(
      */
     mfaEnabledAt: timestamp('mfa_enabled_at'),
   },
-  (t) => [check('users_role_check', sql`${t.role} in ('member', 'admin')`)],
+  (t) => [
+    check('users_role_check', sql`${t.role} in ('member', 'admin')`),
+    // Back-office dashboard: sign-ups per day over a date range (admin.repository.ts).
+    index('users_created_at_idx').on(t.createdAt),
+  ],
 );
 
-export const teams = pgTable('teams', {
-  id: serial('id').primaryKey(),
-  name: varchar('name', { length: 100 }).notNull(),
-  createdAt: timestamp('created_at').notNull().defaultNow(),
-  updatedAt: timestamp('updated_at').notNull().defaultNow(),
-  stripeCustomerId: text('stripe_customer_id').unique(),
-  stripeSubscriptionId: text('stripe_subscription_id').unique(),
-  stripeProductId: text('stripe_product_id'),
-  planName: varchar('plan_name', { length: 50 }),
-  subscriptionStatus: varchar('subscription_status', { length: 20 }),
-});
+export const teams = pgTable(
+  'teams',
+  {
+    id: serial('id').primaryKey(),
+    name: varchar('name', { length: 100 }).notNull(),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    updatedAt: timestamp('updated_at').notNull().defaultNow(),
+    stripeCustomerId: text('stripe_customer_id').unique(),
+    stripeSubscriptionId: text('stripe_subscription_id').unique(),
+    stripeProductId: text('stripe_product_id'),
+    planName: varchar('plan_name', { length: 50 }),
+    subscriptionStatus: varchar('subscription_status', { length: 20 }),
+  },
+  // Back-office dashboard: teams by plan and by subscription status, counted from the index
+  // alone (an index-only scan instead of reading every team row).
+  (t) => [index('teams_plan_name_subscription_status_idx').on(t.planName, t.subscriptionStatus)],
+);
 
 export const teamMembers = pgTable(
   'team_members',
@@ -110,6 +120,8 @@ export const activityLogs = pgTable(
       t.timestamp.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
     ),
+    // Back-office dashboard: active teams per day over a date range (index-only scan).
+    index('activity_logs_timestamp_team_id_idx').on(t.timestamp, t.teamId),
   ],
 );
 
@@ -134,6 +146,8 @@ export const invitations = pgTable(
       .on(t.teamId, t.email)
       .where(sql`${t.status} = 'pending'`),
     index('invitations_email_idx').on(t.email),
+    // Back-office dashboard: invitations sent and accepted per day (index-only scan).
+    index('invitations_invited_at_status_idx').on(t.invitedAt, t.status),
     check('invitations_role_check', sql`${t.role} in ('owner', 'member')`),
     check(
       'invitations_status_check',
@@ -455,6 +469,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_endpoint_id_idx').on(t.endpointId, t.id.desc()),
     index('webhook_deliveries_event_id_idx').on(t.eventId),
+    // Back-office dashboard: failed deliveries per day of their last (failed) attempt.
+    index('webhook_deliveries_failed_updated_at_idx')
+      .on(t.updatedAt)
+      .where(sql`${t.status} = 'failed'`),
     check(
       'webhook_deliveries_status_check',
       sql`${t.status} in ('pending', 'succeeded', 'failed')`,

@@ -191,6 +191,7 @@ describe('admin panel (AdminJS at /admin)', () => {
         [
           'activityLast24h',
           'admins',
+          'charts',
           'deletedUsers',
           'pendingInvitations',
           'subscribedTeams',

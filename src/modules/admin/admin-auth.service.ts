@@ -15,6 +15,8 @@ export interface AdminSessionUser {
   email: string;
   title: string;
   ip: string | null;
+  /** users.role at sign-in (canReadBackOffice); the session store re-checks it per request. */
+  role: string;
 }
 
 /** Thrown to the login page: AdminJS shows the message (a locale key) and answers 400. */
@@ -91,7 +93,13 @@ export class AdminAuthService {
     await regenerateSession(req);
     // Back-office access is security-relevant and concerns no team: it goes to the log.
     this.logger.log({ userId: user.id, ip }, 'admin signed in to the back office');
-    return { id: String(user.id), email: user.email, title: user.name ?? user.email, ip };
+    return {
+      id: String(user.id),
+      email: user.email,
+      title: user.name ?? user.email,
+      ip,
+      role: user.role,
+    };
   }
 
   private async checkSecondFactor(userId: number, req: Request): Promise<void> {

@@ -16,4 +16,6 @@ export const Components = {
   Dashboard: componentLoader.add('Dashboard', path('dashboard.jsx')),
   // AdminJS's own login page plus a two-factor code field (admins with MFA on need it).
   Login: componentLoader.override('Login', path('login.jsx')),
+  // AdminJS's list plus an "Export CSV" link where the resource has the export action.
+  ListWithExport: componentLoader.override('DefaultListAction', path('list-with-export.jsx')),
 } as const;

@@ -2,7 +2,7 @@
 import './admin-bundle.js';
 import { AdminModule } from '@adminjs/nestjs';
 import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
-import AdminJS, { type AdminJSOptions } from 'adminjs';
+import AdminJS, { ForbiddenError, type AdminJSOptions } from 'adminjs';
 import type { Request } from 'express';
 import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
@@ -11,16 +11,18 @@ import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { canReadBackOffice } from './admin-access.js';
 import { AdminAuthService } from './admin-auth.service.js';
 import { AdminExpressLoader } from './admin-express.loader.js';
 import { prebuiltBundleExists } from './admin-bundle.js';
 import { AdminSessionStore, adminSessionOptions, ADMIN_SESSION_COOKIE } from './admin-session.js';
 import { componentLoader, Components } from './admin.components.js';
-import { AdminRepository, type AdminStats } from './admin.repository.js';
+import { AdminRepository } from './admin.repository.js';
 import { buildAdminResources } from './admin.resources.js';
-import { AdminService } from './admin.service.js';
+import { AdminService, type AdminDashboard } from './admin.service.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { ADMIN_ROOT_PATH } from './admin-path.js';
@@ -43,7 +45,15 @@ export class AdminSessions implements OnModuleDestroy {
 
 /** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
 @Module({
-  imports: [UsersModule, TeamsModule, InvitationsModule, AuthModule, ApiKeysModule, WebhooksModule],
+  imports: [
+    UsersModule,
+    TeamsModule,
+    InvitationsModule,
+    AuthModule,
+    ApiKeysModule,
+    WebhooksModule,
+    JobsModule,
+  ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
   exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule, WebhooksModule],
 })
@@ -66,7 +76,7 @@ function adminJsOptions(
   service: AdminService,
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
-  stats: () => Promise<AdminStats>,
+  dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
   return {
     rootPath: ADMIN_ROOT_PATH,
@@ -74,7 +84,15 @@ function adminJsOptions(
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
     resources: buildAdminResources({ db, service, apiKeys, webhooks }),
-    dashboard: { component: Components.Dashboard, handler: () => stats() },
+    dashboard: {
+      component: Components.Dashboard,
+      handler: (_request, _response, context) => {
+        if (!canReadBackOffice(context?.currentAdmin)) {
+          return Promise.reject(new ForbiddenError('Not allowed to read the back office'));
+        }
+        return dashboard();
+      },
+    },
     branding: { companyName: 'nest-saas back office', withMadeWithLove: false, logo: false },
     locale: {
       language: 'en',
@@ -135,7 +153,7 @@ function adminJsOptions(
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         const sessionOptions = adminSessionOptions(config, sessions.store);
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.stats()),
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.dashboard()),
           auth: {
             authenticate: (email: string, password: string, context?: { req: Request }) =>
               context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),

@@ -35,6 +35,7 @@ import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import { Components } from './admin.components.js';
+import { exportCsvAction } from './admin-export.js';
 import type { AdminService } from './admin.service.js';
 import { DrizzleResource } from './drizzle-resource.js';
 
@@ -178,6 +179,17 @@ export function buildAdminResources({
       role: { availableValues: SYSTEM_ROLES.map((r) => ({ value: r, label: r })) },
     },
     actions: {
+      ...exportCsvAction('users', [
+        'id',
+        'email',
+        'name',
+        'role',
+        'emailVerifiedAt',
+        'mfaEnabledAt',
+        'createdAt',
+        'updatedAt',
+        'deletedAt',
+      ]),
       edit: {
         isAccessible: ({ record }) => !record?.params.deletedAt,
         handler: recordChange(
@@ -226,6 +238,17 @@ export function buildAdminResources({
     // ever writes `name`, whatever the request carries.
     editProperties: ['name'],
     actions: {
+      ...exportCsvAction('teams', [
+        'id',
+        'name',
+        'planName',
+        'subscriptionStatus',
+        'stripeCustomerId',
+        'stripeSubscriptionId',
+        'stripeProductId',
+        'createdAt',
+        'updatedAt',
+      ]),
       edit: {
         isAccessible: true,
         handler: recordChange(
@@ -373,6 +396,16 @@ export function buildAdminResources({
     sort: { sortBy: 'timestamp', direction: 'desc' },
     listProperties: ['id', 'timestamp', 'action', 'teamId', 'userId', 'ipAddress'],
     filterProperties: ['action', 'teamId', 'userId', 'timestamp', 'ipAddress'],
+    actions: {
+      ...exportCsvAction('activity_logs', [
+        'id',
+        'timestamp',
+        'action',
+        'teamId',
+        'userId',
+        'ipAddress',
+      ]),
+    },
   });
 
   const sessionsOptions: ResourceOptions = readOnly({

@@ -9,13 +9,23 @@ import { AccountService } from '../auth/account.service.js';
 import { AdminSetPasswordDto } from '../auth/auth.dto.js';
 import { CredentialsService } from '../auth/credentials.service.js';
 import { InvitationsService } from '../invitations/invitations.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import type { JobState } from '../jobs/jobs.types.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsService } from '../teams/teams.service.js';
 import { UpdateMemberRoleDto, UpdateTeamDto } from '../teams/teams.dto.js';
 import { AdminUpdateUserDto } from '../users/users.dto.js';
 import { UsersService } from '../users/users.service.js';
-import { AdminRepository, type AdminStats } from './admin.repository.js';
+import { AdminRepository, type AdminStats, type DashboardCharts } from './admin.repository.js';
 import { AdminErrors } from './admin.errors.js';
+
+/** What GET /admin/api/dashboard answers: the key numbers plus the charts' series. */
+export interface AdminDashboard extends AdminStats {
+  charts: DashboardCharts & {
+    /** Jobs per queue and pg-boss state (`created`/`retry` = waiting). */
+    jobs: { queue: string; state: JobState; count: number }[];
+  };
+}
 
 export interface AdminUserPatch {
   name?: string;
@@ -66,10 +76,22 @@ export class AdminService {
     private readonly invitations: InvitationsService,
     private readonly credentials: CredentialsService,
     private readonly account: AccountService,
+    private readonly jobs: JobsService,
   ) {}
 
   stats(): Promise<AdminStats> {
     return this.admins.stats(new Date());
+  }
+
+  /** The dashboard's figures: every one an aggregate computed by PostgreSQL. */
+  async dashboard(now = new Date()): Promise<AdminDashboard> {
+    const [stats, daily, segments, jobs] = await Promise.all([
+      this.admins.stats(now),
+      this.admins.daily(now),
+      this.admins.teamSegments(),
+      this.jobs.stateCounts(),
+    ]);
+    return { ...stats, charts: { daily, ...segments, jobs } };
   }
 
   async updateTeam(admin: AdminActor, teamId: number, name: unknown): Promise<void> {

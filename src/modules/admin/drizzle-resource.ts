@@ -1,6 +1,6 @@
 import { ForbiddenError, type BaseRecord, type Filter } from 'adminjs';
 import { Resource } from 'adminjs-drizzle/pg';
-import { and, asc, count, desc, eq, gte, ilike, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, ilike, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Database } from '../../database/database.tokens.js';
 import {
@@ -124,6 +124,42 @@ export class DrizzleResource extends Resource {
       .offset(Math.max(0, Number(offset) || 0))
       .limit(Math.min(500, Math.max(1, Number(limit) || 10)));
     return rows.map((row) => this.build(this.prepareResult(row as Record<string, unknown>)));
+  }
+
+  /**
+   * The records `filter` selects (the list's own filter semantics), newest id first, in keyset
+   * batches of `batchSize`: one short query per batch (`id < last id of the previous batch`),
+   * so an export never holds all rows nor a pooled connection between batches. Only `paths`
+   * are read, and only resource properties can be named: secret columns are not properties.
+   */
+  async *batches(
+    filter: Filter,
+    paths: readonly string[],
+    batchSize: number,
+  ): AsyncGenerator<Record<string, unknown>[]> {
+    const id = this.properties().find((p) => p.isId());
+    if (!id || id.type() !== 'number') throw new Error(`${this.id()}: no integer id to page by`);
+    const columns: Record<string, AnyPgColumn> = {};
+    for (const path of paths) {
+      const property = this.property(path) as Property | undefined;
+      if (!property) throw new Error(`${this.id()}: "${path}" is not an exportable property`);
+      columns[path] = property.column;
+    }
+    const idColumn = id.column;
+    const where = this.where(filter);
+    let after: number | undefined;
+    for (;;) {
+      const rows = (await this.client
+        .select({ ...columns, __id: idColumn })
+        .from(this.source)
+        .where(and(where, after === undefined ? undefined : lt(idColumn, after)))
+        .orderBy(desc(idColumn))
+        .limit(batchSize)) as (Record<string, unknown> & { __id: number })[];
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.__id;
+      yield rows.map(({ __id: _omit, ...row }) => row);
+      if (rows.length < batchSize) return;
+    }
   }
 
   /** An id that is not even of the id column's type matches no record (not a database error). */
