@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorDetail } from './app-error.js';
 import { CommonErrors } from './common.errors.js';
@@ -116,26 +117,29 @@ function bodyOf(error: AppError): ErrorResponseDto {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('ExceptionFilter');
 
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const response = ctx.getResponse<Response>();
-    const request = ctx.getRequest<Request & { id?: unknown }>();
+    const adapter = this.adapterHost.httpAdapter;
+    const response: unknown = ctx.getResponse();
+    const request = ctx.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
     const { body, unexpected, unavailable, retryAfterSeconds } = toErrorResponse(exception);
     // The logger's error serializer keeps a failed query's SQL and drops its parameters.
     const context = {
       err: exception,
       requestId: request.id,
       method: request.method,
-      url: request.originalUrl,
+      url: request.originalUrl ?? request.url,
     };
     if (unexpected) this.logger.error(context, 'Unhandled error');
     else if (unavailable) this.logger.warn(context, 'Database unavailable');
-    if (response.headersSent) {
-      response.end();
+    if (adapter.isHeadersSent(response)) {
+      adapter.end(response);
       return;
     }
     if (retryAfterSeconds !== undefined)
-      response.setHeader('Retry-After', String(retryAfterSeconds));
-    response.status(body.statusCode).json(body);
+      adapter.setHeader(response, 'Retry-After', String(retryAfterSeconds));
+    adapter.reply(response, body, body.statusCode);
   }
 }

@@ -7,13 +7,12 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
 import { clientIp } from '../http/client-ip.js';
 import { normalizeEmail } from '../email.js';
 import { CommonErrors } from '../errors/common.errors.js';
 import { ApiErrors } from '../openapi/api-errors.decorator.js';
-import { RateLimitedError } from './rate-limit.errors.js';
 import { RateLimiterService, type RateLimitPolicy } from './rate-limiter.service.js';
 
 const RATE_LIMIT_KEY = 'rateLimitPolicy';
@@ -38,22 +37,13 @@ export class RateLimitGuard implements CanActivate {
     const raw =
       typeof body === 'object' && body !== null ? (body as { email?: unknown }).email : undefined;
     const email = typeof raw === 'string' ? normalizeEmail(raw).slice(0, 320) : null;
-    try {
-      // The global auth guard has already run: on authenticated routes `user` is the caller.
-      await this.limiter.consume(policy, {
-        ip: clientIp(request),
-        email: email || null,
-        userId: request.user?.id ?? null,
-      });
-    } catch (error) {
-      if (error instanceof RateLimitedError) {
-        context
-          .switchToHttp()
-          .getResponse<Response>()
-          .setHeader('Retry-After', String(error.retryAfterSeconds));
-      }
-      throw error;
-    }
+    // The global auth guard has already run: on authenticated routes `user` is the caller.
+    // A refusal is a RateLimitedError, whose `Retry-After` the exception filter sets.
+    await this.limiter.consume(policy, {
+      ip: clientIp(request),
+      email: email || null,
+      userId: request.user?.id ?? null,
+    });
     return true;
   }
 }

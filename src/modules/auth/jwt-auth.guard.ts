@@ -5,7 +5,6 @@ import { userActor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import type { RequestWithActor } from '../../common/decorators/current-actor.decorator.js';
 import { clientIp } from '../../common/http/client-ip.js';
-import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { ALLOW_UNVERIFIED_EMAIL_KEY } from '../../common/decorators/allow-unverified-email.decorator.js';
 import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -50,7 +49,7 @@ export class JwtAuthGuard implements CanActivate {
     const request = http.getRequest<Request & RequestWithActor & { user?: AuthUser }>();
     const token = bearerToken(request);
     if (token !== undefined && isApiKeyToken(token)) {
-      await this.authenticateApiKey(context, request, http.getResponse<Response>(), token);
+      await this.authenticateApiKey(context, request, token);
       return true;
     }
     const user = await this.authenticate(request, http.getResponse<Response>());
@@ -75,7 +74,6 @@ export class JwtAuthGuard implements CanActivate {
   private async authenticateApiKey(
     context: ExecutionContext,
     request: Request & RequestWithActor,
-    response: Response,
     token: string,
   ): Promise<void> {
     const scope = this.reflector.getAllAndOverride<TeamRoleRequirement | undefined>(TEAM_ROLE_KEY, [
@@ -84,16 +82,11 @@ export class JwtAuthGuard implements CanActivate {
     ])?.apiKey;
     // A route that names no scope never accepts keys: the same 401 as a bad token.
     if (scope === undefined) throw AuthErrors.unauthorized();
-    try {
-      const actor = await this.apiKeys.authenticate(token, clientIp(request));
-      if (!actor) throw AuthErrors.unauthorized();
-      request.actor = actor;
-    } catch (error) {
-      if (error instanceof RateLimitedError) {
-        response.setHeader('Retry-After', String(error.retryAfterSeconds));
-      }
-      throw error;
-    }
+    // Too many attempts with this key: a RateLimitedError, whose `Retry-After` the exception
+    // filter sets.
+    const actor = await this.apiKeys.authenticate(token, clientIp(request));
+    if (!actor) throw AuthErrors.unauthorized();
+    request.actor = actor;
   }
 
   /** Runs passport with this app's own passport instance; a database failure rejects (500). */
