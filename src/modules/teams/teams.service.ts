@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import type { Actor, AdminActor, UserActor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { ActivityType, type Team, type TeamRole } from '../../database/schema.js';
@@ -140,6 +141,7 @@ export class TeamsService {
    * transaction. Renaming to the current name changes nothing and logs nothing.
    */
   async update(actor: Actor, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
+    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const team = await this.teams.findByIdForUpdate(teamId);
       await this.access.requireTeam(actor, teamId, 'owner', { fresh: true });
@@ -166,6 +168,7 @@ export class TeamsService {
     teamId: number,
     member: { userId: number; role: TeamRole },
   ): Promise<Membership | undefined> {
+    assertMayWrite(actor);
     return this.txHost.transaction(async () => {
       await this.access.requireTeam(actor, teamId, 'owner');
       if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
@@ -187,6 +190,7 @@ export class TeamsService {
     memberId: number,
     dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
+    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const { standing, target, owners } = await this.lockForMemberChange(
         actor,
@@ -213,6 +217,7 @@ export class TeamsService {
    * (leave). Never the last owner.
    */
   async removeMember(actor: Actor, teamId: number, memberId: number): Promise<void> {
+    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const { standing, target, owners } = await this.lockForMemberChange(
         actor,
@@ -258,6 +263,11 @@ export class TeamsService {
   /** The team row, locked until the surrounding transaction ends. */
   findTeamForUpdate(teamId: number): Promise<Team | undefined> {
     return this.teams.findByIdForUpdate(teamId);
+  }
+
+  /** The teams a user belongs to: where a back-office action on the user is logged. */
+  teamIdsOfUser(userId: number): Promise<number[]> {
+    return this.teams.teamIdsOfUser(userId);
   }
 
   /** The team a membership id belongs to (the back office addresses memberships by id). */
