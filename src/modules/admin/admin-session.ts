@@ -71,7 +71,8 @@ export class AdminSessionStore extends PgStore {
         callback(error, data);
         return;
       }
-      const end = (): void => this.destroy(sid, (destroyError: unknown) => callback(destroyError, null));
+      const end = (): void =>
+        this.destroy(sid, (destroyError: unknown) => callback(destroyError, null));
       const signedInAt = adminUser.signedInAt;
       if (typeof signedInAt !== 'number' || this.now() - signedInAt > this.absoluteMs) {
         end();

@@ -101,7 +101,9 @@ export class AuditService {
       actor.kind === 'admin' ? (ADMIN_VARIANT[entry.action] ?? entry.action) : entry.action;
     const userId = actorUserId(actor);
     const common = { action, teamId: entry.teamId, ipAddress: actor.ip, reason: entry.reason };
-    return userId === null ? this.record({ ...common, userId: null }) : this.record({ ...common, userId });
+    return userId === null
+      ? this.record({ ...common, userId: null })
+      : this.record({ ...common, userId });
   }
 
   /** Used by AuditInterceptor for @Audit routes; services call `record`. */
