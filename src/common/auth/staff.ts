@@ -21,9 +21,10 @@ export function isStaffRole(role: unknown): role is StaffRole {
 
 /**
  * The services' own check for back-office writes: an `admin` actor of role `support` is
- * refused (403 `admin.read_only`), whatever path of the panel called. Users and API keys are
- * decided by the access layer as before. Call it first in every service method that changes
- * data and can be reached with an AdminActor.
+ * refused (403 `admin.read_only`), whatever path of the panel called; users and API keys pass
+ * (the route guards decide for them). Call it first in every service method that changes data,
+ * can be reached with an AdminActor and is not already decided by the team access layer
+ * (`decideTeamAccess` refuses support writes with 403 `team.forbidden`).
  */
 export function assertMayWrite(actor: Actor): void {
   if (actor.kind === 'admin' && actor.role !== 'admin') throw StaffErrors.readOnly();

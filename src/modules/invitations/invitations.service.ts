@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
 import { actorUserId, type Actor, type UserActor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -166,7 +165,6 @@ export class InvitationsService {
    * the key's creator (`invitedBy`), who is also the activity row's user.
    */
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
-    assertMayWrite(actor);
     const email = normalizeEmail(dto.email);
     const now = new Date();
     // invitations.invited_by is required: a key whose creator was deleted cannot invite.
@@ -204,7 +202,6 @@ export class InvitationsService {
    * nothing and logs nothing); answered invitations are a 409.
    */
   async revokeAsOwner(actor: Actor, teamId: number, invitationId: number): Promise<void> {
-    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
 import type { Actor, AdminActor, UserActor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
 import { ActivityType, type Team, type TeamRole } from '../../database/schema.js';
@@ -141,7 +140,6 @@ export class TeamsService {
    * transaction. Renaming to the current name changes nothing and logs nothing.
    */
   async update(actor: Actor, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
-    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const team = await this.teams.findByIdForUpdate(teamId);
       await this.access.requireTeam(actor, teamId, 'owner', { fresh: true });
@@ -168,7 +166,6 @@ export class TeamsService {
     teamId: number,
     member: { userId: number; role: TeamRole },
   ): Promise<Membership | undefined> {
-    assertMayWrite(actor);
     return this.txHost.transaction(async () => {
       await this.access.requireTeam(actor, teamId, 'owner');
       if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
@@ -190,7 +187,6 @@ export class TeamsService {
     memberId: number,
     dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
-    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const { standing, target, owners } = await this.lockForMemberChange(
         actor,
@@ -217,7 +213,6 @@ export class TeamsService {
    * (leave). Never the last owner.
    */
   async removeMember(actor: Actor, teamId: number, memberId: number): Promise<void> {
-    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const { standing, target, owners } = await this.lockForMemberChange(
         actor,
