@@ -15,7 +15,7 @@ import {
   unsupportedBody,
 } from './admin-http.js';
 import { AdminErrors } from './admin.errors.js';
-import { STAFF_READ_ACTIONS } from './admin.resources.js';
+import { isSupportRead } from './admin-staff-access.js';
 
 /** Same limit as the API's JSON and form bodies (JSON_BODY_LIMIT in app.setup.ts). */
 export const ADMIN_BODY_LIMIT_BYTES = 100 * 1024;
@@ -90,32 +90,6 @@ function knownResourceGate(admin: AdminJS): Middleware {
   );
   gate.all(['/api/resources/:resourceId/search{/:query}', '/resources/:resourceId'], check(false));
   return gate;
-}
-
-const READ_ACTIONS = [...STAFF_READ_ACTIONS].join('|');
-const SEGMENT = '[^/]+';
-
-/**
- * What a `support` session may request (GET/HEAD only), as paths under /admin: the panel's
- * pages (dashboard, a resource's list, a record's show page), the dashboard's data, and the
- * read actions (STAFF_READ_ACTIONS: list, search, show) of the API. Bundles and the login and
- * logout routes are served before the sign-in check and never reach the gate.
- */
-const SUPPORT_READ_PATHS: readonly RegExp[] = [
-  /^\/?$/,
-  /^\/api\/dashboard\/?$/,
-  new RegExp(`^/resources/${SEGMENT}/?$`),
-  new RegExp(`^/resources/${SEGMENT}/actions/(${READ_ACTIONS})/?$`),
-  new RegExp(`^/resources/${SEGMENT}/records/${SEGMENT}/(${READ_ACTIONS})/?$`),
-  new RegExp(`^/api/resources/${SEGMENT}/actions/(${READ_ACTIONS})(/[^/]*)?/?$`),
-  new RegExp(`^/api/resources/${SEGMENT}/records/${SEGMENT}/(${READ_ACTIONS})/?$`),
-  new RegExp(`^/api/resources/${SEGMENT}/search(/[^/]*)?/?$`),
-];
-
-/** Whether a request of a `support` session is one of the reads it may make. */
-export function isSupportRead(method: string, path: string): boolean {
-  if (method !== 'GET' && method !== 'HEAD') return false;
-  return SUPPORT_READ_PATHS.some((pattern) => pattern.test(path));
 }
 
 /**

@@ -35,6 +35,7 @@ import { isStaffRole } from '../../common/auth/staff.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
+import { STAFF_READ_ACTIONS } from './admin-staff-access.js';
 import { Components } from './admin.components.js';
 import type { AdminService } from './admin.service.js';
 import { DrizzleResource } from './drizzle-resource.js';
@@ -47,14 +48,6 @@ export interface AdminResourceDeps {
 }
 
 const READ_ONLY = { isAccessible: false } as const;
-
-/**
- * The only actions `support` staff may run, on every resource: they read. Every other action
- * (new, edit, delete, bulkDelete and each custom action, including ones added later) is for
- * the `admin` role only (`adminOnlyWrites`), and the router's support gate refuses the rest
- * before AdminJS sees it (admin-express.loader.ts).
- */
-export const STAFF_READ_ACTIONS: ReadonlySet<string> = new Set(['list', 'show', 'search']);
 
 /** Whether the signed-in staff member has the full `admin` role (read from the session). */
 function isFullAdmin(currentAdmin: unknown): boolean {

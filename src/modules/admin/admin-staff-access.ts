@@ -1,0 +1,33 @@
+/**
+ * The only actions `support` staff may run, on every resource: they read. Every other action
+ * (new, edit, delete, bulkDelete and each custom action, including ones added later) is for
+ * the `admin` role only: `isAccessible` says so (admin.resources.ts) and the router's staff
+ * gate refuses the rest before AdminJS sees it (admin-express.loader.ts).
+ */
+export const STAFF_READ_ACTIONS: ReadonlySet<string> = new Set(['list', 'show', 'search']);
+
+const READ_ACTIONS = [...STAFF_READ_ACTIONS].join('|');
+const SEGMENT = '[^/]+';
+
+/**
+ * What a `support` session may request (GET/HEAD only), as paths under /admin: the panel's
+ * pages (dashboard, a resource's list, a record's show page), the dashboard's data, and the
+ * read actions of the API. Bundles and the login and logout routes are served before the
+ * sign-in check and never reach the gate. Anything else is refused: deny by default.
+ */
+const SUPPORT_READ_PATHS: readonly RegExp[] = [
+  /^\/?$/,
+  /^\/api\/dashboard\/?$/,
+  new RegExp(`^/resources/${SEGMENT}/?$`),
+  new RegExp(`^/resources/${SEGMENT}/actions/(${READ_ACTIONS})/?$`),
+  new RegExp(`^/resources/${SEGMENT}/records/${SEGMENT}/(${READ_ACTIONS})/?$`),
+  new RegExp(`^/api/resources/${SEGMENT}/actions/(${READ_ACTIONS})(/[^/]*)?/?$`),
+  new RegExp(`^/api/resources/${SEGMENT}/records/${SEGMENT}/(${READ_ACTIONS})/?$`),
+  new RegExp(`^/api/resources/${SEGMENT}/search(/[^/]*)?/?$`),
+];
+
+/** Whether a request of a `support` session (path relative to /admin) is one of its reads. */
+export function isSupportRead(method: string, path: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return SUPPORT_READ_PATHS.some((pattern) => pattern.test(path));
+}
