@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { teams, users } from '../../src/database/schema.js';
+import { ActivityType, activityLogs, teams, users } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { signUp, type SignedUp } from '../support/auth.js';
+import { bearer, signUp, type SignedUp } from '../support/auth.js';
+import { TOTP } from 'otpauth';
 
 /**
  * A support user in a real browser (Debian's Chromium driven by playwright-core), set up like
@@ -139,5 +140,46 @@ describeBrowser('admin panel in Chromium: a read-only support user', () => {
     });
     const [team] = await t.db.select().from(teams).where(eq(teams.id, owner.team.id));
     expect(team!.name).toBe(owner.team.name);
+  }, 90_000);
+
+  it('an admin disables a user\'s MFA with the "Disable MFA" form (custom component), reason logged', async () => {
+    const target = await signUp(t);
+    const started = await t.http
+      .post('/api/v1/users/me/mfa/totp')
+      .set('Authorization', bearer(target.accessToken))
+      .send({ password: target.password })
+      .expect(200);
+    const secret = (started.body as { secret: string }).secret;
+    await t.http
+      .post('/api/v1/users/me/mfa/totp/confirm')
+      .set('Authorization', bearer(target.accessToken))
+      .send({ code: new TOTP({ secret }).generate({ timestamp: Date.now() - 30_000 }) })
+      .expect(200);
+
+    await context.clearCookies();
+    await page.goto(`${baseUrl}/admin/login`);
+    await page.locator('input[name="email"]').fill('admin@test.com');
+    await page.locator('input[name="password"]').fill('admin123');
+    await page.locator('form[action="/admin/login"] button').click();
+    await page.waitForURL(`${baseUrl}/admin`);
+
+    await page.goto(`${baseUrl}/admin/resources/users/records/${target.user.id}/disableMfa`);
+    const reason = 'Lost phone; identity checked by a call-back to the number on file';
+    await page.locator('textarea#disable-mfa-reason').fill(reason);
+    await page.getByRole('button', { name: 'Disable MFA' }).click();
+    await page.getByText('Two-factor sign-in disabled').first().waitFor();
+
+    const [row] = await t.db.select().from(users).where(eq(users.id, target.user.id));
+    expect(row!.mfaEnabledAt).toBeNull();
+    const [log] = await t.db
+      .select()
+      .from(activityLogs)
+      .where(
+        and(
+          eq(activityLogs.teamId, target.team.id),
+          eq(activityLogs.action, ActivityType.ADMIN_DISABLE_MFA),
+        ),
+      );
+    expect(log).toMatchObject({ reason, ipAddress: '127.0.0.1' });
   }, 90_000);
 });
