@@ -49,9 +49,9 @@ function formField(req: Request, name: string): unknown {
 
 /**
  * Who may enter /admin: active users (deletedAt null) with users.role = 'admin' or 'support'
- * (read-only staff) and the right password. Everyone else, team owners and deleted accounts included, gets the same
- * "invalid credentials" after the same argon2 work, throttled by the API's sign-in limiter.
- * An admin with two-factor sign-in on must also give a current TOTP code (or an unused
+ * (read-only staff) and the right password. Everyone else, team owners and deleted accounts
+ * included, gets the same "invalid credentials" after the same argon2 work, throttled by the
+ * API's sign-in limiter. Staff with two-factor sign-in on must also give a current TOTP code (or an unused
  * recovery code) in the form's `code` field, checked like POST /auth/sign-in/mfa (replays
  * refused, wrong codes limited per user).
  */

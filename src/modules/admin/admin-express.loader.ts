@@ -94,10 +94,10 @@ function knownResourceGate(admin: AdminJS): Middleware {
 
 /**
  * The second, deny-by-default check behind the actions' `isAccessible`: a signed-in session
- * whose role is not `admin` (support staff) gets 403 `admin.read_only` for anything but the
- * reads above, before AdminJS parses or runs anything: every other action name, custom ones
- * included, any POST, any page not listed. The role is the one AdminSessionStore just read
- * from users.role.
+ * whose role is not `admin` (support staff) gets 403 `admin.read_only` for anything but its
+ * reads (`isSupportRead`: GET pages, dashboard, list/search/show), before AdminJS runs
+ * anything: every other action name, custom ones included, any POST, any page not listed. The
+ * role is the one AdminSessionStore just read from users.role.
  */
 function staffRoleGate(): Middleware {
   return (req, _res, next) => {

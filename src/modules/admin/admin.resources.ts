@@ -85,6 +85,7 @@ function adminOnlyWrites(options: ResourceOptions): ResourceOptions {
   }
   return { ...options, actions };
 }
+
 const navigation = {
   people: { name: 'People', icon: 'Users' },
   teams: { name: 'Teams', icon: 'Briefcase' },
