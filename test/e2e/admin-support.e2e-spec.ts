@@ -593,6 +593,25 @@ describe('back office: support actions for admins', () => {
     expect(second.body.notice).toEqual({ message: 'forbiddenError', type: 'error' });
   });
 
+  it('grants support through Users → edit → role; the user then signs in read-only', async () => {
+    const staff = await signUp(t);
+    const res = await agent
+      .post(`/admin/api/resources/users/records/${staff.user.id}/edit`)
+      .type('form')
+      .send({ role: 'support' })
+      .expect(200);
+    expect(res.body.notice.type).toBe('success');
+    const [row] = await t.db.select().from(users).where(eq(users.id, staff.user.id));
+    expect(row!.role).toBe('support');
+    const { agent: own } = await login(t, staff.email, staff.password);
+    await own.get('/admin/api/resources/teams/actions/list').expect(200);
+    const refused = await own
+      .post(`/admin/api/resources/teams/records/${staff.team.id}/edit`)
+      .type('form')
+      .send({ name: 'Renamed by new support' });
+    expect(refused.status).toBe(403);
+  });
+
   it('lists the new activity types in the activity DTO enum of the OpenAPI document', async () => {
     const doc = await t.http.get('/docs-json');
     const names = JSON.stringify(doc.body);
