@@ -1003,7 +1003,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION";
+        ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION";
         ActivityDto: {
             /** @example 42 */
             id: number;
@@ -1046,7 +1046,7 @@ export interface components {
              * @example member
              * @enum {string}
              */
-            role: "member" | "admin";
+            role: "member" | "admin" | "support";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1577,7 +1577,7 @@ export interface components {
              * @example member
              * @enum {string}
              */
-            role: "member" | "admin";
+            role: "member" | "admin" | "support";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */

@@ -80,6 +80,11 @@ export abstract class AppConfig {
   declare readonly logLevel: LogLevel;
   declare readonly adminSessionSecret: string;
   /**
+   * ADMIN_SESSION_IDLE_MINUTES (default 30, 1 to 480): a back-office session ends after this
+   * much inactivity; every request extends it. The 8-hour limit from sign-in still applies.
+   */
+  declare readonly adminSessionIdleMinutes: number;
+  /**
    * METRICS_TOKEN: the bearer token for `GET /metrics` (Prometheus text format). Unset: no
    * metrics are collected and `/metrics` answers 404.
    */
@@ -375,6 +380,7 @@ export function loadConfig(env: Env): AppConfig {
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.
     adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
+    adminSessionIdleMinutes: integer(env, 'ADMIN_SESSION_IDLE_MINUTES', 30, 1, 480),
     metricsToken,
     mfa: {
       encryptionKey: deriveMfaKey(mfaKeySource ?? secret),

@@ -49,7 +49,7 @@ export const users = pgTable(
     mfaEnabledAt: timestamp('mfa_enabled_at'),
   },
   (t) => [
-    check('users_role_check', sql`${t.role} in ('member', 'admin')`),
+    check('users_role_check', sql`${t.role} in ('member', 'admin', 'support')`),
     // Back-office dashboard: sign-ups per day over a date range (admin.repository.ts).
     index('users_created_at_idx').on(t.createdAt),
   ],
@@ -105,6 +105,11 @@ export const activityLogs = pgTable(
     action: text('action').notNull(),
     timestamp: timestamp('timestamp').notNull().defaultNow(),
     ipAddress: varchar('ip_address', { length: 45 }),
+    /**
+     * Why a back-office admin acted, for the actions that require one (ADMIN_DISABLE_MFA: the
+     * identity check that was made). Null otherwise. Shown in /admin only, not in the API feeds.
+     */
+    reason: varchar('reason', { length: 500 }),
   },
   (t) => [
     // Feeds are read newest first with (timestamp, id) keyset cursors. NULLS FIRST is what a
@@ -561,6 +566,10 @@ export enum ActivityType {
   ADMIN_REMOVE_TEAM_MEMBER = 'ADMIN_REMOVE_TEAM_MEMBER',
   ADMIN_REVOKE_INVITATION = 'ADMIN_REVOKE_INVITATION',
   ADMIN_DELETE_USER = 'ADMIN_DELETE_USER',
+  // Support actions (issue 16), logged against each team of the user they concern.
+  ADMIN_RESEND_VERIFICATION = 'ADMIN_RESEND_VERIFICATION',
+  ADMIN_REVOKE_SESSIONS = 'ADMIN_REVOKE_SESSIONS',
+  ADMIN_DISABLE_MFA = 'ADMIN_DISABLE_MFA',
   // v1.1 (API.md "v1.1 additions"). UPDATE_SUBSCRIPTION rows come from Stripe (webhook,
   // checkout redirect): no signed-in user, so their userId is null.
   VERIFY_EMAIL = 'VERIFY_EMAIL',
@@ -582,7 +591,8 @@ export enum ActivityType {
 export const TEAM_ROLES = ['owner', 'member'] as const;
 export type TeamRole = (typeof TEAM_ROLES)[number];
 
-export const SYSTEM_ROLES = ['member', 'admin'] as const;
+/** `admin`: the back office with full rights; `support`: the back office read-only. */
+export const SYSTEM_ROLES = ['member', 'admin', 'support'] as const;
 export type SystemRole = (typeof SYSTEM_ROLES)[number];
 
 /** `expired`: pending past its 7 days, marked by the hourly housekeeping job (or on re-invite). */

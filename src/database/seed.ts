@@ -13,15 +13,18 @@ export const DEMO_OWNER = {
   team: 'Test Team',
 } as const;
 export const DEMO_ADMIN = { email: 'admin@test.com', password: 'admin123' } as const;
+/** Read-only back-office staff (system role `support`). */
+export const DEMO_SUPPORT = { email: 'support@test.com', password: 'admin123' } as const;
 
 /**
- * Seeds the demo owner with "Test Team" and the back-office admin, only into an empty
+ * Seeds the demo owner with "Test Team", the back-office admin and a support user, only into an empty
  * database (no users). Returns whether it seeded. Runs in one transaction.
  */
 export async function seedDemoData(db: Database, hasher: Hasher): Promise<boolean> {
-  const [ownerHash, adminHash] = await Promise.all([
+  const [ownerHash, adminHash, supportHash] = await Promise.all([
     hasher.hash(DEMO_OWNER.password),
     hasher.hash(DEMO_ADMIN.password),
+    hasher.hash(DEMO_SUPPORT.password),
   ]);
   return db.transaction(async (tx) => {
     // Serialise concurrent first starts; the loser sees the winner's users.
@@ -39,13 +42,22 @@ export async function seedDemoData(db: Database, hasher: Hasher): Promise<boolea
         emailVerifiedAt,
       })
       .returning({ id: users.id });
-    await tx.insert(users).values({
-      email: DEMO_ADMIN.email,
-      name: 'Back Office',
-      passwordHash: adminHash,
-      role: 'admin',
-      emailVerifiedAt,
-    });
+    await tx.insert(users).values([
+      {
+        email: DEMO_ADMIN.email,
+        name: 'Back Office',
+        passwordHash: adminHash,
+        role: 'admin',
+        emailVerifiedAt,
+      },
+      {
+        email: DEMO_SUPPORT.email,
+        name: 'Support Desk',
+        passwordHash: supportHash,
+        role: 'support',
+        emailVerifiedAt,
+      },
+    ]);
     const [team] = await tx
       .insert(teams)
       .values({ name: DEMO_OWNER.team })

@@ -2,33 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import supertest from 'supertest';
-import { migrateDatabase } from '../../src/boot/database.js';
 import { PG_POOL } from '../../src/database/database.tokens.js';
 import { EXPORT_BATCH_SIZE } from '../../src/modules/admin/admin-export.js';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { createOwnDatabase, type OwnDatabase } from '../support/own-database.js';
 
 /**
  * The back office's dashboard figures and CSV exports, on a database of this suite's own
  * (migrated, not seeded): every row in it is placed here, so every aggregate is exact.
  */
-const adminUrl = process.env.NEST_SAAS_TEST_ADMIN_URL!;
 const DAY = 24 * 60 * 60 * 1000;
 const PASSWORD = 'dashboard-admin-1';
 
 type Agent = ReturnType<typeof supertest.agent>;
-
-async function onServer(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Noon UTC `daysAgo` days before today (as the SQL literal of a `timestamp`). */
 function at(daysAgo: number): string {
@@ -46,18 +34,16 @@ function rowsOf(csv: string): Record<string, string>[] {
 }
 
 describe('back-office dashboard and CSV exports', () => {
-  const database = `nest_saas_dash_${Date.now()}_${randomBytes(3).toString('hex')}`;
-  const jobsSchema = `jobs_${randomBytes(6).toString('hex')}`;
+  let database: OwnDatabase | undefined;
   let t: TestApp;
   let agent: Agent;
   const ids: Record<string, number> = {};
 
   beforeAll(async () => {
-    await onServer(adminUrl, `create database "${database}"`);
-    const u = new URL(adminUrl);
-    u.pathname = `/${database}`;
-    await migrateDatabase(u.toString(), jobsSchema);
-    t = await createTestApp({ env: { DATABASE_URL: u.toString(), JOBS_SCHEMA: jobsSchema } });
+    database = await createOwnDatabase('nest_saas_dash');
+    t = await createTestApp({
+      env: { DATABASE_URL: database.url, JOBS_SCHEMA: database.jobsSchema },
+    });
 
     const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456 });
     const insertUser = async (email: string, createdAt: string) => {
@@ -135,7 +121,7 @@ describe('back-office dashboard and CSV exports', () => {
 
   afterAll(async () => {
     await t?.close();
-    await onServer(adminUrl, `drop database if exists "${database}" with (force)`);
+    await database?.drop();
   });
 
   describe('dashboard data (GET /admin/api/dashboard)', () => {
@@ -196,7 +182,7 @@ describe('back-office dashboard and CSV exports', () => {
       });
       const jobs = await t.db.execute<{ queue: string; state: string; count: number }>(
         sql.raw(`select name as queue, state::text as state, count(*)::int as count
-                   from "${jobsSchema}".job group by 1, 2`),
+                   from "${database!.jobsSchema}".job group by 1, 2`),
       );
       const byKey = (rows: { queue: string; state: string }[]) =>
         [...rows].sort((a, b) => `${a.queue}/${a.state}`.localeCompare(`${b.queue}/${b.state}`));

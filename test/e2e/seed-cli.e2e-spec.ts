@@ -52,7 +52,7 @@ describe('db:seed CLI', () => {
     await sql(adminUrl, `drop database if exists "${database}" with (force)`);
   });
 
-  it('migrates, seeds the demo team and admin, and creates the demo Stripe products once', async () => {
+  it('migrates, seeds the demo team, admin and support user, and creates the demo Stripe products once', async () => {
     const env = { STRIPE_SECRET_KEY: FAKE_STRIPE_SECRET_KEY, STRIPE_API_URL: stripe.url };
     const first = await seed(env);
     expect(first.stdout).toContain('seeded demo data');
@@ -67,6 +67,7 @@ describe('db:seed CLI', () => {
     // The demo accounts are verified, so they also work with EMAIL_VERIFICATION=required.
     expect(members).toEqual([
       { email: 'admin@test.com', system_role: 'admin', verified: true, role: null, name: null },
+      { email: 'support@test.com', system_role: 'support', verified: true, role: null, name: null },
       {
         email: 'test@test.com',
         system_role: 'member',

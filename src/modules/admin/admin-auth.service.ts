@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
+import { isStaffRole, type StaffRole } from '../../common/auth/staff.js';
 import { PasswordHasher, PASSWORD_MAX_LENGTH } from '../../common/crypto/password-hasher.js';
 import { clientIp } from '../../common/http/client-ip.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
@@ -15,8 +16,10 @@ export interface AdminSessionUser {
   email: string;
   title: string;
   ip: string | null;
-  /** users.role at sign-in (canReadBackOffice); the session store re-checks it per request. */
-  role: string;
+  /** users.role at sign-in, refreshed on every request (AdminSessionStore). */
+  role: StaffRole;
+  /** Epoch ms of the sign-in: sessions end ADMIN_SESSION_TTL_SECONDS after it. */
+  signedInAt: number;
 }
 
 /** Thrown to the login page: AdminJS shows the message (a locale key) and answers 400. */
@@ -45,10 +48,10 @@ function formField(req: Request, name: string): unknown {
 }
 
 /**
- * Who may enter /admin: active users (deletedAt null) with users.role = 'admin' and the
- * right password. Everyone else, team owners and deleted accounts included, gets the same
- * "invalid credentials" after the same argon2 work, throttled by the API's sign-in limiter.
- * An admin with two-factor sign-in on must also give a current TOTP code (or an unused
+ * Who may enter /admin: active users (deletedAt null) with users.role = 'admin' or 'support'
+ * (read-only staff) and the right password. Everyone else, team owners and deleted accounts
+ * included, gets the same "invalid credentials" after the same argon2 work, throttled by the
+ * API's sign-in limiter. Staff with two-factor sign-in on must also give a current TOTP code (or an unused
  * recovery code) in the form's `code` field, checked like POST /auth/sign-in/mfa (replays
  * refused, wrong codes limited per user).
  */
@@ -88,17 +91,18 @@ export class AdminAuthService {
       return null;
     }
     const valid = await this.hasher.verify(user.passwordHash, password);
-    if (!valid || user.role !== 'admin') return null;
+    if (!valid || !isStaffRole(user.role)) return null;
     if (user.mfaEnabledAt !== null) await this.checkSecondFactor(user.id, req);
     await regenerateSession(req);
     // Back-office access is security-relevant and concerns no team: it goes to the log.
-    this.logger.log({ userId: user.id, ip }, 'admin signed in to the back office');
+    this.logger.log({ userId: user.id, ip, role: user.role }, 'staff signed in to the back office');
     return {
       id: String(user.id),
       email: user.email,
       title: user.name ?? user.email,
       ip,
       role: user.role,
+      signedInAt: Date.now(),
     };
   }
 
@@ -120,12 +124,15 @@ export class AdminAuthService {
     if (!ok) throw new AdminLoginSecondFactorError('mfaCodeInvalid');
   }
 
-  /** Checked on every panel request: a demoted or deleted admin loses the panel at once. */
-  async isActiveAdmin(id: unknown): Promise<boolean> {
-    const userId = Number(id);
-    if (!Number.isSafeInteger(userId) || userId < 1) return false;
+  /**
+   * Checked on every panel request: the staff role of an active user (null: a member now, or
+   * deleted), so a demoted or deleted admin loses the panel at once.
+   */
+  async staffRoleOf(id: unknown): Promise<StaffRole | null> {
+    const userId = typeof id === 'string' || typeof id === 'number' ? Number(id) : NaN;
+    if (!Number.isSafeInteger(userId) || userId < 1) return null;
     const user = await this.users.findActiveById(userId);
-    return user?.role === 'admin';
+    return user && isStaffRole(user.role) ? user.role : null;
   }
 }
 

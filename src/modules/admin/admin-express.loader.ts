@@ -5,6 +5,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import type AdminJS from 'adminjs';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import formidableMiddleware from 'express-formidable';
+import { StaffErrors } from '../../common/auth/staff.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import {
@@ -14,6 +15,7 @@ import {
   unsupportedBody,
 } from './admin-http.js';
 import { AdminErrors } from './admin.errors.js';
+import { isSupportRead } from './admin-staff-access.js';
 
 /** Same limit as the API's JSON and form bodies (JSON_BODY_LIMIT in app.setup.ts). */
 export const ADMIN_BODY_LIMIT_BYTES = 100 * 1024;
@@ -90,6 +92,24 @@ function knownResourceGate(admin: AdminJS): Middleware {
   return gate;
 }
 
+/**
+ * The second, deny-by-default check behind the actions' `isAccessible`: a signed-in session
+ * whose role is not `admin` (support staff) gets 403 `admin.read_only` for anything but its
+ * reads (`isSupportRead`: GET pages, dashboard, list/search/show), before AdminJS runs
+ * anything: every other action name, custom ones included, any POST, any page not listed. The
+ * role is the one AdminSessionStore just read from users.role.
+ */
+function staffRoleGate(): Middleware {
+  return (req, _res, next) => {
+    const role = req.session.adminUser?.role;
+    if (role === 'admin' || isSupportRead(req.method, req.path)) {
+      next();
+      return;
+    }
+    next(StaffErrors.readOnly());
+  };
+}
+
 /** Puts `middleware` into AdminJS's router right after its sign-in check. */
 function insertAfterSignInCheck(router: express.Router, middleware: Middleware): void {
   const stack = (router as unknown as { stack: { name: string }[] }).stack;
@@ -138,6 +158,8 @@ export class AdminExpressLoader extends ExpressLoader {
       formidableOptions,
     );
     insertAfterSignInCheck(router, knownResourceGate(admin));
+    // Inserted last, so it runs first: support staff are refused before anything else.
+    insertAfterSignInCheck(router, staffRoleGate());
     const parseForm: Middleware = formidableMiddleware(formidableOptions);
     const appOrigin = new URL(this.config.appUrl).origin;
     const rootPath = options.adminJsOptions.rootPath ?? '/admin';

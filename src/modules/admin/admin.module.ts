@@ -34,8 +34,10 @@ export { ADMIN_ROOT_PATH };
 export class AdminSessions implements OnModuleDestroy {
   readonly store: AdminSessionStore;
 
-  constructor(@Inject(PG_POOL) pool: pg.Pool, auth: AdminAuthService) {
-    this.store = new AdminSessionStore(pool, (id) => auth.isActiveAdmin(id));
+  constructor(@Inject(PG_POOL) pool: pg.Pool, auth: AdminAuthService, config: AppConfig) {
+    this.store = new AdminSessionStore(pool, (id) => auth.staffRoleOf(id), {
+      idleSeconds: config.adminSessionIdleMinutes * 60,
+    });
   }
 
   onModuleDestroy(): void {
@@ -99,7 +101,14 @@ function adminJsOptions(
       availableLanguages: ['en'],
       translations: {
         en: {
-          actions: { setPassword: 'Set password', revoke: 'Revoke', disable: 'Disable' },
+          actions: {
+            setPassword: 'Set password',
+            revoke: 'Revoke',
+            disable: 'Disable',
+            resendVerification: 'Resend verification',
+            revokeSessions: 'Revoke all sessions',
+            disableMfa: 'Disable MFA',
+          },
           // Reference columns show the related record's title (team name, user email).
           properties: {
             teamId: 'Team',

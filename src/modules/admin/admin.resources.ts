@@ -31,9 +31,11 @@ import {
   webhookEvents,
 } from '../../database/schema.js';
 import { API_KEY_SCOPES, type AdminActor } from '../../common/auth/actor.js';
+import { isStaffRole } from '../../common/auth/staff.js';
 import type { ApiKeysService } from '../api-keys/api-keys.service.js';
 import type { WebhooksService } from '../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
+import { STAFF_READ_ACTIONS } from './admin-staff-access.js';
 import { Components } from './admin.components.js';
 import { exportCsvAction } from './admin-export.js';
 import type { AdminService } from './admin.service.js';
@@ -47,6 +49,44 @@ export interface AdminResourceDeps {
 }
 
 const READ_ONLY = { isAccessible: false } as const;
+
+/** Whether the signed-in staff member has the full `admin` role (read from the session). */
+function isFullAdmin(currentAdmin: unknown): boolean {
+  return (currentAdmin as Partial<AdminSessionUser> | undefined)?.role === 'admin';
+}
+
+/**
+ * Wraps `isAccessible` of every action but the read ones with a role check, so AdminJS itself
+ * (its API controller checks `isAccessible` before any handler) refuses support staff.
+ */
+function adminOnlyWrites(options: ResourceOptions): ResourceOptions {
+  type AnyAction = { isAccessible?: boolean | ((context: ActionContext) => boolean) };
+  // AdminJS's built-in writes too, also where a resource does not mention them.
+  const all = {
+    new: {},
+    edit: {},
+    delete: {},
+    bulkDelete: {},
+    ...options.actions,
+  } as Record<string, AnyAction | undefined>;
+  const actions: Record<string, AnyAction> = {};
+  for (const [name, action] of Object.entries(all)) {
+    if (!action) continue;
+    if (STAFF_READ_ACTIONS.has(name)) {
+      actions[name] = action;
+      continue;
+    }
+    const original = action.isAccessible ?? true;
+    actions[name] = {
+      ...action,
+      isAccessible: (context: ActionContext) =>
+        isFullAdmin(context.currentAdmin) &&
+        (typeof original === 'function' ? original(context) : original),
+    };
+  }
+  return { ...options, actions };
+}
+
 const navigation = {
   people: { name: 'People', icon: 'Users' },
   teams: { name: 'Teams', icon: 'Briefcase' },
@@ -56,12 +96,14 @@ const navigation = {
 function principal(context: ActionContext): AdminActor {
   const admin = context.currentAdmin as AdminSessionUser | undefined;
   if (!admin) throw new ForbiddenError('Not signed in');
-  // The panel signs in only users.role = 'admin' (AdminAuthService).
+  // The staff member's real role (refreshed from users.role on every request): services
+  // refuse writes by `support` themselves (assertMayWrite), whatever path reached them.
+  if (!isStaffRole(admin.role)) throw new ForbiddenError('Not a back-office role');
   return {
     kind: 'admin',
     id: Number(admin.id),
     email: admin.email,
-    role: 'admin',
+    role: admin.role,
     ip: admin.ip ?? null,
   };
 }
@@ -174,7 +216,18 @@ export function buildAdminResources({
     listProperties: ['id', 'email', 'name', 'role', 'createdAt', 'deletedAt'],
     filterProperties: ['email', 'name', 'role', 'createdAt', 'deletedAt'],
     editProperties: ['name', 'email', 'role'],
-    showProperties: ['id', 'email', 'name', 'role', 'createdAt', 'updatedAt', 'deletedAt'],
+    showProperties: [
+      'id',
+      'email',
+      'name',
+      'role',
+      'emailVerifiedAt',
+      'pendingEmail',
+      'mfaEnabledAt',
+      'createdAt',
+      'updatedAt',
+      'deletedAt',
+    ],
     properties: {
       role: { availableValues: SYSTEM_ROLES.map((r) => ({ value: r, label: r })) },
     },
@@ -222,6 +275,42 @@ export function buildAdminResources({
         handler: recordChange(
           (admin, id, request) => service.setPassword(admin, id, payload(request).password),
           { message: 'Password set; every session of this user was revoked', then: 'show' },
+        ),
+      },
+      // Support actions (issue 16): each through the auth module's service, logged against
+      // each of the user's teams.
+      resendVerification: {
+        actionType: 'record',
+        icon: 'Mail',
+        component: false,
+        guard: "Send a new verification link to this user's email address?",
+        isAccessible: ({ record }) => !record?.params.deletedAt && !record?.params.emailVerifiedAt,
+        handler: recordChange((admin, id) => service.resendVerification(admin, id), {
+          message: 'Verification mail queued',
+          then: 'show',
+        }),
+      },
+      revokeSessions: {
+        actionType: 'record',
+        icon: 'LogOut',
+        variant: 'danger',
+        component: false,
+        guard: 'Sign this user out on every device? Their tokens stop working at once.',
+        isAccessible: ({ record }) => !record?.params.deletedAt,
+        handler: recordChange((admin, id) => service.revokeSessions(admin, id), {
+          message: 'Every session of this user was revoked',
+          then: 'show',
+        }),
+      },
+      disableMfa: {
+        actionType: 'record',
+        icon: 'ShieldOff',
+        variant: 'danger',
+        component: Components.DisableMfa,
+        isAccessible: ({ record }) => !record?.params.deletedAt && !!record?.params.mfaEnabledAt,
+        handler: recordChange(
+          (admin, id, request) => service.disableMfa(admin, id, payload(request).reason),
+          { message: 'Two-factor sign-in disabled', then: 'show' },
         ),
       },
     },
@@ -503,7 +592,7 @@ export function buildAdminResources({
     filterProperties: ['id', 'teamId', 'type', 'createdAt'],
   });
 
-  return [
+  const resources: ResourceWithOptions[] = [
     { resource: new DrizzleResource(users, db, { exactMatch: ['role'] }), options: usersOptions },
     {
       resource: new DrizzleResource(teams, db, { exactMatch: ['subscriptionStatus'] }),
@@ -543,4 +632,6 @@ export function buildAdminResources({
       options: webhookDeliveriesOptions,
     },
   ];
+  // Last, so no resource or action (new ones included) escapes the role check.
+  return resources.map((entry) => ({ ...entry, options: adminOnlyWrites(entry.options) }));
 }

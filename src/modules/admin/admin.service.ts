@@ -8,6 +8,10 @@ import { TransactionHost } from '../../database/transaction-host.js';
 import { AccountService } from '../auth/account.service.js';
 import { AdminSetPasswordDto } from '../auth/auth.dto.js';
 import { CredentialsService } from '../auth/credentials.service.js';
+import { EmailVerificationService } from '../auth/email-verification.service.js';
+import { AdminDisableMfaDto } from '../auth/mfa.dto.js';
+import { MfaService } from '../auth/mfa.service.js';
+import { SessionsService } from '../auth/sessions.service.js';
 import { InvitationsService } from '../invitations/invitations.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import type { JobState } from '../jobs/jobs.types.js';
@@ -77,6 +81,9 @@ export class AdminService {
     private readonly credentials: CredentialsService,
     private readonly account: AccountService,
     private readonly jobs: JobsService,
+    private readonly verification: EmailVerificationService,
+    private readonly sessions: SessionsService,
+    private readonly mfa: MfaService,
   ) {}
 
   stats(): Promise<AdminStats> {
@@ -159,6 +166,25 @@ export class AdminService {
     if (userId === admin.id) throw AdminErrors.selfDemotion();
     if (!(await this.users.findActiveById(userId))) throw AdminErrors.userDeleted();
     await this.account.deleteAccount(admin, userId);
+  }
+
+  /** Support action: a fresh verification link for an unverified email (auth module's rules). */
+  async resendVerification(admin: AdminActor, userId: number): Promise<void> {
+    await this.verification.resendByAdmin(admin, userId);
+  }
+
+  /** Support action: ends every session of the user; returns how many ended. */
+  revokeSessions(admin: AdminActor, userId: number): Promise<number> {
+    return this.sessions.revokeAllByAdmin(admin, userId);
+  }
+
+  /**
+   * Support action: switches the user's MFA off after an identity check; `reason` (10 to 500
+   * characters, trimmed) is required and logged with ADMIN_DISABLE_MFA.
+   */
+  async disableMfa(admin: AdminActor, userId: number, reason: unknown): Promise<void> {
+    const dto = await validated(AdminDisableMfaDto, { reason });
+    await this.mfa.disableByAdmin(admin, userId, dto.reason);
   }
 
   private async teamOfMember(memberId: number): Promise<number> {

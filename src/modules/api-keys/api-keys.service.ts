@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import {
   API_KEY_SCOPES,
   actorUserId,
@@ -63,6 +64,7 @@ export class ApiKeysService {
 
   /** A new key and the CREATE_API_KEY row in one transaction; the key is returned this once. */
   async create(actor: Actor, teamId: number, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    assertMayWrite(actor);
     const now = new Date();
     const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
     if (expiresAt !== null && !(expiresAt.getTime() > now.getTime())) {
@@ -130,6 +132,7 @@ export class ApiKeysService {
    * revoking a revoked key again is a no-op. Another team's key is a 404.
    */
   async revoke(actor: Actor, teamId: number, keyId: number): Promise<void> {
+    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       if (!(await this.keys.revoke(teamId, keyId, new Date()))) {
         if (!(await this.keys.findInTeam(teamId, keyId))) throw ApiKeyErrors.notFound();

@@ -32,6 +32,11 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
   [ActivityType.ADMIN_REMOVE_TEAM_MEMBER]: 'service',
   [ActivityType.ADMIN_REVOKE_INVITATION]: 'service',
   [ActivityType.ADMIN_DELETE_USER]: 'service',
+  // Support actions on a user (issue 16): AuthModule's services write them against each team
+  // of the user, in the transaction of the change; ADMIN_DISABLE_MFA carries the reason.
+  [ActivityType.ADMIN_RESEND_VERIFICATION]: 'service',
+  [ActivityType.ADMIN_REVOKE_SESSIONS]: 'service',
+  [ActivityType.ADMIN_DISABLE_MFA]: 'service',
   // v1.1: every new type is a change written in the transaction of the change.
   [ActivityType.VERIFY_EMAIL]: 'service',
   // TeamsService.update / updateMemberRole, only when the name or role actually changes.

@@ -18,6 +18,8 @@ export type { FeedRow, FeedScope } from './audit.repository.js';
 interface AuditEntryBase {
   action: ActivityType;
   ipAddress: string | null;
+  /** Why a back-office admin acted, where the action requires a reason (ADMIN_DISABLE_MFA). */
+  reason?: string;
 }
 
 export type AuditEntry = AuditEntryBase &
@@ -93,14 +95,15 @@ export class AuditService {
    */
   recordFor(
     actor: Actor,
-    entry: { action: ActivityType; teamId: number },
+    entry: { action: ActivityType; teamId: number; reason?: string },
   ): Promise<ActivityLog | null> {
     const action =
       actor.kind === 'admin' ? (ADMIN_VARIANT[entry.action] ?? entry.action) : entry.action;
     const userId = actorUserId(actor);
+    const common = { action, teamId: entry.teamId, ipAddress: actor.ip, reason: entry.reason };
     return userId === null
-      ? this.record({ action, userId: null, teamId: entry.teamId, ipAddress: actor.ip })
-      : this.record({ action, userId, teamId: entry.teamId, ipAddress: actor.ip });
+      ? this.record({ ...common, userId: null })
+      : this.record({ ...common, userId });
   }
 
   /** Used by AuditInterceptor for @Audit routes; services call `record`. */
@@ -117,6 +120,7 @@ export class AuditService {
       userId: entry.userId,
       teamId,
       ipAddress: entry.ipAddress?.slice(0, 45) ?? null,
+      reason: entry.reason?.slice(0, 500) ?? null,
     });
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
@@ -79,6 +80,7 @@ export class AccountService {
    * - by an admin: ADMIN_DELETE_USER (the admin as userId) against each team the user left.
    */
   async deleteAccount(actor: Actor, userId: number): Promise<void> {
+    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       const now = new Date();
       if (!(await this.users.findActiveById(userId))) {

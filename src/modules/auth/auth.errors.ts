@@ -28,6 +28,17 @@ export const AuthErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'The verification link is invalid, used or expired',
   },
+  userNotFound: {
+    // The back office's support actions on a user that is deleted or never existed.
+    code: 'user.not_found',
+    status: HttpStatus.NOT_FOUND,
+    message: 'No such active user',
+  },
+  emailAlreadyVerified: {
+    code: 'email.already_verified',
+    status: HttpStatus.CONFLICT,
+    message: 'This email address is already verified',
+  },
   wrongPassword: {
     code: 'auth.wrong_password',
     status: HttpStatus.BAD_REQUEST,

@@ -92,6 +92,13 @@ import { SessionsService } from './sessions.service.js';
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
-  exports: [SessionsService, CredentialsService, AccountService, MfaService, RateLimitModule],
+  exports: [
+    SessionsService,
+    CredentialsService,
+    AccountService,
+    MfaService,
+    EmailVerificationService,
+    RateLimitModule,
+  ],
 })
 export class AuthModule {}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -71,6 +72,7 @@ export class CredentialsService {
    * UPDATE_PASSWORD recorded for the user, from the admin's address).
    */
   setPasswordByAdmin(actor: AdminActor, userId: number, newPassword: string): Promise<void> {
+    assertMayWrite(actor);
     return this.setPassword(userId, newPassword, { ipAddress: actor.ip, reason: 'admin' });
   }
 

@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { UserActor } from '../../common/auth/actor.js';
+import type { AdminActor, UserActor } from '../../common/auth/actor.js';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type User } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
 import { MailService } from '../mail/mail.service.js';
+import { TeamsService } from '../teams/teams.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
 import { EmailVerificationRepository } from './email-verification.repository.js';
+import { recordOnUserTeams } from './staff-audit.js';
 import { randomSecret, sha256 } from './tokens.js';
 
 export const VERIFICATION_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
@@ -29,6 +32,7 @@ export class EmailVerificationService {
     private readonly tokens: EmailVerificationRepository,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly teams: TeamsService,
   ) {}
 
   /**
@@ -100,6 +104,30 @@ export class EmailVerificationService {
       if (user.pendingEmail !== null) {
         await this.issue(user.id, user.pendingEmail, 'change', now);
       }
+    });
+  }
+
+  /**
+   * Back office ("Resend verification"): a fresh sign-up link for the user's unverified email,
+   * older links for it retired, ADMIN_RESEND_VERIFICATION against each of the user's teams, in
+   * one transaction. 409 `email.already_verified` when there is nothing to verify; 404
+   * `user.not_found` for a deleted account; 403 `admin.read_only` for support staff.
+   */
+  async resendByAdmin(actor: AdminActor, userId: number): Promise<void> {
+    assertMayWrite(actor);
+    const now = new Date();
+    await this.txHost.transaction(async () => {
+      const user = await this.users.lockActiveById(userId);
+      if (!user) throw AuthErrors.userNotFound();
+      if (user.emailVerifiedAt !== null) throw AuthErrors.emailAlreadyVerified();
+      await this.issue(user.id, user.email, 'sign-up', now);
+      await recordOnUserTeams(
+        this.audit,
+        this.teams,
+        actor,
+        user.id,
+        ActivityType.ADMIN_RESEND_VERIFICATION,
+      );
     });
   }
 

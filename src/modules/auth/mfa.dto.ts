@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsString, Length, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH } from '../../common/crypto/password-hasher.js';
 import { RECOVERY_CODE_COUNT, TOTP_ISSUER } from './totp.js';
@@ -15,6 +16,22 @@ const CODE = {
   maxLength: 64,
   example: '123456',
 };
+
+/** Shortest reason an admin must give to switch off a user's MFA (the identity check made). */
+export const ADMIN_MFA_REASON_MIN_LENGTH = 10;
+export const ADMIN_MFA_REASON_MAX_LENGTH = 500;
+
+/**
+ * The back office's "Disable MFA" form (no API route): why, after which identity check. The
+ * reason is trimmed, required and kept in the activity row (ADMIN_DISABLE_MFA).
+ */
+export class AdminDisableMfaDto {
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString()
+  @MinLength(ADMIN_MFA_REASON_MIN_LENGTH)
+  @MaxLength(ADMIN_MFA_REASON_MAX_LENGTH)
+  reason!: string;
+}
 
 export class MfaPasswordDto {
   @ApiProperty(PASSWORD)

@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
-import type { UserActor } from '../../common/auth/actor.js';
+import { Injectable, Logger } from '@nestjs/common';
+import type { AdminActor, UserActor } from '../../common/auth/actor.js';
+import { assertMayWrite } from '../../common/auth/staff.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { openSecret, sealSecret } from '../../common/crypto/secret-box.js';
 import { AppError } from '../../common/errors/app-error.js';
@@ -8,10 +10,18 @@ import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type User } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { TeamsService } from '../teams/teams.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
 import { MfaRepository } from './mfa.repository.js';
-import type { MfaCodeDto, RecoveryCodesDto, TotpEnrolmentDto } from './mfa.dto.js';
+import {
+  ADMIN_MFA_REASON_MAX_LENGTH,
+  ADMIN_MFA_REASON_MIN_LENGTH,
+  type MfaCodeDto,
+  type RecoveryCodesDto,
+  type TotpEnrolmentDto,
+} from './mfa.dto.js';
+import { recordOnUserTeams } from './staff-audit.js';
 import { SessionsService } from './sessions.service.js';
 import { randomSecret, sha256 } from './tokens.js';
 import {
@@ -39,6 +49,8 @@ type CodeKinds = 'totp' | 'totp-or-recovery';
  */
 @Injectable()
 export class MfaService {
+  private readonly logger = new Logger('MfaService');
+
   constructor(
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
@@ -48,6 +60,7 @@ export class MfaService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly limiter: RateLimiterService,
+    private readonly teams: TeamsService,
   ) {}
 
   /**
@@ -114,6 +127,46 @@ export class MfaService {
           ipAddress: actor.ip,
         });
       }),
+    );
+  }
+
+  /**
+   * Back office ("Disable MFA"), after the admin checked the user's identity some other way
+   * (a lost device): secret, recovery codes and open sign-in steps are deleted, and
+   * ADMIN_DISABLE_MFA with the `reason` is logged against each of the user's teams, in one
+   * transaction; the reason also goes to the application log. 400 without a reason of
+   * 10 to 500 characters; 409 `mfa.not_enabled`; 404 `user.not_found`; 403 for support staff.
+   */
+  async disableByAdmin(actor: AdminActor, userId: number, reason: string): Promise<void> {
+    assertMayWrite(actor);
+    const why = reason.trim();
+    if (why.length < ADMIN_MFA_REASON_MIN_LENGTH || why.length > ADMIN_MFA_REASON_MAX_LENGTH) {
+      throw CommonErrors.validation('Invalid request', [
+        {
+          field: 'reason',
+          message: `reason must be ${ADMIN_MFA_REASON_MIN_LENGTH} to ${ADMIN_MFA_REASON_MAX_LENGTH} characters`,
+        },
+      ]);
+    }
+    await this.txHost.transaction(async () => {
+      const now = new Date();
+      const user = await this.users.lockActiveById(userId);
+      if (!user) throw AuthErrors.userNotFound();
+      if (user.mfaEnabledAt === null) throw AuthErrors.mfaNotEnabled();
+      await this.mfa.deleteAllForUser(user.id);
+      await this.users.setMfaEnabledAt(user.id, null, now);
+      await recordOnUserTeams(
+        this.audit,
+        this.teams,
+        actor,
+        user.id,
+        ActivityType.ADMIN_DISABLE_MFA,
+        why,
+      );
+    });
+    this.logger.log(
+      { adminId: actor.id, userId, reason: why },
+      'admin disabled two-factor sign-in of a user',
     );
   }
 

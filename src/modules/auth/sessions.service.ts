@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
-import type { UserActor } from '../../common/auth/actor.js';
+import type { AdminActor, UserActor } from '../../common/auth/actor.js';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { TeamsService } from '../teams/teams.service.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
 import { SessionDto } from './sessions.dto.js';
 import { SessionsRepository, type RevokeReason } from './sessions.repository.js';
+import { recordOnUserTeams } from './staff-audit.js';
 import { formatRefreshToken, parseRefreshToken, randomSecret, sameHash, sha256 } from './tokens.js';
 
 /** GET /users/me/sessions lists at most this many (the most recently used). */
@@ -42,6 +45,7 @@ export class SessionsService {
     private readonly sessions: SessionsRepository,
     private readonly users: UsersService,
     private readonly audit: AuditService,
+    private readonly teams: TeamsService,
   ) {}
 
   /** GET /users/me/sessions: my live sessions, most recently used first, this one marked. */
@@ -90,6 +94,30 @@ export class SessionsService {
         userId: actor.id,
         ipAddress: actor.ip,
       });
+    });
+  }
+
+  /**
+   * Back office ("Revoke all sessions"): ends every live session of the user (reason `admin`;
+   * their refresh and access tokens stop working), and when at least one ended logs
+   * ADMIN_REVOKE_SESSIONS against each of the user's teams, in one transaction. Returns how
+   * many ended. 404 `user.not_found` for a deleted account; 403 `admin.read_only` for support.
+   */
+  async revokeAllByAdmin(actor: AdminActor, userId: number): Promise<number> {
+    assertMayWrite(actor);
+    return this.txHost.transaction(async () => {
+      if (!(await this.users.lockActiveById(userId))) throw AuthErrors.userNotFound();
+      const count = await this.sessions.revokeAllForUser(userId, 'admin', new Date());
+      if (count > 0) {
+        await recordOnUserTeams(
+          this.audit,
+          this.teams,
+          actor,
+          userId,
+          ActivityType.ADMIN_REVOKE_SESSIONS,
+        );
+      }
+      return count;
     });
   }
 

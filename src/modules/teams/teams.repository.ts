@@ -263,6 +263,16 @@ export class TeamsRepository {
   }
 
   /** The team a membership belongs to (the back office addresses memberships by id alone). */
+  /** Ids of the teams the user belongs to, oldest membership first. */
+  async teamIdsOfUser(userId: number): Promise<number[]> {
+    const rows = await this.txHost.db
+      .select({ teamId: teamMembers.teamId })
+      .from(teamMembers)
+      .where(eq(teamMembers.userId, userId))
+      .orderBy(asc(teamMembers.joinedAt), asc(teamMembers.id));
+    return rows.map((row) => row.teamId);
+  }
+
   async teamIdOfMember(memberId: number): Promise<number | undefined> {
     const [row] = await this.txHost.db
       .select({ teamId: teamMembers.teamId })

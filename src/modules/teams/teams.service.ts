@@ -260,6 +260,11 @@ export class TeamsService {
     return this.teams.findByIdForUpdate(teamId);
   }
 
+  /** The teams a user belongs to: where a back-office action on the user is logged. */
+  teamIdsOfUser(userId: number): Promise<number[]> {
+    return this.teams.teamIdsOfUser(userId);
+  }
+
   /** The team a membership id belongs to (the back office addresses memberships by id). */
   teamIdOfMember(memberId: number): Promise<number | undefined> {
     return this.teams.teamIdOfMember(memberId);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -39,10 +40,11 @@ export class UsersService {
    * UsersRepository.update); a taken one is 409 `user.email_taken` on the `email` field.
    */
   async updateByAdmin(
-    _actor: AdminActor,
+    actor: AdminActor,
     userId: number,
     dto: AdminUpdateUserDto,
   ): Promise<User | undefined> {
+    assertMayWrite(actor);
     try {
       return await this.txHost.transaction(async () => {
         const now = new Date();

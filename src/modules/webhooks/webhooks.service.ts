@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { assertMayWrite } from '../../common/auth/staff.js';
 import { randomBytes } from 'node:crypto';
 import { actorUserId, type Actor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
@@ -157,6 +158,7 @@ export class WebhooksService {
 
   /** A new endpoint with a fresh secret (returned this once) and CREATE_WEBHOOK, in one transaction. */
   async create(actor: Actor, teamId: number, dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
+    assertMayWrite(actor);
     await this.assertTarget(dto.url);
     const secret = generateWebhookSecret();
     const endpoint = await this.txHost.transaction(async () => {
@@ -180,6 +182,7 @@ export class WebhooksService {
     webhookId: number,
     dto: UpdateWebhookDto,
   ): Promise<WebhookDto> {
+    assertMayWrite(actor);
     if (dto.url !== undefined) await this.assertTarget(dto.url);
     return this.txHost.transaction(async () => {
       const endpoint = await this.repo.findEndpointForUpdate(teamId, webhookId);
@@ -209,6 +212,7 @@ export class WebhooksService {
 
   /** Deletes the endpoint and its delivery log (pending deliveries are dropped). */
   async remove(actor: Actor, teamId: number, webhookId: number): Promise<void> {
+    assertMayWrite(actor);
     await this.txHost.transaction(async () => {
       if (!(await this.repo.deleteEndpoint(teamId, webhookId))) throw WebhookErrors.notFound();
       await this.record(actor, teamId, ActivityType.DELETE_WEBHOOK);
@@ -221,6 +225,7 @@ export class WebhooksService {
    * second rotation within that window ends the first one's overlap.
    */
   async rotateSecret(actor: Actor, teamId: number, webhookId: number): Promise<WebhookSecretDto> {
+    assertMayWrite(actor);
     const secret = generateWebhookSecret();
     await this.txHost.transaction(async () => {
       const endpoint = await this.repo.findEndpointForUpdate(teamId, webhookId);

@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrateDatabase } from '../../src/boot/database.js';
+
+/**
+ * A migrated (not seeded) database of one suite's own, on the test server, with a job queue
+ * schema of its own: for suites that compare whole tables or count every row, which the
+ * shared run database cannot give while other suites write to it in parallel.
+ */
+export interface OwnDatabase {
+  /** Connection string of the new database. */
+  url: string;
+  /** Its JOBS_SCHEMA (installed by the migration). */
+  jobsSchema: string;
+  /** Drops the database (connections still open are ended). */
+  drop(): Promise<void>;
+}
+
+async function onServer(url: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function createOwnDatabase(prefix: string): Promise<OwnDatabase> {
+  const adminUrl = process.env.NEST_SAAS_TEST_ADMIN_URL;
+  if (adminUrl === undefined)
+    throw new Error('NEST_SAAS_TEST_ADMIN_URL is set by the global setup');
+  const name = `${prefix}_${Date.now()}_${randomBytes(3).toString('hex')}`;
+  const jobsSchema = `jobs_${randomBytes(6).toString('hex')}`;
+  await onServer(adminUrl, `create database "${name}"`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  try {
+    await migrateDatabase(u.toString(), jobsSchema);
+  } catch (error) {
+    await onServer(adminUrl, `drop database if exists "${name}" with (force)`);
+    throw error;
+  }
+  return {
+    url: u.toString(),
+    jobsSchema,
+    drop: () => onServer(adminUrl, `drop database if exists "${name}" with (force)`),
+  };
+}
