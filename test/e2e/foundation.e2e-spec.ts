@@ -54,6 +54,8 @@ const EXPECTED_COLUMNS: Record<string, [string, string, number | null, boolean, 
       ['action', 'text', null, false, null],
       ['timestamp', 'timestamp without time zone', null, false, 'now()'],
       ['ip_address', 'character varying', 45, true, null],
+      // Back office v2: the reason an admin gave for a support action (disable MFA).
+      ['reason', 'character varying', 500, true, null],
     ],
     invitations: [
       ['id', 'integer', null, false, 'nextval('],
