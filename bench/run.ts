@@ -2,7 +2,7 @@
 // pg, same SQL, same JWT checks) on a seeded data set, interleaved round by round. See
 // bench/RESULTS.md for the options and the latest numbers.
 import argon2 from 'argon2';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -41,13 +41,25 @@ const options = {
   connections: envNumber('BENCH_CONNECTIONS', 16, 1, 256),
   floodReadRate: envNumber('BENCH_FLOOD_READ_RATE', 100, 1, 10_000),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
-  /** NODE_OPTIONS for the app, e.g. `--max-old-space-size=128` (heap cap vs RSS). */
-  appNodeOptions: process.env.BENCH_APP_NODE_OPTIONS ?? '',
+  /**
+   * NODE_OPTIONS for the app. Default: the V8 flags `npm run start:prod` (and the Dockerfile)
+   * start it with, so the bench measures what ships; `BENCH_APP_NODE_OPTIONS=` (empty) for V8's
+   * own defaults.
+   */
+  appNodeOptions: process.env.BENCH_APP_NODE_OPTIONS ?? productionNodeOptions(),
   profile: process.env.BENCH_PROFILE === '1',
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()),
   pgDir: resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres'),
   externalUrl: process.env.DATABASE_URL,
 };
+
+/** The `--max-*` V8 flags of package.json's start:prod script. */
+function productionNodeOptions(): string {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return (pkg.scripts['start:prod'] ?? '').match(/--max-[\w-]+=\d+/g)?.join(' ') ?? '';
+}
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
