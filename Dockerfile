@@ -20,7 +20,7 @@ FROM ${NODE_IMAGE} AS runtime
 # V8 heap settings chosen with `npm run bench` (bench/RESULTS.md, "Memory"): the old generation
 # capped at 192 MB and 8 MB semi-spaces keep the peak RSS under load near 250 MB (about 510 MB
 # without them: V8 lets the heap grow with uncollected garbage, not live data) for roughly
-# 5-10 % more CPU per request. Override with -e NODE_OPTIONS=... (e.g. a larger cap for a
+# 5-15 % more CPU per request. Override with -e NODE_OPTIONS=... (e.g. a larger cap for a
 # bigger container).
 ENV NODE_ENV=production \
     PORT=3000 \

@@ -785,6 +785,7 @@ async function main(): Promise<void> {
           .catch(() => undefined);
       }, 1000);
       const teamRequests = READS[0]?.requests(fixtures) ?? [];
+      // Both warmed as long as one measurement (the new process's JIT is cold), not recorded.
       const on: LoadSample[] = [];
       const off: LoadSample[] = [];
       try {
@@ -793,7 +794,7 @@ async function main(): Promise<void> {
             url: server.url,
             requests: teamRequests,
             connections: options.connections,
-            seconds: 1,
+            seconds: options.seconds,
           });
         }
         for (let round = 0; round < options.rounds; round++) {
