@@ -46,17 +46,22 @@ function query(text, values, name) {
 /** The statements, verbatim from the app's statement log (npm run bench compares them). */
 export const SQL = {
   ready: 'select 1',
-  session: `select "users"."id", "users"."email", "users"."name", "users"."role", "users"."email_verified_at" is not null, "sessions"."id" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
+  session: `select "users"."id", "users"."email", "users"."name", "users"."role", "users"."email_verified_at" is not null, "sessions"."id", "sessions"."last_used_at" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" where ("sessions"."id" = $1 and "sessions"."user_id" = $2 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $3 and "users"."deleted_at" is null) limit $4`,
+  /** On team routes: the principal and the caller's membership in the route's team, one query. */
+  sessionInTeam: `select "users"."id", "users"."email", "users"."name", "users"."role", "users"."email_verified_at" is not null, "sessions"."id", "sessions"."last_used_at", "team_members"."id", "team_members"."team_id", "team_members"."user_id", "team_members"."role", "team_members"."joined_at" from "sessions" inner join "users" on "users"."id" = "sessions"."user_id" left join "team_members" on ("team_members"."team_id" = $1 and "team_members"."user_id" = "users"."id") where ("sessions"."id" = $2 and "sessions"."user_id" = $3 and "sessions"."revoked_at" is null and "sessions"."expires_at" > $4 and "users"."deleted_at" is null) limit $5`,
   membership: `select "id", "team_id", "user_id", "role", "joined_at" from "team_members" where ("team_members"."team_id" = $1 and "team_members"."user_id" = $2)`,
+  teamForUpdate: `select "id", "name", "created_at", "updated_at", "stripe_customer_id", "stripe_subscription_id", "stripe_product_id", "plan_name", "subscription_status" from "teams" where "teams"."id" = $1 for update`,
+  renameTeam: `update "teams" set "name" = $1, "updated_at" = $2 where "teams"."id" = $3 returning "id"`,
+  insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address") values (default, $1, $2, $3, default, $4) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address"`,
+  webhookEndpoints: `select "id", "team_id", "url", "description", "events", "secret", "previous_secret", "previous_secret_expires_at", "enabled", "created_at", "updated_at" from "webhook_endpoints" where ("webhook_endpoints"."team_id" = $1 and "webhook_endpoints"."enabled" = $2 and "webhook_endpoints"."events" @> $3)`,
   teamWithMembers: `select "teams"."id", "teams"."name", "teams"."created_at", "teams"."updated_at", "teams"."stripe_customer_id", "teams"."stripe_subscription_id", "teams"."stripe_product_id", "teams"."plan_name", "teams"."subscription_status", "teams_teamMembers"."data" as "teamMembers" from "teams" "teams" left join lateral (select coalesce(json_agg(json_build_array("teams_teamMembers"."id", "teams_teamMembers"."user_id", "teams_teamMembers"."team_id", "teams_teamMembers"."role", "teams_teamMembers"."joined_at", "teams_teamMembers_user"."data") order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc), '[]'::json) as "data" from (select * from "team_members" "teams_teamMembers" where "teams_teamMembers"."team_id" = "teams"."id" order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc) "teams_teamMembers" left join lateral (select json_build_array("teams_teamMembers_user"."id", "teams_teamMembers_user"."name", "teams_teamMembers_user"."email") as "data" from (select * from "users" "teams_teamMembers_user" where "teams_teamMembers_user"."id" = "teams_teamMembers"."user_id" limit $1) "teams_teamMembers_user") "teams_teamMembers_user" on true) "teams_teamMembers" on true where "teams"."id" = $2 limit $3`,
-  activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < ($2::timestamp, $3::integer)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
-  activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
-  me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
+  activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."team_id", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < ($2::timestamp, $3::integer)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
+  activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."team_id", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
+  me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email", "mfa_enabled_at" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
   memberships: `select "team_members"."team_id", "teams"."name", "team_members"."role", "team_members"."joined_at" from "team_members" inner join "teams" on "teams"."id" = "team_members"."team_id" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc`,
-  userByEmail: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email" from "users" where ("users"."email" = $1 and "users"."deleted_at" is null) limit $2`,
-  insertSession: `insert into "sessions" ("id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address") values ($1, $2, $3, $4, $5, $6, default, default, $7, $8) returning "id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address"`,
+  userByEmail: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email", "mfa_enabled_at" from "users" where ("users"."email" = $1 and "users"."deleted_at" is null) limit $2`,
+  insertSession: `insert into "sessions" ("id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address", "last_used_at") values ($1, $2, $3, $4, $5, $6, default, default, $7, $8, $9) returning "id", "user_id", "refresh_token_hash", "created_at", "last_refreshed_at", "expires_at", "revoked_at", "revoked_reason", "user_agent", "ip_address", "last_used_at"`,
   firstTeam: `select "team_id" from "team_members" where "team_members"."user_id" = $1 order by "team_members"."joined_at" asc, "team_members"."id" asc limit $2`,
-  insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address") values (default, $1, $2, $3, $4, $5) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address"`,
 };
 
 class HttpError extends Error {
@@ -71,8 +76,11 @@ const unauthorized = () =>
 const notFound = () => new HttpError(404, 'Not Found', 'team.not_found', 'Team not found');
 const badRequest = (message) => new HttpError(400, 'Bad Request', 'request.invalid', message);
 
-/** Same checks as the app's guard: signature (HS256 only), iss, aud, exp, then the session row. */
-async function authenticate(req) {
+/**
+ * Same checks as the app's guard: signature (HS256 only), iss, aud, exp, then the session row;
+ * with `teamId` (team routes) the caller's membership in it comes with the same query.
+ */
+async function authenticate(req, teamId) {
   const header = req.headers.authorization;
   if (typeof header !== 'string' || !header.startsWith('Bearer ')) throw unauthorized();
   let claims;
@@ -90,15 +98,27 @@ async function authenticate(req) {
     throw unauthorized();
   }
   if (typeof sid !== 'string' || !UUID.test(sid)) throw unauthorized();
-  const { rows } = await query(
-    SQL.session,
-    [sid.toLowerCase(), Number(sub), new Date().toISOString(), 1],
-    'sessions_find_principal',
-  );
+  const now = new Date().toISOString();
+  const { rows } =
+    teamId === undefined
+      ? await query(
+          SQL.session,
+          [sid.toLowerCase(), Number(sub), now, 1],
+          'sessions_find_principal',
+        )
+      : await query(
+          SQL.sessionInTeam,
+          [teamId, sid.toLowerCase(), Number(sub), now, 1],
+          'sessions_find_principal_in_team',
+        );
   const row = rows[0];
   if (!row) throw unauthorized();
   const [id, email, name, role, emailVerified, sessionId] = row;
-  return { id, email, name, role, emailVerified, sessionId };
+  const membership =
+    teamId === undefined || row[7] === null
+      ? null
+      : { id: row[7], teamId: row[8], userId: row[9], role: row[10], joinedAt: row[11] };
+  return { id, email, name, role, emailVerified, sessionId, membership };
 }
 
 function parseId(raw, name) {
@@ -108,14 +128,12 @@ function parseId(raw, name) {
   return Number(raw);
 }
 
-async function membership(teamId, userId) {
-  const { rows } = await query(SQL.membership, [teamId, userId], 'teams_find_membership');
-  const row = rows[0];
-  return row && { id: row[0], teamId: row[1], userId: row[2], role: row[3], joinedAt: row[4] };
+async function getTeam(auth, teamId) {
+  if (!auth.membership) throw notFound();
+  return teamDetail(teamId);
 }
 
-async function getTeam(auth, teamId) {
-  if (!(await membership(teamId, auth.id))) throw notFound();
+async function teamDetail(teamId) {
   const { rows } = await query(SQL.teamWithMembers, [1, teamId, 1], 'teams_find_with_members');
   const t = rows[0];
   if (!t) throw notFound();
@@ -157,9 +175,7 @@ function decodeCursor(raw) {
   return { at, id: Number(id) };
 }
 
-async function getActivity(auth, teamId, params) {
-  const m = await membership(teamId, auth.id);
-  if (!m) throw notFound();
+const forbiddenUnlessOwner = (m) => {
   if (m.role !== 'owner') {
     throw new HttpError(
       403,
@@ -168,17 +184,56 @@ async function getActivity(auth, teamId, params) {
       'This action requires the team role "owner"',
     );
   }
+};
+
+/**
+ * PATCH /teams/:teamId: the rename and its UPDATE_TEAM row in one transaction (the team row
+ * locked, the membership re-read inside it, the team's webhook subscriptions looked up), then
+ * the team as GET returns it.
+ */
+async function renameTeam(auth, teamId, body, ip) {
+  if (!auth.membership) throw notFound();
+  forbiddenUnlessOwner(auth.membership);
+  const keys = body && typeof body === 'object' ? Object.keys(body) : [];
+  const name = typeof body?.name === 'string' ? body.name.trim() : '';
+  if (keys.length !== 1 || !name || name.length > 100) throw badRequest('Invalid body');
+  const client = await pool.connect();
+  const inTx = (text, values) => client.query({ text, values, rowMode: 'array' });
+  try {
+    await client.query('begin');
+    const team = await inTx(SQL.teamForUpdate, [teamId]);
+    const m = await inTx(SQL.membership, [teamId, auth.id]);
+    if (!team.rows[0] || !m.rows[0]) throw notFound();
+    if (team.rows[0][1] !== name) {
+      await inTx(SQL.renameTeam, [name, new Date().toISOString(), teamId]);
+      await inTx(SQL.insertActivity, [teamId, auth.id, 'UPDATE_TEAM', ip]);
+      await inTx(SQL.webhookEndpoints, [teamId, true, ['team.updated']]);
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  return teamDetail(teamId);
+}
+
+async function getActivity(auth, teamId, params) {
+  const m = auth.membership;
+  if (!m) throw notFound();
+  forbiddenUnlessOwner(m);
   const limit = params.has('limit') ? Number(params.get('limit')) : 20;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100)
     throw badRequest('limit must be 1..100');
   const cursor = params.has('cursor') ? decodeCursor(params.get('cursor')) : undefined;
   const { rows } = cursor
-    ? await query(SQL.activity, [teamId, cursor.at, cursor.id, limit + 1])
-    : await query(SQL.activityFirst, [teamId, limit + 1]);
+    ? await query(SQL.activity, [teamId, cursor.at, cursor.id, limit + 1], 'audit_team_feed_after')
+    : await query(SQL.activityFirst, [teamId, limit + 1], 'audit_team_feed_first');
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return {
-    items: items.map(([id, action, timestamp, ipAddress, userId, name, email]) => ({
+    items: items.map(([id, action, timestamp, ipAddress, _teamId, userId, name, email]) => ({
       id,
       action,
       timestamp,
@@ -188,7 +243,7 @@ async function getActivity(auth, teamId, params) {
     })),
     nextCursor:
       rows.length > limit && last
-        ? Buffer.from(`${last[7]}|${last[0]}`).toString('base64url')
+        ? Buffer.from(`${last[8]}|${last[0]}`).toString('base64url')
         : null,
   };
 }
@@ -205,13 +260,14 @@ function userDto(u) {
     updatedAt: u[6],
     emailVerified: u[8] !== null,
     pendingEmail: u[9],
+    mfaEnabled: u[10] !== null,
   };
 }
 
 async function getMe(auth) {
   const [{ rows: users }, { rows: memberships }] = await Promise.all([
-    query(SQL.me, [auth.id, 1]),
-    query(SQL.memberships, [auth.id]),
+    query(SQL.me, [auth.id, 1], 'users_find_active_by_id'),
+    query(SQL.memberships, [auth.id], 'users_memberships'),
   ]);
   const u = users[0];
   if (!u) throw unauthorized();
@@ -268,11 +324,12 @@ async function signIn(body, ip, userAgent) {
       new Date(now.getTime() + REFRESH_TTL_SECONDS * 1000),
       userAgent?.slice(0, 500) ?? null,
       ip,
+      now,
     ]);
     const team = await inTx(SQL.firstTeam, [userId, 1]);
     const teamId = team.rows[0]?.[0];
     if (teamId !== undefined) {
-      await inTx(SQL.insertActivity, [teamId, userId, 'SIGN_IN', new Date(), ip]);
+      await inTx(SQL.insertActivity, [teamId, userId, 'SIGN_IN', ip]);
     }
     await client.query('commit');
   } catch (error) {
@@ -335,13 +392,23 @@ async function route(req) {
     if (path === '/api/v1/users/me') return [200, await getMe(await authenticate(req))];
     let match = TEAM.exec(path);
     if (match) {
-      const auth = await authenticate(req);
-      return [200, await getTeam(auth, parseId(match[1], 'teamId'))];
+      const teamId = parseId(match[1], 'teamId');
+      return [200, await getTeam(await authenticate(req, teamId), teamId)];
     }
     match = ACTIVITY.exec(path);
     if (match) {
-      const auth = await authenticate(req);
-      return [200, await getActivity(auth, parseId(match[1], 'teamId'), url.searchParams)];
+      const teamId = parseId(match[1], 'teamId');
+      const auth = await authenticate(req, teamId);
+      return [200, await getActivity(auth, teamId, url.searchParams)];
+    }
+  }
+  if (req.method === 'PATCH') {
+    const match = TEAM.exec(path);
+    if (match) {
+      const teamId = parseId(match[1], 'teamId');
+      const auth = await authenticate(req, teamId);
+      const ip = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? null;
+      return [200, await renameTeam(auth, teamId, await readJson(req), ip)];
     }
   }
   if (req.method === 'POST' && path === '/api/v1/auth/sign-in') {

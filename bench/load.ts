@@ -3,11 +3,15 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   path: string;
   headers?: Record<string, string>;
   body?: string;
+  /** A fresh body for every send (writes that must change something each time); n counts sends. */
+  bodyFor?: (n: number) => string;
 }
+
+let sends = 0;
 
 export interface LoadOptions {
   /** Base URL of the server. */
@@ -46,15 +50,23 @@ export async function load(options: LoadOptions): Promise<LoadSample> {
     duration: options.seconds,
     timeout: 30,
     ...(options.rate === undefined ? {} : { overallRate: options.rate }),
-    requests: options.requests.map((r) => ({
-      method: r.method,
-      path: r.path,
-      headers: {
-        ...(r.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...r.headers,
-      },
-      ...(r.body === undefined ? {} : { body: r.body }),
-    })),
+    requests: options.requests.map((r) => {
+      const { bodyFor } = r;
+      return {
+        method: r.method,
+        path: r.path,
+        headers: {
+          ...(r.body === undefined && bodyFor === undefined
+            ? {}
+            : { 'content-type': 'application/json' }),
+          ...r.headers,
+        },
+        ...(r.body === undefined ? {} : { body: r.body }),
+        ...(bodyFor === undefined
+          ? {}
+          : { setupRequest: (req: object) => ({ ...req, body: bodyFor(sends++) }) }),
+      };
+    }),
   });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     if (statusCode >= 200 && statusCode < 300) {

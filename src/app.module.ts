@@ -6,7 +6,6 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
-import { AdminPanelModule } from './modules/admin/admin.module.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -35,7 +34,6 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
     ApiKeysModule,
     WebhooksApiModule,
     AuthModule,
-    AdminPanelModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })
@@ -45,6 +43,20 @@ export class AppModule {
    * prepared); without one, config is read from the environment (OpenAPI preview).
    */
   static forRoot(config?: AppConfig): DynamicModule {
-    return { module: AppModule, imports: [ConfigModule.forRoot(config)] };
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        // Imported only when it runs: AdminJS and its dependencies cost ~50-70 MB of memory
+        // and most of the start-up time, paid only by the instances that serve the panel.
+        // Without a config (the OpenAPI preview) the panel is mounted: it adds no operations.
+        ...(config?.adminPanel === false ? [] : [adminPanelModule()]),
+      ],
+    };
   }
+}
+
+async function adminPanelModule(): Promise<DynamicModule> {
+  const { AdminPanelModule } = await import('./modules/admin/admin.module.js');
+  return { module: AdminPanelModule };
 }

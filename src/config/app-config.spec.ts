@@ -49,6 +49,12 @@ describe('loadConfig', () => {
     ).toEqual({ allowPrivate: true, retryDelaysSeconds: [1, 2, 3], timeoutMs: 500 });
   });
 
+  it('ADMIN_PANEL: the back office is mounted unless turned off', () => {
+    expect(loadConfig({}).adminPanel).toBe(true);
+    expect(loadConfig({ ADMIN_PANEL: 'false' }).adminPanel).toBe(false);
+    expect(loadConfig({ ADMIN_PANEL: '1' }).adminPanel).toBe(true);
+  });
+
   it('WORKERS=false keeps the job workers out of this process', () => {
     expect(loadConfig({ WORKERS: 'false' }).jobs.workers).toBe(false);
     expect(loadConfig({ WORKERS: 'TRUE' }).jobs.workers).toBe(true);
@@ -86,6 +92,7 @@ describe('loadConfig', () => {
     [{ EMAIL_VERIFICATION: 'always' }, 'EMAIL_VERIFICATION must be one of optional, required'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN must be 16 to 256 printable characters'],
     [{ METRICS_TOKEN: 'has a space in the token' }, 'METRICS_TOKEN must be 16 to 256'],
+    [{ ADMIN_PANEL: 'off' }, 'ADMIN_PANEL must be true or false (got "off")'],
     [{ WORKERS: 'sometimes' }, 'WORKERS must be true or false (got "sometimes")'],
     [{ JOBS_SCHEMA: 'job queue' }, 'JOBS_SCHEMA must be a lower-case PostgreSQL identifier'],
     [{ WEBHOOKS_ALLOW_PRIVATE: 'yes' }, 'WEBHOOKS_ALLOW_PRIVATE must be true or false'],

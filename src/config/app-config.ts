@@ -85,6 +85,12 @@ export abstract class AppConfig {
    */
   declare readonly adminSessionIdleMinutes: number;
   /**
+   * ADMIN_PANEL (default true): mount the AdminJS back office at /admin. `false` leaves the
+   * admin module out of the application entirely (never imported), so its memory (~70 MB)
+   * and start-up time are not paid, and /admin answers 404.
+   */
+  declare readonly adminPanel: boolean;
+  /**
    * METRICS_TOKEN: the bearer token for `GET /metrics` (Prometheus text format). Unset: no
    * metrics are collected and `/metrics` answers 404.
    */
@@ -381,6 +387,7 @@ export function loadConfig(env: Env): AppConfig {
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.
     adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
     adminSessionIdleMinutes: integer(env, 'ADMIN_SESSION_IDLE_MINUTES', 30, 1, 480),
+    adminPanel: boolean(env, 'ADMIN_PANEL', true),
     metricsToken,
     mfa: {
       encryptionKey: deriveMfaKey(mfaKeySource ?? secret),

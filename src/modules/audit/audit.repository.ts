@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, type Placeholder, type SQL } from 'drizzle-orm';
 import type { FeedCursor } from '../../common/http/pagination.js';
 import { afterFeedCursor, exactTimestamp } from '../../database/keyset.js';
 import {
@@ -10,6 +10,8 @@ import {
   type ActivityType,
   type NewActivityLog,
 } from '../../database/schema.js';
+import type { DbClient } from '../../database/database.tokens.js';
+import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 /** Whose activity a feed shows: one user's (any team) or one team's (any user). */
@@ -38,6 +40,36 @@ export interface FeedRow {
 
 @Injectable()
 export class AuditRepository {
+  // The hot shapes of the feed (a team's, unfiltered: first page and any later page) run as
+  // named prepared statements; filtered feeds are built per call.
+  private readonly teamFeedFirst = new PreparedQuery(
+    this.txHost,
+    'audit_team_feed_first',
+    (db: DbClient, { teamId, limit }: Placeheld<{ teamId: number; limit: number }>) =>
+      feedQuery(db, eq(activityLogs.teamId, teamId), limit),
+  );
+  private readonly teamFeedAfter = new PreparedQuery(
+    this.txHost,
+    'audit_team_feed_after',
+    (
+      db: DbClient,
+      {
+        teamId,
+        at,
+        id,
+        limit,
+      }: Placeheld<{ teamId: number; at: string; id: number; limit: number }>,
+    ) =>
+      feedQuery(
+        db,
+        and(
+          eq(activityLogs.teamId, teamId),
+          afterFeedCursor(activityLogs.timestamp, activityLogs.id, { at, id } as FeedCursor),
+        ),
+        limit,
+      ),
+  );
+
   constructor(private readonly txHost: TransactionHost) {}
 
   async insert(row: NewActivityLog): Promise<ActivityLog> {
@@ -72,6 +104,16 @@ export class AuditRepository {
     limit: number,
     cursor: FeedCursor | undefined,
   ): Promise<FeedRow[]> {
+    const unfiltered =
+      filter.action === undefined &&
+      filter.userId === undefined &&
+      filter.from === undefined &&
+      filter.to === undefined;
+    if ('teamId' in scope && unfiltered) {
+      return cursor === undefined
+        ? this.teamFeedFirst.execute({ teamId: scope.teamId, limit })
+        : this.teamFeedAfter.execute({ teamId: scope.teamId, at: cursor.at, id: cursor.id, limit });
+    }
     const where: SQL[] = [
       'teamId' in scope
         ? eq(activityLogs.teamId, scope.teamId)
@@ -84,22 +126,27 @@ export class AuditRepository {
     if (cursor !== undefined) {
       where.push(afterFeedCursor(activityLogs.timestamp, activityLogs.id, cursor));
     }
-    return this.txHost.db
-      .select({
-        id: activityLogs.id,
-        action: activityLogs.action,
-        timestamp: activityLogs.timestamp,
-        ipAddress: activityLogs.ipAddress,
-        teamId: activityLogs.teamId,
-        userId: activityLogs.userId,
-        userName: users.name,
-        userEmail: users.email,
-        cursorAt: exactTimestamp(activityLogs.timestamp),
-      })
-      .from(activityLogs)
-      .leftJoin(users, eq(users.id, activityLogs.userId))
-      .where(and(...where))
-      .orderBy(desc(activityLogs.timestamp), desc(activityLogs.id))
-      .limit(limit);
+    return feedQuery(this.txHost.db, and(...where), limit);
   }
+}
+
+/** A page of the feed: `where` (scope, filters, cursor), newest first, with who acted. */
+function feedQuery(db: DbClient, where: SQL | undefined, limit: number | Placeholder) {
+  return db
+    .select({
+      id: activityLogs.id,
+      action: activityLogs.action,
+      timestamp: activityLogs.timestamp,
+      ipAddress: activityLogs.ipAddress,
+      teamId: activityLogs.teamId,
+      userId: activityLogs.userId,
+      userName: users.name,
+      userEmail: users.email,
+      cursorAt: exactTimestamp(activityLogs.timestamp),
+    })
+    .from(activityLogs)
+    .leftJoin(users, eq(users.id, activityLogs.userId))
+    .where(where)
+    .orderBy(desc(activityLogs.timestamp), desc(activityLogs.id))
+    .limit(limit);
 }

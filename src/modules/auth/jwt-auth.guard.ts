@@ -13,7 +13,9 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../teams/team-role.guard.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
-import { JWT_STRATEGY, JwtStrategy } from './jwt.strategy.js';
+import { parseId } from '../../common/ids.js';
+import { AccessService } from '../teams/access.service.js';
+import { JWT_STRATEGY, JwtStrategy, type Authenticated } from './jwt.strategy.js';
 
 /**
  * The global default-deny guard (APP_GUARD): every route needs a valid access token unless
@@ -37,6 +39,7 @@ export class JwtAuthGuard implements CanActivate {
     private readonly strategy: JwtStrategy,
     private readonly config: AppConfig,
     private readonly apiKeys: ApiKeysService,
+    private readonly access: AccessService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -48,16 +51,26 @@ export class JwtAuthGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<Request & RequestWithActor & { user?: AuthUser }>();
     const token = bearerToken(request);
+    const teamRole = this.reflector.getAllAndOverride<TeamRoleRequirement | undefined>(
+      TEAM_ROLE_KEY,
+      [context.getHandler(), context.getClass()],
+    );
     if (token !== undefined && isApiKeyToken(token)) {
-      await this.authenticateApiKey(context, request, token);
+      await this.authenticateApiKey(teamRole, request, token);
       return true;
     }
-    const user = await this.authenticate(request, http.getResponse<Response>());
+    // On a @TeamRole route the membership the TeamRoleGuard needs is read with the principal,
+    // in one query (an invalid :teamId is left to that guard's 400).
+    const teamId = teamRole === undefined ? undefined : parseId(request.params.teamId);
+    if (teamId !== undefined) this.strategy.withTeam(request, teamId);
+    const authenticated = await this.authenticate(request, http.getResponse<Response>());
     // Missing, malformed, expired, tampered or revoked: one answer.
-    if (!user) throw AuthErrors.unauthorized();
+    if (!authenticated) throw AuthErrors.unauthorized();
+    const { user, team } = authenticated;
     request.user = user;
     // The same principal as the caller every service takes first (see common/auth/actor.ts).
     request.actor = userActor(user);
+    if (team) this.access.remember(request.actor, team.teamId, team.membership);
     if (
       this.config.emailVerification === 'required' &&
       !user.emailVerified &&
@@ -72,14 +85,11 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   private async authenticateApiKey(
-    context: ExecutionContext,
+    teamRole: TeamRoleRequirement | undefined,
     request: Request & RequestWithActor,
     token: string,
   ): Promise<void> {
-    const scope = this.reflector.getAllAndOverride<TeamRoleRequirement | undefined>(TEAM_ROLE_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ])?.apiKey;
+    const scope = teamRole?.apiKey;
     // A route that names no scope never accepts keys: the same 401 as a bad token.
     if (scope === undefined) throw AuthErrors.unauthorized();
     // Too many attempts with this key: a RateLimitedError, whose `Retry-After` the exception
@@ -90,14 +100,19 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   /** Runs passport with this app's own passport instance; a database failure rejects (500). */
-  private authenticate(request: Request, response: Response): Promise<AuthUser | false> {
+  private authenticate(request: Request, response: Response): Promise<Authenticated | false> {
     return new Promise((resolve, reject) => {
       const middleware = this.strategy
         .getPassportInstance()
-        .authenticate(JWT_STRATEGY, { session: false }, (error: unknown, user: AuthUser | false) =>
-          error
-            ? reject(error instanceof Error ? error : new Error('passport error', { cause: error }))
-            : resolve(user),
+        .authenticate(
+          JWT_STRATEGY,
+          { session: false },
+          (error: unknown, user: Authenticated | false) =>
+            error
+              ? reject(
+                  error instanceof Error ? error : new Error('passport error', { cause: error }),
+                )
+              : resolve(user),
         ) as (req: Request, res: Response, next: (error?: unknown) => void) => void;
       middleware(request, response, (error?: unknown) =>
         reject(error instanceof Error ? error : new Error('passport called next without a result')),

@@ -8,10 +8,19 @@ import type { AuthUser } from '../../common/auth/auth-user.js';
 import { clientIp } from '../../common/http/client-ip.js';
 import { parseId } from '../../common/ids.js';
 import { AppConfig } from '../../config/app-config.js';
-import { SessionsRepository } from './sessions.repository.js';
+import { SessionsRepository, type TeamMembershipRow } from './sessions.repository.js';
 import { isUuid } from './tokens.js';
 
 export const JWT_STRATEGY = 'jwt';
+
+/**
+ * What `validate` hands the auth guard: the principal and, when the guard asked for a team
+ * (`withTeam`), the user's membership in it, read in the same query.
+ */
+export interface Authenticated {
+  user: AuthUser;
+  team?: { teamId: number; membership: TeamMembershipRow | null };
+}
 
 export interface AccessTokenClaims {
   userId: number;
@@ -67,6 +76,8 @@ export function accessTokenClaims(
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private ownPassport?: passport.Authenticator;
+  /** The team whose membership to read with the principal, per request (see `withTeam`). */
+  private readonly teamOf = new WeakMap<Request, number>();
 
   constructor(
     config: AppConfig,
@@ -94,11 +105,33 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     return this.ownPassport;
   }
 
-  async validate(request: Request, payload: unknown): Promise<AuthUser | false> {
+  /** Asks `validate` to read the user's membership in `teamId` along with the principal. */
+  withTeam(request: Request, teamId: number): void {
+    this.teamOf.set(request, teamId);
+  }
+
+  async validate(request: Request, payload: unknown): Promise<Authenticated | false> {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
-    const principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
+    const teamId = this.teamOf.get(request);
+    let team: Authenticated['team'];
+    let principal;
+    if (teamId === undefined) {
+      principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
+    } else {
+      const row = await this.sessions.findPrincipalInTeam(
+        claims.sessionId,
+        claims.userId,
+        now,
+        teamId,
+      );
+      if (row) {
+        const { membership, ...rest } = row;
+        principal = rest;
+        team = { teamId, membership };
+      }
+    }
     if (!principal) return false;
     const { lastUsedAt, ...user } = principal;
     // At most one write per session per LAST_USED_RESOLUTION_MS, not one per request.
@@ -109,6 +142,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
         new Date(now.getTime() - LAST_USED_RESOLUTION_MS),
       );
     }
-    return { ...user, ip: clientIp(request) };
+    return { user: { ...user, ip: clientIp(request) }, team };
   }
 }

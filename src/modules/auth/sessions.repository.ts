@@ -5,6 +5,7 @@ import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js'
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   sessions,
+  teamMembers,
   users,
   type NewSession,
   type Session,
@@ -40,6 +41,19 @@ export interface PrincipalRow {
   lastUsedAt: Date;
 }
 
+/** The caller's membership in the route's team, read with the principal (null: not a member). */
+export interface TeamMembershipRow {
+  id: number;
+  teamId: number;
+  userId: number;
+  role: string;
+  joinedAt: Date;
+}
+
+export interface PrincipalInTeamRow extends PrincipalRow {
+  membership: TeamMembershipRow | null;
+}
+
 /**
  * The per-request principal: the session joined with its user (users is owned by the users
  * module) so authentication stays one round trip. A read; users rows are written only by
@@ -73,6 +87,53 @@ function principalQuery(
     .limit(1);
 }
 
+/**
+ * The principal and, in the same round trip, the user's membership in `teamId` (the route's
+ * team): on team routes the auth guard and the @TeamRole guard then cost one query instead of
+ * two. team_members belongs to the teams module: this is the access layer's read, joined here
+ * only so that it rides along (the decision stays TeamsModule's `decideTeamAccess`).
+ */
+function principalInTeamQuery(
+  db: DbClient,
+  {
+    sessionId,
+    userId,
+    now,
+    teamId,
+  }: Placeheld<{ sessionId: string; userId: number; now: Date; teamId: number }>,
+) {
+  return db
+    .select({
+      id: users.id,
+      email: users.email,
+      name: users.name,
+      role: users.role,
+      emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
+      sessionId: sessions.id,
+      lastUsedAt: sessions.lastUsedAt,
+      membership: {
+        id: teamMembers.id,
+        teamId: teamMembers.teamId,
+        userId: teamMembers.userId,
+        role: teamMembers.role,
+        joinedAt: teamMembers.joinedAt,
+      },
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(teamMembers, and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, users.id)))
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, now),
+        isNull(users.deletedAt),
+      ),
+    )
+    .limit(1);
+}
+
 @Injectable()
 export class SessionsRepository {
   /** Placeholders skip the column's encoder: `now` goes as a UTC ISO string, as it would. */
@@ -80,6 +141,13 @@ export class SessionsRepository {
     this.txHost,
     'sessions_find_principal',
     principalQuery,
+    (args) => ({ ...args, now: args.now.toISOString() }),
+  );
+
+  private readonly principalInTeam = new PreparedQuery(
+    this.txHost,
+    'sessions_find_principal_in_team',
+    principalInTeamQuery,
     (args) => ({ ...args, now: args.now.toISOString() }),
   );
 
@@ -199,5 +267,16 @@ export class SessionsRepository {
   ): Promise<PrincipalRow | undefined> {
     const [row] = await this.principal.execute({ sessionId, userId, now });
     return row as PrincipalRow | undefined;
+  }
+
+  /** `findPrincipal` plus the user's membership in `teamId`, in the same single query. */
+  async findPrincipalInTeam(
+    sessionId: string,
+    userId: number,
+    now: Date,
+    teamId: number,
+  ): Promise<PrincipalInTeamRow | undefined> {
+    const [row] = await this.principalInTeam.execute({ sessionId, userId, now, teamId });
+    return row as PrincipalInTeamRow | undefined;
   }
 }

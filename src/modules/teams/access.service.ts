@@ -72,17 +72,34 @@ export class AccessService {
     }
   }
 
-  /** For the route guard: checks, and remembers the read for the service call that follows. */
+  /**
+   * Records a membership read for this request's actor by someone else: the auth guard reads
+   * it with the principal, in the same query, on @TeamRole routes. `role` is the column's text
+   * (its check constraint limits it to the TeamRole values).
+   */
+  remember(
+    actor: Actor,
+    teamId: number,
+    membership: (Omit<Membership, 'role'> & { role: string }) | null,
+  ): void {
+    let byTeam = this.checked.get(actor);
+    if (!byTeam) this.checked.set(actor, (byTeam = new Map<number, Membership | null>()));
+    byTeam.set(teamId, membership && { ...membership, role: membership.role as TeamRole });
+  }
+
+  /**
+   * For the route guard: checks, and remembers the read for the service call that follows.
+   * The membership is read now unless the auth guard already read it for this request.
+   */
   async checkRoute(
     actor: Actor,
     teamId: number,
     required: TeamRole,
     options: Omit<TeamAccessOptions, 'fresh'>,
   ): Promise<void> {
-    const membership = await this.membershipOf(actor, teamId, true);
-    let byTeam = this.checked.get(actor);
-    if (!byTeam) this.checked.set(actor, (byTeam = new Map<number, Membership | null>()));
-    byTeam.set(teamId, membership);
+    if (this.checked.get(actor)?.get(teamId) === undefined) {
+      this.remember(actor, teamId, await this.membershipOf(actor, teamId, true));
+    }
     await this.requireTeam(actor, teamId, required, options);
   }
 

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
+import type { DbClient } from '../../database/database.tokens.js';
+import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   teamMembers,
@@ -20,8 +22,42 @@ export interface MembershipRow {
 
 const active = isNull(users.deletedAt);
 
+function activeByIdQuery(db: DbClient, { id }: Placeheld<{ id: number }>) {
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, id), active))
+    .limit(1);
+}
+
+function membershipsQuery(db: DbClient, { userId }: Placeheld<{ userId: number }>) {
+  return db
+    .select({
+      teamId: teamMembers.teamId,
+      teamName: teams.name,
+      role: teamMembers.role,
+      joinedAt: teamMembers.joinedAt,
+    })
+    .from(teamMembers)
+    .innerJoin(teams, eq(teams.id, teamMembers.teamId))
+    .where(eq(teamMembers.userId, userId))
+    .orderBy(asc(teamMembers.joinedAt), asc(teamMembers.id));
+}
+
 @Injectable()
 export class UsersRepository {
+  // GET /users/me reads both on every call: named prepared statements outside transactions.
+  private readonly activeById = new PreparedQuery(
+    this.txHost,
+    'users_find_active_by_id',
+    activeByIdQuery,
+  );
+  private readonly membershipsOf = new PreparedQuery(
+    this.txHost,
+    'users_memberships',
+    membershipsQuery,
+  );
+
   constructor(private readonly txHost: TransactionHost) {}
 
   async findActiveByEmail(email: string): Promise<User | undefined> {
@@ -34,11 +70,7 @@ export class UsersRepository {
   }
 
   async findActiveById(id: number): Promise<User | undefined> {
-    const [row] = await this.txHost.db
-      .select()
-      .from(users)
-      .where(and(eq(users.id, id), active))
-      .limit(1);
+    const [row] = await this.activeById.execute({ id });
     return row;
   }
 
@@ -159,16 +191,6 @@ export class UsersRepository {
    * by the teams module, a floor above users) so the response is one round trip.
    */
   memberships(userId: number): Promise<MembershipRow[]> {
-    return this.txHost.db
-      .select({
-        teamId: teamMembers.teamId,
-        teamName: teams.name,
-        role: teamMembers.role,
-        joinedAt: teamMembers.joinedAt,
-      })
-      .from(teamMembers)
-      .innerJoin(teams, eq(teams.id, teamMembers.teamId))
-      .where(eq(teamMembers.userId, userId))
-      .orderBy(asc(teamMembers.joinedAt), asc(teamMembers.id)) as Promise<MembershipRow[]>;
+    return this.membershipsOf.execute({ userId }) as Promise<MembershipRow[]>;
   }
 }
