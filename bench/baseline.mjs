@@ -52,7 +52,7 @@ export const SQL = {
   membership: `select "id", "team_id", "user_id", "role", "joined_at" from "team_members" where ("team_members"."team_id" = $1 and "team_members"."user_id" = $2)`,
   teamForUpdate: `select "id", "name", "created_at", "updated_at", "stripe_customer_id", "stripe_subscription_id", "stripe_product_id", "plan_name", "subscription_status" from "teams" where "teams"."id" = $1 for update`,
   renameTeam: `update "teams" set "name" = $1, "updated_at" = $2 where "teams"."id" = $3 returning "id"`,
-  insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address") values (default, $1, $2, $3, default, $4) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address"`,
+  insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address", "reason") values (default, $1, $2, $3, default, $4, $5) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address", "reason"`,
   webhookEndpoints: `select "id", "team_id", "url", "description", "events", "secret", "previous_secret", "previous_secret_expires_at", "enabled", "created_at", "updated_at" from "webhook_endpoints" where ("webhook_endpoints"."team_id" = $1 and "webhook_endpoints"."enabled" = $2 and "webhook_endpoints"."events" @> $3)`,
   teamWithMembers: `select "teams"."id", "teams"."name", "teams"."created_at", "teams"."updated_at", "teams"."stripe_customer_id", "teams"."stripe_subscription_id", "teams"."stripe_product_id", "teams"."plan_name", "teams"."subscription_status", "teams_teamMembers"."data" as "teamMembers" from "teams" "teams" left join lateral (select coalesce(json_agg(json_build_array("teams_teamMembers"."id", "teams_teamMembers"."user_id", "teams_teamMembers"."team_id", "teams_teamMembers"."role", "teams_teamMembers"."joined_at", "teams_teamMembers_user"."data") order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc), '[]'::json) as "data" from (select * from "team_members" "teams_teamMembers" where "teams_teamMembers"."team_id" = "teams"."id" order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc) "teams_teamMembers" left join lateral (select json_build_array("teams_teamMembers_user"."id", "teams_teamMembers_user"."name", "teams_teamMembers_user"."email") as "data" from (select * from "users" "teams_teamMembers_user" where "teams_teamMembers_user"."id" = "teams_teamMembers"."user_id" limit $1) "teams_teamMembers_user") "teams_teamMembers_user" on true) "teams_teamMembers" on true where "teams"."id" = $2 limit $3`,
   activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."team_id", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < ($2::timestamp, $3::integer)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
@@ -206,7 +206,7 @@ async function renameTeam(auth, teamId, body, ip) {
     if (!team.rows[0] || !m.rows[0]) throw notFound();
     if (team.rows[0][1] !== name) {
       await inTx(SQL.renameTeam, [name, new Date().toISOString(), teamId]);
-      await inTx(SQL.insertActivity, [teamId, auth.id, 'UPDATE_TEAM', ip]);
+      await inTx(SQL.insertActivity, [teamId, auth.id, 'UPDATE_TEAM', ip, null]);
       await inTx(SQL.webhookEndpoints, [teamId, true, ['team.updated']]);
     }
     await client.query('commit');
@@ -329,7 +329,7 @@ async function signIn(body, ip, userAgent) {
     const team = await inTx(SQL.firstTeam, [userId, 1]);
     const teamId = team.rows[0]?.[0];
     if (teamId !== undefined) {
-      await inTx(SQL.insertActivity, [teamId, userId, 'SIGN_IN', ip]);
+      await inTx(SQL.insertActivity, [teamId, userId, 'SIGN_IN', ip, null]);
     }
     await client.query('commit');
   } catch (error) {
