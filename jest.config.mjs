@@ -32,6 +32,11 @@ const database = {
 /** @type {import('jest').Config} */
 export default {
   testTimeout: 30_000,
+  // On 2 cores Jest runs in band (one worker or fewer): every suite in Jest's own process, where
+  // the ESM module graphs of ~80 suites pile up and the last suites crawl in GC (a 30 s hook
+  // timed out in CI). With a limit, Jest runs the suites in a worker and replaces the worker
+  // whenever it holds more than this after a suite.
+  workerIdleMemoryLimit: '1GB',
   projects: [
     // No database: pure functions and classes with their collaborators in memory.
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },

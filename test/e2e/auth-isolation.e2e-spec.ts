@@ -21,7 +21,7 @@ describe('auth is per app instance', () => {
     firstUser = await signUp(first);
     second = await createTestApp({ env: { JWT_SECRET: 'second-app-secret-'.padEnd(48, 'b') } });
     secondUser = await signUp(second);
-  });
+  }, 60_000); // two apps booted one after the other
 
   afterAll(async () => {
     await second?.close();
