@@ -54,6 +54,32 @@ export interface PrincipalInTeamRow extends PrincipalRow {
   membership: TeamMembershipRow | null;
 }
 
+/** What authentication reads of the session and its user (see `principalQuery`). */
+const PRINCIPAL_COLUMNS = {
+  id: users.id,
+  email: users.email,
+  name: users.name,
+  role: users.role,
+  emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
+  sessionId: sessions.id,
+  lastUsedAt: sessions.lastUsedAt,
+};
+
+/** The session is this user's, live (not revoked, not expired) and the user not deleted. */
+function livePrincipal({
+  sessionId,
+  userId,
+  now,
+}: Placeheld<{ sessionId: string; userId: number; now: Date }>) {
+  return and(
+    eq(sessions.id, sessionId),
+    eq(sessions.userId, userId),
+    isNull(sessions.revokedAt),
+    gt(sessions.expiresAt, now),
+    isNull(users.deletedAt),
+  );
+}
+
 /**
  * The per-request principal: the session joined with its user (users is owned by the users
  * module) so authentication stays one round trip. A read; users rows are written only by
@@ -64,26 +90,10 @@ function principalQuery(
   { sessionId, userId, now }: Placeheld<{ sessionId: string; userId: number; now: Date }>,
 ) {
   return db
-    .select({
-      id: users.id,
-      email: users.email,
-      name: users.name,
-      role: users.role,
-      emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
-      sessionId: sessions.id,
-      lastUsedAt: sessions.lastUsedAt,
-    })
+    .select(PRINCIPAL_COLUMNS)
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, now),
-        isNull(users.deletedAt),
-      ),
-    )
+    .where(livePrincipal({ sessionId, userId, now }))
     .limit(1);
 }
 
@@ -104,13 +114,7 @@ function principalInTeamQuery(
 ) {
   return db
     .select({
-      id: users.id,
-      email: users.email,
-      name: users.name,
-      role: users.role,
-      emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
-      sessionId: sessions.id,
-      lastUsedAt: sessions.lastUsedAt,
+      ...PRINCIPAL_COLUMNS,
       membership: {
         id: teamMembers.id,
         teamId: teamMembers.teamId,
@@ -122,15 +126,7 @@ function principalInTeamQuery(
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .leftJoin(teamMembers, and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, users.id)))
-    .where(
-      and(
-        eq(sessions.id, sessionId),
-        eq(sessions.userId, userId),
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, now),
-        isNull(users.deletedAt),
-      ),
-    )
+    .where(livePrincipal({ sessionId, userId, now }))
     .limit(1);
 }
 
