@@ -103,6 +103,16 @@ const Panel = ({ title, note, children, wide = false }) => (
 
 const segmentLabel = (key) => key ?? 'none';
 
+/** Teams counted by one column's values (`{ key, count }` segments; no value is "none"). */
+const TeamsDoughnut = ({ name, segments }) => (
+  <ChartCanvas
+    name={name}
+    type="doughnut"
+    labels={segments.map((s) => segmentLabel(s.key))}
+    datasets={[{ label: 'Teams', data: segments.map((s) => s.count), backgroundColor: COLORS }]}
+  />
+);
+
 const Charts = ({ charts }) => {
   const days = charts.daily.map((d) => d.day.slice(5));
   const series = (field, label, color, type) => ({
@@ -139,32 +149,10 @@ const Charts = ({ charts }) => {
         />
       </Panel>
       <Panel title="Teams by plan">
-        <ChartCanvas
-          name="teams-by-plan"
-          type="doughnut"
-          labels={charts.teamsByPlan.map((s) => segmentLabel(s.key))}
-          datasets={[
-            {
-              label: 'Teams',
-              data: charts.teamsByPlan.map((s) => s.count),
-              backgroundColor: COLORS,
-            },
-          ]}
-        />
+        <TeamsDoughnut name="teams-by-plan" segments={charts.teamsByPlan} />
       </Panel>
       <Panel title="Teams by subscription status">
-        <ChartCanvas
-          name="teams-by-status"
-          type="doughnut"
-          labels={charts.teamsBySubscriptionStatus.map((s) => segmentLabel(s.key))}
-          datasets={[
-            {
-              label: 'Teams',
-              data: charts.teamsBySubscriptionStatus.map((s) => s.count),
-              backgroundColor: COLORS,
-            },
-          ]}
-        />
+        <TeamsDoughnut name="teams-by-status" segments={charts.teamsBySubscriptionStatus} />
       </Panel>
       <Panel
         title="Invitations sent and accepted, last 30 days"
