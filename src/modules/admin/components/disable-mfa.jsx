@@ -1,8 +1,7 @@
-import React, { useState } from 'react';
+import React from 'react';
 import { Box, Button, FormGroup, Label, Text, TextArea } from '@adminjs/design-system';
-import { ApiClient, useNotice } from 'adminjs';
+import { useOneFieldAction } from './one-field-action.jsx';
 
-const api = new ApiClient();
 const MIN_REASON = 10;
 
 /**
@@ -10,31 +9,18 @@ const MIN_REASON = 10;
  * check. The reason is required (10 to 500 characters) and kept in the activity log.
  */
 const DisableMfa = ({ record, resource, action }) => {
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const addNotice = useNotice();
-
-  const submit = async (event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      const data = new FormData();
-      data.set('reason', reason);
-      const response = await api.recordAction({
-        resourceId: resource.id,
-        recordId: record.id,
-        actionName: action.name,
-        method: 'post',
-        data,
-      });
-      if (response.data.notice) addNotice(response.data.notice);
-      if (response.data.notice && response.data.notice.type === 'success') setReason('');
-    } catch (error) {
-      addNotice({ message: 'Could not disable two-factor sign-in', type: 'error' });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const {
+    value: reason,
+    setValue: setReason,
+    busy,
+    submit,
+  } = useOneFieldAction({
+    record,
+    resource,
+    action,
+    field: 'reason',
+    failure: 'Could not disable two-factor sign-in',
+  });
 
   return (
     <Box as="form" variant="container" onSubmit={submit}>

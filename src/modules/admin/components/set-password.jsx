@@ -1,36 +1,21 @@
-import React, { useState } from 'react';
+import React from 'react';
 import { Box, Button, FormGroup, Input, Label, Text } from '@adminjs/design-system';
-import { ApiClient, useNotice } from 'adminjs';
-
-const api = new ApiClient();
+import { useOneFieldAction } from './one-field-action.jsx';
 
 /** "Set password" record action: the server hashes it (argon2id) and revokes the user's sessions. */
 const SetPassword = ({ record, resource, action }) => {
-  const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const addNotice = useNotice();
-
-  const submit = async (event) => {
-    event.preventDefault();
-    setBusy(true);
-    try {
-      const data = new FormData();
-      data.set('password', password);
-      const response = await api.recordAction({
-        resourceId: resource.id,
-        recordId: record.id,
-        actionName: action.name,
-        method: 'post',
-        data,
-      });
-      if (response.data.notice) addNotice(response.data.notice);
-      if (response.data.notice && response.data.notice.type === 'success') setPassword('');
-    } catch (error) {
-      addNotice({ message: 'Could not set the password', type: 'error' });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const {
+    value: password,
+    setValue: setPassword,
+    busy,
+    submit,
+  } = useOneFieldAction({
+    record,
+    resource,
+    action,
+    field: 'password',
+    failure: 'Could not set the password',
+  });
 
   return (
     <Box as="form" variant="container" onSubmit={submit}>
