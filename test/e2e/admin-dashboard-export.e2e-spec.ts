@@ -6,7 +6,7 @@ import type pg from 'pg';
 import supertest from 'supertest';
 import { PG_POOL } from '../../src/database/database.tokens.js';
 import { EXPORT_BATCH_SIZE } from '../../src/modules/admin/admin-export.js';
-import { createTestApp, type TestApp } from '../support/app.js';
+import { createTestApp, textBody, type TestApp } from '../support/app.js';
 import { createOwnDatabase, type OwnDatabase } from '../support/own-database.js';
 
 /**
@@ -202,12 +202,7 @@ describe('back-office dashboard and CSV exports', () => {
         .get('/admin/api/resources/users/actions/exportCsv')
         .query({ 'filters.email': 'b' })
         .buffer(true)
-        .parse((response, done) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => done(null, text));
-        })
+        .parse(textBody)
         .expect(200);
       expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
       expect(res.headers['content-disposition']).toMatch(

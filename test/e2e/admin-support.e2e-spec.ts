@@ -24,7 +24,7 @@ import { STAFF_READ_ACTIONS } from '../../src/modules/admin/admin-staff-access.j
 import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { createOwnDatabase, type OwnDatabase } from '../support/own-database.js';
-import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
+import { createTestApp, textBody, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
 
 const ADMIN = { email: 'admin@test.com', password: 'admin123' };
@@ -254,12 +254,7 @@ describe('back office: the read-only support role', () => {
       .get('/admin/api/resources/users/actions/exportCsv')
       .query({ 'filters.email': member.user.email })
       .buffer(true)
-      .parse((response, done) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => done(null, text));
-      })
+      .parse(textBody)
       .expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/csv/);
     const lines = (res.body as string).trim().split('\r\n');

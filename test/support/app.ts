@@ -114,3 +114,17 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}@example.test`;
 }
+
+/**
+ * supertest parser that keeps a non-JSON body (a CSV download) as one string:
+ * `.buffer(true).parse(textBody)`.
+ */
+export const textBody: Extract<
+  Parameters<supertest.Test['parse']>[0],
+  (res: never, callback: never) => void
+> = (response, done) => {
+  let text = '';
+  response.setEncoding('utf8');
+  response.on('data', (chunk: string) => (text += chunk));
+  response.on('end', () => done(null, text));
+};
