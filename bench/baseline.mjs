@@ -186,6 +186,21 @@ const forbiddenUnlessOwner = (m) => {
   }
 };
 
+/** Runs `work` in one transaction on one pooled client; `inTx` queries in array row mode. */
+async function transaction(work) {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await work((text, values) => client.query({ text, values, rowMode: 'array' }));
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * PATCH /teams/:teamId: the rename and its UPDATE_TEAM row in one transaction (the team row
  * locked, the membership re-read inside it, the team's webhook subscriptions looked up), then
@@ -197,10 +212,7 @@ async function renameTeam(auth, teamId, body, ip) {
   const keys = body && typeof body === 'object' ? Object.keys(body) : [];
   const name = typeof body?.name === 'string' ? body.name.trim() : '';
   if (keys.length !== 1 || !name || name.length > 100) throw badRequest('Invalid body');
-  const client = await pool.connect();
-  const inTx = (text, values) => client.query({ text, values, rowMode: 'array' });
-  try {
-    await client.query('begin');
+  await transaction(async (inTx) => {
     const team = await inTx(SQL.teamForUpdate, [teamId]);
     const m = await inTx(SQL.membership, [teamId, auth.id]);
     if (!team.rows[0] || !m.rows[0]) throw notFound();
@@ -209,13 +221,7 @@ async function renameTeam(auth, teamId, body, ip) {
       await inTx(SQL.insertActivity, [teamId, auth.id, 'UPDATE_TEAM', ip, null]);
       await inTx(SQL.webhookEndpoints, [teamId, true, ['team.updated']]);
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   return teamDetail(teamId);
 }
 
@@ -311,10 +317,7 @@ async function signIn(body, ip, userAgent) {
   const sessionId = randomUUID();
   const secretPart = randomBytes(32).toString('base64url');
   const now = new Date();
-  const client = await pool.connect();
-  const inTx = (text, values) => client.query({ text, values, rowMode: 'array' });
-  try {
-    await client.query('begin');
+  await transaction(async (inTx) => {
     await inTx(SQL.insertSession, [
       sessionId,
       userId,
@@ -331,13 +334,7 @@ async function signIn(body, ip, userAgent) {
     if (teamId !== undefined) {
       await inTx(SQL.insertActivity, [teamId, userId, 'SIGN_IN', ip, null]);
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   const accessToken = jwt.sign({ sid: sessionId }, key, {
     algorithm: 'HS256',
     subject: String(userId),
