@@ -312,20 +312,22 @@ async function compareResponses(
   requests: LoadRequest[],
 ): Promise<string | undefined> {
   for (const r of requests) {
-    const [a, b] = await Promise.all(
-      [app, baseline].map(async (server) => {
-        const body = bodyOf(r);
-        const response = await fetch(`${server.url}${r.path}`, {
-          method: r.method,
-          headers: {
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...r.headers,
-          },
-          body,
-        });
-        return { status: response.status, body: comparable(r, body, await response.json()) };
-      }),
-    );
+    // One server after the other: a write's response re-reads the team after its commit, which
+    // the other server's concurrent rename of the same team could change in between.
+    const results: { status: number; body: unknown }[] = [];
+    for (const server of [app, baseline]) {
+      const body = bodyOf(r);
+      const response = await fetch(`${server.url}${r.path}`, {
+        method: r.method,
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...r.headers,
+        },
+        body,
+      });
+      results.push({ status: response.status, body: comparable(r, body, await response.json()) });
+    }
+    const [a, b] = results;
     if (!a || !b) continue;
     if (a.status !== b.status || !isDeepStrictEqual(a.body, b.body)) {
       return `${r.method} ${r.path}: app ${a.status} ${JSON.stringify(a.body).slice(0, 600)}\n  baseline ${b.status} ${JSON.stringify(b.body).slice(0, 600)}`;
