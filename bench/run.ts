@@ -425,6 +425,11 @@ interface Results {
   };
   /** The same app with ADMIN_PANEL=false under the read scenarios (one pass each). */
   noAdmin?: AppRun;
+  /**
+   * The default app after its first /admin request has loaded the panel (AdminPanelHost), under
+   * the read scenarios (one pass each); `restRssMb` is 1 s after that first request.
+   */
+  panelOpened?: AppRun & { firstRequestMs: number };
   /** CPU per request of the team read with metrics on (METRICS_TOKEN, scraped every second) vs off. */
   metrics?: { off: Summary; on: Summary; cpuRatio: number; scrapes: number };
   baseline: { readyMs: number; peakRssMb: number };
@@ -483,7 +488,7 @@ function markdown(results: Results): string {
       .map(([k, v]) => `${fmt(v, 0)} MB after ${k}`)
       .join(
         ', ',
-      )}), ${fmt(results.app.restRssMb, 0)} MB at rest${memoryLine(results.app.memory)}.${results.noAdmin ? ` With \`ADMIN_PANEL=false\`: ready ${fmt(results.noAdmin.readyMs, 0)} ms, ${fmt(results.noAdmin.restRssMb, 0)} MB at rest, peak ${fmt(results.noAdmin.peakRssMb, 0)} MB under the read scenarios${memoryLine(results.noAdmin.memory)}.` : ''} Baseline: ready ${fmt(results.baseline.readyMs, 0)} ms, peak RSS ${fmt(results.baseline.peakRssMb, 0)} MB.`,
+      )}), ${fmt(results.app.restRssMb, 0)} MB at rest${memoryLine(results.app.memory)}.${results.noAdmin ? ` With \`ADMIN_PANEL=false\`: ready ${fmt(results.noAdmin.readyMs, 0)} ms, ${fmt(results.noAdmin.restRssMb, 0)} MB at rest, peak ${fmt(results.noAdmin.peakRssMb, 0)} MB under the read scenarios${memoryLine(results.noAdmin.memory)}.` : ''}${results.panelOpened ? ` With the panel opened (first \`GET /admin/login\` ${fmt(results.panelOpened.firstRequestMs, 0)} ms, loading it): ${fmt(results.panelOpened.restRssMb, 0)} MB at rest 1 s later, peak ${fmt(results.panelOpened.peakRssMb, 0)} MB under the read scenarios${memoryLine(results.panelOpened.memory)}.` : ''} Baseline: ready ${fmt(results.baseline.readyMs, 0)} ms, peak RSS ${fmt(results.baseline.peakRssMb, 0)} MB.`,
     '',
     'Same work checked before measuring:',
     eq,
@@ -963,20 +968,25 @@ async function main(): Promise<void> {
     await Promise.all(servers.map((s) => s.stop()));
     servers.length = 0;
 
-    if (enabled('no-admin')) {
-      // Memory without the admin panel: the same reads (one pass each) on ADMIN_PANEL=false.
-      const lean = await startApp('app (ADMIN_PANEL=false)', { ADMIN_PANEL: 'false' }, false);
+    /** The three reads, one pass each, on `server`: the load for the memory variants. */
+    const readsOnce = async (label: string, server: ServerProcess): Promise<void> => {
       for (const s of READS) {
         const sample = await load({
-          url: lean.server.url,
-          pid: lean.server.child.pid,
+          url: server.url,
+          pid: server.child.pid,
           requests: s.requests(fixtures),
           connections: options.connections,
           seconds: options.seconds,
         });
-        log(`no-admin ${s.id}: ${(sample.ok / sample.seconds).toFixed(0)} req/s`);
+        log(`${label} ${s.id}: ${(sample.ok / sample.seconds).toFixed(0)} req/s`);
       }
       await sleep(1100);
+    };
+
+    if (enabled('no-admin')) {
+      // Memory without the admin panel: the same reads (one pass each) on ADMIN_PANEL=false.
+      const lean = await startApp('app (ADMIN_PANEL=false)', { ADMIN_PANEL: 'false' }, false);
+      await readsOnce('no-admin', lean.server);
       results.noAdmin = {
         readyMs: lean.readyMs,
         restRssMb: lean.restRssMb,
@@ -984,6 +994,32 @@ async function main(): Promise<void> {
         memory: await readMemory(lean.memoryFile),
       };
       await lean.server.stop();
+      servers.length = 0;
+    }
+
+    if (enabled('panel-opened')) {
+      // The main app above never opens /admin, so its panel stays unloaded (AdminPanelHost loads
+      // it on the first /admin request). Here the panel is opened first, then the same reads.
+      const opened = await startApp('app (panel opened)', {}, false);
+      const requestedAt = performance.now();
+      const login = await fetch(`${opened.server.url}/admin/login`);
+      const firstRequestMs = performance.now() - requestedAt;
+      if (login.status !== 200) throw new Error(`GET /admin/login answered ${login.status}`);
+      await login.text();
+      await sleep(1000);
+      const restRssMb = memoryOf(opened.server.child.pid ?? -1)?.rssMb ?? Number.NaN;
+      log(
+        `panel opened in ${firstRequestMs.toFixed(0)} ms (first /admin request), ${restRssMb.toFixed(0)} MB at rest`,
+      );
+      await readsOnce('panel-opened', opened.server);
+      results.panelOpened = {
+        readyMs: opened.readyMs,
+        firstRequestMs,
+        restRssMb,
+        peakRssMb: opened.server.peakMemoryMb(),
+        memory: await readMemory(opened.memoryFile),
+      };
+      await opened.server.stop();
       servers.length = 0;
     }
 
@@ -1047,11 +1083,32 @@ async function main(): Promise<void> {
   if (results.metrics) {
     target('metrics on: CPU/req ÷ metrics off', results.metrics.cpuRatio, 1.05, '×');
   }
-  target('peak RSS under load, admin panel mounted', results.app.peakRssMb, 256, ' MB');
+  target(
+    'peak RSS under load, admin panel mounted (not opened)',
+    results.app.peakRssMb,
+    256,
+    ' MB',
+  );
+  if (results.panelOpened) {
+    target(
+      'peak RSS under the reads, admin panel opened',
+      results.panelOpened.peakRssMb,
+      256,
+      ' MB',
+    );
+  }
   if (results.noAdmin) {
     target('peak RSS under the reads, ADMIN_PANEL=false', results.noAdmin.peakRssMb, 200, ' MB');
   }
-  target('RSS at rest, admin panel mounted', results.app.restRssMb, 150, ' MB');
+  target('RSS at rest, admin panel mounted (not opened)', results.app.restRssMb, 150, ' MB');
+  if (results.panelOpened) {
+    target(
+      'RSS at rest, 1 s after the panel was opened',
+      results.panelOpened.restRssMb,
+      150,
+      ' MB',
+    );
+  }
   if (results.noAdmin) {
     target('RSS at rest, ADMIN_PANEL=false', results.noAdmin.restRssMb, 150, ' MB');
   }

@@ -6,6 +6,7 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { AdminPanelHostModule } from './modules/admin/admin-panel.host.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -47,16 +48,13 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        // Imported only when it runs: AdminJS and its dependencies cost ~50-70 MB of memory
-        // and most of the start-up time, paid only by the instances that serve the panel.
-        // Without a config (the OpenAPI preview) the panel is mounted: it adds no operations.
-        ...(config?.adminPanel === false ? [] : [adminPanelModule()]),
+        // Only a light handler at /admin: the panel itself (AdminJS and its dependencies,
+        // ~1 s of start-up and 50-110 MB of memory) loads on the first /admin request, so an
+        // instance no one opens the panel on never pays for it (AdminPanelHost). With
+        // ADMIN_PANEL=false not even that. The OpenAPI preview (no config) mounts it: it adds
+        // no operations.
+        ...(config?.adminPanel === false ? [] : [AdminPanelHostModule]),
       ],
     };
   }
-}
-
-async function adminPanelModule(): Promise<DynamicModule> {
-  const { AdminPanelModule } = await import('./modules/admin/admin.module.js');
-  return { module: AdminPanelModule };
 }

@@ -85,9 +85,10 @@ export abstract class AppConfig {
    */
   declare readonly adminSessionIdleMinutes: number;
   /**
-   * ADMIN_PANEL (default true): mount the AdminJS back office at /admin. `false` leaves the
-   * admin module out of the application entirely (never imported), so its memory (~70 MB)
-   * and start-up time are not paid, and /admin answers 404.
+   * ADMIN_PANEL (default true): mount the AdminJS back office at /admin; it loads on the first
+   * /admin request (AdminPanelHost), so an instance nobody opens it on never pays its memory
+   * or start-up time. `false` mounts nothing (the admin module is never imported) and /admin
+   * answers 404.
    */
   declare readonly adminPanel: boolean;
   /**

@@ -3,6 +3,7 @@ import argon2 from 'argon2';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import AdminJS, { ApiController, Filter } from 'adminjs';
 import { TOTP } from 'otpauth';
+import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import supertest from 'supertest';
 import type { AdminActor } from '../../src/common/auth/actor.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
@@ -16,6 +17,7 @@ import {
   userTotp,
   users,
 } from '../../src/database/schema.js';
+import { AdminPanelModule } from '../../src/modules/admin/admin.module.js';
 import { AdminService } from '../../src/modules/admin/admin.service.js';
 import { componentLoader } from '../../src/modules/admin/admin.components.js';
 import { buildAdminResources } from '../../src/modules/admin/admin.resources.js';
@@ -102,16 +104,24 @@ async function rowText(db: Database, table: string, id: string): Promise<string 
   return rows.rows[0]?.row;
 }
 
+/**
+ * The panel's own module (it loads on the first /admin request, so its services are not in
+ * the app's eager graph): LazyModuleLoader loads it, or returns it when already loaded.
+ */
+function adminPanelModule(t: TestApp): Promise<ModuleRef> {
+  return t.app.get(LazyModuleLoader).load(() => AdminPanelModule);
+}
+
 /** The panel's resources and actions exactly as AdminJS decorates them for the app. */
-function decoratedActions(t: TestApp): {
+async function decoratedActions(t: TestApp): Promise<{
   admin: AdminJS;
   resources: { id: string; table: string; actions: { name: string; type: string }[] }[];
-} {
+}> {
   const admin = new AdminJS({
     componentLoader,
     resources: buildAdminResources({
       db: t.app.get<Database>(DRIZZLE),
-      service: t.app.get(AdminService),
+      service: (await adminPanelModule(t)).get(AdminService, { strict: false }),
       apiKeys: t.app.get(ApiKeysService),
       webhooks: t.app.get(WebhooksService),
     }),
@@ -221,7 +231,7 @@ describe('back office: the read-only support role', () => {
   });
 
   it('lists, searches and shows every resource (secrets still stripped)', async () => {
-    const { resources } = decoratedActions(t);
+    const { resources } = await decoratedActions(t);
     expect(resources.length).toBeGreaterThanOrEqual(11);
     for (const resource of resources) {
       const list = await supportAgent
@@ -281,7 +291,7 @@ describe('back office: the read-only support role', () => {
   });
 
   it('refuses every write action of every resource with 403 over HTTP and changes nothing', async () => {
-    const { resources } = decoratedActions(t);
+    const { resources } = await decoratedActions(t);
     const attempts: string[] = [];
     for (const resource of resources) {
       const list = await supportAgent
@@ -375,7 +385,7 @@ describe('back office: the read-only support role', () => {
   });
 
   it("AdminJS's own API controller refuses support (isAccessible), without the router gate", async () => {
-    const { admin, resources } = decoratedActions(t);
+    const { admin, resources } = await decoratedActions(t);
     const currentAdmin = {
       id: String(support.id),
       email: support.email,
@@ -424,7 +434,7 @@ describe('back office: the read-only support role', () => {
   });
 
   it('the services refuse every admin write by a support actor (403 admin.read_only)', async () => {
-    const service = t.app.get(AdminService);
+    const service = (await adminPanelModule(t)).get(AdminService, { strict: false });
     const actor: AdminActor = {
       kind: 'admin',
       id: support.id,

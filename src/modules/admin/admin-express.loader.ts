@@ -3,7 +3,7 @@ import { ExpressLoader, type AdminModuleOptions } from '@adminjs/nestjs';
 import { Injectable } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type AdminJS from 'adminjs';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import formidableMiddleware from 'express-formidable';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
@@ -15,6 +15,7 @@ import {
   unsupportedBody,
 } from './admin-http.js';
 import { AdminErrors } from './admin.errors.js';
+import { AdminPanelHost } from './admin-panel.host.js';
 import { isSupportRead } from './admin-staff-access.js';
 
 /** Same limit as the API's JSON and form bodies (JSON_BODY_LIMIT in app.setup.ts). */
@@ -121,8 +122,9 @@ function insertAfterSignInCheck(router: express.Router, middleware: Middleware):
 }
 
 /**
- * Mounts AdminJS's authenticated router at /admin like any other route: after the app's
- * middleware (helmet, the pino request logger), so every /admin response gets the security
+ * Builds AdminJS's authenticated router and hands it to AdminPanelHost, whose handler is
+ * mounted at /admin like any other route: after the app's middleware (helmet, the pino
+ * request logger), so every /admin response gets the security
  * headers and every admin request a log line with its request id. (@adminjs/nestjs's own
  * loader moves the router to the very front of the stack so that Nest's body parsers cannot
  * consume its form bodies; configureApp makes those parsers leave /admin alone instead.)
@@ -133,17 +135,19 @@ function insertAfterSignInCheck(router: express.Router, middleware: Middleware):
  */
 @Injectable()
 export class AdminExpressLoader extends ExpressLoader {
-  constructor(private readonly config: AppConfig) {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly host: AdminPanelHost,
+  ) {
     super();
   }
 
   override register(
     admin: AdminJS,
-    httpAdapter: AbstractHttpAdapter,
+    _httpAdapter: AbstractHttpAdapter,
     options: AdminModuleOptions,
   ): Promise<void> {
     if (!options.auth) throw new Error('The admin panel is always mounted with authentication');
-    const app = httpAdapter.getInstance<Express>();
     const formidableOptions = {
       ...options.formidableOptions,
       maxFieldsSize: ADMIN_BODY_LIMIT_BYTES,
@@ -164,7 +168,8 @@ export class AdminExpressLoader extends ExpressLoader {
     const appOrigin = new URL(this.config.appUrl).origin;
     const rootPath = options.adminJsOptions.rootPath ?? '/admin';
 
-    app.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
+    // AdminPanelHost mounted its handler at /admin at start-up and hands requests on to this.
+    const panel = (req: Request, res: Response, next: NextFunction): void => {
       const fail = (error: unknown): void => next(toAdminHttpError(error));
       // Express matches /ADMIN too, but the session cookie (Path=/admin) would not be read.
       if (req.baseUrl !== rootPath) {
@@ -201,7 +206,10 @@ export class AdminExpressLoader extends ExpressLoader {
         }
         router(req, res, (error?: unknown) => (error === undefined ? next() : fail(error)));
       });
-    });
+    };
+    // AdminPanelHost mounted its handler at /admin at start-up (behind the app's middleware)
+    // and passes /admin requests on to this from now on.
+    this.host.attach((req, res, next) => panel(req as Request, res as Response, next));
     return Promise.resolve();
   }
 }

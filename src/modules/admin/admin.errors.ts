@@ -33,6 +33,11 @@ export const AdminErrors = defineErrors({
     status: HttpStatus.NOT_FOUND,
     message: 'No such admin resource or action',
   },
+  unavailable: {
+    code: 'admin.unavailable',
+    status: HttpStatus.SERVICE_UNAVAILABLE,
+    message: 'The admin panel could not be loaded; try again in a moment',
+  },
   malformedBody: {
     code: 'admin.malformed_body',
     status: HttpStatus.BAD_REQUEST,

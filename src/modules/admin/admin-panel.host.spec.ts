@@ -1,0 +1,92 @@
+import { describe, expect, it } from '@jest/globals';
+import type { HttpAdapterHost, LazyModuleLoader } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AppError } from '../../common/errors/app-error.js';
+import { AdminPanelHost, type PanelHandler } from './admin-panel.host.js';
+
+/** A LazyModuleLoader whose loads fail `failures` times, then run `onInit` (the admin init). */
+function fakeLoader(
+  failures: number,
+  onInit: () => void,
+): { loader: LazyModuleLoader; loads: () => number } {
+  let loads = 0;
+  const loader = {
+    load: () => {
+      loads += 1;
+      if (loads <= failures) return Promise.reject(new Error('database unreachable'));
+      return Promise.resolve({
+        get: () => ({
+          onModuleInit: () => {
+            onInit();
+            return Promise.resolve();
+          },
+        }),
+      });
+    },
+  } as unknown as LazyModuleLoader;
+  return { loader, loads: () => loads };
+}
+
+function mountedHandler(host: AdminPanelHost, mounts: [string, PanelHandler][]): PanelHandler {
+  host.onModuleInit();
+  const [mount] = mounts;
+  if (mount === undefined) throw new Error('nothing mounted');
+  return mount[1];
+}
+
+function call(handler: PanelHandler): Promise<unknown> {
+  return new Promise((resolve) => {
+    handler({} as IncomingMessage, {} as ServerResponse, (error?: unknown) => resolve(error));
+  });
+}
+
+describe('AdminPanelHost', () => {
+  const panelAnswer = Symbol('served by the panel');
+  const panel: PanelHandler = (_req, _res, next) => next(panelAnswer);
+
+  function setUp(failures: number) {
+    const mounts: [string, PanelHandler][] = [];
+    const adapterHost = {
+      httpAdapter: { use: (path: string, handler: PanelHandler) => mounts.push([path, handler]) },
+    } as unknown as HttpAdapterHost;
+    const ref: { host?: AdminPanelHost } = {};
+    const fake = fakeLoader(failures, () => ref.host?.attach(panel));
+    const host = new AdminPanelHost(adapterHost, fake.loader);
+    ref.host = host;
+    return { host, handler: mountedHandler(host, mounts), mounts, loads: fake.loads };
+  }
+
+  it('mounts one handler at /admin and loads nothing until a request comes', () => {
+    const { host, mounts, loads } = setUp(0);
+    expect(mounts.map(([path]) => path)).toEqual(['/admin']);
+    expect(host.loaded).toBe(false);
+    expect(loads()).toBe(0);
+  });
+
+  it('loads once for concurrent requests, then serves every request from the panel', async () => {
+    const { host, handler, loads } = setUp(0);
+    const answers = await Promise.all([call(handler), call(handler), call(handler)]);
+    expect(answers).toEqual([panelAnswer, panelAnswer, panelAnswer]);
+    expect(loads()).toBe(1);
+    expect(host.loaded).toBe(true);
+    expect(await call(handler)).toBe(panelAnswer);
+    expect(loads()).toBe(1);
+  });
+
+  it('answers 503 admin.unavailable when the load fails, and the next request tries again', async () => {
+    const { handler, loads } = setUp(1);
+    const failed = await call(handler);
+    expect(failed).toBeInstanceOf(AppError);
+    expect((failed as AppError).code).toBe('admin.unavailable');
+    expect((failed as AppError).status).toBe(503);
+    expect(await call(handler)).toBe(panelAnswer);
+    expect(loads()).toBe(2);
+  });
+
+  it('answers 503 once the app is shutting down instead of starting a load', async () => {
+    const { host, handler, loads } = setUp(0);
+    host.onApplicationShutdown();
+    expect(((await call(handler)) as AppError).code).toBe('admin.unavailable');
+    expect(loads()).toBe(0);
+  });
+});

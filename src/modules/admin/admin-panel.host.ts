@@ -1,0 +1,129 @@
+import {
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost, LazyModuleLoader, type ModuleRef } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ADMIN_ROOT_PATH } from './admin-path.js';
+import { AdminErrors } from './admin.errors.js';
+
+/** A connect-style handler: what the panel's router is to the HTTP server. */
+export type PanelHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => void;
+
+/** The part of @adminjs/nestjs's AdminModule the host drives (its lifecycle hook). */
+interface AdminModuleLike {
+  onModuleInit(): Promise<void>;
+}
+
+/**
+ * The back office at /admin, loaded on its first request instead of at start-up.
+ *
+ * AdminJS imports its whole React front end, a bundler (rollup, babel) and a design system on
+ * the server: about 1 s of start-up and 50-110 MB of memory, which an API instance that no
+ * one opens the panel on never needs. So the app mounts only this light handler; the first
+ * /admin request loads the admin module (Nest's LazyModuleLoader, into the same container: the
+ * same services, pool and config), runs @adminjs/nestjs's initialisation, whose loader hands
+ * the finished router back here (`attach`), and every request from then on goes straight to
+ * it. Requests that arrive while it loads wait for the same load. A failed load answers 503
+ * `admin.unavailable` and the next request tries again.
+ */
+@Injectable()
+export class AdminPanelHost implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('AdminPanel');
+  private handler: PanelHandler | undefined;
+  private loading: Promise<PanelHandler> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly lazyModules: LazyModuleLoader,
+  ) {}
+
+  /** Mounted where the panel itself used to be: after the app's middleware, before its 404. */
+  onModuleInit(): void {
+    const { httpAdapter } = this.adapterHost;
+    // Nothing to mount without an HTTP server (an application context, e.g. a CLI).
+    if (httpAdapter === undefined) return;
+    httpAdapter.use(ADMIN_ROOT_PATH, this.handle);
+  }
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+  }
+
+  /** True once the panel has been loaded (and its memory paid for) in this process. */
+  get loaded(): boolean {
+    return this.handler !== undefined;
+  }
+
+  /** Called by the panel's loader with its router; the pending requests then go on to it. */
+  attach(handler: PanelHandler): void {
+    this.handler = handler;
+  }
+
+  /** Loads the panel now (the first /admin request does it otherwise). */
+  load(): Promise<PanelHandler> {
+    if (this.handler) return Promise.resolve(this.handler);
+    this.loading ??= this.loadOnce().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private readonly handle: PanelHandler = (req, res, next) => {
+    if (this.handler) {
+      this.handler(req, res, next);
+      return;
+    }
+    if (this.closed) {
+      next(AdminErrors.unavailable());
+      return;
+    }
+    this.load().then(
+      (handler) => handler(req, res, next),
+      () => next(AdminErrors.unavailable()),
+    );
+  };
+
+  private async loadOnce(): Promise<PanelHandler> {
+    const startedAt = performance.now();
+    try {
+      const [{ AdminPanelModule }, { AdminModule }] = await Promise.all([
+        import('./admin.module.js'),
+        import('@adminjs/nestjs'),
+      ]);
+      const moduleRef: ModuleRef = await this.lazyModules.load(() => AdminPanelModule, {
+        logger: false,
+      });
+      // Lazily loaded modules get no lifecycle hooks from Nest (their destroy hooks do run
+      // on close): run @adminjs/nestjs's own initialisation, which builds AdminJS and calls
+      // our loader's register(), which attaches the router here.
+      const adminModule = moduleRef.get<AdminModuleLike>(AdminModule, { strict: false });
+      await adminModule.onModuleInit();
+      if (this.handler === undefined) throw new Error('the admin loader attached no router');
+      this.logger.log(`admin panel loaded in ${Math.round(performance.now() - startedAt)} ms`);
+      return this.handler;
+    } catch (error) {
+      this.logger.error(
+        `admin panel failed to load: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      throw error;
+    }
+  }
+}
+
+/**
+ * Imported by AppModule unless ADMIN_PANEL=false; global so that the panel's loader, built by
+ * @adminjs/nestjs inside its own dynamic module, can reach the host.
+ */
+@Global()
+@Module({ providers: [AdminPanelHost], exports: [AdminPanelHost] })
+export class AdminPanelHostModule {}
