@@ -8,8 +8,9 @@ import { AdminPanelHost, type PanelHandler } from './admin-panel.host.js';
 function fakeLoader(
   failures: number,
   onInit: () => void,
-): { loader: LazyModuleLoader; loads: () => number } {
+): { loader: LazyModuleLoader; loads: () => number; destroyed: () => number } {
   let loads = 0;
+  let destroyed = 0;
   const loader = {
     load: () => {
       loads += 1;
@@ -20,11 +21,14 @@ function fakeLoader(
             onInit();
             return Promise.resolve();
           },
+          onModuleDestroy: () => {
+            destroyed += 1;
+          },
         }),
       });
     },
   } as unknown as LazyModuleLoader;
-  return { loader, loads: () => loads };
+  return { loader, loads: () => loads, destroyed: () => destroyed };
 }
 
 function mountedHandler(host: AdminPanelHost, mounts: [string, PanelHandler][]): PanelHandler {
@@ -53,7 +57,13 @@ describe('AdminPanelHost', () => {
     const fake = fakeLoader(failures, () => ref.host?.attach(panel));
     const host = new AdminPanelHost(adapterHost, fake.loader);
     ref.host = host;
-    return { host, handler: mountedHandler(host, mounts), mounts, loads: fake.loads };
+    return {
+      host,
+      handler: mountedHandler(host, mounts),
+      mounts,
+      loads: fake.loads,
+      destroyed: fake.destroyed,
+    };
   }
 
   it('mounts one handler at /admin and loads nothing until a request comes', () => {
@@ -83,9 +93,21 @@ describe('AdminPanelHost', () => {
     expect(loads()).toBe(2);
   });
 
+  it("runs the loaded panel's destroy hook when the app closes (Nest does not, for a lazy module)", async () => {
+    const { host, handler, destroyed } = setUp(0);
+    host.onModuleDestroy();
+    expect(destroyed()).toBe(0);
+    const { host: loadedHost, handler: loadedHandler, destroyed: loadedDestroyed } = setUp(0);
+    await call(loadedHandler);
+    loadedHost.onModuleDestroy();
+    loadedHost.onModuleDestroy();
+    expect(loadedDestroyed()).toBe(1);
+    expect(((await call(handler)) as AppError).code).toBe('admin.unavailable');
+  });
+
   it('answers 503 once the app is shutting down instead of starting a load', async () => {
     const { host, handler, loads } = setUp(0);
-    host.onApplicationShutdown();
+    host.onModuleDestroy();
     expect(((await call(handler)) as AppError).code).toBe('admin.unavailable');
     expect(loads()).toBe(0);
   });

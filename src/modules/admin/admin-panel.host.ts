@@ -4,6 +4,7 @@ import {
   Logger,
   Module,
   type OnApplicationShutdown,
+  type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost, LazyModuleLoader, type ModuleRef } from '@nestjs/core';
@@ -36,11 +37,13 @@ interface AdminModuleLike {
  * `admin.unavailable` and the next request tries again.
  */
 @Injectable()
-export class AdminPanelHost implements OnModuleInit, OnApplicationShutdown {
+export class AdminPanelHost implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly logger = new Logger('AdminPanel');
   private handler: PanelHandler | undefined;
   private loading: Promise<PanelHandler> | undefined;
   private closed = false;
+  /** The loaded panel's own destroy hooks (Nest runs none for a lazily loaded module). */
+  private unload: (() => void) | undefined;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -53,6 +56,12 @@ export class AdminPanelHost implements OnModuleInit, OnApplicationShutdown {
     // Nothing to mount without an HTTP server (an application context, e.g. a CLI).
     if (httpAdapter === undefined) return;
     httpAdapter.use(ADMIN_ROOT_PATH, this.handle);
+  }
+
+  onModuleDestroy(): void {
+    this.closed = true;
+    this.unload?.();
+    this.unload = undefined;
   }
 
   onApplicationShutdown(): void {
@@ -96,7 +105,7 @@ export class AdminPanelHost implements OnModuleInit, OnApplicationShutdown {
   private async loadOnce(): Promise<PanelHandler> {
     const startedAt = performance.now();
     try {
-      const [{ AdminPanelModule }, { AdminModule }] = await Promise.all([
+      const [{ AdminPanelModule, AdminSessions }, { AdminModule }] = await Promise.all([
         import('./admin.module.js'),
         import('@adminjs/nestjs'),
       ]);
@@ -107,6 +116,10 @@ export class AdminPanelHost implements OnModuleInit, OnApplicationShutdown {
       // on close): run @adminjs/nestjs's own initialisation, which builds AdminJS and calls
       // our loader's register(), which attaches the router here.
       const adminModule = moduleRef.get<AdminModuleLike>(AdminModule, { strict: false });
+      // Nest's close() runs the destroy hooks of the modules it knew at init only: the panel's
+      // one hook (the session store's prune timer) is run by ours.
+      const sessions = moduleRef.get(AdminSessions, { strict: false });
+      this.unload = () => sessions.onModuleDestroy();
       await adminModule.onModuleInit();
       if (this.handler === undefined) throw new Error('the admin loader attached no router');
       this.logger.log(`admin panel loaded in ${Math.round(performance.now() - startedAt)} ms`);
