@@ -156,7 +156,14 @@ describe('two API processes and a worker process on one database (e2e)', () => {
 
     for (const p of procs) p.child.kill('SIGTERM');
     const exits = await Promise.all(procs.map((p) => p.exited));
-    // Each re-raises the signal after a clean shutdown (an error would exit with code 1).
+    // Each re-raises the signal after a clean shutdown (an error would exit with code 1); a
+    // process that did not says why (its output) in the failure.
+    const unclean = procs.flatMap((p, i) =>
+      exits[i]?.signal === 'SIGTERM'
+        ? []
+        : [`${p.name} exited with ${JSON.stringify(exits[i])}:\n${p.output.join('')}`],
+    );
+    expect(unclean).toEqual([]);
     expect(exits).toEqual(procs.map(() => ({ code: null, signal: 'SIGTERM' })));
   }, 120_000);
 });
