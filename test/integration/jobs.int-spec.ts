@@ -182,6 +182,65 @@ describe('several workers on one queue', () => {
   });
 });
 
+/** Several queues, like the app's (mail, webhooks, housekeeping...), none polled often. */
+@Injectable()
+class ManyQueues {
+  constructor(jobs: JobsService) {
+    for (const name of ['test.q1', 'test.q2', 'test.q3', 'test.q4', 'test.q5']) {
+      jobs.register<object>({
+        name,
+        handle: () => Promise.resolve(),
+        retry: { limit: 1, delaySeconds: 1, backoff: false },
+        expireInSeconds: 30,
+        pollingIntervalSeconds: 5,
+      });
+    }
+  }
+}
+
+@Module({ imports: [JobsModule], providers: [ManyQueues] })
+class ManyQueuesModule {}
+
+describe('instances starting together', () => {
+  it('all start on a fresh schema: the queue set-up runs one instance at a time', async () => {
+    const schema = await freshJobsSchema();
+    const config = loadConfig({ ...process.env, JOBS_SCHEMA: schema, WORKERS: 'true' });
+    const apps = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const moduleRef = await Test.createTestingModule({
+          imports: [ConfigModule.forRoot(config), DatabaseModule, ManyQueuesModule],
+        }).compile();
+        return moduleRef.createNestApplication({ logger: false });
+      }),
+    );
+    for (const app of apps) {
+      open.push({
+        app,
+        jobs: app.get(JobsService),
+        txHost: app.get(TransactionHost),
+        db: app.get<Database>(DRIZZLE),
+      });
+    }
+    // Without the lock, pg-boss's partition DDL of concurrent instances deadlocked and
+    // PostgreSQL aborted one of them ("deadlock detected"): that app failed to start.
+    const outcomes = await Promise.allSettled(apps.map((app) => app.init()));
+    expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'started'))).toEqual(
+      apps.map(() => 'started'),
+    );
+    const db = apps[0]?.get<Database>(DRIZZLE);
+    const queues = await db?.execute<{ name: string }>(
+      sql`select name from ${sql.identifier(schema)}.queue where name like 'test.%' order by name`,
+    );
+    expect(queues?.rows.map((r) => r.name)).toEqual([
+      'test.q1',
+      'test.q2',
+      'test.q3',
+      'test.q4',
+      'test.q5',
+    ]);
+  });
+});
+
 describe('graceful shutdown', () => {
   it('lets an in-flight job finish before the app closes', async () => {
     const schema = await freshJobsSchema();
