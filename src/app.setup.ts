@@ -1,22 +1,22 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
-import type {
-  ExpressAdapter,
-  NestExpressApplication,
-  NestExpressBodyParserOptionsMap,
-} from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { CommonErrors } from './common/errors/common.errors.js';
+import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
-import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
+import { inflate, parseFormBody, parseJsonBody, skipBody } from './common/http/body-parsers.js';
+import { MAX_JSON_DEPTH } from './common/http/json-depth.js';
+import { requestIdOf } from './common/http/request-id.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
+import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
 import { AppConfig } from './config/app-config.js';
-import { ADMIN_ROOT_PATH, isAdminRequest } from './modules/admin/admin-path.js';
+import { ADMIN_ROOT_PATH } from './modules/admin/admin-path.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
 import { METRICS_SECURITY } from './modules/metrics/metrics.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -24,54 +24,92 @@ import { UserErrors } from './modules/users/users.errors.js';
 
 export const API_PREFIX = 'api/v1';
 export const JSON_BODY_LIMIT = '100kb';
+/** JSON_BODY_LIMIT in bytes, for Fastify's `bodyLimit` (body-parser's "100kb" was 100 × 1024). */
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/**
+ * The Fastify HTTP adapter, with what must be fixed when Fastify is created: proxy trust
+ * (TRUST_PROXY, same forms as Express's `trust proxy`), the body limit, the request id (an
+ * incoming `X-Request-Id` kept when sane, see request-id.ts), and routing that matches paths
+ * case-insensitively and with or without a trailing slash, as Express did. Shared by main.ts
+ * and the e2e tests.
+ */
+export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): FastifyAdapter {
+  return new FastifyAdapter({
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+    // The router answers a malformed URL (bad percent-encoding) before any hook or Nest
+    // runs: rendered here in the API's error shape, with the request id.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { body } = toErrorResponse(error);
+      void reply.header('X-Request-Id', requestIdOf(request.raw)).code(body.statusCode).send(body);
+    },
+  });
+}
+
+/**
+ * TRUST_PROXY as Express read it. Booleans and address lists mean the same to Fastify; a hop
+ * count does not (Fastify 5 trusts no hop for a number), so it becomes Express's rule: the
+ * first `hops` addresses from the socket are proxies.
+ */
+function fastifyTrustProxy(
+  value: AppConfig['trustProxy'],
+): boolean | string | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value;
+  return (_address, hop) => hop < value;
+}
+
+/**
+ * The options every NestFactory.create / createNestApplication call for the HTTP app uses.
+ * No Nest body parsers: configureApp registers the API's own (which keep the raw JSON bytes).
+ */
+export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
 
 /**
  * Everything the HTTP app needs beyond the module graph; shared by main.ts, the e2e tests
  * and the OpenAPI generator so they all serve the same thing.
  */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
-  app.set('trust proxy', config.trustProxy);
-  app.disable('x-powered-by');
-  // First, so a request's duration covers the whole pipeline (helmet, parsers, guards, admin).
+  const adapter = app.getHttpAdapter() as FastifyAdapter;
+  // Run by the adapter's first onRequest hook: before Nest middleware (the pino request
+  // logger) and the admin panel mounted behind middie, and for unmatched routes too.
   const metrics = app.get(MetricsService);
-  if (metrics.enabled) app.use(metrics.middleware());
-  app.use(
-    helmet({
-      // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
-      // No upgrade-insecure-requests: every page here loads its assets from its own origin,
-      // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
-      // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
-      contentSecurityPolicy: {
-        directives: {
-          'upgrade-insecure-requests': null,
-          'script-src': ["'self'", "'unsafe-inline'"],
-          'style-src': ["'self'", "'unsafe-inline'", 'https:'],
-          'img-src': ["'self'", 'data:', 'https:'],
-        },
+  const observe = metrics.enabled ? metrics.requestObserver() : undefined;
+  const securityHeaders = helmet({
+    // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
+    // No upgrade-insecure-requests: every page here loads its assets from its own origin,
+    // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
+    // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
+    contentSecurityPolicy: {
+      directives: {
+        'upgrade-insecure-requests': null,
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'style-src': ["'self'", "'unsafe-inline'", 'https:'],
+        'img-src': ["'self'", 'data:', 'https:'],
       },
-    }),
+    },
+  });
+  const api = `/${API_PREFIX}/`;
+  adapter.setOnRequestHook(
+    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      // First, so a request's duration covers the whole pipeline (headers, parsers, guards,
+      // admin). Headers go on the Node response so that the admin panel's responses
+      // (written by Express on the same response) carry them too.
+      observe?.(request.raw, reply.raw, request);
+      reply.raw.setHeader('X-Request-Id', request.id);
+      if (request.url.startsWith(api)) reply.header('Vary', 'Origin');
+      securityHeaders(request.raw, reply.raw, (error?: unknown) =>
+        done(error instanceof Error ? error : undefined),
+      );
+    },
   );
   enableCors(app, config.corsOrigins);
-  // Registered on the adapter with rawBody=false so that our `verify` is not replaced by
-  // Nest's (which only keeps the raw bytes; hence its types reserve `verify`): ours keeps them
-  // too, for the Stripe signature.
-  const jsonOptions: NestExpressBodyParserOptionsMap['json'] = {
-    limit: JSON_BODY_LIMIT,
-    verify: verifyJsonBody,
-    // AdminJS parses its own form bodies (formidable, behind its same-origin check): the API's
-    // parsers leave /admin alone, so the panel can sit behind helmet and the request logger.
-    type: apiBody('application/json'),
-  };
-  (app.getHttpAdapter() as ExpressAdapter).useBodyParser('json', false, jsonOptions);
-  // extended: false parses with qs at depth 0 (strictly): `a[b][c]=1` stays the flat key
-  // "a[b][c]", so a form body cannot nest at all (repeated keys give one array of strings).
-  app.useBodyParser('urlencoded', {
-    limit: JSON_BODY_LIMIT,
-    extended: false,
-    type: apiBody('application/x-www-form-urlencoded'),
-  });
+  registerBodyParsers(adapter);
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   // No enableShutdownHooks(): main.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
@@ -80,60 +118,64 @@ export function configureApp(app: NestExpressApplication): void {
 }
 
 /**
- * Runs on the raw bytes of every JSON body before JSON.parse: JSON is UTF-8 (RFC 8259 §8.1;
- * another charset is a 415, since the depth scan reads UTF-8 bytes), nesting deeper than
- * MAX_JSON_DEPTH is a 400 `request.too_deep` in a linear pass instead of a parse plus a
- * recursive validation, and the bytes are kept as `req.rawBody` (Stripe webhook signature).
- * Errors thrown here reach the global filter as they are (body-parser keeps their status).
+ * The API's own body parsers (Fastify's are removed): JSON (parseJsonBody: UTF-8 only, the
+ * depth scan, raw bytes kept for the Stripe signature) and flat urlencoded forms. A body of
+ * any other type is not read, as with Express's parsers: the DTO then sees no body. AdminJS
+ * parses its own form bodies (formidable, behind its same-origin check) in the panel's own
+ * Express app, which answers before Fastify reads any body.
  */
-function verifyJsonBody(
-  req: IncomingMessage & { rawBody?: Buffer },
-  _res: unknown,
-  body: Buffer,
-  encoding: string,
-): void {
-  if (encoding !== 'utf-8') throw CommonErrors.unsupportedCharset();
-  if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
-    throw CommonErrors.tooDeep(
-      `The request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`,
-    );
-  }
-  req.rawBody = body;
-}
-
-/** body-parser's `type` test: the API's content type, anywhere but under /admin. */
-function apiBody(type: string): (req: IncomingMessage) => boolean {
-  return (req) => !isAdminRequest(req) && Boolean((req as Request).is(type));
+function registerBodyParsers(adapter: FastifyAdapter): void {
+  const fastify = adapter.getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer' },
+    parseFormBody,
+  );
+  fastify.addContentTypeParser('*', skipBody);
+  // Compressed bodies are inflated before the parsers (and the body limit) see them.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    let inflated: Readable;
+    try {
+      inflated = inflate(request.raw, payload);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done(null, inflated);
+  });
 }
 
 /**
  * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only: bearer tokens, no
  * cookies, so no credentials. Any other origin, and every non-API path (the admin panel, docs),
  * gets no CORS headers at all, so the browser keeps its same-origin rule. Every API response
- * varies on Origin, so a cache never serves one origin's answer to another.
+ * varies on Origin (set by configureApp's request hook), so a cache never serves one origin's
+ * answer to another.
  */
-function enableCors(app: NestExpressApplication, origins: readonly string[]): void {
+function enableCors(app: NestFastifyApplication, origins: readonly string[]): void {
   const allowed = new Set(origins);
   const api = `/${API_PREFIX}/`;
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path.startsWith(api)) res.vary('Origin');
-    next();
-  });
-  app.enableCors((req: Request, callback) => {
-    const origin = req.header('origin');
-    if (origin === undefined || !allowed.has(origin) || !req.path.startsWith(api)) {
-      callback(null, { origin: false });
-      return;
-    }
-    callback(null, {
-      origin,
-      credentials: false,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-      exposedHeaders: ['Retry-After', 'X-Request-Id'],
-      maxAge: 600,
-      optionsSuccessStatus: 204,
-    });
+  app.enableCors({
+    delegator: (req: FastifyRequest, callback) => {
+      const origin = req.headers.origin;
+      if (origin === undefined || !allowed.has(origin) || !req.url.startsWith(api)) {
+        callback(null, { origin: false });
+        return;
+      }
+      callback(null, {
+        origin,
+        credentials: false,
+        methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+        exposedHeaders: ['Retry-After', 'X-Request-Id'],
+        maxAge: 600,
+        optionsSuccessStatus: 204,
+        // Like the `cors` package Express used: a preflight is answered as it is.
+        strictPreflight: false,
+      });
+    },
   });
 }
 
@@ -211,11 +253,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
 }
 
-function setupSwagger(app: INestApplication): void {
+/** `/docs-json` and `/docs-yaml` from SwaggerModule; the UI at `/docs` from serveSwaggerUi. */
+function setupSwagger(app: NestFastifyApplication): void {
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',
-    swaggerOptions: { persistAuthorization: true },
+    ui: false,
   });
+  serveSwaggerUi(app.getHttpAdapter().getInstance(), '/docs-json');
 }

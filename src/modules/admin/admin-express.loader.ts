@@ -3,7 +3,8 @@ import { ExpressLoader, type AdminModuleOptions } from '@adminjs/nestjs';
 import { Injectable } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type AdminJS from 'adminjs';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import formidableMiddleware from 'express-formidable';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
@@ -15,6 +16,7 @@ import {
   unsupportedBody,
 } from './admin-http.js';
 import { AdminErrors } from './admin.errors.js';
+import { isAdminRequest } from './admin-path.js';
 import { isSupportRead } from './admin-staff-access.js';
 
 /** Same limit as the API's JSON and form bodies (JSON_BODY_LIMIT in app.setup.ts). */
@@ -121,14 +123,17 @@ function insertAfterSignInCheck(router: express.Router, middleware: Middleware):
 }
 
 /**
- * Mounts AdminJS's authenticated router at /admin like any other route: after the app's
- * middleware (helmet, the pino request logger), so every /admin response gets the security
- * headers and every admin request a log line with its request id. (@adminjs/nestjs's own
- * loader moves the router to the very front of the stack so that Nest's body parsers cannot
- * consume its form bodies; configureApp makes those parsers leave /admin alone instead.)
+ * The API runs on Fastify; AdminJS only mounts on Express. So the panel gets an Express app of
+ * its own (`trust proxy` as the API's), mounted under /admin in front of Fastify's routing,
+ * through the adapter's middie (`app.use`): after the app's request hook (security headers,
+ * X-Request-Id, metrics) and the pino request logger, so every /admin response gets the
+ * security headers and the request id, and every admin request a log line. Fastify never reads
+ * an /admin body: the panel has answered before. What the panel does not answer (an unknown
+ * /admin path) goes back to Fastify, which answers 404; its errors go back too, to the API's
+ * exception filter (the API's error shape, logged with the request id).
  *
- * In front of the router: the same-origin check for state-changing requests, the body gate
- * (size, content type), the form parse (the router's own parser then skips) and the NUL
+ * In front of AdminJS's router: the same-origin check for state-changing requests, the body
+ * gate (size, content type), the form parse (the router's own parser then skips) and the NUL
  * check; behind it, AdminJS's errors mapped to 4xx where they are the client's.
  */
 @Injectable()
@@ -143,7 +148,6 @@ export class AdminExpressLoader extends ExpressLoader {
     options: AdminModuleOptions,
   ): Promise<void> {
     if (!options.auth) throw new Error('The admin panel is always mounted with authentication');
-    const app = httpAdapter.getInstance<Express>();
     const formidableOptions = {
       ...options.formidableOptions,
       maxFieldsSize: ADMIN_BODY_LIMIT_BYTES,
@@ -164,7 +168,11 @@ export class AdminExpressLoader extends ExpressLoader {
     const appOrigin = new URL(this.config.appUrl).origin;
     const rootPath = options.adminJsOptions.rootPath ?? '/admin';
 
-    app.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
+    const panel = express();
+    panel.disable('x-powered-by');
+    panel.set('trust proxy', this.config.trustProxy);
+    // Express's own ETag on the panel's pages and API, as when it was mounted in the API's app.
+    panel.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
       const fail = (error: unknown): void => next(toAdminHttpError(error));
       // Express matches /ADMIN too, but the session cookie (Path=/admin) would not be read.
       if (req.baseUrl !== rootPath) {
@@ -202,6 +210,16 @@ export class AdminExpressLoader extends ExpressLoader {
         router(req, res, (error?: unknown) => (error === undefined ? next() : fail(error)));
       });
     });
+    httpAdapter.use(
+      (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
+        if (!isAdminRequest(req)) {
+          next();
+          return;
+        }
+        // Unanswered (next()) or failed (next(error)): back to Fastify, as said above.
+        panel(req as Request, res as Response, next);
+      },
+    );
     return Promise.resolve();
   }
 }
