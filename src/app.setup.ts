@@ -167,9 +167,11 @@ function enableCors(app: NestFastifyApplication, origins: readonly string[]): vo
       callback(null, {
         origin,
         credentials: false,
-        methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-        allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-        exposedHeaders: ['Retry-After', 'X-Request-Id'],
+        // Strings, written as they are: the same header values as the `cors` package's
+        // (@fastify/cors would join lists with ", ").
+        methods: 'GET,POST,PUT,PATCH,DELETE',
+        allowedHeaders: 'Authorization,Content-Type,X-Request-Id',
+        exposedHeaders: 'Retry-After,X-Request-Id',
         maxAge: 600,
         optionsSuccessStatus: 204,
         // Like the `cors` package Express used: a preflight is answered as it is.
