@@ -94,7 +94,7 @@ export function configureApp(app: NestFastifyApplication): void {
       },
     },
   });
-  const api = `/${API_PREFIX}/`;
+  const cors = corsHandler(config.corsOrigins);
   adapter.setOnRequestHook(
     (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       // First, so a request's duration covers the whole pipeline (headers, parsers, guards,
@@ -102,13 +102,13 @@ export function configureApp(app: NestFastifyApplication): void {
       // (written by Express on the same response) carry them too.
       observe?.(request.raw, reply.raw, request);
       reply.raw.setHeader('X-Request-Id', request.id);
-      if (request.url.startsWith(api)) reply.header('Vary', 'Origin');
-      securityHeaders(request.raw, reply.raw, (error?: unknown) =>
-        done(error instanceof Error ? error : undefined),
-      );
+      securityHeaders(request.raw, reply.raw, (error?: unknown) => {
+        if (error !== undefined) done(error instanceof Error ? error : new Error(String(error)));
+        // A preflight is answered here; nothing else runs for it.
+        else if (!cors(request, reply)) done();
+      });
     },
   );
-  enableCors(app, config.corsOrigins);
   registerBodyParsers(adapter);
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
@@ -151,34 +151,38 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
  * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only: bearer tokens, no
  * cookies, so no credentials. Any other origin, and every non-API path (the admin panel, docs),
  * gets no CORS headers at all, so the browser keeps its same-origin rule. Every API response
- * varies on Origin (set by configureApp's request hook), so a cache never serves one origin's
- * answer to another.
+ * varies on Origin, so a cache never serves one origin's answer to another.
+ *
+ * Run in the app's first request hook, so a preflight is answered before anything else (as the
+ * `cors` middleware did on Express; same headers, same values). Written here rather than with
+ * @fastify/cors, whose options delegate adds `Vary: Origin` to every path and which
+ * registers an `OPTIONS *` route. Returns true when it answered the request (a preflight).
  */
-function enableCors(app: NestFastifyApplication, origins: readonly string[]): void {
+export function corsHandler(
+  origins: readonly string[],
+): (request: FastifyRequest, reply: FastifyReply) => boolean {
   const allowed = new Set(origins);
   const api = `/${API_PREFIX}/`;
-  app.enableCors({
-    delegator: (req: FastifyRequest, callback) => {
-      const origin = req.headers.origin;
-      if (origin === undefined || !allowed.has(origin) || !req.url.startsWith(api)) {
-        callback(null, { origin: false });
-        return;
-      }
-      callback(null, {
-        origin,
-        credentials: false,
-        // Strings, written as they are: the same header values as the `cors` package's
-        // (@fastify/cors would join lists with ", ").
-        methods: 'GET,POST,PUT,PATCH,DELETE',
-        allowedHeaders: 'Authorization,Content-Type,X-Request-Id',
-        exposedHeaders: 'Retry-After,X-Request-Id',
-        maxAge: 600,
-        optionsSuccessStatus: 204,
-        // Like the `cors` package Express used: a preflight is answered as it is.
-        strictPreflight: false,
-      });
-    },
-  });
+  return (request, reply) => {
+    if (!request.url.startsWith(api)) return false;
+    void reply.header('Vary', 'Origin');
+    const origin = request.headers.origin;
+    if (origin === undefined || !allowed.has(origin)) return false;
+    void reply.header('Access-Control-Allow-Origin', origin);
+    if (request.method === 'OPTIONS') {
+      void reply
+        .header('Access-Control-Allow-Methods', 'GET,POST,PUT,PATCH,DELETE')
+        .header('Access-Control-Allow-Headers', 'Authorization,Content-Type,X-Request-Id')
+        .header('Access-Control-Max-Age', '600')
+        .header('Access-Control-Expose-Headers', 'Retry-After,X-Request-Id')
+        .header('Content-Length', '0')
+        .code(204)
+        .send();
+      return true;
+    }
+    void reply.header('Access-Control-Expose-Headers', 'Retry-After,X-Request-Id');
+    return false;
+  };
 }
 
 /**
