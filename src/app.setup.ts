@@ -103,7 +103,7 @@ export function configureApp(app: NestFastifyApplication): void {
       observe?.(request.raw, reply.raw, request);
       reply.raw.setHeader('X-Request-Id', request.id);
       securityHeaders(request.raw, reply.raw, (error?: unknown) => {
-        if (error !== undefined) done(error instanceof Error ? error : new Error(String(error)));
+        if (error !== undefined) done(error as Error);
         // A preflight is answered here; nothing else runs for it.
         else if (!cors(request, reply)) done();
       });

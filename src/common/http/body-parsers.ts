@@ -69,7 +69,7 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer | string, done: 
     return;
   }
   const text = withoutBom(bytes.toString('utf8'));
-  const first = /^[\x20\x09\x0a\x0d]*(.)/.exec(text)?.[1];
+  const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
   if (first !== '{' && first !== '[') {
     done(CommonErrors.malformedJson());
     return;
