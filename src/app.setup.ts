@@ -12,6 +12,7 @@ import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { inflate, parseFormBody, parseJsonBody, skipBody } from './common/http/body-parsers.js';
 import { MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { requestIdOf } from './common/http/request-id.js';
+import { fastifyTrustProxy } from './common/http/trust-proxy.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
@@ -48,18 +49,6 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
       void reply.header('X-Request-Id', requestIdOf(request.raw)).code(body.statusCode).send(body);
     },
   });
-}
-
-/**
- * TRUST_PROXY as Express read it. Booleans and address lists mean the same to Fastify; a hop
- * count does not (Fastify 5 trusts no hop for a number), so it becomes Express's rule: the
- * first `hops` addresses from the socket are proxies.
- */
-function fastifyTrustProxy(
-  value: AppConfig['trustProxy'],
-): boolean | string | ((address: string, hop: number) => boolean) {
-  if (typeof value !== 'number') return value;
-  return (_address, hop) => hop < value;
 }
 
 /**

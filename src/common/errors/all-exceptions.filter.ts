@@ -52,11 +52,8 @@ interface FastifyError {
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
-  return (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as Error & { code: string }).code.startsWith('FST_')
-  );
+  const code = typeof error === 'object' && error !== null && (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('FST_');
 }
 
 /** Fastify's client errors in the API's terms (a bug of ours, e.g. a reply sent twice, is a 500). */
