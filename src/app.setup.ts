@@ -41,7 +41,9 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdOf,
     requestIdHeader: false,
-    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+    // Express had no limit on a route parameter's length (Fastify: 100, then a 414): a long
+    // `:teamId` still reaches its pipe and gets the same 400 as any other invalid id.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     // The router answers a malformed URL (bad percent-encoding) before any hook or Nest
     // runs: rendered here in the API's error shape, with the request id.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {

@@ -170,6 +170,16 @@ describe('request bodies that cost the server', () => {
       expect(res.body.id).toBe(u.user.id);
     });
 
+    it('a route parameter of any length reaches its pipe (400, not a 414)', async () => {
+      const res = await t.http
+        .get(`/api/v1/teams/${'9'.repeat(150)}`)
+        .set('Authorization', bearer(u.accessToken));
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 400,
+        code: 'request.invalid',
+      });
+    });
+
     it('a path with bad percent-encoding is a 400 in the API error shape, with a request id', async () => {
       const res = await t.unchecked.get('/api/v1/teams/%E0%A4%A').expect(400);
       expect(res.body).toEqual({

@@ -171,7 +171,6 @@ export class AdminExpressLoader extends ExpressLoader {
     const panel = express();
     panel.disable('x-powered-by');
     panel.set('trust proxy', this.config.trustProxy);
-    // Express's own ETag on the panel's pages and API, as when it was mounted in the API's app.
     panel.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
       const fail = (error: unknown): void => next(toAdminHttpError(error));
       // Express matches /ADMIN too, but the session cookie (Path=/admin) would not be read.

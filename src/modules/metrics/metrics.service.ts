@@ -26,7 +26,7 @@ type QueryFn = (...args: unknown[]) => unknown;
  * The app's Prometheus metrics (prom-client), on a registry of its own (never prom-client's
  * global one, so several apps in one process — the test suites — do not collide).
  *
- * Collected only when METRICS_TOKEN is set (`enabled`): otherwise the request middleware is not
+ * Collected only when METRICS_TOKEN is set (`enabled`): otherwise the request observer is not
  * installed, no pool hook is added and `/metrics` answers 404, so an unscraped instance pays
  * nothing for it.
  *
