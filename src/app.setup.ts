@@ -1,22 +1,23 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
-import type {
-  ExpressAdapter,
-  NestExpressApplication,
-  NestExpressBodyParserOptionsMap,
-} from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { Logger } from 'nestjs-pino';
 import { CommonErrors } from './common/errors/common.errors.js';
+import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
-import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './common/http/json-depth.js';
+import { inflate, parseFormBody, parseJsonBody, skipBody } from './common/http/body-parsers.js';
+import { MAX_JSON_DEPTH } from './common/http/json-depth.js';
+import { requestIdOf } from './common/http/request-id.js';
+import { fastifyTrustProxy } from './common/http/trust-proxy.js';
 import { createValidationPipe } from './common/http/validation.pipe.js';
 import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
+import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
 import { AppConfig } from './config/app-config.js';
-import { ADMIN_ROOT_PATH, isAdminRequest } from './modules/admin/admin-path.js';
+import { ADMIN_ROOT_PATH } from './modules/admin/admin-path.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
 import { METRICS_SECURITY } from './modules/metrics/metrics.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -24,54 +25,82 @@ import { UserErrors } from './modules/users/users.errors.js';
 
 export const API_PREFIX = 'api/v1';
 export const JSON_BODY_LIMIT = '100kb';
+/** JSON_BODY_LIMIT in bytes, for Fastify's `bodyLimit` (body-parser's "100kb" was 100 × 1024). */
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/**
+ * The Fastify HTTP adapter, with what must be fixed when Fastify is created: proxy trust
+ * (TRUST_PROXY, same forms as Express's `trust proxy`), the body limit, the request id (an
+ * incoming `X-Request-Id` kept when sane, see request-id.ts), and routing that matches paths
+ * case-insensitively and with or without a trailing slash, as Express did. Shared by main.ts
+ * and the e2e tests.
+ */
+export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): FastifyAdapter {
+  return new FastifyAdapter({
+    trustProxy: fastifyTrustProxy(config.trustProxy),
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    // Express had no limit on a route parameter's length (Fastify: 100, then a 414): a long
+    // `:teamId` still reaches its pipe and gets the same 400 as any other invalid id.
+    routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
+    // The router answers a malformed URL (bad percent-encoding) before any hook or Nest
+    // runs: rendered here in the API's error shape, with the request id.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { body } = toErrorResponse(error);
+      void reply.header('X-Request-Id', requestIdOf(request.raw)).code(body.statusCode).send(body);
+    },
+  });
+}
+
+/**
+ * The options every NestFactory.create / createNestApplication call for the HTTP app uses.
+ * No Nest body parsers: configureApp registers the API's own (which keep the raw JSON bytes).
+ */
+export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
 
 /**
  * Everything the HTTP app needs beyond the module graph; shared by main.ts, the e2e tests
  * and the OpenAPI generator so they all serve the same thing.
  */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   app.useLogger(app.get(Logger));
-  app.set('trust proxy', config.trustProxy);
-  app.disable('x-powered-by');
-  // First, so a request's duration covers the whole pipeline (helmet, parsers, guards, admin).
+  const adapter = app.getHttpAdapter() as FastifyAdapter;
+  // Run by the adapter's first onRequest hook: before Nest middleware (the pino request
+  // logger) and the admin panel mounted behind middie, and for unmatched routes too.
   const metrics = app.get(MetricsService);
-  if (metrics.enabled) app.use(metrics.middleware());
-  app.use(
-    helmet({
-      // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
-      // No upgrade-insecure-requests: every page here loads its assets from its own origin,
-      // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
-      // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
-      contentSecurityPolicy: {
-        directives: {
-          'upgrade-insecure-requests': null,
-          'script-src': ["'self'", "'unsafe-inline'"],
-          'style-src': ["'self'", "'unsafe-inline'", 'https:'],
-          'img-src': ["'self'", 'data:', 'https:'],
-        },
+  const observe = metrics.enabled ? metrics.requestObserver() : undefined;
+  const securityHeaders = helmet({
+    // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
+    // No upgrade-insecure-requests: every page here loads its assets from its own origin,
+    // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
+    // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
+    contentSecurityPolicy: {
+      directives: {
+        'upgrade-insecure-requests': null,
+        'script-src': ["'self'", "'unsafe-inline'"],
+        'style-src': ["'self'", "'unsafe-inline'", 'https:'],
+        'img-src': ["'self'", 'data:', 'https:'],
       },
-    }),
-  );
-  enableCors(app, config.corsOrigins);
-  // Registered on the adapter with rawBody=false so that our `verify` is not replaced by
-  // Nest's (which only keeps the raw bytes; hence its types reserve `verify`): ours keeps them
-  // too, for the Stripe signature.
-  const jsonOptions: NestExpressBodyParserOptionsMap['json'] = {
-    limit: JSON_BODY_LIMIT,
-    verify: verifyJsonBody,
-    // AdminJS parses its own form bodies (formidable, behind its same-origin check): the API's
-    // parsers leave /admin alone, so the panel can sit behind helmet and the request logger.
-    type: apiBody('application/json'),
-  };
-  (app.getHttpAdapter() as ExpressAdapter).useBodyParser('json', false, jsonOptions);
-  // extended: false parses with qs at depth 0 (strictly): `a[b][c]=1` stays the flat key
-  // "a[b][c]", so a form body cannot nest at all (repeated keys give one array of strings).
-  app.useBodyParser('urlencoded', {
-    limit: JSON_BODY_LIMIT,
-    extended: false,
-    type: apiBody('application/x-www-form-urlencoded'),
+    },
   });
+  const cors = corsHandler(config.corsOrigins);
+  adapter.setOnRequestHook(
+    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      // First, so a request's duration covers the whole pipeline (headers, parsers, guards,
+      // admin). Headers go on the Node response so that the admin panel's responses
+      // (written by Express on the same response) carry them too.
+      observe?.(request.raw, reply.raw, request);
+      reply.raw.setHeader('X-Request-Id', request.id);
+      securityHeaders(request.raw, reply.raw, (error?: unknown) => {
+        if (error !== undefined) done(error as Error);
+        // A preflight is answered here; nothing else runs for it.
+        else if (!cors(request, reply)) done();
+      });
+    },
+  );
+  registerBodyParsers(adapter);
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   // No enableShutdownHooks(): main.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
@@ -80,30 +109,33 @@ export function configureApp(app: NestExpressApplication): void {
 }
 
 /**
- * Runs on the raw bytes of every JSON body before JSON.parse: JSON is UTF-8 (RFC 8259 §8.1;
- * another charset is a 415, since the depth scan reads UTF-8 bytes), nesting deeper than
- * MAX_JSON_DEPTH is a 400 `request.too_deep` in a linear pass instead of a parse plus a
- * recursive validation, and the bytes are kept as `req.rawBody` (Stripe webhook signature).
- * Errors thrown here reach the global filter as they are (body-parser keeps their status).
+ * The API's own body parsers (Fastify's are removed): JSON (parseJsonBody: UTF-8 only, the
+ * depth scan, raw bytes kept for the Stripe signature) and flat urlencoded forms. A body of
+ * any other type is not read, as with Express's parsers: the DTO then sees no body. AdminJS
+ * parses its own form bodies (formidable, behind its same-origin check) in the panel's own
+ * Express app, which answers before Fastify reads any body.
  */
-function verifyJsonBody(
-  req: IncomingMessage & { rawBody?: Buffer },
-  _res: unknown,
-  body: Buffer,
-  encoding: string,
-): void {
-  if (encoding !== 'utf-8') throw CommonErrors.unsupportedCharset();
-  if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
-    throw CommonErrors.tooDeep(
-      `The request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`,
-    );
-  }
-  req.rawBody = body;
-}
-
-/** body-parser's `type` test: the API's content type, anywhere but under /admin. */
-function apiBody(type: string): (req: IncomingMessage) => boolean {
-  return (req) => !isAdminRequest(req) && Boolean((req as Request).is(type));
+function registerBodyParsers(adapter: FastifyAdapter): void {
+  const fastify = adapter.getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer' },
+    parseFormBody,
+  );
+  fastify.addContentTypeParser('*', skipBody);
+  // Compressed bodies are inflated before the parsers (and the body limit) see them.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    let inflated: Readable;
+    try {
+      inflated = inflate(request.raw, payload);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done(null, inflated);
+  });
 }
 
 /**
@@ -111,30 +143,37 @@ function apiBody(type: string): (req: IncomingMessage) => boolean {
  * cookies, so no credentials. Any other origin, and every non-API path (the admin panel, docs),
  * gets no CORS headers at all, so the browser keeps its same-origin rule. Every API response
  * varies on Origin, so a cache never serves one origin's answer to another.
+ *
+ * Run in the app's first request hook, so a preflight is answered before anything else (as the
+ * `cors` middleware did on Express; same headers, same values). Written here rather than with
+ * @fastify/cors, whose options delegate adds `Vary: Origin` to every path and which
+ * registers an `OPTIONS *` route. Returns true when it answered the request (a preflight).
  */
-function enableCors(app: NestExpressApplication, origins: readonly string[]): void {
+export function corsHandler(
+  origins: readonly string[],
+): (request: FastifyRequest, reply: FastifyReply) => boolean {
   const allowed = new Set(origins);
   const api = `/${API_PREFIX}/`;
-  app.use((req: Request, res: Response, next: NextFunction) => {
-    if (req.path.startsWith(api)) res.vary('Origin');
-    next();
-  });
-  app.enableCors((req: Request, callback) => {
-    const origin = req.header('origin');
-    if (origin === undefined || !allowed.has(origin) || !req.path.startsWith(api)) {
-      callback(null, { origin: false });
-      return;
+  return (request, reply) => {
+    if (!request.url.startsWith(api)) return false;
+    void reply.header('Vary', 'Origin');
+    const origin = request.headers.origin;
+    if (origin === undefined || !allowed.has(origin)) return false;
+    void reply.header('Access-Control-Allow-Origin', origin);
+    if (request.method === 'OPTIONS') {
+      void reply
+        .header('Access-Control-Allow-Methods', 'GET,POST,PUT,PATCH,DELETE')
+        .header('Access-Control-Allow-Headers', 'Authorization,Content-Type,X-Request-Id')
+        .header('Access-Control-Max-Age', '600')
+        .header('Access-Control-Expose-Headers', 'Retry-After,X-Request-Id')
+        .header('Content-Length', '0')
+        .code(204)
+        .send();
+      return true;
     }
-    callback(null, {
-      origin,
-      credentials: false,
-      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
-      exposedHeaders: ['Retry-After', 'X-Request-Id'],
-      maxAge: 600,
-      optionsSuccessStatus: 204,
-    });
-  });
+    void reply.header('Access-Control-Expose-Headers', 'Retry-After,X-Request-Id');
+    return false;
+  };
 }
 
 /**
@@ -211,13 +250,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   });
 }
 
-function setupSwagger(app: INestApplication): void {
-  // A factory: @nestjs/swagger builds the document on the first /docs request and keeps it,
-  // so start-up does not wait for the metadata scan (~30-100 ms). CI builds the same document
-  // (npm run openapi), so a broken one cannot reach a deployment.
+/**
+ * `/docs-json` and `/docs-yaml` from SwaggerModule; the UI at `/docs` from serveSwaggerUi.
+ * The document is a factory: @nestjs/swagger builds it on the first /docs request and keeps
+ * it, so start-up does not wait for the metadata scan (~30-100 ms). CI builds the same
+ * document (npm run openapi), so a broken one cannot reach a deployment.
+ */
+function setupSwagger(app: NestFastifyApplication): void {
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',
-    swaggerOptions: { persistAuthorization: true },
+    ui: false,
   });
+  serveSwaggerUi(app.getHttpAdapter().getInstance(), '/docs-json');
 }

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
-import { configureApp } from './app.setup.js';
+import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from './app.setup.js';
 import { prepareDatabase, withDatabaseUrl, type PreparedDatabase } from './boot/database.js';
 import { bootLogger } from './boot/logger.js';
 import { loadConfigOrExit } from './config/boot.js';
@@ -17,15 +17,17 @@ async function bootstrap(): Promise<void> {
   const database = await prepareDatabase(bootConfig, {
     logger: bootLogger(bootConfig, 'Database'),
   });
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(
+    app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot(withDatabaseUrl(bootConfig, database.url)),
-      { rawBody: true, bufferLogs: true },
+      createHttpAdapter(bootConfig),
+      NEST_APP_OPTIONS,
     );
     configureApp(app);
     stopOnSignal(app, database);
-    await app.listen(bootConfig.port);
+    // Every interface, as Express did (Fastify alone would listen on localhost only).
+    await app.listen(bootConfig.port, '0.0.0.0');
   } catch (error) {
     await database.stop();
     throw error;
@@ -46,7 +48,7 @@ async function bootstrap(): Promise<void> {
  * Ctrl-C / SIGTERM: the app closes (in-flight requests finish, the HTTP server drains, the
  * pool closes), then the embedded PostgreSQL stops, then the process ends by the same signal.
  */
-function stopOnSignal(app: NestExpressApplication, database: PreparedDatabase): void {
+function stopOnSignal(app: NestFastifyApplication, database: PreparedDatabase): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { writeFileSync } from 'node:fs';
 import { AppModule } from '../app.module.js';
-import { applyGlobalPrefix, buildOpenApiDocument } from '../app.setup.js';
+import { applyGlobalPrefix, buildOpenApiDocument, createHttpAdapter } from '../app.setup.js';
 
 /**
  * Writes the OpenAPI document to openapi.json (committed; CI fails when it is stale).
@@ -12,11 +12,15 @@ import { applyGlobalPrefix, buildOpenApiDocument } from '../app.setup.js';
  */
 async function main(): Promise<void> {
   const out = process.argv[2] ?? 'openapi.json';
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), {
-    preview: true,
-    logger: false,
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(),
+    createHttpAdapter({ trustProxy: false }),
+    {
+      preview: true,
+      logger: false,
+      abortOnError: false,
+    },
+  );
   applyGlobalPrefix(app);
   const document = buildOpenApiDocument(app);
   writeFileSync(out, `${JSON.stringify(document, null, 2)}\n`);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eq } from 'drizzle-orm';
+import { gzipSync } from 'node:zlib';
 import { users } from '../../src/database/schema.js';
 import { MAX_JSON_DEPTH } from '../../src/common/http/json-depth.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
@@ -102,6 +103,92 @@ describe('request bodies that cost the server', () => {
         code: 'request.invalid',
         details: [{ field: key, message: `property ${key} should not exist` }],
       });
+    });
+  });
+
+  describe('what Express did, kept on Fastify', () => {
+    it('a gzip body is inflated; an unknown content encoding is a 415', async () => {
+      const res = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(u.accessToken))
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        // As they are: superagent would JSON-encode a Buffer sent as application/json.
+        .serialize((bytes: unknown) => bytes as string)
+        .send(gzipSync(JSON.stringify({ name: 'Zipped' })))
+        .expect(200);
+      expect(res.body.name).toBe('Zipped');
+      const unknown = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(u.accessToken))
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'zstd')
+        .send('{"name":"x"}');
+      expect({ status: unknown.status, code: unknown.body.code }).toEqual({
+        status: 415,
+        code: 'request.unsupported_media_type',
+      });
+    });
+
+    it('JSON whose top is not an object or array is malformed (strict, as body-parser)', async () => {
+      for (const body of ['"text"', '42', 'null']) {
+        const res = await patchMe(body);
+        expect({ body, status: res.status, code: res.body.code }).toEqual({
+          body,
+          status: 400,
+          code: 'request.malformed_json',
+        });
+      }
+    });
+
+    it('a body of another content type is not read: the DTO sees none', async () => {
+      await patchMe(JSON.stringify({ name: 'Plain' })).expect(200);
+      const res = await patchMe('name=Ignored', 'text/plain').expect(400);
+      expect(res.body.code).toBe('user.empty_update');
+      const [user] = await t.db.select().from(users).where(eq(users.id, u.user.id));
+      expect(user!.name).toBe('Plain');
+    });
+
+    it('a gzip body that does not inflate is a 400, not a 500', async () => {
+      const res = await t.http
+        .patch('/api/v1/users/me')
+        .set('Authorization', bearer(u.accessToken))
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'gzip')
+        .send('{"name":"not gzip"}');
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 400,
+        code: 'request.invalid',
+      });
+    });
+
+    it('routes match case-insensitively and with a trailing slash', async () => {
+      const res = await t.unchecked
+        .get('/API/V1/Users/Me/')
+        .set('Authorization', bearer(u.accessToken))
+        .expect(200);
+      expect(res.body.id).toBe(u.user.id);
+    });
+
+    it('a route parameter of any length reaches its pipe (400, not a 414)', async () => {
+      const res = await t.http
+        .get(`/api/v1/teams/${'9'.repeat(150)}`)
+        .set('Authorization', bearer(u.accessToken));
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 400,
+        code: 'request.invalid',
+      });
+    });
+
+    it('a path with bad percent-encoding is a 400 in the API error shape, with a request id', async () => {
+      const res = await t.unchecked.get('/api/v1/teams/%E0%A4%A').expect(400);
+      expect(res.body).toEqual({
+        statusCode: 400,
+        error: 'Bad Request',
+        code: 'request.invalid',
+        message: 'The request URL is not validly percent-encoded',
+      });
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 

@@ -1,3 +1,4 @@
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -73,7 +74,7 @@ async function start(
   const moduleRef = await Test.createTestingModule({
     imports: [ConfigModule.forRoot(config), DatabaseModule, ProbeModule],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
   const jobs = app.get(JobsService);
   instances.set(jobs, name);
   await app.init();

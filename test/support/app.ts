@@ -1,10 +1,15 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import supertest from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import { AppModule } from '../../src/app.module.js';
-import { buildOpenApiDocument, configureApp } from '../../src/app.setup.js';
+import {
+  buildOpenApiDocument,
+  configureApp,
+  createHttpAdapter,
+  NEST_APP_OPTIONS,
+} from '../../src/app.setup.js';
 import { type AppConfig, loadConfig } from '../../src/config/app-config.js';
 import { createPool } from '../../src/database/database.connection.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
@@ -12,7 +17,7 @@ import { installJobQueue } from '../../src/modules/jobs/job-queue.js';
 import { OpenApiResponseValidator } from './openapi-validator.js';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   /**
    * supertest bound to the app's HTTP server. Every response to an operation of the OpenAPI
    * document is checked against it (status documented, JSON body matching its schema); a
@@ -90,12 +95,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   });
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({
-    rawBody: true,
-    bufferLogs: true,
-  });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter(config),
+    NEST_APP_OPTIONS,
+  );
   configureApp(app);
   await app.init();
+  // Fastify loads its plugins (CORS, the docs' static files) and seals its routes here.
+  await app.getHttpAdapter().getInstance().ready();
   const http = supertest(app.getHttpServer());
   return {
     app,

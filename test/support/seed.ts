@@ -1,3 +1,4 @@
+import { createHttpAdapter } from '../../src/app.setup.js';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import argon2 from 'argon2';
@@ -167,7 +168,7 @@ export async function createTestContext(
   }).compile();
   // An application so that every init hook runs (the admin panel mounts on the adapter), but
   // it never listens: tests call services.
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication(createHttpAdapter(config), { logger: false });
   await app.init();
   return {
     moduleRef,

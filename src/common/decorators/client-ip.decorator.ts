@@ -1,9 +1,9 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-request.js';
 import { clientIp } from '../http/client-ip.js';
 
-/** The client address as Express computes it (X-Forwarded-For only when TRUST_PROXY allows). */
+/** The client address as Fastify computes it (X-Forwarded-For only when TRUST_PROXY allows). */
 export const ClientIp = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): string | null =>
-    clientIp(ctx.switchToHttp().getRequest<Request>()),
+    clientIp(ctx.switchToHttp().getRequest<HttpRequest>()),
 );

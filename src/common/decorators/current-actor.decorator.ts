@@ -1,10 +1,10 @@
 import { createParamDecorator, HttpStatus, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-request.js';
 import type { Actor, UserActor } from '../auth/actor.js';
 import { AppError } from '../errors/app-error.js';
 
 /** The request's caller, as the global auth guard set it on `request.actor`. */
-export type RequestWithActor = Request & { actor?: Actor };
+export type RequestWithActor = HttpRequest & { actor?: Actor };
 
 /**
  * The caller set by the global auth guard: a user (access token) or, on routes that accept

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-request.js';
 
 /**
  * The request's User-Agent, if any. A custom decorator rather than `@Headers('user-agent')`,
@@ -7,5 +7,5 @@ import type { Request } from 'express';
  */
 export const UserAgent = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): string | undefined =>
-    ctx.switchToHttp().getRequest<Request>().headers['user-agent'],
+    ctx.switchToHttp().getRequest<HttpRequest>().headers['user-agent'],
 );

@@ -43,6 +43,38 @@ describe('toErrorResponse', () => {
     });
   });
 
+  it("maps Fastify's client errors (FST_ERR_*) into the API's codes; its other errors are a 500", () => {
+    const fastifyError = (code: string, statusCode: number) =>
+      Object.assign(new Error(`fastify says ${code}`), { code, statusCode });
+    const cases: [string, number, number, string][] = [
+      ['FST_ERR_CTP_BODY_TOO_LARGE', 413, 413, 'request.too_large'],
+      ['FST_ERR_CTP_INVALID_MEDIA_TYPE', 415, 415, 'request.unsupported_media_type'],
+      ['FST_ERR_CTP_EMPTY_JSON_BODY', 400, 400, 'request.malformed_json'],
+      ['FST_ERR_BAD_URL', 400, 400, 'request.invalid'],
+      ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', 400, 400, 'request.invalid'],
+      ['FST_ERR_SOMETHING_NEW', 405, 405, 'request.method_not_allowed'],
+      ['FST_ERR_REP_ALREADY_SENT', 500, 500, 'internal'],
+    ];
+    for (const [code, statusCode, status, apiCode] of cases) {
+      const rendered = toErrorResponse(fastifyError(code, statusCode));
+      expect({ code, status: rendered.body.statusCode, apiCode: rendered.body.code }).toEqual({
+        code,
+        status,
+        apiCode,
+      });
+      // Fastify's own wording (with its code) never reaches the client.
+      expect(rendered.body.message).not.toContain('fastify says');
+    }
+  });
+
+  it("a body that cannot be inflated (zlib) is the client's 400, not a 500", () => {
+    const zlib = Object.assign(new Error('incorrect header check'), { code: 'Z_DATA_ERROR' });
+    expect(toErrorResponse(zlib)).toMatchObject({
+      unexpected: false,
+      body: { statusCode: 400, code: 'request.invalid' },
+    });
+  });
+
   it('answers 503 service.unavailable with Retry-After when the database is unreachable', () => {
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
       code: 'ECONNREFUSED',

@@ -7,6 +7,7 @@ import { CommonErrors } from './common.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
+import { isInflateError } from '../http/body-parsers.js';
 
 /** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
@@ -24,7 +25,10 @@ const CODES_BY_STATUS: Record<number, string> = {
   503: 'service.unavailable',
 };
 
-/** Errors raised by Express' body parsers carry `type` and `status`. */
+/**
+ * Errors shaped like body-parser's (`type` and `status`): the admin panel's body gate and
+ * formidable raise these.
+ */
 interface BodyParserError {
   type: string;
   status: number;
@@ -40,6 +44,45 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   );
 }
 
+/** Fastify's own errors (router, body reading, content-type parsing): `FST_ERR_*` codes. */
+interface FastifyError {
+  code: string;
+  statusCode?: number;
+  message: string;
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  const code = typeof error === 'object' && error !== null && (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('FST_');
+}
+
+/** Fastify's client errors in the API's terms (a bug of ours, e.g. a reply sent twice, is a 500). */
+function fromFastifyError(error: FastifyError): AppError | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return CommonErrors.payloadTooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_TYPE':
+      return CommonErrors.unsupportedMediaType();
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return CommonErrors.malformedJson();
+    case 'FST_ERR_BAD_URL':
+      return CommonErrors.validation('The request URL is not validly percent-encoded');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return CommonErrors.validation('The request body does not match its Content-Length');
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new AppError(
+      CODES_BY_STATUS[status] ?? `http.${status}`,
+      status,
+      STATUS_CODES[status] ?? 'Bad Request',
+    );
+  }
+  return undefined;
+}
+
 export interface RenderedError {
   body: ErrorResponseDto;
   /** A bug or an unknown failure: logged in full, rendered as a generic 500. */
@@ -53,8 +96,15 @@ export interface RenderedError {
 /** Maps any thrown value to the API's error body; unknown errors become a logged, generic 500. */
 export function toErrorResponse(error: unknown): RenderedError {
   let appError: AppError | undefined;
-  // Nest's Express adapter wraps body-parser failures in an HttpException with the original as cause.
-  if (error instanceof HttpException && isBodyParserError(error.cause)) error = error.cause;
+  // An adapter may wrap a parser's failure in an HttpException with the original as cause.
+  if (
+    error instanceof HttpException &&
+    (isBodyParserError(error.cause) ||
+      isFastifyError(error.cause) ||
+      error.cause instanceof AppError)
+  ) {
+    error = error.cause;
+  }
   if (error instanceof AppError) {
     appError = error;
   } else if (error instanceof HttpException) {
@@ -72,6 +122,10 @@ export function toErrorResponse(error: unknown): RenderedError {
       }
     }
     appError = new AppError(CODES_BY_STATUS[status] ?? `http.${status}`, status, message, details);
+  } else if (isFastifyError(error)) {
+    appError = fromFastifyError(error);
+  } else if (isInflateError(error)) {
+    appError = CommonErrors.validation('The request body could not be decompressed');
   } else if (isBodyParserError(error)) {
     if (error.type === 'entity.too.large') appError = CommonErrors.payloadTooLarge();
     else if (error.type === 'entity.parse.failed') appError = CommonErrors.malformedJson();

@@ -44,7 +44,7 @@ export class ConnectionDrainer
     if (!server || typeof server.prependListener !== 'function') return;
     this.server = server;
     server.on('connection', this.onConnection);
-    // Before Express handles the request, so a response it sends at once is covered too.
+    // Before Fastify handles the request, so a response it sends at once is covered too.
     server.prependListener('request', this.onRequest);
   }
 

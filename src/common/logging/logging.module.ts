@@ -1,29 +1,21 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Options } from 'pino-http';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
+import { requestIdOf } from '../http/request-id.js';
 import { serializeError } from './redact-error.js';
 
 /** Where the logs go: null is pino's default (stdout). Tests override it to read the log. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
-const REQUEST_ID_HEADER = 'x-request-id';
-const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 /** The app's pino-http options: levels, request ids, redaction, serializers. */
 export function pinoHttpOptions(config: AppConfig): Options {
   return {
     level: config.logLevel,
-    genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers[REQUEST_ID_HEADER];
-      const id =
-        typeof incoming === 'string' && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-      res.setHeader('X-Request-Id', id);
-      return id;
-    },
+    // The same id as Fastify's `request.id` (the adapter's genReqId), which also echoes it.
+    genReqId: (req: IncomingMessage) => requestIdOf(req),
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
       censor: '[redacted]',

@@ -7,7 +7,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { HttpRequest } from '../http/http-request.js';
 import type { AuthUser } from '../auth/auth-user.js';
 import { clientIp } from '../http/client-ip.js';
 import { normalizeEmail } from '../email.js';
@@ -30,7 +30,7 @@ export class RateLimitGuard implements CanActivate {
       context.getHandler(),
     );
     if (policy === undefined) return true;
-    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<HttpRequest & { user?: AuthUser }>();
     // Guards run before validation: take the email only when it is a string, normalized with
     // the services' normalizeEmail, so "A@x.com " and "a@x.com" share one counter.
     const body: unknown = request.body;

@@ -122,15 +122,18 @@ function insertAfterSignInCheck(router: express.Router, middleware: Middleware):
 }
 
 /**
- * Builds AdminJS's authenticated router and hands it to AdminPanelHost, whose handler is
- * mounted at /admin like any other route: after the app's middleware (helmet, the pino
- * request logger), so every /admin response gets the security
- * headers and every admin request a log line with its request id. (@adminjs/nestjs's own
- * loader moves the router to the very front of the stack so that Nest's body parsers cannot
- * consume its form bodies; configureApp makes those parsers leave /admin alone instead.)
+ * The API runs on Fastify; AdminJS only mounts on Express. So the panel gets an Express app of
+ * its own (`trust proxy` as the API's), handed to AdminPanelHost, whose handler is mounted
+ * under /admin in front of Fastify's routing through the adapter's middie (`app.use`): after
+ * the app's request hook (security headers, X-Request-Id, metrics) and the pino request
+ * logger, so every /admin response gets the security headers and the request id, and every
+ * admin request a log line. Fastify never reads an /admin body: the panel has answered before.
+ * What the panel does not answer (an unknown /admin path) goes back to Fastify, which answers
+ * 404; its errors go back too, to the API's exception filter (the API's error shape, logged
+ * with the request id).
  *
- * In front of the router: the same-origin check for state-changing requests, the body gate
- * (size, content type), the form parse (the router's own parser then skips) and the NUL
+ * In front of AdminJS's router: the same-origin check for state-changing requests, the body
+ * gate (size, content type), the form parse (the router's own parser then skips) and the NUL
  * check; behind it, AdminJS's errors mapped to 4xx where they are the client's.
  */
 @Injectable()
@@ -168,8 +171,10 @@ export class AdminExpressLoader extends ExpressLoader {
     const appOrigin = new URL(this.config.appUrl).origin;
     const rootPath = options.adminJsOptions.rootPath ?? '/admin';
 
-    // AdminPanelHost mounted its handler at /admin at start-up and hands requests on to this.
-    const panel = (req: Request, res: Response, next: NextFunction): void => {
+    const panel = express();
+    panel.disable('x-powered-by');
+    panel.set('trust proxy', this.config.trustProxy);
+    panel.use(rootPath, function admin(req: Request, res: Response, next: NextFunction) {
       const fail = (error: unknown): void => next(toAdminHttpError(error));
       // Express matches /ADMIN too, but the session cookie (Path=/admin) would not be read.
       if (req.baseUrl !== rootPath) {
@@ -206,9 +211,10 @@ export class AdminExpressLoader extends ExpressLoader {
         }
         router(req, res, (error?: unknown) => (error === undefined ? next() : fail(error)));
       });
-    };
-    // AdminPanelHost mounted its handler at /admin at start-up (behind the app's middleware)
-    // and passes /admin requests on to this from now on.
+    });
+    // AdminPanelHost mounted its handler at start-up (behind the app's request hook) and passes
+    // /admin requests on to this from now on. Unanswered (next()) or failed (next(error)): back
+    // to Fastify, as said above.
     this.host.attach((req, res, next) => panel(req as Request, res as Response, next));
     return Promise.resolve();
   }

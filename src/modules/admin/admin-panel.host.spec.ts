@@ -31,16 +31,17 @@ function fakeLoader(
   return { loader, loads: () => loads, destroyed: () => destroyed };
 }
 
-function mountedHandler(host: AdminPanelHost, mounts: [string, PanelHandler][]): PanelHandler {
+function mountedHandler(host: AdminPanelHost, mounts: PanelHandler[]): PanelHandler {
   host.onModuleInit();
   const [mount] = mounts;
   if (mount === undefined) throw new Error('nothing mounted');
-  return mount[1];
+  return mount;
 }
 
-function call(handler: PanelHandler): Promise<unknown> {
+/** One request to `url` through the mounted handler; resolves with what it passed to next(). */
+function call(handler: PanelHandler, url = '/admin/login'): Promise<unknown> {
   return new Promise((resolve) => {
-    handler({} as IncomingMessage, {} as ServerResponse, (error?: unknown) => resolve(error));
+    handler({ url } as IncomingMessage, {} as ServerResponse, (error?: unknown) => resolve(error));
   });
 }
 
@@ -49,9 +50,9 @@ describe('AdminPanelHost', () => {
   const panel: PanelHandler = (_req, _res, next) => next(panelAnswer);
 
   function setUp(failures: number) {
-    const mounts: [string, PanelHandler][] = [];
+    const mounts: PanelHandler[] = [];
     const adapterHost = {
-      httpAdapter: { use: (path: string, handler: PanelHandler) => mounts.push([path, handler]) },
+      httpAdapter: { use: (handler: PanelHandler) => mounts.push(handler) },
     } as unknown as HttpAdapterHost;
     const ref: { host?: AdminPanelHost } = {};
     const fake = fakeLoader(failures, () => ref.host?.attach(panel));
@@ -66,11 +67,17 @@ describe('AdminPanelHost', () => {
     };
   }
 
-  it('mounts one handler at /admin and loads nothing until a request comes', () => {
-    const { host, mounts, loads } = setUp(0);
-    expect(mounts.map(([path]) => path)).toEqual(['/admin']);
+  it('mounts one handler that passes every other path on and loads nothing for them', async () => {
+    const { host, handler, mounts, loads } = setUp(0);
+    expect(mounts).toHaveLength(1);
+    for (const url of ['/api/v1/users/me', '/administrator', '/docs', '/health/ready']) {
+      expect(await call(handler, url)).toBeUndefined();
+    }
     expect(host.loaded).toBe(false);
     expect(loads()).toBe(0);
+    expect(await call(handler, '/admin')).toBe(panelAnswer);
+    expect(await call(handler, '/admin?x=1')).toBe(panelAnswer);
+    expect(loads()).toBe(1);
   });
 
   it('loads once for concurrent requests, then serves every request from the panel', async () => {

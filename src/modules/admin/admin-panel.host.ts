@@ -9,10 +9,10 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ADMIN_ROOT_PATH } from './admin-path.js';
+import { isAdminRequest } from './admin-path.js';
 import { AdminErrors } from './admin.errors.js';
 
-/** A connect-style handler: what the panel's router is to the HTTP server. */
+/** A connect-style handler: what the panel's Express app is to the HTTP server. */
 export type PanelHandler = (
   req: IncomingMessage,
   res: ServerResponse,
@@ -50,12 +50,21 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy, OnApplicat
     private readonly lazyModules: LazyModuleLoader,
   ) {}
 
-  /** Mounted where the panel itself used to be: after the app's middleware, before its 404. */
+  /**
+   * Mounted where the panel itself used to be: a middleware (middie on Fastify) in front of the
+   * routes. Without a path prefix, so the panel sees the whole URL (its Express app routes
+   * under /admin itself); `isAdminRequest` picks /admin and everything under it.
+   */
   onModuleInit(): void {
     const { httpAdapter } = this.adapterHost;
     // Nothing to mount without an HTTP server (an application context, e.g. a CLI).
     if (httpAdapter === undefined) return;
-    httpAdapter.use(ADMIN_ROOT_PATH, this.handle);
+    httpAdapter.use(
+      (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
+        if (isAdminRequest(req)) this.handle(req, res, next);
+        else next();
+      },
+    );
   }
 
   onModuleDestroy(): void {

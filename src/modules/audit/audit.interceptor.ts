@@ -6,7 +6,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { HttpRequest } from '../../common/http/http-request.js';
 import { mergeMap, type Observable } from 'rxjs';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { clientIp } from '../../common/http/client-ip.js';
@@ -33,7 +33,7 @@ export class AuditInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const action = this.reflector.get<ActivityType | undefined>(AUDIT_KEY, context.getHandler());
     if (action === undefined || context.getType() !== 'http') return next.handle();
-    const request = context.switchToHttp().getRequest<Request & { user?: AuthUser }>();
+    const request = context.switchToHttp().getRequest<HttpRequest & { user?: AuthUser }>();
     return next.handle().pipe(
       mergeMap(async (value: unknown) => {
         const user = request.user;

@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
+import type { FastifyReply } from 'fastify';
+import type { HttpRequest } from '../../common/http/http-request.js';
 import { userActor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import type { RequestWithActor } from '../../common/decorators/current-actor.decorator.js';
@@ -49,7 +50,7 @@ export class JwtAuthGuard implements CanActivate {
     ]);
     if (isPublic === true) return true;
     const http = context.switchToHttp();
-    const request = http.getRequest<Request & RequestWithActor & { user?: AuthUser }>();
+    const request = http.getRequest<HttpRequest & RequestWithActor & { user?: AuthUser }>();
     const token = bearerToken(request);
     const teamRole = this.reflector.getAllAndOverride<TeamRoleRequirement | undefined>(
       TEAM_ROLE_KEY,
@@ -63,7 +64,7 @@ export class JwtAuthGuard implements CanActivate {
     // in one query (an invalid :teamId is left to that guard's 400).
     const teamId = teamRole === undefined ? undefined : parseId(request.params.teamId);
     if (teamId !== undefined) this.strategy.withTeam(request, teamId);
-    const authenticated = await this.authenticate(request, http.getResponse<Response>());
+    const authenticated = await this.authenticate(request, http.getResponse<FastifyReply>());
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();
     const { user, team } = authenticated;
@@ -86,7 +87,7 @@ export class JwtAuthGuard implements CanActivate {
 
   private async authenticateApiKey(
     teamRole: TeamRoleRequirement | undefined,
-    request: Request & RequestWithActor,
+    request: HttpRequest & RequestWithActor,
     token: string,
   ): Promise<void> {
     const scope = teamRole?.apiKey;
@@ -100,7 +101,10 @@ export class JwtAuthGuard implements CanActivate {
   }
 
   /** Runs passport with this app's own passport instance; a database failure rejects (500). */
-  private authenticate(request: Request, response: Response): Promise<Authenticated | false> {
+  private authenticate(
+    request: HttpRequest,
+    response: FastifyReply,
+  ): Promise<Authenticated | false> {
     return new Promise((resolve, reject) => {
       const middleware = this.strategy
         .getPassportInstance()
@@ -113,7 +117,7 @@ export class JwtAuthGuard implements CanActivate {
                   error instanceof Error ? error : new Error('passport error', { cause: error }),
                 )
               : resolve(user),
-        ) as (req: Request, res: Response, next: (error?: unknown) => void) => void;
+        ) as (req: HttpRequest, res: FastifyReply, next: (error?: unknown) => void) => void;
       middleware(request, response, (error?: unknown) =>
         reject(error instanceof Error ? error : new Error('passport called next without a result')),
       );
@@ -122,7 +126,7 @@ export class JwtAuthGuard implements CanActivate {
 }
 
 /** The token of an `Authorization: Bearer <token>` header (scheme case-insensitive). */
-function bearerToken(request: Request): string | undefined {
+function bearerToken(request: HttpRequest): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   return match?.[1];
 }

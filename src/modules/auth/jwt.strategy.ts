@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { HttpRequest } from '../../common/http/http-request.js';
 import { createSecretKey } from 'node:crypto';
 import passport from 'passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -77,7 +77,7 @@ export function accessTokenClaims(
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private ownPassport?: passport.Authenticator;
   /** The team whose membership to read with the principal, per request (see `withTeam`). */
-  private readonly teamOf = new WeakMap<Request, number>();
+  private readonly teamOf = new WeakMap<HttpRequest, number>();
 
   constructor(
     config: AppConfig,
@@ -106,11 +106,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 
   /** Asks `validate` to read the user's membership in `teamId` along with the principal. */
-  withTeam(request: Request, teamId: number): void {
+  withTeam(request: HttpRequest, teamId: number): void {
     this.teamOf.set(request, teamId);
   }
 
-  async validate(request: Request, payload: unknown): Promise<Authenticated | false> {
+  async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;

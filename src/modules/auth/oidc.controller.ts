@@ -18,8 +18,8 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import { parse as parseCookies } from 'cookie';
-import type { Request, Response } from 'express';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
@@ -97,14 +97,18 @@ export class OidcController {
   @ApiErrors(OidcErrors.unknownProvider)
   async authorize(
     @Param('provider') provider: string,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<{ url: string; statusCode: number }> {
     const { url, cookie } = await this.oidc.authorize(provider);
     if (cookie !== undefined) {
-      res.cookie(FLOW_COOKIE, cookie.value, {
-        ...this.cookieOptions(provider),
-        maxAge: cookie.maxAgeMs,
-      });
+      void res.header(
+        'Set-Cookie',
+        serializeCookie(FLOW_COOKIE, cookie.value, {
+          ...this.cookieOptions(provider),
+          maxAge: Math.floor(cookie.maxAgeMs / 1000),
+          expires: new Date(Date.now() + cookie.maxAgeMs),
+        }),
+      );
     }
     return { url, statusCode: HttpStatus.FOUND };
   }
@@ -136,8 +140,8 @@ export class OidcController {
   @ApiErrors(OidcErrors.unknownProvider)
   async callback(
     @Param('provider') provider: string,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) res: FastifyReply,
     @ClientIp() ip: string | null,
     @UserAgent() userAgent?: string,
   ): Promise<{ url: string; statusCode: number }> {
@@ -145,7 +149,11 @@ export class OidcController {
     const query = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     const flow = parseCookies(req.headers.cookie ?? '')[FLOW_COOKIE];
     const url = await this.oidc.callback(provider, query, flow, { ip, userAgent });
-    res.clearCookie(FLOW_COOKIE, this.cookieOptions(provider));
+    // Cleared as Express's res.clearCookie did: empty, expired at the epoch.
+    void res.header(
+      'Set-Cookie',
+      serializeCookie(FLOW_COOKIE, '', { ...this.cookieOptions(provider), expires: new Date(1) }),
+    );
     return { url, statusCode: HttpStatus.SEE_OTHER };
   }
 

@@ -17,7 +17,7 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { HttpRequest } from '../../common/http/http-request.js';
 import { clientIp } from '../../common/http/client-ip.js';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
@@ -136,7 +136,7 @@ export class BillingController {
     CommonErrors.internal,
   )
   webhook(
-    @Req() req: RawBodyRequest<Request>,
+    @Req() req: RawBodyRequest<HttpRequest>,
     @StripeSignature() signature?: string,
   ): Promise<WebhookAckDto> {
     return this.webhooks.handle(req.rawBody, signature, clientIp(req));

@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { HttpRequest } from '../../common/http/http-request.js';
 
 /**
  * The Stripe-Signature header. Not `@Headers('stripe-signature')`: Swagger would document it
@@ -7,7 +7,7 @@ import type { Request } from 'express';
  */
 export const StripeSignature = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): string | undefined => {
-    const value = ctx.switchToHttp().getRequest<Request>().headers['stripe-signature'];
+    const value = ctx.switchToHttp().getRequest<HttpRequest>().headers['stripe-signature'];
     return Array.isArray(value) ? value.join(',') : value;
   },
 );

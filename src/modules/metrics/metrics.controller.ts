@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
@@ -44,16 +44,16 @@ export class MetricsController {
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
   @ApiErrors(MetricsErrors.unauthorized, CommonErrors.notFound)
-  async scrape(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async scrape(@Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     if (this.tokenDigest === undefined) throw CommonErrors.notFound();
-    const header = req.header('authorization') ?? '';
+    const header = req.headers.authorization ?? '';
     const match = /^Bearer (\S+)$/i.exec(header);
     if (!match?.[1] || !timingSafeEqual(digest(match[1]), this.tokenDigest)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      void res.header('WWW-Authenticate', 'Bearer realm="metrics"');
       throw MetricsErrors.unauthorized();
     }
-    res.setHeader('Content-Type', this.metrics.contentType);
-    res.send(await this.metrics.render());
+    const text = await this.metrics.render();
+    void res.header('Content-Type', this.metrics.contentType).send(text);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
 import {
   collectDefaultMetrics,
@@ -26,7 +26,7 @@ type QueryFn = (...args: unknown[]) => unknown;
  * The app's Prometheus metrics (prom-client), on a registry of its own (never prom-client's
  * global one, so several apps in one process — the test suites — do not collide).
  *
- * Collected only when METRICS_TOKEN is set (`enabled`): otherwise the request middleware is not
+ * Collected only when METRICS_TOKEN is set (`enabled`): otherwise the request observer is not
  * installed, no pool hook is added and `/metrics` answers 404, so an unscraped instance pays
  * nothing for it.
  *
@@ -117,11 +117,12 @@ export class MetricsService {
   }
 
   /**
-   * Express middleware timing every request from arrival to the end of its response. The
-   * route template is read when the response finishes, after routing set `req.route`.
+   * Times every request from arrival to the end of its response; called by the app's first
+   * Fastify `onRequest` hook (configureApp) with the Node request/response and Fastify's
+   * request. The route template is read when the response finishes, after routing.
    */
-  middleware(): (req: Request, res: Response, next: NextFunction) => void {
-    return (req, res, next) => {
+  requestObserver(): (req: IncomingMessage, res: ServerResponse, request: RoutedRequest) => void {
+    return (req, res, request) => {
       const start = process.hrtime.bigint();
       this.inFlight.inc();
       let done = false;
@@ -129,10 +130,10 @@ export class MetricsService {
         if (done) return;
         done = true;
         this.inFlight.dec();
-        const route = routeTemplate(req);
+        const route = routeTemplate(req, request);
         const status = res.statusCode;
         this.httpDuration.observe(
-          { method: req.method, route, status: String(status) },
+          { method: req.method ?? 'GET', route, status: String(status) },
           Number(process.hrtime.bigint() - start) / 1e9,
         );
         if (status === 429) this.rateLimited.inc({ route });
@@ -140,7 +141,6 @@ export class MetricsService {
       // `close` also fires for a client that went away before the response ended.
       res.once('finish', finish);
       res.once('close', finish);
-      next();
     };
   }
 
@@ -174,12 +174,17 @@ export class MetricsService {
   }
 }
 
-function routeTemplate(req: Request): string {
+/** What the metrics need of Fastify's request: its matched route, if any. */
+export interface RoutedRequest {
+  is404?: boolean;
+  routeOptions?: { url?: string };
+}
+
+function routeTemplate(req: IncomingMessage, request: RoutedRequest): string {
   if (isAdminRequest(req)) return '/admin';
-  const route = (req as { route?: { path?: unknown } }).route;
-  // Nest answers unknown paths from a catch-all route (`/api/v1*path`): no template to report.
-  if (route && typeof route.path === 'string' && !route.path.includes('*')) {
-    return `${req.baseUrl}${route.path}`;
-  }
+  // Unknown paths reach Fastify's not-found handler; a wildcard route (the CORS preflight's
+  // `OPTIONS *`) has no template worth a label either.
+  const url = request.is404 === true ? undefined : request.routeOptions?.url;
+  if (url !== undefined && url !== '' && !url.includes('*')) return url;
   return 'unmatched';
 }
