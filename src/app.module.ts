@@ -40,7 +40,7 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
 })
 export class AppModule {
   /**
-   * The application on `config` (main.ts passes the boot-time config with the database URL it
+   * The application on `config` (server.ts passes the boot-time config with the database URL it
    * prepared); without one, config is read from the environment (OpenAPI preview).
    */
   static forRoot(config?: AppConfig): DynamicModule {

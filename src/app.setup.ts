@@ -32,7 +32,7 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
  * The Fastify HTTP adapter, with what must be fixed when Fastify is created: proxy trust
  * (TRUST_PROXY, same forms as Express's `trust proxy`), the body limit, the request id (an
  * incoming `X-Request-Id` kept when sane, see request-id.ts), and routing that matches paths
- * case-insensitively and with or without a trailing slash, as Express did. Shared by main.ts
+ * case-insensitively and with or without a trailing slash, as Express did. Shared by server.ts
  * and the e2e tests.
  */
 export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): FastifyAdapter {
@@ -60,7 +60,7 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
 export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const;
 
 /**
- * Everything the HTTP app needs beyond the module graph; shared by main.ts, the e2e tests
+ * Everything the HTTP app needs beyond the module graph; shared by server.ts, the e2e tests
  * and the OpenAPI generator so they all serve the same thing.
  */
 export function configureApp(app: NestFastifyApplication): void {
@@ -103,7 +103,7 @@ export function configureApp(app: NestFastifyApplication): void {
   registerBodyParsers(adapter);
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  // No enableShutdownHooks(): main.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
+  // No enableShutdownHooks(): server.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
   // it started stops after app.close().
   setupSwagger(app);
 }

@@ -29,7 +29,7 @@ export const DEMO_SEEDED_MESSAGE =
  * The boot edge of the database: resolves it (DATABASE_URL, else the embedded PostgreSQL,
  * started and initialised on first use), migrates it under the advisory lock and seeds demo
  * data into an empty database outside production. The app itself only opens a pool on the
- * URL this returns. main.ts and the CLIs call it before anything else.
+ * URL this returns. server.ts and the CLIs call it before anything else.
  */
 export async function prepareDatabase(
   config: AppConfig,

@@ -3,7 +3,7 @@ import { ConfigModule as NestConfigModule } from '@nestjs/config';
 import { AppConfig, loadConfig } from './app-config.js';
 
 /**
- * Provides `AppConfig`: the one the boot edge built (main.ts: validated at start, with the
+ * Provides `AppConfig`: the one the boot edge built (server.ts: validated at start, with the
  * database URL it resolved), else read from the environment (`.env` included) and validated once.
  */
 @Global()

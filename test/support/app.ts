@@ -83,7 +83,7 @@ export async function freshJobsSchema(): Promise<string> {
 }
 
 /**
- * Boots the real AppModule against the run's test database, configured exactly like main.ts.
+ * Boots the real AppModule against the run's test database, configured exactly like server.ts.
  * Config comes from the environment that global-setup prepared, plus `options.env`; the app
  * gets a job queue of its own unless `options.env.JOBS_SCHEMA` names one.
  */

@@ -3,7 +3,7 @@
 // global hook once per run even when both projects name it (it de-duplicates by path), and
 // only when a test of one of them was selected. Outside Jest's module system (plain ESM), it
 // creates a fresh database on DATABASE_URL's server, or on an embedded PostgreSQL in a
-// temporary directory, migrates and seeds it with the app's own boot code (like main.ts), and
+// temporary directory, migrates and seeds it with the app's own boot code (like server.ts), and
 // hands its URL to the test workers.
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
