@@ -211,7 +211,7 @@ describe('instances starting together', () => {
         const moduleRef = await Test.createTestingModule({
           imports: [ConfigModule.forRoot(config), DatabaseModule, ManyQueuesModule],
         }).compile();
-        return moduleRef.createNestApplication({ logger: false });
+        return moduleRef.createNestApplication(new FastifyAdapter(), { logger: false });
       }),
     );
     for (const app of apps) {
