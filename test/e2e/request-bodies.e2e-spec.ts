@@ -28,6 +28,16 @@ describe('request bodies that cost the server', () => {
       .set('Authorization', bearer(u.accessToken))
       .set('Content-Type', contentType)
       .send(body);
+  /** A JSON body sent with `Content-Encoding: encoding`, its bytes as they are. */
+  const patchMeEncoded = (encoding: string, body: string | Buffer) =>
+    t.http
+      .patch('/api/v1/users/me')
+      .set('Authorization', bearer(u.accessToken))
+      .set('Content-Type', 'application/json')
+      .set('Content-Encoding', encoding)
+      // As they are: superagent would JSON-encode a Buffer sent as application/json.
+      .serialize((bytes: unknown) => bytes as string)
+      .send(body);
 
   describe('JSON nesting depth', () => {
     it('40,000 levels under the size limit: 400 request.too_deep, unauthenticated, before parsing', async () => {
@@ -108,22 +118,11 @@ describe('request bodies that cost the server', () => {
 
   describe('what Express did, kept on Fastify', () => {
     it('a gzip body is inflated; an unknown content encoding is a 415', async () => {
-      const res = await t.http
-        .patch('/api/v1/users/me')
-        .set('Authorization', bearer(u.accessToken))
-        .set('Content-Type', 'application/json')
-        .set('Content-Encoding', 'gzip')
-        // As they are: superagent would JSON-encode a Buffer sent as application/json.
-        .serialize((bytes: unknown) => bytes as string)
-        .send(gzipSync(JSON.stringify({ name: 'Zipped' })))
-        .expect(200);
+      const res = await patchMeEncoded('gzip', gzipSync(JSON.stringify({ name: 'Zipped' }))).expect(
+        200,
+      );
       expect(res.body.name).toBe('Zipped');
-      const unknown = await t.http
-        .patch('/api/v1/users/me')
-        .set('Authorization', bearer(u.accessToken))
-        .set('Content-Type', 'application/json')
-        .set('Content-Encoding', 'zstd')
-        .send('{"name":"x"}');
+      const unknown = await patchMeEncoded('zstd', '{"name":"x"}');
       expect({ status: unknown.status, code: unknown.body.code }).toEqual({
         status: 415,
         code: 'request.unsupported_media_type',
@@ -150,12 +149,7 @@ describe('request bodies that cost the server', () => {
     });
 
     it('a gzip body that does not inflate is a 400, not a 500', async () => {
-      const res = await t.http
-        .patch('/api/v1/users/me')
-        .set('Authorization', bearer(u.accessToken))
-        .set('Content-Type', 'application/json')
-        .set('Content-Encoding', 'gzip')
-        .send('{"name":"not gzip"}');
+      const res = await patchMeEncoded('gzip', '{"name":"not gzip"}');
       expect({ status: res.status, code: res.body.code }).toEqual({
         status: 400,
         code: 'request.invalid',
