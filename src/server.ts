@@ -4,11 +4,10 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from './app.setup.js';
-import { prepareDatabase, withDatabaseUrl, type PreparedDatabase } from './boot/database.js';
+import { prepareDatabase, withDatabaseUrl } from './boot/database.js';
 import { bootLogger } from './boot/logger.js';
+import { stopOnSignal } from './boot/shutdown.js';
 import { loadConfigOrExit } from './config/boot.js';
-
-const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 async function bootstrap(): Promise<void> {
   const startedAt = performance.now();
@@ -25,7 +24,12 @@ async function bootstrap(): Promise<void> {
       NEST_APP_OPTIONS,
     );
     configureApp(app);
-    stopOnSignal(app, database);
+    // Ctrl-C / SIGTERM: the app closes (in-flight requests finish, the HTTP server drains, the
+    // pool closes), then the embedded PostgreSQL stops.
+    stopOnSignal(async () => {
+      await app.close();
+      await database.stop();
+    });
     // Every interface, as Express did (Fastify alone would listen on localhost only).
     await app.listen(bootConfig.port, '0.0.0.0');
   } catch (error) {
@@ -42,32 +46,6 @@ async function bootstrap(): Promise<void> {
   logger.log(
     `ready in ${Math.round(performance.now() - startedAt)} ms: API ${url}/api/v1, docs ${url}/docs, admin ${url}/admin`,
   );
-}
-
-/**
- * Ctrl-C / SIGTERM: the app closes (in-flight requests finish, the HTTP server drains, the
- * pool closes), then the embedded PostgreSQL stops, then the process ends by the same signal.
- */
-function stopOnSignal(app: NestFastifyApplication, database: PreparedDatabase): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    void (async () => {
-      try {
-        await app.close();
-        await database.stop();
-      } catch (error) {
-        new Logger('Shutdown').error(
-          error instanceof Error ? (error.stack ?? error.message) : error,
-        );
-        process.exit(1);
-      }
-      for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
-      process.kill(process.pid, signal);
-    })();
-  };
-  for (const name of SHUTDOWN_SIGNALS) process.on(name, onSignal);
 }
 
 bootstrap().catch((error: unknown) => {

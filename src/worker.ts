@@ -1,14 +1,13 @@
 import 'reflect-metadata';
-import { Logger as NestLogger, type INestApplicationContext } from '@nestjs/common';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { prepareDatabase, withDatabaseUrl } from './boot/database.js';
 import { bootLogger } from './boot/logger.js';
+import { stopOnSignal } from './boot/shutdown.js';
 import type { AppConfig } from './config/app-config.js';
 import { loadConfigOrExit } from './config/boot.js';
 import { WorkerModule } from './worker.module.js';
-
-const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
  * `node dist/worker.js`: runs only the job workers (mail, housekeeping), no HTTP. Start as
@@ -35,35 +34,11 @@ async function bootstrap(): Promise<void> {
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  stopOnSignal(app);
+  // SIGTERM / Ctrl-C: workers stop fetching, in-flight jobs get JOBS_SHUTDOWN_TIMEOUT_MS to
+  // finish (the rest are failed and retried by whichever worker runs next), the pool closes.
+  stopOnSignal(() => app.close());
   await app.init();
   new NestLogger('Worker').log(`job workers running (queue schema ${bootConfig.jobs.schema})`);
-}
-
-/**
- * SIGTERM / Ctrl-C: workers stop fetching, in-flight jobs get JOBS_SHUTDOWN_TIMEOUT_MS to
- * finish (the rest are failed and retried by whichever worker runs next), the pool closes,
- * then the process ends by the same signal.
- */
-function stopOnSignal(app: INestApplicationContext): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    void (async () => {
-      try {
-        await app.close();
-      } catch (error) {
-        new NestLogger('Shutdown').error(
-          error instanceof Error ? (error.stack ?? error.message) : error,
-        );
-        process.exit(1);
-      }
-      for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
-      process.kill(process.pid, signal);
-    })();
-  };
-  for (const name of SHUTDOWN_SIGNALS) process.on(name, onSignal);
 }
 
 bootstrap().catch((error: unknown) => {
