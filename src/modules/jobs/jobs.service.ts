@@ -10,6 +10,7 @@ import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
 import { createPool } from '../../database/database.connection.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { withAdvisoryLock } from '../../database/advisory-lock.js';
 import { drizzleDb, poolDb } from './job-queue.js';
 import type { EnqueueOptions, JobDefinition, JobInfo, JobState } from './jobs.types.js';
 
@@ -134,48 +135,35 @@ export class JobsService
   async onApplicationBootstrap(): Promise<void> {
     this.started = true;
     await this.boss.start();
-    await this.withSetupLock(async () => {
-      for (const definition of this.definitions.values()) {
-        const queue = {
-          name: definition.name,
-          retryLimit: definition.retry.limit,
-          retryDelay: definition.retry.delaySeconds,
-          retryBackoff: definition.retry.backoff,
-          expireInSeconds: definition.expireInSeconds,
-        };
-        // Idempotent; the update applies a changed retry policy to an existing queue.
-        await this.boss.createQueue(definition.name, queue);
-        await this.boss.updateQueue(definition.name, queue);
-        if (this.config.jobs.workers && definition.cron !== undefined) {
-          await this.boss.schedule(definition.name, definition.cron);
+    // The queues are set up under an advisory lock per JOBS_SCHEMA, so instances that start
+    // together (replicas of a deploy, an API and a worker) set them up one after the other:
+    // pg-boss creates each queue's partition table and attaches it to its job table, and two
+    // processes doing that at once deadlock in PostgreSQL; the one chosen as the victim failed
+    // to start ("deadlock detected", seen in the multi-process e2e).
+    await withAdvisoryLock(
+      this.pool,
+      `nest-saas:jobs-setup:${this.config.jobs.schema}`,
+      async () => {
+        for (const definition of this.definitions.values()) {
+          const queue = {
+            name: definition.name,
+            retryLimit: definition.retry.limit,
+            retryDelay: definition.retry.delaySeconds,
+            retryBackoff: definition.retry.backoff,
+            expireInSeconds: definition.expireInSeconds,
+          };
+          // Idempotent; the update applies a changed retry policy to an existing queue.
+          await this.boss.createQueue(definition.name, queue);
+          await this.boss.updateQueue(definition.name, queue);
+          if (this.config.jobs.workers && definition.cron !== undefined) {
+            await this.boss.schedule(definition.name, definition.cron);
+          }
         }
-      }
-    });
+      },
+    );
     if (!this.config.jobs.workers) return;
     for (const definition of this.definitions.values()) {
       this.loops.push(this.workLoop(definition));
-    }
-  }
-
-  /**
-   * Runs the queues' set-up while holding a session-level advisory lock (one per JOBS_SCHEMA),
-   * so instances that start together (replicas of a deploy, an API and a worker) set the
-   * queues up one after the other. pg-boss creates each queue's partition table and attaches it
-   * to its job table; two processes doing that at once deadlock in PostgreSQL, and the one
-   * chosen as the victim failed to start ("deadlock detected", seen in the multi-process e2e).
-   */
-  private async withSetupLock(setUp: () => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    const key = `nest-saas:jobs-setup:${this.config.jobs.schema}`;
-    try {
-      await client.query('select pg_advisory_lock(hashtext($1))', [key]);
-      try {
-        await setUp();
-      } finally {
-        await client.query('select pg_advisory_unlock(hashtext($1))', [key]);
-      }
-    } finally {
-      client.release();
     }
   }
 
