@@ -3,7 +3,6 @@ import {
   Injectable,
   Logger,
   Module,
-  type OnApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -37,7 +36,7 @@ interface AdminModuleLike {
  * `admin.unavailable` and the next request tries again.
  */
 @Injectable()
-export class AdminPanelHost implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('AdminPanel');
   private handler: PanelHandler | undefined;
   private loading: Promise<PanelHandler> | undefined;
@@ -71,10 +70,6 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy, OnApplicat
     this.closed = true;
     this.unload?.();
     this.unload = undefined;
-  }
-
-  onApplicationShutdown(): void {
-    this.closed = true;
   }
 
   /** True once the panel has been loaded (and its memory paid for) in this process. */
@@ -121,8 +116,8 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy, OnApplicat
       const moduleRef: ModuleRef = await this.lazyModules.load(() => AdminPanelModule, {
         logger: false,
       });
-      // Lazily loaded modules get no lifecycle hooks from Nest (their destroy hooks do run
-      // on close): run @adminjs/nestjs's own initialisation, which builds AdminJS and calls
+      // Lazily loaded modules get no lifecycle hooks from Nest: run @adminjs/nestjs's own
+      // initialisation, which builds AdminJS and calls
       // our loader's register(), which attaches the router here.
       const adminModule = moduleRef.get<AdminModuleLike>(AdminModule, { strict: false });
       // Nest's close() runs the destroy hooks of the modules it knew at init only: the panel's
