@@ -82,8 +82,8 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
     this.handler = handler;
   }
 
-  /** Loads the panel now (the first /admin request does it otherwise). */
-  load(): Promise<PanelHandler> {
+  /** Loads the panel once: concurrent first requests share the load, a failed one is retried. */
+  private load(): Promise<PanelHandler> {
     if (this.handler) return Promise.resolve(this.handler);
     this.loading ??= this.loadOnce().finally(() => {
       this.loading = undefined;
