@@ -610,6 +610,11 @@ async function main(): Promise<void> {
     };
     results.settings.appEnv = { ...appEnv, JWT_SECRET: '(bench)', DATABASE_URL: '(bench db)' };
     const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+    /** RSS "at rest": 1 s after the last thing `server` was asked to do. */
+    const restRss = async (server: ServerProcess): Promise<number> => {
+      await sleep(1000);
+      return memoryOf(server.child.pid ?? -1)?.rssMb ?? Number.NaN;
+    };
     /** Starts dist/main.js with the memory sampler (and the profiler when asked); RSS at rest. */
     const startApp = async (
       name: string,
@@ -643,8 +648,7 @@ async function main(): Promise<void> {
         port,
       );
       servers.push(run.server);
-      await sleep(1000);
-      const restRssMb = memoryOf(run.server.child.pid ?? -1)?.rssMb ?? Number.NaN;
+      const restRssMb = await restRss(run.server);
       log(`${name} ready in ${run.readyMs.toFixed(0)} ms, ${restRssMb.toFixed(0)} MB at rest`);
       return { ...run, restRssMb, memoryFile };
     };
@@ -1006,8 +1010,7 @@ async function main(): Promise<void> {
       const firstRequestMs = performance.now() - requestedAt;
       if (login.status !== 200) throw new Error(`GET /admin/login answered ${login.status}`);
       await login.text();
-      await sleep(1000);
-      const restRssMb = memoryOf(opened.server.child.pid ?? -1)?.rssMb ?? Number.NaN;
+      const restRssMb = await restRss(opened.server);
       log(
         `panel opened in ${firstRequestMs.toFixed(0)} ms (first /admin request), ${restRssMb.toFixed(0)} MB at rest`,
       );
