@@ -1,5 +1,5 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -49,37 +49,37 @@ export interface RateLimitSubject {
  * Per-IP, per-email and per-user attempt counters for the credential endpoints, shared by the
  * API and the admin login. An email and a signed-in user both name one account, so both are
  * allowed RATE_LIMIT_PER_EMAIL attempts per window. Storage is Redis when REDIS_URL is set (so several instances share the
- * counts), process memory otherwise.
+ * counts), process memory otherwise. ioredis is imported by `onModuleInit`, and only with
+ * REDIS_URL: an instance without Redis does not load it.
  *
  * Written on rate-limiter-flexible instead of @nestjs/throttler: the throttler (and its Redis
  * storage) is CommonJS that `require`s the ESM-only @nestjs/common 12, which Jest on Node 20
  * cannot load.
  */
 @Injectable()
-export class RateLimiterService implements OnModuleDestroy {
+export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RateLimiterService.name);
-  private readonly redis: Redis | undefined;
+  private redis: Redis | undefined;
   private readonly limiters = new Map<string, RateLimiterAbstract>();
-  private readonly apiKeyLimiter: RateLimiterAbstract;
 
   constructor(private readonly config: AppConfig) {
-    if (config.redisUrl !== undefined) {
-      // No offline queue: when Redis is down, calls fail fast and the in-memory insurance
-      // limiter takes over instead of requests hanging.
-      this.redis = new Redis(config.redisUrl, { enableOfflineQueue: false, lazyConnect: false });
-      this.redis.on('error', (error: Error) =>
-        this.logger.warn(`Redis rate-limit storage: ${error.message}`),
-      );
-    }
-    for (const policy of RATE_LIMIT_POLICIES) {
-      this.limiters.set(`${policy}:ip`, this.create(`${policy}:ip`, config.rateLimit.perIp));
-      this.limiters.set(
-        `${policy}:email`,
-        this.create(`${policy}:email`, config.rateLimit.perEmail),
-      );
-      this.limiters.set(`${policy}:user`, this.create(`${policy}:user`, config.rateLimit.perEmail));
-    }
-    this.apiKeyLimiter = this.create('api-key', config.apiKeys.ratePerMinute, 60);
+    // In memory: ready now. With Redis: built by onModuleInit, before any request.
+    if (config.redisUrl === undefined) this.build();
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.redisUrl === undefined) return;
+    const { Redis } = await import('ioredis');
+    // No offline queue: when Redis is down, calls fail fast and the in-memory insurance
+    // limiter takes over instead of requests hanging.
+    this.redis = new Redis(this.config.redisUrl, {
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    });
+    this.redis.on('error', (error: Error) =>
+      this.logger.warn(`Redis rate-limit storage: ${error.message}`),
+    );
+    this.build();
   }
 
   /**
@@ -88,7 +88,7 @@ export class RateLimiterService implements OnModuleDestroy {
    */
   async consumeApiKey(keyId: number): Promise<void> {
     try {
-      await this.apiKeyLimiter.consume(String(keyId));
+      await this.named('api-key').consume(String(keyId));
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
@@ -147,23 +147,38 @@ export class RateLimiterService implements OnModuleDestroy {
   }
 
   private limiter(policy: RateLimitPolicy, by: CounterKey): RateLimiterAbstract {
-    const limiter = this.limiters.get(`${policy}:${by}`);
-    if (limiter === undefined) throw new Error(`No rate limiter for ${policy}:${by}`);
+    return this.named(`${policy}:${by}`);
+  }
+
+  private named(name: string): RateLimiterAbstract {
+    const limiter = this.limiters.get(name);
+    if (limiter === undefined) throw new Error(`No rate limiter for ${name}`);
     return limiter;
   }
 
-  private create(
-    name: string,
-    points: number,
-    duration = this.config.rateLimit.windowSeconds,
-  ): RateLimiterAbstract {
+  /** Every policy's counters (per IP, email, user) and the API keys' (per key, per minute). */
+  private build(): void {
+    const { rateLimit, apiKeys } = this.config;
+    for (const policy of RATE_LIMIT_POLICIES) {
+      this.create(`${policy}:ip`, rateLimit.perIp);
+      this.create(`${policy}:email`, rateLimit.perEmail);
+      this.create(`${policy}:user`, rateLimit.perEmail);
+    }
+    this.create('api-key', apiKeys.ratePerMinute, 60);
+  }
+
+  private create(name: string, points: number, duration = this.config.rateLimit.windowSeconds) {
     const options = { keyPrefix: `rl:${name}`, points, duration };
-    if (this.redis === undefined) return new RateLimiterMemory(options);
-    return new RateLimiterRedis({
-      ...options,
-      storeClient: this.redis,
-      insuranceLimiter: new RateLimiterMemory(options),
-    });
+    this.limiters.set(
+      name,
+      this.redis === undefined
+        ? new RateLimiterMemory(options)
+        : new RateLimiterRedis({
+            ...options,
+            storeClient: this.redis,
+            insuranceLimiter: new RateLimiterMemory(options),
+          }),
+    );
   }
 }
 

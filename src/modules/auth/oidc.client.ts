@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import * as client from 'openid-client';
+import type * as openid from 'openid-client';
 import { AppConfig } from '../../config/app-config.js';
 import type { OidcProviderConfig } from '../../config/oidc-config.js';
 
@@ -12,12 +12,15 @@ const PROVIDER_TIMEOUT_SECONDS = 10;
 /**
  * The relying-party side of each configured provider, through openid-client (a certified
  * OpenID Connect RP library): discovery, authorization URLs, the code grant with its ID token
- * checks (JWKS signature, iss, aud, exp, nonce) and userinfo.
+ * checks (JWKS signature, iss, aud, exp, nonce) and userinfo. The library is imported on
+ * first use (`library`): an instance without providers, or before the first OIDC sign-in,
+ * does not load it.
  */
 @Injectable()
 export class OidcClients {
   // One discovery per provider and process; a failed one is forgotten so the next try repeats it.
-  private readonly configurations = new Map<string, Promise<client.Configuration>>();
+  private readonly configurations = new Map<string, Promise<openid.Configuration>>();
+  private openidClient: Promise<typeof openid> | undefined;
 
   constructor(private readonly config: AppConfig) {}
 
@@ -34,7 +37,12 @@ export class OidcClients {
     return `${this.config.apiUrl}${OIDC_ROUTES_PATH}/${provider.id}/callback`;
   }
 
-  configuration(provider: OidcProviderConfig): Promise<client.Configuration> {
+  /** openid-client, imported once on first use. */
+  library(): Promise<typeof openid> {
+    return (this.openidClient ??= import('openid-client'));
+  }
+
+  configuration(provider: OidcProviderConfig): Promise<openid.Configuration> {
     let pending = this.configurations.get(provider.id);
     if (pending === undefined) {
       pending = this.discover(provider);
@@ -44,7 +52,8 @@ export class OidcClients {
     return pending;
   }
 
-  private async discover(provider: OidcProviderConfig): Promise<client.Configuration> {
+  private async discover(provider: OidcProviderConfig): Promise<openid.Configuration> {
+    const client = await this.library();
     const configuration = await client.discovery(
       provider.issuer,
       provider.clientId,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isEmail } from 'class-validator';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import * as client from 'openid-client';
+import type * as openid from 'openid-client';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { normalizeEmail } from '../../common/email.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
@@ -104,13 +104,14 @@ export class OidcService {
    */
   async authorize(providerId: string): Promise<{ url: string; cookie?: FlowCookie }> {
     const provider = this.provider(providerId);
-    let configuration: client.Configuration;
+    let configuration: openid.Configuration;
     try {
       configuration = await this.clients.configuration(provider);
     } catch (error) {
       this.logger.warn({ err: error, provider: provider.id }, 'OpenID Connect discovery failed');
       return { url: this.frontend({ error: OIDC_CALLBACK_ERRORS.providerUnavailable }) };
     }
+    const client = await this.clients.library();
     const now = new Date();
     const id = randomUUID();
     const secret = randomSecret();
@@ -226,7 +227,7 @@ export class OidcService {
         new Error(`${error}: ${query.get('error_description') ?? ''}`),
       );
     }
-    let configuration: client.Configuration;
+    let configuration: openid.Configuration;
     try {
       configuration = await this.clients.configuration(provider);
     } catch (cause) {
@@ -235,6 +236,7 @@ export class OidcService {
     // The URL the provider redirected to, rebuilt from configuration (not from Host headers).
     const currentUrl = new URL(this.clients.redirectUri(provider));
     currentUrl.search = query.toString();
+    const client = await this.clients.library();
     try {
       const tokens = await client.authorizationCodeGrant(configuration, currentUrl, {
         pkceCodeVerifier: flow.codeVerifier,

@@ -10,7 +10,7 @@ import {
 } from './billing.mappers.js';
 import { TeamsService } from '../teams/teams.service.js';
 import { BillingRepository } from './billing.repository.js';
-import { callStripe, StripeClient } from './stripe.client.js';
+import { StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService, type SyncOutcome } from './subscription-sync.service.js';
 
 export type WebhookOutcome = SyncOutcome | 'ignored';
@@ -87,7 +87,7 @@ export class BillingWebhookService {
     const productName =
       productId === undefined
         ? undefined
-        : (await callStripe(() => this.stripe.api.products.retrieve(productId))).name;
+        : (await this.stripe.call(() => this.stripe.api.products.retrieve(productId))).name;
     const { outcome } = await this.sync.apply({
       snapshot,
       productName,
@@ -116,7 +116,7 @@ export class BillingWebhookService {
       return 'unknown_customer';
     }
     if (await this.repo.eventExists(event.id)) return 'duplicate';
-    const subscription = await callStripe(() =>
+    const subscription = await this.stripe.call(() =>
       this.stripe.api.subscriptions.retrieve(subscriptionId, {
         expand: ['items.data.price.product'],
       }),

@@ -13,7 +13,7 @@ import {
   type Plan,
 } from './billing.mappers.js';
 import { isLiveStatus } from './subscription-status.js';
-import { callStripe, isStripeNotFound, StripeClient } from './stripe.client.js';
+import { StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
 
 /** How long GET /billing/plans serves Stripe's answer from memory. */
@@ -49,7 +49,7 @@ export class BillingService {
     const stripe = this.stripe.api;
     const cached = this.plansCache;
     if (!options.fresh && cached && Date.now() - cached.at < PLANS_TTL_MS) return cached.plans;
-    const plans = callStripe(async () => {
+    const plans = this.stripe.call(async () => {
       const prices: Stripe.Price[] = [];
       for await (const price of stripe.prices.list({
         active: true,
@@ -91,7 +91,7 @@ export class BillingService {
       if (!team) throw BillingErrors.noCustomer(); // unreachable behind the owner guard
       if (isLiveStatus(team.subscriptionStatus)) throw BillingErrors.alreadySubscribed();
       if (team.stripeCustomerId !== null) return team.stripeCustomerId;
-      const customer = await callStripe(() =>
+      const customer = await this.stripe.call(() =>
         stripe.customers.create(
           { name: team.name, email: user.email, metadata: { teamId: String(team.id) } },
           // Same team → same customer even if our commit fails after Stripe created it.
@@ -102,7 +102,7 @@ export class BillingService {
       return customer.id;
     });
 
-    const session = await callStripe(() =>
+    const session = await this.stripe.call(() =>
       stripe.checkout.sessions.create({
         mode: 'subscription',
         customer: customerId,
@@ -128,7 +128,7 @@ export class BillingService {
     const team = await this.teams.findTeam(teamId);
     if (!team?.stripeCustomerId) throw BillingErrors.noCustomer();
     const customer = team.stripeCustomerId;
-    const session = await callStripe(() =>
+    const session = await this.stripe.call(() =>
       stripe.billingPortal.sessions.create({
         customer,
         return_url: billingPageUrl(this.config.appUrl, teamId),
@@ -154,8 +154,8 @@ export class BillingService {
         expand: ['subscription', 'subscription.items.data.price.product'],
       });
     } catch (error) {
-      if (isStripeNotFound(error)) throw BillingErrors.checkoutSessionNotFound();
-      return callStripe(() => Promise.reject(error as Error));
+      if (this.stripe.isNotFound(error)) throw BillingErrors.checkoutSessionNotFound();
+      return this.stripe.call(() => Promise.reject(error as Error));
     }
     const teamId = teamIdOfCheckoutSession(session);
     const customerId = idOf(session.customer);

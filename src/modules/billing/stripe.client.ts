@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import Stripe from 'stripe';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type Stripe from 'stripe';
 import { AppError } from '../../common/errors/app-error.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BillingErrors } from './billing.errors.js';
@@ -20,17 +20,26 @@ export function stripeOptions(apiUrl: URL | undefined): Stripe.StripeConfig {
 /**
  * The configured Stripe SDK, or none when STRIPE_SECRET_KEY is unset: then every billing
  * operation fails with 503 `billing.not_configured` and the rest of the app is unaffected.
+ *
+ * The SDK (about 0.1 s of module loading, the largest optional dependency) is imported by
+ * `onModuleInit`, and only when a secret key is set: an instance without billing never loads
+ * it, and one with billing has it before the app listens.
  */
 @Injectable()
-export class StripeClient {
-  private readonly stripe: Stripe | undefined;
+export class StripeClient implements OnModuleInit {
+  private sdk: typeof Stripe | undefined;
+  private stripe: Stripe | undefined;
   readonly webhookSecret: string | undefined;
 
-  constructor(config: AppConfig) {
-    const { secretKey, webhookSecret, apiUrl } = config.stripe;
-    this.stripe =
-      secretKey === undefined ? undefined : new Stripe(secretKey, stripeOptions(apiUrl));
-    this.webhookSecret = webhookSecret;
+  constructor(private readonly config: AppConfig) {
+    this.webhookSecret = config.stripe.webhookSecret;
+  }
+
+  async onModuleInit(): Promise<void> {
+    const { secretKey, apiUrl } = this.config.stripe;
+    if (secretKey === undefined) return;
+    this.sdk = (await import('stripe')).default;
+    this.stripe = new this.sdk(secretKey, stripeOptions(apiUrl));
   }
 
   get configured(): boolean {
@@ -42,30 +51,34 @@ export class StripeClient {
     if (this.stripe === undefined) throw BillingErrors.notConfigured();
     return this.stripe;
   }
-}
 
-/** True for Stripe's "No such …" answer (HTTP 404, `resource_missing`). */
-export function isStripeNotFound(error: unknown): boolean {
-  return (
-    error instanceof Stripe.errors.StripeError &&
-    (error.statusCode === 404 || error.code === 'resource_missing')
-  );
-}
+  /** True for Stripe's "No such …" answer (HTTP 404, `resource_missing`). */
+  isNotFound(error: unknown): boolean {
+    return (
+      this.isStripeError(error) && (error.statusCode === 404 || error.code === 'resource_missing')
+    );
+  }
 
-/**
- * Runs one Stripe call; a Stripe failure becomes 502 `billing.stripe_unavailable` (logged by
- * the caller's context through the message), our own AppErrors pass through unchanged.
- */
-export async function callStripe<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    if (error instanceof Stripe.errors.StripeError) {
-      throw BillingErrors.stripeUnavailable(undefined, [
-        { message: `Stripe answered ${error.statusCode ?? 'no status'} (${error.type})` },
-      ]);
+  /**
+   * Runs one Stripe call; a Stripe failure becomes 502 `billing.stripe_unavailable` (logged by
+   * the caller's context through the message), our own AppErrors pass through unchanged.
+   */
+  async call<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      if (this.isStripeError(error)) {
+        throw BillingErrors.stripeUnavailable(undefined, [
+          { message: `Stripe answered ${error.statusCode ?? 'no status'} (${error.type})` },
+        ]);
+      }
+      throw error;
     }
-    throw error;
+  }
+
+  /** Only the loaded SDK throws its errors: without it nothing is one. */
+  private isStripeError(error: unknown): error is Stripe.errors.StripeError {
+    return this.sdk !== undefined && error instanceof this.sdk.errors.StripeError;
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { AppConfig } from '../../config/app-config.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import type { JobContext } from '../jobs/jobs.types.js';
@@ -25,12 +25,13 @@ export const MAIL_JOB = 'mail.send';
  * Message-ID (`<job id@sender domain>`), which lets mail systems recognise the duplicate.
  *
  * Without SMTP_URL the message, links included, is written to the log so local development
- * and demos work without a mail server.
+ * and demos work without a mail server. nodemailer is imported by the first delivery, and
+ * only with SMTP_URL: the API's start-up does not pay for it.
  */
 @Injectable()
 export class MailService implements OnApplicationShutdown {
   private readonly logger = new Logger(MailService.name);
-  private readonly transport: Transporter | undefined;
+  private transport: Promise<Transporter> | undefined;
   private readonly key: Buffer;
   private readonly domain: string;
 
@@ -38,9 +39,6 @@ export class MailService implements OnApplicationShutdown {
     private readonly config: AppConfig,
     private readonly jobs: JobsService,
   ) {
-    if (config.mail.smtpUrl !== undefined) {
-      this.transport = nodemailer.createTransport(config.mail.smtpUrl);
-    }
     this.key = mailKey(config.jwt.secret);
     this.domain = /@([^\s@<>]+)>?$/.exec(config.mail.from)?.[1] ?? 'localhost';
     jobs.register<SealedPayload>({
@@ -62,13 +60,23 @@ export class MailService implements OnApplicationShutdown {
   }
 
   private async deliver(message: MailMessage, job: JobContext): Promise<void> {
-    if (this.transport === undefined) {
+    const { smtpUrl } = this.config.mail;
+    if (smtpUrl === undefined) {
       this.logger.log(
         `Mail not sent (SMTP_URL unset) to ${message.to}: "${message.subject}"\n${message.text}`,
       );
       return;
     }
-    await this.transport.sendMail({
+    // One transport (and its pooled connections) for every delivery; a failed import is
+    // not kept, so the job's retry tries again.
+    this.transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport(smtpUrl),
+    );
+    const transport = await this.transport.catch((error: unknown) => {
+      this.transport = undefined;
+      throw error;
+    });
+    await transport.sendMail({
       from: this.config.mail.from,
       messageId: `<${job.id}@${this.domain}>`,
       ...message,
@@ -76,7 +84,7 @@ export class MailService implements OnApplicationShutdown {
   }
 
   /** After the job workers stopped (beforeApplicationShutdown): an in-flight mail finishes. */
-  onApplicationShutdown(): void {
-    this.transport?.close();
+  async onApplicationShutdown(): Promise<void> {
+    (await this.transport?.catch(() => undefined))?.close();
   }
 }

@@ -1,16 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type pg from 'pg';
-import {
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  type CounterConfiguration,
-  type GaugeConfiguration,
-  type HistogramConfiguration,
-} from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config.js';
 import { PG_POOL } from '../../database/database.tokens.js';
 import { isAdminRequest } from '../admin/admin-path.js';
@@ -22,70 +13,101 @@ const QUERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
 
 type QueryFn = (...args: unknown[]) => unknown;
 
+/** The app's metrics, on a registry of its own. */
+interface Instruments {
+  registry: Registry;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  inFlight: Gauge;
+  rateLimited: Counter<'route'>;
+  queryDuration: Histogram<'outcome'>;
+}
+
 /**
  * The app's Prometheus metrics (prom-client), on a registry of its own (never prom-client's
  * global one, so several apps in one process — the test suites — do not collide).
  *
- * Collected only when METRICS_TOKEN is set (`enabled`): otherwise the request observer is not
- * installed, no pool hook is added and `/metrics` answers 404, so an unscraped instance pays
- * nothing for it.
+ * Collected only when METRICS_TOKEN is set (`enabled`): otherwise prom-client is not even
+ * imported, the request observer is not installed, no pool hook is added and `/metrics`
+ * answers 404, so an unscraped instance pays nothing for it. When enabled, prom-client is
+ * imported and the metrics registered by `onModuleInit`, before the app listens.
  *
  * Label cardinality is bounded: `route` is the matched route *template* (`/api/v1/teams/:teamId`),
  * never the raw URL; requests no route matched share `route="unmatched"`, and the admin panel's
  * many paths share `route="/admin"`.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnModuleInit {
   readonly enabled: boolean;
-  readonly registry = new Registry();
-  private readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
-  private readonly inFlight: Gauge;
-  private readonly rateLimited: Counter<'route'>;
-  private readonly queryDuration: Histogram<'outcome'>;
+  private instruments: Instruments | undefined;
 
-  constructor(config: AppConfig, @Inject(PG_POOL) pool: pg.Pool, jobs: JobsService) {
+  constructor(
+    config: AppConfig,
+    @Inject(PG_POOL) private readonly pool: pg.Pool,
+    private readonly jobs: JobsService,
+  ) {
     this.enabled = config.metricsToken !== undefined;
-    this.httpDuration = this.histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration by route template, method and status code',
-      labelNames: ['method', 'route', 'status'],
-      buckets: HTTP_BUCKETS,
-    });
-    this.inFlight = this.gauge({
-      name: 'http_requests_in_flight',
-      help: 'HTTP requests being served',
-    });
-    this.rateLimited = this.counter({
-      name: 'http_rate_limited_total',
-      help: 'Requests refused with 429 by a rate limit, by route template',
-      labelNames: ['route'],
-    });
-    this.queryDuration = this.histogram({
-      name: 'db_query_duration_seconds',
-      help: 'PostgreSQL query duration (client side, including the network), by outcome',
-      labelNames: ['outcome'],
-      buckets: QUERY_BUCKETS,
-    });
-    this.gauge({
+    // From the start, so that no pooled connection escapes it; queries are timed once the
+    // histogram exists (onModuleInit).
+    if (this.enabled) pool.on('connect', (client) => this.timeQueries(client));
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (!this.enabled) return;
+    const prom = await import('prom-client');
+    const registry = new prom.Registry();
+    const registers = [registry];
+    const { pool, jobs } = this;
+    this.instruments = {
+      registry,
+      httpDuration: new prom.Histogram({
+        name: 'http_request_duration_seconds',
+        help: 'HTTP request duration by route template, method and status code',
+        labelNames: ['method', 'route', 'status'],
+        buckets: HTTP_BUCKETS,
+        registers,
+      }),
+      inFlight: new prom.Gauge({
+        name: 'http_requests_in_flight',
+        help: 'HTTP requests being served',
+        registers,
+      }),
+      rateLimited: new prom.Counter({
+        name: 'http_rate_limited_total',
+        help: 'Requests refused with 429 by a rate limit, by route template',
+        labelNames: ['route'],
+        registers,
+      }),
+      queryDuration: new prom.Histogram({
+        name: 'db_query_duration_seconds',
+        help: 'PostgreSQL query duration (client side, including the network), by outcome',
+        labelNames: ['outcome'],
+        buckets: QUERY_BUCKETS,
+        registers,
+      }),
+    };
+    new prom.Gauge({
       name: 'db_pool_connections',
       help: 'Connections in the PostgreSQL pool, by state (total, idle)',
       labelNames: ['state'],
+      registers,
       collect() {
         this.set({ state: 'total' }, pool.totalCount);
         this.set({ state: 'idle' }, pool.idleCount);
       },
     });
-    this.gauge({
+    new prom.Gauge({
       name: 'db_pool_waiting_requests',
       help: 'Queries waiting for a free pooled connection',
+      registers,
       collect() {
         this.set(pool.waitingCount);
       },
     });
-    this.gauge({
+    new prom.Gauge({
       name: 'jobs_queue_jobs',
       help: 'Background jobs by queue and state (created/retry: waiting; failed: out of retries)',
       labelNames: ['queue', 'state'],
+      registers,
       async collect() {
         this.reset();
         for (const row of await jobs.stateCounts()) {
@@ -93,50 +115,34 @@ export class MetricsService {
         }
       },
     });
-    if (this.enabled) {
-      collectDefaultMetrics({ register: this.registry });
-      pool.on('connect', (client) => this.timeQueries(client));
-    }
-  }
-
-  /** Registers a collector with this registry: e.g. the job queue's depth, read at scrape time. */
-  gauge<T extends string = string>(options: Omit<GaugeConfiguration<T>, 'registers'>): Gauge<T> {
-    return new Gauge<T>({ ...options, registers: [this.registry] });
-  }
-
-  counter<T extends string = string>(
-    options: Omit<CounterConfiguration<T>, 'registers'>,
-  ): Counter<T> {
-    return new Counter<T>({ ...options, registers: [this.registry] });
-  }
-
-  histogram<T extends string = string>(
-    options: Omit<HistogramConfiguration<T>, 'registers'>,
-  ): Histogram<T> {
-    return new Histogram<T>({ ...options, registers: [this.registry] });
+    prom.collectDefaultMetrics({ register: registry });
   }
 
   /**
    * Times every request from arrival to the end of its response; called by the app's first
    * Fastify `onRequest` hook (configureApp) with the Node request/response and Fastify's
-   * request. The route template is read when the response finishes, after routing.
+   * request. The route template is read when the response finishes, after routing. Installed
+   * before the app's init, it counts from the first request (which comes after init).
    */
   requestObserver(): (req: IncomingMessage, res: ServerResponse, request: RoutedRequest) => void {
     return (req, res, request) => {
+      const instruments = this.instruments;
+      if (instruments === undefined) return;
+      const { inFlight, httpDuration, rateLimited } = instruments;
       const start = process.hrtime.bigint();
-      this.inFlight.inc();
+      inFlight.inc();
       let done = false;
       const finish = () => {
         if (done) return;
         done = true;
-        this.inFlight.dec();
+        inFlight.dec();
         const route = routeTemplate(req, request);
         const status = res.statusCode;
-        this.httpDuration.observe(
+        httpDuration.observe(
           { method: req.method ?? 'GET', route, status: String(status) },
           Number(process.hrtime.bigint() - start) / 1e9,
         );
-        if (status === 429) this.rateLimited.inc({ route });
+        if (status === 429) rateLimited.inc({ route });
       };
       // `close` also fires for a client that went away before the response ended.
       res.once('finish', finish);
@@ -145,20 +151,25 @@ export class MetricsService {
   }
 
   async render(): Promise<string> {
-    return this.registry.metrics();
+    return this.ready().registry.metrics();
   }
 
   get contentType(): string {
-    return this.registry.contentType;
+    return this.ready().registry.contentType;
+  }
+
+  private ready(): Instruments {
+    if (this.instruments === undefined) throw new Error('metrics are off (METRICS_TOKEN unset)');
+    return this.instruments;
   }
 
   /** Wraps a new pooled client's `query` to time each query that returns a promise. */
   private timeQueries(client: pg.PoolClient): void {
     const original = client.query.bind(client) as QueryFn;
-    const histogram = this.queryDuration;
     (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
       const result = original(...args);
-      if (!(result instanceof Promise)) return result;
+      const histogram = this.instruments?.queryDuration;
+      if (histogram === undefined || !(result instanceof Promise)) return result;
       const end = histogram.startTimer();
       return result.then(
         (value: unknown) => {
