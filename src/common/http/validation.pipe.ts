@@ -1,4 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import * as classTransformer from 'class-transformer';
+import * as classValidator from 'class-validator';
 import type { ErrorDetail } from '../errors/app-error.js';
 import { CommonErrors } from '../errors/common.errors.js';
 
@@ -78,9 +80,15 @@ class ApiValidationPipe extends ValidationPipe {
  * Global validation: DTOs are transformed, unknown fields are rejected (not silently dropped),
  * prototype-named keys (`__proto__`, `constructor`, `prototype`) at any depth count as unknown,
  * NUL characters are refused, and every violation is listed in `details`.
+ *
+ * The two packages are handed over rather than left to the pipe's own `import()`: the same
+ * copies the DTOs' decorators registered their metadata with, in the sources and in the
+ * production bundle alike (where an `import()` of a CommonJS package yields only `default`).
  */
 export function createValidationPipe(): ValidationPipe {
   return new ApiValidationPipe({
+    validatorPackage: classValidator,
+    transformerPackage: classTransformer,
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
