@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { useAdminBundleDir } from './admin-bundle.js';
 import { isAdminRequest } from './admin-path.js';
 import { AdminErrors } from './admin.errors.js';
 
@@ -109,6 +110,7 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
   private async loadOnce(): Promise<PanelHandler> {
     const startedAt = performance.now();
     try {
+      useAdminBundleDir();
       const [{ AdminPanelModule, AdminSessions }, { AdminModule }] = await Promise.all([
         import('./admin.module.js'),
         import('@adminjs/nestjs'),
