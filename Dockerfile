@@ -12,7 +12,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# nest build -> dist/ (with the admin .jsx components); postbuild -> admin-bundle/bundle.js
+# nest build -> dist/ (with the admin .jsx components); postbuild -> admin-bundle/bundle.js and
+# dist/bundle/ (the API and the worker bundled with their dependencies: the entry points)
 RUN npm run build
 
 # --- runtime: production dependencies, compiled app, migrations ------------------------------
@@ -38,7 +39,9 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 # package.json stays: it carries "type": "module", which makes dist/*.js ES modules.
 # dist/database/migrate.js reads ../../drizzle; dist/modules/admin/admin-bundle.js serves
-# ../../../admin-bundle (AdminJS skips bundling at start when admin-bundle/bundle.js exists).
+# ../../../admin-bundle (AdminJS skips bundling at start when admin-bundle/bundle.js exists);
+# dist/bundle/ keeps those paths (each bundled module keeps its own location) and loads the
+# packages it leaves outside (argon2, AdminJS, Stripe, ...) from node_modules.
 COPY drizzle ./drizzle
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/admin-bundle ./admin-bundle
@@ -50,4 +53,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node itself as PID 1: the app handles SIGTERM (drains requests, closes the pool).
-CMD ["node", "dist/main.js"]
+CMD ["node", "dist/bundle/main.js"]

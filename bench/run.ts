@@ -47,18 +47,38 @@ const options = {
    * own defaults.
    */
   appNodeOptions: process.env.BENCH_APP_NODE_OPTIONS ?? productionNodeOptions(),
+  /**
+   * The app's entry point. Default: the one `npm run start:prod` runs (the production bundle,
+   * dist/bundle/main.js); `BENCH_APP_ENTRY=dist/main.js` for the unbundled build.
+   */
+  appEntry: process.env.BENCH_APP_ENTRY ?? productionEntry(),
   profile: process.env.BENCH_PROFILE === '1',
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()),
   pgDir: resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres'),
   externalUrl: process.env.DATABASE_URL,
 };
 
-/** The `--max-*` V8 flags of package.json's start:prod script. */
-function productionNodeOptions(): string {
+function startProdScript(): string {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };
-  return (pkg.scripts['start:prod'] ?? '').match(/--max-[\w-]+=\d+/g)?.join(' ') ?? '';
+  return pkg.scripts['start:prod'] ?? '';
+}
+
+/** The `--max-*` V8 flags of package.json's start:prod script. */
+function productionNodeOptions(): string {
+  return (
+    startProdScript()
+      .match(/--max-[\w-]+=\d+/g)
+      ?.join(' ') ?? ''
+  );
+}
+
+/** The script start:prod runs. */
+function productionEntry(): string {
+  const entry = /(\S+\.js)\b/.exec(startProdScript())?.[1];
+  if (entry === undefined) throw new Error('package.json start:prod names no .js entry point');
+  return entry;
 }
 
 function log(line: string): void {
@@ -477,7 +497,7 @@ function markdown(results: Results): string {
     .join('\n');
   return [
     `Run of ${results.startedAt} — ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}, load average at start ${results.machine.loadAvgAtStart.map((n) => n.toFixed(2)).join(' ')}.`,
-    `${options.rounds} rounds × ${options.seconds} s per scenario and server, ${options.connections} connections, app and reference alternating within each round. App: \`NODE_ENV=production LOG_LEVEL=${options.logLevel}${options.appNodeOptions ? ` NODE_OPTIONS=${options.appNodeOptions}` : ''}\`, stdout to /dev/null; rate limits raised for the sign-in flood (\`RATE_LIMIT_PER_IP\`, \`RATE_LIMIT_PER_EMAIL\`).`,
+    `${options.rounds} rounds × ${options.seconds} s per scenario and server, ${options.connections} connections, app and reference alternating within each round. App: \`NODE_ENV=production LOG_LEVEL=${options.logLevel}${options.appNodeOptions ? ` NODE_OPTIONS=${options.appNodeOptions}` : ''} node ${options.appEntry}\`, stdout to /dev/null; rate limits raised for the sign-in flood (\`RATE_LIMIT_PER_IP\`, \`RATE_LIMIT_PER_EMAIL\`).`,
     `Data: ${results.seed.users} users, ${results.seed.teams} teams of 5–20 members, ${results.seed.activity} activity rows (${results.seed.bigTeamActivity} in team 1, paged ${results.seed.activityDepth ?? '?'} rows deep), ${results.seed.sessions} sessions; seeded in ${(results.seed.ms / 1000).toFixed(1)} s.`,
     '',
     table(results),
@@ -554,8 +574,10 @@ async function waitForPostgresStopped(dir: string): Promise<void> {
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'main.js'))) {
-    throw new Error('dist/main.js is missing: run `npm run build` first (npm run bench does)');
+  if (!existsSync(join(ROOT, options.appEntry))) {
+    throw new Error(
+      `${options.appEntry} is missing: run \`npm run build\` first (npm run bench does)`,
+    );
   }
   await mkdir(TMP_DIR, { recursive: true });
   const results: Results = {
@@ -615,7 +637,7 @@ async function main(): Promise<void> {
       await sleep(1000);
       return memoryOf(server.child.pid ?? -1)?.rssMb ?? Number.NaN;
     };
-    /** Starts dist/main.js with the memory sampler (and the profiler when asked); RSS at rest. */
+    /** Starts the app (its entry point) with the memory sampler (and the profiler); RSS at rest. */
     const startApp = async (
       name: string,
       extraEnv: Record<string, string>,
@@ -632,7 +654,7 @@ async function main(): Promise<void> {
         '--import',
         join(BENCH_DIR, 'memory-preload.mjs'),
         ...(profile ? ['--import', join(BENCH_DIR, 'profile-preload.mjs')] : []),
-        'dist/main.js',
+        options.appEntry,
       ];
       const run = await ServerProcess.start(
         name,
@@ -1042,7 +1064,7 @@ async function main(): Promise<void> {
             EMBEDDED_PG_DIR: options.pgDir,
           };
           delete env.DATABASE_URL;
-          const run = await ServerProcess.start('app (embedded)', ['dist/main.js'], env, port);
+          const run = await ServerProcess.start('app (embedded)', [options.appEntry], env, port);
           if (i > 0) times.push(run.readyMs);
           await run.server.stop();
         }

@@ -1,6 +1,7 @@
-// The entry point (`node dist/main.js`, `npm start`, the Docker image). It only turns on
-// Node's module compile cache, then loads the app (server.ts), so that the cache covers every
-// module the app loads.
+// The entry point (`npm start` and the Docker image run dist/bundle/main.js, this file bundled
+// by src/cli/bundle.ts; `node dist/main.js` runs it unbundled). It only turns on Node's module
+// compile cache, then loads the app (server.ts), so that the cache covers every module the app
+// loads.
 import module from 'node:module';
 
 // Node 22.1+ (the Docker image runs Node 24): V8 keeps the compiled code of the ~1,200

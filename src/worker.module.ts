@@ -11,7 +11,7 @@ import { MailModule } from './modules/mail/mail.module.js';
 import { WebhooksModule } from './modules/webhooks/webhooks.module.js';
 
 /**
- * What `node dist/worker.js` runs: the job queue and the modules that register its handlers
+ * What the worker entry point (`node dist/bundle/worker.js`) runs: the job queue and the modules that register its handlers
  * (mail; auth's and invitations' housekeeping; webhook deliveries), without HTTP. A module that adds a job kind
  * is listed here too.
  */

