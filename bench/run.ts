@@ -52,6 +52,12 @@ const options = {
    * dist/bundle/main.js); `BENCH_APP_ENTRY=dist/main.js` for the unbundled build.
    */
   appEntry: process.env.BENCH_APP_ENTRY ?? productionEntry(),
+  /**
+   * A second build of the app as the reference instead of the hand-written baseline (e.g.
+   * `BENCH_REFERENCE_ENTRY=dist/main.js`: the unbundled build against the bundle), started and
+   * measured exactly like the app: an A/B comparison of two builds in one interleaved run.
+   */
+  referenceEntry: process.env.BENCH_REFERENCE_ENTRY,
   profile: process.env.BENCH_PROFILE === '1',
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()),
   pgDir: resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres'),
@@ -642,6 +648,7 @@ async function main(): Promise<void> {
       name: string,
       extraEnv: Record<string, string>,
       profile: boolean,
+      entry = options.appEntry,
     ): Promise<{
       server: ServerProcess;
       readyMs: number;
@@ -654,7 +661,7 @@ async function main(): Promise<void> {
         '--import',
         join(BENCH_DIR, 'memory-preload.mjs'),
         ...(profile ? ['--import', join(BENCH_DIR, 'profile-preload.mjs')] : []),
-        options.appEntry,
+        entry,
       ];
       const run = await ServerProcess.start(
         name,
@@ -679,14 +686,18 @@ async function main(): Promise<void> {
     results.app.readyMs = started.readyMs;
     results.app.restRssMb = started.restRssMb;
 
-    const basePort = await freePort();
-    const startedBase = await ServerProcess.start(
-      'baseline',
-      [join(BENCH_DIR, 'baseline.mjs')],
-      { ...baseEnv, JWT_SECRET, DATABASE_URL: db.url, PORT: String(basePort) },
-      basePort,
-    );
+    const startedBase = options.referenceEntry
+      ? await startApp(`reference ${options.referenceEntry}`, {}, false, options.referenceEntry)
+      : await freePort().then((port) =>
+          ServerProcess.start(
+            'baseline',
+            [join(BENCH_DIR, 'baseline.mjs')],
+            { ...baseEnv, JWT_SECRET, DATABASE_URL: db.url, PORT: String(port) },
+            port,
+          ),
+        );
     const baseline = startedBase.server;
+    const referenceLabel = options.referenceEntry ? `app, ${options.referenceEntry}` : 'baseline';
     servers.push(baseline);
     results.baseline.readyMs = startedBase.readyMs;
 
@@ -795,7 +806,7 @@ async function main(): Promise<void> {
         title: s.title,
         kind: s.kind,
         app: a,
-        reference: { ...b, label: 'baseline' },
+        reference: { ...b, label: referenceLabel },
         rpsRatio: a.rps / b.rps,
         p99Ratio: a.p99 / b.p99,
         cpuRatio: a.cpuUsPerRequest / b.cpuUsPerRequest,
@@ -929,7 +940,7 @@ async function main(): Promise<void> {
         scenario: 'sign-in-baseline',
         title: 'POST /auth/sign-in (vs the baseline server)',
         app: a,
-        reference: { ...b, label: 'baseline' },
+        reference: { ...b, label: referenceLabel },
         rpsRatio: a.rps / b.rps,
         p99Ratio: a.p99 / b.p99,
         cpuRatio: a.cpuUsPerRequest / b.cpuUsPerRequest,

