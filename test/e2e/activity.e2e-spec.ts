@@ -4,6 +4,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { eq } from 'drizzle-orm';
 import { ActivityType, teamMembers } from '../../src/database/schema.js';
 import { Audit } from '../../src/modules/audit/audit.decorator.js';
+import { AuditModule } from '../../src/modules/audit/audit.module.js';
 import { AuditService } from '../../src/modules/audit/audit.service.js';
 import { activityRows } from '../support/activity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -26,7 +27,8 @@ class AuditProbeController {
   }
 }
 
-@Module({ controllers: [AuditProbeController] })
+// Like any feature module with @Audit routes, it imports AuditModule (the interceptor's service).
+@Module({ imports: [AuditModule], controllers: [AuditProbeController] })
 class AuditProbeModule {}
 
 describe('activity log', () => {
