@@ -95,20 +95,10 @@ const ownUrl = (file: string): string =>
   `new URL(${JSON.stringify(relative(BUNDLE_DIR, file).split(sep).join('/'))}, import.meta.url)`;
 
 /**
- * CommonJS modules of the bundle allowed to name `__dirname`/`__filename` (undefined in an ES
- * module bundle): only pino.transport() reaches these lines, and the app never calls it (its
- * logs go to stdout).
- */
-const DIRNAME_ALLOWED = [
-  'node_modules/pino/lib/transport.js',
-  'node_modules/thread-stream/index.js',
-];
-
-/**
  * Keeps each bundled module's import.meta.url (see above), and fails the build when a
- * CommonJS module would need its `__dirname`: esbuild treats a module whose text a plugin
- * rewrote as an ES module, so those cannot be patched the same way; such a package goes into
- * EXTERNAL instead.
+ * CommonJS module would need its `__dirname`/`__filename` (undefined in an ES module bundle):
+ * esbuild treats a module whose text a plugin rewrote as an ES module, so those cannot be
+ * patched the same way; such a package goes into EXTERNAL instead.
  */
 const keepModuleLocation: Plugin = {
   name: 'keep-module-location',
@@ -118,8 +108,7 @@ const keepModuleLocation: Plugin = {
       const name = relative(ROOT, path).split(sep).join('/');
       if (
         /\b__(dirname|filename)\b/.test(contents.replaceAll(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')) &&
-        !/\b(const|let|var)\s+__(dirname|filename)\b/.test(contents) &&
-        !DIRNAME_ALLOWED.includes(name)
+        !/\b(const|let|var)\s+__(dirname|filename)\b/.test(contents)
       ) {
         throw new Error(`${name} uses __dirname/__filename: add its package to EXTERNAL`);
       }
@@ -137,11 +126,11 @@ const keepModuleLocation: Plugin = {
 /**
  * CommonJS packages that bundled code loads with `import()`. esbuild gives such a chunk only a
  * `default` export (Node would also give the named ones), so each one here is checked to be
- * used through `default` or not at all: @fastify/cors (Fastify reads `default`), and
- * class-validator / class-transformer (ValidationPipe's fallback loaders, unused: our pipe is
- * handed both packages, see common/http/validation.pipe.ts).
+ * used through `default` or not at all: class-validator / class-transformer (ValidationPipe's
+ * fallback loaders, unused: our pipe is handed both packages, see
+ * common/http/validation.pipe.ts).
  */
-const CJS_DYNAMIC_IMPORTS = ['@fastify/cors', 'class-validator', 'class-transformer'];
+const CJS_DYNAMIC_IMPORTS = ['class-validator', 'class-transformer'];
 
 /**
  * Class names. Bundling merges every module's top level into one scope, so esbuild renames
@@ -150,9 +139,9 @@ const CJS_DYNAMIC_IMPORTS = ['@fastify/cors', 'class-validator', 'class-transfor
  * and error types read. `keepNames` restores them, in a static block per class (run once) but
  * also by wrapping every named function expression and nested function in `__name(fn, "...")`,
  * which runs each time the closure is created: that cost 20-40 % more CPU per request in the
- * bench (bench/RESULTS.md item 12). So after the build, classes keep their naming call (`__name(this, ...)` in their
- * static block, renamed `__nameClass`, defined by the banner) and esbuild's `__name` helper
- * itself becomes the identity: functions keep the names they have natively (declarations, and
+ * bench (bench/RESULTS.md item 12). So after the build, classes keep their naming call
+ * (`__name(this, ...)` in their static block, renamed `__nameClass`, defined by the banner)
+ * and esbuild's `__name` helper itself becomes the identity: functions keep the names they have natively (declarations, and
  * methods), closures wrapped by esbuild go unnamed, which nothing here reads.
  */
 const NAME_HELPER =
