@@ -11,8 +11,9 @@ import { WorkerModule } from './worker.module.js';
 
 /**
  * `node dist/bundle/worker.js` (this file bundled by src/cli/bundle.ts; `node dist/worker.js`
- * unbundled): runs only the job workers (mail, housekeeping), no HTTP. Start as many as you like next to API instances started with WORKERS=false (or not): they share the
- * queue in PostgreSQL and each job runs once. Needs DATABASE_URL: the embedded database
+ * unbundled): runs only the job workers (mail, housekeeping), no HTTP. Start as many as you
+ * like next to API instances started with WORKERS=false (or not): they share the queue in
+ * PostgreSQL and each job runs once. Needs DATABASE_URL: the embedded database
  * belongs to the API process, which runs the workers itself.
  */
 async function bootstrap(): Promise<void> {

@@ -11,18 +11,13 @@ import { fileURLToPath } from 'node:url';
 export const ADMIN_BUNDLE_DIR = fileURLToPath(new URL('../../../admin-bundle', import.meta.url));
 export const ADMIN_BUNDLE_FILE = join(ADMIN_BUNDLE_DIR, 'bundle.js');
 
-/**
- * Points AdminJS at ADMIN_BUNDLE_DIR. AdminJS takes this setting only from process.env, and
- * reads it once when `adminjs` is first imported, so this must run before that import:
- * importing this file does it (admin.module.ts imports it before anything that imports
- * adminjs), and AdminPanelHost calls it before loading the panel, which the production bundle
- * needs (there a chunk's imports of external packages such as adminjs run before its own
- * code). An operator's own ADMIN_JS_TMP_DIR wins.
- */
-export function useAdminBundleDir(): void {
-  process.env.ADMIN_JS_TMP_DIR ??= ADMIN_BUNDLE_DIR;
-}
-useAdminBundleDir();
+// AdminJS takes this setting only from process.env, and reads it once when `adminjs` is first
+// imported, so importing this file must come first: AdminPanelHost imports it, so it is set
+// at start-up, before the panel loads (in the production bundle a chunk's imports of external
+// packages such as adminjs run before the chunk's own code, so admin.module.ts importing it
+// first is not enough there); the admin-bundle CLI imports it before adminjs. An operator's
+// own ADMIN_JS_TMP_DIR wins.
+process.env.ADMIN_JS_TMP_DIR ??= ADMIN_BUNDLE_DIR;
 
 /** Whether `npm run build` left a prebuilt bundle (then production start-up does not bundle). */
 export function prebuiltBundleExists(): boolean {

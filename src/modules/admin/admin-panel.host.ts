@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost, LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { useAdminBundleDir } from './admin-bundle.js';
+// Sets AdminJS's bundle folder at start-up, before the panel (and adminjs) can load.
+import './admin-bundle.js';
 import { isAdminRequest } from './admin-path.js';
 import { AdminErrors } from './admin.errors.js';
 
@@ -110,7 +111,6 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
   private async loadOnce(): Promise<PanelHandler> {
     const startedAt = performance.now();
     try {
-      useAdminBundleDir();
       const [{ AdminPanelModule, AdminSessions }, { AdminModule }] = await Promise.all([
         import('./admin.module.js'),
         import('@adminjs/nestjs'),
@@ -119,8 +119,8 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
         logger: false,
       });
       // Lazily loaded modules get no lifecycle hooks from Nest: run @adminjs/nestjs's own
-      // initialisation, which builds AdminJS and calls
-      // our loader's register(), which attaches the router here.
+      // initialisation, which builds AdminJS and calls our loader's register(), which attaches
+      // the router here.
       const adminModule = moduleRef.get<AdminModuleLike>(AdminModule, { strict: false });
       // Nest's close() runs the destroy hooks of the modules it knew at init only: the panel's
       // one hook (the session store's prune timer) is run by ours.

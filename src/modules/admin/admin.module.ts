@@ -1,4 +1,5 @@
-// First: points AdminJS at admin-bundle/ before anything imports adminjs (it reads env on import).
+// First: points AdminJS at admin-bundle/ before anything imports adminjs (it reads env on
+// import). The production bundle relies on AdminPanelHost's import of it (see admin-bundle.ts).
 import './admin-bundle.js';
 import { AdminModule } from '@adminjs/nestjs';
 import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
