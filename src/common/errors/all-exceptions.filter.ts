@@ -5,6 +5,7 @@ import { STATUS_CODES } from 'node:http';
 import { AppError, type ErrorDetail } from './app-error.js';
 import { CommonErrors } from './common.errors.js';
 import type { ErrorResponseDto } from './error-response.dto.js';
+import { errorCode } from './error-code.js';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
 import { isInflateError } from '../http/body-parsers.js';
@@ -52,8 +53,7 @@ interface FastifyError {
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
-  const code = typeof error === 'object' && error !== null && (error as { code?: unknown }).code;
-  return typeof code === 'string' && code.startsWith('FST_');
+  return errorCode(error)?.startsWith('FST_') === true;
 }
 
 /** Fastify's client errors in the API's terms (a bug of ours, e.g. a reply sent twice, is a 500). */

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import qs from 'qs';
 import { CommonErrors } from '../errors/common.errors.js';
+import { errorCode } from '../errors/error-code.js';
 import { isAdminRequest } from '../../modules/admin/admin-path.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
@@ -172,6 +173,5 @@ export function inflate(req: IncomingMessage, payload: Readable): Readable {
  * `instanceof Error` fails inside Jest's VM.
  */
 export function isInflateError(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null && (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^Z_/.test(code);
+  return errorCode(error)?.startsWith('Z_') === true;
 }
