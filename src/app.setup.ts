@@ -4,8 +4,10 @@ import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swag
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import type { Readable } from 'node:stream';
-import { Logger } from 'nestjs-pino';
 import { CommonErrors } from './common/errors/common.errors.js';
+import { AppLogger } from './common/logging/app-logger.js';
+import { ROOT_LOGGER } from './common/logging/logging.module.js';
+import { requestLog } from './common/logging/request-log.js';
 import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
@@ -18,6 +20,7 @@ import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
 import { AppConfig } from './config/app-config.js';
 import { ADMIN_ROOT_PATH } from './modules/admin/admin-path.js';
+import { AdminPanelHost } from './modules/admin/admin-panel.host.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
 import { METRICS_SECURITY } from './modules/metrics/metrics.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -65,10 +68,10 @@ export const NEST_APP_OPTIONS = { bufferLogs: true, bodyParser: false } as const
  */
 export function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   const adapter = app.getHttpAdapter() as FastifyAdapter;
-  // Run by the adapter's first onRequest hook: before Nest middleware (the pino request
-  // logger) and the admin panel mounted behind middie, and for unmatched routes too.
+  // Run by the adapter's first onRequest hook: before the admin panel's hook, the body
+  // parsers and Nest's pipeline, and for unmatched routes too.
   const metrics = app.get(MetricsService);
   const observe = metrics.enabled ? metrics.requestObserver() : undefined;
   const securityHeaders = helmet({
@@ -86,6 +89,16 @@ export function configureApp(app: NestFastifyApplication): void {
     },
   });
   const cors = corsHandler(config.corsOrigins);
+  const log = requestLog(app.get(ROOT_LOGGER));
+  const admin = adminPanelHost(app);
+  // After the headers: the admin panel (its Express app answers /admin before Fastify reads
+  // a body), then on to Fastify's body parsers, routing and Nest's pipeline.
+  const next = admin
+    ? (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
+        admin.route(request.raw, reply.raw, (error?: unknown) =>
+          error === undefined ? done() : done(asError(error)),
+        )
+    : (_request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => done();
   adapter.setOnRequestHook(
     (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       // First, so a request's duration covers the whole pipeline (headers, parsers, guards,
@@ -93,19 +106,37 @@ export function configureApp(app: NestFastifyApplication): void {
       // (written by Express on the same response) carry them too.
       observe?.(request.raw, reply.raw, request);
       reply.raw.setHeader('X-Request-Id', request.id);
-      securityHeaders(request.raw, reply.raw, (error?: unknown) => {
-        if (error !== undefined) done(error as Error);
-        // A preflight is answered here; nothing else runs for it.
-        else if (!cors(request, reply)) done();
-      });
+      // The rest of the request runs in its logging context (every line carries its `req`).
+      log.enter(request, () =>
+        securityHeaders(request.raw, reply.raw, (error?: unknown) => {
+          if (error !== undefined) done(error as Error);
+          // A preflight is answered here; nothing else runs for it.
+          else if (!cors(request, reply)) next(request, reply, done);
+        }),
+      );
     },
   );
+  adapter.setOnResponseHook(log.complete);
+  adapter.getInstance().addHook('onRequestAbort', log.aborted);
   registerBodyParsers(adapter);
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   // No enableShutdownHooks(): server.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
   // it started stops after app.close().
   setupSwagger(app);
+}
+
+/** The admin panel's host, absent with ADMIN_PANEL=false (AppModule then does not import it). */
+function adminPanelHost(app: NestFastifyApplication): AdminPanelHost | undefined {
+  try {
+    return app.get(AdminPanelHost, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error('admin panel error', { cause: error });
 }
 
 /**
@@ -178,7 +209,7 @@ export function corsHandler(
 
 /**
  * `/api/v1` for the API; health probes stay at the root where orchestrators expect them, and
- * so does the admin panel. The request logger's middleware covers every path listed here.
+ * so does the admin panel.
  */
 export function applyGlobalPrefix(app: INestApplication): void {
   app.setGlobalPrefix(API_PREFIX, {

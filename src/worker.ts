@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger } from 'nestjs-pino';
 import { prepareDatabase, withDatabaseUrl } from './boot/database.js';
 import { bootLogger } from './boot/logger.js';
+import { AppLogger } from './common/logging/app-logger.js';
 import { stopOnSignal } from './boot/shutdown.js';
 import type { AppConfig } from './config/app-config.js';
 import { loadConfigOrExit } from './config/boot.js';
@@ -34,7 +34,7 @@ async function bootstrap(): Promise<void> {
     WorkerModule.forRoot(withDatabaseUrl(bootConfig, database.url)),
     { bufferLogs: true },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   // SIGTERM / Ctrl-C: workers stop fetching, in-flight jobs get JOBS_SHUTDOWN_TIMEOUT_MS to
   // finish (the rest are failed and retried by whichever worker runs next), the pool closes.
   stopOnSignal(() => app.close());

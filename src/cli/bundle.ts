@@ -72,7 +72,6 @@ const EXTERNAL = [
   '@fastify/cors',
   '@fastify/formbody',
   'pino',
-  'pino-http',
   'jsonwebtoken',
   'passport',
   'passport-jwt',

@@ -21,7 +21,7 @@ class LogCapture {
     this.lines.push(JSON.parse(line) as Record<string, unknown>);
   }
 
-  /** pino-http logs when the response has finished, which may be just after the client saw it. */
+  /** The request log line is written when the response has finished, maybe just after the client saw it. */
   async find(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
     for (let i = 0; i < 50; i++) {
       const line = this.lines.find(match);
@@ -55,7 +55,6 @@ describe('admin panel hardening', () => {
   let agent: Agent;
 
   beforeAll(async () => {
-    // The first app of this file: pino's request logger is built once, with this destination.
     t = await createTestApp({
       env: { LOG_LEVEL: 'info' },
       override: (builder) => builder.overrideProvider(LOG_DESTINATION).useValue(log),

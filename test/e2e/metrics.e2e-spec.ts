@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Logger, Module } from '@nestjs/common';
+import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Public } from '../../src/common/decorators/public.decorator.js';
 import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -35,19 +37,38 @@ class ProbeLogController {
     this.logger.log('inside the request');
     return { ok: true };
   }
+
+  /** Logs after the body was read and after an await: the request's context must survive. */
+  @Public()
+  @Post()
+  async logAfterBody(@Body() body: unknown): Promise<{ ok: true }> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.logger.log({ keys: Object.keys(body as object) }, 'after the body');
+    return { ok: true };
+  }
+
+  /** Answers after 300 ms: a client that gives up first leaves a "request aborted" line. */
+  @Public()
+  @Get('slow')
+  async slow(): Promise<{ ok: true }> {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { ok: true };
+  }
 }
 
 @Module({ controllers: [ProbeLogController] })
 class ProbeLogModule {}
 
+type LogLine = Record<string, unknown> & { req?: { id?: unknown } };
+
 class LogCapture {
-  readonly lines: Record<string, unknown>[] = [];
+  readonly lines: LogLine[] = [];
   write(line: string): void {
-    this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    this.lines.push(JSON.parse(line) as LogLine);
   }
 
   /** The logger writes asynchronously: wait a little for the line. */
-  async find(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  async find(match: (line: LogLine) => boolean): Promise<LogLine> {
     for (let i = 0; i < 50; i++) {
       const line = this.lines.find(match);
       if (line) return line;
@@ -186,7 +207,6 @@ describe('GET /metrics (Prometheus)', () => {
         .set('X-Request-Id', 'trace-42.a:b')
         .expect(200);
       expect(res.headers['x-request-id']).toBe('trace-42.a:b');
-      // nestjs-pino keeps its root logger per process: the first app of this file captures it.
       const inside = await log.find((line) => line.msg === 'inside the request');
       expect((inside.req as { id?: unknown }).id).toBe('trace-42.a:b');
       const completed = await log.find(
@@ -195,7 +215,57 @@ describe('GET /metrics (Prometheus)', () => {
           (line.req as { url?: unknown }).url === '/api/v1/probe-log',
       );
       expect((completed.req as { id?: unknown }).id).toBe('trace-42.a:b');
-      expect((inside?.req as { id?: unknown } | undefined)?.id).toBe('trace-42.a:b');
+      expect(inside.req?.id).toBe('trace-42.a:b');
+    });
+
+    it("keeps the request's id on lines logged after its body was read", async () => {
+      await t.unchecked
+        .post('/api/v1/probe-log')
+        .set('X-Request-Id', 'trace-body-1')
+        .send({ a: 1 })
+        .expect(201);
+      const inside = await log.find((line) => line.msg === 'after the body');
+      expect(inside).toMatchObject({ context: 'Probe', keys: ['a'], req: { id: 'trace-body-1' } });
+      const completed = await log.find(
+        (line) => line.msg === 'request completed' && line.req?.id === 'trace-body-1',
+      );
+      expect(completed).toMatchObject({
+        level: 30,
+        req: { id: 'trace-body-1', method: 'POST', url: '/api/v1/probe-log' },
+        res: { statusCode: 201 },
+      });
+      expect(typeof completed.responseTime).toBe('number');
+    });
+
+    it('logs a 4xx at warn, and a request whose client went away as aborted', async () => {
+      await t.http.get('/api/v1/users/me').set('X-Request-Id', 'trace-401').expect(401);
+      const refused = await log.find((line) => line.req?.id === 'trace-401');
+      expect(refused).toMatchObject({
+        level: 40,
+        msg: 'request completed',
+        res: { statusCode: 401 },
+      });
+
+      const server = t.app.getHttpServer();
+      if (!server.listening)
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve) => {
+        const req = httpRequest({
+          host: '127.0.0.1',
+          port,
+          path: '/api/v1/probe-log/slow',
+          headers: { 'X-Request-Id': 'trace-abort-1' },
+        });
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => req.destroy(), 50);
+      });
+      const aborted = await log.find((line) => line.req?.id === 'trace-abort-1');
+      expect(aborted).toMatchObject({
+        msg: 'request aborted',
+        req: { id: 'trace-abort-1', method: 'GET', url: '/api/v1/probe-log/slow' },
+      });
     });
 
     it('replaces an oversized or unsafe X-Request-Id with a generated one', async () => {

@@ -49,15 +49,10 @@ export function redactError(error: unknown, depth = 0): unknown {
   return copy;
 }
 
-/**
- * pino's error serializer over the redacted copy: every `err` the app logs goes through it.
- * pino-http hands custom serializers the output of pino's own (with the error as `raw`).
- */
+/** pino's error serializer over the redacted copy: every `err` the app logs goes through it. */
 export function serializeError(error: unknown): unknown {
-  const raw = (error as { raw?: unknown } | null)?.raw;
-  const original = raw instanceof Error ? raw : error;
-  if (!(original instanceof Error)) return error;
-  return serializeRedacted(redactError(original) as Error);
+  if (!(error instanceof Error)) return error;
+  return serializeRedacted(redactError(error) as Error);
 }
 
 function serializeRedacted(error: Error): Record<string, unknown> {

@@ -123,11 +123,11 @@ function insertAfterSignInCheck(router: express.Router, middleware: Middleware):
 
 /**
  * The API runs on Fastify; AdminJS only mounts on Express. So the panel gets an Express app of
- * its own (`trust proxy` as the API's), handed to AdminPanelHost, whose handler is mounted
- * under /admin in front of Fastify's routing through the adapter's middie (`app.use`): after
- * the app's request hook (security headers, X-Request-Id, metrics) and the pino request
- * logger, so every /admin response gets the security headers and the request id, and every
- * admin request a log line. Fastify never reads an /admin body: the panel has answered before.
+ * its own (`trust proxy` as the API's), handed to AdminPanelHost, which the app's request hook
+ * calls for /admin and everything under it, in front of Fastify's body parsers and routing:
+ * after the security headers, X-Request-Id, metrics and the request's logging context, so
+ * every /admin response gets the security headers and the request id, and every admin
+ * request a log line. Fastify never reads an /admin body: the panel has answered before.
  * What the panel does not answer (an unknown /admin path) goes back to Fastify, which answers
  * 404; its errors go back too, to the API's exception filter (the API's error shape, logged
  * with the request id).

@@ -4,9 +4,8 @@ import {
   Logger,
   Module,
   type OnModuleDestroy,
-  type OnModuleInit,
 } from '@nestjs/common';
-import { HttpAdapterHost, LazyModuleLoader, type ModuleRef } from '@nestjs/core';
+import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // Sets AdminJS's bundle folder at start-up, before the panel (and adminjs) can load.
 import './admin-bundle.js';
@@ -38,7 +37,7 @@ interface AdminModuleLike {
  * `admin.unavailable` and the next request tries again.
  */
 @Injectable()
-export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
+export class AdminPanelHost implements OnModuleDestroy {
   private readonly logger = new Logger('AdminPanel');
   private handler: PanelHandler | undefined;
   private loading: Promise<PanelHandler> | undefined;
@@ -46,26 +45,17 @@ export class AdminPanelHost implements OnModuleInit, OnModuleDestroy {
   /** The loaded panel's own destroy hooks (Nest runs none for a lazily loaded module). */
   private unload: (() => void) | undefined;
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly lazyModules: LazyModuleLoader,
-  ) {}
+  constructor(private readonly lazyModules: LazyModuleLoader) {}
 
   /**
-   * Mounted where the panel itself used to be: a middleware (middie on Fastify) in front of the
-   * routes. Without a path prefix, so the panel sees the whole URL (its Express app routes
-   * under /admin itself); `isAdminRequest` picks /admin and everything under it.
+   * Called by the app's request hook (configureApp) for every request: /admin and everything
+   * under it goes to the panel (its Express app routes under /admin itself, so it sees the
+   * whole URL), anything else straight on. `next()` hands a request the panel did not answer
+   * back to Fastify (404), `next(error)` an error to the API's exception filter.
    */
-  onModuleInit(): void {
-    const { httpAdapter } = this.adapterHost;
-    // Nothing to mount without an HTTP server (an application context, e.g. a CLI).
-    if (httpAdapter === undefined) return;
-    httpAdapter.use(
-      (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
-        if (isAdminRequest(req)) this.handle(req, res, next);
-        else next();
-      },
-    );
+  route(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
+    if (isAdminRequest(req)) this.handle(req, res, next);
+    else next();
   }
 
   onModuleDestroy(): void {
