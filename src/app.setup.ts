@@ -90,7 +90,7 @@ export function configureApp(app: NestFastifyApplication): void {
   });
   const cors = corsHandler(config.corsOrigins);
   const log = requestLog(app.get(ROOT_LOGGER));
-  const admin = adminPanelHost(app);
+  const admin = adminPanelHost(app, config);
   // After the headers: the admin panel (its Express app answers /admin before Fastify reads
   // a body), then on to Fastify's body parsers, routing and Nest's pipeline.
   const next = admin
@@ -126,13 +126,16 @@ export function configureApp(app: NestFastifyApplication): void {
   setupSwagger(app);
 }
 
-/** The admin panel's host, absent with ADMIN_PANEL=false (AppModule then does not import it). */
-function adminPanelHost(app: NestFastifyApplication): AdminPanelHost | undefined {
-  try {
-    return app.get(AdminPanelHost, { strict: false });
-  } catch {
-    return undefined;
-  }
+/**
+ * The admin panel's host; absent with ADMIN_PANEL=false, where AppModule does not import it.
+ * Decided from the config rather than by catching `app.get`'s miss: outside tests, Nest's
+ * `app.get` ends the process on an unknown provider.
+ */
+function adminPanelHost(
+  app: NestFastifyApplication,
+  config: AppConfig,
+): AdminPanelHost | undefined {
+  return config.adminPanel === false ? undefined : app.get(AdminPanelHost, { strict: false });
 }
 
 function asError(error: unknown): Error {

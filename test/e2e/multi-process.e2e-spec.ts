@@ -97,8 +97,8 @@ async function waitReady(port: number, proc: Proc): Promise<void> {
  * mail requested through either API arrives exactly once.
  *
  * api-1 and the worker run the production bundle (dist/bundle/, what `npm start` and the
- * Docker image run), api-2 the unbundled build (dist/, what `npm run start:dev` runs): the
- * bundle has to serve exactly what the build it was made from serves.
+ * Docker image run), api-2 the unbundled build (dist/, what `npm run start:dev` runs) with
+ * ADMIN_PANEL=false: the bundle has to serve exactly what the build it was made from serves.
  */
 describe('two API processes and a worker process on one database (e2e)', () => {
   let smtp: SmtpCapture;
@@ -124,7 +124,10 @@ describe('two API processes and a worker process on one database (e2e)', () => {
       METRICS_TOKEN: METRICS_TOKEN,
     };
     procs.push(start('api-1', 'dist/bundle/main.js', { ...env, PORT: String(ports[0]) }));
-    procs.push(start('api-2', 'dist/main.js', { ...env, PORT: String(ports[1]) }));
+    // An API-only instance: no admin panel (ADMIN_PANEL=false), a start-up path of its own.
+    procs.push(
+      start('api-2', 'dist/main.js', { ...env, PORT: String(ports[1]), ADMIN_PANEL: 'false' }),
+    );
     procs.push(start('worker', 'dist/bundle/worker.js', env));
     await Promise.all([waitReady(ports[0]!, procs[0]!), waitReady(ports[1]!, procs[1]!)]);
   }, 360_000);
@@ -161,6 +164,10 @@ describe('two API processes and a worker process on one database (e2e)', () => {
     expect(login.type).toContain('text/html');
     expect(login.body).toContain('/admin/frontend/assets/components.bundle.js');
     expect((await get(bundled, '/admin/frontend/assets/components.bundle.js')).status).toBe(200);
+    // No panel on the API-only instance: /admin is an unknown route there.
+    const noPanel = await get(unbundled, '/admin/login');
+    expect(noPanel.status).toBe(404);
+    expect(JSON.parse(noPanel.body)).toMatchObject({ code: 'route.not_found' });
     // prom-client, imported when METRICS_TOKEN is set, from outside the bundle.
     const metrics = await get(bundled, '/metrics', {
       headers: { authorization: `Bearer ${METRICS_TOKEN}` },
