@@ -70,8 +70,9 @@ export function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   app.useLogger(app.get(AppLogger));
   const adapter = app.getHttpAdapter() as FastifyAdapter;
-  // Run by the adapter's first onRequest hook: before the admin panel's hook, the body
-  // parsers and Nest's pipeline, and for unmatched routes too.
+  // Run by the adapter's first onRequest hook, for unmatched routes too: the headers and the
+  // request's logging context, then the admin panel, before the body parsers and Nest's
+  // pipeline.
   const metrics = app.get(MetricsService);
   const observe = metrics.enabled ? metrics.requestObserver() : undefined;
   const securityHeaders = helmet({
