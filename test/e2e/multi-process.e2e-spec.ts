@@ -105,6 +105,8 @@ describe('two API processes and a worker process on one database (e2e)', () => {
   const procs: Proc[] = [];
   let ports: number[] = [];
   let jobsSchema: string;
+  /** Mails the tests before the mail test requested (each sign-up sends one). */
+  let earlierMails = 0;
 
   beforeAll(async () => {
     await ensureBuilt();
@@ -164,6 +166,43 @@ describe('two API processes and a worker process on one database (e2e)', () => {
     expect(login.type).toContain('text/html');
     expect(login.body).toContain('/admin/frontend/assets/components.bundle.js');
     expect((await get(bundled, '/admin/frontend/assets/components.bundle.js')).status).toBe(200);
+    // A staff member's dashboard: the resources' property types, which adminjs-drizzle reads
+    // with `instanceof` drizzle-orm's column classes, so it must share the bundle's drizzle.
+    const staff = uniqueEmail('mp-staff');
+    const password = 'correct horse battery staple';
+    const signUp = await fetch(`http://127.0.0.1:${bundled}/api/v1/auth/sign-up`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: staff, password }),
+    });
+    expect(signUp.status).toBe(201);
+    earlierMails += 1;
+    const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query(`update users set role = 'support' where email = $1`, [staff]);
+    } finally {
+      await db.end();
+    }
+    const panelLogin = await fetch(`http://127.0.0.1:${bundled}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: `http://127.0.0.1:${bundled}`,
+      },
+      body: new URLSearchParams({ email: staff, password }).toString(),
+    });
+    expect(panelLogin.status).toBe(302);
+    const cookie = (panelLogin.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const dashboard = await get(bundled, '/admin', { headers: { cookie } });
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.body).toMatch(
+      /"name":"createdAt","propertyPath":"createdAt"[^{}]*"type":"datetime"[^{}]*"resourceId":"users"/,
+    );
+    expect(dashboard.body).toMatch(
+      /"name":"id","propertyPath":"id"[^{}]*"type":"number"[^{}]*"resourceId":"users"/,
+    );
     // No panel on the API-only instance: /admin is an unknown route there.
     const noPanel = await get(unbundled, '/admin/login');
     expect(noPanel.status).toBe(404);
@@ -204,7 +243,7 @@ describe('two API processes and a worker process on one database (e2e)', () => {
       const { rows } = await client.query<{ state: string; count: string }>(
         `select state, count(*) from ${jobsSchema}.job where name = 'mail.send' group by state`,
       );
-      expect(rows).toEqual([{ state: 'completed', count: String(total) }]);
+      expect(rows).toEqual([{ state: 'completed', count: String(total + earlierMails) }]);
     } finally {
       await client.end();
     }
