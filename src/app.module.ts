@@ -6,7 +6,7 @@ import { LoggingModule } from './common/logging/logging.module.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
-import { AdminPanelHostModule } from './modules/admin/admin-panel.host.js';
+import { adminPanelMounted, AdminPanelHostModule } from './modules/admin/admin-panel.host.js';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
@@ -53,7 +53,7 @@ export class AppModule {
         // instance no one opens the panel on never pays for it (AdminPanelHost). With
         // ADMIN_PANEL=false not even that. The OpenAPI preview (no config) mounts it: it adds
         // no operations.
-        ...(config?.adminPanel === false ? [] : [AdminPanelHostModule]),
+        ...(adminPanelMounted(config) ? [AdminPanelHostModule] : []),
       ],
     };
   }

@@ -20,7 +20,7 @@ import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
 import { AppConfig } from './config/app-config.js';
 import { ADMIN_ROOT_PATH } from './modules/admin/admin-path.js';
-import { AdminPanelHost } from './modules/admin/admin-panel.host.js';
+import { AdminPanelHost, adminPanelMounted } from './modules/admin/admin-panel.host.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
 import { METRICS_SECURITY } from './modules/metrics/metrics.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
@@ -91,7 +91,9 @@ export function configureApp(app: NestFastifyApplication): void {
   });
   const cors = corsHandler(config.corsOrigins);
   const log = requestLog(app.get(ROOT_LOGGER));
-  const admin = adminPanelHost(app, config);
+  // Looked up only where AppModule mounted it: outside tests, Nest's `app.get` ends the
+  // process on an unknown provider.
+  const admin = adminPanelMounted(config) ? app.get(AdminPanelHost, { strict: false }) : undefined;
   // After the headers: the admin panel (its Express app answers /admin before Fastify reads
   // a body), then on to Fastify's body parsers, routing and Nest's pipeline.
   const next = admin
@@ -125,18 +127,6 @@ export function configureApp(app: NestFastifyApplication): void {
   // No enableShutdownHooks(): server.ts handles SIGINT/SIGTERM, so that the embedded PostgreSQL
   // it started stops after app.close().
   setupSwagger(app);
-}
-
-/**
- * The admin panel's host; absent with ADMIN_PANEL=false, where AppModule does not import it.
- * Decided from the config rather than by catching `app.get`'s miss: outside tests, Nest's
- * `app.get` ends the process on an unknown provider.
- */
-function adminPanelHost(
-  app: NestFastifyApplication,
-  config: AppConfig,
-): AdminPanelHost | undefined {
-  return config.adminPanel === false ? undefined : app.get(AdminPanelHost, { strict: false });
 }
 
 function asError(error: unknown): Error {

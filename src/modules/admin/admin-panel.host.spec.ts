@@ -49,7 +49,7 @@ describe('AdminPanelHost', () => {
     ref.host = host;
     return {
       host,
-      handler: ((req, res, next) => host.route(req, res, next)) as PanelHandler,
+      handler: host.route.bind(host),
       loads: fake.loads,
       destroyed: fake.destroyed,
     };

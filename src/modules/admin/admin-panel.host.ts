@@ -1,16 +1,20 @@
-import {
-  Global,
-  Injectable,
-  Logger,
-  Module,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnModuleDestroy } from '@nestjs/common';
 import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // Sets AdminJS's bundle folder at start-up, before the panel (and adminjs) can load.
 import './admin-bundle.js';
 import { isAdminRequest } from './admin-path.js';
 import { AdminErrors } from './admin.errors.js';
+import type { AppConfig } from '../../config/app-config.js';
+
+/**
+ * Whether the app mounts the panel's host: AppModule imports AdminPanelHostModule, and the
+ * app's request hook calls the host, exactly when this is true (ADMIN_PANEL is not false; no
+ * config, as in the OpenAPI preview, mounts it).
+ */
+export function adminPanelMounted(config: Pick<AppConfig, 'adminPanel'> | undefined): boolean {
+  return config?.adminPanel !== false;
+}
 
 /** A connect-style handler: what the panel's Express app is to the HTTP server. */
 export type PanelHandler = (

@@ -17,7 +17,8 @@ import { AuditService } from './audit.service.js';
 
 /**
  * Applied by `@Audit(type)` to its route (not global, see audit.decorator.ts): after the
- * handler succeeds, writes the row for the signed-in user. Team rule: the route's `:teamId` when present, else the user's first team; no team, no row.
+ * handler succeeds, writes the row for the signed-in user. Team rule: the route's `:teamId`
+ * when present, else the user's first team; no team, no row.
  * The response waits for the write (so a client reading its log sees the entry); a failed
  * write is logged and does not turn the already-committed change into an error.
  */
