@@ -1,6 +1,6 @@
 // Loaded with `node --import` into the app when BENCH_PROFILE=1. Samples the CPU from the
 // start; each SIGWINCH (a signal Nest does not treat as shutdown, unlike SIGUSR2) writes what was sampled since the previous one (or since start) to
-// $BENCH_PROFILE_DIR/app-<pid>-<n>.cpuprofile and starts over, so the bench can separate
+// $BENCH_PROFILE_DIR/<$BENCH_PROFILE_NAME, default app>-<pid>-<n>.cpuprofile and starts over, so the bench can separate
 // start-up from load. (node --cpu-prof only writes on a normal exit, and Nest's SIGTERM
 // handling re-raises the signal.) Open the files in Chrome DevTools or speedscope, or run
 // bench/profile-summary.ts on them.
@@ -20,7 +20,7 @@ process.on('SIGWINCH', () => {
     if (!error) {
       const dir = process.env.BENCH_PROFILE_DIR ?? '.';
       writeFileSync(
-        join(dir, `app-${process.pid}-${++n}.cpuprofile`),
+        join(dir, `${process.env.BENCH_PROFILE_NAME ?? 'app'}-${process.pid}-${++n}.cpuprofile`),
         JSON.stringify(result.profile),
       );
     }

@@ -174,7 +174,7 @@ async function setStatementLog(db: Database, on: boolean): Promise<void> {
 interface Fixtures {
   /** Owners of teams with 12+ members, each with an access token. */
   owners: { teamId: number; userId: number; token: string }[];
-  bigTeam: { teamId: number; token: string; cursor: string; depth: number };
+  bigTeam: { teamId: number; userId: number; token: string; cursor: string; depth: number };
   signInEmails: string[];
 }
 
@@ -232,13 +232,29 @@ async function prepareFixtures(db: Database, app: ServerProcess): Promise<Fixtur
   const bigOwner = owner.rows[0];
   if (!bigOwner) throw new Error('seed: team 1 has no owner');
   const bigToken = await signIn(app, benchEmail(bigOwner.user_id));
+  const { cursor, depth } = await walkFeed(app, bigToken, DEFAULT_SHAPE.bigTeamActivity / 2);
+
+  // Sign-in flood users: owners of other teams (any seeded user can sign in).
+  const signInEmails = Array.from({ length: 200 }, (_, i) => benchEmail(1 + ((i * 47) % 10_000)));
+  return {
+    owners,
+    bigTeam: { teamId: 1, userId: bigOwner.user_id, token: bigToken, cursor, depth },
+    signInEmails,
+  };
+}
+
+/** Follows the large team's feed page by page (100 a page) to about `target` entries. */
+async function walkFeed(
+  server: ServerProcess,
+  token: string,
+  target: number,
+): Promise<{ cursor: string; depth: number }> {
   let cursor: string | null = null;
   let depth = 0;
-  const target = DEFAULT_SHAPE.bigTeamActivity / 2;
   while (depth < target) {
     const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const response = await fetch(`${app.url}/api/v1/teams/1/activity?limit=100${query}`, {
-      headers: bearer(bigToken),
+    const response = await fetch(`${server.url}/api/v1/teams/1/activity?limit=100${query}`, {
+      headers: bearer(token),
     });
     const page = (await response.json()) as { items?: unknown[]; nextCursor?: string | null };
     if (response.status !== 200 || !Array.isArray(page.items) || !page.nextCursor) {
@@ -250,10 +266,19 @@ async function prepareFixtures(db: Database, app: ServerProcess): Promise<Fixtur
     cursor = page.nextCursor;
   }
   if (cursor === null) throw new Error('no cursor');
+  return { cursor, depth };
+}
 
-  // Sign-in flood users: owners of other teams (any seeded user can sign in).
-  const signInEmails = Array.from({ length: 200 }, (_, i) => benchEmail(1 + ((i * 47) % 10_000)));
-  return { owners, bigTeam: { teamId: 1, token: bigToken, cursor, depth }, signInEmails };
+/**
+ * Sends the reference what preparing the fixtures sent the app (the same sign-ins, the same
+ * walk down the feed), so that both start the measurements with the same history. Without it
+ * an A/A run (the same build on both sides) measured the app's side 1.2–1.3× the reference's
+ * CPU per request: the JIT had seen the sign-ins and the 100-item pages only in the app.
+ */
+async function replayFixtures(server: ServerProcess, fixtures: Fixtures): Promise<void> {
+  for (const owner of fixtures.owners) await signIn(server, benchEmail(owner.userId));
+  await signIn(server, benchEmail(fixtures.bigTeam.userId));
+  await walkFeed(server, fixtures.bigTeam.token, fixtures.bigTeam.depth);
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -691,8 +716,18 @@ async function main(): Promise<void> {
       : await freePort().then((port) =>
           ServerProcess.start(
             'baseline',
-            [join(BENCH_DIR, 'baseline.mjs')],
-            { ...baseEnv, JWT_SECRET, DATABASE_URL: db.url, PORT: String(port) },
+            [
+              ...(options.profile ? ['--import', join(BENCH_DIR, 'profile-preload.mjs')] : []),
+              join(BENCH_DIR, 'baseline.mjs'),
+            ],
+            {
+              ...baseEnv,
+              JWT_SECRET,
+              DATABASE_URL: db.url,
+              PORT: String(port),
+              BENCH_PROFILE_DIR: TMP_DIR,
+              BENCH_PROFILE_NAME: 'baseline',
+            },
             port,
           ),
         );
@@ -703,6 +738,7 @@ async function main(): Promise<void> {
 
     log('signing in fixture users and paging the large feed');
     const fixtures = await prepareFixtures(db, app);
+    await replayFixtures(baseline, fixtures);
     results.seed.activityDepth = fixtures.bigTeam.depth;
 
     // Same answers and same SQL, or the comparison means nothing.
@@ -999,6 +1035,7 @@ async function main(): Promise<void> {
     results.baseline.peakRssMb = baseline.peakMemoryMb();
     if (options.profile) {
       app.signal('SIGWINCH');
+      if (!options.referenceEntry) baseline.signal('SIGWINCH');
       await sleep(2000);
       log(`CPU profile written to ${TMP_DIR}`);
     }
