@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { ScopedValue } from '../common/async-scope.js';
 import { DRIZZLE, type Database, type DbClient, type Transaction } from './database.tokens.js';
 
 type TransactionConfig = Parameters<Database['transaction']>[1];
@@ -14,21 +14,22 @@ type TransactionConfig = Parameters<Database['transaction']>[1];
  */
 @Injectable()
 export class TransactionHost {
-  private readonly storage = new AsyncLocalStorage<Transaction>();
+  /** Per instance: two apps in one process (tests) never see each other's transactions. */
+  private readonly storage = new ScopedValue<Transaction>('transaction');
 
   constructor(@Inject(DRIZZLE) private readonly root: Database) {}
 
   /** The current transaction, or the pool outside one. Read it per query, do not cache it. */
   get db(): DbClient {
-    return this.storage.getStore() ?? this.root;
+    return this.storage.get() ?? this.root;
   }
 
   get inTransaction(): boolean {
-    return this.storage.getStore() !== undefined;
+    return this.storage.get() !== undefined;
   }
 
   async transaction<T>(fn: () => Promise<T>, config?: TransactionConfig): Promise<T> {
-    if (this.storage.getStore() !== undefined) return fn();
+    if (this.storage.get() !== undefined) return fn();
     let failure: { error: unknown } | undefined;
     try {
       return await this.root.transaction(async (tx) => {

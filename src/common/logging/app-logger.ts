@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger as PinoLogger } from 'pino';
+import { ScopedValue } from '../async-scope.js';
 
 /** The request a log line belongs to: what every line written while serving it carries. */
 export interface RequestBindings {
@@ -35,7 +35,7 @@ export class RequestLogContext {
  * so every line any service logs while serving a request carries its `req` (and request id)
  * without the request being passed around.
  */
-export const requestLogContext = new AsyncLocalStorage<RequestLogContext>();
+export const requestLogContext = new ScopedValue<RequestLogContext>('request log');
 
 type NestLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -76,7 +76,7 @@ export class AppLogger implements LoggerService {
   }
 
   private get logger(): PinoLogger {
-    return requestLogContext.getStore()?.logger ?? this.root;
+    return requestLogContext.get()?.logger ?? this.root;
   }
 
   private write(level: NestLevel, message: unknown, optionalParams: unknown[]): void {
