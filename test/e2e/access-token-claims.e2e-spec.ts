@@ -79,6 +79,28 @@ describe('access tokens forged with the right key', () => {
     await me({ ...base, iat: old, exp: now() + tenYears }).expect(401);
   });
 
+  it('a token accepted before is refused once its exp or its access lifetime has passed', async () => {
+    // Accepted tokens are remembered (VerifiedTokens); the time checks must still apply.
+    const start = now();
+    const byExp = { ...base, iat: start, exp: start + 2 };
+    const byAge = {
+      ...base,
+      iat: start - t.config.jwt.accessTtlSeconds + 2,
+      exp: start + 10 * 365 * 86_400,
+    };
+    for (const claims of [byExp, byAge]) {
+      await me(claims).expect(200);
+      await me(claims).expect(200);
+    }
+    // The second from which both are expired, then a little more.
+    await new Promise((resolve) => setTimeout(resolve, (start + 2 - Date.now() / 1000) * 1000 + 50));
+    expect(now()).toBeGreaterThanOrEqual(start + 2);
+    for (const claims of [byExp, byAge]) {
+      const res = await me(claims).expect(401);
+      expect(res.body.code).toBe('auth.unauthorized');
+    }
+  });
+
   it("exp far beyond the session's life: the session's expiry and revocation still hold", async () => {
     const v = await signUp(t);
     const sid = v.refreshToken.split('.')[0]!;

@@ -10,8 +10,14 @@ import { parseId } from '../../common/ids.js';
 import { AppConfig } from '../../config/app-config.js';
 import { SessionsRepository, type TeamMembershipRow } from './sessions.repository.js';
 import { isUuid } from './tokens.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export const JWT_STRATEGY = 'jwt';
+
+/** `Authorization: Bearer <token>`, as passport-jwt extracts it (null without one). */
+const bearerFromRequest = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+type PassportRequest = Parameters<Strategy['authenticate']>[0];
 
 /**
  * What `validate` hands the auth guard: the principal and, when the guard asked for a team
@@ -69,6 +75,10 @@ export function accessTokenClaims(
  * query: revocation, session expiry, deletion and role changes apply to the very next
  * request, whatever the token's `exp` says, and no claim beyond `sub`/`sid` is trusted.
  *
+ * A token jsonwebtoken has verified once is remembered (`VerifiedTokens`): the client's next
+ * requests with it skip the signature check and the parsing, not the time checks nor
+ * `validate`.
+ *
  * The strategy registers in a passport instance of its own instead of passport's process-wide
  * registry: with two app instances in one process (tests, a worker beside the API) the last
  * one constructed would otherwise verify every app's tokens with its key and its pool.
@@ -78,13 +88,16 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private ownPassport?: passport.Authenticator;
   /** The team whose membership to read with the principal, per request (see `withTeam`). */
   private readonly teamOf = new WeakMap<HttpRequest, number>();
+  /** The token passport-jwt is verifying for a request (to remember it once verified). */
+  private readonly verifying = new WeakMap<HttpRequest, string>();
+  private readonly verified: VerifiedTokens;
 
   constructor(
     config: AppConfig,
     private readonly sessions: SessionsRepository,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: bearerFromRequest,
       // A KeyObject (jsonwebtoken accepts one; passport-jwt's types only list string | Buffer),
       // so jsonwebtoken does not first try to parse the secret as a PEM public key per token.
       secretOrKey: createSecretKey(Buffer.from(config.jwt.secret)) as unknown as Buffer,
@@ -97,6 +110,29 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       jsonWebTokenOptions: { maxAge: config.jwt.accessTtlSeconds },
       passReqToCallback: true,
     });
+    this.verified = new VerifiedTokens(config.jwt.accessTtlSeconds);
+  }
+
+  /**
+   * Called by passport on this request's copy of the strategy (which has `success`, `fail` and
+   * `error`): a token verified before goes straight to `validate`; any other is verified by
+   * passport-jwt (whose extractor is the same function).
+   */
+  override authenticate(req: PassportRequest, options?: unknown): void {
+    // passport's types name Express's request; the guard passes Fastify's.
+    const request = req as unknown as HttpRequest;
+    const token = bearerFromRequest(req);
+    const payload =
+      token === null ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
+    if (payload === undefined) {
+      if (token !== null) this.verifying.set(request, token);
+      super.authenticate(req, options);
+      return;
+    }
+    this.validate(request, payload).then(
+      (user) => (user ? this.success(user) : this.fail(401)),
+      (error: unknown) => this.error(error instanceof Error ? error : new Error(String(error))),
+    );
   }
 
   /** Called by PassportStrategy's constructor to register the strategy (replaces its global). */
@@ -114,6 +150,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
+    // Just verified by passport-jwt (a remembered token is not in `verifying`).
+    const token = this.verifying.get(request);
+    if (token !== undefined) {
+      this.verifying.delete(request);
+      this.verified.add(token, payload as object);
+    }
     const teamId = this.teamOf.get(request);
     let team: Authenticated['team'];
     let principal;
