@@ -853,6 +853,8 @@ async function main(): Promise<void> {
       // The same app with metrics on (the request middleware, the query timer, default process
       // metrics) and scraped like Prometheus would, against the metrics-off app, interleaved.
       const withMetrics = await startApp('app (metrics on)', { METRICS_TOKEN }, false);
+      // The same history as the metrics-off app (see replayFixtures).
+      await replayFixtures(withMetrics.server, fixtures);
       let scrapes = 0;
       const scraper = setInterval(() => {
         void fetch(`${withMetrics.server.url}/metrics`, {
