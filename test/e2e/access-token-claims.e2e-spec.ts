@@ -93,7 +93,9 @@ describe('access tokens forged with the right key', () => {
       await me(claims).expect(200);
     }
     // The second from which both are expired, then a little more.
-    await new Promise((resolve) => setTimeout(resolve, (start + 2 - Date.now() / 1000) * 1000 + 50));
+    await new Promise((resolve) =>
+      setTimeout(resolve, (start + 2 - Date.now() / 1000) * 1000 + 50),
+    );
     expect(now()).toBeGreaterThanOrEqual(start + 2);
     for (const claims of [byExp, byAge]) {
       const res = await me(claims).expect(401);
