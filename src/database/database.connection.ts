@@ -34,8 +34,34 @@ export class DatabaseConnection implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.end();
+    await endPool(this.pool);
   }
+}
+
+/**
+ * Ends `pool` and waits (at most `timeoutMs`) until each of its connections has closed.
+ * pg-pool's `end()` resolves once it has asked its clients to end, before their connections
+ * close; a server stopped right after (the embedded PostgreSQL on Ctrl-C) then still had their
+ * backends, terminated them, and each was logged as an "idle PostgreSQL client error".
+ */
+export async function endPool(pool: pg.Pool, timeoutMs = 5_000): Promise<void> {
+  // Every client the pool holds now is removed (its connection closed) after `end()`.
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open <= 0) resolve();
+    });
+  });
+  await pool.end();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    closed,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 export interface PoolOptions {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
+import { createPool, endPool } from '../../src/database/database.connection.js';
 import { migrateWithLock } from '../../src/database/migrate.js';
 
 const adminUrl = process.env.NEST_SAAS_TEST_ADMIN_URL!;
@@ -110,5 +111,27 @@ describe('EmbeddedPostgres', () => {
     } finally {
       await blocker.stop();
     }
+  });
+});
+
+describe('endPool', () => {
+  it('resolves only once every connection of the pool has closed', async () => {
+    const pool = createPool(adminUrl, { max: 4 });
+    // Four connections, all idle when the pool ends.
+    await Promise.all(Array.from({ length: 4 }, () => pool.query('select pg_sleep(0.05)')));
+    expect(pool.totalCount).toBe(4);
+    // pg-pool emits `remove` for a client once its connection has ended.
+    let closed = 0;
+    pool.on('remove', () => closed++);
+    await endPool(pool);
+    // pool.end() alone resolves with none closed yet: a server stopped at that moment (the
+    // embedded one on Ctrl-C) terminated their backends, logged as idle client errors.
+    expect(closed).toBe(4);
+  });
+
+  it('returns for a pool that never connected', async () => {
+    const pool = createPool(adminUrl, { max: 1 });
+    await endPool(pool);
+    expect(pool.ended).toBe(true);
   });
 });

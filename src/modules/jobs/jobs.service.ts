@@ -8,7 +8,7 @@ import {
 import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
-import { createPool } from '../../database/database.connection.js';
+import { createPool, endPool } from '../../database/database.connection.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { withAdvisoryLock } from '../../database/advisory-lock.js';
 import { drizzleDb, poolDb } from './job-queue.js';
@@ -198,7 +198,7 @@ export class JobsService
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.pool.end();
+    await endPool(this.pool);
   }
 
   /**
