@@ -272,8 +272,10 @@ async function walkFeed(
 /**
  * Sends the reference what preparing the fixtures sent the app (the same sign-ins, the same
  * walk down the feed), so that both start the measurements with the same history. Without it
- * an A/A run (the same build on both sides) measured the app's side 1.2–1.3× the reference's
- * CPU per request: the JIT had seen the sign-ins and the 100-item pages only in the app.
+ * an A/A run (the same build on both sides) measured the app's side at 1.29–1.33× the
+ * reference's CPU per request: a sign-in is a process's first transaction, which then enabled
+ * a second AsyncLocalStorage in the app only (bench/RESULTS.md, item 16); the JIT, too, had
+ * seen the sign-ins and the 100-item pages only there.
  */
 async function replayFixtures(server: ServerProcess, fixtures: Fixtures): Promise<void> {
   for (const owner of fixtures.owners) await signIn(server, benchEmail(owner.userId));
