@@ -3,7 +3,7 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { ScopedValue } from './async-scope.js';
 
 describe('ScopedValue', () => {
-  it('is set inside run, across awaits, timers and callbacks, and unset outside', async () => {
+  it('is set inside run, across awaits and timers, and unset outside', async () => {
     const value = new ScopedValue<string>('probe');
     expect(value.get()).toBeUndefined();
     const seen = await value.run('a', async () => {

@@ -16,8 +16,9 @@ describe('VerifiedTokens', () => {
 
   it('ends at iat + the access lifetime when exp lies beyond it', () => {
     const cache = new VerifiedTokens(900);
-    cache.add('t', { iat: now, exp: now + 86_400 });
-    expect(cache.get('t', now + 899)).toBeDefined();
+    const payload = { iat: now, exp: now + 86_400 };
+    cache.add('t', payload);
+    expect(cache.get('t', now + 899)).toBe(payload);
     expect(cache.get('t', now + 900)).toBeUndefined();
   });
 
@@ -37,14 +38,15 @@ describe('VerifiedTokens', () => {
 
   it('holds at most maxEntries, dropping the oldest first', () => {
     const cache = new VerifiedTokens(900, 2);
-    cache.add('a', { iat: now, exp: now + 60 });
-    cache.add('b', { iat: now, exp: now + 60 });
-    cache.add('a', { iat: now, exp: now + 60 });
+    const [a, b, c] = ['a', 'b', 'c'].map((sub) => ({ sub, iat: now, exp: now + 60 }));
+    cache.add('a', a!);
+    cache.add('b', b!);
+    cache.add('a', a!);
     expect(cache.size).toBe(2);
-    cache.add('c', { iat: now, exp: now + 60 });
+    cache.add('c', c!);
     expect(cache.size).toBe(2);
     expect(cache.get('a', now)).toBeUndefined();
-    expect(cache.get('b', now)).toBeDefined();
-    expect(cache.get('c', now)).toBeDefined();
+    expect(cache.get('b', now)).toBe(b);
+    expect(cache.get('c', now)).toBe(c);
   });
 });
