@@ -63,8 +63,9 @@ export class JwtAuthGuard implements CanActivate {
     // On a @TeamRole route the membership the TeamRoleGuard needs is read with the principal,
     // in one query (an invalid :teamId is left to that guard's 400).
     const teamId = teamRole === undefined ? undefined : parseId(request.params.teamId);
-    if (teamId !== undefined) this.strategy.withTeam(request, teamId);
-    const authenticated = await this.authenticate(request, http.getResponse<FastifyReply>());
+    // A token verified before needs no passport (see JwtStrategy).
+    const authenticated = await (this.strategy.authenticateRemembered(request, teamId) ??
+      this.authenticate(request, http.getResponse<FastifyReply>(), teamId));
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();
     const { user, team } = authenticated;
@@ -104,7 +105,9 @@ export class JwtAuthGuard implements CanActivate {
   private authenticate(
     request: HttpRequest,
     response: FastifyReply,
+    teamId: number | undefined,
   ): Promise<Authenticated | false> {
+    if (teamId !== undefined) this.strategy.withTeam(request, teamId);
     return new Promise((resolve, reject) => {
       const middleware = this.strategy
         .getPassportInstance()

@@ -76,8 +76,9 @@ export function accessTokenClaims(
  * request, whatever the token's `exp` says, and no claim beyond `sub`/`sid` is trusted.
  *
  * A token jsonwebtoken has verified once is remembered (`VerifiedTokens`): the client's next
- * requests with it skip the signature check and the parsing, not the time checks nor
- * `validate`.
+ * requests with it skip the signature check and the parsing, and passport's per-request
+ * middleware (the guard calls `authenticateRemembered` first), not the time checks nor the
+ * database read.
  *
  * The strategy registers in a passport instance of its own instead of passport's process-wide
  * registry: with two app instances in one process (tests, a worker beside the API) the last
@@ -114,25 +115,30 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 
   /**
-   * Called by passport on this request's copy of the strategy (which has `success`, `fail` and
-   * `error`): a token verified before goes straight to `validate`; any other is verified by
-   * passport-jwt (whose extractor is the same function).
+   * The guard's fast path: when the request's bearer token (as passport-jwt extracts it) is
+   * one jsonwebtoken verified before and its time checks still pass, the principal (and the
+   * membership in `teamId`) straight from the database, without passport's per-request
+   * middleware; otherwise undefined, and the guard goes through passport.
    */
-  override authenticate(req: PassportRequest, options?: unknown): void {
+  authenticateRemembered(
+    request: HttpRequest,
+    teamId: number | undefined,
+  ): Promise<Authenticated | false> | undefined {
     // passport's types name Express's request; the guard passes Fastify's.
-    const request = req as unknown as HttpRequest;
-    const token = bearerFromRequest(req);
+    const token = bearerFromRequest(request as unknown as PassportRequest);
     const payload =
       token === null ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
-    if (payload === undefined) {
-      if (token !== null) this.verifying.set(request, token);
-      super.authenticate(req, options);
-      return;
-    }
-    this.validate(request, payload).then(
-      (user) => (user ? this.success(user) : this.fail(401)),
-      (error: unknown) => this.error(error instanceof Error ? error : new Error(String(error))),
-    );
+    return payload === undefined ? undefined : this.principal(request, payload, teamId);
+  }
+
+  /**
+   * Called by passport on this request's copy of the strategy: notes the token, so that
+   * `validate` remembers it once passport-jwt has verified it.
+   */
+  override authenticate(req: PassportRequest, options?: unknown): void {
+    const token = bearerFromRequest(req);
+    if (token !== null) this.verifying.set(req as unknown as HttpRequest, token);
+    super.authenticate(req, options);
   }
 
   /** Called by PassportStrategy's constructor to register the strategy (replaces its global). */
@@ -146,17 +152,28 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     this.teamOf.set(request, teamId);
   }
 
+  /** passport-jwt's callback, with the payload it has just verified. */
   async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
-    const now = new Date();
-    const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
-    if (claims === undefined) return false;
-    // Just verified by passport-jwt (a remembered token is not in `verifying`).
     const token = this.verifying.get(request);
     if (token !== undefined) {
       this.verifying.delete(request);
-      this.verified.add(token, payload as object);
+      // Only a payload with our claims is worth remembering.
+      if (accessTokenClaims(payload, Math.floor(Date.now() / 1000)) !== undefined) {
+        this.verified.add(token, payload as object);
+      }
     }
-    const teamId = this.teamOf.get(request);
+    return this.principal(request, payload, this.teamOf.get(request));
+  }
+
+  /** The claims' principal, re-read from the database (see the class comment). */
+  private async principal(
+    request: HttpRequest,
+    payload: unknown,
+    teamId: number | undefined,
+  ): Promise<Authenticated | false> {
+    const now = new Date();
+    const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
+    if (claims === undefined) return false;
     let team: Authenticated['team'];
     let principal;
     if (teamId === undefined) {
