@@ -54,7 +54,7 @@ export const SQL = {
   renameTeam: `update "teams" set "name" = $1, "updated_at" = $2 where "teams"."id" = $3 returning "id"`,
   insertActivity: `insert into "activity_logs" ("id", "team_id", "user_id", "action", "timestamp", "ip_address", "reason") values (default, $1, $2, $3, default, $4, $5) returning "id", "team_id", "user_id", "action", "timestamp", "ip_address", "reason"`,
   webhookEndpoints: `select "id", "team_id", "url", "description", "events", "secret", "previous_secret", "previous_secret_expires_at", "enabled", "created_at", "updated_at" from "webhook_endpoints" where ("webhook_endpoints"."team_id" = $1 and "webhook_endpoints"."enabled" = $2 and "webhook_endpoints"."events" @> $3)`,
-  teamWithMembers: `select "teams"."id", "teams"."name", "teams"."created_at", "teams"."updated_at", "teams"."stripe_customer_id", "teams"."stripe_subscription_id", "teams"."stripe_product_id", "teams"."plan_name", "teams"."subscription_status", "teams_teamMembers"."data" as "teamMembers" from "teams" "teams" left join lateral (select coalesce(json_agg(json_build_array("teams_teamMembers"."id", "teams_teamMembers"."user_id", "teams_teamMembers"."team_id", "teams_teamMembers"."role", "teams_teamMembers"."joined_at", "teams_teamMembers_user"."data") order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc), '[]'::json) as "data" from (select * from "team_members" "teams_teamMembers" where "teams_teamMembers"."team_id" = "teams"."id" order by "teams_teamMembers"."joined_at" asc, "teams_teamMembers"."id" asc) "teams_teamMembers" left join lateral (select json_build_array("teams_teamMembers_user"."id", "teams_teamMembers_user"."name", "teams_teamMembers_user"."email") as "data" from (select * from "users" "teams_teamMembers_user" where "teams_teamMembers_user"."id" = "teams_teamMembers"."user_id" limit $1) "teams_teamMembers_user") "teams_teamMembers_user" on true) "teams_teamMembers" on true where "teams"."id" = $2 limit $3`,
+  teamWithMembers: `select "id", "name", "created_at", "updated_at", "stripe_customer_id", "stripe_subscription_id", "stripe_product_id", "plan_name", "subscription_status", coalesce((select json_agg(json_build_array(m.id, m.team_id, m.user_id, m.role, m.joined_at, u.name, u.email) order by m.joined_at asc, m.id asc) from team_members m inner join users u on u.id = m.user_id where m.team_id = teams.id), '[]'::json) from "teams" where "teams"."id" = $1`,
   activity: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."team_id", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where ("activity_logs"."team_id" = $1 and ("activity_logs"."timestamp", "activity_logs"."id") < ($2::timestamp, $3::integer)) order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $4`,
   activityFirst: `select "activity_logs"."id", "activity_logs"."action", "activity_logs"."timestamp", "activity_logs"."ip_address", "activity_logs"."team_id", "activity_logs"."user_id", "users"."name", "users"."email", to_char("activity_logs"."timestamp", 'YYYY-MM-DD"T"HH24:MI:SS.US') from "activity_logs" left join "users" on "users"."id" = "activity_logs"."user_id" where "activity_logs"."team_id" = $1 order by "activity_logs"."timestamp" desc, "activity_logs"."id" desc limit $2`,
   me: `select "id", "name", "email", "password_hash", "role", "created_at", "updated_at", "deleted_at", "email_verified_at", "pending_email", "mfa_enabled_at" from "users" where ("users"."id" = $1 and "users"."deleted_at" is null) limit $2`,
@@ -134,7 +134,7 @@ async function getTeam(auth, teamId) {
 }
 
 async function teamDetail(teamId) {
-  const { rows } = await query(SQL.teamWithMembers, [1, teamId, 1], 'teams_find_with_members');
+  const { rows } = await query(SQL.teamWithMembers, [teamId], 'teams_find_with_members');
   const t = rows[0];
   if (!t) throw notFound();
   return {
@@ -147,13 +147,13 @@ async function teamDetail(teamId) {
     stripeProductId: t[6],
     planName: t[7],
     subscriptionStatus: t[8],
-    teamMembers: t[9].map(([id, userId, teamId, role, joinedAt, user]) => ({
+    teamMembers: t[9].map(([id, teamId, userId, role, joinedAt, name, email]) => ({
       id,
       teamId,
       userId,
       role,
       joinedAt: utc(joinedAt),
-      user: { id: user[0], name: user[1], email: user[2] },
+      user: { id: userId, name, email },
     })),
   };
 }

@@ -1,5 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, count, desc, eq, inArray, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  getTableColumns,
+  inArray,
+  isNull,
+  lt,
+  ne,
+  sql,
+  type SQL,
+} from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { teamMembers, teams, users, type Team, type TeamRole } from '../../database/schema.js';
 import type { DbClient } from '../../database/database.tokens.js';
@@ -62,20 +75,48 @@ function asMembership(row: {
   return { ...row, role: row.role as TeamRole };
 }
 
+/**
+ * A member as the team read's `json_build_array` lists it: membership id, team id, user id,
+ * role, joined_at (a timestamp without time zone, as PostgreSQL writes it in JSON: UTC, no
+ * offset), the user's name and email.
+ */
+type MemberTuple = [number, number, number, string, string, string | null, string];
+
+function memberFromTuple([id, teamId, userId, role, joinedAt, name, email]: MemberTuple) {
+  return {
+    id,
+    teamId,
+    userId,
+    role: role as TeamRole,
+    // As Drizzle reads a timestamp column (the session's time zone is UTC).
+    joinedAt: new Date(`${joinedAt}+0000`),
+    user: { id: userId, name, email },
+  } satisfies MemberWithUser;
+}
+
+/**
+ * The team row and its members with their public user fields, in one statement: the members
+ * come as one JSON array of tuples (oldest first), mapped here straight to MemberWithUser.
+ * Drizzle's relational query did the same in one statement too, but mapped every member
+ * field by field through its generic row mapper, which was a tenth of a team read's
+ * allocations (bench/RESULTS.md item 18).
+ */
 function teamWithMembersQuery(db: DbClient, { teamId }: Placeheld<{ teamId: number }>) {
-  return db.query.teams.findFirst({
-    where: eq(teams.id, teamId),
-    with: {
-      teamMembers: {
-        orderBy: [asc(teamMembers.joinedAt), asc(teamMembers.id)],
-        with: { user: { columns: { id: true, name: true, email: true } } },
-      },
-    },
-  });
+  return db
+    .select({
+      ...getTableColumns(teams),
+      // Written out: Drizzle leaves columns unqualified in a single-table select.
+      teamMembers: sql<
+        MemberWithUser[]
+      >`coalesce((select json_agg(json_build_array(m.id, m.team_id, m.user_id, m.role, m.joined_at, u.name, u.email) order by m.joined_at asc, m.id asc) from team_members m inner join users u on u.id = m.user_id where m.team_id = teams.id), '[]'::json)`.mapWith(
+        (tuples: MemberTuple[]) => tuples.map(memberFromTuple),
+      ),
+    })
+    .from(teams)
+    .where(eq(teams.id, teamId));
 }
 
 type MembershipRow = Awaited<ReturnType<typeof membershipQuery>>[number];
-type TeamWithMembersRow = Awaited<ReturnType<typeof teamWithMembersQuery>>;
 
 function membershipQuery(
   db: DbClient,
@@ -91,7 +132,7 @@ function membershipQuery(
 export class TeamsRepository {
   // Hot per-request reads (the @TeamRole guard, GET /teams/:teamId): prepared statements.
   private readonly membership: PreparedQuery<{ teamId: number; userId: number }, MembershipRow[]>;
-  private readonly teamWithMembers: PreparedQuery<{ teamId: number }, TeamWithMembersRow>;
+  private readonly teamWithMembers: PreparedQuery<{ teamId: number }, TeamWithMembers[]>;
 
   constructor(private readonly txHost: TransactionHost) {
     this.membership = new PreparedQuery(txHost, 'teams_find_membership', membershipQuery);
@@ -206,13 +247,9 @@ export class TeamsRepository {
 
   /** The team with its members and their public user fields, in one SQL statement. */
   async findWithMembers(teamId: number): Promise<TeamWithMembers | undefined> {
-    // Prepared: Drizzle builds this relational SQL once instead of per call (~0.25 ms of CPU).
-    const team = await this.teamWithMembers.execute({ teamId });
-    if (!team) return undefined;
-    return {
-      ...team,
-      teamMembers: team.teamMembers.map((m) => ({ ...asMembership(m), user: m.user })),
-    };
+    // Prepared: Drizzle builds this SQL once instead of per call.
+    const [team] = await this.teamWithMembers.execute({ teamId });
+    return team;
   }
 
   async updateName(teamId: number, name: string, now: Date): Promise<boolean> {
