@@ -56,6 +56,9 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
   });
 }
 
+/** The status a request's metrics get when its client went away first (nginx's convention). */
+const CLIENT_CLOSED_REQUEST = 499;
+
 /**
  * The options every NestFactory.create / createNestApplication call for the HTTP app uses.
  * No Nest body parsers: configureApp registers the API's own (which keep the raw JSON bytes).
@@ -107,7 +110,7 @@ export function configureApp(app: NestFastifyApplication): void {
       // First, so a request's duration covers the whole pipeline (headers, parsers, guards,
       // admin). Headers go on the Node response so that the admin panel's responses
       // (written by Express on the same response) carry them too.
-      observe?.(request.raw, reply.raw, request);
+      observe?.start(request);
       reply.raw.setHeader('X-Request-Id', request.id);
       // The rest of the request runs in its logging context (every line carries its `req`).
       log.enter(request, () =>
@@ -119,8 +122,19 @@ export function configureApp(app: NestFastifyApplication): void {
       );
     },
   );
-  adapter.setOnResponseHook(log.complete);
-  adapter.getInstance().addHook('onRequestAbort', log.aborted);
+  adapter.setOnResponseHook(
+    observe
+      ? (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+          observe.finish(request, reply.raw.statusCode);
+          log.complete(request, reply, done);
+        }
+      : log.complete,
+  );
+  adapter.getInstance().addHook('onRequestAbort', (request, done) => {
+    // The client went away before its response was sent: nginx's 499 (client closed request).
+    observe?.finish(request, CLIENT_CLOSED_REQUEST);
+    log.aborted(request, done);
+  });
   registerBodyParsers(adapter);
   applyGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());

@@ -176,6 +176,22 @@ describe('GET /metrics (Prometheus)', () => {
       expect(text).toMatch(/^nodejs_heap_size_used_bytes \S+$/m);
     });
 
+    it("times the reads that run outside transactions (pg-pool's callback queries) too", async () => {
+      const user = await signUp(t);
+      const count = async () =>
+        sample(await scrape(), 'db_query_duration_seconds_count', { outcome: 'ok' });
+      const before = await count();
+      // Each read runs two or more pooled statements (the principal, then the user's data),
+      // none in a transaction.
+      for (let i = 0; i < 5; i++) {
+        await t.http
+          .get('/api/v1/users/me')
+          .set('Authorization', bearer(user.accessToken))
+          .expect(200);
+      }
+      expect((await count()) - before).toBeGreaterThanOrEqual(10);
+    });
+
     it('exposes the job queue by queue and state (a sign-up queues its verification mail)', async () => {
       await signUp(t);
       const text = await scrape();
@@ -266,6 +282,20 @@ describe('GET /metrics (Prometheus)', () => {
         msg: 'request aborted',
         req: { id: 'trace-abort-1', method: 'GET', url: '/api/v1/probe-log/slow' },
       });
+
+      // Its handler answers 300 ms in, to a closed connection; by then the metrics counted it
+      // once, as 499 (client closed request), and it is no longer in flight.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const text = await scrape();
+      const slow = { method: 'GET', route: '/api/v1/probe-log/slow' };
+      expect(sample(text, 'http_request_duration_seconds_count', { ...slow, status: '499' })).toBe(
+        1,
+      );
+      expect(sample(text, 'http_request_duration_seconds_count', { ...slow, status: '200' })).toBe(
+        0,
+      );
+      // Only the scrape itself.
+      expect(sample(text, 'http_requests_in_flight')).toBe(1);
     });
 
     it('replaces an oversized or unsafe X-Request-Id with a generated one', async () => {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type pg from 'pg';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config.js';
@@ -12,6 +12,10 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const QUERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10];
 
 type QueryFn = (...args: unknown[]) => unknown;
+
+/** When the request observer started timing a request (performance.now()), on the Node request. */
+const STARTED = Symbol('metricsStarted');
+type TimedRequest = IncomingMessage & { [STARTED]?: number };
 
 /** The app's metrics, on a registry of its own. */
 interface Instruments {
@@ -61,7 +65,7 @@ export class MetricsService implements OnModuleInit {
       registry,
       httpDuration: new prom.Histogram({
         name: 'http_request_duration_seconds',
-        help: 'HTTP request duration by route template, method and status code',
+        help: 'HTTP request duration by route template, method and status code (499: the client went away first)',
         labelNames: ['method', 'route', 'status'],
         buckets: HTTP_BUCKETS,
         registers,
@@ -119,34 +123,36 @@ export class MetricsService implements OnModuleInit {
   }
 
   /**
-   * Times every request from arrival to the end of its response; called by the app's first
-   * Fastify `onRequest` hook (configureApp) with the Node request/response and Fastify's
-   * request. The route template is read when the response finishes, after routing. Installed
-   * before the app's init, it counts from the first request (which comes after init).
+   * Times every request from arrival to the end of its response, in Fastify's hooks:
+   * `start` from the app's first `onRequest` hook (configureApp), `finish` from its
+   * `onResponse` hook (run when the response has been sent, the admin panel's included) and
+   * from its `onRequestAbort` hook (a client that went away first). The route template is read
+   * at the end, after routing. Installed before the app's init, it counts from the first
+   * request (which comes after init).
    */
-  requestObserver(): (req: IncomingMessage, res: ServerResponse, request: RoutedRequest) => void {
-    return (req, res, request) => {
-      const instruments = this.instruments;
-      if (instruments === undefined) return;
-      const { inFlight, httpDuration, rateLimited } = instruments;
-      const start = process.hrtime.bigint();
-      inFlight.inc();
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        inFlight.dec();
-        const route = routeTemplate(req, request);
-        const status = res.statusCode;
-        httpDuration.observe(
-          { method: req.method ?? 'GET', route, status: String(status) },
-          Number(process.hrtime.bigint() - start) / 1e9,
+  requestObserver(): RequestObserver {
+    return {
+      start: (request) => {
+        const instruments = this.instruments;
+        if (instruments === undefined) return;
+        instruments.inFlight.inc();
+        (request.raw as TimedRequest)[STARTED] = performance.now();
+      },
+      finish: (request, statusCode) => {
+        const instruments = this.instruments;
+        const raw = request.raw as TimedRequest;
+        const start = raw[STARTED];
+        // Once per request: a response can still fail after its client went away.
+        if (instruments === undefined || start === undefined) return;
+        raw[STARTED] = undefined;
+        instruments.inFlight.dec();
+        const route = routeTemplate(raw, request);
+        instruments.httpDuration.observe(
+          { method: raw.method ?? 'GET', route, status: String(statusCode) },
+          (performance.now() - start) / 1000,
         );
-        if (status === 429) rateLimited.inc({ route });
-      };
-      // `close` also fires for a client that went away before the response ended.
-      res.once('finish', finish);
-      res.once('close', finish);
+        if (statusCode === 429) instruments.rateLimited.inc({ route });
+      },
     };
   }
 
@@ -163,21 +169,37 @@ export class MetricsService implements OnModuleInit {
     return this.instruments;
   }
 
-  /** Wraps a new pooled client's `query` to time each query that returns a promise. */
+  /**
+   * Wraps a new pooled client's `query` to time each query, whichever way it is called: with a
+   * callback (pg-pool's `pool.query`, which the app's reads outside transactions go through)
+   * or for a promise (a checked-out client: transactions).
+   */
   private timeQueries(client: pg.PoolClient): void {
     const original = client.query.bind(client) as QueryFn;
     (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
-      const result = original(...args);
       const histogram = this.instruments?.queryDuration;
-      if (histogram === undefined || !(result instanceof Promise)) return result;
-      const end = histogram.startTimer();
+      if (histogram === undefined) return original(...args);
+      const start = performance.now();
+      const observe = (failed: boolean) =>
+        histogram.observe({ outcome: failed ? 'error' : 'ok' }, (performance.now() - start) / 1000);
+      const last = args.length - 1;
+      const callback = args[last];
+      if (typeof callback === 'function') {
+        args[last] = (error: unknown, result: unknown) => {
+          observe(Boolean(error));
+          (callback as (error: unknown, result: unknown) => void)(error, result);
+        };
+        return original(...args);
+      }
+      const result = original(...args);
+      if (!(result instanceof Promise)) return result;
       return result.then(
         (value: unknown) => {
-          end({ outcome: 'ok' });
+          observe(false);
           return value;
         },
         (error: unknown) => {
-          end({ outcome: 'error' });
+          observe(true);
           throw error;
         },
       );
@@ -185,13 +207,20 @@ export class MetricsService implements OnModuleInit {
   }
 }
 
-/** What the metrics need of Fastify's request: its matched route, if any. */
-export interface RoutedRequest {
+/** Fastify's request, as the request observer reads it. */
+export interface ObservedRequest {
+  raw: IncomingMessage;
   is404?: boolean;
   routeOptions?: { url?: string };
 }
 
-function routeTemplate(req: IncomingMessage, request: RoutedRequest): string {
+/** The request observer's two ends (see `requestObserver`). */
+export interface RequestObserver {
+  start(request: ObservedRequest): void;
+  finish(request: ObservedRequest, statusCode: number): void;
+}
+
+function routeTemplate(req: IncomingMessage, request: ObservedRequest): string {
   if (isAdminRequest(req)) return '/admin';
   // Unknown paths reach Fastify's not-found handler; a wildcard route (the CORS preflight's
   // `OPTIONS *`) has no template worth a label either.
