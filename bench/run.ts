@@ -828,7 +828,7 @@ async function main(): Promise<void> {
           });
           entry[who].push(sample);
           log(
-            `round ${round + 1} ${s.id} ${who}: ${(sample.ok / sample.seconds).toFixed(0)} req/s${sample.failed + sample.errors ? `, ${sample.failed} non-2xx, ${sample.errors} errors` : ''}`,
+            `round ${round + 1} ${s.id} ${who}: ${(sample.ok / sample.seconds).toFixed(0)} req/s, ${((1000 * sample.cpuMs) / Math.max(1, sample.ok)).toFixed(0)} CPU µs/req${sample.failed + sample.errors ? `, ${sample.failed} non-2xx, ${sample.errors} errors` : ''}`,
           );
         }
       }
@@ -893,7 +893,7 @@ async function main(): Promise<void> {
             });
             (server === app ? off : on).push(sample);
             log(
-              `round ${round + 1} metrics ${server === app ? 'off' : 'on'}: ${(sample.ok / sample.seconds).toFixed(0)} req/s`,
+              `round ${round + 1} metrics ${server === app ? 'off' : 'on'}: ${(sample.ok / sample.seconds).toFixed(0)} req/s, ${((1000 * sample.cpuMs) / Math.max(1, sample.ok)).toFixed(0)} CPU µs/req`,
             );
           }
         }
