@@ -125,7 +125,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     teamId: number | undefined,
   ): Promise<Authenticated | false> | undefined {
     // passport's types name Express's request; the guard passes Fastify's.
-    const token = bearerFromRequest(request as unknown as PassportRequest);
+    const token = bearerFromRequest(request);
     const payload =
       token === null ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
     return payload === undefined ? undefined : this.principal(request, payload, teamId);
