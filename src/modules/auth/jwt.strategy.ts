@@ -124,7 +124,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     request: HttpRequest,
     teamId: number | undefined,
   ): Promise<Authenticated | false> | undefined {
-    // passport's types name Express's request; the guard passes Fastify's.
     const token = bearerFromRequest(request);
     const payload =
       token === null ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
