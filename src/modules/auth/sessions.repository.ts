@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { and, desc, eq, gt, isNull, isNotNull, lt, ne } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
-import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
+import {
+  PreparedQuery,
+  timestampFromDriver,
+  type DriverRow,
+  type Placeheld,
+} from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   sessions,
@@ -54,7 +59,10 @@ export interface PrincipalInTeamRow extends PrincipalRow {
   membership: TeamMembershipRow | null;
 }
 
-/** What authentication reads of the session and its user (see `principalQuery`). */
+/**
+ * What authentication reads of the session and its user (see `principalQuery`). Read by
+ * position by `principalFromRow`: keep the two in step.
+ */
 const PRINCIPAL_COLUMNS = {
   id: users.id,
   email: users.email,
@@ -66,6 +74,19 @@ const PRINCIPAL_COLUMNS = {
 };
 
 /** The session is this user's, live (not revoked, not expired) and the user not deleted. */
+/** A row of principalQuery: PRINCIPAL_COLUMNS in order. */
+function principalFromRow(row: DriverRow): PrincipalRow {
+  return {
+    id: row[0] as number,
+    email: row[1] as string,
+    name: row[2] as string | null,
+    role: row[3] as SystemRole,
+    emailVerified: row[4] === true,
+    sessionId: row[5] as string,
+    lastUsedAt: timestampFromDriver(row[6]),
+  };
+}
+
 function livePrincipal({
   sessionId,
   userId,
@@ -133,17 +154,33 @@ function principalInTeamQuery(
 @Injectable()
 export class SessionsRepository {
   /** Placeholders skip the column's encoder: `now` goes as a UTC ISO string, as it would. */
-  private readonly principal = new PreparedQuery(
+  // Read on every authenticated request: rows mapped by hand (see PreparedQuery.mapped).
+  private readonly principal = PreparedQuery.mapped(
     this.txHost,
     'sessions_find_principal',
     principalQuery,
+    principalFromRow,
     (args) => ({ ...args, now: args.now.toISOString() }),
   );
 
-  private readonly principalInTeam = new PreparedQuery(
+  private readonly principalInTeam = PreparedQuery.mapped(
     this.txHost,
     'sessions_find_principal_in_team',
     principalInTeamQuery,
+    (row): PrincipalInTeamRow => ({
+      ...principalFromRow(row),
+      // Left-joined: no membership row, all five null.
+      membership:
+        row[7] === null
+          ? null
+          : {
+              id: row[7] as number,
+              teamId: row[8] as number,
+              userId: row[9] as number,
+              role: row[10] as string,
+              joinedAt: timestampFromDriver(row[11]),
+            },
+    }),
     (args) => ({ ...args, now: args.now.toISOString() }),
   );
 
@@ -262,7 +299,7 @@ export class SessionsRepository {
     now: Date,
   ): Promise<PrincipalRow | undefined> {
     const [row] = await this.principal.execute({ sessionId, userId, now });
-    return row as PrincipalRow | undefined;
+    return row;
   }
 
   /** `findPrincipal` plus the user's membership in `teamId`, in the same single query. */
@@ -273,6 +310,6 @@ export class SessionsRepository {
     teamId: number,
   ): Promise<PrincipalInTeamRow | undefined> {
     const [row] = await this.principalInTeam.execute({ sessionId, userId, now, teamId });
-    return row as PrincipalInTeamRow | undefined;
+    return row;
   }
 }
