@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { DrizzleQueryError, and, asc, eq, sql } from 'drizzle-orm';
 import { activityLogs, teamMembers, teams, users } from '../../src/database/schema.js';
 import {
   PreparedQuery,
@@ -76,6 +76,17 @@ describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', (
     expect(inside[1]).toMatchObject({ role: 'member', name: drizzle[0]!.name });
     expect(inside[1]!.joinedAt).toBeInstanceOf(Date);
     expect(Math.abs(inside[1]!.joinedAt.getTime() - Date.now())).toBeLessThan(60_000);
+  });
+
+  it("fails as Drizzle's own queries fail: a DrizzleQueryError caused by pg's error", async () => {
+    const query = mapped();
+    const error: unknown = await query
+      .execute({ teamId: 'not a number' as unknown as number })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DrizzleQueryError);
+    expect((error as DrizzleQueryError).cause).toMatchObject({ code: '22P02' });
+    // The connection is fine afterwards.
+    expect(await query.execute({ teamId: 2_000_000_000 })).toEqual([]);
   });
 
   it('reads timestamps as the UTC instants Drizzle reads', async () => {
