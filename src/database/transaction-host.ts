@@ -1,13 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ScopedValue } from '../common/async-scope.js';
-import type pg from 'pg';
-import {
-  DRIZZLE,
-  PG_POOL,
-  type Database,
-  type DbClient,
-  type Transaction,
-} from './database.tokens.js';
+import { DRIZZLE, type Database, type DbClient, type Transaction } from './database.tokens.js';
 
 type TransactionConfig = Parameters<Database['transaction']>[1];
 
@@ -24,11 +17,7 @@ export class TransactionHost {
   /** Per instance: two apps in one process (tests) never see each other's transactions. */
   private readonly storage = new ScopedValue<Transaction>('transaction');
 
-  constructor(
-    @Inject(DRIZZLE) private readonly root: Database,
-    /** Drizzle's pool, for the few hot reads that run on the driver directly (PreparedQuery). */
-    @Inject(PG_POOL) readonly pool: pg.Pool,
-  ) {}
+  constructor(@Inject(DRIZZLE) private readonly root: Database) {}
 
   /** The current transaction, or the pool outside one. Read it per query, do not cache it. */
   get db(): DbClient {
