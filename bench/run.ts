@@ -36,8 +36,8 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
 }
 
 const options = {
-  seconds: envNumber('BENCH_DURATION', 5, 1, 120),
-  rounds: envNumber('BENCH_ROUNDS', 2, 1, 10),
+  seconds: envNumber('BENCH_DURATION', 2, 1, 120),
+  rounds: envNumber('BENCH_ROUNDS', 6, 1, 10),
   connections: envNumber('BENCH_CONNECTIONS', 16, 1, 256),
   floodReadRate: envNumber('BENCH_FLOOD_READ_RATE', 100, 1, 10_000),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
