@@ -35,6 +35,9 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
   return value;
 }
 
+/** How long the metrics comparison warms both apps before measuring (the metrics-on app is new). */
+const METRICS_WARMUP_SECONDS = 10;
+
 const options = {
   seconds: envNumber('BENCH_DURATION', 2, 1, 120),
   rounds: envNumber('BENCH_ROUNDS', 6, 1, 10),
@@ -869,7 +872,8 @@ async function main(): Promise<void> {
           .catch(() => undefined);
       }, 1000);
       const teamRequests = READS[0]?.requests(fixtures) ?? [];
-      // Both warmed as long as one measurement (the new process's JIT is cold), not recorded.
+      // Both warmed for METRICS_WARMUP_SECONDS, not recorded: the new process's JIT is cold,
+      // and a warm-up as short as one 2 s measurement left it at 1.3–1.6× the warm app's CPU.
       const on: LoadSample[] = [];
       const off: LoadSample[] = [];
       try {
@@ -878,7 +882,7 @@ async function main(): Promise<void> {
             url: server.url,
             requests: teamRequests,
             connections: options.connections,
-            seconds: options.seconds,
+            seconds: Math.max(METRICS_WARMUP_SECONDS, options.seconds),
           });
         }
         for (let round = 0; round < options.rounds; round++) {
