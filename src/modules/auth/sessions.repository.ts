@@ -73,7 +73,6 @@ const PRINCIPAL_COLUMNS = {
   lastUsedAt: sessions.lastUsedAt,
 };
 
-/** The session is this user's, live (not revoked, not expired) and the user not deleted. */
 /** A row of principalQuery: PRINCIPAL_COLUMNS in order. */
 function principalFromRow(row: DriverRow): PrincipalRow {
   return {
@@ -87,6 +86,7 @@ function principalFromRow(row: DriverRow): PrincipalRow {
   };
 }
 
+/** The session is this user's, live (not revoked, not expired) and the user not deleted. */
 function livePrincipal({
   sessionId,
   userId,
@@ -153,8 +153,10 @@ function principalInTeamQuery(
 
 @Injectable()
 export class SessionsRepository {
-  /** Placeholders skip the column's encoder: `now` goes as a UTC ISO string, as it would. */
-  // Read on every authenticated request: rows mapped by hand (see PreparedQuery.mapped).
+  /**
+   * Read on every authenticated request: rows mapped by position (PreparedQuery.mapped).
+   * Placeholders skip the column's encoder: `now` goes as a UTC ISO string, as it would.
+   */
   private readonly principal = PreparedQuery.mapped(
     this.txHost,
     'sessions_find_principal',

@@ -16,7 +16,11 @@ import {
 import { alias } from 'drizzle-orm/pg-core';
 import { teamMembers, teams, users, type Team, type TeamRole } from '../../database/schema.js';
 import type { DbClient } from '../../database/database.tokens.js';
-import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
+import {
+  PreparedQuery,
+  timestampFromDriver,
+  type Placeheld,
+} from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 export interface Membership {
@@ -88,8 +92,7 @@ function memberFromTuple([id, teamId, userId, role, joinedAt, name, email]: Memb
     teamId,
     userId,
     role: role as TeamRole,
-    // As Drizzle reads a timestamp column (the session's time zone is UTC).
-    joinedAt: new Date(`${joinedAt}+0000`),
+    joinedAt: timestampFromDriver(joinedAt),
     user: { id: userId, name, email },
   } satisfies MemberWithUser;
 }
