@@ -64,7 +64,7 @@ export class JwtAuthGuard implements CanActivate {
     // in one query (an invalid :teamId is left to that guard's 400).
     const teamId = teamRole === undefined ? undefined : parseId(request.params.teamId);
     // A token verified before needs no passport (see JwtStrategy).
-    const authenticated = await (this.strategy.authenticateRemembered(request, teamId) ??
+    const authenticated = await (this.strategy.authenticateRemembered(request, token, teamId) ??
       this.authenticate(request, http.getResponse<FastifyReply>(), teamId));
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();

@@ -115,18 +115,19 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   }
 
   /**
-   * The guard's fast path: when the request's bearer token (as passport-jwt extracts it) is
-   * one jsonwebtoken verified before and its time checks still pass, the principal (and the
+   * The guard's fast path: when the request's bearer `token` (the guard's strict parse of the
+   * header, which yields the token passport-jwt would extract whenever it matches) is one
+   * jsonwebtoken verified before and its time checks still pass, the principal (and the
    * membership in `teamId`) straight from the database, without passport's per-request
    * middleware; otherwise undefined, and the guard goes through passport.
    */
   authenticateRemembered(
     request: HttpRequest,
+    token: string | undefined,
     teamId: number | undefined,
   ): Promise<Authenticated | false> | undefined {
-    const token = bearerFromRequest(request);
     const payload =
-      token === null ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
+      token === undefined ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
     return payload === undefined ? undefined : this.principal(request, payload, teamId);
   }
 
@@ -154,25 +155,24 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   /** passport-jwt's callback, with the payload it has just verified. */
   async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
     const token = this.verifying.get(request);
-    if (token !== undefined) {
-      this.verifying.delete(request);
-      // Only a payload with our claims is worth remembering.
-      if (accessTokenClaims(payload, Math.floor(Date.now() / 1000)) !== undefined) {
-        this.verified.add(token, payload as object);
-      }
-    }
-    return this.principal(request, payload, this.teamOf.get(request));
+    if (token !== undefined) this.verifying.delete(request);
+    return this.principal(request, payload, this.teamOf.get(request), token);
   }
 
-  /** The claims' principal, re-read from the database (see the class comment). */
+  /**
+   * The claims' principal, re-read from the database (see the class comment). `verifiedToken`,
+   * the token passport-jwt has just verified, is remembered once its claims are ours.
+   */
   private async principal(
     request: HttpRequest,
     payload: unknown,
     teamId: number | undefined,
+    verifiedToken?: string,
   ): Promise<Authenticated | false> {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
+    if (verifiedToken !== undefined) this.verified.add(verifiedToken, payload as object);
     let team: Authenticated['team'];
     let principal;
     if (teamId === undefined) {
