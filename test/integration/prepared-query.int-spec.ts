@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DrizzleQueryError, and, asc, eq, sql } from 'drizzle-orm';
-import { activityLogs, teamMembers, teams, users } from '../../src/database/schema.js';
+import { activityLogs, sessions, teamMembers, teams, users } from '../../src/database/schema.js';
 import {
   PreparedQuery,
   timestampFromDriver,
@@ -125,6 +125,7 @@ describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', (
         email: users.email,
         name: users.name,
         role: users.role,
+        emailVerifiedAt: users.emailVerifiedAt,
         joinedAt: teamMembers.joinedAt,
         memberId: teamMembers.id,
       })
@@ -139,7 +140,7 @@ describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', (
       email: fromDrizzle!.email,
       name: fromDrizzle!.name,
       role: fromDrizzle!.role,
-      emailVerified: expect.any(Boolean),
+      emailVerified: fromDrizzle!.emailVerifiedAt !== null,
       sessionId: session!.id,
       membership: {
         id: fromDrizzle!.memberId,
@@ -149,7 +150,11 @@ describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', (
       },
     });
     expect(principal!.membership!.joinedAt).toEqual(fromDrizzle!.joinedAt);
-    expect(principal!.lastUsedAt).toBeInstanceOf(Date);
+    const [sessionRow] = await t.db
+      .select({ lastUsedAt: sessions.lastUsedAt })
+      .from(sessions)
+      .where(eq(sessions.id, session!.id));
+    expect(principal!.lastUsedAt).toEqual(sessionRow!.lastUsedAt);
     // A team the user is not in: the principal, without a membership.
     const stranger = await signUp(t);
     expect(
