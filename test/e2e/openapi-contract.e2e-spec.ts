@@ -2,6 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OpenAPIObject, OperationObject, ParameterObject } from '@nestjs/swagger';
 import supertest from 'supertest';
 import { buildOpenApiDocument } from '../../src/app.setup.js';
+import {
+  schemaSerializedResponses,
+  type SerializerSchema,
+} from '../../src/common/openapi/ok-response.decorator.js';
+import { TeamActivityPageDto, TeamDetailDto } from '../../src/modules/teams/teams.dto.js';
+import { MeDto } from '../../src/modules/users/users.dto.js';
 import { createTestApp, type TestApp, uniqueEmail } from '../support/app.js';
 import { bearer, signUp } from '../support/auth.js';
 import { OpenApiResponseValidator } from '../support/openapi-validator.js';
@@ -31,6 +37,53 @@ function operations(doc: OpenAPIObject): { key: string; path: string; op: Operat
 function codes(op: OperationObject, status: number): string[] {
   const response = op.responses[status] as ErrorResponseObject | undefined;
   return response?.content?.['application/json']?.schema?.allOf?.[1]?.properties?.code?.enum ?? [];
+}
+
+interface DocumentSchema {
+  $ref?: string;
+  anyOf?: DocumentSchema[];
+  enum?: unknown[];
+  type?: string;
+  format?: string;
+  nullable?: boolean;
+  properties?: Record<string, DocumentSchema>;
+  items?: DocumentSchema;
+}
+
+/**
+ * What a document schema tells fast-json-stringify (ok-response.decorator.ts): types, formats,
+ * properties, items and nullability, with references resolved. The document writes a nullable
+ * DTO as `anyOf` [its reference, a null object].
+ */
+function serializerView(doc: OpenAPIObject, schema: DocumentSchema): SerializerSchema {
+  if (schema.$ref !== undefined) {
+    const name = schema.$ref.replace('#/components/schemas/', '');
+    return serializerView(doc, doc.components!.schemas![name] as DocumentSchema);
+  }
+  if (schema.anyOf !== undefined) {
+    const [only, ...rest] = schema.anyOf.filter((variant) => variant.enum?.[0] !== null);
+    if (only === undefined || rest.length > 0) throw new Error('a union is not serialized');
+    const view = serializerView(doc, only);
+    return schema.anyOf.length > 1 ? { ...view, type: [view.type as string, 'null'] } : view;
+  }
+  let view: SerializerSchema;
+  if (schema.enum !== undefined) view = { type: 'string' };
+  else if (schema.type === 'array')
+    view = { type: 'array', items: serializerView(doc, schema.items!) };
+  else if (schema.properties !== undefined) {
+    view = {
+      type: 'object',
+      properties: Object.fromEntries(
+        Object.entries(schema.properties).map(([key, value]) => [key, serializerView(doc, value)]),
+      ),
+    };
+  } else {
+    view = {
+      type: schema.type!,
+      ...(schema.format === 'date-time' ? { format: 'date-time' } : {}),
+    };
+  }
+  return schema.nullable === true ? { ...view, type: [view.type as string, 'null'] } : view;
 }
 
 describe('the OpenAPI document is a contract generated clients and validating proxies can trust', () => {
@@ -117,6 +170,20 @@ describe('the OpenAPI document is a contract generated clients and validating pr
   });
 
   describe('the document', () => {
+    it('is the schema every response serialized by schema is written with (@ApiOkJson)', () => {
+      const serialized = schemaSerializedResponses();
+      // The hot reads at least (bench/RESULTS.md item 25).
+      expect([...serialized.keys()]).toEqual(
+        expect.arrayContaining([TeamDetailDto, TeamActivityPageDto, MeDto]),
+      );
+      for (const [dto, schema] of serialized) {
+        expect({ dto: dto.name, schema }).toEqual({
+          dto: dto.name,
+          schema: serializerView(doc, { $ref: `#/components/schemas/${dto.name}` }),
+        });
+      }
+    });
+
     it('declares no header a client must invent (User-Agent) and Stripe-Signature once', () => {
       const headers = operations(doc).flatMap(({ key, op }) =>
         ((op.parameters ?? []) as ParameterObject[])

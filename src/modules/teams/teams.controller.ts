@@ -20,6 +20,7 @@ import {
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiOkJson } from '../../common/openapi/ok-response.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
@@ -77,7 +78,7 @@ export class TeamsController {
     description:
       "The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).",
   })
-  @ApiOkResponse({ type: TeamDetailDto })
+  @ApiOkJson(TeamDetailDto)
   get(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
@@ -92,7 +93,7 @@ export class TeamsController {
     description:
       'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400. Logs UPDATE_TEAM (by the caller) in the same transaction when the name changes; the current name again changes and logs nothing.',
   })
-  @ApiOkResponse({ type: TeamDetailDto })
+  @ApiOkJson(TeamDetailDto)
   update(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,
@@ -146,7 +147,7 @@ export class TeamsController {
     summary: "The team's activity log, newest first",
     description: `Filters: \`action\`, \`userId\`, \`from\` (inclusive) and \`to\` (exclusive), ISO-8601 instants; \`to\` must be later than \`from\` (else 400). Paginated; the cursor is exact to the microsecond. ${TEAM_LOG_CONTENTS}`,
   })
-  @ApiOkResponse({ type: TeamActivityPageDto })
+  @ApiOkJson(TeamActivityPageDto)
   listActivity(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkJson } from '../../common/openapi/ok-response.decorator.js';
 import { AllowUnverifiedEmail } from '../../common/decorators/allow-unverified-email.decorator.js';
 import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
@@ -20,7 +21,7 @@ export class UsersController {
     description:
       'Also with an unverified email under EMAIL_VERIFICATION=required (`emailVerified`, `pendingEmail` tell the client what to show).',
   })
-  @ApiOkResponse({ type: MeDto })
+  @ApiOkJson(MeDto)
   me(@CurrentUserActor() actor: UserActor): Promise<MeDto> {
     return this.users.getMe(actor);
   }
