@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type pg from 'pg';
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config.js';
 import { PG_POOL } from '../../database/database.tokens.js';
 import { isAdminRequest } from '../admin/admin-path.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { LeanHistogram, type Series } from './lean-histogram.js';
 
 /** Request durations: 5 ms to 10 s, the range between a cached read and the statement timeout. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -20,10 +21,11 @@ type TimedRequest = IncomingMessage & { [STARTED]?: number };
 /** The app's metrics, on a registry of its own. */
 interface Instruments {
   registry: Registry;
-  httpDuration: Histogram<'method' | 'route' | 'status'>;
-  inFlight: Gauge;
+  httpDuration: LeanHistogram<'method' | 'route' | 'status'>;
   rateLimited: Counter<'route'>;
-  queryDuration: Histogram<'outcome'>;
+  queryDuration: LeanHistogram<'outcome'>;
+  /** The `ok` series of queryDuration, looked up once. */
+  queriesOk: Series;
 }
 
 /**
@@ -43,6 +45,8 @@ interface Instruments {
 export class MetricsService implements OnModuleInit {
   readonly enabled: boolean;
   private instruments: Instruments | undefined;
+  /** Requests being served: counted here, read by the gauge when scraped. */
+  private inFlight = 0;
 
   constructor(
     config: AppConfig,
@@ -61,34 +65,41 @@ export class MetricsService implements OnModuleInit {
     const registry = new prom.Registry();
     const registers = [registry];
     const { pool, jobs } = this;
+    // The two histograms observed on every request and query are LeanHistograms (see there).
+    const queryDuration = new LeanHistogram(
+      'db_query_duration_seconds',
+      'PostgreSQL query duration (client side, including the network), by outcome',
+      ['outcome'],
+      QUERY_BUCKETS,
+      registry,
+    );
     this.instruments = {
       registry,
-      httpDuration: new prom.Histogram({
-        name: 'http_request_duration_seconds',
-        help: 'HTTP request duration by route template, method and status code (499: the client went away first)',
-        labelNames: ['method', 'route', 'status'],
-        buckets: HTTP_BUCKETS,
-        registers,
-      }),
-      inFlight: new prom.Gauge({
-        name: 'http_requests_in_flight',
-        help: 'HTTP requests being served',
-        registers,
-      }),
+      httpDuration: new LeanHistogram(
+        'http_request_duration_seconds',
+        'HTTP request duration by route template, method and status code (499: the client went away first)',
+        ['method', 'route', 'status'],
+        HTTP_BUCKETS,
+        registry,
+      ),
       rateLimited: new prom.Counter({
         name: 'http_rate_limited_total',
         help: 'Requests refused with 429 by a rate limit, by route template',
         labelNames: ['route'],
         registers,
       }),
-      queryDuration: new prom.Histogram({
-        name: 'db_query_duration_seconds',
-        help: 'PostgreSQL query duration (client side, including the network), by outcome',
-        labelNames: ['outcome'],
-        buckets: QUERY_BUCKETS,
-        registers,
-      }),
+      queryDuration,
+      queriesOk: queryDuration.series('ok'),
     };
+    const inFlight = (): number => this.inFlight;
+    new prom.Gauge({
+      name: 'http_requests_in_flight',
+      help: 'HTTP requests being served',
+      registers,
+      collect() {
+        this.set(inFlight());
+      },
+    });
     new prom.Gauge({
       name: 'db_pool_connections',
       help: 'Connections in the PostgreSQL pool, by state (total, idle)',
@@ -133,9 +144,8 @@ export class MetricsService implements OnModuleInit {
   requestObserver(): RequestObserver {
     return {
       start: (request) => {
-        const instruments = this.instruments;
-        if (instruments === undefined) return;
-        instruments.inFlight.inc();
+        if (this.instruments === undefined) return;
+        this.inFlight++;
         (request.raw as TimedRequest)[STARTED] = performance.now();
       },
       finish: (request, statusCode) => {
@@ -145,10 +155,11 @@ export class MetricsService implements OnModuleInit {
         // Once per request: a response can still fail after its client went away.
         if (instruments === undefined || start === undefined) return;
         raw[STARTED] = undefined;
-        instruments.inFlight.dec();
+        this.inFlight--;
         const route = routeTemplate(raw, request);
-        instruments.httpDuration.observe(
-          { method: raw.method ?? 'GET', route, status: String(statusCode) },
+        const { httpDuration } = instruments;
+        httpDuration.observe(
+          httpDuration.series(raw.method ?? 'GET', route, String(statusCode)),
           (performance.now() - start) / 1000,
         );
         if (statusCode === 429) instruments.rateLimited.inc({ route });
@@ -177,11 +188,15 @@ export class MetricsService implements OnModuleInit {
   private timeQueries(client: pg.PoolClient): void {
     const original = client.query.bind(client) as QueryFn;
     (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
-      const histogram = this.instruments?.queryDuration;
-      if (histogram === undefined) return original(...args);
+      const instruments = this.instruments;
+      if (instruments === undefined) return original(...args);
+      const { queryDuration, queriesOk } = instruments;
       const start = performance.now();
       const observe = (failed: boolean) =>
-        histogram.observe({ outcome: failed ? 'error' : 'ok' }, (performance.now() - start) / 1000);
+        queryDuration.observe(
+          failed ? queryDuration.series('error') : queriesOk,
+          (performance.now() - start) / 1000,
+        );
       const last = args.length - 1;
       const callback = args[last];
       if (typeof callback === 'function') {
