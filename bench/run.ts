@@ -35,8 +35,10 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
   return value;
 }
 
-/** How long the metrics comparison warms both apps before measuring (the metrics-on app is new). */
+/** How long the metrics comparison warms each new app before measuring. */
 const METRICS_WARMUP_SECONDS = 10;
+/** How many pairs of new processes (metrics on, metrics off) the metrics comparison measures. */
+const METRICS_PAIRS = 3;
 
 const options = {
   seconds: envNumber('BENCH_DURATION', 2, 1, 120),
@@ -856,54 +858,71 @@ async function main(): Promise<void> {
 
     if (enabled('metrics')) {
       // The same app with metrics on (the request middleware, the query timer, default process
-      // metrics) and scraped like Prometheus would, against the metrics-off app, interleaved.
-      const withMetrics = await startApp('app (metrics on)', { METRICS_TOKEN }, false);
-      // The same history as the metrics-off app (see replayFixtures).
-      await replayFixtures(withMetrics.server, fixtures);
-      let scrapes = 0;
-      const scraper = setInterval(() => {
-        void fetch(`${withMetrics.server.url}/metrics`, {
-          headers: { authorization: `Bearer ${METRICS_TOKEN}` },
-        })
-          .then(async (r) => {
-            await r.arrayBuffer();
-            if (r.status === 200) scrapes++;
-          })
-          .catch(() => undefined);
-      }, 1000);
+      // metrics) and scraped like Prometheus would, against the same app with metrics off,
+      // interleaved. Both sides are new processes with the same history (see replayFixtures),
+      // not the main app, which has served every scenario before this one. And there are
+      // METRICS_PAIRS pairs of them, the rounds shared out between the pairs: two processes of
+      // one build differ by up to ±7 % on this bench (an A/A pair, both metrics off, measured
+      // 0.92× and 1.06×), which one pair cannot tell from a 5 % cost (bench/RESULTS.md item 26).
       const teamRequests = READS[0]?.requests(fixtures) ?? [];
-      // Both warmed for METRICS_WARMUP_SECONDS, not recorded: the new process's JIT is cold,
-      // and a warm-up as short as one 2 s measurement left it at 1.3–1.6× the warm app's CPU.
       const on: LoadSample[] = [];
       const off: LoadSample[] = [];
-      try {
-        for (const server of [app, withMetrics.server]) {
-          await load({
-            url: server.url,
-            requests: teamRequests,
-            connections: options.connections,
-            seconds: Math.max(METRICS_WARMUP_SECONDS, options.seconds),
-          });
-        }
-        for (let round = 0; round < options.rounds; round++) {
-          const order = round % 2 === 0 ? [withMetrics.server, app] : [app, withMetrics.server];
-          for (const server of order) {
-            const sample = await load({
+      let scrapes = 0;
+      const pairs = Math.min(METRICS_PAIRS, options.rounds);
+      for (let pair = 0; pair < pairs; pair++) {
+        const withMetrics = (
+          await startApp(`app (metrics on, ${pair + 1})`, { METRICS_TOKEN }, false)
+        ).server;
+        const withoutMetrics = (await startApp(`app (metrics off, ${pair + 1})`, {}, false)).server;
+        const scraper = setInterval(() => {
+          void fetch(`${withMetrics.url}/metrics`, {
+            headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+          })
+            .then(async (r) => {
+              await r.arrayBuffer();
+              if (r.status === 200) scrapes++;
+            })
+            .catch(() => undefined);
+        }, 1000);
+        try {
+          // Both warmed for METRICS_WARMUP_SECONDS, not recorded: a new process's JIT is
+          // cold, and a warm-up as short as one 2 s measurement left the new app at 1.3–1.6×
+          // the warm app's CPU.
+          for (const server of [withoutMetrics, withMetrics]) {
+            await replayFixtures(server, fixtures);
+            await load({
               url: server.url,
-              pid: server.child.pid,
               requests: teamRequests,
               connections: options.connections,
-              seconds: options.seconds,
+              seconds: Math.max(METRICS_WARMUP_SECONDS, options.seconds),
             });
-            (server === app ? off : on).push(sample);
-            log(
-              `round ${round + 1} metrics ${server === app ? 'off' : 'on'}: ${(sample.ok / sample.seconds).toFixed(0)} req/s, ${((1000 * sample.cpuMs) / Math.max(1, sample.ok)).toFixed(0)} CPU µs/req`,
-            );
           }
+          const rounds =
+            Math.round(((pair + 1) * options.rounds) / pairs) -
+            Math.round((pair * options.rounds) / pairs);
+          for (let round = 0; round < rounds; round++) {
+            const order =
+              round % 2 === 0 ? [withMetrics, withoutMetrics] : [withoutMetrics, withMetrics];
+            for (const server of order) {
+              const sample = await load({
+                url: server.url,
+                pid: server.child.pid,
+                requests: teamRequests,
+                connections: options.connections,
+                seconds: options.seconds,
+              });
+              const side = server === withMetrics ? 'on' : 'off';
+              (side === 'on' ? on : off).push(sample);
+              log(
+                `pair ${pair + 1} round ${round + 1} metrics ${side}: ${(sample.ok / sample.seconds).toFixed(0)} req/s, ${((1000 * sample.cpuMs) / Math.max(1, sample.ok)).toFixed(0)} CPU µs/req`,
+              );
+            }
+          }
+        } finally {
+          clearInterval(scraper);
+          await withMetrics.stop();
+          await withoutMetrics.stop();
         }
-      } finally {
-        clearInterval(scraper);
-        await withMetrics.server.stop();
       }
       const a = summarize(on);
       const b = summarize(off);
