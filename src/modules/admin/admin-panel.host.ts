@@ -31,9 +31,10 @@ interface AdminModuleLike {
 /**
  * The back office at /admin, loaded on its first request instead of at start-up.
  *
- * AdminJS imports its whole React front end, a bundler (rollup, babel) and a design system on
- * the server: about 1 s of start-up and 50-110 MB of memory, which an API instance that no
- * one opens the panel on never needs. So the app mounts only this light handler; the first
+ * Unbundled, AdminJS imports its whole React front end, a bundler (rollup, babel) and a
+ * design system on the server: about 1 s and 55 MB (the production bundle leaves those out:
+ * about 0.2 s and 5 MB, src/cli/bundle.ts), which an API instance that no one opens the panel
+ * on never needs. So the app mounts only this light handler; the first
  * /admin request loads the admin module (Nest's LazyModuleLoader, into the same container: the
  * same services, pool and config), runs @adminjs/nestjs's initialisation, whose loader hands
  * the finished router back here (`attach`), and every request from then on goes straight to
