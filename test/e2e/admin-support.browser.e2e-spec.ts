@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import argon2 from 'argon2';
 import { and, eq } from 'drizzle-orm';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ActivityType, activityLogs, teams, users } from '../../src/database/schema.js';
+import { browserTestsRun, launchChromium, type LaunchedChromium } from '../support/chromium.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import { bearer, signUp, type SignedUp } from '../support/auth.js';
 import { TOTP } from 'otpauth';
@@ -16,30 +13,18 @@ import { TOTP } from 'otpauth';
  * A support user in a real browser (Debian's Chromium driven by playwright-core), set up like
  * admin.browser.e2e-spec.ts: without Chromium the suite skips (locally) or fails (CI=true).
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-const HOW_TO =
-  `Chromium not found at ${CHROMIUM}: the admin browser test needs Debian's Chromium. ` +
-  'Install it with `apt-get update && apt-get install -y chromium` (CI does this in .ci/run).';
-
-if (!hasChromium && !inCi) {
-  process.stderr.write(`\n[admin-support.browser] SKIPPED. ${HOW_TO}\n\n`);
-}
-
-const describeBrowser = hasChromium || inCi ? describe : describe.skip;
+const describeBrowser = browserTestsRun('admin-support.browser') ? describe : describe.skip;
 
 describeBrowser('admin panel in Chromium: a read-only support user', () => {
   let t: TestApp;
   let baseUrl: string;
+  let browser: LaunchedChromium | undefined;
   let context: BrowserContext;
   let page: Page;
-  let profileDir: string;
   let owner: SignedUp;
   const support = { email: uniqueEmail('support'), password: 'support-password-1' };
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(HOW_TO);
     t = await createTestApp();
     await t.app.listen(0, '127.0.0.1');
     const { port } = t.app.getHttpServer().address() as AddressInfo;
@@ -54,28 +39,15 @@ describeBrowser('admin panel in Chromium: a read-only support user', () => {
     await t.db
       .insert(users)
       .values({ email: support.email, passwordHash, role: 'support', name: 'Support Desk' });
-    profileDir = await mkdtemp(join(tmpdir(), 'nest-saas-chromium-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1600, height: 1000 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await t?.close();
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 
   it('signs in, opens lists and a record, and every write is absent or refused', async () => {

@@ -2,31 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { ActivityType, activityLogs, sessions, users } from '../../src/database/schema.js';
+import { browserTestsRun, launchChromium, type LaunchedChromium } from '../support/chromium.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp, type SignedUp } from '../support/auth.js';
-
-/**
- * The admin panel in a real browser: Debian's Chromium driven by playwright-core.
- * Without Chromium the suite skips (locally) or fails (CI=true), saying how to install it.
- */
-// CHROMIUM_PATH only exists to try the skip/fail paths; the test targets Debian's package.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-const HOW_TO =
-  `Chromium not found at ${CHROMIUM}: the admin browser test needs Debian's Chromium. ` +
-  'Install it with `apt-get update && apt-get install -y chromium` (CI does this in .ci/run).';
-
-if (!hasChromium && !inCi) {
-  process.stderr.write(`\n[admin.browser] SKIPPED. ${HOW_TO}\n\n`);
-}
 
 interface CanvasLike {
   width: number;
@@ -37,50 +21,38 @@ interface CanvasLike {
   } | null;
 }
 
-const describeBrowser = hasChromium || inCi ? describe : describe.skip;
+/**
+ * The admin panel in a real browser: Debian's Chromium driven by playwright-core.
+ * Without Chromium the suite skips (locally) or fails (CI=true), saying how to install it.
+ */
+const describeBrowser = browserTestsRun('admin.browser') ? describe : describe.skip;
 
 describeBrowser('admin panel in Chromium', () => {
   let t: TestApp;
   let baseUrl: string;
+  let browser: LaunchedChromium | undefined;
   let context: BrowserContext;
   let page: Page;
-  let profileDir: string;
   /** Kept after the run (like a CI artifact): the dashboard screenshot and the export. */
   let artifactsDir: string;
   let owner: SignedUp;
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error(HOW_TO);
     t = await createTestApp();
     await t.app.listen(0, '127.0.0.1');
     const { port } = t.app.getHttpServer().address() as AddressInfo;
     baseUrl = `http://127.0.0.1:${port}`;
     owner = await signUp(t, { name: 'Browser Owner' });
-    profileDir = await mkdtemp(join(tmpdir(), 'nest-saas-chromium-'));
     artifactsDir = await mkdtemp(join(tmpdir(), 'nest-saas-admin-browser-'));
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      acceptDownloads: true,
-      // Wide enough for AdminJS to show its sidebar instead of the hamburger menu.
-      viewport: { width: 1600, height: 1000 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium({ acceptDownloads: true });
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await t?.close();
-    if (profileDir) await rm(profileDir, { recursive: true, force: true });
   });
 
   async function signInAs(email: string, password: string): Promise<void> {

@@ -3,21 +3,17 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { chromium } from 'playwright-core';
+import { browserTestsRun, launchChromium } from '../support/chromium.js';
 import { freshJobsSchema, uniqueEmail } from '../support/app.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp.js';
 
 const run = promisify(execFile);
-// Debian's Chromium, as in admin.browser.e2e-spec.ts: skipped locally without it, required in CI.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-const itInBrowser = existsSync(CHROMIUM) || inCi ? it : it.skip;
+// Chromium (test/support/chromium.ts): skipped locally without it, required in CI.
+const itInBrowser = browserTestsRun('multi-process: the bundled panel') ? it : it.skip;
 const METRICS_TOKEN = randomBytes(24).toString('hex');
 const ROOT = process.cwd();
 
@@ -257,13 +253,7 @@ describe('two API processes and a worker process on one database (e2e)', () => {
       earlierMails += 1;
       const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await db.connect();
-      const profileDir = await mkdtemp(join(tmpdir(), 'nest-saas-chromium-'));
-      const browser = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        viewport: { width: 1600, height: 1000 },
-        args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      const browser = await launchChromium();
       try {
         await db.query(`update users set role = 'admin' where email = $1`, [email]);
         const { rows } = await db.query<{ id: number }>(
@@ -272,7 +262,7 @@ describe('two API processes and a worker process on one database (e2e)', () => {
           [email],
         );
         const teamId = rows[0]!.id;
-        const page = browser.pages()[0] ?? (await browser.newPage());
+        const page = browser.context.pages()[0] ?? (await browser.context.newPage());
         page.setDefaultTimeout(15_000);
         const pageErrors: string[] = [];
         page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -297,7 +287,6 @@ describe('two API processes and a worker process on one database (e2e)', () => {
         expect(pageErrors).toEqual([]);
       } finally {
         await browser.close();
-        await rm(profileDir, { recursive: true, force: true });
         await db.end();
       }
     },
