@@ -34,8 +34,8 @@ export interface LeanHistogramValues {
  * bound as a property name, on every call. The metrics-on app spent 3.5 % of its CPU in it
  * (three observes per team read: the request and its two queries; bench/RESULTS.md item 26).
  * Here `series` finds a label set's series by its values (in `labelNames`' order) through one
- * Map per label, building nothing once it exists (a caller with fixed labels looks it up
- * once), and `observe` is a loop over the bounds and three additions. `get` returns what prom-client's Histogram returns (its exposition is checked
+ * Map per label, building nothing once it exists, and `observe` is a loop over the bounds
+ * and three additions. `get` returns what prom-client's Histogram returns (its exposition is checked
  * against prom-client's own in the unit spec), so the output, `_bucket` (cumulative, with
  * `le`), `_sum` and `_count` per series, is the same.
  */
