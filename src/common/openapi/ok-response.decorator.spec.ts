@@ -93,6 +93,12 @@ describe('ApiOkJson: a route written by the schema of its documented DTO', () =>
     class NumericEnum {
       @ApiProperty({ enum: [1, 2] }) x!: number;
     }
+    enum Level {
+      Low = 1,
+    }
+    class LazyNumericEnum {
+      @ApiProperty({ enum: () => Level, enumName: 'Level' }) x!: Level;
+    }
     class Untyped {
       @ApiProperty() x!: Record<string, unknown>;
     }
@@ -101,6 +107,7 @@ describe('ApiOkJson: a route written by the schema of its documented DTO', () =>
     }
     expect(() => responseSchemaOf(NumberFormat)).toThrow('NumberFormat.x');
     expect(() => responseSchemaOf(NumericEnum)).toThrow('NumericEnum.x');
+    expect(() => responseSchemaOf(LazyNumericEnum)).toThrow('LazyNumericEnum.x');
     expect(() => responseSchemaOf(Untyped)).toThrow('Untyped.x');
     expect(() => responseSchemaOf(Plain)).toThrow('has no @ApiProperty');
   });

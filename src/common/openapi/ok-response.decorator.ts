@@ -29,10 +29,12 @@ const PRIMITIVES = new Map<unknown, string>([
   [Boolean, 'boolean'],
 ]);
 
+/** An @ApiProperty enum's values: an array, a TypeScript enum, or a function returning one. */
 function enumValues(values: unknown): unknown[] {
   if (Array.isArray(values)) return values;
+  if (typeof values === 'function') return enumValues((values as () => unknown)());
   if (values !== null && typeof values === 'object') return Object.values(values);
-  return [];
+  return [values];
 }
 
 const prototypeOf = (model: Type<unknown>): object => model.prototype as object;
