@@ -37,14 +37,20 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
 
 /** How long the metrics comparison warms each new app before measuring. */
 const METRICS_WARMUP_SECONDS = 10;
-/** How many pairs of new processes (metrics on, metrics off) the metrics comparison measures. */
-const METRICS_PAIRS = 3;
+/** Rounds of the metrics comparison per pair of processes: on then off, then off then on. */
+const METRICS_ROUNDS_PER_PAIR = 2;
 
 const options = {
   seconds: envNumber('BENCH_DURATION', 2, 1, 120),
   rounds: envNumber('BENCH_ROUNDS', 6, 1, 10),
   connections: envNumber('BENCH_CONNECTIONS', 16, 1, 256),
   floodReadRate: envNumber('BENCH_FLOOD_READ_RATE', 100, 1, 10_000),
+  /**
+   * How many pairs of new processes (metrics on, metrics off) the metrics comparison measures,
+   * METRICS_ROUNDS_PER_PAIR rounds each: two processes of one build differ by a few per cent,
+   * so one pair cannot tell a 5 % cost from that (bench/RESULTS.md items 26 and 27).
+   */
+  metricsPairs: envNumber('BENCH_METRICS_PAIRS', 6, 1, 20),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
   /**
    * NODE_OPTIONS for the app. Default: the V8 flags `npm run start:prod` (and the Dockerfile)
@@ -489,7 +495,15 @@ interface Results {
    */
   panelOpened?: AppRun & { firstRequestMs: number };
   /** CPU per request of the team read with metrics on (METRICS_TOKEN, scraped every second) vs off. */
-  metrics?: { off: Summary; on: Summary; cpuRatio: number; scrapes: number };
+  metrics?: {
+    off: Summary;
+    on: Summary;
+    /** All pairs' CPU per request, metrics on ÷ off. */
+    cpuRatio: number;
+    /** Each pair's own CPU ratio: the process-to-process spread the pooled ratio averages. */
+    pairRatios: number[];
+    scrapes: number;
+  };
   baseline: { readyMs: number; peakRssMb: number };
   targets: { name: string; value: number; limit: number; met: boolean; unit: string }[];
   notes: string[];
@@ -509,8 +523,12 @@ function table(results: Results): string {
   }
   if (results.metrics) {
     const m = results.metrics;
+    const spread =
+      m.pairRatios.length > 1
+        ? `; CPU ratio per pair ${fmt(Math.min(...m.pairRatios), 2)}–${fmt(Math.max(...m.pairRatios), 2)}`
+        : '';
     lines.push(
-      `| GET /teams/:teamId, metrics on (METRICS_TOKEN, /metrics scraped every 1 s) | ${fmt(m.on.rps, 0)} | ${fmt(m.on.p50, 2)} / ${fmt(m.on.p99, 2)} | ${fmt(m.on.cpuUsPerRequest, 0)} | same app, metrics off | ${fmt(m.off.rps, 0)} | ${fmt(m.off.p50, 2)} / ${fmt(m.off.p99, 2)} | ${fmt(m.off.cpuUsPerRequest, 0)} | ${fmt(m.on.rps / m.off.rps, 2)} | ${fmt(m.on.p99 / m.off.p99, 2)} | ${fmt(m.cpuRatio, 2)} |`,
+      `| GET /teams/:teamId, metrics on (METRICS_TOKEN, /metrics scraped every 1 s) | ${fmt(m.on.rps, 0)} | ${fmt(m.on.p50, 2)} / ${fmt(m.on.p99, 2)} | ${fmt(m.on.cpuUsPerRequest, 0)} | same app, metrics off (${m.pairRatios.length} pairs of new processes${spread}) | ${fmt(m.off.rps, 0)} | ${fmt(m.off.p50, 2)} / ${fmt(m.off.p99, 2)} | ${fmt(m.off.cpuUsPerRequest, 0)} | ${fmt(m.on.rps / m.off.rps, 2)} | ${fmt(m.on.p99 / m.off.p99, 2)} | ${fmt(m.cpuRatio, 2)} |`,
     );
   }
   if (results.flood) {
@@ -861,15 +879,16 @@ async function main(): Promise<void> {
       // metrics) and scraped like Prometheus would, against the same app with metrics off,
       // interleaved. Both sides are new processes with the same history (see replayFixtures),
       // not the main app, which has served every scenario before this one. And there are
-      // METRICS_PAIRS pairs of them, the rounds shared out between the pairs: two processes of
-      // one build differ by up to ±7 % on this bench (an A/A pair, both metrics off, measured
-      // 0.92× and 1.06×), which one pair cannot tell from a 5 % cost (bench/RESULTS.md item 26).
+      // options.metricsPairs pairs of them: two processes of one build differ by up to ±7 % on
+      // this bench (an A/A pair, both metrics off, measured 0.92× and 1.06×), which one pair
+      // cannot tell from a 5 % cost (bench/RESULTS.md items 26 and 27). Each pair runs both
+      // orders (on first, then off first), so neither side always follows the other.
       const teamRequests = READS[0]?.requests(fixtures) ?? [];
       const on: LoadSample[] = [];
       const off: LoadSample[] = [];
+      const pairRatios: number[] = [];
       let scrapes = 0;
-      const pairs = Math.min(METRICS_PAIRS, options.rounds);
-      for (let pair = 0; pair < pairs; pair++) {
+      for (let pair = 0; pair < options.metricsPairs; pair++) {
         const withMetrics = (
           await startApp(`app (metrics on, ${pair + 1})`, { METRICS_TOKEN }, false)
         ).server;
@@ -884,6 +903,8 @@ async function main(): Promise<void> {
             })
             .catch(() => undefined);
         }, 1000);
+        const pairOn: LoadSample[] = [];
+        const pairOff: LoadSample[] = [];
         try {
           // Both warmed for METRICS_WARMUP_SECONDS, not recorded: a new process's JIT is
           // cold, and a warm-up as short as one 2 s measurement left the new app at 1.3–1.6×
@@ -897,12 +918,11 @@ async function main(): Promise<void> {
               seconds: Math.max(METRICS_WARMUP_SECONDS, options.seconds),
             });
           }
-          const rounds =
-            Math.round(((pair + 1) * options.rounds) / pairs) -
-            Math.round((pair * options.rounds) / pairs);
-          for (let round = 0; round < rounds; round++) {
+          for (let round = 0; round < METRICS_ROUNDS_PER_PAIR; round++) {
             const order =
-              round % 2 === 0 ? [withMetrics, withoutMetrics] : [withoutMetrics, withMetrics];
+              (pair + round) % 2 === 0
+                ? [withMetrics, withoutMetrics]
+                : [withoutMetrics, withMetrics];
             for (const server of order) {
               const sample = await load({
                 url: server.url,
@@ -912,7 +932,7 @@ async function main(): Promise<void> {
                 seconds: options.seconds,
               });
               const side = server === withMetrics ? 'on' : 'off';
-              (side === 'on' ? on : off).push(sample);
+              (side === 'on' ? pairOn : pairOff).push(sample);
               log(
                 `pair ${pair + 1} round ${round + 1} metrics ${side}: ${(sample.ok / sample.seconds).toFixed(0)} req/s, ${((1000 * sample.cpuMs) / Math.max(1, sample.ok)).toFixed(0)} CPU µs/req`,
               );
@@ -923,10 +943,20 @@ async function main(): Promise<void> {
           await withMetrics.stop();
           await withoutMetrics.stop();
         }
+        on.push(...pairOn);
+        off.push(...pairOff);
+        pairRatios.push(summarize(pairOn).cpuUsPerRequest / summarize(pairOff).cpuUsPerRequest);
+        log(`pair ${pair + 1} metrics on ÷ off: ${pairRatios.at(-1)?.toFixed(3)}× CPU/req`);
       }
       const a = summarize(on);
       const b = summarize(off);
-      results.metrics = { on: a, off: b, cpuRatio: a.cpuUsPerRequest / b.cpuUsPerRequest, scrapes };
+      results.metrics = {
+        on: a,
+        off: b,
+        cpuRatio: a.cpuUsPerRequest / b.cpuUsPerRequest,
+        pairRatios,
+        scrapes,
+      };
     }
 
     if (enabled('sign-in')) {
