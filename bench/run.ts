@@ -69,6 +69,11 @@ const options = {
    * measured exactly like the app: an A/B comparison of two builds in one interleaved run.
    */
   referenceEntry: process.env.BENCH_REFERENCE_ENTRY,
+  /**
+   * The reference build's NODE_OPTIONS (default: the app's): with BENCH_REFERENCE_ENTRY set to
+   * the app's own entry, an interleaved A/B of two V8 settings for one build.
+   */
+  referenceNodeOptions: process.env.BENCH_REFERENCE_NODE_OPTIONS,
   profile: process.env.BENCH_PROFILE === '1',
   only: process.env.BENCH_ONLY?.split(',').map((s) => s.trim()),
   pgDir: resolve(ROOT, process.env.BENCH_PG_DIR ?? '.data/bench-postgres'),
@@ -737,7 +742,14 @@ async function main(): Promise<void> {
     results.app.restRssMb = started.restRssMb;
 
     const startedBase = options.referenceEntry
-      ? await startApp(`reference ${options.referenceEntry}`, {}, false, options.referenceEntry)
+      ? await startApp(
+          `reference ${options.referenceEntry}`,
+          options.referenceNodeOptions === undefined
+            ? {}
+            : { NODE_OPTIONS: options.referenceNodeOptions },
+          false,
+          options.referenceEntry,
+        )
       : await freePort().then((port) =>
           ServerProcess.start(
             'baseline',
@@ -757,7 +769,9 @@ async function main(): Promise<void> {
           ),
         );
     const baseline = startedBase.server;
-    const referenceLabel = options.referenceEntry ? `app, ${options.referenceEntry}` : 'baseline';
+    const referenceLabel = options.referenceEntry
+      ? `app, ${options.referenceEntry}${options.referenceNodeOptions === undefined ? '' : ` (NODE_OPTIONS=${options.referenceNodeOptions})`}`
+      : 'baseline';
     servers.push(baseline);
     results.baseline.readyMs = startedBase.readyMs;
 
