@@ -48,13 +48,28 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
     // `:teamId` still reaches its pipe and gets the same 400 as any other invalid id.
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 16 * 1024 },
     // The router answers a malformed URL (bad percent-encoding) before any hook or Nest
-    // runs: rendered here in the API's error shape, with the request id.
+    // runs: rendered here in the API's error shape, with the request id, and logged and
+    // counted by what configureApp installed (no hook runs for it).
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       const { body } = toErrorResponse(error);
-      void reply.header('X-Request-Id', requestIdOf(request.raw)).code(body.statusCode).send(body);
+      const send = () =>
+        void reply.header('X-Request-Id', request.id).code(body.statusCode).send(body);
+      const observe = (request.server as RouterAnswers)[ROUTER_ANSWERED];
+      if (observe === undefined) send();
+      else observe(request, reply, send);
     },
   });
 }
+
+/**
+ * Where configureApp leaves, on the Fastify instance, what a request the router answers itself
+ * (frameworkErrors) gets instead of the app's hooks: its log line and its metrics.
+ */
+const ROUTER_ANSWERED = Symbol('routerAnswered');
+
+type RouterAnswers = {
+  [ROUTER_ANSWERED]?: (request: FastifyRequest, reply: FastifyReply, send: () => void) => void;
+};
 
 /** The status a request's metrics get when its client went away first (nginx's convention). */
 const CLIENT_CLOSED_REQUEST = 499;
@@ -130,6 +145,16 @@ export function configureApp(app: NestFastifyApplication): void {
         }
       : log.complete,
   );
+  // The router's own answers (a malformed URL) run none of the hooks above: the same request
+  // line and metrics, around the answer.
+  adapter.getInstance<RouterAnswers>()[ROUTER_ANSWERED] = (request, reply, send) => {
+    observe?.start(request);
+    reply.raw.once('finish', () => {
+      observe?.finish(request, reply.raw.statusCode);
+      log.complete(request, reply, () => undefined);
+    });
+    log.enter(request, send);
+  };
   adapter.getInstance().addHook('onRequestAbort', (request, done) => {
     // The client went away before its response was sent: nginx's 499 (client closed request).
     observe?.finish(request, CLIENT_CLOSED_REQUEST);

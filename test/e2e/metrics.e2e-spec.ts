@@ -298,6 +298,28 @@ describe('GET /metrics (Prometheus)', () => {
       expect(sample(text, 'http_requests_in_flight')).toBe(1);
     });
 
+    it('logs and counts a request the router answers itself (a malformed URL)', async () => {
+      const unmatched400 = { method: 'GET', route: 'unmatched', status: '400' };
+      const before = sample(await scrape(), 'http_request_duration_seconds_count', unmatched400);
+      const res = await t.unchecked
+        .get('/api/v1/teams/%E0%A4%A')
+        .set('X-Request-Id', 'trace-bad-url')
+        .expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code: 'request.invalid' });
+      expect(res.headers['x-request-id']).toBe('trace-bad-url');
+      const line = await log.find((l) => l.req?.id === 'trace-bad-url');
+      expect(line).toMatchObject({
+        level: 40,
+        msg: 'request completed',
+        req: { id: 'trace-bad-url', method: 'GET', url: '/api/v1/teams/%E0%A4%A' },
+        res: { statusCode: 400 },
+      });
+      expect(typeof line.responseTime).toBe('number');
+      const text = await scrape();
+      expect(sample(text, 'http_request_duration_seconds_count', unmatched400)).toBe(before + 1);
+      expect(text).not.toContain('%E0%A4%A');
+    });
+
     it('replaces an oversized or unsafe X-Request-Id with a generated one', async () => {
       for (const bad of ['x'.repeat(129), 'has space', 'quote"d', 'new\tline']) {
         const res = await t.http.get('/health').set('X-Request-Id', bad).expect(200);
