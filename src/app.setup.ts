@@ -149,7 +149,9 @@ export function configureApp(app: NestFastifyApplication): void {
   // line and metrics, around the answer.
   adapter.getInstance<RouterAnswers>()[ROUTER_ANSWERED] = (request, reply, send) => {
     observe?.start(request);
-    reply.raw.once('finish', () => {
+    // 'close' comes after the response was sent, and also when the client left first: the
+    // request is never left counted as in flight.
+    reply.raw.once('close', () => {
       observe?.finish(request, reply.raw.statusCode);
       log.complete(request, reply, () => undefined);
     });
