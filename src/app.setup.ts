@@ -120,42 +120,42 @@ export function configureApp(app: NestFastifyApplication): void {
           error === undefined ? done() : done(asError(error)),
         )
     : (_request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => done();
-  adapter.setOnRequestHook(
-    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
-      // First, so a request's duration covers the whole pipeline (headers, parsers, guards,
-      // admin). Headers go on the Node response so that the admin panel's responses
-      // (written by Express on the same response) carry them too.
-      observe?.start(request);
-      reply.raw.setHeader('X-Request-Id', request.id);
-      // The rest of the request runs in its logging context (every line carries its `req`).
-      log.enter(request, () =>
-        securityHeaders(request.raw, reply.raw, (error?: unknown) => {
-          if (error !== undefined) done(error as Error);
-          // A preflight is answered here; nothing else runs for it.
-          else if (!cors(request, reply)) next(request, reply, done);
-        }),
-      );
-    },
-  );
-  adapter.setOnResponseHook(
-    observe
-      ? (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-          observe.finish(request, reply.raw.statusCode);
-          log.complete(request, reply, done);
-        }
-      : log.complete,
-  );
-  // The router's own answers (a malformed URL) run none of the hooks above: the same request
-  // line and metrics, around the answer.
-  adapter.getInstance<RouterAnswers>()[ROUTER_ANSWERED] = (request, reply, send) => {
+  // What every request gets first, so its duration covers the whole pipeline (headers,
+  // parsers, guards, admin): timing, its id, then the rest in its logging context (every line
+  // carries its `req`) behind the security headers. Headers go on the Node response so that the
+  // admin panel's responses (written by Express on the same response) carry them too.
+  const enter = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    then: (error?: unknown) => void,
+  ): void => {
     observe?.start(request);
-    // 'close' comes after the response was sent, and also when the client left first: the
-    // request is never left counted as in flight.
-    reply.raw.once('close', () => {
-      observe?.finish(request, reply.raw.statusCode);
-      log.complete(request, reply, () => undefined);
+    reply.raw.setHeader('X-Request-Id', request.id);
+    log.enter(request, () => securityHeaders(request.raw, reply.raw, then));
+  };
+  const onResponse = observe
+    ? (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+        observe.finish(request, reply.raw.statusCode);
+        log.complete(request, reply, done);
+      }
+    : log.complete;
+  adapter.setOnRequestHook(
+    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
+      enter(request, reply, (error?: unknown) => {
+        if (error !== undefined) done(error as Error);
+        // A preflight is answered here; nothing else runs for it.
+        else if (!cors(request, reply)) next(request, reply, done);
+      }),
+  );
+  adapter.setOnResponseHook(onResponse);
+  // The router's own answers (a malformed URL) run none of Fastify's hooks: the same first
+  // steps and the same end, around the answer. 'close' comes after the response was sent, and
+  // also when the client left first, so the request never stays counted as in flight.
+  adapter.getInstance<RouterAnswers>()[ROUTER_ANSWERED] = (request, reply, send) => {
+    reply.raw.once('close', () => onResponse(request, reply, () => undefined));
+    enter(request, reply, () => {
+      if (!cors(request, reply)) send();
     });
-    log.enter(request, send);
   };
   adapter.getInstance().addHook('onRequestAbort', (request, done) => {
     // The client went away before its response was sent: nginx's 499 (client closed request).

@@ -307,6 +307,8 @@ describe('GET /metrics (Prometheus)', () => {
         .expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, code: 'request.invalid' });
       expect(res.headers['x-request-id']).toBe('trace-bad-url');
+      // The security headers every other response carries.
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
       const line = await log.find((l) => l.req?.id === 'trace-bad-url');
       expect(line).toMatchObject({
         level: 40,
