@@ -23,6 +23,7 @@ import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
+import { TeamErrors } from '../teams/teams.errors.js';
 import {
   AcceptInvitationByTokenDto,
   AcceptedInvitationDto,
@@ -69,10 +70,14 @@ export class TeamInvitationsController {
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
+      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
-  @ApiErrors(InvitationErrors.alreadyMember, InvitationErrors.alreadyInvited)
+  @ApiErrors(
+    InvitationErrors.alreadyMember,
+    InvitationErrors.alreadyInvited,
+    TeamErrors.apiKeyRoleForbidden,
+  )
   invite(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

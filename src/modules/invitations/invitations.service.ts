@@ -162,7 +162,8 @@ export class InvitationsService {
    * Creates the invitation, logs INVITE_TEAM_MEMBER and queues the email, all in one
    * transaction: the mail goes out once it commits (retried while SMTP is down), never for an
    * invitation that was not saved. With a team API key the invitation is sent in the name of
-   * the key's creator (`invitedBy`), who is also the activity row's user.
+   * the key's creator (`invitedBy`), who is also the activity row's user; a key never invites
+   * as `owner` (api_key.role_forbidden).
    */
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
@@ -174,7 +175,10 @@ export class InvitationsService {
       throw TeamErrors.forbidden('This API key no longer has a creator to invite in the name of');
     }
     return this.txHost.transaction(async () => {
-      await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
+      await this.access.requireTeam(actor, teamId, 'owner', {
+        apiKey: 'invitations:write',
+        grants: dto.role,
+      });
       const team = await this.teams.findTeam(teamId);
       if (!team) throw TeamErrors.notFound();
       if (await this.teams.hasMemberWithEmail(teamId, email)) {
