@@ -177,7 +177,7 @@ export interface paths {
         head?: never;
         /**
          * Change a member's role
-         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
+         * @description A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). A team API key (`members:write`) may only set `member`: a key never grants the `owner` role (403 `api_key.role_forbidden`, nothing changed). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `members:write`.
          */
@@ -223,7 +223,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by email
-         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
+         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
@@ -3092,7 +3092,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             * @description - `api_key.role_forbidden`: An API key cannot create or grant the owner role
+             *     - `api_key.scope_missing`: This API key lacks the scope this route requires
              *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
@@ -3105,7 +3106,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "api_key.role_forbidden" | "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };
@@ -3511,7 +3512,8 @@ export interface operations {
                 };
             };
             /**
-             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             * @description - `api_key.role_forbidden`: An API key cannot create or grant the owner role
+             *     - `api_key.scope_missing`: This API key lacks the scope this route requires
              *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
              *     - `team.forbidden`: This action requires a different team role
              */
@@ -3524,7 +3526,7 @@ export interface operations {
                         /** @enum {integer} */
                         statusCode?: 403;
                         /** @enum {string} */
-                        code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
+                        code?: "api_key.role_forbidden" | "api_key.scope_missing" | "email.unverified" | "team.forbidden";
                     };
                 };
             };

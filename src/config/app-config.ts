@@ -71,6 +71,21 @@ export abstract class AppConfig {
     readonly perEmail: number;
   };
   /**
+   * Invitation mails allowed per window (API.md v1.2), counted per inviter (the signed-in
+   * user, or a team API key's creator) across their teams, per team across its inviters, and
+   * per recipient address across teams; re-invitations count like new ones. Past a limit the
+   * invitation is refused with 429 and Retry-After (REDIS_URL storage when set).
+   * INVITATION_RATE_LIMIT_WINDOW (seconds, default 3600), INVITATION_RATE_LIMIT_PER_INVITER
+   * (default 20), INVITATION_RATE_LIMIT_PER_TEAM (default 50), INVITATION_RATE_LIMIT_PER_RECIPIENT
+   * (default 3).
+   */
+  declare readonly invitationRateLimit: {
+    readonly windowSeconds: number;
+    readonly perInviter: number;
+    readonly perTeam: number;
+    readonly perRecipient: number;
+  };
+  /**
    * Team API keys: requests allowed per key per minute (API_KEY_RATE_LIMIT, default 600);
    * past it the key gets 429 with Retry-After (REDIS_URL storage when set).
    */
@@ -381,6 +396,12 @@ export function loadConfig(env: Env): AppConfig {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 900, 1, 86_400),
       perIp: integer(env, 'RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
       perEmail: integer(env, 'RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
+    },
+    invitationRateLimit: {
+      windowSeconds: integer(env, 'INVITATION_RATE_LIMIT_WINDOW', 3600, 1, 86_400),
+      perInviter: integer(env, 'INVITATION_RATE_LIMIT_PER_INVITER', 20, 1, 1_000_000),
+      perTeam: integer(env, 'INVITATION_RATE_LIMIT_PER_TEAM', 50, 1, 1_000_000),
+      perRecipient: integer(env, 'INVITATION_RATE_LIMIT_PER_RECIPIENT', 3, 1, 1_000_000),
     },
     apiKeys: { ratePerMinute: integer(env, 'API_KEY_RATE_LIMIT', 600, 1, 1_000_000) },
     trustProxy: trustProxy(env),

@@ -12,7 +12,7 @@ import {
 } from '../../src/database/schema.js';
 import { activityRows } from '../support/activity.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signUp, type SignedUp } from '../support/auth.js';
+import { bearer, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
 import { expect429 } from '../support/rate-limit.js';
 
 interface CreatedKey {
@@ -441,14 +441,16 @@ describe('team API keys (e2e)', () => {
       );
       expect(invite.status).toBe(201);
       expect(invite.body).toMatchObject({ invitedBy: coOwner.user.id, invitedByName: 'Co-owner' });
+      // A key never grants `owner` (API.md v1.2), but it may demote a second owner.
+      await t.db.update(teamMembers).set({ role: 'owner' }).where(eq(teamMembers.id, w.memberId));
       await call(
         {
           method: 'patch',
           path: `/api/v1/teams/${w.teamId}/members/${w.memberId}`,
-          body: { role: 'owner' },
+          body: { role: 'member' },
         },
         key,
-      );
+      ).expect(200);
       await call(
         { method: 'delete', path: `/api/v1/teams/${w.teamId}/members/${w.memberId}` },
         key,
@@ -522,6 +524,125 @@ describe('team API keys (e2e)', () => {
         .get(`/api/v1/teams/${w.teamId}/api-keys`)
         .set('Authorization', bearer(w.owner.accessToken));
       expect(list.body.items[0].lastUsedAt).toEqual(expect.any(String));
+    });
+  });
+
+  describe('never creates or grants the owner role (API.md v1.2)', () => {
+    /** A verified owner's team with a plain member, and a key with the given scopes. */
+    async function keyWorld(scopes: readonly ApiKeyScope[]) {
+      const owner = await signUpVerified(t, { name: 'Key Owner' });
+      const member = await signUpVerified(t, { name: 'Plain Member' });
+      const teamId = owner.team.id;
+      const memberId = await addMember(teamId, member.user.id, 'member');
+      const key = await createKey(t, owner, scopes);
+      return { owner, member, teamId, memberId, key };
+    }
+
+    async function invitationsTo(email: string) {
+      return t.db.select().from(invitations).where(eq(invitations.email, email));
+    }
+
+    it('an invitations:write key inviting as owner gets 403 api_key.role_forbidden; no invitation, no activity', async () => {
+      const w = await keyWorld(['invitations:write']);
+      const email = uniqueEmail('outsider');
+      const res = await call(
+        {
+          method: 'post',
+          path: `/api/v1/teams/${w.teamId}/invitations`,
+          body: { email, role: 'owner' },
+        },
+        w.key.key,
+      );
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 403,
+        code: 'api_key.role_forbidden',
+      });
+      expect(await invitationsTo(email)).toEqual([]);
+      expect(await activityRows(t.db, { teamId: w.teamId, action: 'INVITE_TEAM_MEMBER' })).toEqual(
+        [],
+      );
+
+      // The outsider therefore has no link to sign up into the team with.
+      const outsider = await signUp(t, { email });
+      const joined = await t.db
+        .select()
+        .from(teamMembers)
+        .where(and(eq(teamMembers.teamId, w.teamId), eq(teamMembers.userId, outsider.user.id)));
+      expect(joined).toEqual([]);
+    });
+
+    it('a members:write key promoting a member to owner gets 403 api_key.role_forbidden; the role is unchanged', async () => {
+      const w = await keyWorld(['members:write']);
+      const res = await call(
+        {
+          method: 'patch',
+          path: `/api/v1/teams/${w.teamId}/members/${w.memberId}`,
+          body: { role: 'owner' },
+        },
+        w.key.key,
+      );
+      expect({ status: res.status, code: res.body.code }).toEqual({
+        status: 403,
+        code: 'api_key.role_forbidden',
+      });
+      const [row] = await t.db.select().from(teamMembers).where(eq(teamMembers.id, w.memberId));
+      expect(row!.role).toBe('member');
+      expect(await activityRows(t.db, { teamId: w.teamId, action: 'UPDATE_TEAM_MEMBER' })).toEqual(
+        [],
+      );
+    });
+
+    it('a key with every scope still invites members and demotes an owner to member', async () => {
+      const w = await keyWorld(API_KEY_SCOPES);
+      const email = uniqueEmail('by-key');
+      const invited = await call(
+        {
+          method: 'post',
+          path: `/api/v1/teams/${w.teamId}/invitations`,
+          body: { email, role: 'member' },
+        },
+        w.key.key,
+      );
+      expect({ status: invited.status, role: invited.body.role }).toEqual({
+        status: 201,
+        role: 'member',
+      });
+      expect((await invitationsTo(email)).map((i) => i.role)).toEqual(['member']);
+
+      // A second owner (made by the owner, not the key) may be demoted to member by the key.
+      await t.db.update(teamMembers).set({ role: 'owner' }).where(eq(teamMembers.id, w.memberId));
+      const demoted = await call(
+        {
+          method: 'patch',
+          path: `/api/v1/teams/${w.teamId}/members/${w.memberId}`,
+          body: { role: 'member' },
+        },
+        w.key.key,
+      );
+      expect({ status: demoted.status, role: demoted.body.role }).toEqual({
+        status: 200,
+        role: 'member',
+      });
+    });
+
+    it('the owner with an access token may still invite and promote owners', async () => {
+      const w = await keyWorld(['team:read']);
+      const invited = await t.http
+        .post(`/api/v1/teams/${w.teamId}/invitations`)
+        .set('Authorization', bearer(w.owner.accessToken))
+        .send({ email: uniqueEmail('co-owner'), role: 'owner' });
+      expect({ status: invited.status, role: invited.body.role }).toEqual({
+        status: 201,
+        role: 'owner',
+      });
+      const promoted = await t.http
+        .patch(`/api/v1/teams/${w.teamId}/members/${w.memberId}`)
+        .set('Authorization', bearer(w.owner.accessToken))
+        .send({ role: 'owner' });
+      expect({ status: promoted.status, role: promoted.body.role }).toEqual({
+        status: 200,
+        role: 'owner',
+      });
     });
   });
 

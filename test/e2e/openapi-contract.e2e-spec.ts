@@ -248,10 +248,15 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       expect(codes(patchMember, 404)).toEqual(['team.member_not_found', 'team.not_found']);
       expect(codes(patchMember, 409)).toEqual(['team.last_owner']);
       expect(codes(patchMember, 403)).toEqual([
+        'api_key.role_forbidden',
         'api_key.scope_missing',
         'email.unverified',
         'team.forbidden',
       ]);
+      // API.md v1.2: a key never creates or grants `owner`, by invitation or by role change.
+      expect(codes(doc.paths['/api/v1/teams/{teamId}/invitations']!.post!, 403)).toContain(
+        'api_key.role_forbidden',
+      );
       expect(codes(patchMember, 401)).toEqual(['auth.unauthorized']);
       // email.unverified (EMAIL_VERIFICATION=required) on every authenticated operation but the
       // three that @AllowUnverifiedEmail opens to unverified users.

@@ -225,4 +225,55 @@ describe('the access layer in the services (no guard in front)', () => {
         .where(eq(activityLogs.teamId, team)),
     ).toEqual([{ action: ActivityType.REMOVE_TEAM_MEMBER, userId: s.users.owner.id }]);
   });
+
+  it('a team API key never creates or grants owner (api_key.role_forbidden), with every scope; nothing is written', async () => {
+    const { s, admin } = await world();
+    const team = s.teams.t.id;
+    const member = s.members['member@t'].id;
+    const key: ApiKeyActor = {
+      kind: 'apiKey',
+      keyId: 1,
+      teamId: team,
+      scopes: ['team:read', 'members:write', 'invitations:write', 'activity:read'],
+      createdBy: s.users.owner.id,
+      ip: '203.0.113.5',
+    };
+    const email = 'would-be-owner@example.test';
+    expect(await codeOf(invitationsService.invite(key, team, { email, role: 'owner' }))).toBe(
+      'api_key.role_forbidden',
+    );
+    expect(await codeOf(teamsService.updateMemberRole(key, team, member, { role: 'owner' }))).toBe(
+      'api_key.role_forbidden',
+    );
+    expect(await ctx.db.select().from(invitations).where(eq(invitations.teamId, team))).toEqual([]);
+    expect(await roles(team)).toEqual([
+      [s.users.owner.id, 'owner'],
+      [s.users.member.id, 'member'],
+    ]);
+    expect(await log(team)).toEqual([]);
+
+    // `member` stays open to the key; `owner` to the team's owner and to an admin.
+    await invitationsService.invite(key, team, { email, role: 'member' });
+    await invitationsService.invite(s.users.owner.auth, team, {
+      email: 'co-owner@example.test',
+      role: 'owner',
+    });
+    await teamsService.updateMemberRole(admin, team, member, { role: 'owner' });
+    expect(
+      (
+        await ctx.db
+          .select({ email: invitations.email, role: invitations.role })
+          .from(invitations)
+          .where(eq(invitations.teamId, team))
+          .orderBy(asc(invitations.id))
+      ).map((i) => [i.email, i.role]),
+    ).toEqual([
+      [email, 'member'],
+      ['co-owner@example.test', 'owner'],
+    ]);
+    expect(await roles(team)).toEqual([
+      [s.users.owner.id, 'owner'],
+      [s.users.member.id, 'owner'],
+    ]);
+  });
 });

@@ -64,6 +64,10 @@ export default async function globalSetup() {
   // Every suite signs up many users from 127.0.0.1; the rate-limit suites set low limits themselves.
   process.env.RATE_LIMIT_PER_IP ??= '100000';
   process.env.RATE_LIMIT_PER_EMAIL ??= '100000';
+  // Likewise for invitation mails (invitation-mail.e2e-spec.ts sets low ones).
+  process.env.INVITATION_RATE_LIMIT_PER_INVITER ??= '100000';
+  process.env.INVITATION_RATE_LIMIT_PER_TEAM ??= '100000';
+  process.env.INVITATION_RATE_LIMIT_PER_RECIPIENT ??= '100000';
   for (const name of [
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',

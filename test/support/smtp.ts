@@ -159,15 +159,18 @@ function decodeBody(body: string, encoding: string | undefined): string {
   }
 }
 
-/** RFC 2047 encoded words (=?utf-8?B?...?= / =?utf-8?Q?...?=) in headers. */
+/**
+ * RFC 2047 encoded words (=?utf-8?B?...?= / =?utf-8?Q?...?=) in headers. Whitespace between
+ * two adjacent encoded words (a long subject folded over lines) is not part of the text.
+ */
 function decodeWords(value: string): string {
-  return value.replace(
-    /=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g,
-    (_m, _charset, kind: string, text: string) =>
+  return value
+    .replace(/(\?=)\s+(?==\?)/g, '$1')
+    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _charset, kind: string, text: string) =>
       kind.toUpperCase() === 'B'
         ? Buffer.from(text, 'base64').toString('utf8')
         : decodeBody(text.replace(/_/g, ' '), 'quoted-printable'),
-  );
+    );
 }
 
 interface Part {

@@ -99,6 +99,80 @@ describe('RateLimiterService.consumeApiKey (in-memory)', () => {
   });
 });
 
+describe('RateLimiterService.consumeInvitationMail (in-memory)', () => {
+  function invitationLimiter(perInviter: number, perTeam: number, perRecipient: number) {
+    return new RateLimiterService(
+      loadConfig({
+        NODE_ENV: 'test',
+        INVITATION_RATE_LIMIT_PER_INVITER: String(perInviter),
+        INVITATION_RATE_LIMIT_PER_TEAM: String(perTeam),
+        INVITATION_RATE_LIMIT_PER_RECIPIENT: String(perRecipient),
+        INVITATION_RATE_LIMIT_WINDOW: '120',
+      }),
+    );
+  }
+
+  async function refusal(call: Promise<void>): Promise<RateLimitedError> {
+    const error = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RateLimitedError);
+    return error as RateLimitedError;
+  }
+
+  it('counts per inviter across teams and recipients, then a 429 within the window', async () => {
+    const service = invitationLimiter(2, 100, 100);
+    await service.consumeInvitationMail({ inviterId: 1, teamId: 10, email: 'a@x.test' });
+    await service.consumeInvitationMail({ inviterId: 1, teamId: 11, email: 'b@x.test' });
+    const error = await refusal(
+      service.consumeInvitationMail({ inviterId: 1, teamId: 12, email: 'c@x.test' }),
+    );
+    expect(error.status).toBe(429);
+    expect(error.retryAfterSeconds).toBeGreaterThan(0);
+    expect(error.retryAfterSeconds).toBeLessThanOrEqual(120);
+    await service.consumeInvitationMail({ inviterId: 2, teamId: 12, email: 'c@x.test' });
+  });
+
+  it('counts per team across inviters, and per recipient across teams', async () => {
+    const service = invitationLimiter(100, 2, 2);
+    await service.consumeInvitationMail({ inviterId: 1, teamId: 10, email: 'a@x.test' });
+    await service.consumeInvitationMail({ inviterId: 2, teamId: 10, email: 'b@x.test' });
+    await refusal(service.consumeInvitationMail({ inviterId: 3, teamId: 10, email: 'c@x.test' }));
+    await service.consumeInvitationMail({ inviterId: 3, teamId: 11, email: 'a@x.test' });
+    await refusal(service.consumeInvitationMail({ inviterId: 4, teamId: 12, email: 'a@x.test' }));
+  });
+
+  it('a refused mail takes nothing from the counters that had room', async () => {
+    const service = invitationLimiter(2, 100, 1);
+    await service.consumeInvitationMail({ inviterId: 1, teamId: 10, email: 'a@x.test' });
+    // The recipient is used up; these refusals must not spend inviter 1's second mail.
+    for (let i = 0; i < 3; i++) {
+      await refusal(service.consumeInvitationMail({ inviterId: 1, teamId: 10, email: 'a@x.test' }));
+    }
+    await service.consumeInvitationMail({ inviterId: 1, teamId: 10, email: 'b@x.test' });
+    await refusal(service.consumeInvitationMail({ inviterId: 1, teamId: 10, email: 'c@x.test' }));
+  });
+
+  it('defaults to 20 per inviter, 50 per team, 3 per recipient an hour; bad values name the variable', () => {
+    expect(loadConfig({ NODE_ENV: 'development' }).invitationRateLimit).toEqual({
+      windowSeconds: 3600,
+      perInviter: 20,
+      perTeam: 50,
+      perRecipient: 3,
+    });
+    for (const name of [
+      'INVITATION_RATE_LIMIT_PER_INVITER',
+      'INVITATION_RATE_LIMIT_PER_TEAM',
+      'INVITATION_RATE_LIMIT_PER_RECIPIENT',
+      'INVITATION_RATE_LIMIT_WINDOW',
+    ]) {
+      expect(() => loadConfig({ [name]: '0' })).toThrow(name);
+      expect(() => loadConfig({ [name]: 'lots' })).toThrow(name);
+    }
+  });
+});
+
 describe('rate-limit configuration', () => {
   it('defaults to 30 per IP and 10 per email in 15 minutes outside tests', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).rateLimit).toEqual({

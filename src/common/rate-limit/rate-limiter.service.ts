@@ -45,6 +45,15 @@ export interface RateLimitSubject {
   userId?: number | null;
 }
 
+/** What one invitation mail counts against (API.md v1.2). */
+export interface InvitationMailSubject {
+  /** users.id of the inviter: the signed-in user, or a team API key's creator. */
+  inviterId: number;
+  teamId: number;
+  /** The recipient, normalized (trimmed, lower-case). */
+  email: string;
+}
+
 /**
  * Per-IP, per-email and per-user attempt counters for the credential endpoints, shared by the
  * API and the admin login. An email and a signed-in user both name one account, so both are
@@ -93,6 +102,36 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
       if (!(error instanceof RateLimiterRes)) throw error;
       throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
     }
+  }
+
+  /**
+   * Counts one invitation mail against its inviter, its team and its recipient
+   * (INVITATION_RATE_LIMIT_*). Throws `RateLimitedError` (429) when any of them is used up;
+   * a refused mail is not sent, so it takes nothing from the counters that had room (a
+   * recipient someone else used up does not spend an honest inviter's allowance).
+   */
+  async consumeInvitationMail(subject: InvitationMailSubject): Promise<void> {
+    const counters: [RateLimiterAbstract, string][] = [
+      [this.named('invitation:inviter'), String(subject.inviterId)],
+      [this.named('invitation:team'), String(subject.teamId)],
+      [this.named('invitation:recipient'), subject.email],
+    ];
+    const results = await Promise.allSettled(
+      counters.map(([limiter, key]) => limiter.consume(key)),
+    );
+    let retryAfterMs = 0;
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
+      retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
+    }
+    if (retryAfterMs === 0) return;
+    await Promise.all(
+      counters
+        .filter((_, i) => results[i]?.status === 'fulfilled')
+        .map(([limiter, key]) => limiter.reward(key)),
+    );
+    throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));
   }
 
   /**
@@ -156,15 +195,21 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     return limiter;
   }
 
-  /** Every policy's counters (per IP, email, user) and the API keys' (per key, per minute). */
+  /**
+   * Every policy's counters (per IP, email, user), the API keys' (per key, per minute) and the
+   * invitation mails' (per inviter, team, recipient).
+   */
   private build(): void {
-    const { rateLimit, apiKeys } = this.config;
+    const { rateLimit, apiKeys, invitationRateLimit: invitations } = this.config;
     for (const policy of RATE_LIMIT_POLICIES) {
       this.create(`${policy}:ip`, rateLimit.perIp);
       this.create(`${policy}:email`, rateLimit.perEmail);
       this.create(`${policy}:user`, rateLimit.perEmail);
     }
     this.create('api-key', apiKeys.ratePerMinute, 60);
+    this.create('invitation:inviter', invitations.perInviter, invitations.windowSeconds);
+    this.create('invitation:team', invitations.perTeam, invitations.windowSeconds);
+    this.create('invitation:recipient', invitations.perRecipient, invitations.windowSeconds);
   }
 
   private create(name: string, points: number, duration = this.config.rateLimit.windowSeconds) {

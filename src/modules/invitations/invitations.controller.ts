@@ -18,11 +18,13 @@ import {
 } from '@nestjs/swagger';
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
+import { TeamErrors } from '../teams/teams.errors.js';
 import {
   AcceptInvitationByTokenDto,
   AcceptedInvitationDto,
@@ -69,10 +71,15 @@ export class TeamInvitationsController {
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
+      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
-  @ApiErrors(InvitationErrors.alreadyMember, InvitationErrors.alreadyInvited)
+  @ApiErrors(
+    InvitationErrors.alreadyMember,
+    InvitationErrors.alreadyInvited,
+    TeamErrors.apiKeyRoleForbidden,
+    CommonErrors.rateLimited,
+  )
   invite(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

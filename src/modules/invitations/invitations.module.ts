@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
@@ -12,7 +13,15 @@ import { InvitationsService } from './invitations.service.js';
 
 /** Exports InvitationsService for auth's sign-up (`redeemForNewUser`). */
 @Module({
-  imports: [TeamsModule, AuditModule, MailModule, UsersModule, JobsModule, WebhooksModule],
+  imports: [
+    TeamsModule,
+    AuditModule,
+    MailModule,
+    UsersModule,
+    JobsModule,
+    WebhooksModule,
+    RateLimitModule,
+  ],
   controllers: [TeamInvitationsController, MyInvitationsController],
   providers: [InvitationsRepository, InvitationsService, InvitationsHousekeeping],
   exports: [InvitationsService],

@@ -5,6 +5,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { escapeHtml, unlinkable } from '../mail/mail-text.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { AccessService } from '../teams/access.service.js';
@@ -13,6 +14,7 @@ import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { normalizeEmail } from '../../common/email.js';
+import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service.js';
 import {
   deriveInvitationKey,
   invitationExpiresAt,
@@ -93,13 +95,6 @@ function assertAnswerable(invitation: Invitation, now: Date): void {
   }
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
-
 @Injectable()
 export class InvitationsService {
   private readonly tokenKey: Buffer;
@@ -114,6 +109,7 @@ export class InvitationsService {
     private readonly config: AppConfig,
     private readonly users: UsersService,
     private readonly webhooks: WebhooksService,
+    private readonly limiter: RateLimiterService,
   ) {
     this.tokenKey = deriveInvitationKey(config.jwt.secret);
   }
@@ -162,7 +158,10 @@ export class InvitationsService {
    * Creates the invitation, logs INVITE_TEAM_MEMBER and queues the email, all in one
    * transaction: the mail goes out once it commits (retried while SMTP is down), never for an
    * invitation that was not saved. With a team API key the invitation is sent in the name of
-   * the key's creator (`invitedBy`), who is also the activity row's user.
+   * the key's creator (`invitedBy`), who is also the activity row's user; a key never invites
+   * as `owner` (api_key.role_forbidden). Each mail counts against its inviter, team and
+   * recipient (INVITATION_RATE_LIMIT_*, 429 past a limit): revoking and inviting again is no
+   * way around it.
    */
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
     const email = normalizeEmail(dto.email);
@@ -174,7 +173,10 @@ export class InvitationsService {
       throw TeamErrors.forbidden('This API key no longer has a creator to invite in the name of');
     }
     return this.txHost.transaction(async () => {
-      await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
+      await this.access.requireTeam(actor, teamId, 'owner', {
+        apiKey: 'invitations:write',
+        grants: dto.role,
+      });
       const team = await this.teams.findTeam(teamId);
       if (!team) throw TeamErrors.notFound();
       if (await this.teams.hasMemberWithEmail(teamId, email)) {
@@ -189,6 +191,8 @@ export class InvitationsService {
         invitedAt: now,
       });
       if (!invitation) throw InvitationErrors.alreadyInvited();
+      // Only a mail about to be sent counts; a 429 here rolls the invitation back.
+      await this.limiter.consumeInvitationMail({ inviterId: invitedBy, teamId, email });
       await this.audit.recordFor(actor, { action: ActivityType.INVITE_TEAM_MEMBER, teamId });
       await this.sendInvitationMail(inviter.label, team, invitation);
       await this.webhooks.emit(teamId, 'invitation.created', invitationEventData(invitation));
@@ -372,24 +376,31 @@ export class InvitationsService {
     return user && { label: user.name ?? user.email, name: user.name };
   }
 
+  /**
+   * The team's and the inviter's names are chosen by the inviter, so they are written so that
+   * no mail client links them (`unlinkable`): a team named `evil.example.com/login` must not
+   * become a link in a mail that comes from us.
+   */
   private async sendInvitationMail(
-    inviter: string,
+    inviterLabel: string,
     team: Team,
     invitation: Invitation,
   ): Promise<void> {
     const link = this.invitationLink(invitation);
     const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
+    const inviter = unlinkable(inviterLabel);
+    const teamName = unlinkable(team.name);
     await this.mail.send({
       to: invitation.email,
-      subject: `${inviter} invited you to join ${team.name}`,
+      subject: `${inviter} invited you to join ${teamName}`,
       text: [
-        `${inviter} invited you to join the team "${team.name}" as ${invitation.role}.`,
+        `${inviter} invited you to join the team "${teamName}" as ${invitation.role}.`,
         '',
         `Accept the invitation: ${link}`,
         '',
         `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
       ].join('\n'),
-      html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(team.name)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
+      html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(teamName)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
     });
   }
 }

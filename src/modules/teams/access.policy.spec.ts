@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { AdminActor, ApiKeyActor, UserActor } from '../../common/auth/actor.js';
-import { decideTeamAccess } from './access.policy.js';
+import { decideRoleGrant, decideTeamAccess } from './access.policy.js';
 
 const TEAM = 7;
 const user: UserActor = {
@@ -86,5 +86,31 @@ describe('decideTeamAccess', () => {
         'forbidden',
       );
     });
+  });
+});
+
+describe('decideRoleGrant (API.md v1.2: a key never creates or grants owner)', () => {
+  it('refuses owner to a team API key, whatever its scopes', () => {
+    const everything: ApiKeyActor = {
+      ...key,
+      scopes: [
+        'team:read',
+        'members:write',
+        'invitations:write',
+        'activity:read',
+        'webhooks:write',
+      ],
+    };
+    expect(decideRoleGrant(key, 'owner')).toBe('forbidden');
+    expect(decideRoleGrant(everything, 'owner')).toBe('forbidden');
+  });
+  it('lets a key grant member', () => {
+    expect(decideRoleGrant(key, 'member')).toBe('allow');
+  });
+  it('leaves users and back-office staff to the team-role checks', () => {
+    for (const actor of [user, admin, support]) {
+      expect(decideRoleGrant(actor, 'owner')).toBe('allow');
+      expect(decideRoleGrant(actor, 'member')).toBe('allow');
+    }
   });
 });

@@ -44,3 +44,14 @@ export function decideTeamAccess(
       return actor.scopes.includes(apiKeyScope) ? 'allow' : 'forbidden';
   }
 }
+
+/**
+ * Whether `actor` may give someone the team role `role` (an invitation, a role change), once
+ * `decideTeamAccess` allowed the operation itself. A team API key never creates or grants
+ * `owner` (API.md v1.2): a key limited to `invitations:write` or `members:write` must not be
+ * able to make anyone (its holder included) an owner of the team, with the keys, billing and
+ * members that come with it. Users and admins are left to the team-role checks.
+ */
+export function decideRoleGrant(actor: Actor, role: TeamRole): 'allow' | 'forbidden' {
+  return actor.kind === 'apiKey' && role === 'owner' ? 'forbidden' : 'allow';
+}

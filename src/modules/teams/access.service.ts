@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Actor, ApiKeyScope } from '../../common/auth/actor.js';
 import { AppError } from '../../common/errors/app-error.js';
 import type { TeamRole } from '../../database/schema.js';
-import { decideTeamAccess, type AccessIntent } from './access.policy.js';
+import { decideRoleGrant, decideTeamAccess, type AccessIntent } from './access.policy.js';
 import type { Standing } from './team-roles.js';
 import { TeamErrors } from './teams.errors.js';
 import { TeamsRepository, type Membership } from './teams.repository.js';
@@ -17,6 +17,11 @@ export interface TeamAccessOptions {
    * read may be stale by then. Without it, the guard's read of this request is reused.
    */
   fresh?: boolean;
+  /**
+   * The team role the operation gives someone (an invitation's role, a member's new role):
+   * a team API key never grants `owner` (403 `api_key.role_forbidden`, API.md v1.2).
+   */
+  grants?: TeamRole;
 }
 
 /**
@@ -53,6 +58,9 @@ export class AccessService {
     );
     switch (verdict) {
       case 'allow':
+        if (options.grants !== undefined && decideRoleGrant(actor, options.grants) !== 'allow') {
+          throw TeamErrors.apiKeyRoleForbidden();
+        }
         return membership
           ? { id: membership.id, role: membership.role }
           : { id: null, role: 'owner' };

@@ -107,11 +107,11 @@ export class TeamsController {
   @ApiOperation({
     summary: "Change a member's role",
     description:
-      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
+      'A team always keeps at least one owner: demoting the last owner is a 409 `team.last_owner`, also under concurrent changes (they are serialized on the team row). A team API key (`members:write`) may only set `member`: a key never grants the `owner` role (403 `api_key.role_forbidden`, nothing changed). Logs UPDATE_TEAM_MEMBER (by the caller; for a team API key, its creator) in the same transaction when the role changes; a refused change or the role the member already has logs nothing.',
   })
   @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
   @ApiOkResponse({ type: TeamMemberDto })
-  @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner)
+  @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner, TeamErrors.apiKeyRoleForbidden)
   updateMemberRole(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -15,6 +15,12 @@ export const TeamErrors = defineErrors({
     status: HttpStatus.FORBIDDEN,
     message: 'This API key lacks the scope this route requires',
   },
+  // API.md v1.2: an invitation or a role change to `owner` made with a team API key.
+  apiKeyRoleForbidden: {
+    code: 'api_key.role_forbidden',
+    status: HttpStatus.FORBIDDEN,
+    message: 'An API key cannot create or grant the owner role',
+  },
   memberNotFound: {
     code: 'team.member_not_found',
     status: HttpStatus.NOT_FOUND,

@@ -179,7 +179,8 @@ export class TeamsService {
 
   /**
    * Changes a member's role and logs UPDATE_TEAM_MEMBER (by the caller; ADMIN_UPDATE_TEAM_MEMBER
-   * for an admin) in one transaction. The last owner is never demoted, by anyone.
+   * for an admin) in one transaction. The last owner is never demoted, by anyone; a team API
+   * key never grants `owner` (api_key.role_forbidden).
    */
   async updateMemberRole(
     actor: Actor,
@@ -193,6 +194,7 @@ export class TeamsService {
         teamId,
         memberId,
         'owner',
+        dto.role,
       );
       enforce(canChangeRole(standing, target, dto.role, owners));
       // Setting the role a member already has changes nothing and logs nothing.
@@ -340,18 +342,20 @@ export class TeamsService {
   /**
    * Locks the team row, then re-reads the caller's standing (through the access layer) and
    * the target's membership and the owner count: the guard's earlier read may be stale by the
-   * time a concurrent change committed.
+   * time a concurrent change committed. `grants`: the role the change gives the target.
    */
   private async lockForMemberChange(
     actor: Actor,
     teamId: number,
     memberId: number,
     required: TeamRole,
+    grants?: TeamRole,
   ): Promise<{ standing: Standing; target: Membership; owners: number }> {
     const locked = await this.teams.lockTeam(teamId);
     const standing = await this.access.requireTeam(actor, teamId, required, {
       apiKey: 'members:write',
       fresh: true,
+      grants,
     });
     if (!locked) throw actor.kind === 'admin' ? TeamErrors.memberNotFound() : TeamErrors.notFound();
     const target = await this.teams.findMember(teamId, memberId);
