@@ -61,6 +61,8 @@ export default tseslint.config(
         globalThis: 'readonly',
         Buffer: 'readonly',
         setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        fetch: 'readonly',
       },
     },
   },
