@@ -20,6 +20,17 @@ export interface AdminSessionUser {
   role: StaffRole;
   /** Epoch ms of the sign-in: sessions end ADMIN_SESSION_TTL_SECONDS after it. */
   signedInAt: number;
+  /**
+   * users.session_epoch at sign-in: the session ends once the user's epoch moves on (a
+   * password change or reset, "sign out everywhere", MFA switched on, "revoke sessions").
+   */
+  sessionEpoch: number;
+}
+
+/** What every panel request re-reads about its staff member (AdminSessionStore). */
+export interface StaffStanding {
+  role: StaffRole;
+  sessionEpoch: number;
 }
 
 /** Thrown to the login page: AdminJS shows the message (a locale key) and answers 400. */
@@ -103,6 +114,7 @@ export class AdminAuthService {
       ip,
       role: user.role,
       signedInAt: Date.now(),
+      sessionEpoch: user.sessionEpoch,
     };
   }
 
@@ -125,14 +137,16 @@ export class AdminAuthService {
   }
 
   /**
-   * Checked on every panel request: the staff role of an active user (null: a member now, or
-   * deleted), so a demoted or deleted admin loses the panel at once.
+   * Checked on every panel request: the staff role and session epoch of an active user (null:
+   * a member now, or deleted), so a demoted or deleted admin loses the panel at once, and an
+   * admin whose sessions were ended loses this one.
    */
-  async staffRoleOf(id: unknown): Promise<StaffRole | null> {
+  async staffStandingOf(id: unknown): Promise<StaffStanding | null> {
     const userId = typeof id === 'string' || typeof id === 'number' ? Number(id) : NaN;
     if (!Number.isSafeInteger(userId) || userId < 1) return null;
     const user = await this.users.findActiveById(userId);
-    return user && isStaffRole(user.role) ? user.role : null;
+    if (!user || !isStaffRole(user.role)) return null;
+    return { role: user.role, sessionEpoch: user.sessionEpoch };
   }
 }
 
