@@ -84,7 +84,10 @@ describe('back-office sessions end with the account-recovery triggers', () => {
       .set('Authorization', bearer(staff.accessToken))
       .expect(204);
     await expectSentToLogin(panel);
-    await t.http.get('/api/v1/users/me').set('Authorization', bearer(staff.accessToken)).expect(200);
+    await t.http
+      .get('/api/v1/users/me')
+      .set('Authorization', bearer(staff.accessToken))
+      .expect(200);
   });
 
   it('enabling two-factor sign-in ends the /admin session', async () => {
