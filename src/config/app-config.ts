@@ -60,15 +60,18 @@ export abstract class AppConfig {
   declare readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   declare readonly redisUrl: string | undefined;
   /**
-   * Attempts allowed per window for sign-in, sign-up, password reset and the signed-in
-   * password checks (password change, account deletion), counted separately per action, per
-   * client IP and per account (`perEmail`: per email address, or per signed-in user)
-   * (REDIS_URL storage when set).
+   * Attempts allowed per window for sign-up, password reset and the signed-in password checks
+   * (password change, account deletion), counted separately per action, per client IP and per
+   * account (`perEmail`: per email address, or per signed-in user) (REDIS_URL storage when
+   * set). Password sign-in counts failures: `perIp` per client IP and `perEmail` per IP +
+   * address refuse (429); past `perEmail` failures from anywhere an address is only slowed
+   * down, by at most `slowdownMaxMs` per attempt (0: never).
    */
   declare readonly rateLimit: {
     readonly windowSeconds: number;
     readonly perIp: number;
     readonly perEmail: number;
+    readonly slowdownMaxMs: number;
   };
   /**
    * Team API keys: requests allowed per key per minute (API_KEY_RATE_LIMIT, default 600);
@@ -381,6 +384,7 @@ export function loadConfig(env: Env): AppConfig {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 900, 1, 86_400),
       perIp: integer(env, 'RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
       perEmail: integer(env, 'RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
+      slowdownMaxMs: integer(env, 'RATE_LIMIT_SLOWDOWN_MAX_MS', 5000, 0, 60_000),
     },
     apiKeys: { ratePerMinute: integer(env, 'API_KEY_RATE_LIMIT', 600, 1, 1_000_000) },
     trustProxy: trustProxy(env),

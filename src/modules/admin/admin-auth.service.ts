@@ -6,6 +6,7 @@ import { clientIp } from '../../common/http/client-ip.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { normalizeEmail } from '../../common/email.js';
+import type { User } from '../../database/schema.js';
 import { MfaService } from '../auth/mfa.service.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -84,8 +85,11 @@ export class AdminAuthService {
   ): Promise<AdminSessionUser | null> {
     const ip = clientIp(req);
     const normalized = typeof email === 'string' ? normalizeEmail(email).slice(0, 320) : '';
+    let user: User | undefined;
     try {
-      await this.limiter.consume({ ip, email: normalized || null });
+      user = await this.limiter.check({ ip, email: normalized || null }, () =>
+        this.userWithPassword(normalized, password),
+      );
     } catch (error) {
       if (error instanceof RateLimitedError) {
         req.res?.setHeader('Retry-After', String(error.retryAfterSeconds));
@@ -93,16 +97,7 @@ export class AdminAuthService {
       }
       throw error;
     }
-    if (typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH || !normalized) {
-      return null;
-    }
-    const user = await this.users.findActiveByEmail(normalized);
-    if (!user) {
-      await this.hasher.verifyDummy(password);
-      return null;
-    }
-    const valid = await this.hasher.verify(user.passwordHash, password);
-    if (!valid || !isStaffRole(user.role)) return null;
+    if (!user || !isStaffRole(user.role)) return null;
     if (user.mfaEnabledAt !== null) await this.checkSecondFactor(user.id, req);
     await regenerateSession(req);
     // Back-office access is security-relevant and concerns no team: it goes to the log.
@@ -116,6 +111,19 @@ export class AdminAuthService {
       signedInAt: Date.now(),
       sessionEpoch: user.sessionEpoch,
     };
+  }
+
+  /** The active user of `email` when `password` is theirs (a missing one costs the same argon2 work). */
+  private async userWithPassword(email: string, password: unknown): Promise<User | undefined> {
+    if (typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH || !email) {
+      return undefined;
+    }
+    const user = await this.users.findActiveByEmail(email);
+    if (!user) {
+      await this.hasher.verifyDummy(password);
+      return undefined;
+    }
+    return (await this.hasher.verify(user.passwordHash, password)) ? user : undefined;
   }
 
   private async checkSecondFactor(userId: number, req: Request): Promise<void> {

@@ -81,10 +81,9 @@ export class AuthController {
   @Post('sign-in')
   @Public()
   @HttpCode(HttpStatus.OK)
-  @RateLimit('sign-in')
   @ApiOperation({
     summary: 'Sign in with email and password',
-    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. ${AUDIT_TEAM_RULE}`,
+    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({
     description: 'Signed in (tokens + user), or a second factor is required (`mfaRequired`)',
@@ -92,7 +91,7 @@ export class AuthController {
       oneOf: [{ $ref: getSchemaPath(SignInResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }],
     },
   })
-  @ApiErrors(AuthErrors.invalidCredentials)
+  @ApiErrors(AuthErrors.invalidCredentials, CommonErrors.rateLimited)
   signIn(
     @Body() dto: SignInDto,
     @ClientIp() ip: string | null,
