@@ -20,6 +20,7 @@ const LIMITS = {
   RATE_LIMIT_PER_IP: '3',
   RATE_LIMIT_PER_EMAIL: '2',
   RATE_LIMIT_WINDOW: '600',
+  RATE_LIMIT_TOKEN_PER_IP: '3',
   // Keeps the address slowdown (unit-tested in rate-limiter.service.spec.ts) short here.
   RATE_LIMIT_SLOWDOWN_MAX_MS: '50',
 };
@@ -40,7 +41,7 @@ let ipCounter = 0;
 const ipBase = `10.${randomInt(256)}.${randomInt(256)}`;
 const freshIp = () => `${ipBase}.${++ipCounter}`;
 
-describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
+describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2, RATE_LIMIT_TOKEN_PER_IP=3)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -207,6 +208,26 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
     expect((await changePassword(v.accessToken, 'guess one')).status).toBe(400);
   });
 
+  it.each([
+    ['/api/v1/auth/verify-email', { token: 'not-a-real-token' }, 400],
+    [
+      '/api/v1/auth/password-reset/confirm',
+      { token: 'not-a-real-token', newPassword: DEFAULT_PASSWORD },
+      400,
+    ],
+    ['/api/v1/auth/sign-in/mfa', { mfaToken: 'not-a-real-token', code: '123456' }, 401],
+    ['/api/v1/auth/oidc/exchange', { code: 'not-a-real-code' }, 400],
+  ] as const)(
+    'public token route %s: the fourth request from one IP is 429, another IP still passes',
+    async (path, body, status) => {
+      const ip = freshIp();
+      const post = (from: string) => t.http.post(path).set('X-Forwarded-For', from).send(body);
+      for (let i = 0; i < 3; i++) expect((await post(ip)).status).toBe(status);
+      expect429(await post(ip));
+      expect((await post(freshIp())).status).toBe(status);
+    },
+  );
+
   it('documents 429 with Retry-After on the throttled routes', async () => {
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     const retryAfter = {
@@ -220,6 +241,10 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
       ['/api/v1/auth/password-reset', 'post'],
       ['/api/v1/users/me/password', 'put'],
       ['/api/v1/users/me', 'delete'],
+      ['/api/v1/auth/verify-email', 'post'],
+      ['/api/v1/auth/password-reset/confirm', 'post'],
+      ['/api/v1/auth/sign-in/mfa', 'post'],
+      ['/api/v1/auth/oidc/exchange', 'post'],
     ] as const) {
       expect({ path, headers: doc.paths[path][method].responses['429'].headers }).toEqual({
         path,

@@ -64,6 +64,7 @@ export default async function globalSetup() {
   // Every suite signs up many users from 127.0.0.1; the rate-limit suites set low limits themselves.
   process.env.RATE_LIMIT_PER_IP ??= '100000';
   process.env.RATE_LIMIT_PER_EMAIL ??= '100000';
+  process.env.RATE_LIMIT_TOKEN_PER_IP ??= '100000';
   // Suites that lower RATE_LIMIT_PER_EMAIL must not wait out the sign-in slowdown (0: off).
   process.env.RATE_LIMIT_SLOWDOWN_MAX_MS ??= '0';
   for (const name of [

@@ -69,6 +69,21 @@ describe('RateLimiterService (in-memory)', () => {
     await service.assertAvailable('mfa-code', { ip: null, userId: 10 });
     await service.assertAvailable('password-confirm', subject);
   });
+
+  it('the public token routes allow RATE_LIMIT_TOKEN_PER_IP per IP, each route its own count', async () => {
+    const service = limiter(1, 1, { RATE_LIMIT_TOKEN_PER_IP: '2' });
+    for (const policy of [
+      'verify-email',
+      'password-reset-confirm',
+      'sign-in-mfa',
+      'oidc-exchange',
+    ] as const) {
+      await service.consume(policy, { ip: '5.5.5.5' });
+      await service.consume(policy, { ip: '5.5.5.5' });
+      await expect(service.consume(policy, { ip: '5.5.5.5' })).rejects.toThrow(RateLimitedError);
+      await service.consume(policy, { ip: '5.5.5.6' });
+    }
+  });
 });
 
 describe('LoginRateLimiter (password sign-in: API and /admin)', () => {
@@ -158,11 +173,12 @@ describe('RateLimiterService.consumeApiKey (in-memory)', () => {
 });
 
 describe('rate-limit configuration', () => {
-  it('defaults to 30 per IP and 10 per email in 15 minutes, and a 5 s slowdown cap', () => {
+  it('defaults to 30 per IP, 10 per email, 60 per IP on token routes in 15 minutes, and a 5 s slowdown cap', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).rateLimit).toEqual({
       windowSeconds: 900,
       perIp: 30,
       perEmail: 10,
+      tokenPerIp: 60,
       slowdownMaxMs: 5000,
     });
   });
@@ -177,11 +193,13 @@ describe('rate-limit configuration', () => {
     );
   });
 
-  it.each(['RATE_LIMIT_PER_IP', 'RATE_LIMIT_PER_EMAIL', 'RATE_LIMIT_WINDOW'])(
-    'rejects a bad %s naming the variable',
-    (name) => {
-      expect(() => loadConfig({ [name]: '0' })).toThrow(name);
-      expect(() => loadConfig({ [name]: 'many' })).toThrow(name);
-    },
-  );
+  it.each([
+    'RATE_LIMIT_PER_IP',
+    'RATE_LIMIT_PER_EMAIL',
+    'RATE_LIMIT_WINDOW',
+    'RATE_LIMIT_TOKEN_PER_IP',
+  ])('rejects a bad %s naming the variable', (name) => {
+    expect(() => loadConfig({ [name]: '0' })).toThrow(name);
+    expect(() => loadConfig({ [name]: 'many' })).toThrow(name);
+  });
 });

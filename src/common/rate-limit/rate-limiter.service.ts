@@ -26,6 +26,9 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * right codes cost nothing, and once the user is over the limit even a right code is refused.
  * `oidc-authorize` is the public start of an OpenID Connect sign-in,
  * which stores a row per hit: per client IP only.
+ * The public token routes (TOKEN_POLICIES) are counted per client IP only, under
+ * RATE_LIMIT_TOKEN_PER_IP: whoever holds a link or code may use it from anywhere, but one
+ * client cannot try tokens (or load the database) without end.
  */
 export const RATE_LIMIT_POLICIES = [
   'sign-up',
@@ -35,8 +38,23 @@ export const RATE_LIMIT_POLICIES = [
   'checkout-success',
   'mfa-code',
   'oidc-authorize',
+  'verify-email',
+  'password-reset-confirm',
+  'sign-in-mfa',
+  'oidc-exchange',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
+
+/**
+ * POST /auth/verify-email, POST /auth/password-reset/confirm, POST /auth/sign-in/mfa and
+ * POST /auth/oidc/exchange: public routes that redeem a token.
+ */
+const TOKEN_POLICIES: ReadonlySet<RateLimitPolicy> = new Set([
+  'verify-email',
+  'password-reset-confirm',
+  'sign-in-mfa',
+  'oidc-exchange',
+]);
 
 type CounterKey = 'ip' | 'email' | 'user';
 
@@ -223,7 +241,10 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   private build(): void {
     const { rateLimit, apiKeys } = this.config;
     for (const policy of RATE_LIMIT_POLICIES) {
-      this.create(`${policy}:ip`, rateLimit.perIp);
+      this.create(
+        `${policy}:ip`,
+        TOKEN_POLICIES.has(policy) ? rateLimit.tokenPerIp : rateLimit.perIp,
+      );
       this.create(`${policy}:email`, rateLimit.perEmail);
       this.create(`${policy}:user`, rateLimit.perEmail);
     }

@@ -103,9 +103,10 @@ export class AuthController {
   @Post('sign-in/mfa')
   @Public()
   @HttpCode(HttpStatus.OK)
+  @RateLimit('sign-in-mfa')
   @ApiOperation({
     summary: 'Second step of a sign-in with two-factor sign-in on',
-    description: `The \`mfaToken\` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. ${AUDIT_TEAM_RULE}`,
+    description: `The \`mfaToken\` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Also throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: SignInResponseDto })
   @ApiErrors(AuthErrors.invalidMfaToken, AuthErrors.invalidMfaCode, CommonErrors.rateLimited)
@@ -148,10 +149,11 @@ export class AuthController {
   @Post('verify-email')
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimit('verify-email')
   @ApiOperation({
     summary: 'Verify an email address with the emailed token',
     description:
-      'For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). ' +
+      'For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ' +
       AUDIT_TEAM_RULE,
   })
   @ApiNoContentResponse({ description: 'Verified' })
@@ -192,9 +194,10 @@ export class AuthController {
   @Post('password-reset/confirm')
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimit('password-reset-confirm')
   @ApiOperation({
     summary: 'Set a new password with the emailed token',
-    description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
+    description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiErrors(AuthErrors.invalidResetToken)
