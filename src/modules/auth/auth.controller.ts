@@ -197,7 +197,7 @@ export class AuthController {
   @RateLimit('password-reset-confirm')
   @ApiOperation({
     summary: 'Set a new password with the emailed token',
-    description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
+    description: `Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiErrors(AuthErrors.invalidResetToken)
