@@ -633,7 +633,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_signIn"];
         delete?: never;
@@ -653,7 +653,7 @@ export interface paths {
         put?: never;
         /**
          * Second step of a sign-in with two-factor sign-in on
-         * @description The `mfaToken` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description The `mfaToken` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Also throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_signInMfa"];
         delete?: never;
@@ -713,7 +713,7 @@ export interface paths {
         put?: never;
         /**
          * Verify an email address with the emailed token
-         * @description For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_verifyEmail"];
         delete?: never;
@@ -773,7 +773,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with the emailed token
-         * @description Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_confirmReset"];
         delete?: never;
@@ -792,7 +792,7 @@ export interface paths {
         get?: never;
         /**
          * Change my password
-         * @description This session stays signed in; every other session ends and outstanding reset links stop working. Records UPDATE_PASSWORD. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description This session stays signed in; every other session ends (my back-office sessions at /admin too) and outstanding reset links stop working. Records UPDATE_PASSWORD. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         put: operations["Account_changePassword"];
         post?: never;
@@ -818,7 +818,7 @@ export interface paths {
         post?: never;
         /**
          * Sign out all my other devices
-         * @description Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once. Records REVOKE_SESSION once when at least one session ended. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once, and my back-office sessions at /admin end too. Records REVOKE_SESSION once when at least one session ended. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         delete: operations["Sessions_revokeOthers"];
         options?: never;
@@ -881,7 +881,7 @@ export interface paths {
         put?: never;
         /**
          * Confirm TOTP enrolment with a first code
-         * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends. Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends (my back-office sessions at /admin too). Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Mfa_confirm"];
         delete?: never;
@@ -989,7 +989,7 @@ export interface paths {
         put?: never;
         /**
          * Redeem the callback's one-time code for tokens
-         * @description For the frontend at APP_URL/auth/callback: the `code` works once and for 60 seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description For the frontend at APP_URL/auth/callback: the `code` works once and for 60 seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Oidc_exchange"];
         delete?: never;
@@ -6745,6 +6745,22 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
             /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
@@ -6997,6 +7013,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };
@@ -8206,6 +8238,22 @@ export interface operations {
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /** @enum {integer} */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
                     };
                 };
             };

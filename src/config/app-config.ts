@@ -60,15 +60,20 @@ export abstract class AppConfig {
   declare readonly mail: { readonly smtpUrl: string | undefined; readonly from: string };
   declare readonly redisUrl: string | undefined;
   /**
-   * Attempts allowed per window for sign-in, sign-up, password reset and the signed-in
-   * password checks (password change, account deletion), counted separately per action, per
-   * client IP and per account (`perEmail`: per email address, or per signed-in user)
-   * (REDIS_URL storage when set).
+   * Attempts allowed per window for sign-up, password reset and the signed-in password checks
+   * (password change, account deletion), counted separately per action, per client IP and per
+   * account (`perEmail`: per email address, or per signed-in user) (REDIS_URL storage when
+   * set). Password sign-in counts failures: `perIp` per client IP and `perEmail` per IP +
+   * address refuse (429); past `perEmail` failures from anywhere an address is only slowed
+   * down, by at most `slowdownMaxMs` per attempt (0: never). The public token routes allow
+   * `tokenPerIp` requests per client IP each.
    */
   declare readonly rateLimit: {
     readonly windowSeconds: number;
     readonly perIp: number;
     readonly perEmail: number;
+    readonly tokenPerIp: number;
+    readonly slowdownMaxMs: number;
   };
   /**
    * Invitation mails allowed per window (API.md v1.2), counted per inviter (the signed-in
@@ -396,6 +401,8 @@ export function loadConfig(env: Env): AppConfig {
       windowSeconds: integer(env, 'RATE_LIMIT_WINDOW', 900, 1, 86_400),
       perIp: integer(env, 'RATE_LIMIT_PER_IP', 30, 1, 1_000_000),
       perEmail: integer(env, 'RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
+      tokenPerIp: integer(env, 'RATE_LIMIT_TOKEN_PER_IP', 60, 1, 1_000_000),
+      slowdownMaxMs: integer(env, 'RATE_LIMIT_SLOWDOWN_MAX_MS', 5000, 0, 60_000),
     },
     invitationRateLimit: {
       windowSeconds: integer(env, 'INVITATION_RATE_LIMIT_WINDOW', 3600, 1, 86_400),

@@ -47,6 +47,13 @@ export const users = pgTable(
      * The secret and its state live in `user_totp`, owned by the auth module.
      */
     mfaEnabledAt: timestamp('mfa_enabled_at'),
+    /**
+     * Raised each time every session of the user ends (password change or reset, "sign out
+     * everywhere", MFA switched on, an admin's "revoke sessions", account deletion). A
+     * back-office session keeps the value it signed in with and ends once it differs: the
+     * panel's sessions live in `admin_sessions` (admin module), which auth never touches.
+     */
+    sessionEpoch: integer('session_epoch').notNull().default(0),
   },
   (t) => [
     check('users_role_check', sql`${t.role} in ('member', 'admin', 'support')`),

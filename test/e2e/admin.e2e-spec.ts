@@ -681,7 +681,7 @@ describe('admin panel (AdminJS at /admin)', () => {
       await limited.close();
     });
 
-    it('refuses further attempts for an email once its budget is spent, even with the right password', async () => {
+    it('refuses further attempts for an email from one IP once its failures are spent, even with the right password', async () => {
       const extra = await createAdmin(limited);
       for (let i = 0; i < 2; i++) {
         const { res } = await adminLogin(limited, extra.email, 'wrong-password');

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eq } from 'drizzle-orm';
 import { randomInt } from 'node:crypto';
+import supertest from 'supertest';
 import { RateLimiterService } from '../../src/common/rate-limit/rate-limiter.service.js';
 import { users } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, DEFAULT_PASSWORD, signUp } from '../support/auth.js';
+import { bearer, DEFAULT_PASSWORD } from '../support/auth.js';
 import { expect429 } from '../support/rate-limit.js';
 import {
   acquireRedis,
@@ -19,7 +20,18 @@ const LIMITS = {
   RATE_LIMIT_PER_IP: '3',
   RATE_LIMIT_PER_EMAIL: '2',
   RATE_LIMIT_WINDOW: '600',
+  RATE_LIMIT_TOKEN_PER_IP: '3',
+  // Keeps the address slowdown (unit-tested in rate-limiter.service.spec.ts) short here.
+  RATE_LIMIT_SLOWDOWN_MAX_MS: '50',
 };
+
+/** The login page's error (a locale key): AdminJS renders the page client-side from __APP_STATE__. */
+function loginError(html: string): string | null | undefined {
+  const match = /window\.__APP_STATE__ = JSON\.parse\('(.*)'\);/.exec(html);
+  if (!match) return undefined;
+  const state = JSON.parse(match[1]!.replace(/\\"/g, '"')) as { errorMessage: string | null };
+  return state.errorMessage;
+}
 
 let ipCounter = 0;
 /**
@@ -29,7 +41,7 @@ let ipCounter = 0;
 const ipBase = `10.${randomInt(256)}.${randomInt(256)}`;
 const freshIp = () => `${ipBase}.${++ipCounter}`;
 
-describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
+describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2, RATE_LIMIT_TOKEN_PER_IP=3)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -43,21 +55,87 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
   const signInFrom = (ip: string, email: string, password = 'wrong password') =>
     t.http.post('/api/v1/auth/sign-in').set('X-Forwarded-For', ip).send({ email, password });
 
-  it('sign-in: the third attempt for one email is 429 with Retry-After, even with the right password', async () => {
-    const u = await signUp(t);
-    expect((await signInFrom(freshIp(), u.email)).status).toBe(401);
-    expect((await signInFrom(freshIp(), u.email)).status).toBe(401);
-    expect429(await signInFrom(freshIp(), u.email, u.password));
+  /** A new account, signed up from an IP of its own (sign-up is limited per IP too). */
+  const newUser = async () => {
+    const email = uniqueEmail();
+    const res = await t.http
+      .post('/api/v1/auth/sign-up')
+      .set('X-Forwarded-For', freshIp())
+      .send({ email, password: DEFAULT_PASSWORD })
+      .expect(201);
+    return { email, password: DEFAULT_PASSWORD, user: (res.body as { user: { id: number } }).user };
+  };
+
+  const adminLoginFrom = async (ip: string, email: string, password: string) => {
+    const agent = supertest.agent(t.app.getHttpServer());
+    const res = await agent
+      .post('/admin/login')
+      .set('X-Forwarded-For', ip)
+      .type('form')
+      .send({ email, password });
+    return { agent, res };
+  };
+
+  it('sign-in: the third failure for one email from one IP makes it 429 with Retry-After, even with the right password', async () => {
+    const u = await newUser();
+    const ip = freshIp();
+    expect((await signInFrom(ip, u.email)).status).toBe(401);
+    expect((await signInFrom(ip, u.email)).status).toBe(401);
+    expect429(await signInFrom(ip, u.email, u.password));
     // Normalized: case and spaces do not give a new counter.
-    expect429(await signInFrom(freshIp(), ` ${u.email.toUpperCase()}`, u.password));
+    expect429(await signInFrom(ip, ` ${u.email.toUpperCase()}`, u.password));
   });
 
-  it('sign-in: the fourth attempt from one IP is 429 whatever the email', async () => {
+  it('sign-in: after three failures from one IP it is 429 whatever the email', async () => {
+    const u = await newUser();
     const ip = freshIp();
     for (let i = 0; i < 3; i++) expect((await signInFrom(ip, uniqueEmail())).status).toBe(401);
     expect429(await signInFrom(ip, uniqueEmail()));
+    expect429(await signInFrom(ip, u.email, u.password));
     // Another client is not affected.
     expect((await signInFrom(freshIp(), uniqueEmail())).status).toBe(401);
+  });
+
+  it("sign-in: right passwords do not use up an IP's failures", async () => {
+    const u = await newUser();
+    const ip = freshIp();
+    for (let i = 0; i < 5; i++)
+      expect((await signInFrom(ip, u.email, u.password)).status).toBe(200);
+    expect((await signInFrom(ip, uniqueEmail())).status).toBe(401);
+  });
+
+  it('Wrong passwords slow down the address but never lock out the right password from another IP', async () => {
+    // The victim is back-office staff: the API sign-in and the /admin login share the counters.
+    const victim = await newUser();
+    await t.db.update(users).set({ role: 'admin' }).where(eq(users.id, victim.user.id));
+    const ipA = freshIp();
+    expect((await signInFrom(ipA, victim.email)).status).toBe(401);
+    expect(loginError((await adminLoginFrom(ipA, victim.email, 'wrong password')).res.text)).toBe(
+      'invalidCredentials',
+    );
+    for (let i = 0; i < 5; i++) expect429(await signInFrom(ipA, victim.email));
+    // More wrong passwords for the address from elsewhere put it well past its budget.
+    for (let i = 0; i < 4; i++)
+      expect((await signInFrom(freshIp(), victim.email)).status).toBe(401);
+
+    // IP A itself is limited, even with the right password, on both forms.
+    expect429(await signInFrom(ipA, victim.email, victim.password));
+    const fromA = await adminLoginFrom(ipA, victim.email, victim.password);
+    expect({ status: fromA.res.status, error: loginError(fromA.res.text) }).toEqual({
+      status: 400,
+      error: 'tooManyRequests',
+    });
+    expect(Number(fromA.res.headers['retry-after'])).toBeGreaterThan(0);
+
+    // The right password from another IP signs in: API and /admin.
+    const api = await signInFrom(freshIp(), victim.email, victim.password);
+    expect(api.status).toBe(200);
+    const { agent, res } = await adminLoginFrom(freshIp(), victim.email, victim.password);
+    expect({ status: res.status, location: res.headers.location }).toEqual({
+      status: 302,
+      location: '/admin',
+    });
+    await agent.get('/admin/api/resources/users/actions/list').expect(200);
   });
 
   it('sign-up: per IP', async () => {
@@ -130,6 +208,26 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
     expect((await changePassword(v.accessToken, 'guess one')).status).toBe(400);
   });
 
+  it.each([
+    ['/api/v1/auth/verify-email', { token: 'not-a-real-token' }, 400],
+    [
+      '/api/v1/auth/password-reset/confirm',
+      { token: 'not-a-real-token', newPassword: DEFAULT_PASSWORD },
+      400,
+    ],
+    ['/api/v1/auth/sign-in/mfa', { mfaToken: 'not-a-real-token', code: '123456' }, 401],
+    ['/api/v1/auth/oidc/exchange', { code: 'not-a-real-code' }, 400],
+  ] as const)(
+    'public token route %s: the fourth request from one IP is 429, another IP still passes',
+    async (path, body, status) => {
+      const ip = freshIp();
+      const post = (from: string) => t.http.post(path).set('X-Forwarded-For', from).send(body);
+      for (let i = 0; i < 3; i++) expect((await post(ip)).status).toBe(status);
+      expect429(await post(ip));
+      expect((await post(freshIp())).status).toBe(status);
+    },
+  );
+
   it('documents 429 with Retry-After on the throttled routes', async () => {
     const doc = (await t.http.get('/docs-json').expect(200)).body;
     const retryAfter = {
@@ -143,6 +241,10 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2)', () => {
       ['/api/v1/auth/password-reset', 'post'],
       ['/api/v1/users/me/password', 'put'],
       ['/api/v1/users/me', 'delete'],
+      ['/api/v1/auth/verify-email', 'post'],
+      ['/api/v1/auth/password-reset/confirm', 'post'],
+      ['/api/v1/auth/sign-in/mfa', 'post'],
+      ['/api/v1/auth/oidc/exchange', 'post'],
     ] as const) {
       expect({ path, headers: doc.paths[path][method].responses['429'].headers }).toEqual({
         path,
@@ -196,12 +298,13 @@ if (!redisReachable && !inCi) {
     await redis?.stop();
   });
 
-  it('two instances share one counter per email', async () => {
+  it('two instances share one sign-in failure counter per IP + email', async () => {
     const email = uniqueEmail('shared');
+    const ip = freshIp();
     const attempt = (t: TestApp) =>
       t.http
         .post('/api/v1/auth/sign-in')
-        .set('X-Forwarded-For', freshIp())
+        .set('X-Forwarded-For', ip)
         .send({ email, password: 'wrong password' });
     expect((await attempt(a)).status).toBe(401);
     expect((await attempt(b)).status).toBe(401);

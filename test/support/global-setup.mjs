@@ -68,6 +68,9 @@ export default async function globalSetup() {
   process.env.INVITATION_RATE_LIMIT_PER_INVITER ??= '100000';
   process.env.INVITATION_RATE_LIMIT_PER_TEAM ??= '100000';
   process.env.INVITATION_RATE_LIMIT_PER_RECIPIENT ??= '100000';
+  process.env.RATE_LIMIT_TOKEN_PER_IP ??= '100000';
+  // Suites that lower RATE_LIMIT_PER_EMAIL must not wait out the sign-in slowdown (0: off).
+  process.env.RATE_LIMIT_SLOWDOWN_MAX_MS ??= '0';
   for (const name of [
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',

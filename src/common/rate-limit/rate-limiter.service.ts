@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -7,12 +8,15 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import { AppConfig } from '../../config/app-config.js';
+import { normalizeEmail } from '../email.js';
 import { RateLimitedError } from './rate-limit.errors.js';
 
 /**
- * The throttled actions; each has its own counters. `password-confirm` covers the signed-in
- * routes that check the current password (PUT /users/me/password, DELETE /users/me), so a
- * stolen access token cannot be used to guess the password; both routes share its counters.
+ * The actions throttled through `consume`/`@RateLimit`; each has its own counters (password
+ * sign-in is not one of them: it counts failures, see `beginSignIn`). `password-confirm`
+ * covers the signed-in routes that check the current password (PUT /users/me/password,
+ * DELETE /users/me), so a stolen access token cannot be used to guess the password; both
+ * routes share its counters.
  * `email-verification` covers the signed-in routes that send verification mail
  * (POST /auth/verify-email/resend, PATCH /users/me), so nobody can mail-bomb an address.
  * `checkout-success` is the public Stripe Checkout redirect, which calls Stripe on every hit:
@@ -22,9 +26,11 @@ import { RateLimitedError } from './rate-limit.errors.js';
  * right codes cost nothing, and once the user is over the limit even a right code is refused.
  * `oidc-authorize` is the public start of an OpenID Connect sign-in,
  * which stores a row per hit: per client IP only.
+ * The public token routes (TOKEN_POLICIES) are counted per client IP only, under
+ * RATE_LIMIT_TOKEN_PER_IP: whoever holds a link or code may use it from anywhere, but one
+ * client cannot try tokens (or load the database) without end.
  */
 export const RATE_LIMIT_POLICIES = [
-  'sign-in',
   'sign-up',
   'password-reset',
   'password-confirm',
@@ -32,10 +38,45 @@ export const RATE_LIMIT_POLICIES = [
   'checkout-success',
   'mfa-code',
   'oidc-authorize',
+  'verify-email',
+  'password-reset-confirm',
+  'sign-in-mfa',
+  'oidc-exchange',
 ] as const;
 export type RateLimitPolicy = (typeof RATE_LIMIT_POLICIES)[number];
 
+/**
+ * POST /auth/verify-email, POST /auth/password-reset/confirm, POST /auth/sign-in/mfa and
+ * POST /auth/oidc/exchange: public routes that redeem a token.
+ */
+const TOKEN_POLICIES: ReadonlySet<RateLimitPolicy> = new Set([
+  'verify-email',
+  'password-reset-confirm',
+  'sign-in-mfa',
+  'oidc-exchange',
+]);
+
 type CounterKey = 'ip' | 'email' | 'user';
+
+/** The first delay of an address past its budget of failures; each further failure doubles it. */
+export const SIGN_IN_SLOWDOWN_BASE_MS = 250;
+
+/**
+ * How long a password sign-in for an address waits, given the failures for that address in
+ * the window (from any IP): nothing within `budget` (RATE_LIMIT_PER_EMAIL), then 250 ms,
+ * doubling with each further failure, at most `maxMs` (RATE_LIMIT_SLOWDOWN_MAX_MS; 0: never).
+ */
+export function signInDelayMs(failures: number, budget: number, maxMs: number): number {
+  if (maxMs <= 0 || failures < budget) return 0;
+  return Math.min(maxMs, SIGN_IN_SLOWDOWN_BASE_MS * 2 ** Math.min(failures - budget, 20));
+}
+
+/** Whom a password sign-in attempt concerns: the client's IP and the address it names. */
+export interface SignInSubject {
+  ip: string | null;
+  /** As typed; normalized here, so "A@x.com " and "a@x.com" share counters. */
+  email: string | null;
+}
 
 export interface RateLimitSubject {
   ip: string | null;
@@ -55,10 +96,11 @@ export interface InvitationMailSubject {
 }
 
 /**
- * Per-IP, per-email and per-user attempt counters for the credential endpoints, shared by the
- * API and the admin login. An email and a signed-in user both name one account, so both are
- * allowed RATE_LIMIT_PER_EMAIL attempts per window. Storage is Redis when REDIS_URL is set (so several instances share the
- * counts), process memory otherwise. ioredis is imported by `onModuleInit`, and only with
+ * Per-IP, per-email and per-user attempt counters for the credential endpoints, and password
+ * sign-in's failure counters, shared by the API and the admin login. An email and a
+ * signed-in user both name one account, so both are allowed RATE_LIMIT_PER_EMAIL attempts per
+ * window. Storage is Redis when REDIS_URL is set (so several instances share the counts),
+ * process memory otherwise. ioredis is imported by `onModuleInit`, and only with
  * REDIS_URL: an instance without Redis does not load it.
  *
  * Written on rate-limiter-flexible instead of @nestjs/throttler: the throttler (and its Redis
@@ -135,6 +177,47 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Before a password is checked (API sign-in, /admin login): counts the attempt against the
+   * client IP (RATE_LIMIT_PER_IP) and the IP + address pair (RATE_LIMIT_PER_EMAIL), throwing
+   * `RateLimitedError` (429) past either, then waits the address's slowdown (`signInDelayMs`
+   * of its failures from any IP) and returns the milliseconds waited. The address alone is
+   * never refused: wrong passwords from elsewhere cannot lock its owner out.
+   * Call `endSignIn` with the outcome: only failures stay counted.
+   */
+  async beginSignIn(subject: SignInSubject): Promise<number> {
+    const { ip, email } = this.signInKeys(subject);
+    const checks: Promise<unknown>[] = [];
+    if (ip !== null) checks.push(this.named('sign-in:ip').consume(ip));
+    if (ip !== null && email !== null) {
+      checks.push(this.named('sign-in:ip-email').consume(pairKey(ip, email)));
+    }
+    await settle(checks);
+    if (email === null) return 0;
+    const failures = (await this.named('sign-in:email').get(email))?.consumedPoints ?? 0;
+    const { perEmail, slowdownMaxMs } = this.config.rateLimit;
+    const delay = signInDelayMs(failures, perEmail, slowdownMaxMs);
+    if (delay > 0) await sleep(delay);
+    return delay;
+  }
+
+  /**
+   * After the password check begun by `beginSignIn`. Right: the attempt is given back to the
+   * IP and the pair's failures are forgiven. Wrong: it stays counted, and counts one failure
+   * for the address (its slowdown).
+   */
+  async endSignIn(subject: SignInSubject, succeeded: boolean): Promise<void> {
+    const { ip, email } = this.signInKeys(subject);
+    if (succeeded) {
+      if (ip !== null) await this.named('sign-in:ip').reward(ip, 1);
+      if (ip !== null && email !== null) {
+        await this.named('sign-in:ip-email').delete(pairKey(ip, email));
+      }
+    } else if (email !== null) {
+      await this.named('sign-in:email').penalty(email, 1);
+    }
+  }
+
+  /**
    * Counts one attempt against the IP, the email and the user given. Throws `RateLimitedError` (429) when
    * either is over its limit; the error carries the seconds until the next allowed attempt.
    */
@@ -143,17 +226,7 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     if (subject.ip) checks.push(this.limiter(policy, 'ip').consume(subject.ip));
     if (subject.email) checks.push(this.limiter(policy, 'email').consume(subject.email));
     if (subject.userId) checks.push(this.limiter(policy, 'user').consume(String(subject.userId)));
-    const results = await Promise.allSettled(checks);
-    let retryAfterMs = 0;
-    for (const result of results) {
-      if (result.status === 'fulfilled') continue;
-      if (result.reason instanceof RateLimiterRes) {
-        retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
-      } else {
-        throw result.reason;
-      }
-    }
-    if (retryAfterMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+    await settle(checks);
   }
 
   /**
@@ -195,17 +268,30 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     return limiter;
   }
 
+  private signInKeys(subject: SignInSubject): { ip: string | null; email: string | null } {
+    const email = subject.email === null ? '' : normalizeEmail(subject.email).slice(0, 320);
+    return { ip: subject.ip || null, email: email || null };
+  }
+
   /**
-   * Every policy's counters (per IP, email, user), the API keys' (per key, per minute) and the
-   * invitation mails' (per inviter, team, recipient).
+   * Every policy's counters (per IP, email, user), password sign-in's (failures per IP, per IP
+   * + address, per address), the API keys' (per key, per minute) and the invitation mails'
+   * (per inviter, team, recipient).
    */
   private build(): void {
     const { rateLimit, apiKeys, invitationRateLimit: invitations } = this.config;
     for (const policy of RATE_LIMIT_POLICIES) {
-      this.create(`${policy}:ip`, rateLimit.perIp);
+      this.create(
+        `${policy}:ip`,
+        TOKEN_POLICIES.has(policy) ? rateLimit.tokenPerIp : rateLimit.perIp,
+      );
       this.create(`${policy}:email`, rateLimit.perEmail);
       this.create(`${policy}:user`, rateLimit.perEmail);
     }
+    this.create('sign-in:ip', rateLimit.perIp);
+    this.create('sign-in:ip-email', rateLimit.perEmail);
+    // Only counted (penalty) and read (get), never consumed: it slows, it never refuses.
+    this.create('sign-in:email', rateLimit.perEmail);
     this.create('api-key', apiKeys.ratePerMinute, 60);
     this.create('invitation:inviter', invitations.perInviter, invitations.windowSeconds);
     this.create('invitation:team', invitations.perTeam, invitations.windowSeconds);
@@ -227,15 +313,46 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   }
 }
 
+/** One key per IP + address: an IP has no space in it, so the pair cannot be ambiguous. */
+function pairKey(ip: string, email: string): string {
+  return `${ip} ${email}`;
+}
+
 /**
- * The sign-in throttle as one call, for any login form (API sign-in, admin panel):
- * `await loginRateLimiter.consume({ ip, email })` throws the 429 `RateLimitedError`.
+ * Waits for every counter; throws `RateLimitedError` with the longest wait when any is over
+ * its limit (after all of them counted the attempt), and any storage error as it is.
+ */
+async function settle(checks: Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(checks);
+  let retryAfterMs = 0;
+  for (const result of results) {
+    if (result.status === 'fulfilled') continue;
+    if (result.reason instanceof RateLimiterRes) {
+      retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
+    } else {
+      throw result.reason;
+    }
+  }
+  if (retryAfterMs > 0) throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+}
+
+/**
+ * The password sign-in throttle as one call, for every login form (API sign-in, /admin):
+ * `const user = await login.check({ ip, email }, findUserIfPasswordIsRight)` runs the check
+ * between `beginSignIn` and `endSignIn` (undefined: a wrong password) and returns its
+ * result, or throws the 429 `RateLimitedError` before checking.
  */
 @Injectable()
 export class LoginRateLimiter {
   constructor(private readonly limiter: RateLimiterService) {}
 
-  consume(subject: RateLimitSubject): Promise<void> {
-    return this.limiter.consume('sign-in', subject);
+  async check<T>(
+    subject: SignInSubject,
+    verify: () => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    await this.limiter.beginSignIn(subject);
+    const result = await verify();
+    await this.limiter.endSignIn(subject, result !== undefined);
+    return result;
   }
 }

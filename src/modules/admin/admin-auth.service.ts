@@ -6,6 +6,7 @@ import { clientIp } from '../../common/http/client-ip.js';
 import { RateLimitedError } from '../../common/rate-limit/rate-limit.errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { normalizeEmail } from '../../common/email.js';
+import type { User } from '../../database/schema.js';
 import { MfaService } from '../auth/mfa.service.js';
 import { UsersService } from '../users/users.service.js';
 
@@ -20,6 +21,17 @@ export interface AdminSessionUser {
   role: StaffRole;
   /** Epoch ms of the sign-in: sessions end ADMIN_SESSION_TTL_SECONDS after it. */
   signedInAt: number;
+  /**
+   * users.session_epoch at sign-in: the session ends once the user's epoch moves on (a
+   * password change or reset, "sign out everywhere", MFA switched on, "revoke sessions").
+   */
+  sessionEpoch: number;
+}
+
+/** What every panel request re-reads about its staff member (AdminSessionStore). */
+export interface StaffStanding {
+  role: StaffRole;
+  sessionEpoch: number;
 }
 
 /** Thrown to the login page: AdminJS shows the message (a locale key) and answers 400. */
@@ -73,8 +85,11 @@ export class AdminAuthService {
   ): Promise<AdminSessionUser | null> {
     const ip = clientIp(req);
     const normalized = typeof email === 'string' ? normalizeEmail(email).slice(0, 320) : '';
+    let user: User | undefined;
     try {
-      await this.limiter.consume({ ip, email: normalized || null });
+      user = await this.limiter.check({ ip, email: normalized || null }, () =>
+        this.userWithPassword(normalized, password),
+      );
     } catch (error) {
       if (error instanceof RateLimitedError) {
         req.res?.setHeader('Retry-After', String(error.retryAfterSeconds));
@@ -82,16 +97,7 @@ export class AdminAuthService {
       }
       throw error;
     }
-    if (typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH || !normalized) {
-      return null;
-    }
-    const user = await this.users.findActiveByEmail(normalized);
-    if (!user) {
-      await this.hasher.verifyDummy(password);
-      return null;
-    }
-    const valid = await this.hasher.verify(user.passwordHash, password);
-    if (!valid || !isStaffRole(user.role)) return null;
+    if (!user || !isStaffRole(user.role)) return null;
     if (user.mfaEnabledAt !== null) await this.checkSecondFactor(user.id, req);
     await regenerateSession(req);
     // Back-office access is security-relevant and concerns no team: it goes to the log.
@@ -103,7 +109,21 @@ export class AdminAuthService {
       ip,
       role: user.role,
       signedInAt: Date.now(),
+      sessionEpoch: user.sessionEpoch,
     };
+  }
+
+  /** The active user of `email` when `password` is theirs (a missing one costs the same argon2 work). */
+  private async userWithPassword(email: string, password: unknown): Promise<User | undefined> {
+    if (typeof password !== 'string' || password.length > PASSWORD_MAX_LENGTH || !email) {
+      return undefined;
+    }
+    const user = await this.users.findActiveByEmail(email);
+    if (!user) {
+      await this.hasher.verifyDummy(password);
+      return undefined;
+    }
+    return (await this.hasher.verify(user.passwordHash, password)) ? user : undefined;
   }
 
   private async checkSecondFactor(userId: number, req: Request): Promise<void> {
@@ -125,14 +145,16 @@ export class AdminAuthService {
   }
 
   /**
-   * Checked on every panel request: the staff role of an active user (null: a member now, or
-   * deleted), so a demoted or deleted admin loses the panel at once.
+   * Checked on every panel request: the staff role and session epoch of an active user (null:
+   * a member now, or deleted), so a demoted or deleted admin loses the panel at once, and an
+   * admin whose sessions were ended loses this one.
    */
-  async staffRoleOf(id: unknown): Promise<StaffRole | null> {
+  async staffStandingOf(id: unknown): Promise<StaffStanding | null> {
     const userId = typeof id === 'string' || typeof id === 'number' ? Number(id) : NaN;
     if (!Number.isSafeInteger(userId) || userId < 1) return null;
     const user = await this.users.findActiveById(userId);
-    return user && isStaffRole(user.role) ? user.role : null;
+    if (!user || !isStaffRole(user.role)) return null;
+    return { role: user.role, sessionEpoch: user.sessionEpoch };
   }
 }
 

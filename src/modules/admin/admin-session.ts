@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import connectPgSimple from 'connect-pg-simple';
 import session, { type SessionData, type SessionOptions } from 'express-session';
 import type pg from 'pg';
-import type { StaffRole } from '../../common/auth/staff.js';
 import type { AppConfig } from '../../config/app-config.js';
+import type { StaffStanding } from './admin-auth.service.js';
 
 export const ADMIN_SESSION_COOKIE = 'nest_saas_admin';
 /** Absolute lifetime of a panel session from sign-in, however active it is. */
@@ -17,7 +17,7 @@ declare module 'express-session' {
      * Set by AdminJS at sign-in (what AdminAuthService.authenticate returned). `role` is
      * refreshed from users.role each time the session is loaded.
      */
-    adminUser?: { id?: unknown; role?: unknown; signedInAt?: unknown };
+    adminUser?: { id?: unknown; role?: unknown; signedInAt?: unknown; sessionEpoch?: unknown };
     /** The protected page an anonymous visitor asked for, kept across sign-in. */
     redirectTo?: string;
   }
@@ -41,6 +41,10 @@ export interface AdminSessionStoreOptions {
  * - Loading a session re-reads the staff member's system role: a demoted or deleted admin
  *   loses the panel on the next request, and an admin turned support is read-only at once
  *   (`adminUser.role` is what the panel's access checks read).
+ * - It also re-reads the user's session epoch: when every session of the user was ended
+ *   (password change or reset, "sign out everywhere", MFA switched on, "revoke sessions"),
+ *   the epoch moved on and this session ends too. Sessions signed in without one (before the
+ *   epoch existed) end as well.
  */
 export class AdminSessionStore extends PgStore {
   private readonly absoluteMs: number;
@@ -48,7 +52,7 @@ export class AdminSessionStore extends PgStore {
 
   constructor(
     pool: pg.Pool,
-    private readonly staffRoleOf: (id: unknown) => Promise<StaffRole | null>,
+    private readonly staffStandingOf: (id: unknown) => Promise<StaffStanding | null>,
     options: AdminSessionStoreOptions,
   ) {
     const logger = new Logger('AdminSessionStore');
@@ -78,13 +82,13 @@ export class AdminSessionStore extends PgStore {
         end();
         return;
       }
-      this.staffRoleOf(adminUser.id).then(
-        (role) => {
-          if (role === null) {
+      this.staffStandingOf(adminUser.id).then(
+        (standing) => {
+          if (standing === null || standing.sessionEpoch !== adminUser.sessionEpoch) {
             end();
             return;
           }
-          adminUser.role = role;
+          adminUser.role = standing.role;
           callback(null, data);
         },
         (checkError: unknown) => callback(checkError),

@@ -36,7 +36,7 @@ export class AdminSessions implements OnModuleDestroy {
   readonly store: AdminSessionStore;
 
   constructor(@Inject(PG_POOL) pool: pg.Pool, auth: AdminAuthService, config: AppConfig) {
-    this.store = new AdminSessionStore(pool, (id) => auth.staffRoleOf(id), {
+    this.store = new AdminSessionStore(pool, (id) => auth.staffStandingOf(id), {
       idleSeconds: config.adminSessionIdleMinutes * 60,
     });
   }

@@ -46,7 +46,7 @@ export class AccountController {
   @RateLimit('password-confirm')
   @ApiOperation({
     summary: 'Change my password',
-    description: `This session stays signed in; every other session ends and outstanding reset links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
+    description: `This session stays signed in; every other session ends (my back-office sessions at /admin too) and outstanding reset links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiErrors(AuthErrors.wrongPassword, AuthErrors.unauthorized)

@@ -81,10 +81,9 @@ export class AuthController {
   @Post('sign-in')
   @Public()
   @HttpCode(HttpStatus.OK)
-  @RateLimit('sign-in')
   @ApiOperation({
     summary: 'Sign in with email and password',
-    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. ${AUDIT_TEAM_RULE}`,
+    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({
     description: 'Signed in (tokens + user), or a second factor is required (`mfaRequired`)',
@@ -92,7 +91,7 @@ export class AuthController {
       oneOf: [{ $ref: getSchemaPath(SignInResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }],
     },
   })
-  @ApiErrors(AuthErrors.invalidCredentials)
+  @ApiErrors(AuthErrors.invalidCredentials, CommonErrors.rateLimited)
   signIn(
     @Body() dto: SignInDto,
     @ClientIp() ip: string | null,
@@ -104,9 +103,10 @@ export class AuthController {
   @Post('sign-in/mfa')
   @Public()
   @HttpCode(HttpStatus.OK)
+  @RateLimit('sign-in-mfa')
   @ApiOperation({
     summary: 'Second step of a sign-in with two-factor sign-in on',
-    description: `The \`mfaToken\` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. ${AUDIT_TEAM_RULE}`,
+    description: `The \`mfaToken\` from POST /auth/sign-in (valid 5 minutes, single use) with a current 6-digit TOTP code (±30 s of clock drift; a code is accepted once, a replay is refused) or one unused recovery code (used up). Opens the session and records SIGN_IN. A wrong code leaves the mfaToken usable until it expires; wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the MFA settings routes and the /admin login): past the limit even a right code answers 429. Also throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: SignInResponseDto })
   @ApiErrors(AuthErrors.invalidMfaToken, AuthErrors.invalidMfaCode, CommonErrors.rateLimited)
@@ -149,10 +149,11 @@ export class AuthController {
   @Post('verify-email')
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimit('verify-email')
   @ApiOperation({
     summary: 'Verify an email address with the emailed token',
     description:
-      'For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). ' +
+      'For the holder of the link (no access token needed). Uses the token once. A link sent at sign-up or by resend verifies my current email; a link sent by an email change (PATCH /users/me) makes the pending address my email, verified. Records VERIFY_EMAIL (nothing is recorded, and nothing changes, when the address was already verified). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ' +
       AUDIT_TEAM_RULE,
   })
   @ApiNoContentResponse({ description: 'Verified' })
@@ -193,9 +194,10 @@ export class AuthController {
   @Post('password-reset/confirm')
   @Public()
   @HttpCode(HttpStatus.NO_CONTENT)
+  @RateLimit('password-reset-confirm')
   @ApiOperation({
     summary: 'Set a new password with the emailed token',
-    description: `Uses the token once; every session of the user ends, other outstanding links stop working. Records UPDATE_PASSWORD. ${AUDIT_TEAM_RULE}`,
+    description: `Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
   @ApiErrors(AuthErrors.invalidResetToken)

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
+import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { ActivityType, type TeamRole, type User } from '../../database/schema.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -59,6 +60,7 @@ export class AuthService {
     private readonly invitations: InvitationsService,
     private readonly verification: EmailVerificationService,
     private readonly mfa: MfaService,
+    private readonly login: LoginRateLimiter,
   ) {}
 
   /**
@@ -135,15 +137,20 @@ export class AuthService {
 
   /**
    * Same status, body and (about) time for an unknown email, a wrong password and a deleted
-   * account: a missing user still costs one argon2 verify against a dummy hash.
+   * account: a missing user still costs one argon2 verify against a dummy hash. Throttled by
+   * LoginRateLimiter, shared with the /admin login: failures per IP and per IP + email answer
+   * 429, failures for an email from anywhere only slow its sign-ins down.
    */
   async signIn(dto: SignInDto, meta: ClientMeta): Promise<SignInResultDto> {
-    const user = await this.users.findActiveByEmail(dto.email);
-    const valid =
-      user === undefined
-        ? await this.hasher.verifyDummy(dto.password)
-        : await this.hasher.verify(user.passwordHash, dto.password);
-    if (user === undefined || !valid) throw AuthErrors.invalidCredentials();
+    const user = await this.login.check({ ip: meta.ip, email: dto.email }, async () => {
+      const found = await this.users.findActiveByEmail(dto.email);
+      if (found === undefined) {
+        await this.hasher.verifyDummy(dto.password);
+        return undefined;
+      }
+      return (await this.hasher.verify(found.passwordHash, dto.password)) ? found : undefined;
+    });
+    if (user === undefined) throw AuthErrors.invalidCredentials();
     return this.completeSignIn(user, meta);
   }
 

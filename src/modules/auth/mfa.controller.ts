@@ -46,7 +46,7 @@ export class MfaController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Confirm TOTP enrolment with a first code',
-    description: `Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends. Sign-ins then need a code (POST /auth/sign-in/mfa). ${WRONG_CODE_LIMIT} Records ENABLE_MFA. ${AUDIT_TEAM_RULE}`,
+    description: `Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends (my back-office sessions at /admin too). Sign-ins then need a code (POST /auth/sign-in/mfa). ${WRONG_CODE_LIMIT} Records ENABLE_MFA. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: RecoveryCodesDto })
   @ApiErrors(

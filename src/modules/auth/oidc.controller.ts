@@ -160,9 +160,10 @@ export class OidcController {
   @Post('oidc/exchange')
   @Public()
   @HttpCode(HttpStatus.OK)
+  @RateLimit('oidc-exchange')
   @ApiOperation({
     summary: "Redeem the callback's one-time code for tokens",
-    description: `For the frontend at APP_URL/auth/callback: the \`code\` works once and for ${OIDC_EXCHANGE_CODE_TTL_MS / 1000} seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). ${AUDIT_TEAM_RULE}`,
+    description: `For the frontend at APP_URL/auth/callback: the \`code\` works once and for ${OIDC_EXCHANGE_CODE_TTL_MS / 1000} seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: SignInResponseDto })
   @ApiErrors(OidcErrors.invalidCode)

@@ -38,7 +38,7 @@ export class SessionsController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiOperation({
     summary: 'Sign out all my other devices',
-    description: `Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once. Records REVOKE_SESSION once when at least one session ended. ${AUDIT_TEAM_RULE}`,
+    description: `Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once, and my back-office sessions at /admin end too. Records REVOKE_SESSION once when at least one session ended. ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Every other session ended' })
   revokeOthers(@CurrentUser() auth: AuthUser): Promise<void> {

@@ -77,17 +77,13 @@ export class SessionsService {
   }
 
   /**
-   * DELETE /users/me/sessions: ends every session of mine but the calling one. One
+   * DELETE /users/me/sessions: ends every session of mine but the calling one (my /admin
+   * sessions too). One
    * REVOKE_SESSION row when at least one session ended (none when there was nothing to end).
    */
   async revokeMyOthers(actor: UserActor): Promise<void> {
     await this.txHost.transaction(async () => {
-      const count = await this.sessions.revokeAllForUser(
-        actor.id,
-        'revoked_by_user',
-        new Date(),
-        actor.sessionId,
-      );
+      const count = await this.endAll(actor.id, 'revoked_by_user', actor.sessionId);
       if (count === 0) return;
       await this.audit.record({
         action: ActivityType.REVOKE_SESSION,
@@ -99,7 +95,7 @@ export class SessionsService {
 
   /**
    * Back office ("Revoke all sessions"): ends every live session of the user (reason `admin`;
-   * their refresh and access tokens stop working), and when at least one ended logs
+   * their refresh and access tokens stop working; their /admin sessions end too), and when at least one ended logs
    * ADMIN_REVOKE_SESSIONS against each of the user's teams, in one transaction. Returns how
    * many ended. 404 `user.not_found` for a deleted account; 403 `admin.read_only` for support.
    */
@@ -107,7 +103,7 @@ export class SessionsService {
     assertMayWrite(actor);
     return this.txHost.transaction(async () => {
       if (!(await this.users.lockActiveById(userId))) throw AuthErrors.userNotFound();
-      const count = await this.sessions.revokeAllForUser(userId, 'admin', new Date());
+      const count = await this.endAll(userId, 'admin');
       if (count > 0) {
         await recordOnUserTeams(
           this.audit,
@@ -170,12 +166,30 @@ export class SessionsService {
     await this.sessions.revoke(sessionId, reason, new Date());
   }
 
-  /** Ends every session of the user but `exceptSessionId`; joins the caller's transaction. */
+  /**
+   * Ends every session of the user but `exceptSessionId`, back-office sessions included;
+   * joins the caller's transaction.
+   */
   revokeAllForUser(
     userId: number,
     reason: RevokeReason,
     exceptSessionId?: string,
   ): Promise<number> {
+    return this.endAll(userId, reason, exceptSessionId);
+  }
+
+  /**
+   * The one way every session of a user ends: their API sessions but `exceptSessionId` are
+   * revoked and the user's session epoch is raised, which ends their /admin sessions on their
+   * next request (the admin module compares it; auth never reads its session table). Returns
+   * how many API sessions ended.
+   */
+  private async endAll(
+    userId: number,
+    reason: RevokeReason,
+    exceptSessionId?: string,
+  ): Promise<number> {
+    await this.users.raiseSessionEpoch(userId);
     return this.sessions.revokeAllForUser(userId, reason, new Date(), exceptSessionId);
   }
 

@@ -96,6 +96,14 @@ export class UsersRepository {
     return row;
   }
 
+  /** Raises `sessionEpoch` by one (deleted users too: it only ever ends sessions). */
+  async raiseSessionEpoch(id: number): Promise<void> {
+    await this.txHost.db
+      .update(users)
+      .set({ sessionEpoch: sql`${users.sessionEpoch} + 1` })
+      .where(eq(users.id, id));
+  }
+
   /** Turns two-factor sign-in on (`at`) or off (null). */
   async setMfaEnabledAt(id: number, at: Date | null, now: Date): Promise<User | undefined> {
     const [row] = await this.txHost.db

@@ -104,6 +104,14 @@ export class UsersService {
     return this.users.lockActiveById(id);
   }
 
+  /**
+   * Every session of the user ends: raises `sessionEpoch`, which back-office sessions compare
+   * with the value they signed in with. Auth's SessionsService owns the rule.
+   */
+  raiseSessionEpoch(id: number): Promise<void> {
+    return this.users.raiseSessionEpoch(id);
+  }
+
   /** Two-factor sign-in switched on (`at`) or off (null); auth's MFA service owns the rule. */
   setMfaEnabledAt(id: number, at: Date | null, now: Date): Promise<User | undefined> {
     return this.users.setMfaEnabledAt(id, at, now);
