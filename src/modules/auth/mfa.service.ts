@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { assertMayWrite } from '../../common/auth/staff.js';
+import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { openSecret, sealSecret } from '../../common/crypto/secret-box.js';
@@ -66,8 +67,12 @@ export class MfaService {
   /**
    * POST /users/me/mfa/totp: a new secret, stored sealed and pending until confirmed. A
    * second call replaces a pending secret (the app must scan the new one). 409 when MFA is on.
+   * Enrolling and confirming need a verified email (403 `email.unverified`): a second factor
+   * planted by someone who signed up with another person's address would lock its real owner
+   * out after a password reset (API.md v1.2).
    */
   async startEnrolment(actor: UserActor, password: string): Promise<TotpEnrolmentDto> {
+    assertVerifiedEmail(actor);
     await this.checkPassword(actor, password);
     const secret = newTotpSecret();
     return this.txHost.transaction(async () => {
@@ -84,6 +89,7 @@ export class MfaService {
    * session of mine ends (it was opened without a second factor). ENABLE_MFA commits with it.
    */
   async confirmEnrolment(actor: UserActor, code: string): Promise<RecoveryCodesDto> {
+    assertVerifiedEmail(actor);
     return this.limitWrongCodes(actor.id, () =>
       this.txHost.transaction(async () => {
         const now = new Date();

@@ -19,6 +19,7 @@ import {
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
@@ -72,6 +73,7 @@ export class TeamInvitationsController {
       'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiCreatedResponse({ type: InvitationDto })
+  @ApiVerifiedEmailRequired()
   @ApiErrors(InvitationErrors.alreadyMember, InvitationErrors.alreadyInvited)
   invite(
     @CurrentActor() actor: Actor,

@@ -174,7 +174,10 @@ export class InvitationsService {
       throw TeamErrors.forbidden('This API key no longer has a creator to invite in the name of');
     }
     return this.txHost.transaction(async () => {
-      await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
+      await this.access.requireTeam(actor, teamId, 'owner', {
+        apiKey: 'invitations:write',
+        verifiedEmail: true,
+      });
       const team = await this.teams.findTeam(teamId);
       if (!team) throw TeamErrors.notFound();
       if (await this.teams.hasMemberWithEmail(teamId, email)) {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, ApiKeyScope } from '../../common/auth/actor.js';
+import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { AppError } from '../../common/errors/app-error.js';
 import type { TeamRole } from '../../database/schema.js';
 import { decideTeamAccess, type AccessIntent } from './access.policy.js';
@@ -17,6 +18,12 @@ export interface TeamAccessOptions {
    * read may be stale by then. Without it, the guard's read of this request is reused.
    */
   fresh?: boolean;
+  /**
+   * The operation sets up lasting access (invitations, API keys): a user whose email is not
+   * verified is refused with 403 `email.unverified` once the team check passed (a non-member
+   * still gets the 404). See common/auth/verified-email.ts.
+   */
+  verifiedEmail?: boolean;
 }
 
 /**
@@ -53,6 +60,7 @@ export class AccessService {
     );
     switch (verdict) {
       case 'allow':
+        if (options.verifiedEmail === true) assertVerifiedEmail(actor);
         return membership
           ? { id: membership.id, role: membership.role }
           : { id: null, role: 'owner' };
