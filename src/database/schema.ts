@@ -427,10 +427,21 @@ export const webhookEndpoints = pgTable(
     previousSecret: text('previous_secret'),
     previousSecretExpiresAt: timestamp('previous_secret_expires_at'),
     enabled: boolean('enabled').notNull().default(true),
+    /**
+     * Who set the endpoint up (a key names its creator, as in activity rows); null once that
+     * user is deleted, or unknown for endpoints older than the column that had no
+     * CREATE_WEBHOOK row to tell. A password reset removes the ones its user set up before
+     * their address was verified (API.md v1.2, pre-account hijacking).
+     */
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at').notNull().defaultNow(),
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('webhook_endpoints_team_id_idx').on(t.teamId, t.id)],
+  (t) => [
+    index('webhook_endpoints_team_id_idx').on(t.teamId, t.id),
+    // The password reset's lookup of a user's endpoints.
+    index('webhook_endpoints_created_by_idx').on(t.createdBy),
+  ],
 );
 
 /** An event of a team, stored in the transaction of the change that caused it. */

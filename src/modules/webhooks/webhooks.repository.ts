@@ -40,6 +40,7 @@ export class WebhooksRepository {
     description: string | null;
     events: string[];
     secret: string;
+    createdBy: number | null;
   }): Promise<WebhookEndpoint> {
     const [row] = await this.txHost.db.insert(webhookEndpoints).values(values).returning();
     return row!;

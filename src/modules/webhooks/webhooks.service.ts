@@ -175,6 +175,7 @@ export class WebhooksService {
         description: dto.description ?? null,
         events: [...dto.events],
         secret: sealSecret(this.key, secret),
+        createdBy: actorUserId(actor),
       });
       await this.record(actor, teamId, ActivityType.CREATE_WEBHOOK);
       return row;
