@@ -31,8 +31,10 @@ export const users = pgTable(
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
     deletedAt: timestamp('deleted_at'),
     /**
-     * When `email` was proven to be this user's mailbox (a verification link, or an invitation
-     * link to it); null = unverified. An address counts as the user's only once verified.
+     * When `email` was proven to be this user's mailbox (a verification link, an invitation
+     * link to it, a password reset link); null = unverified. An address counts as the user's
+     * only once verified. A confirmed change of address keeps the time (the account had a
+     * proven address throughout): a password reset removes what was set up before it.
      * Accounts that existed before this column (migration 0002) start unverified on purpose:
      * nothing proved their address, and that is exactly the hole verification closes.
      */
@@ -597,6 +599,9 @@ export enum ActivityType {
   UPDATE_WEBHOOK = 'UPDATE_WEBHOOK',
   DELETE_WEBHOOK = 'DELETE_WEBHOOK',
   UPDATE_SUBSCRIPTION = 'UPDATE_SUBSCRIPTION',
+  // A provider identity (OpenID Connect) removed from an account: by the password reset that
+  // proved the mailbox, for identities linked before the address was verified.
+  UNLINK_OIDC_IDENTITY = 'UNLINK_OIDC_IDENTITY',
 }
 
 export const TEAM_ROLES = ['owner', 'member'] as const;

@@ -155,6 +155,25 @@ export class ApiKeysService {
   }
 
   /**
+   * For a password reset (the auth module): revokes every live key `userId` created before
+   * `before` (their address was not verified yet), in any team, each with REVOKE_API_KEY in the
+   * user's name, inside the caller's transaction. Keys other owners made stay, even when they
+   * act with this user's team.
+   */
+  async revokeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
+    await this.txHost.transaction(async () => {
+      for (const key of await this.keys.revokeCreatedBy(userId, before, new Date())) {
+        await this.audit.record({
+          action: ActivityType.REVOKE_API_KEY,
+          userId,
+          teamId: key.teamId,
+          ipAddress,
+        });
+      }
+    });
+  }
+
+  /**
    * The caller a presented `nsk_…` key stands for, or undefined when it is malformed, unknown,
    * revoked or expired (the guard answers all of them with the same 401). Counts the request
    * against the key's rate limit (throws the 429 `RateLimitedError`) and records `lastUsedAt`

@@ -10,6 +10,7 @@ import { MailService } from '../mail/mail.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChangePasswordDto, PasswordResetConfirmDto } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
+import { MailboxProofService } from './mailbox-proof.service.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import type { RevokeReason } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -37,6 +38,7 @@ export class CredentialsService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly mailbox: MailboxProofService,
   ) {}
 
   async changePassword(auth: UserActor, dto: ChangePasswordDto): Promise<void> {
@@ -101,7 +103,11 @@ export class CredentialsService {
     });
   }
 
-  /** Uses the token once, sets the password and ends every session of the user. */
+  /**
+   * Uses the token once, sets the password and ends every session of the user. The link proved
+   * the mailbox: the address becomes verified and what was set up before it was verified goes
+   * (MailboxProofService), in the same transaction.
+   */
   async confirmReset(dto: PasswordResetConfirmDto, ipAddress: string | null): Promise<void> {
     const tokenHash = sha256(dto.token);
     // Check before hashing, so invalid tokens cost no argon2 work.
@@ -116,6 +122,7 @@ export class CredentialsService {
         ipAddress,
         reason: 'password_reset',
       });
+      await this.mailbox.provenByReset(consumed.userId, ipAddress);
     });
   }
 

@@ -176,6 +176,25 @@ export class MfaService {
     );
   }
 
+  /**
+   * For a password reset: when the user's TOTP (on or pending) was set up before `before`
+   * (their address was not verified yet), secret, recovery codes and open sign-in steps are
+   * deleted and MFA is off; DISABLE_MFA in the user's name when it was on. Inside the caller's
+   * transaction.
+   */
+  async removeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const totp = await this.mfa.findTotp(userId);
+      if (!totp || totp.createdAt.getTime() >= before.getTime()) return;
+      const user = await this.users.lockActiveById(userId);
+      if (!user) return;
+      await this.mfa.deleteAllForUser(user.id);
+      if (user.mfaEnabledAt === null) return;
+      await this.users.setMfaEnabledAt(user.id, null, new Date());
+      await this.audit.record({ action: ActivityType.DISABLE_MFA, userId: user.id, ipAddress });
+    });
+  }
+
   /** POST /users/me/mfa/recovery-codes: ten new codes; every earlier one stops working. */
   async regenerateRecoveryCodes(actor: UserActor, dto: MfaCodeDto): Promise<RecoveryCodesDto> {
     await this.checkPassword(actor, dto.password);

@@ -122,6 +122,17 @@ export class WebhooksRepository {
     return rows.length > 0;
   }
 
+  /** Deletes the endpoints `userId` set up before `before` (any team); returns what went. */
+  async deleteCreatedBy(
+    userId: number,
+    before: Date,
+  ): Promise<Pick<WebhookEndpoint, 'id' | 'teamId'>[]> {
+    return this.txHost.db
+      .delete(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.createdBy, userId), lt(webhookEndpoints.createdAt, before)))
+      .returning({ id: webhookEndpoints.id, teamId: webhookEndpoints.teamId });
+  }
+
   /** Enabled endpoints of the team subscribed to `type`. */
   async subscribedEndpoints(teamId: number, type: string): Promise<WebhookEndpoint[]> {
     return this.txHost.db

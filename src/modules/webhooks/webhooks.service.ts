@@ -228,6 +228,24 @@ export class WebhooksService {
   }
 
   /**
+   * For a password reset (the auth module): deletes every endpoint `userId` set up before
+   * `before` (their address was not verified yet), in any team, each with DELETE_WEBHOOK in
+   * the user's name, inside the caller's transaction. Pending deliveries go with them.
+   */
+  async removeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
+    await this.txHost.transaction(async () => {
+      for (const endpoint of await this.repo.deleteCreatedBy(userId, before)) {
+        await this.audit.record({
+          action: ActivityType.DELETE_WEBHOOK,
+          userId,
+          teamId: endpoint.teamId,
+          ipAddress,
+        });
+      }
+    });
+  }
+
+  /**
    * A new secret, returned this once. The previous one keeps signing for 24 hours (a second
    * signature in `webhook-signature`) so receivers can switch without dropping events; a
    * second rotation within that window ends the first one's overlap.
