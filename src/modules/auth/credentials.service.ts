@@ -79,6 +79,15 @@ export class CredentialsService {
   }
 
   /**
+   * Retires the user's outstanding reset links, inside the caller's transaction: for a change
+   * of address (the back office's edit; a confirmed change does it in EmailVerificationService),
+   * since a link proves only the mailbox it was sent to. A password reset verifies the address.
+   */
+  async retireResetLinks(userId: number): Promise<void> {
+    await this.resets.invalidateAllForUser(userId, new Date());
+  }
+
+  /**
    * Always resolves the same way (the route answers 202), whether or not the account exists.
    * The link and its queued mail commit together; the request never waits for SMTP, so its
    * latency does not reveal that the account exists.
