@@ -225,6 +225,8 @@ export interface paths {
          * Invite someone by email
          * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
          *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
+         *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         post: operations["TeamInvitations_invite"];
@@ -452,6 +454,8 @@ export interface paths {
         /**
          * Create a team API key
          * @description Owners only, with an access token: a team API key can never manage keys (401). The response carries the key (`nsk_…`) this once; only its SHA-256 is stored. The key acts for this team only, within its scopes, on the routes that say they accept keys; activity it writes names me (its creator) as `userId`. Logs CREATE_API_KEY in the same transaction.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          */
         post: operations["ApiKeys_create"];
         delete?: never;
@@ -498,6 +502,8 @@ export interface paths {
         /**
          * Add a webhook endpoint
          * @description Events: `member.added`, `member.removed`, `member.role_changed`, `invitation.created`, `invitation.accepted`, `invitation.revoked`, `team.updated`, `subscription.updated`; `data` is the changed object as the API shows it. Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`). The response carries the `secret`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is `failed`. Redirects are not followed. Logs CREATE_WEBHOOK.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
@@ -858,6 +864,8 @@ export interface paths {
         /**
          * Start TOTP enrolment
          * @description Confirmed with my password. Returns a new secret (also as an otpauth:// URL for a QR code): SHA-1, 6 digits, 30 s. Not active until POST /users/me/mfa/totp/confirm; calling this again replaces a pending secret. 409 `mfa.already_enabled` when MFA is on. The secret is stored encrypted.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          */
         post: operations["Mfa_enrol"];
         /**
@@ -882,6 +890,8 @@ export interface paths {
         /**
          * Confirm TOTP enrolment with a first code
          * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends. Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          */
         post: operations["Mfa_confirm"];
         delete?: never;
@@ -1003,7 +1013,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION";
+        ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION" | "UNLINK_OIDC_IDENTITY";
         ActivityDto: {
             /** @example 42 */
             id: number;
@@ -2074,7 +2084,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,7 +2218,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2359,7 +2369,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2504,7 +2514,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2589,7 +2599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2702,7 +2712,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              */
             403: {
                 headers: {
@@ -2822,7 +2832,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2952,7 +2962,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3093,7 +3103,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3269,7 +3279,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3390,7 +3400,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3512,7 +3522,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3675,7 +3685,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3811,7 +3821,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3898,7 +3908,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `invitation.email_mismatch`: The invitation was sent to a different email address than yours
              */
             403: {
@@ -4045,7 +4055,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4172,7 +4182,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4597,7 +4607,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4757,7 +4767,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4892,7 +4902,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4997,7 +5007,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5126,7 +5136,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5234,7 +5244,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5359,7 +5369,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5505,7 +5515,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5635,7 +5645,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5785,7 +5795,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5911,7 +5921,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -6032,7 +6042,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -7069,7 +7079,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7179,7 +7189,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7241,7 +7251,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7320,7 +7330,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7420,7 +7430,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7567,7 +7577,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7714,7 +7724,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7865,7 +7875,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
