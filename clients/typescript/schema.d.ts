@@ -225,6 +225,8 @@ export interface paths {
          * Invite someone by email
          * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
          *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
+         *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `invitations:write`.
          */
         post: operations["TeamInvitations_invite"];
@@ -452,6 +454,8 @@ export interface paths {
         /**
          * Create a team API key
          * @description Owners only, with an access token: a team API key can never manage keys (401). The response carries the key (`nsk_…`) this once; only its SHA-256 is stored. The key acts for this team only, within its scopes, on the routes that say they accept keys; activity it writes names me (its creator) as `userId`. Logs CREATE_API_KEY in the same transaction.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          */
         post: operations["ApiKeys_create"];
         delete?: never;
@@ -498,6 +502,8 @@ export interface paths {
         /**
          * Add a webhook endpoint
          * @description Events: `member.added`, `member.removed`, `member.role_changed`, `invitation.created`, `invitation.accepted`, `invitation.revoked`, `team.updated`, `subscription.updated`; `data` is the changed object as the API shows it. Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`). The response carries the `secret`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is `failed`. Redirects are not followed. Logs CREATE_WEBHOOK.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `webhooks:write`.
          */
@@ -858,6 +864,8 @@ export interface paths {
         /**
          * Start TOTP enrolment
          * @description Confirmed with my password. Returns a new secret (also as an otpauth:// URL for a QR code): SHA-1, 6 digits, 30 s. Not active until POST /users/me/mfa/totp/confirm; calling this again replaces a pending secret. 409 `mfa.already_enabled` when MFA is on. The secret is stored encrypted.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          */
         post: operations["Mfa_enrol"];
         /**
@@ -882,6 +890,8 @@ export interface paths {
         /**
          * Confirm TOTP enrolment with a first code
          * @description Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends (my back-office sessions at /admin too). Sign-ins then need a code (POST /auth/sign-in/mfa). Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429. Records ENABLE_MFA. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          */
         post: operations["Mfa_confirm"];
         delete?: never;
@@ -1003,7 +1013,7 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /** @enum {string} */
-        ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION";
+        ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION" | "UNLINK_OIDC_IDENTITY";
         ActivityDto: {
             /** @example 42 */
             id: number;
@@ -2074,7 +2084,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,7 +2218,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2359,7 +2369,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2504,7 +2514,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2589,7 +2599,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2702,7 +2712,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              */
             403: {
                 headers: {
@@ -2822,7 +2832,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -2952,7 +2962,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3094,7 +3104,7 @@ export interface operations {
             /**
              * @description - `api_key.role_forbidden`: An API key cannot create or grant the owner role
              *     - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3270,7 +3280,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3391,7 +3401,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3514,7 +3524,7 @@ export interface operations {
             /**
              * @description - `api_key.role_forbidden`: An API key cannot create or grant the owner role
              *     - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3677,7 +3687,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -3813,7 +3823,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3900,7 +3910,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `invitation.email_mismatch`: The invitation was sent to a different email address than yours
              */
             403: {
@@ -4047,7 +4057,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4174,7 +4184,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4599,7 +4609,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4759,7 +4769,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4894,7 +4904,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -4999,7 +5009,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5128,7 +5138,7 @@ export interface operations {
                 };
             };
             /**
-             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5236,7 +5246,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5361,7 +5371,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5507,7 +5517,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5637,7 +5647,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5787,7 +5797,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -5913,7 +5923,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -6034,7 +6044,7 @@ export interface operations {
             };
             /**
              * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
-             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
              */
             403: {
@@ -7103,7 +7113,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7213,7 +7223,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7275,7 +7285,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7354,7 +7364,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7454,7 +7464,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7601,7 +7611,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7748,7 +7758,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7899,7 +7909,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email */
+            /** @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out */
             403: {
                 headers: {
                     [name: string]: unknown;

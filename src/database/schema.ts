@@ -31,8 +31,10 @@ export const users = pgTable(
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
     deletedAt: timestamp('deleted_at'),
     /**
-     * When `email` was proven to be this user's mailbox (a verification link, or an invitation
-     * link to it); null = unverified. An address counts as the user's only once verified.
+     * When `email` was proven to be this user's mailbox (a verification link, an invitation
+     * link to it, a password reset link); null = unverified. An address counts as the user's
+     * only once verified. A confirmed change of address keeps the time (the account had a
+     * proven address throughout): a password reset removes what was set up before it.
      * Accounts that existed before this column (migration 0002) start unverified on purpose:
      * nothing proved their address, and that is exactly the hole verification closes.
      */
@@ -434,10 +436,21 @@ export const webhookEndpoints = pgTable(
     previousSecret: text('previous_secret'),
     previousSecretExpiresAt: timestamp('previous_secret_expires_at'),
     enabled: boolean('enabled').notNull().default(true),
+    /**
+     * Who set the endpoint up (a key names its creator, as in activity rows); null once that
+     * user is deleted, or unknown for endpoints older than the column that had no
+     * CREATE_WEBHOOK row to tell. A password reset removes the ones its user set up before
+     * their address was verified (API.md v1.2, pre-account hijacking).
+     */
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at').notNull().defaultNow(),
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('webhook_endpoints_team_id_idx').on(t.teamId, t.id)],
+  (t) => [
+    index('webhook_endpoints_team_id_idx').on(t.teamId, t.id),
+    // The password reset's lookup of a user's endpoints.
+    index('webhook_endpoints_created_by_idx').on(t.createdBy),
+  ],
 );
 
 /** An event of a team, stored in the transaction of the change that caused it. */
@@ -593,6 +606,9 @@ export enum ActivityType {
   UPDATE_WEBHOOK = 'UPDATE_WEBHOOK',
   DELETE_WEBHOOK = 'DELETE_WEBHOOK',
   UPDATE_SUBSCRIPTION = 'UPDATE_SUBSCRIPTION',
+  // A provider identity (OpenID Connect) removed from an account: by the password reset that
+  // proved the mailbox, for identities linked before the address was verified.
+  UNLINK_OIDC_IDENTITY = 'UNLINK_OIDC_IDENTITY',
 }
 
 export const TEAM_ROLES = ['owner', 'member'] as const;

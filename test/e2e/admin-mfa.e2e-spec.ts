@@ -31,7 +31,13 @@ describe('admin panel sign-in with two-factor sign-in on', () => {
       timeCost: 2,
       parallelism: 1,
     });
-    await t.db.insert(users).values({ email, passwordHash, role: 'admin', name: 'MFA Admin' });
+    await t.db.insert(users).values({
+      email,
+      passwordHash,
+      role: 'admin',
+      name: 'MFA Admin',
+      emailVerifiedAt: new Date(),
+    });
     // MFA switched on through the API, as the admin would.
     const session = await signIn(t, email, password);
     const started = await t.http

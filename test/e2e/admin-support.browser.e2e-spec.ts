@@ -6,7 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { ActivityType, activityLogs, teams, users } from '../../src/database/schema.js';
 import { browserTestsRun, launchChromium, type LaunchedChromium } from '../support/chromium.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signUp, type SignedUp } from '../support/auth.js';
+import { bearer, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
 import { TOTP } from 'otpauth';
 
 /**
@@ -115,7 +115,7 @@ describeBrowser('admin panel in Chromium: a read-only support user', () => {
   }, 90_000);
 
   it('an admin disables a user\'s MFA with the "Disable MFA" form (custom component), reason logged', async () => {
-    const target = await signUp(t);
+    const target = await signUpVerified(t);
     const started = await t.http
       .post('/api/v1/users/me/mfa/totp')
       .set('Authorization', bearer(target.accessToken))

@@ -27,7 +27,14 @@ import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { createOwnDatabase, type OwnDatabase } from '../support/own-database.js';
 import { createTestApp, textBody, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signIn, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
+import {
+  bearer,
+  markEmailVerified,
+  signIn,
+  signUp,
+  signUpVerified,
+  type SignedUp,
+} from '../support/auth.js';
 
 const ADMIN = { email: 'admin@test.com', password: 'admin123' };
 
@@ -80,8 +87,9 @@ async function isSignedOut(agent: Agent): Promise<boolean> {
   return res.status === 302 && res.headers.location === '/admin/login';
 }
 
-/** Switches MFA on for a user through the API, as they would. */
+/** Switches MFA on for a user through the API, as they would (it needs a verified email). */
 async function enableMfa(t: TestApp, signed: SignedUp): Promise<string> {
+  await markEmailVerified(t, signed.user.id);
   const started = await t.http
     .post('/api/v1/users/me/mfa/totp')
     .set('Authorization', bearer(signed.accessToken))

@@ -518,7 +518,7 @@ describe('admin panel (AdminJS at /admin)', () => {
     });
 
     it('revokes a pending invitation and logs ADMIN_REVOKE_INVITATION', async () => {
-      const owner = await signUp(t);
+      const owner = await signUpVerified(t);
       const invited = await t.http
         .post(`/api/v1/teams/${owner.team.id}/invitations`)
         .set('Authorization', bearer(owner.accessToken))

@@ -64,7 +64,7 @@ describe('team API keys (e2e)', () => {
 
   /** An owner's team with one plain member and one pending invitation. */
   async function world() {
-    const owner = await signUp(t, { name: 'Key Owner' });
+    const owner = await signUpVerified(t, { name: 'Key Owner' });
     const member = await signUp(t, { name: 'Plain Member' });
     const teamId = owner.team.id;
     const memberId = await addMember(teamId, member.user.id, 'member');
@@ -422,7 +422,7 @@ describe('team API keys (e2e)', () => {
 
     it("writes activity in its creator's name, from the caller's IP", async () => {
       const w = await world();
-      const coOwner = await signUp(t, { name: 'Co-owner' });
+      const coOwner = await signUpVerified(t, { name: 'Co-owner' });
       await addMember(w.teamId, coOwner.user.id, 'owner');
       // Created by the co-owner: rows must name them, not the team's first owner.
       const res = await t.http
@@ -658,7 +658,7 @@ describe('team API keys (e2e)', () => {
     });
 
     it('answers 429 with Retry-After past API_KEY_RATE_LIMIT per minute, per key', async () => {
-      const owner = await signUp(limited);
+      const owner = await signUpVerified(limited);
       const a = await createKey(limited, owner, ['team:read']);
       const b = await createKey(limited, owner, ['team:read']);
       const path = `/api/v1/teams/${owner.team.id}`;

@@ -68,7 +68,7 @@ describe('invitations (e2e)', () => {
   }
 
   it('invite → email → sign-up with inviteToken joins the team in one go', async () => {
-    const owner = await signUp(t, { name: 'Olga' });
+    const owner = await signUpVerified(t, { name: 'Olga' });
     const email = uniqueEmail('newbie');
     const res = await invite(owner, email.toUpperCase(), 'member');
     expect(res.status).toBe(201);
@@ -139,7 +139,7 @@ describe('invitations (e2e)', () => {
   });
 
   it('sign-up with a token for another email, or a forged token, writes nothing', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const email = uniqueEmail('target');
     const res = await invite(owner, email);
     expect(res.status).toBe(201);
@@ -180,7 +180,7 @@ describe('invitations (e2e)', () => {
   });
 
   it('409 for an existing member or a pending invitation; concurrent invites create one', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const member = await signUp(t);
     await t.db
       .insert(teamMembers)
@@ -215,7 +215,7 @@ describe('invitations (e2e)', () => {
   });
 
   it('an existing user lists, accepts once (ACCEPT_INVITATION), and cannot accept again', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const invitee = await signUpVerified(t);
     const res = await invite(owner, invitee.email, 'owner');
     const id = res.body.id as number;
@@ -281,7 +281,7 @@ describe('invitations (e2e)', () => {
   });
 
   it('twenty concurrent accepts create one membership and one ACCEPT_INVITATION row', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const invitee = await signUpVerified(t);
     const id = (await invite(owner, invitee.email)).body.id as number;
     const results = await Promise.all(
@@ -306,7 +306,7 @@ describe('invitations (e2e)', () => {
   });
 
   it('declined and revoked invitations answer clear codes and cannot be accepted', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const invitee = await signUpVerified(t);
     const auth = bearer(invitee.accessToken);
 
@@ -353,7 +353,7 @@ describe('invitations (e2e)', () => {
   });
 
   it('an invitation expires 7 days after invitedAt: accept by id, by token, and lists', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const invitee = await signUpVerified(t);
     const id = (await invite(owner, invitee.email)).body.id as number;
     const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);

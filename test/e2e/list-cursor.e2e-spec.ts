@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
+import { bearer, signUpVerified, type SignedUp } from '../support/auth.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64url');
@@ -30,8 +30,8 @@ describe('id-ordered list cursors (teams, invitations)', () => {
         .send({ name });
       expect(res.status).toBe(201);
     }
-    owner = await signUp(t);
-    const inviters = [owner, await signUp(t), await signUp(t)];
+    owner = await signUpVerified(t);
+    const inviters = [owner, await signUpVerified(t), await signUpVerified(t)];
     const invite = (from: SignedUp, email: string) =>
       t.http
         .post(`/api/v1/teams/${from.team.id}/invitations`)

@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { activityLogs, invitations } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signUp } from '../support/auth.js';
+import { bearer, signUpVerified } from '../support/auth.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp.js';
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
@@ -49,7 +49,7 @@ describe('mail while the SMTP server is down (e2e)', () => {
 
   it('answers the requests at once, retries the refused mails and delivers each once when SMTP is back', async () => {
     smtp.refuse(true);
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const invitee = uniqueEmail('invitee');
     const invite = await t.http
       .post(`/api/v1/teams/${owner.team.id}/invitations`)

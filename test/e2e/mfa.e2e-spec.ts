@@ -7,7 +7,7 @@ import { openSecret } from '../../src/common/crypto/secret-box.js';
 import { mfaChallenges, mfaRecoveryCodes, userTotp, users } from '../../src/database/schema.js';
 import { activityRows } from '../support/activity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { bearer, signIn, signUp, type SignedUp } from '../support/auth.js';
+import { bearer, signIn, signUpVerified, type SignedUp } from '../support/auth.js';
 import { expect429 } from '../support/rate-limit.js';
 
 const STEP_MS = 30_000;
@@ -50,7 +50,7 @@ describe('two-factor sign-in (TOTP)', () => {
 
   /** Signs up, enrols and confirms with the code of step `offset`; returns the secret and codes. */
   async function withMfa(offset = 0): Promise<SignedUp & { secret: string; recovery: string[] }> {
-    const u = await signUp(t);
+    const u = await signUpVerified(t);
     const secret = await enrol(u);
     const res = await t.http
       .post('/api/v1/users/me/mfa/totp/confirm')
@@ -70,7 +70,7 @@ describe('two-factor sign-in (TOTP)', () => {
     t.http.post('/api/v1/auth/sign-in/mfa').send({ mfaToken, code });
 
   it('enrols with the password, confirms with a first code, stores the secret encrypted and the recovery codes hashed', async () => {
-    const u = await signUp(t);
+    const u = await signUpVerified(t);
     const other = await signIn(t, u.email, u.password);
     const me = await t.http.get('/api/v1/users/me').set(auth(u.accessToken)).expect(200);
     expect(me.body).toMatchObject({ mfaEnabled: false });
@@ -158,7 +158,7 @@ describe('two-factor sign-in (TOTP)', () => {
   });
 
   it('answers 409 to a confirm without enrolment and to disabling while off', async () => {
-    const u = await signUp(t);
+    const u = await signUpVerified(t);
     const res = await t.http
       .post('/api/v1/users/me/mfa/totp/confirm')
       .set(auth(u.accessToken))
@@ -352,7 +352,7 @@ describe('two-factor sign-in: wrong codes are rate limited per user', () => {
 
   it('refuses even the right code with 429 + Retry-After after the allowance; other users are unaffected', async () => {
     const enrolled = async () => {
-      const u = await signUp(t);
+      const u = await signUpVerified(t);
       const started = await t.http
         .post('/api/v1/users/me/mfa/totp')
         .set('Authorization', bearer(u.accessToken))

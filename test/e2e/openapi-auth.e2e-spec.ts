@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { API_KEY_SCOPES } from '../../src/common/auth/actor.js';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { bearer, signUp } from '../support/auth.js';
+import { bearer, signUpVerified } from '../support/auth.js';
 
 /**
  * Operations that may be called without a token. Keep this list honest: adding an entry
@@ -84,7 +84,7 @@ describe('default deny, checked against the OpenAPI document', () => {
   });
 
   it('a valid team API key with every scope gets 401 on every operation that does not list the apiKey scheme', async () => {
-    const owner = await signUp(t);
+    const owner = await signUpVerified(t);
     const created = await t.http
       .post(`/api/v1/teams/${owner.team.id}/api-keys`)
       .set('Authorization', bearer(owner.accessToken))

@@ -3,7 +3,14 @@ import { and, eq } from 'drizzle-orm';
 import { createHash } from 'node:crypto';
 import { activityLogs, passwordResetTokens, sessions } from '../../src/database/schema.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
-import { bearer, signIn, signUp, type SignedUp } from '../support/auth.js';
+import {
+  bearer,
+  signIn,
+  signUp,
+  signUpVerified,
+  verificationTokenFrom,
+  type SignedUp,
+} from '../support/auth.js';
 import { startSmtpCapture, type CapturedMail, type SmtpCapture } from '../support/smtp.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -130,6 +137,29 @@ describe('password reset (mail over a real local SMTP server)', () => {
       .send({ token, newPassword: 'reset password 123' })
       .expect(400);
     await signIn(t, u.email, 'changed meanwhile');
+  });
+
+  it('a link mailed to the old address stops working once a new address is confirmed', async () => {
+    const u = await signUpVerified(t);
+    const token = await requestAndReceive(u);
+    const newEmail = uniqueEmail('moved');
+    await t.http
+      .patch('/api/v1/users/me')
+      .set('Authorization', bearer(u.accessToken))
+      .send({ email: newEmail })
+      .expect(200);
+    const link = await smtp.waitForMail(newEmail, { subject: 'Confirm your new email address' });
+    await t.http
+      .post('/api/v1/auth/verify-email')
+      .send({ token: verificationTokenFrom(link) })
+      .expect(204);
+
+    const res = await t.http
+      .post('/api/v1/auth/password-reset/confirm')
+      .send({ token, newPassword: 'reset password 123' })
+      .expect(400);
+    expect(res.body).toMatchObject({ statusCode: 400, code: 'auth.invalid_reset_token' });
+    await signIn(t, newEmail, u.password);
   });
 
   it.each([

@@ -8,6 +8,7 @@ import { ALLOW_UNVERIFIED_EMAIL_EXTENSION } from '../decorators/allow-unverified
 import type { ErrorDefinition } from '../errors/app-error.js';
 import { codesOf, errorResponse, knowErrors } from './api-errors.decorator.js';
 import { API_KEY_SCOPE_EXTENSION } from './api-key-security.js';
+import { VERIFIED_EMAIL_EXTENSION, VERIFIED_EMAIL_RULE } from './api-verified-email.decorator.js';
 import { objectRules } from './api-object-rules.decorator.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
@@ -110,6 +111,11 @@ export function finalizeOpenApiDocument(
         }
       }
       delete extensions[ALLOW_UNVERIFIED_EMAIL_EXTENSION];
+      if (extensions[VERIFIED_EMAIL_EXTENSION] === true) {
+        operation.description = [operation.description, VERIFIED_EMAIL_RULE]
+          .filter((part) => part !== undefined && part !== '')
+          .join('\n\n');
+      }
       // @TeamRole(role, { apiKey }) names the scope; say it in words beside the security scheme.
       const scope = extensions[API_KEY_SCOPE_EXTENSION];
       if (typeof scope === 'string') {

@@ -135,7 +135,10 @@ export class AdminService {
     await this.invitations.revokeAsOwner(admin, teamId, invitationId);
   }
 
-  /** Name, email and system role of an active account. Not team data: no activity row. */
+  /**
+   * Name, email and system role of an active account. Not team data: no activity row. A new
+   * address is unverified, and the password-reset links mailed to the old one stop working.
+   */
   async updateUser(admin: AdminActor, userId: number, patch: AdminUserPatch): Promise<void> {
     // An emptied name field clears the name, as PATCH /users/me with `name: null` does.
     const name = patch.name === undefined ? undefined : patch.name.trim() || null;
@@ -147,7 +150,13 @@ export class AdminService {
     if (userId === admin.id && dto.role !== undefined && dto.role !== 'admin') {
       throw AdminErrors.selfDemotion();
     }
-    if (!(await this.users.updateByAdmin(admin, userId, dto))) throw AdminErrors.userDeleted();
+    await this.txHost.transaction(async () => {
+      const before = await this.users.lockActiveById(userId);
+      const after = before && (await this.users.updateByAdmin(admin, userId, dto));
+      if (!before || !after) throw AdminErrors.userDeleted();
+      // Reset links went to the old address, whose reader no longer speaks for the account.
+      if (after.email !== before.email) await this.credentials.retireResetLinks(userId);
+    });
   }
 
   /** The API's password rules (auth module); every session of the user is revoked. */

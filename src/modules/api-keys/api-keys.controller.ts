@@ -22,6 +22,7 @@ import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
+import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
 import { ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyErrors } from './api-keys.errors.js';
@@ -42,6 +43,7 @@ export class ApiKeysController {
     description: `${USER_TOKENS_ONLY} The response carries the key (\`nsk_…\`) this once; only its SHA-256 is stored. The key acts for this team only, within its scopes, on the routes that say they accept keys; activity it writes names me (its creator) as \`userId\`. Logs CREATE_API_KEY in the same transaction.`,
   })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiVerifiedEmailRequired()
   create(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -57,6 +57,25 @@ export class ApiKeysRepository {
     return rows.length > 0;
   }
 
+  /** Revokes the live keys `userId` created before `before` (any team); returns what changed. */
+  async revokeCreatedBy(
+    userId: number,
+    before: Date,
+    now: Date,
+  ): Promise<Pick<ApiKey, 'id' | 'teamId'>[]> {
+    return this.txHost.db
+      .update(apiKeys)
+      .set({ revokedAt: now })
+      .where(
+        and(
+          eq(apiKeys.createdBy, userId),
+          lt(apiKeys.createdAt, before),
+          isNull(apiKeys.revokedAt),
+        ),
+      )
+      .returning({ id: apiKeys.id, teamId: apiKeys.teamId });
+  }
+
   /**
    * Records a use, but only when the stored one is older than `staleBefore`: at most one write
    * per key per interval, however many requests and instances there are.

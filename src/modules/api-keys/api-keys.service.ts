@@ -14,6 +14,7 @@ import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service
 import { ActivityType, type ApiKey } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { AccessService } from '../teams/access.service.js';
 import { apiKeyMatches, generateApiKey, parseApiKey } from './api-key-token.js';
 import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyErrors } from './api-keys.errors.js';
@@ -60,11 +61,17 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditService,
     private readonly limiter: RateLimiterService,
+    private readonly access: AccessService,
   ) {}
 
-  /** A new key and the CREATE_API_KEY row in one transaction; the key is returned this once. */
+  /**
+   * A new key and the CREATE_API_KEY row in one transaction; the key is returned this once.
+   * Owners only, and only with a verified email (403 `email.unverified`): a key outlives the
+   * sessions of whoever made it (API.md v1.2, pre-account hijacking).
+   */
   async create(actor: Actor, teamId: number, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     assertMayWrite(actor);
+    await this.access.requireTeam(actor, teamId, 'owner', { verifiedEmail: true });
     const now = new Date();
     const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
     if (expiresAt !== null && !(expiresAt.getTime() > now.getTime())) {
@@ -144,6 +151,25 @@ export class ApiKeysService {
         teamId,
         ipAddress: actor.ip,
       });
+    });
+  }
+
+  /**
+   * For a password reset (the auth module): revokes every live key `userId` created before
+   * `before` (their address was not verified yet), in any team, each with REVOKE_API_KEY in the
+   * user's name, inside the caller's transaction. Keys other owners made stay, even when they
+   * act with this user's team.
+   */
+  async revokeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
+    await this.txHost.transaction(async () => {
+      for (const key of await this.keys.revokeCreatedBy(userId, before, new Date())) {
+        await this.audit.record({
+          action: ActivityType.REVOKE_API_KEY,
+          userId,
+          teamId: key.teamId,
+          ipAddress,
+        });
+      }
     });
   }
 

@@ -56,6 +56,8 @@ export const ACTIVITY_RECORDED_BY: Readonly<Record<ActivityType, 'interceptor' |
   // SubscriptionSyncService, when Stripe's state changes the team's subscription fields;
   // userId null (Stripe acted, through the webhook or the checkout redirect).
   [ActivityType.UPDATE_SUBSCRIPTION]: 'service',
+  // MailboxProofService (a password reset), one row per identity it unlinks.
+  [ActivityType.UNLINK_OIDC_IDENTITY]: 'service',
 };
 
 /** Documentation of the team rule, shared by Swagger descriptions and code comments. */

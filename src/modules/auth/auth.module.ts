@@ -12,6 +12,7 @@ import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { AccountController } from './account.controller.js';
 import { AccountService } from './account.service.js';
 import { AuthController } from './auth.controller.js';
@@ -23,6 +24,7 @@ import { EmailVerificationService } from './email-verification.service.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { AuthHousekeepingRepository } from './housekeeping.repository.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { MailboxProofService } from './mailbox-proof.service.js';
 import { OidcClients } from './oidc.client.js';
 import { OidcController } from './oidc.controller.js';
 import { OidcRepository } from './oidc.repository.js';
@@ -64,6 +66,7 @@ import { SessionsService } from './sessions.service.js';
     InvitationsModule,
     ApiKeysModule,
     JobsModule,
+    WebhooksModule,
   ],
   controllers: [
     AuthController,
@@ -80,6 +83,7 @@ import { SessionsService } from './sessions.service.js';
     SessionsRepository,
     MfaService,
     MfaRepository,
+    MailboxProofService,
     PasswordResetRepository,
     EmailVerificationRepository,
     EmailVerificationService,

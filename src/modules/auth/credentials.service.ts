@@ -10,6 +10,7 @@ import { MailService } from '../mail/mail.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChangePasswordDto, PasswordResetConfirmDto } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
+import { MailboxProofService } from './mailbox-proof.service.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import type { RevokeReason } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
@@ -37,6 +38,7 @@ export class CredentialsService {
     private readonly sessions: SessionsService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
+    private readonly mailbox: MailboxProofService,
   ) {}
 
   async changePassword(auth: UserActor, dto: ChangePasswordDto): Promise<void> {
@@ -77,6 +79,15 @@ export class CredentialsService {
   }
 
   /**
+   * Retires the user's outstanding reset links, inside the caller's transaction: for a change
+   * of address (the back office's edit; a confirmed change does it in EmailVerificationService),
+   * since a link proves only the mailbox it was sent to. A password reset verifies the address.
+   */
+  async retireResetLinks(userId: number): Promise<void> {
+    await this.resets.invalidateAllForUser(userId, new Date());
+  }
+
+  /**
    * Always resolves the same way (the route answers 202), whether or not the account exists.
    * The link and its queued mail commit together; the request never waits for SMTP, so its
    * latency does not reveal that the account exists.
@@ -101,7 +112,11 @@ export class CredentialsService {
     });
   }
 
-  /** Uses the token once, sets the password and ends every session of the user. */
+  /**
+   * Uses the token once, sets the password and ends every session of the user. The link proved
+   * the mailbox: the address becomes verified and what was set up before it was verified goes
+   * (MailboxProofService), in the same transaction.
+   */
   async confirmReset(dto: PasswordResetConfirmDto, ipAddress: string | null): Promise<void> {
     const tokenHash = sha256(dto.token);
     // Check before hashing, so invalid tokens cost no argon2 work.
@@ -116,6 +131,7 @@ export class CredentialsService {
         ipAddress,
         reason: 'password_reset',
       });
+      await this.mailbox.provenByReset(consumed.userId, ipAddress);
     });
   }
 

@@ -12,6 +12,7 @@ import { UserErrors } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { AuthErrors } from './auth.errors.js';
 import { EmailVerificationRepository } from './email-verification.repository.js';
+import { PasswordResetRepository } from './password-reset.repository.js';
 import { recordOnUserTeams } from './staff-audit.js';
 import { randomSecret, sha256 } from './tokens.js';
 
@@ -33,6 +34,7 @@ export class EmailVerificationService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly teams: TeamsService,
+    private readonly resets: PasswordResetRepository,
   ) {}
 
   /**
@@ -134,7 +136,8 @@ export class EmailVerificationService {
   /**
    * POST /auth/verify-email: uses the link once. A link for the current address verifies it; a
    * link for the pending address makes it the email (verified) unless another active user took
-   * it meanwhile (409, nothing changes). Records VERIFY_EMAIL in the same transaction.
+   * it meanwhile (409, nothing changes), and retires outstanding password-reset links (they went
+   * to the old address). Records VERIFY_EMAIL in the same transaction.
    */
   async confirm(token: string, ipAddress: string | null): Promise<void> {
     const now = new Date();
@@ -154,6 +157,9 @@ export class EmailVerificationService {
           await this.users.applyVerifiedEmail(user.id, used.email, now);
           // Links for the old address, or an older pending one, mean nothing any more.
           await this.tokens.invalidateAllBut(user.id, used.email, now);
+          // Nor do password-reset links mailed to the old address: whoever reads that mailbox
+          // no longer speaks for the account.
+          await this.resets.invalidateAllForUser(user.id, now);
         } else {
           // A link for an address the user no longer has or wants (a superseded change).
           throw AuthErrors.invalidVerificationToken();

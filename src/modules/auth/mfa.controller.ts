@@ -6,6 +6,7 @@ import { Authenticated } from '../../common/decorators/authenticated.decorator.j
 import { CurrentUser } from '../../common/decorators/current-user.decorator.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { AuthErrors } from './auth.errors.js';
@@ -37,6 +38,7 @@ export class MfaController {
       'Confirmed with my password. Returns a new secret (also as an otpauth:// URL for a QR code): SHA-1, 6 digits, 30 s. Not active until POST /users/me/mfa/totp/confirm; calling this again replaces a pending secret. 409 `mfa.already_enabled` when MFA is on. The secret is stored encrypted.',
   })
   @ApiOkResponse({ type: TotpEnrolmentDto })
+  @ApiVerifiedEmailRequired()
   @ApiErrors(AuthErrors.wrongPassword, AuthErrors.mfaAlreadyEnabled)
   enrol(@CurrentUser() auth: AuthUser, @Body() dto: MfaPasswordDto): Promise<TotpEnrolmentDto> {
     return this.mfa.startEnrolment(userActor(auth), dto.password);
@@ -49,6 +51,7 @@ export class MfaController {
     description: `Turns two-factor sign-in on and returns ten recovery codes (shown once). Every other session of mine ends (my back-office sessions at /admin too). Sign-ins then need a code (POST /auth/sign-in/mfa). ${WRONG_CODE_LIMIT} Records ENABLE_MFA. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({ type: RecoveryCodesDto })
+  @ApiVerifiedEmailRequired()
   @ApiErrors(
     AuthErrors.mfaWrongCode,
     AuthErrors.mfaNotPending,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { assertMayWrite } from '../../common/auth/staff.js';
+import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { openSecret, sealSecret } from '../../common/crypto/secret-box.js';
@@ -66,8 +67,12 @@ export class MfaService {
   /**
    * POST /users/me/mfa/totp: a new secret, stored sealed and pending until confirmed. A
    * second call replaces a pending secret (the app must scan the new one). 409 when MFA is on.
+   * Enrolling and confirming need a verified email (403 `email.unverified`): a second factor
+   * planted by someone who signed up with another person's address would lock its real owner
+   * out after a password reset (API.md v1.2).
    */
   async startEnrolment(actor: UserActor, password: string): Promise<TotpEnrolmentDto> {
+    assertVerifiedEmail(actor);
     await this.checkPassword(actor, password);
     const secret = newTotpSecret();
     return this.txHost.transaction(async () => {
@@ -84,6 +89,7 @@ export class MfaService {
    * session of mine ends (it was opened without a second factor). ENABLE_MFA commits with it.
    */
   async confirmEnrolment(actor: UserActor, code: string): Promise<RecoveryCodesDto> {
+    assertVerifiedEmail(actor);
     return this.limitWrongCodes(actor.id, () =>
       this.txHost.transaction(async () => {
         const now = new Date();
@@ -168,6 +174,25 @@ export class MfaService {
       { adminId: actor.id, userId, reason: why },
       'admin disabled two-factor sign-in of a user',
     );
+  }
+
+  /**
+   * For a password reset: when the user's TOTP (on or pending) was set up before `before`
+   * (their address was not verified yet), secret, recovery codes and open sign-in steps are
+   * deleted and MFA is off; DISABLE_MFA in the user's name when it was on. Inside the caller's
+   * transaction.
+   */
+  async removeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const totp = await this.mfa.findTotp(userId);
+      if (!totp || totp.createdAt.getTime() >= before.getTime()) return;
+      const user = await this.users.lockActiveById(userId);
+      if (!user) return;
+      await this.mfa.deleteAllForUser(user.id);
+      if (user.mfaEnabledAt === null) return;
+      await this.users.setMfaEnabledAt(user.id, null, new Date());
+      await this.audit.record({ action: ActivityType.DISABLE_MFA, userId: user.id, ipAddress });
+    });
   }
 
   /** POST /users/me/mfa/recovery-codes: ten new codes; every earlier one stops working. */

@@ -79,6 +79,14 @@ export class OidcRepository {
     await this.txHost.db.delete(oidcIdentities).where(eq(oidcIdentities.id, id));
   }
 
+  /** Deletes the user's identities linked before `before`; returns what went. */
+  async deleteIdentitiesCreatedBy(userId: number, before: Date): Promise<OidcIdentity[]> {
+    return this.txHost.db
+      .delete(oidcIdentities)
+      .where(and(eq(oidcIdentities.userId, userId), lt(oidcIdentities.createdAt, before)))
+      .returning();
+  }
+
   async insertExchangeCode(
     values: Pick<OidcExchangeCode, 'codeHash' | 'userId' | 'signedUp' | 'expiresAt'>,
     now: Date,

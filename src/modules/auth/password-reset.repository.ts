@@ -48,7 +48,7 @@ export class PasswordResetRepository {
     return row;
   }
 
-  /** After any password change, outstanding links must stop working. */
+  /** After any password change or change of address, outstanding links must stop working. */
   async invalidateAllForUser(userId: number, now: Date): Promise<void> {
     await this.txHost.db
       .update(passwordResetTokens)

@@ -20,6 +20,7 @@ import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
@@ -80,6 +81,7 @@ export class TeamInvitationsController {
     TeamErrors.apiKeyRoleForbidden,
     CommonErrors.rateLimited,
   )
+  @ApiVerifiedEmailRequired()
   invite(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

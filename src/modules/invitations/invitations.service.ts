@@ -176,6 +176,7 @@ export class InvitationsService {
       await this.access.requireTeam(actor, teamId, 'owner', {
         apiKey: 'invitations:write',
         grants: dto.role,
+        verifiedEmail: true,
       });
       const team = await this.teams.findTeam(teamId);
       if (!team) throw TeamErrors.notFound();

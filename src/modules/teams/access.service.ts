@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, ApiKeyScope } from '../../common/auth/actor.js';
+import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { AppError } from '../../common/errors/app-error.js';
 import type { TeamRole } from '../../database/schema.js';
 import { decideRoleGrant, decideTeamAccess, type AccessIntent } from './access.policy.js';
@@ -22,6 +23,12 @@ export interface TeamAccessOptions {
    * a team API key never grants `owner` (403 `api_key.role_forbidden`, API.md v1.2).
    */
   grants?: TeamRole;
+  /**
+   * The operation sets up lasting access (invitations, API keys): a user whose email is not
+   * verified is refused with 403 `email.unverified` once the team check passed (a non-member
+   * still gets the 404). See common/auth/verified-email.ts.
+   */
+  verifiedEmail?: boolean;
 }
 
 /**
@@ -61,6 +68,7 @@ export class AccessService {
         if (options.grants !== undefined && decideRoleGrant(actor, options.grants) !== 'allow') {
           throw TeamErrors.apiKeyRoleForbidden();
         }
+        if (options.verifiedEmail === true) assertVerifiedEmail(actor);
         return membership
           ? { id: membership.id, role: membership.role }
           : { id: null, role: 'owner' };

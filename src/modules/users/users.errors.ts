@@ -1,4 +1,5 @@
 import { HttpStatus } from '@nestjs/common';
+import { EMAIL_UNVERIFIED } from '../../common/auth/verified-email.js';
 import { defineErrors } from '../../common/errors/app-error.js';
 
 export const UserErrors = defineErrors({
@@ -12,14 +13,10 @@ export const UserErrors = defineErrors({
     status: HttpStatus.BAD_REQUEST,
     message: 'Send at least one of name, email',
   },
-  // Raised by the auth guard (EMAIL_VERIFICATION=required) and by invitations by address; here
-  // because both sit above users and an address being verified is a fact about the user.
-  emailUnverified: {
-    code: 'email.unverified',
-    status: HttpStatus.FORBIDDEN,
-    message:
-      'Verify your email address first (see POST /auth/verify-email/resend); invitations by address, and with EMAIL_VERIFICATION=required every route but GET /users/me, the resend and sign-out, need a verified email',
-  },
+  // Raised by the auth guard (EMAIL_VERIFICATION=required), by invitations by address and by
+  // the operations that set up lasting access (see common/auth/verified-email.ts, which holds
+  // the definition for the services that sit below this module).
+  emailUnverified: EMAIL_UNVERIFIED,
   lastOwner: {
     code: 'user.last_owner',
     status: HttpStatus.CONFLICT,

@@ -185,12 +185,20 @@ export class UsersRepository {
 
   /**
    * A confirmed email change: `email` becomes the address, verified, and nothing is pending.
-   * Throws the driver's unique violation (users_email_unique) when another row has it.
+   * An account that was verified keeps its `emailVerifiedAt`: it had a proven address all
+   * along, and what it set up meanwhile was not set up unverified (a password reset removes
+   * only that, see MailboxProofService). Throws the driver's unique violation
+   * (users_email_unique) when another row has the address.
    */
   async applyVerifiedEmail(id: number, email: string, now: Date): Promise<User | undefined> {
     const [row] = await this.txHost.db
       .update(users)
-      .set({ email, emailVerifiedAt: now, pendingEmail: null, updatedAt: now })
+      .set({
+        email,
+        emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now.toISOString()}::timestamp)`,
+        pendingEmail: null,
+        updatedAt: now,
+      })
       .where(and(eq(users.id, id), active))
       .returning();
     return row;

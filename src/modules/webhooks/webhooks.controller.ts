@@ -23,6 +23,7 @@ import { CurrentActor } from '../../common/decorators/current-actor.decorator.js
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { TeamRole } from '../teams/team-role.decorator.js';
 import {
@@ -80,6 +81,7 @@ export class WebhooksController {
     description: `Events: ${WEBHOOK_EVENT_TYPES.map((t) => '`' + t + '`').join(', ')}; \`data\` is the changed object as the API shows it. ${SIGNING} The response carries the \`secret\`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is \`failed\`. Redirects are not followed. Logs CREATE_WEBHOOK.`,
   })
   @ApiCreatedResponse({ type: CreatedWebhookDto })
+  @ApiVerifiedEmailRequired()
   @ApiErrors(...URL_ERRORS)
   create(
     @CurrentActor() actor: Actor,

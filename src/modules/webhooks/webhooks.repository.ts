@@ -40,6 +40,7 @@ export class WebhooksRepository {
     description: string | null;
     events: string[];
     secret: string;
+    createdBy: number | null;
   }): Promise<WebhookEndpoint> {
     const [row] = await this.txHost.db.insert(webhookEndpoints).values(values).returning();
     return row!;
@@ -119,6 +120,17 @@ export class WebhooksRepository {
       .where(and(eq(webhookEndpoints.teamId, teamId), eq(webhookEndpoints.id, id)))
       .returning({ id: webhookEndpoints.id });
     return rows.length > 0;
+  }
+
+  /** Deletes the endpoints `userId` set up before `before` (any team); returns what went. */
+  async deleteCreatedBy(
+    userId: number,
+    before: Date,
+  ): Promise<Pick<WebhookEndpoint, 'id' | 'teamId'>[]> {
+    return this.txHost.db
+      .delete(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.createdBy, userId), lt(webhookEndpoints.createdAt, before)))
+      .returning({ id: webhookEndpoints.id, teamId: webhookEndpoints.teamId });
   }
 
   /** Enabled endpoints of the team subscribed to `type`. */

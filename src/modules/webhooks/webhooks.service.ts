@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { assertMayWrite } from '../../common/auth/staff.js';
+import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { randomBytes } from 'node:crypto';
 import { actorUserId, type Actor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
@@ -156,9 +157,15 @@ export class WebhooksService {
     return toPage(rows, query.limit, toWebhookDto, (row) => encodeIdCursor(row.id));
   }
 
-  /** A new endpoint with a fresh secret (returned this once) and CREATE_WEBHOOK, in one transaction. */
+  /**
+   * A new endpoint with a fresh secret (returned this once) and CREATE_WEBHOOK, in one
+   * transaction. A user needs a verified email (403 `email.unverified`): an endpoint keeps
+   * receiving the team's events whoever signs in later (API.md v1.2, pre-account hijacking).
+   * This module sits below teams, so the rule is asked directly, not through the access layer.
+   */
   async create(actor: Actor, teamId: number, dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
     assertMayWrite(actor);
+    assertVerifiedEmail(actor);
     await this.assertTarget(dto.url);
     const secret = generateWebhookSecret();
     const endpoint = await this.txHost.transaction(async () => {
@@ -168,6 +175,7 @@ export class WebhooksService {
         description: dto.description ?? null,
         events: [...dto.events],
         secret: sealSecret(this.key, secret),
+        createdBy: actorUserId(actor),
       });
       await this.record(actor, teamId, ActivityType.CREATE_WEBHOOK);
       return row;
@@ -216,6 +224,24 @@ export class WebhooksService {
     await this.txHost.transaction(async () => {
       if (!(await this.repo.deleteEndpoint(teamId, webhookId))) throw WebhookErrors.notFound();
       await this.record(actor, teamId, ActivityType.DELETE_WEBHOOK);
+    });
+  }
+
+  /**
+   * For a password reset (the auth module): deletes every endpoint `userId` set up before
+   * `before` (their address was not verified yet), in any team, each with DELETE_WEBHOOK in
+   * the user's name, inside the caller's transaction. Pending deliveries go with them.
+   */
+  async removeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
+    await this.txHost.transaction(async () => {
+      for (const endpoint of await this.repo.deleteCreatedBy(userId, before)) {
+        await this.audit.record({
+          action: ActivityType.DELETE_WEBHOOK,
+          userId,
+          teamId: endpoint.teamId,
+          ipAddress,
+        });
+      }
     });
   }
 
