@@ -426,6 +426,12 @@ describe('outgoing webhooks: SSRF protection (e2e)', () => {
     ['https://10.0.0.1/hook', 'webhook.forbidden_target'],
     ['https://[::1]/hook', 'webhook.forbidden_target'],
     ['https://[::ffff:127.0.0.1]/hook', 'webhook.forbidden_target'],
+    // IPv6 forms of an IPv4 address are judged as that address.
+    ['https://[::127.0.0.1]/hook', 'webhook.forbidden_target'],
+    ['https://[::7f00:1]/hook', 'webhook.forbidden_target'],
+    ['https://[::ffff:7f00:1]/hook', 'webhook.forbidden_target'],
+    ['https://[::a9fe:a9fe]/latest/meta-data', 'webhook.forbidden_target'],
+    ['https://[64:ff9b::127.0.0.1]/hook', 'webhook.forbidden_target'],
     ['https://169.254.169.254/latest/meta-data', 'webhook.forbidden_target'],
     ['https://100.64.0.1/hook', 'webhook.forbidden_target'],
   ])('refuses %s with %s', async (url, code) => {
