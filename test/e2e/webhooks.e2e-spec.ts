@@ -463,4 +463,38 @@ describe('outgoing webhooks: SSRF protection (e2e)', () => {
       .send({ url: 'https://93.184.216.34/hook', events: ['team.exploded'] });
     expect(badEvents.status).toBe(400);
   });
+
+  it('a delivery whose host now resolves to a private address fails at once, not retried', async () => {
+    const team = await signUpVerified(t);
+    const created = await t.http
+      .post(`/api/v1/teams/${team.team.id}/webhooks`)
+      .set('Authorization', bearer(team.accessToken))
+      .send({ url: 'https://93.184.216.34/hook', events: ['team.updated'] });
+    expect(created.status).toBe(201);
+    // The host accepted at creation now resolves to loopback (DNS re-pointed: rebinding).
+    await t.db
+      .update(webhookEndpoints)
+      .set({ url: 'https://localhost:1/hook' })
+      .where(eq(webhookEndpoints.id, created.body.id as number));
+    const renamed = await t.http
+      .patch(`/api/v1/teams/${team.team.id}`)
+      .set('Authorization', bearer(team.accessToken))
+      .send({ name: 'Rebound Team' });
+    expect(renamed.status).toBe(200);
+
+    const [delivery] = await waitFor(async () => {
+      const res = await t.http
+        .get(`/api/v1/teams/${team.team.id}/webhooks/${created.body.id}/deliveries`)
+        .set('Authorization', bearer(team.accessToken));
+      const items = (res.body as { items: Delivery[] }).items;
+      return items[0] !== undefined && items[0].attempts > 0 && items;
+    }, 'the first attempt');
+    expect(delivery).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastStatusCode: null,
+      nextAttemptAt: null,
+    });
+    expect(delivery!.lastError).toMatch(/^refused: localhost resolves to a forbidden address/);
+  });
 });

@@ -84,10 +84,11 @@ function sameEvents(a: readonly string[], b: readonly string[]): boolean {
  * subscribed to the type, and one `webhooks.deliver` job per delivery. A rollback leaves no
  * trace; once committed, nothing is lost (the job queue is in the same database).
  *
- * Each attempt is its own job: a failed attempt (non-2xx, timeout, connection error, refused
- * address) queues the next one with `startAfter` = now + WEBHOOKS_RETRY_DELAYS_SECONDS[n], so
- * `nextAttemptAt` is exact; after the last delay the delivery is `failed`. The queue's own
- * retries only cover a crash or a database error while handling a job.
+ * Each attempt is its own job: a failed attempt (non-2xx, timeout, connection error) queues
+ * the next one with `startAfter` = now + WEBHOOKS_RETRY_DELAYS_SECONDS[n], so `nextAttemptAt`
+ * is exact; after the last delay the delivery is `failed`. A target the SSRF protection
+ * refuses (the host resolves to a private address now) fails the delivery at once. The
+ * queue's own retries only cover a crash or a database error while handling a job.
  */
 @Injectable()
 export class WebhooksService {
@@ -299,7 +300,7 @@ export class WebhooksService {
     const result = await this.attempt(endpoint, event.id, event.payload, started);
     const done = new Date();
     const delaySeconds = this.config.webhooks.retryDelaysSeconds[job.attempt];
-    const retry = !result.ok && delaySeconds !== undefined && !result.final;
+    const retry = !result.ok && delaySeconds !== undefined && !result.final && !result.refused;
     const outcome: AttemptOutcome = {
       status: result.ok ? 'succeeded' : retry ? 'pending' : 'failed',
       statusCode: result.statusCode,
@@ -335,6 +336,8 @@ export class WebhooksService {
     statusCode: number | null;
     error: string | null;
     excerpt: string | null;
+    /** The SSRF protection refused the target: failed at once, not retried. */
+    refused: boolean;
     /** Retrying cannot help (the secret cannot be read). */
     final?: boolean;
   }> {
@@ -347,12 +350,19 @@ export class WebhooksService {
         statusCode: null,
         error: 'the signing secret cannot be read (JWT_SECRET changed?); rotate the secret',
         excerpt: null,
+        refused: false,
         final: true,
       };
     }
     const allowPrivate = this.config.webhooks.allowPrivate;
     if (!allowPrivate && !endpoint.url.startsWith('https://')) {
-      return { ok: false, statusCode: null, error: 'refused: not an https:// URL', excerpt: null };
+      return {
+        ok: false,
+        statusCode: null,
+        error: 'refused: not an https:// URL',
+        excerpt: null,
+        refused: true,
+      };
     }
     const body = JSON.stringify(payload);
     const timestamp = Math.floor(now.getTime() / 1000);
