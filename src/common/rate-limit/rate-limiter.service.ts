@@ -96,6 +96,19 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Counts one outgoing-webhook event of a team (WEBHOOKS_EVENT_RATE_LIMIT per team per
+   * minute); throws `RateLimitedError` (429) past it.
+   */
+  async consumeTeamEvent(teamId: number): Promise<void> {
+    try {
+      await this.named('team-event').consume(String(teamId));
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    }
+  }
+
+  /**
    * Counts one attempt against the IP, the email and the user given. Throws `RateLimitedError` (429) when
    * either is over its limit; the error carries the seconds until the next allowed attempt.
    */
@@ -156,15 +169,19 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     return limiter;
   }
 
-  /** Every policy's counters (per IP, email, user) and the API keys' (per key, per minute). */
+  /**
+   * Every policy's counters (per IP, email, user), the API keys' (per key, per minute) and the
+   * teams' webhook events (per team, per minute).
+   */
   private build(): void {
-    const { rateLimit, apiKeys } = this.config;
+    const { rateLimit, apiKeys, webhooks } = this.config;
     for (const policy of RATE_LIMIT_POLICIES) {
       this.create(`${policy}:ip`, rateLimit.perIp);
       this.create(`${policy}:email`, rateLimit.perEmail);
       this.create(`${policy}:user`, rateLimit.perEmail);
     }
     this.create('api-key', apiKeys.ratePerMinute, 60);
+    this.create('team-event', webhooks.eventsPerMinute, 60);
   }
 
   private create(name: string, points: number, duration = this.config.rateLimit.windowSeconds) {
