@@ -412,6 +412,11 @@ export const oidcExchangeCodes = pgTable(
  * `previous_secret` are sealed (AES-256-GCM, key derived from JWT_SECRET): signing needs them
  * in clear, so they cannot be hashed. After a rotation the previous secret keeps signing
  * (a second signature) until `previous_secret_expires_at`.
+ *
+ * `busy_until`: no delivery attempt to the endpoint starts before it (null: free). The attempt
+ * in flight holds it (its timeout plus a margin, so the hold of a worker that died lapses), and
+ * a failed attempt pauses the endpoint; `failure_streak` (failed attempts in a row, 0 after a
+ * success) makes the pause grow.
  */
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
@@ -427,6 +432,8 @@ export const webhookEndpoints = pgTable(
     previousSecret: text('previous_secret'),
     previousSecretExpiresAt: timestamp('previous_secret_expires_at'),
     enabled: boolean('enabled').notNull().default(true),
+    busyUntil: timestamp('busy_until'),
+    failureStreak: integer('failure_streak').notNull().default(0),
     createdAt: timestamp('created_at').notNull().defaultNow(),
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
   },
@@ -474,6 +481,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_endpoint_id_idx').on(t.endpointId, t.id.desc()),
     index('webhook_deliveries_event_id_idx').on(t.eventId),
+    // Each endpoint's queue: its pending deliveries in the order they fall due.
+    index('webhook_deliveries_pending_idx')
+      .on(t.endpointId, t.nextAttemptAt, t.id)
+      .where(sql`${t.status} = 'pending'`),
     // Back-office dashboard: failed deliveries per day of their last (failed) attempt.
     index('webhook_deliveries_failed_updated_at_idx')
       .on(t.updatedAt)

@@ -18,6 +18,7 @@ import {
 } from '@nestjs/swagger';
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
@@ -138,6 +139,8 @@ export class MyInvitationsController {
     InvitationErrors.declined,
     InvitationErrors.revoked,
     InvitationErrors.expired,
+    // The team's webhook events count against its event limit (WebhooksService.emit).
+    CommonErrors.rateLimited,
   )
   acceptByToken(
     @CurrentUserActor() actor: UserActor,
@@ -155,7 +158,7 @@ export class MyInvitationsController {
   })
   @INVITATION_PARAM
   @ApiOkResponse({ type: AcceptedInvitationDto })
-  @ApiErrors(...ANSWER_ERRORS)
+  @ApiErrors(...ANSWER_ERRORS, CommonErrors.rateLimited)
   accept(
     @CurrentUserActor() actor: UserActor,
     @Param('invitationId', ParseIdPipe) invitationId: number,
