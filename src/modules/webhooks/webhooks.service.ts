@@ -37,7 +37,7 @@ import {
 import type { WebhookEventType, WebhookPayload } from './webhooks.types.js';
 
 export const DELIVER_JOB = 'webhooks.deliver';
-export const SWEEP_JOB = 'webhooks.sweep';
+export const WEBHOOKS_SWEEP_JOB = 'webhooks.sweep';
 
 /**
  * Wakes an endpoint: if it is free, its next due delivery is attempted. `{deliveryId}` is the
@@ -51,7 +51,7 @@ type DeliverJob = { endpointId: number } | { deliveryId: number; attempt: number
  */
 const HOLD_MARGIN_MS = 30_000;
 
-/** A due delivery waiting this long on a free endpoint has lost its wake-up (SWEEP_JOB). */
+/** A due delivery waiting this long on a free endpoint has lost its wake-up (WEBHOOKS_SWEEP_JOB). */
 const STRANDED_AFTER_MS = 10 * 60 * 1000;
 
 /**
@@ -153,9 +153,9 @@ export class WebhooksService {
       pollingIntervalSeconds: 1,
     });
     jobs.register({
-      name: SWEEP_JOB,
+      name: WEBHOOKS_SWEEP_JOB,
       cron: HOUSEKEEPING_CRON,
-      handle: () => this.sweep(new Date()),
+      handle: () => this.wakeStranded(new Date()).then(() => undefined),
       retry: { limit: 3, delaySeconds: 60, backoff: true },
       expireInSeconds: 15 * 60,
       batchSize: 1,
@@ -440,17 +440,20 @@ export class WebhooksService {
   }
 
   /**
-   * Hourly: wakes endpoints whose due deliveries have waited on a free endpoint for
-   * STRANDED_AFTER_MS, which happens only when the job of an attempt in flight was lost (its
-   * worker died more often than the job is retried). An extra wake-up is harmless.
+   * Hourly (WEBHOOKS_SWEEP_JOB): wakes endpoints whose due deliveries have waited on a free
+   * endpoint for STRANDED_AFTER_MS, which happens only when the job of an attempt in flight
+   * was lost (its worker died more often than the job is retried). An extra wake-up is
+   * harmless. Returns how many endpoints it woke.
    */
-  private async sweep(now: Date): Promise<void> {
+  async wakeStranded(now: Date): Promise<number> {
     const ids = await this.repo.strandedEndpoints(new Date(now.getTime() - STRANDED_AFTER_MS), now);
     for (const endpointId of ids) {
       await this.jobs.enqueue<DeliverJob>(DELIVER_JOB, { endpointId });
     }
-    if (ids.length > 0)
+    if (ids.length > 0) {
       this.logger.warn(`woke ${ids.length} webhook endpoint(s) with stranded deliveries`);
+    }
+    return ids.length;
   }
 
   private async attempt(
