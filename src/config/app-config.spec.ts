@@ -39,15 +39,33 @@ describe('loadConfig', () => {
       allowPrivate: false,
       retryDelaysSeconds: [5, 300, 1800, 7200, 18_000, 36_000, 36_000],
       timeoutMs: 10_000,
+      concurrency: 10,
+      eventsPerMinute: 60,
     });
     expect(
       loadConfig({
         WEBHOOKS_ALLOW_PRIVATE: 'true',
         WEBHOOKS_RETRY_DELAYS_SECONDS: ' 1, 2 ,3',
         WEBHOOKS_TIMEOUT_MS: '500',
+        WEBHOOKS_CONCURRENCY: '4',
+        WEBHOOKS_EVENT_RATE_LIMIT: '1000',
       }).webhooks,
-    ).toEqual({ allowPrivate: true, retryDelaysSeconds: [1, 2, 3], timeoutMs: 500 });
+    ).toEqual({
+      allowPrivate: true,
+      retryDelaysSeconds: [1, 2, 3],
+      timeoutMs: 500,
+      concurrency: 4,
+      eventsPerMinute: 1000,
+    });
   });
+
+  it.each(['WEBHOOKS_CONCURRENCY', 'WEBHOOKS_EVENT_RATE_LIMIT'])(
+    'rejects a bad %s naming the variable',
+    (name) => {
+      expect(errorOf({ [name]: '0' })).toContain(name);
+      expect(errorOf({ [name]: 'many' })).toContain(name);
+    },
+  );
 
   it('ADMIN_PANEL: the back office is mounted unless turned off', () => {
     expect(loadConfig({}).adminPanel).toBe(true);

@@ -140,12 +140,18 @@ export abstract class AppConfig {
    * and tests only; the SSRF protection is off). `retryDelaysSeconds`
    * (WEBHOOKS_RETRY_DELAYS_SECONDS, comma-separated): the wait before each retry of a failed
    * delivery; one attempt plus one per entry, then the delivery is `failed`. `timeoutMs`
-   * (WEBHOOKS_TIMEOUT_MS, default 10 000): longest one attempt may take.
+   * (WEBHOOKS_TIMEOUT_MS, default 10 000): longest one attempt may take. `concurrency`
+   * (WEBHOOKS_CONCURRENCY, default 10): deliveries one worker process runs at once (each
+   * endpoint gets one at a time, across all processes). `eventsPerMinute`
+   * (WEBHOOKS_EVENT_RATE_LIMIT, default 60): events a team's changes may produce per minute;
+   * a change past it answers 429 with Retry-After (REDIS_URL storage when set).
    */
   declare readonly webhooks: {
     readonly allowPrivate: boolean;
     readonly retryDelaysSeconds: readonly number[];
     readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly eventsPerMinute: number;
   };
 }
 
@@ -435,6 +441,8 @@ export function loadConfig(env: Env): AppConfig {
         DEFAULT_WEBHOOK_RETRY_DELAYS_SECONDS,
       ),
       timeoutMs: integer(env, 'WEBHOOKS_TIMEOUT_MS', 10_000, 100, 60_000),
+      concurrency: integer(env, 'WEBHOOKS_CONCURRENCY', 10, 1, 200),
+      eventsPerMinute: integer(env, 'WEBHOOKS_EVENT_RATE_LIMIT', 60, 1, 1_000_000),
     },
   };
   return Object.freeze(config);

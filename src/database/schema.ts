@@ -421,6 +421,11 @@ export const oidcExchangeCodes = pgTable(
  * `previous_secret` are sealed (AES-256-GCM, key derived from JWT_SECRET): signing needs them
  * in clear, so they cannot be hashed. After a rotation the previous secret keeps signing
  * (a second signature) until `previous_secret_expires_at`.
+ *
+ * `busy_until`: no delivery attempt to the endpoint starts before it (null: free). The attempt
+ * in flight holds it (its timeout plus a margin, so the hold of a worker that died lapses), and
+ * a failed attempt pauses the endpoint; `failure_streak` (failed attempts in a row, 0 after a
+ * success) makes the pause grow.
  */
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
@@ -443,6 +448,12 @@ export const webhookEndpoints = pgTable(
      * their address was verified (API.md v1.2, pre-account hijacking).
      */
     createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /**
+     * Delivery scheduling: the endpoint is claimed by one worker until `busy_until` (one request
+     * at a time per endpoint), and `failure_streak` picks its backoff after failed requests.
+     */
+    busyUntil: timestamp('busy_until'),
+    failureStreak: integer('failure_streak').notNull().default(0),
     createdAt: timestamp('created_at').notNull().defaultNow(),
     updatedAt: timestamp('updated_at').notNull().defaultNow(),
   },
@@ -494,6 +505,10 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index('webhook_deliveries_endpoint_id_idx').on(t.endpointId, t.id.desc()),
     index('webhook_deliveries_event_id_idx').on(t.eventId),
+    // Each endpoint's queue: its pending deliveries in the order they fall due.
+    index('webhook_deliveries_pending_idx')
+      .on(t.endpointId, t.nextAttemptAt, t.id)
+      .where(sql`${t.status} = 'pending'`),
     // Back-office dashboard: failed deliveries per day of their last (failed) attempt.
     index('webhook_deliveries_failed_updated_at_idx')
       .on(t.updatedAt)

@@ -426,6 +426,12 @@ describe('outgoing webhooks: SSRF protection (e2e)', () => {
     ['https://10.0.0.1/hook', 'webhook.forbidden_target'],
     ['https://[::1]/hook', 'webhook.forbidden_target'],
     ['https://[::ffff:127.0.0.1]/hook', 'webhook.forbidden_target'],
+    // IPv6 forms of an IPv4 address are judged as that address.
+    ['https://[::127.0.0.1]/hook', 'webhook.forbidden_target'],
+    ['https://[::7f00:1]/hook', 'webhook.forbidden_target'],
+    ['https://[::ffff:7f00:1]/hook', 'webhook.forbidden_target'],
+    ['https://[::a9fe:a9fe]/latest/meta-data', 'webhook.forbidden_target'],
+    ['https://[64:ff9b::127.0.0.1]/hook', 'webhook.forbidden_target'],
     ['https://169.254.169.254/latest/meta-data', 'webhook.forbidden_target'],
     ['https://100.64.0.1/hook', 'webhook.forbidden_target'],
   ])('refuses %s with %s', async (url, code) => {
@@ -456,5 +462,39 @@ describe('outgoing webhooks: SSRF protection (e2e)', () => {
       .set('Authorization', bearer(owner.accessToken))
       .send({ url: 'https://93.184.216.34/hook', events: ['team.exploded'] });
     expect(badEvents.status).toBe(400);
+  });
+
+  it('a delivery whose host now resolves to a private address fails at once, not retried', async () => {
+    const team = await signUpVerified(t);
+    const created = await t.http
+      .post(`/api/v1/teams/${team.team.id}/webhooks`)
+      .set('Authorization', bearer(team.accessToken))
+      .send({ url: 'https://93.184.216.34/hook', events: ['team.updated'] });
+    expect(created.status).toBe(201);
+    // The host accepted at creation now resolves to loopback (DNS re-pointed: rebinding).
+    await t.db
+      .update(webhookEndpoints)
+      .set({ url: 'https://localhost:1/hook' })
+      .where(eq(webhookEndpoints.id, created.body.id as number));
+    const renamed = await t.http
+      .patch(`/api/v1/teams/${team.team.id}`)
+      .set('Authorization', bearer(team.accessToken))
+      .send({ name: 'Rebound Team' });
+    expect(renamed.status).toBe(200);
+
+    const [delivery] = await waitFor(async () => {
+      const res = await t.http
+        .get(`/api/v1/teams/${team.team.id}/webhooks/${created.body.id}/deliveries`)
+        .set('Authorization', bearer(team.accessToken));
+      const items = (res.body as { items: Delivery[] }).items;
+      return items[0] !== undefined && items[0].attempts > 0 && items;
+    }, 'the first attempt');
+    expect(delivery).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastStatusCode: null,
+      nextAttemptAt: null,
+    });
+    expect(delivery!.lastError).toMatch(/^refused: localhost resolves to a forbidden address/);
   });
 });

@@ -7,6 +7,9 @@ import {
   invitations,
   passwordResetTokens,
   sessions,
+  webhookDeliveries,
+  webhookEndpoints,
+  webhookEvents,
 } from '../../src/database/schema.js';
 import {
   AUTH_HOUSEKEEPING_JOB,
@@ -18,6 +21,10 @@ import {
 } from '../../src/modules/invitations/invitations-housekeeping.js';
 import { HOUSEKEEPING_CRON } from '../../src/modules/jobs/housekeeping.js';
 import { JobsService } from '../../src/modules/jobs/jobs.service.js';
+import {
+  WEBHOOKS_SWEEP_JOB,
+  WebhooksService,
+} from '../../src/modules/webhooks/webhooks.service.js';
 import { createTestContext, seed, type TestContext } from '../support/seed.js';
 
 /**
@@ -134,6 +141,46 @@ describe('housekeeping', () => {
     });
   });
 
+  it('wakes a webhook endpoint whose due delivery lost its wake-up, and only such one', async () => {
+    const s = await seed(ctx.db, { teams: { t: {} } });
+    const teamId = s.teams.t.id;
+    // A secret that cannot be unsealed fails the first attempt at once: it shows the attempt
+    // happened, without any network.
+    const [endpoint] = await ctx.db
+      .insert(webhookEndpoints)
+      .values({
+        teamId,
+        url: 'http://stranded.example.test/',
+        events: ['team.updated'],
+        secret: 'x',
+      })
+      .returning();
+    const eventId = `evt_${hash()}`;
+    await ctx.db
+      .insert(webhookEvents)
+      .values({ id: eventId, teamId, type: 'team.updated', payload: {}, createdAt: BEFORE });
+    const [stranded] = await ctx.db
+      .insert(webhookDeliveries)
+      .values({ endpointId: endpoint!.id, eventId, nextAttemptAt: BEFORE })
+      .returning();
+
+    const webhooks = ctx.get(WebhooksService);
+    // Due only 5 minutes before `now`: not stranded yet.
+    expect(await webhooks.wakeStranded(new Date(BEFORE.getTime() + 5 * 60_000))).toBe(0);
+    expect(await webhooks.wakeStranded(NOW)).toBe(1);
+    const deadline = Date.now() + 15_000;
+    let row = stranded;
+    while (row?.status === 'pending' && Date.now() < deadline) {
+      await sleep(100);
+      [row] = await ctx.db
+        .select()
+        .from(webhookDeliveries)
+        .where(eq(webhookDeliveries.id, stranded!.id));
+    }
+    expect(row).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(row?.lastError).toMatch(/^the signing secret cannot be read/);
+  });
+
   it('is scheduled hourly in the queue, and a queued run completes through the worker', async () => {
     const jobs = ctx.get(JobsService);
     const schema = sql.identifier(ctx.jobsSchema);
@@ -143,6 +190,7 @@ describe('housekeeping', () => {
     expect(schedules.rows).toEqual([
       { name: AUTH_HOUSEKEEPING_JOB, cron: HOUSEKEEPING_CRON },
       { name: INVITATIONS_HOUSEKEEPING_JOB, cron: HOUSEKEEPING_CRON },
+      { name: WEBHOOKS_SWEEP_JOB, cron: HOUSEKEEPING_CRON },
     ]);
     const id = await jobs.enqueue(INVITATIONS_HOUSEKEEPING_JOB, {});
     const deadline = Date.now() + 25_000;

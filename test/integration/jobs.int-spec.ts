@@ -183,6 +183,21 @@ describe('several workers on one queue', () => {
   });
 });
 
+describe('a slow job', () => {
+  it('holds one slot: the next jobs are fetched as other slots free up, not after it', async () => {
+    const schema = await freshJobsSchema();
+    const a = await start('a', schema);
+    slow.set(20, 4000);
+    await a.jobs.enqueue('test.probe', { n: 20 });
+    await until(() => runs.some((r) => r.n === 20));
+    for (let n = 21; n <= 26; n++) await a.jobs.enqueue('test.probe', { n });
+    // Three slots: the slow job keeps one, the other two run the six quick jobs in turn.
+    await until(() => finished.length >= 6, 3000);
+    expect(finished.map((f) => f.n).sort()).toEqual([21, 22, 23, 24, 25, 26]);
+    await until(() => finished.length === 7, 10_000);
+  });
+});
+
 /** Several queues, like the app's (mail, webhooks, housekeeping...), none polled often. */
 @Injectable()
 class ManyQueues {

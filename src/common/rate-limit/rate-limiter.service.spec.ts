@@ -246,6 +246,21 @@ describe('RateLimiterService.consumeInvitationMail (in-memory)', () => {
   });
 });
 
+describe('RateLimiterService.consumeTeamEvent (in-memory)', () => {
+  it('allows WEBHOOKS_EVENT_RATE_LIMIT events per team per minute, then a 429, other teams unaffected', async () => {
+    const service = new RateLimiterService(
+      loadConfig({ NODE_ENV: 'test', WEBHOOKS_EVENT_RATE_LIMIT: '2' }),
+    );
+    await service.consumeTeamEvent(1);
+    await service.consumeTeamEvent(1);
+    const error = await service.consumeTeamEvent(1).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
+    expect((error as RateLimitedError).retryAfterSeconds).toBeLessThanOrEqual(60);
+    await service.consumeTeamEvent(2);
+  });
+});
+
 describe('rate-limit configuration', () => {
   it('defaults to 30 per IP, 10 per email, 60 per IP on token routes in 15 minutes, and a 5 s slowdown cap', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).rateLimit).toEqual({

@@ -218,6 +218,19 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Counts one outgoing-webhook event of a team (WEBHOOKS_EVENT_RATE_LIMIT per team per
+   * minute); throws `RateLimitedError` (429) past it.
+   */
+  async consumeTeamEvent(teamId: number): Promise<void> {
+    try {
+      await this.named('team-event').consume(String(teamId));
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    }
+  }
+
+  /**
    * Counts one attempt against the IP, the email and the user given. Throws `RateLimitedError` (429) when
    * either is over its limit; the error carries the seconds until the next allowed attempt.
    */
@@ -276,10 +289,10 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   /**
    * Every policy's counters (per IP, email, user), password sign-in's (failures per IP, per IP
    * + address, per address), the API keys' (per key, per minute) and the invitation mails'
-   * (per inviter, team, recipient).
+   * (per inviter, team, recipient) and the teams' webhook events (per team, per minute).
    */
   private build(): void {
-    const { rateLimit, apiKeys, invitationRateLimit: invitations } = this.config;
+    const { rateLimit, apiKeys, invitationRateLimit: invitations, webhooks } = this.config;
     for (const policy of RATE_LIMIT_POLICIES) {
       this.create(
         `${policy}:ip`,
@@ -296,6 +309,7 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     this.create('invitation:inviter', invitations.perInviter, invitations.windowSeconds);
     this.create('invitation:team', invitations.perTeam, invitations.windowSeconds);
     this.create('invitation:recipient', invitations.perRecipient, invitations.windowSeconds);
+    this.create('team-event', webhooks.eventsPerMinute, 60);
   }
 
   private create(name: string, points: number, duration = this.config.rateLimit.windowSeconds) {

@@ -147,6 +147,8 @@ export class MyInvitationsController {
     InvitationErrors.declined,
     InvitationErrors.revoked,
     InvitationErrors.expired,
+    // The team's webhook events count against its event limit (WebhooksService.emit).
+    CommonErrors.rateLimited,
   )
   acceptByToken(
     @CurrentUserActor() actor: UserActor,
@@ -164,7 +166,7 @@ export class MyInvitationsController {
   })
   @INVITATION_PARAM
   @ApiOkResponse({ type: AcceptedInvitationDto })
-  @ApiErrors(...ANSWER_ERRORS)
+  @ApiErrors(...ANSWER_ERRORS, CommonErrors.rateLimited)
   accept(
     @CurrentUserActor() actor: UserActor,
     @Param('invitationId', ParseIdPipe) invitationId: number,

@@ -202,27 +202,52 @@ export class JobsService
   }
 
   /**
-   * One queue's worker: fetches up to `batchSize` jobs, runs them, and fetches again at once
-   * while the queue has work, else after `pollingIntervalSeconds`.
+   * One queue's worker, a pool of `batchSize` slots: fetches as many jobs as slots are free,
+   * starts each at once, and fetches again as soon as one finishes (never waiting for a whole
+   * batch, so one slow job holds one slot, not the queue). With free slots and nothing fetched
+   * it waits `pollingIntervalSeconds`, or until a running job ends (it may have queued more).
    *
-   * Written over `fetch` instead of pg-boss's `work`: `work` reports a job's outcome without
-   * awaiting it, so a database error at that moment is an unhandled rejection that ends the
-   * process, and it can only fail or complete a batch as a whole.
+   * Written over `fetch` instead of pg-boss's `work`: `work` hands a batch to one callback and
+   * fetches again only when the whole batch is done (pg-boss 10 has no per-queue concurrency
+   * option), and it reports a job's outcome without awaiting it, so a database error at that
+   * moment is an unhandled rejection that ends the process.
    */
   private async workLoop(definition: JobDefinition<object>): Promise<void> {
-    const batchSize = definition.batchSize ?? 5;
+    const slots = definition.batchSize ?? 5;
     const idleMs = (definition.pollingIntervalSeconds ?? 2) * 1000;
+    const running = new Set<Promise<void>>();
+    let slotFreed: (() => void) | undefined;
     while (!this.stopping) {
-      let jobs: PgBoss.JobWithMetadata<object>[] = [];
-      try {
-        jobs = await this.boss.fetch<object>(definition.name, { batchSize, includeMetadata: true });
-      } catch (error) {
-        this.logger.warn({ err: error }, `could not fetch ${definition.name} jobs`);
+      const free = slots - running.size;
+      let fetched = 0;
+      if (free > 0) {
+        let jobs: PgBoss.JobWithMetadata<object>[] = [];
+        try {
+          jobs = await this.boss.fetch<object>(definition.name, {
+            batchSize: free,
+            includeMetadata: true,
+          });
+        } catch (error) {
+          this.logger.warn({ err: error }, `could not fetch ${definition.name} jobs`);
+        }
+        fetched = jobs.length;
+        // Fetched jobs run even when shutdown began meanwhile: it waits for them within its bound.
+        for (const job of jobs) {
+          const run: Promise<void> = this.runJob(definition, job).finally(() => {
+            running.delete(run);
+            slotFreed?.();
+          });
+          running.add(run);
+        }
       }
-      // Fetched jobs run even when shutdown began meanwhile: it waits for them within its bound.
-      await Promise.all(jobs.map((job) => this.runJob(definition, job)));
-      if (jobs.length < batchSize) await this.idle(idleMs);
+      // Every slot taken, or the queue looked empty: wait for a slot (or the poll interval).
+      if (fetched < free || running.size >= slots) {
+        const slotFreeing = new Promise<void>((resolve) => (slotFreed = resolve));
+        await (running.size >= slots ? this.until(slotFreeing) : this.idle(idleMs, slotFreeing));
+        slotFreed = undefined;
+      }
     }
+    await Promise.all(running);
   }
 
   /** One attempt: completed when the handler resolves, failed (retried by policy) when it throws. */
@@ -258,7 +283,8 @@ export class JobsService
     }
   }
 
-  private idle(ms: number): Promise<void> {
+  /** Resolves after `ms`, when `early` resolves, or when shutdown begins, whichever is first. */
+  private idle(ms: number, early?: Promise<void>): Promise<void> {
     if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
@@ -268,6 +294,12 @@ export class JobsService
       };
       const timer = setTimeout(wake, ms);
       this.sleepers.add(wake);
+      void early?.then(wake);
     });
+  }
+
+  /** Resolves when `event` resolves or when shutdown begins. */
+  private until(event: Promise<void>): Promise<void> {
+    return this.idle(2 ** 31 - 1, event);
   }
 }

@@ -26,7 +26,10 @@ export interface JobDefinition<T extends object> {
   expireInSeconds: number;
   /** Run on a cron schedule (UTC), once per slot across every instance. */
   cron?: string;
-  /** Jobs fetched at once by one worker (each handled and retried on its own); default 5. */
+  /**
+   * Most jobs of this kind one worker process runs at once (each handled and retried on its
+   * own); it fetches more as they finish, never waiting for a whole batch. Default 5.
+   */
   batchSize?: number;
   /** How often an idle worker looks for new jobs; default 2 (pg-boss's minimum is 0.5). */
   pollingIntervalSeconds?: number;

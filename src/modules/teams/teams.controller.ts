@@ -19,6 +19,7 @@ import {
 } from '@nestjs/swagger';
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiOkJson } from '../../common/openapi/ok-response.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
@@ -94,6 +95,8 @@ export class TeamsController {
       'Only `name` is writable; billing and Stripe fields are maintained from Stripe and any other field is a 400. Logs UPDATE_TEAM (by the caller) in the same transaction when the name changes; the current name again changes and logs nothing.',
   })
   @ApiOkJson(TeamDetailDto)
+  // The team.updated webhook event counts against the team's event limit (WebhooksService.emit).
+  @ApiErrors(CommonErrors.rateLimited)
   update(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

@@ -13,6 +13,11 @@ export interface AttemptResult {
   error: string | null;
   /** At most the first 1 KB of the response body (never more is read or kept). */
   excerpt: string | null;
+  /**
+   * The SSRF protection refused the target (a forbidden address, also one a host name resolves
+   * to now): no request was sent.
+   */
+  refused: boolean;
 }
 
 export interface SendOptions {
@@ -37,15 +42,22 @@ export function postWebhook(
     try {
       url = new URL(rawUrl);
     } catch {
-      resolve({ ok: false, statusCode: null, error: 'invalid URL', excerpt: null });
+      resolve({ ok: false, statusCode: null, error: 'invalid URL', excerpt: null, refused: false });
       return;
     }
     const refused = options.allowPrivate ? undefined : literalTargetProblem(url);
     if (refused !== undefined) {
-      resolve({ ok: false, statusCode: null, error: `refused: ${refused}`, excerpt: null });
+      resolve({
+        ok: false,
+        statusCode: null,
+        error: `refused: ${refused}`,
+        excerpt: null,
+        refused: true,
+      });
       return;
     }
     let settled = false;
+    let refusedTarget = false;
     let statusCode: number | null = null;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -63,6 +75,7 @@ export function postWebhook(
         statusCode,
         error: error ?? (ok ? null : `HTTP ${statusCode ?? 'no status'}`),
         excerpt,
+        refused: refusedTarget,
       });
     };
     const client = url.protocol === 'https:' ? https : http;
@@ -99,10 +112,10 @@ export function postWebhook(
       request.destroy();
     }, options.timeoutMs);
     request.on('error', (error: NodeJS.ErrnoException) => {
-      const message =
-        error.code === 'EFORBIDDENTARGET'
-          ? `refused: ${error.message}`
-          : `${error.code ?? 'error'}: ${error.message}`;
+      refusedTarget = error.code === 'EFORBIDDENTARGET';
+      const message = refusedTarget
+        ? `refused: ${error.message}`
+        : `${error.code ?? 'error'}: ${error.message}`;
       finish(message.slice(0, 500));
     });
     request.end(body);

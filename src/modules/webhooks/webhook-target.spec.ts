@@ -27,12 +27,35 @@ describe('webhook targets (SSRF)', () => {
     expect(isPublicAddress(address)).toBe(false);
   });
 
-  it.each(['8.8.8.8', '93.184.216.34', '2606:4700:4700::1111', '::ffff:8.8.8.8'])(
-    '%s is a public address',
-    (address) => {
-      expect(isPublicAddress(address)).toBe(true);
-    },
-  );
+  // An IPv6 address that carries an IPv4 one is judged as that IPv4 address: IPv4-compatible
+  // (::/96, as `[::127.0.0.1]` is written once parsed: `::7f00:1`), IPv4-mapped
+  // (::ffff:0:0/96), IPv4-translated (::ffff:0:0:0/96) and NAT64 (64:ff9b::/96).
+  it.each([
+    '::127.0.0.1',
+    '::7f00:1',
+    '::a00:1',
+    '::a9fe:a9fe',
+    '::ffff:7f00:1',
+    '::ffff:a9fe:a9fe',
+    '::ffff:0:7f00:1',
+    '64:ff9b::127.0.0.1',
+    '64:ff9b::7f00:1',
+    '64:ff9b::a00:1',
+    '0:0:0:0:0:0:7f00:1',
+  ])('%s (an IPv4 address in IPv6 form) is not a public address', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each([
+    '8.8.8.8',
+    '93.184.216.34',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '::ffff:808:808',
+    '64:ff9b::808:808',
+  ])('%s is a public address', (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
 
   it.each([
     ['http://example.com/hook', 'invalid_url'],
@@ -46,6 +69,12 @@ describe('webhook targets (SSRF)', () => {
     ['https://10.0.0.1/hook', 'forbidden_target'],
     ['https://[::1]/hook', 'forbidden_target'],
     ['https://[::ffff:127.0.0.1]/hook', 'forbidden_target'],
+    ['https://[::127.0.0.1]/hook', 'forbidden_target'],
+    ['https://[::7f00:1]/hook', 'forbidden_target'],
+    ['https://[::ffff:7f00:1]/hook', 'forbidden_target'],
+    ['https://[::a9fe:a9fe]/latest/meta-data', 'forbidden_target'],
+    ['https://[64:ff9b::127.0.0.1]/hook', 'forbidden_target'],
+    ['https://[::ffff:0:7f00:1]/hook', 'forbidden_target'],
     ['https://169.254.169.254/latest/meta-data', 'forbidden_target'],
     ['https://no-such-host.invalid/hook', 'unresolvable_host'],
   ])('refuses %s (%s) without WEBHOOKS_ALLOW_PRIVATE', async (url, problem) => {
@@ -87,6 +116,8 @@ describe('webhook targets (SSRF)', () => {
       expect(byName.error).toMatch(/^refused: localhost resolves to a forbidden address/);
       const literal = await postWebhook(`http://127.0.0.1:${port}/`, {}, '{}', options);
       expect(literal.error).toBe('refused: 127.0.0.1 is a forbidden address');
+      const compatible = await postWebhook(`http://[::127.0.0.1]:${port}/`, {}, '{}', options);
+      expect(compatible.error).toBe('refused: ::7f00:1 is a forbidden address');
       expect(hits).toBe(0);
     });
 

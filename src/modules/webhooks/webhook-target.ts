@@ -3,17 +3,37 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
 /**
+ * IPv6 prefixes (/96) whose last 32 bits are an IPv4 address that the IPv6 address stands
+ * for: IPv4-compatible `::/96` (RFC 4291, deprecated; `[::127.0.0.1]` parses as `::7f00:1`,
+ * which ipaddr.js calls plain unicast), IPv4-mapped `::ffff:0:0/96`, IPv4-translated
+ * `::ffff:0:0:0/96` (RFC 6145) and the NAT64 well-known prefix `64:ff9b::/96` (RFC 6052).
+ */
+const IPV4_CARRYING_PREFIXES = ['::', '::ffff:0:0', '::ffff:0:0:0', '64:ff9b::'].map(
+  (prefix) => [ipaddr.IPv6.parse(prefix), 96] as [ipaddr.IPv6, number],
+);
+
+/** The IPv4 address an IPv6 address stands for (see IPV4_CARRYING_PREFIXES), if any. */
+function carriedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  if (!IPV4_CARRYING_PREFIXES.some((range) => address.match(range))) return undefined;
+  const bytes = address.toByteArray().slice(12);
+  return new ipaddr.IPv4(bytes);
+}
+
+/**
  * SSRF protection for webhook URLs. Only plain public unicast addresses are allowed:
  * loopback, private (RFC 1918), link-local (cloud metadata at 169.254.169.254), unique-local,
  * CGNAT, unspecified, multicast, broadcast and the other special ranges ipaddr.js knows are
- * refused, IPv4-mapped IPv6 addresses (`::ffff:127.0.0.1`) judged as the IPv4 they carry.
- * Checked when an endpoint is saved and again on every delivery, on the very addresses the
- * connection uses (`guardedLookup`), so a host name re-pointed after validation (DNS
- * rebinding) is refused too.
+ * refused. An IPv6 address carrying an IPv4 one (`::ffff:127.0.0.1`, `::127.0.0.1`,
+ * `64:ff9b::127.0.0.1`, ...) is judged as that IPv4 address, so `::` and `::1` (0.0.0.0/8)
+ * stay refused too. Checked when an endpoint is saved and again on every delivery, on the
+ * very addresses the connection uses (`guardedLookup`), so a host name re-pointed after
+ * validation (DNS rebinding) is refused too.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.parse(address);
+  const judged = parsed.kind() === 'ipv6' ? (carriedIPv4(parsed as ipaddr.IPv6) ?? parsed) : parsed;
+  return judged.range() === 'unicast';
 }
 
 export type TargetProblem = 'invalid_url' | 'forbidden_target' | 'unresolvable_host';

@@ -78,7 +78,7 @@ export class WebhooksController {
   @TeamRole('owner', { apiKey: 'webhooks:write' })
   @ApiOperation({
     summary: 'Add a webhook endpoint',
-    description: `Events: ${WEBHOOK_EVENT_TYPES.map((t) => '`' + t + '`').join(', ')}; \`data\` is the changed object as the API shows it. ${SIGNING} The response carries the \`secret\`, shown only this once. Delivery is at least once; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is \`failed\`. Redirects are not followed. Logs CREATE_WEBHOOK.`,
+    description: `Events: ${WEBHOOK_EVENT_TYPES.map((t) => '`' + t + '`').join(', ')}; \`data\` is the changed object as the API shows it. ${SIGNING} The response carries the \`secret\`, shown only this once. Delivery is at least once, one request at a time per endpoint, in the order the events fell due; a non-2xx answer, a timeout (10 s) or a connection error is retried with growing delays for about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), then the delivery is \`failed\`. An endpoint that keeps failing is paused for the same growing delays (its other deliveries wait; a success ends the pause). A URL whose host resolves to a loopback, private or link-local address at delivery time fails the delivery at once. Redirects are not followed. A team's changes produce at most WEBHOOKS_EVENT_RATE_LIMIT events a minute (60 by default): a change past it answers 429 with \`Retry-After\` and is not made. Logs CREATE_WEBHOOK.`,
   })
   @ApiCreatedResponse({ type: CreatedWebhookDto })
   @ApiVerifiedEmailRequired()

@@ -1,5 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { and, arrayContains, desc, eq, lt, sql } from 'drizzle-orm';
+import {
+  and,
+  arrayContains,
+  asc,
+  desc,
+  eq,
+  exists,
+  isNull,
+  lt,
+  lte,
+  min,
+  or,
+  sql,
+} from 'drizzle-orm';
 import {
   webhookDeliveries,
   webhookEndpoints,
@@ -197,14 +210,105 @@ export class WebhooksRepository {
     return row;
   }
 
-  async findDeliveryForJob(id: number): Promise<DeliveryJobRow | undefined> {
+  /** The endpoint a delivery goes to (a job queued before endpoints were held names a delivery). */
+  async endpointIdOfDelivery(id: number): Promise<number | undefined> {
+    const [row] = await this.txHost.db
+      .select({ endpointId: webhookDeliveries.endpointId })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.id, id));
+    return row?.endpointId;
+  }
+
+  /**
+   * Holds the endpoint until `holdUntil` for one attempt, in one statement (so two workers
+   * never both get it): only when it is enabled, free (`busy_until` unset or past) and has a
+   * delivery due. Returns the endpoint as held, or undefined.
+   */
+  async holdEndpoint(
+    endpointId: number,
+    now: Date,
+    holdUntil: Date,
+  ): Promise<WebhookEndpoint | undefined> {
+    const [row] = await this.txHost.db
+      .update(webhookEndpoints)
+      .set({ busyUntil: holdUntil })
+      .where(
+        and(
+          eq(webhookEndpoints.id, endpointId),
+          eq(webhookEndpoints.enabled, true),
+          or(isNull(webhookEndpoints.busyUntil), lte(webhookEndpoints.busyUntil, now)),
+          exists(
+            this.txHost.db
+              .select({ one: sql`1` })
+              .from(webhookDeliveries)
+              .where(dueDeliveryOf(endpointId, now)),
+          ),
+        ),
+      )
+      .returning();
+    return row;
+  }
+
+  /**
+   * Ends this worker's hold (`holdUntil` is its token: a hold that lapsed and was taken by
+   * another worker is left alone): `busyUntil` is the pause after a failure, or null. Returns
+   * false when the hold was no longer this worker's.
+   */
+  async releaseEndpoint(
+    endpointId: number,
+    holdUntil: Date,
+    values: { busyUntil: Date | null; failureStreak: number },
+  ): Promise<boolean> {
+    const rows = await this.txHost.db
+      .update(webhookEndpoints)
+      .set(values)
+      .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.busyUntil, holdUntil)))
+      .returning({ id: webhookEndpoints.id });
+    return rows.length > 0;
+  }
+
+  /** The endpoint's pending delivery that fell due first (oldest first on a tie), with what sending it needs. */
+  async nextDueDelivery(endpointId: number, now: Date): Promise<DeliveryJobRow | undefined> {
     const [row] = await this.txHost.db
       .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints, event: webhookEvents })
       .from(webhookDeliveries)
       .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
       .innerJoin(webhookEvents, eq(webhookEvents.id, webhookDeliveries.eventId))
-      .where(eq(webhookDeliveries.id, id));
+      .where(dueDeliveryOf(endpointId, now))
+      .orderBy(asc(webhookDeliveries.nextAttemptAt), asc(webhookDeliveries.id))
+      .limit(1);
     return row;
+  }
+
+  /** When the endpoint's next pending delivery falls due (undefined: none pending). */
+  async nextDueAt(endpointId: number): Promise<Date | undefined> {
+    const [row] = await this.txHost.db
+      .select({ at: min(webhookDeliveries.nextAttemptAt) })
+      .from(webhookDeliveries)
+      .where(
+        and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')),
+      );
+    return row?.at ?? undefined;
+  }
+
+  /**
+   * Free, enabled endpoints with a delivery due since before `dueBefore`: their wake-up was
+   * lost (a worker died more often than its job is retried).
+   */
+  async strandedEndpoints(dueBefore: Date, now: Date): Promise<number[]> {
+    const rows = await this.txHost.db
+      .selectDistinct({ id: webhookDeliveries.endpointId })
+      .from(webhookDeliveries)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+      .where(
+        and(
+          eq(webhookDeliveries.status, 'pending'),
+          lte(webhookDeliveries.nextAttemptAt, dueBefore),
+          eq(webhookEndpoints.enabled, true),
+          or(isNull(webhookEndpoints.busyUntil), lte(webhookEndpoints.busyUntil, now)),
+        ),
+      );
+    return rows.map((row) => row.id);
   }
 
   /** Back to `pending`, due `now` (a manual redelivery). */
@@ -248,11 +352,22 @@ export class WebhooksRepository {
     return rows.length > 0;
   }
 
-  /** A pending delivery that cannot be sent any more (endpoint disabled): failed, not retried. */
-  async failDelivery(id: number, error: string, now: Date): Promise<void> {
+  /** The endpoint's pending deliveries that cannot be sent any more (it was disabled): failed, not retried. */
+  async failPendingDeliveries(endpointId: number, error: string, now: Date): Promise<void> {
     await this.txHost.db
       .update(webhookDeliveries)
       .set({ status: 'failed', lastError: error, nextAttemptAt: null, updatedAt: now })
-      .where(and(eq(webhookDeliveries.id, id), eq(webhookDeliveries.status, 'pending')));
+      .where(
+        and(eq(webhookDeliveries.endpointId, endpointId), eq(webhookDeliveries.status, 'pending')),
+      );
   }
+}
+
+/** The endpoint's pending deliveries due at `now` (webhook_deliveries_pending_idx). */
+function dueDeliveryOf(endpointId: number, now: Date) {
+  return and(
+    eq(webhookDeliveries.endpointId, endpointId),
+    eq(webhookDeliveries.status, 'pending'),
+    lte(webhookDeliveries.nextAttemptAt, now),
+  );
 }
