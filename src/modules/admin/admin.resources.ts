@@ -8,6 +8,7 @@ import {
   type ActionRequest,
   type ActionResponse,
   type BaseRecord,
+  type Before,
   type ResourceOptions,
   type ResourceWithOptions,
 } from 'adminjs';
@@ -87,6 +88,34 @@ function adminOnlyWrites(options: ResourceOptions): ResourceOptions {
   return { ...options, actions };
 }
 
+/** AdminJS's built-in actions: every resource has them, whether its options name them or not. */
+const BUILT_IN_ACTIONS = ['list', 'search', 'show', 'new', 'edit', 'delete', 'bulkDelete'];
+
+/**
+ * Any request but a POST reaches an action as a GET. @adminjs/express routes HEAD to the GET
+ * routes and passes the method on as it came (`head`), and AdminJS's handlers, the built-in
+ * ones and ours, take any method but `get` for a write: a HEAD to …/records/:id/delete
+ * deleted. Runs before every handler (and before `isAccessible`).
+ */
+const readUnlessPost: Before = (request) =>
+  request.method === 'post' ? request : { ...request, method: 'get' };
+
+/** Puts `readUnlessPost` first in the `before` hooks of every action, built-in ones included. */
+function onlyPostWrites(options: ResourceOptions): ResourceOptions {
+  type Hooks = { before?: Before | Before[] };
+  const all: Record<string, Hooks | undefined> = {
+    ...Object.fromEntries(BUILT_IN_ACTIONS.map((name) => [name, {}])),
+    ...(options.actions as Record<string, Hooks | undefined>),
+  };
+  const actions: Record<string, Hooks> = {};
+  for (const [name, action] of Object.entries(all)) {
+    if (!action) continue;
+    const own = action.before === undefined ? [] : [action.before].flat();
+    actions[name] = { ...action, before: [readUnlessPost, ...own] };
+  }
+  return { ...options, actions };
+}
+
 const navigation = {
   people: { name: 'People', icon: 'Users' },
   teams: { name: 'Teams', icon: 'Briefcase' },
@@ -156,7 +185,7 @@ function payload(request: ActionRequest): Record<string, unknown> {
   return (request.payload ?? {}) as Record<string, unknown>;
 }
 
-/** A record action: GET shows the record, POST runs `change` and reports success. */
+/** A record action: POST runs `change` and reports success; any other method shows the record. */
 function recordChange(
   change: (
     admin: AdminActor,
@@ -169,7 +198,7 @@ function recordChange(
   return async (request, _response, context) => {
     const { currentAdmin, h, resource } = context;
     const id = recordId(context);
-    if (request.method === 'get') return { record: context.record!.toJSON(currentAdmin) };
+    if (request.method !== 'post') return { record: context.record!.toJSON(currentAdmin) };
     await run(() => change(principal(context), id, request, context));
     const resourceId = resource._decorated?.id() ?? resource.id();
     if (success.then === 'list') {
@@ -632,6 +661,10 @@ export function buildAdminResources({
       options: webhookDeliveriesOptions,
     },
   ];
-  // Last, so no resource or action (new ones included) escapes the role check.
-  return resources.map((entry) => ({ ...entry, options: adminOnlyWrites(entry.options) }));
+  // Last, so no resource or action (new ones included) escapes the role check or writes on
+  // anything but POST.
+  return resources.map((entry) => ({
+    ...entry,
+    options: onlyPostWrites(adminOnlyWrites(entry.options)),
+  }));
 }
