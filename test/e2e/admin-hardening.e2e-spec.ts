@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import supertest from 'supertest';
 import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { sessions, users } from '../../src/database/schema.js';
+import { decoratedActions } from '../support/admin-panel.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { signUp } from '../support/auth.js';
 
@@ -321,6 +322,50 @@ describe('admin panel hardening', () => {
         .query({ 'filters.email': 'a\u0000b' })
         .expect(400);
       await agent.get('/admin/api/resources/users/actions/search/a%00b').expect(400);
+    });
+
+    it("an unknown sort key (Object.prototype's too) falls back to the list's default sort", async () => {
+      const { resources } = await decoratedActions(t);
+      expect(resources.length).toBeGreaterThanOrEqual(11);
+      const keys = [
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        'nope',
+        'passwordHash',
+      ];
+      for (const resource of resources) {
+        const list = `/admin/api/resources/${resource.id}/actions/list`;
+        const plain = await agent.get(list).expect(200);
+        const defaults = { sortBy: plain.body.meta.sortBy, direction: plain.body.meta.direction };
+        for (const sortBy of keys) {
+          for (const query of [{ sortBy }, { sortBy, direction: 'asc' }, { direction: sortBy }]) {
+            const res = await agent.get(list).query(query);
+            expect({
+              resource: resource.id,
+              query,
+              status: res.status,
+              sort: { sortBy: res.body.meta?.sortBy, direction: res.body.meta?.direction },
+            }).toEqual({ resource: resource.id, query, status: 200, sort: defaults });
+          }
+          const search = await agent
+            .get(`/admin/api/resources/${resource.id}/actions/search/a`)
+            .query({ sortBy, searchProperty: sortBy });
+          expect({ resource: resource.id, sortBy, status: search.status }).toEqual({
+            resource: resource.id,
+            sortBy,
+            status: 200,
+          });
+          // The same names as filters are no property either: ignored.
+          const filtered = await agent.get(list).query({ [`filters.${sortBy}`]: 'x' });
+          expect({ resource: resource.id, filter: sortBy, status: filtered.status }).toEqual({
+            resource: resource.id,
+            filter: sortBy,
+            status: 200,
+          });
+        }
+      }
     });
 
     it('ids and filters a column cannot hold match nothing instead of failing in PostgreSQL', async () => {

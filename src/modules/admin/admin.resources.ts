@@ -100,8 +100,46 @@ const BUILT_IN_ACTIONS = ['list', 'search', 'show', 'new', 'edit', 'delete', 'bu
 const readUnlessPost: Before = (request) =>
   request.method === 'post' ? request : { ...request, method: 'get' };
 
-/** Puts `readUnlessPost` first in the `before` hooks of every action, built-in ones included. */
-function onlyPostWrites(options: ResourceOptions): ResourceOptions {
+/** The filter query parameters of a list: `filters.<property>` and `filters.<property>~~from`. */
+const FILTER_PARAM = /^filters\.([^.~]+)/;
+
+/**
+ * List and search queries name only properties of the resource: a sort key, filter or search
+ * property that is none (Object.prototype's `__proto__`, `constructor`, `toString` included,
+ * which AdminJS's own lookups then found and failed on with a 500) is dropped, so the list
+ * falls back to its default sort (`options.sort`, key and direction) and ignores the filter.
+ * A direction other than asc/desc falls back to the default direction.
+ */
+const knownPropertiesOnly: Before = (request, context) => {
+  const properties = context.resource.decorate().properties;
+  const known = (name: unknown): boolean =>
+    typeof name === 'string' && Object.hasOwn(properties, name);
+  const query: Record<string, unknown> = { ...request.query };
+  for (const key of Object.keys(query)) {
+    const filter = FILTER_PARAM.exec(key);
+    if (filter && !known(filter[1])) delete query[key];
+  }
+  const { sortBy, direction } = query;
+  // The direction was asked for that key: the default sort is the default key's own.
+  if (sortBy !== undefined && !(known(sortBy) && properties[sortBy as string]!.isSortable())) {
+    delete query.sortBy;
+    delete query.direction;
+  }
+  if (direction !== 'asc' && direction !== 'desc') delete query.direction;
+  if (query.searchProperty !== undefined && !known(query.searchProperty)) {
+    delete query.searchProperty;
+  }
+  return { ...request, query };
+};
+
+/** Actions whose query names properties (sort, filters, search property). */
+const QUERYING_ACTIONS: ReadonlySet<string> = new Set(['list', 'search']);
+
+/**
+ * Puts the request hooks first in the `before` hooks of every action, built-in ones included:
+ * `readUnlessPost` everywhere, `knownPropertiesOnly` on the lists and searches.
+ */
+function guardRequests(options: ResourceOptions): ResourceOptions {
   type Hooks = { before?: Before | Before[] };
   const all: Record<string, Hooks | undefined> = {
     ...Object.fromEntries(BUILT_IN_ACTIONS.map((name) => [name, {}])),
@@ -111,7 +149,10 @@ function onlyPostWrites(options: ResourceOptions): ResourceOptions {
   for (const [name, action] of Object.entries(all)) {
     if (!action) continue;
     const own = action.before === undefined ? [] : [action.before].flat();
-    actions[name] = { ...action, before: [readUnlessPost, ...own] };
+    const guards = QUERYING_ACTIONS.has(name)
+      ? [readUnlessPost, knownPropertiesOnly]
+      : [readUnlessPost];
+    actions[name] = { ...action, before: [...guards, ...own] };
   }
   return { ...options, actions };
 }
@@ -661,10 +702,10 @@ export function buildAdminResources({
       options: webhookDeliveriesOptions,
     },
   ];
-  // Last, so no resource or action (new ones included) escapes the role check or writes on
-  // anything but POST.
+  // Last, so no resource or action (new ones included) escapes the role check or the request
+  // guards (no write but on POST, known properties only).
   return resources.map((entry) => ({
     ...entry,
-    options: onlyPostWrites(adminOnlyWrites(entry.options)),
+    options: guardRequests(adminOnlyWrites(entry.options)),
   }));
 }
