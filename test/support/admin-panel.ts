@@ -103,19 +103,21 @@ export async function decoratedActions(
     return {
       id: decorated.id(),
       table: resource.id(),
-      actions: Object.entries(decorated.actions).map(
-        ([name, action]): DecoratedAction => ({
-          name,
-          type: action.isRecordType() ? 'record' : action.isBulkType() ? 'bulk' : 'resource',
-        }),
-      ),
+      actions: Object.entries(decorated.actions).map(([name, action]): DecoratedAction => ({
+        name,
+        type: action.isRecordType() ? 'record' : action.isBulkType() ? 'bulk' : 'resource',
+      })),
     };
   });
   return { admin, resources };
 }
 
 /** The API URL an action answers at, for one target record. */
-export function actionApiUrl(resourceId: string, action: DecoratedAction, recordId: string): string {
+export function actionApiUrl(
+  resourceId: string,
+  action: DecoratedAction,
+  recordId: string,
+): string {
   const id = encodeURIComponent(recordId);
   switch (action.type) {
     case 'record':
