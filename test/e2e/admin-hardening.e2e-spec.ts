@@ -3,7 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import supertest from 'supertest';
 import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { sessions, users } from '../../src/database/schema.js';
-import { decoratedActions } from '../support/admin-panel.js';
+import { createStaff, decoratedActions } from '../support/admin-panel.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { signUp } from '../support/auth.js';
 
@@ -215,6 +215,74 @@ describe('admin panel hardening', () => {
       expectSecurityHeaders(await agent.get('/admin/api/resources/users/actions/list').expect(200));
       expectSecurityHeaders(await agent.get('/admin/api/resources/nope/actions/list').expect(404));
       expectSecurityHeaders(await t.http.get('/admin').expect(302));
+    });
+
+    /** The script-src directive of a response's CSP. */
+    function scriptSrc(res: supertest.Response): string {
+      const csp = String(res.headers['content-security-policy']);
+      return /(?:^|;)\s*script-src ([^;]*)/.exec(csp)?.[1] ?? 'none at all';
+    }
+
+    /** The attributes of every inline (not src=) script tag of a page. */
+    function inlineScripts(html: string): string[] {
+      return [...html.matchAll(/<script\b([^>]*)>/gi)]
+        .map((m) => m[1]!)
+        .filter((attributes) => !/\bsrc=/.test(attributes));
+    }
+
+    it("escapes a staff member's name in the page's state; script-src has a nonce, no 'unsafe-inline'", async () => {
+      const name = '</script><script>alert(1)</script>';
+      const staff = await createStaff(t, 'admin', name);
+      const staffAgent = supertest.agent(t.app.getHttpServer());
+      await staffAgent
+        .post('/admin/login')
+        .set(SAME_ORIGIN)
+        .type('form')
+        .send({ email: staff.email, password: staff.password })
+        .expect(302);
+      const nonces = new Set<string>();
+      for (const path of [
+        '/admin',
+        '/admin/resources/users',
+        `/admin/resources/users/records/${staff.id}/show`,
+      ]) {
+        const res = await staffAgent.get(path).expect(200);
+        const html = res.text;
+        expect({ path, raw: html.includes(name), alert: html.includes('<script>alert') }).toEqual({
+          path,
+          raw: false,
+          alert: false,
+        });
+        expect(html).toContain(
+          '\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e',
+        );
+        // Still the real name once the browser has read the state.
+        const state = /window\.REDUX_STATE = (.*);\n/.exec(html)?.[1];
+        expect((JSON.parse(state!) as { session: { title: string } }).session.title).toBe(name);
+
+        const src = scriptSrc(res);
+        expect({ path, src }).toEqual({
+          path,
+          src: expect.not.stringContaining("'unsafe-inline'"),
+        });
+        const nonce = /'nonce-([A-Za-z0-9+/=]{22,})'/.exec(src)?.[1];
+        expect(nonce).toEqual(expect.any(String));
+        nonces.add(nonce!);
+        const inline = inlineScripts(html);
+        expect(inline.length).toBeGreaterThan(0);
+        expect(inline).toEqual(inline.map(() => ` nonce="${nonce}"`));
+      }
+      // A nonce per response.
+      expect(nonces.size).toBe(3);
+
+      const login = await t.http.get('/admin/login').expect(200);
+      expect(scriptSrc(login)).not.toContain("'unsafe-inline'");
+      const loginNonce = /'nonce-([^']+)'/.exec(scriptSrc(login))?.[1];
+      const loginScripts = inlineScripts(login.text);
+      expect(loginScripts.length).toBeGreaterThan(0);
+      expect(loginScripts).toEqual(loginScripts.map(() => ` nonce="${loginNonce}"`));
+      const api = await staffAgent.get('/admin/api/resources/users/actions/list').expect(200);
+      expect(scriptSrc(api)).not.toContain("'unsafe-inline'");
     });
 
     it('logs a failed admin login with its request id', async () => {
