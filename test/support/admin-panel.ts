@@ -1,3 +1,6 @@
+// First: points AdminJS at admin-bundle/ before `adminjs` is imported (it reads the setting
+// once, on import); otherwise a suite's panel would bundle its components into .adminjs/.
+import '../../src/modules/admin/admin-bundle.js';
 import argon2 from 'argon2';
 import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import AdminJS from 'adminjs';
