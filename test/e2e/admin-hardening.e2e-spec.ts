@@ -3,6 +3,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import supertest from 'supertest';
 import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { sessions, users } from '../../src/database/schema.js';
+import { createStaff, decoratedActions } from '../support/admin-panel.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { signUp } from '../support/auth.js';
 
@@ -216,6 +217,74 @@ describe('admin panel hardening', () => {
       expectSecurityHeaders(await t.http.get('/admin').expect(302));
     });
 
+    /** The script-src directive of a response's CSP. */
+    function scriptSrc(res: supertest.Response): string {
+      const csp = String(res.headers['content-security-policy']);
+      return /(?:^|;)\s*script-src ([^;]*)/.exec(csp)?.[1] ?? 'none at all';
+    }
+
+    /** The attributes of every inline (not src=) script tag of a page. */
+    function inlineScripts(html: string): string[] {
+      return [...html.matchAll(/<script\b([^>]*)>/gi)]
+        .map((m) => m[1]!)
+        .filter((attributes) => !/\bsrc=/.test(attributes));
+    }
+
+    it("escapes a staff member's name in the page's state; script-src has a nonce, no 'unsafe-inline'", async () => {
+      const name = '</script><script>alert(1)</script>';
+      const staff = await createStaff(t, 'admin', name);
+      const staffAgent = supertest.agent(t.app.getHttpServer());
+      await staffAgent
+        .post('/admin/login')
+        .set(SAME_ORIGIN)
+        .type('form')
+        .send({ email: staff.email, password: staff.password })
+        .expect(302);
+      const nonces = new Set<string>();
+      for (const path of [
+        '/admin',
+        '/admin/resources/users',
+        `/admin/resources/users/records/${staff.id}/show`,
+      ]) {
+        const res = await staffAgent.get(path).expect(200);
+        const html = res.text;
+        expect({ path, raw: html.includes(name), alert: html.includes('<script>alert') }).toEqual({
+          path,
+          raw: false,
+          alert: false,
+        });
+        expect(html).toContain(
+          '\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e',
+        );
+        // Still the real name once the browser has read the state.
+        const state = /window\.REDUX_STATE = (.*);\n/.exec(html)?.[1];
+        expect((JSON.parse(state!) as { session: { title: string } }).session.title).toBe(name);
+
+        const src = scriptSrc(res);
+        expect({ path, src }).toEqual({
+          path,
+          src: expect.not.stringContaining("'unsafe-inline'"),
+        });
+        const nonce = /'nonce-([A-Za-z0-9+/=]{22,})'/.exec(src)?.[1];
+        expect(nonce).toEqual(expect.any(String));
+        nonces.add(nonce!);
+        const inline = inlineScripts(html);
+        expect(inline.length).toBeGreaterThan(0);
+        expect(inline).toEqual(inline.map(() => ` nonce="${nonce}"`));
+      }
+      // A nonce per response.
+      expect(nonces.size).toBe(3);
+
+      const login = await t.http.get('/admin/login').expect(200);
+      expect(scriptSrc(login)).not.toContain("'unsafe-inline'");
+      const loginNonce = /'nonce-([^']+)'/.exec(scriptSrc(login))?.[1];
+      const loginScripts = inlineScripts(login.text);
+      expect(loginScripts.length).toBeGreaterThan(0);
+      expect(loginScripts).toEqual(loginScripts.map(() => ` nonce="${loginNonce}"`));
+      const api = await staffAgent.get('/admin/api/resources/users/actions/list').expect(200);
+      expect(scriptSrc(api)).not.toContain("'unsafe-inline'");
+    });
+
     it('logs a failed admin login with its request id', async () => {
       const res = await t.http
         .post('/admin/login')
@@ -321,6 +390,50 @@ describe('admin panel hardening', () => {
         .query({ 'filters.email': 'a\u0000b' })
         .expect(400);
       await agent.get('/admin/api/resources/users/actions/search/a%00b').expect(400);
+    });
+
+    it("an unknown sort key (Object.prototype's too) falls back to the list's default sort", async () => {
+      const { resources } = await decoratedActions(t);
+      expect(resources.length).toBeGreaterThanOrEqual(11);
+      const keys = [
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        'nope',
+        'passwordHash',
+      ];
+      for (const resource of resources) {
+        const list = `/admin/api/resources/${resource.id}/actions/list`;
+        const plain = await agent.get(list).expect(200);
+        const defaults = { sortBy: plain.body.meta.sortBy, direction: plain.body.meta.direction };
+        for (const sortBy of keys) {
+          for (const query of [{ sortBy }, { sortBy, direction: 'asc' }, { direction: sortBy }]) {
+            const res = await agent.get(list).query(query);
+            expect({
+              resource: resource.id,
+              query,
+              status: res.status,
+              sort: { sortBy: res.body.meta?.sortBy, direction: res.body.meta?.direction },
+            }).toEqual({ resource: resource.id, query, status: 200, sort: defaults });
+          }
+          const search = await agent
+            .get(`/admin/api/resources/${resource.id}/actions/search/a`)
+            .query({ sortBy, searchProperty: sortBy });
+          expect({ resource: resource.id, sortBy, status: search.status }).toEqual({
+            resource: resource.id,
+            sortBy,
+            status: 200,
+          });
+          // The same names as filters are no property either: ignored.
+          const filtered = await agent.get(list).query({ [`filters.${sortBy}`]: 'x' });
+          expect({ resource: resource.id, filter: sortBy, status: filtered.status }).toEqual({
+            resource: resource.id,
+            filter: sortBy,
+            status: 200,
+          });
+        }
+      }
     });
 
     it('ids and filters a column cannot hold match nothing instead of failing in PostgreSQL', async () => {

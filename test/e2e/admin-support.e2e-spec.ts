@@ -1,12 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import argon2 from 'argon2';
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import AdminJS, { ApiController, Filter } from 'adminjs';
-import { TOTP } from 'otpauth';
-import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
+import { ApiController, Filter } from 'adminjs';
 import supertest from 'supertest';
 import type { AdminActor } from '../../src/common/auth/actor.js';
-import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
 import {
   ActivityType,
   activityLogs,
@@ -17,51 +13,24 @@ import {
   userTotp,
   users,
 } from '../../src/database/schema.js';
-import { AdminPanelModule } from '../../src/modules/admin/admin.module.js';
 import { AdminService } from '../../src/modules/admin/admin.service.js';
-import { componentLoader } from '../../src/modules/admin/admin.components.js';
-import { buildAdminResources } from '../../src/modules/admin/admin.resources.js';
 import { EXPORT_ACTION } from '../../src/modules/admin/admin-export.js';
 import { STAFF_READ_ACTIONS } from '../../src/modules/admin/admin-staff-access.js';
-import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
-import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
+import {
+  adminPanelModule,
+  codeAt,
+  createStaff,
+  decoratedActions,
+  enableMfa,
+  rowText,
+} from '../support/admin-panel.js';
 import { createOwnDatabase, type OwnDatabase } from '../support/own-database.js';
 import { createTestApp, textBody, uniqueEmail, type TestApp } from '../support/app.js';
-import {
-  bearer,
-  markEmailVerified,
-  signIn,
-  signUp,
-  signUpVerified,
-  type SignedUp,
-} from '../support/auth.js';
+import { bearer, signIn, signUp, signUpVerified, type SignedUp } from '../support/auth.js';
 
 const ADMIN = { email: 'admin@test.com', password: 'admin123' };
 
 type Agent = ReturnType<typeof supertest.agent>;
-
-const codeAt = (secret: string, offset = 0) =>
-  new TOTP({ secret }).generate({ timestamp: Date.now() + offset * 30_000 });
-
-/** A fresh staff user (password hashed with the app's argon2 settings). */
-async function createStaff(
-  t: TestApp,
-  role: 'admin' | 'support',
-): Promise<{ id: number; email: string; password: string }> {
-  const email = uniqueEmail(role);
-  const password = `${role}-password-1`;
-  const passwordHash = await argon2.hash(password, {
-    type: argon2.argon2id,
-    memoryCost: 19_456,
-    timeCost: 2,
-    parallelism: 1,
-  });
-  const [row] = await t.db
-    .insert(users)
-    .values({ email, passwordHash, role, name: `Staff ${role}` })
-    .returning();
-  return { id: row!.id, email, password };
-}
 
 async function login(
   t: TestApp,
@@ -85,67 +54,6 @@ async function login(
 async function isSignedOut(agent: Agent): Promise<boolean> {
   const res = await agent.get('/admin/api/resources/users/actions/list');
   return res.status === 302 && res.headers.location === '/admin/login';
-}
-
-/** Switches MFA on for a user through the API, as they would (it needs a verified email). */
-async function enableMfa(t: TestApp, signed: SignedUp): Promise<string> {
-  await markEmailVerified(t, signed.user.id);
-  const started = await t.http
-    .post('/api/v1/users/me/mfa/totp')
-    .set('Authorization', bearer(signed.accessToken))
-    .send({ password: signed.password })
-    .expect(200);
-  const secret = (started.body as { secret: string }).secret;
-  await t.http
-    .post('/api/v1/users/me/mfa/totp/confirm')
-    .set('Authorization', bearer(signed.accessToken))
-    .send({ code: codeAt(secret, -1) })
-    .expect(200);
-  return secret;
-}
-
-/** A row as PostgreSQL prints it: any change to any column changes the text. */
-async function rowText(db: Database, table: string, id: string): Promise<string | undefined> {
-  const rows = await db.execute<{ row: string }>(
-    sql`select t::text as row from ${sql.identifier(table)} t where t.id::text = ${id}`,
-  );
-  return rows.rows[0]?.row;
-}
-
-/**
- * The panel's own module (it loads on the first /admin request, so its services are not in
- * the app's eager graph): LazyModuleLoader loads it, or returns it when already loaded.
- */
-function adminPanelModule(t: TestApp): Promise<ModuleRef> {
-  return t.app.get(LazyModuleLoader).load(() => AdminPanelModule);
-}
-
-/** The panel's resources and actions exactly as AdminJS decorates them for the app. */
-async function decoratedActions(t: TestApp): Promise<{
-  admin: AdminJS;
-  resources: { id: string; table: string; actions: { name: string; type: string }[] }[];
-}> {
-  const admin = new AdminJS({
-    componentLoader,
-    resources: buildAdminResources({
-      db: t.app.get<Database>(DRIZZLE),
-      service: (await adminPanelModule(t)).get(AdminService, { strict: false }),
-      apiKeys: t.app.get(ApiKeysService),
-      webhooks: t.app.get(WebhooksService),
-    }),
-  });
-  const resources = admin.resources.map((resource) => {
-    const decorated = resource.decorate();
-    return {
-      id: decorated.id(),
-      table: resource.id(),
-      actions: Object.entries(decorated.actions).map(([name, action]) => ({
-        name,
-        type: action.isRecordType() ? 'record' : action.isBulkType() ? 'bulk' : 'resource',
-      })),
-    };
-  });
-  return { admin, resources };
 }
 
 describe('back office: the read-only support role', () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { ActivityType, activityLogs, sessions, users } from '../../src/database/schema.js';
+import { createStaff } from '../support/admin-panel.js';
 import { browserTestsRun, launchChromium, type LaunchedChromium } from '../support/chromium.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp, type SignedUp } from '../support/auth.js';
@@ -244,5 +245,43 @@ describeBrowser('admin panel in Chromium', () => {
     await page.goto(`${baseUrl}/admin/resources/sessions`);
     await page.locator('tbody tr').first().waitFor();
     expect(await page.getByTestId('export-csv').count()).toBe(0);
+  }, 60_000);
+
+  it("runs under a nonce CSP without 'unsafe-inline'; a staff name with a script stays text", async () => {
+    const name = '</script><script>alert(1)</script>';
+    const staff = await createStaff(t, 'admin', name);
+    const dialogs: string[] = [];
+    const violations: string[] = [];
+    const onDialog = (dialog: { message(): string; dismiss(): Promise<void> }): void => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    };
+    const onConsole = (message: { text(): string }): void => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    };
+    page.on('dialog', onDialog);
+    page.on('console', onConsole);
+    try {
+      await page.goto(`${baseUrl}/admin/logout`);
+      await signInAs(staff.email, staff.password);
+      await page.waitForURL(`${baseUrl}/admin`);
+      const csp = await page.evaluate(async () => {
+        const res = await fetch('/admin');
+        return res.headers.get('content-security-policy');
+      });
+      const scriptSrc = /(?:^|;)script-src ([^;]*)/.exec(csp ?? '')?.[1];
+      expect(scriptSrc).toMatch(/^'self' 'nonce-[^']+'$/);
+      // The React app ran (its own inline scripts allowed by the nonce): the dashboard...
+      await page.getByText('Teams with a live subscription').waitFor();
+      // ...and the lists and records, where the name is shown as text.
+      await page.goto(`${baseUrl}/admin/resources/users?filters.email=${staff.email}`);
+      await page.locator('tr', { hasText: staff.email }).first().waitFor();
+      await page.goto(`${baseUrl}/admin/resources/users/records/${staff.id}/show`);
+      await page.getByText(name, { exact: true }).first().waitFor();
+      expect({ dialogs, violations }).toEqual({ dialogs: [], violations: [] });
+    } finally {
+      page.off('dialog', onDialog);
+      page.off('console', onConsole);
+    }
   }, 60_000);
 });

@@ -21,12 +21,26 @@ export const EXPORT_ACTION = 'exportCsv' as const;
 
 const logger = new Logger('AdminExport');
 
-/** Cells a spreadsheet would run as a formula (OWASP "CSV injection"), tab and CR included. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * Where a spreadsheet would start a formula (OWASP "CSV injection"): a formula character
+ * (`=`, `+`, `-`, `@`) that begins a piece of the cell, after any whitespace a spreadsheet may
+ * trim (tab, CR, LF, spaces). A piece begins at the cell's start and after every delimiter a
+ * spreadsheet may split the cell on: the locale's list separator (`,` or `;`, opened with a
+ * double click), tab and pipe (import dialogs), and line breaks. Space and custom separators are
+ * choices in an import dialog that would also split ordinary text; they are not covered.
+ */
+const FORMULA_IN_PIECE = /(?<=(?:^|[,;\t|\r\n])\s*)(?=[=+\-@])/g;
 
-/** A text cell made inert for spreadsheets: a leading quote keeps it text. */
+/**
+ * A text cell made inert for spreadsheets: a quote before every formula character that begins a
+ * piece of it (`x;=1+1` → `x;'=1+1`, `=1+1` → `'=1+1`), so no piece, however the cell is split,
+ * starts with a formula. Right before the formula character, not at the cell's start: a quote
+ * at the start does not reach the pieces after a delimiter, and a spreadsheet hides the quote
+ * that starts a cell, so a cell that is one formula (the common case) reads as it was. Other
+ * text (`a=b`, `a - b`, `Doe, Jane`, a lone tab) stays as it is.
+ */
 export function defuseCell(value: string): string {
-  return FORMULA_START.test(value) ? `'${value}` : value;
+  return value.replace(FORMULA_IN_PIECE, "'");
 }
 
 /**

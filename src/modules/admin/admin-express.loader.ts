@@ -5,6 +5,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import type AdminJS from 'adminjs';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import formidableMiddleware from 'express-formidable';
+import { randomBytes } from 'node:crypto';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -15,6 +16,7 @@ import {
   unsupportedBody,
 } from './admin-http.js';
 import { AdminErrors } from './admin.errors.js';
+import { securePanelPage, withScriptNonce } from './admin-page.js';
 import { AdminPanelHost } from './admin-panel.host.js';
 import { isSupportRead } from './admin-staff-access.js';
 
@@ -59,6 +61,20 @@ function onPart(this: FormidableForm, part: { filename?: string }): void {
 }
 
 type Middleware = (req: Request, res: Response, next: NextFunction) => void;
+
+/**
+ * A CSP nonce for this response, in its script-src instead of the app's `'unsafe-inline'`, and
+ * every page AdminJS sends (res.send of its rendered HTML) passed through `securePanelPage`:
+ * its embedded state escaped, its own inline scripts given the nonce (admin-page.ts).
+ */
+function securePages(res: Response): void {
+  const nonce = randomBytes(16).toString('base64');
+  const csp = res.getHeader('Content-Security-Policy');
+  res.setHeader('Content-Security-Policy', withScriptNonce(String(csp ?? ''), nonce));
+  const send = res.send.bind(res);
+  res.send = ((body?: unknown) =>
+    send(typeof body === 'string' ? securePanelPage(body, nonce) : body)) as Response['send'];
+}
 
 /**
  * The request's resource and action must exist (AdminJS answers an unknown one with a
@@ -159,9 +175,10 @@ function insertAfterSignInCheck(router: express.Router, middleware: Middleware):
  * 404; its errors go back too, to the API's exception filter (the API's error shape, logged
  * with the request id).
  *
- * In front of AdminJS's router: the same-origin check for state-changing requests, the body
- * gate (size, content type), the form parse (the router's own parser then skips) and the NUL
- * check; behind it, AdminJS's errors mapped to 4xx where they are the client's.
+ * In front of AdminJS's router: the panel's CSP nonce and page escaping (securePages), the
+ * same-origin check for every request but a GET, the body gate (size, content type), the form
+ * parse (the router's own parser then skips) and the NUL check; behind it, AdminJS's errors
+ * mapped to 4xx where they are the client's.
  */
 @Injectable()
 export class AdminExpressLoader extends ExpressLoader {
@@ -211,6 +228,7 @@ export class AdminExpressLoader extends ExpressLoader {
       // The API's no-referrer makes browsers send `Origin: null` on the panel's own form
       // posts; same-origin keeps the real origin for us and still sends nothing elsewhere.
       res.setHeader('Referrer-Policy', 'same-origin');
+      securePages(res);
       const crossOrigin = crossOriginRefusal(req, appOrigin);
       if (crossOrigin !== undefined) {
         fail(AdminErrors.crossSiteRequest(undefined, [{ message: crossOrigin }]));

@@ -11,10 +11,20 @@ function request(method: string, headers: Record<string, string>): Request {
 describe('crossOriginRefusal', () => {
   const appOrigin = 'https://app.example.com';
 
-  it('lets safe methods through whatever their headers say', () => {
-    for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+  it('lets GET through whatever its headers say (no action writes on GET)', () => {
+    expect(
+      crossOriginRefusal(request('GET', { 'sec-fetch-site': 'cross-site' }), appOrigin),
+    ).toBeUndefined();
+  });
+
+  it('checks every other method, HEAD included (Express routes it to the GET routes)', () => {
+    for (const method of ['HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']) {
+      expect({
+        method,
+        refusal: crossOriginRefusal(request(method, { 'sec-fetch-site': 'same-site' }), appOrigin),
+      }).toEqual({ method, refusal: expect.any(String) });
       expect(
-        crossOriginRefusal(request(method, { 'sec-fetch-site': 'cross-site' }), appOrigin),
+        crossOriginRefusal(request(method, { origin: 'https://app.example.com' }), appOrigin),
       ).toBeUndefined();
     }
   });

@@ -6,8 +6,15 @@ import { isDataException } from '../../common/errors/pg-errors.js';
 import { findNulString } from '../../common/http/validation.pipe.js';
 import { AdminErrors } from './admin.errors.js';
 
-/** Methods that never change state (AdminJS only writes on POST). */
-const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Methods whose body, if any, nobody reads. */
+const BODYLESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The one method a cross-site request may use: navigations and subresource loads are GETs, and
+ * no action writes on GET (admin.resources.ts). HEAD is not exempt: Express routes it to the
+ * GET routes and AdminJS handed it to the actions as a write.
+ */
+const CROSS_SITE_METHODS: ReadonlySet<string> = new Set(['GET']);
 
 /** What AdminJS's forms and API client send; formidable would treat anything else as a file. */
 const BODY_TYPES = ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'];
@@ -27,7 +34,7 @@ export function requestOrigin(req: Request): string | undefined {
 }
 
 /**
- * Why a state-changing request must be refused as cross-origin, or undefined when it may pass.
+ * Why a request that is not a GET must be refused as cross-origin, or undefined when it may pass.
  *
  * - `Sec-Fetch-Site`, when present, must be `same-origin` (browsers set it and pages cannot
  *   forge it; `same-site` is exactly the sibling-subdomain attack).
@@ -38,7 +45,7 @@ export function requestOrigin(req: Request): string | undefined {
  *   curl and scripts keep working.
  */
 export function crossOriginRefusal(req: Request, trustedOrigin: string): string | undefined {
-  if (SAFE_METHODS.has(req.method)) return undefined;
+  if (CROSS_SITE_METHODS.has(req.method)) return undefined;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is "${site}"`;
   const origin = req.headers.origin;
@@ -50,7 +57,7 @@ export function crossOriginRefusal(req: Request, trustedOrigin: string): string 
 
 /** A body AdminJS's parser would choke on (or store as a file): 415 before it is read. */
 export function unsupportedBody(req: Request): AppError | undefined {
-  if (SAFE_METHODS.has(req.method)) return undefined;
+  if (BODYLESS_METHODS.has(req.method)) return undefined;
   const length = Number(req.headers['content-length'] ?? 0);
   if (!(length > 0)) return undefined;
   return req.is(BODY_TYPES)

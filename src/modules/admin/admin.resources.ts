@@ -8,6 +8,7 @@ import {
   type ActionRequest,
   type ActionResponse,
   type BaseRecord,
+  type Before,
   type ResourceOptions,
   type ResourceWithOptions,
 } from 'adminjs';
@@ -87,6 +88,75 @@ function adminOnlyWrites(options: ResourceOptions): ResourceOptions {
   return { ...options, actions };
 }
 
+/** AdminJS's built-in actions: every resource has them, whether its options name them or not. */
+const BUILT_IN_ACTIONS = ['list', 'search', 'show', 'new', 'edit', 'delete', 'bulkDelete'];
+
+/**
+ * Any request but a POST reaches an action as a GET. @adminjs/express routes HEAD to the GET
+ * routes and passes the method on as it came (`head`), and AdminJS's handlers, the built-in
+ * ones and ours, take any method but `get` for a write: a HEAD to …/records/:id/delete
+ * deleted. Runs before every handler (and before `isAccessible`).
+ */
+const readUnlessPost: Before = (request) =>
+  request.method === 'post' ? request : { ...request, method: 'get' };
+
+/** The filter query parameters of a list: `filters.<property>` and `filters.<property>~~from`. */
+const FILTER_PARAM = /^filters\.([^.~]+)/;
+
+/**
+ * List and search queries name only properties of the resource: a sort key, filter or search
+ * property that is none (Object.prototype's `__proto__`, `constructor`, `toString` included,
+ * which AdminJS's own lookups then found and failed on with a 500) is dropped, so the list
+ * falls back to its default sort (`options.sort`, key and direction) and ignores the filter.
+ * A direction other than asc/desc falls back to the default direction.
+ */
+const knownPropertiesOnly: Before = (request, context) => {
+  const properties = context.resource.decorate().properties;
+  const known = (name: unknown): boolean =>
+    typeof name === 'string' && Object.hasOwn(properties, name);
+  const query: Record<string, unknown> = { ...request.query };
+  for (const key of Object.keys(query)) {
+    const filter = FILTER_PARAM.exec(key);
+    if (filter && !known(filter[1])) delete query[key];
+  }
+  const { sortBy, direction } = query;
+  // The direction was asked for that key: the default sort is the default key's own.
+  if (sortBy !== undefined && !(known(sortBy) && properties[sortBy as string]!.isSortable())) {
+    delete query.sortBy;
+    delete query.direction;
+  }
+  if (direction !== 'asc' && direction !== 'desc') delete query.direction;
+  if (query.searchProperty !== undefined && !known(query.searchProperty)) {
+    delete query.searchProperty;
+  }
+  return { ...request, query };
+};
+
+/** Actions whose query names properties (sort, filters, search property). */
+const QUERYING_ACTIONS: ReadonlySet<string> = new Set(['list', 'search']);
+
+/**
+ * Puts the request hooks first in the `before` hooks of every action, built-in ones included:
+ * `readUnlessPost` everywhere, `knownPropertiesOnly` on the lists and searches.
+ */
+function guardRequests(options: ResourceOptions): ResourceOptions {
+  type Hooks = { before?: Before | Before[] };
+  const all: Record<string, Hooks | undefined> = {
+    ...Object.fromEntries(BUILT_IN_ACTIONS.map((name) => [name, {}])),
+    ...(options.actions as Record<string, Hooks | undefined>),
+  };
+  const actions: Record<string, Hooks> = {};
+  for (const [name, action] of Object.entries(all)) {
+    if (!action) continue;
+    const own = action.before === undefined ? [] : [action.before].flat();
+    const guards = QUERYING_ACTIONS.has(name)
+      ? [readUnlessPost, knownPropertiesOnly]
+      : [readUnlessPost];
+    actions[name] = { ...action, before: [...guards, ...own] };
+  }
+  return { ...options, actions };
+}
+
 const navigation = {
   people: { name: 'People', icon: 'Users' },
   teams: { name: 'Teams', icon: 'Briefcase' },
@@ -156,7 +226,7 @@ function payload(request: ActionRequest): Record<string, unknown> {
   return (request.payload ?? {}) as Record<string, unknown>;
 }
 
-/** A record action: GET shows the record, POST runs `change` and reports success. */
+/** A record action: POST runs `change` and reports success; any other method shows the record. */
 function recordChange(
   change: (
     admin: AdminActor,
@@ -169,7 +239,7 @@ function recordChange(
   return async (request, _response, context) => {
     const { currentAdmin, h, resource } = context;
     const id = recordId(context);
-    if (request.method === 'get') return { record: context.record!.toJSON(currentAdmin) };
+    if (request.method !== 'post') return { record: context.record!.toJSON(currentAdmin) };
     await run(() => change(principal(context), id, request, context));
     const resourceId = resource._decorated?.id() ?? resource.id();
     if (success.then === 'list') {
@@ -632,6 +702,10 @@ export function buildAdminResources({
       options: webhookDeliveriesOptions,
     },
   ];
-  // Last, so no resource or action (new ones included) escapes the role check.
-  return resources.map((entry) => ({ ...entry, options: adminOnlyWrites(entry.options) }));
+  // Last, so no resource or action (new ones included) escapes the role check or the request
+  // guards (no write but on POST, known properties only).
+  return resources.map((entry) => ({
+    ...entry,
+    options: guardRequests(adminOnlyWrites(entry.options)),
+  }));
 }

@@ -91,6 +91,17 @@ export class DrizzleResource extends Resource {
     );
   }
 
+  /**
+   * The property at `path`, own properties only: adminjs-drizzle looks `path` up in a plain
+   * object, so `__proto__`, `constructor` or `toString` (a sort key, a filter) found
+   * Object.prototype's members and failed as a TypeError (500).
+   */
+  override property(path: string): Property {
+    const own = this.properties().find((property) => property.path() === path);
+    // adminjs-drizzle's signature says Property; AdminJS's BaseResource says null when none.
+    return own ?? (null as unknown as Property);
+  }
+
   override async count(filter: Filter): Promise<number> {
     const [row] = await this.client
       .select({ n: count() })
