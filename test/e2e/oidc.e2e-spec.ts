@@ -9,7 +9,9 @@ import {
   teamMembers,
   users,
 } from '../../src/database/schema.js';
+import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
+import { LogCapture } from '../support/logs.js';
 import { expect429 } from '../support/rate-limit.js';
 import { bearer, DEFAULT_PASSWORD, signIn, signUp, signUpVerified } from '../support/auth.js';
 import {
@@ -87,6 +89,7 @@ class Browser {
 describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
   let op: TestOpenIdProvider;
   let t: TestApp;
+  const log = new LogCapture();
 
   beforeAll(async () => {
     op = await startOpenIdProvider(CALLBACK);
@@ -100,7 +103,9 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
         OIDC_TEST_CLIENT_SECRET: op.clientSecret,
         OIDC_TEST_NAME: 'Test OP',
         OIDC_ALLOW_INSECURE: 'true',
+        LOG_LEVEL: 'info',
       },
+      override: (builder) => builder.overrideProvider(LOG_DESTINATION).useValue(log),
     });
   });
 
