@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import {
@@ -355,6 +355,61 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     expect(params.get('error')).toBe('oidc.invalid_response');
     expect(await identitiesOf(who.sub)).toHaveLength(0);
     expect(await t.db.select().from(users).where(eq(users.email, who.email))).toHaveLength(0);
+  });
+
+  describe('ID token signature (JWKS)', () => {
+    afterEach(() => op.tamperIdTokens(undefined));
+
+    it('refuses an ID token signed with a key not in the provider JWKS (oidc.invalid_response)', async () => {
+      const who = account();
+      op.tamperIdTokens({ foreignKey: true });
+      const params = await signInWith(who);
+      expect(params.get('error')).toBe('oidc.invalid_response');
+      expect(params.get('code')).toBeNull();
+      expect(await identitiesOf(who.sub)).toHaveLength(0);
+      expect(await t.db.select().from(users).where(eq(users.email, who.email))).toHaveLength(0);
+    });
+
+    it('refuses an ID token whose claims were changed after signing (oidc.invalid_response)', async () => {
+      // The forgery that matters: claim a verified address of someone else's account.
+      const victim = await signUpVerified(t);
+      const who = account();
+      op.tamperIdTokens({
+        claims: (claims) => ({ ...claims, email: victim.email, email_verified: true }),
+      });
+      const params = await signInWith(who);
+      expect(params.get('error')).toBe('oidc.invalid_response');
+      expect(params.get('code')).toBeNull();
+      expect(await identitiesOf(who.sub)).toHaveLength(0);
+      expect(await actionsOf(victim.user.id)).not.toContain('SIGN_IN');
+    });
+
+    it('still accepts the provider own, untouched ID tokens', async () => {
+      const who = account();
+      const res = await exchange((await signInWith(who)).get('code')!).expect(200);
+      expect(res.body.user).toMatchObject({ email: who.email, emailVerified: true });
+    });
+  });
+
+  it("logs the callback's URL without the provider's code and state", async () => {
+    const browser = new Browser(t);
+    const url = new URL(await toCallback(browser, account()));
+    const code = url.searchParams.get('code')!;
+    const state = url.searchParams.get('state')!;
+    expect(code.length).toBeGreaterThan(20);
+    expect((await callback(browser, url.href)).get('code')).toMatch(/^[\w-]{43}$/);
+    const line = await log.find(
+      (l) =>
+        l.msg === 'request completed' &&
+        (l.req as { url: string }).url.startsWith(`${url.pathname}?`),
+    );
+    const logged = new URLSearchParams((line.req as { url: string }).url.split('?')[1]);
+    expect(logged.get('code')).toBe('[redacted]');
+    expect(logged.get('state')).toBe('[redacted]');
+    // Other parameters stay as they came (the provider's `iss`).
+    expect(logged.get('iss')).toBe(url.searchParams.get('iss'));
+    expect(log.text()).not.toContain(code);
+    expect(log.text()).not.toContain(state);
   });
 
   it('accepts an exchange code once (reuse → 400 oidc.invalid_code)', async () => {
