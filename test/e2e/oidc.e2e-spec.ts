@@ -20,6 +20,11 @@ import {
   type TestOpenIdProvider,
 } from '../support/oidc-provider.js';
 
+/** ASCII text in fullwidth forms (U+FF01..U+FF5E). */
+function fullwidth(text: string): string {
+  return text.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+}
+
 const API_URL = 'http://api.example.test';
 const APP_URL = 'https://app.example.test';
 const CALLBACK = `${API_URL}/api/v1/auth/oidc/test/callback`;
@@ -314,6 +319,29 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     const { sub } = account();
     expect((await signInWith({ sub })).get('error')).toBe('oidc.email_missing');
     expect(await identitiesOf(sub)).toHaveLength(0);
+  });
+
+  it('refuses a provider address with an invisible character (oidc.email_missing)', async () => {
+    const email = uniqueEmail('oidc-zwsp');
+    const who = account({ email: `${email}\u200b` });
+    expect((await signInWith(who)).get('error')).toBe('oidc.email_missing');
+    expect(await identitiesOf(who.sub)).toHaveLength(0);
+    expect(await t.db.select().from(users).where(eq(users.email, email))).toHaveLength(0);
+  });
+
+  it('does not link the fullwidth form of a verified address to its account (oidc.account_exists)', async () => {
+    // At the provider that is another mailbox, which it may well have verified.
+    const existing = await signUpVerified(t);
+    const who = account({ email: fullwidth(existing.email), email_verified: true });
+    expect((await signInWith(who)).get('error')).toBe('oidc.account_exists');
+    expect(await identitiesOf(who.sub)).toHaveLength(0);
+  });
+
+  it('signs a fullwidth provider address up as its ASCII form, not verified', async () => {
+    const email = uniqueEmail('oidc-wide');
+    const who = account({ email: fullwidth(email), email_verified: true });
+    const res = await exchange((await signInWith(who)).get('code')!).expect(200);
+    expect(res.body.user).toMatchObject({ email, emailVerified: false });
   });
 
   it('refuses a callback whose state does not match (oidc.invalid_state), using the flow up', async () => {
