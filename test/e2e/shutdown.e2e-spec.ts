@@ -283,7 +283,12 @@ describe('SIGTERM on the built server under keep-alive load (e2e, dist/bundle/ma
 
   /** The process's exit (SIGKILLed after 30 s if it has not exited by then). */
   async function exitOf(proc: Proc): Promise<unknown> {
-    const exit = await Promise.race([proc.exited, sleep(30_000).then(() => 'still running')]);
+    const timer = new AbortController();
+    const exit = await Promise.race([
+      proc.exited,
+      sleep(30_000, 'still running', { signal: timer.signal }).catch(() => 'aborted'),
+    ]);
+    timer.abort();
     if (exit === 'still running') proc.child.kill('SIGKILL');
     return exit;
   }
