@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
+import { ConnectionDrainer } from './common/http/connection-drainer.js';
 import { configureApp, createHttpAdapter, NEST_APP_OPTIONS } from './app.setup.js';
 import { prepareDatabase, withDatabaseUrl } from './boot/database.js';
 import { bootLogger } from './boot/logger.js';
@@ -24,9 +25,19 @@ async function bootstrap(): Promise<void> {
       NEST_APP_OPTIONS,
     );
     configureApp(app);
-    // Ctrl-C / SIGTERM: the app closes (in-flight requests finish, the HTTP server drains, the
-    // pool closes), then the embedded PostgreSQL stops.
+    // Ctrl-C / SIGTERM: not ready at once, serving on for SHUTDOWN_DRAIN_MS (a balancer stops
+    // sending), then the HTTP connections drain (in-flight requests finish, keep-alive
+    // connections close cleanly), the app closes (jobs, the pool), and the embedded PostgreSQL
+    // stops. The drain comes before app.close(): its hooks take down what requests still use.
     stopOnSignal(async () => {
+      const drainer = app.get(ConnectionDrainer);
+      drainer.beginDrain();
+      if (bootConfig.shutdownDrainMs > 0) {
+        new Logger('Shutdown').log(
+          `not ready; serving for ${bootConfig.shutdownDrainMs} ms (SHUTDOWN_DRAIN_MS) before stopping`,
+        );
+      }
+      await drainer.drain(bootConfig.shutdownDrainMs);
       await app.close();
       await database.stop();
     });

@@ -28,7 +28,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers a ping */
+        /**
+         * Readiness: the database answers a ping
+         * @description Answers 503 from the moment the instance is told to stop (SIGTERM), while it still serves requests for `SHUTDOWN_DRAIN_MS`, so a load balancer stops sending it new ones.
+         */
         get: operations["Health_ready"];
         put?: never;
         post?: never;
@@ -1276,7 +1279,7 @@ export interface components {
         CreateInvitationDto: {
             /**
              * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
+             * @description Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters.
              * @example new.person@example.com
              */
             email: string;
@@ -1637,7 +1640,7 @@ export interface components {
         SignUpDto: {
             /**
              * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
+             * @description Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters.
              * @example ada@example.com
              */
             email: string;
@@ -1688,7 +1691,7 @@ export interface components {
         SignInDto: {
             /**
              * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
+             * @description Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters.
              * @example ada@example.com
              */
             email: string;
@@ -1731,7 +1734,7 @@ export interface components {
         PasswordResetRequestDto: {
             /**
              * Format: email
-             * @description Trimmed and lower-cased; at most 255 characters
+             * @description Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters.
              * @example ada@example.com
              */
             email: string;
@@ -1750,7 +1753,7 @@ export interface components {
             name?: string | null;
             /**
              * Format: email
-             * @description New sign-in email. Trimmed and lower-cased; at most 255 characters Not applied at once: it becomes `pendingEmail` and a verification link goes to it (a notice to the current address); `email` changes when that link is used (POST /auth/verify-email). My current address cancels a pending change.
+             * @description New sign-in email. Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters. Not applied at once: it becomes `pendingEmail` and a verification link goes to it (a notice to the current address); `email` changes when that link is used (POST /auth/verify-email). My current address cancels a pending change.
              * @example ada@example.com
              */
             email?: string;

@@ -67,6 +67,20 @@ describe('loadConfig', () => {
     },
   );
 
+  it('SHUTDOWN_DRAIN_MS: 5 s in production, none elsewhere, else the value', () => {
+    expect(loadConfig({}).shutdownDrainMs).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'test' }).shutdownDrainMs).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).shutdownDrainMs).toBe(5000);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, SHUTDOWN_DRAIN_MS: '0' })
+        .shutdownDrainMs,
+    ).toBe(0);
+    expect(loadConfig({ SHUTDOWN_DRAIN_MS: '15000' }).shutdownDrainMs).toBe(15_000);
+    expect(errorOf({ SHUTDOWN_DRAIN_MS: '-1' })).toBe(
+      'Invalid configuration: SHUTDOWN_DRAIN_MS must be an integer from 0 to 600000 (got "-1")',
+    );
+  });
+
   it('ADMIN_PANEL: the back office is mounted unless turned off', () => {
     expect(loadConfig({}).adminPanel).toBe(true);
     expect(loadConfig({ ADMIN_PANEL: 'false' }).adminPanel).toBe(false);

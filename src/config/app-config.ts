@@ -146,6 +146,12 @@ export abstract class AppConfig {
    * (WEBHOOKS_EVENT_RATE_LIMIT, default 60): events a team's changes may produce per minute;
    * a change past it answers 429 with Retry-After (REDIS_URL storage when set).
    */
+  /**
+   * SHUTDOWN_DRAIN_MS (default 5000 in production, else 0; up to 600 000): on SIGTERM the
+   * instance answers 503 on /health/ready at once and keeps serving this long, so a load
+   * balancer stops sending it requests, before it stops accepting connections.
+   */
+  declare readonly shutdownDrainMs: number;
   declare readonly webhooks: {
     readonly allowPrivate: boolean;
     readonly retryDelaysSeconds: readonly number[];
@@ -433,6 +439,7 @@ export function loadConfig(env: Env): AppConfig {
       schema: identifier(env, 'JOBS_SCHEMA', 'pgboss'),
       shutdownTimeoutMs: integer(env, 'JOBS_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
     },
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', production ? 5000 : 0, 0, 600_000),
     webhooks: {
       allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
       retryDelaysSeconds: secondsList(

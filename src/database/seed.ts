@@ -1,4 +1,5 @@
 import { count } from 'drizzle-orm';
+import { normalizeEmail } from '../common/email.js';
 import type { Database } from './database.tokens.js';
 import { ActivityType, activityLogs, teamMembers, teams, users } from './schema.js';
 
@@ -31,12 +32,13 @@ export async function seedDemoData(db: Database, hasher: Hasher): Promise<boolea
     await tx.execute('lock table users in share row exclusive mode');
     const [row] = await tx.select({ n: count() }).from(users);
     if ((row?.n ?? 0) > 0) return false;
-    // Demo accounts are verified, so they work under EMAIL_VERIFICATION=required too.
+    // Demo accounts are verified, so they work under EMAIL_VERIFICATION=required too. Their
+    // addresses go through the same rule as every other address (src/common/email.ts).
     const emailVerifiedAt = new Date();
     const [owner] = await tx
       .insert(users)
       .values({
-        email: DEMO_OWNER.email,
+        email: normalizeEmail(DEMO_OWNER.email),
         name: 'Test Owner',
         passwordHash: ownerHash,
         emailVerifiedAt,
@@ -44,14 +46,14 @@ export async function seedDemoData(db: Database, hasher: Hasher): Promise<boolea
       .returning({ id: users.id });
     await tx.insert(users).values([
       {
-        email: DEMO_ADMIN.email,
+        email: normalizeEmail(DEMO_ADMIN.email),
         name: 'Back Office',
         passwordHash: adminHash,
         role: 'admin',
         emailVerifiedAt,
       },
       {
-        email: DEMO_SUPPORT.email,
+        email: normalizeEmail(DEMO_SUPPORT.email),
         name: 'Support Desk',
         passwordHash: supportHash,
         role: 'support',

@@ -1,98 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { browserTestsRun, launchChromium } from '../support/chromium.js';
 import { freshJobsSchema, uniqueEmail } from '../support/app.js';
+import {
+  ensureBuilt,
+  freePort,
+  startProcess as start,
+  waitReady,
+  type Proc,
+} from '../support/processes.js';
 import { startSmtpCapture, type SmtpCapture } from '../support/smtp.js';
 
-const run = promisify(execFile);
 // Chromium (test/support/chromium.ts): skipped locally without it, required in CI.
 const itInBrowser = browserTestsRun('multi-process: the bundled panel') ? it : it.skip;
 const METRICS_TOKEN = randomBytes(24).toString('hex');
-const ROOT = process.cwd();
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** `npm run build` unless dist/ is newer than every source file. */
-async function ensureBuilt(): Promise<void> {
-  const outputs = [
-    'dist/main.js',
-    'dist/worker.js',
-    'dist/bundle/main.js',
-    'dist/bundle/worker.js',
-    'admin-bundle/bundle.js',
-  ].map((p) => join(ROOT, p));
-  const built = outputs.every(existsSync)
-    ? Math.min(...outputs.map((p) => statSync(p).mtimeMs))
-    : 0;
-  const sources = Math.max(
-    newestMtime(join(ROOT, 'src')),
-    statSync(join(ROOT, 'package-lock.json')).mtimeMs,
-  );
-  if (built > sources) return;
-  await run('npm', ['run', 'build'], { cwd: ROOT, timeout: 240_000 });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Proc {
-  name: string;
-  child: ChildProcess;
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function start(name: string, script: string, env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [script], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { name, child, output, exited };
-}
-
-async function waitReady(port: number, proc: Proc): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (proc.child.exitCode !== null) break;
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`${proc.name} did not get ready:\n${proc.output.join('')}`);
-}
 
 /**
  * The deployment of the README: two API instances (each running workers, the default) and one

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import {
@@ -9,7 +9,9 @@ import {
   teamMembers,
   users,
 } from '../../src/database/schema.js';
+import { LOG_DESTINATION } from '../../src/common/logging/logging.module.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
+import { LogCapture } from '../support/logs.js';
 import { expect429 } from '../support/rate-limit.js';
 import { bearer, DEFAULT_PASSWORD, signIn, signUp, signUpVerified } from '../support/auth.js';
 import {
@@ -17,6 +19,11 @@ import {
   type OpAccount,
   type TestOpenIdProvider,
 } from '../support/oidc-provider.js';
+
+/** ASCII text in fullwidth forms (U+FF01..U+FF5E). */
+function fullwidth(text: string): string {
+  return text.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+}
 
 const API_URL = 'http://api.example.test';
 const APP_URL = 'https://app.example.test';
@@ -87,6 +94,7 @@ class Browser {
 describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
   let op: TestOpenIdProvider;
   let t: TestApp;
+  const log = new LogCapture();
 
   beforeAll(async () => {
     op = await startOpenIdProvider(CALLBACK);
@@ -100,7 +108,9 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
         OIDC_TEST_CLIENT_SECRET: op.clientSecret,
         OIDC_TEST_NAME: 'Test OP',
         OIDC_ALLOW_INSECURE: 'true',
+        LOG_LEVEL: 'info',
       },
+      override: (builder) => builder.overrideProvider(LOG_DESTINATION).useValue(log),
     });
   });
 
@@ -311,6 +321,29 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     expect(await identitiesOf(sub)).toHaveLength(0);
   });
 
+  it('refuses a provider address with an invisible character (oidc.email_missing)', async () => {
+    const email = uniqueEmail('oidc-zwsp');
+    const who = account({ email: `${email}\u200b` });
+    expect((await signInWith(who)).get('error')).toBe('oidc.email_missing');
+    expect(await identitiesOf(who.sub)).toHaveLength(0);
+    expect(await t.db.select().from(users).where(eq(users.email, email))).toHaveLength(0);
+  });
+
+  it('does not link the fullwidth form of a verified address to its account (oidc.account_exists)', async () => {
+    // At the provider that is another mailbox, which it may well have verified.
+    const existing = await signUpVerified(t);
+    const who = account({ email: fullwidth(existing.email), email_verified: true });
+    expect((await signInWith(who)).get('error')).toBe('oidc.account_exists');
+    expect(await identitiesOf(who.sub)).toHaveLength(0);
+  });
+
+  it('signs a fullwidth provider address up as its ASCII form, not verified', async () => {
+    const email = uniqueEmail('oidc-wide');
+    const who = account({ email: fullwidth(email), email_verified: true });
+    const res = await exchange((await signInWith(who)).get('code')!).expect(200);
+    expect(res.body.user).toMatchObject({ email, emailVerified: false });
+  });
+
   it('refuses a callback whose state does not match (oidc.invalid_state), using the flow up', async () => {
     const browser = new Browser(t);
     const url = new URL(await toCallback(browser, account()));
@@ -350,6 +383,61 @@ describe('OpenID Connect sign-in (e2e, against oidc-provider)', () => {
     expect(params.get('error')).toBe('oidc.invalid_response');
     expect(await identitiesOf(who.sub)).toHaveLength(0);
     expect(await t.db.select().from(users).where(eq(users.email, who.email))).toHaveLength(0);
+  });
+
+  describe('ID token signature (JWKS)', () => {
+    afterEach(() => op.tamperIdTokens(undefined));
+
+    it('refuses an ID token signed with a key not in the provider JWKS (oidc.invalid_response)', async () => {
+      const who = account();
+      op.tamperIdTokens({ foreignKey: true });
+      const params = await signInWith(who);
+      expect(params.get('error')).toBe('oidc.invalid_response');
+      expect(params.get('code')).toBeNull();
+      expect(await identitiesOf(who.sub)).toHaveLength(0);
+      expect(await t.db.select().from(users).where(eq(users.email, who.email))).toHaveLength(0);
+    });
+
+    it('refuses an ID token whose claims were changed after signing (oidc.invalid_response)', async () => {
+      // The forgery that matters: claim a verified address of someone else's account.
+      const victim = await signUpVerified(t);
+      const who = account();
+      op.tamperIdTokens({
+        claims: (claims) => ({ ...claims, email: victim.email, email_verified: true }),
+      });
+      const params = await signInWith(who);
+      expect(params.get('error')).toBe('oidc.invalid_response');
+      expect(params.get('code')).toBeNull();
+      expect(await identitiesOf(who.sub)).toHaveLength(0);
+      expect(await actionsOf(victim.user.id)).not.toContain('SIGN_IN');
+    });
+
+    it('still accepts the provider own, untouched ID tokens', async () => {
+      const who = account();
+      const res = await exchange((await signInWith(who)).get('code')!).expect(200);
+      expect(res.body.user).toMatchObject({ email: who.email, emailVerified: true });
+    });
+  });
+
+  it("logs the callback's URL without the provider's code and state", async () => {
+    const browser = new Browser(t);
+    const url = new URL(await toCallback(browser, account()));
+    const code = url.searchParams.get('code')!;
+    const state = url.searchParams.get('state')!;
+    expect(code.length).toBeGreaterThan(20);
+    expect((await callback(browser, url.href)).get('code')).toMatch(/^[\w-]{43}$/);
+    const line = await log.find(
+      (l) =>
+        l.msg === 'request completed' &&
+        (l.req as { url: string }).url.startsWith(`${url.pathname}?`),
+    );
+    const logged = new URLSearchParams((line.req as { url: string }).url.split('?')[1]);
+    expect(logged.get('code')).toBe('[redacted]');
+    expect(logged.get('state')).toBe('[redacted]');
+    // Other parameters stay as they came (the provider's `iss`).
+    expect(logged.get('iss')).toBe(url.searchParams.get('iss'));
+    expect(log.text()).not.toContain(code);
+    expect(log.text()).not.toContain(state);
   });
 
   it('accepts an exchange code once (reuse → 400 oidc.invalid_code)', async () => {

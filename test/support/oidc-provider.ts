@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider, { type Configuration, type JWK } from 'oidc-provider';
@@ -11,6 +11,14 @@ export interface OpAccount {
   name?: string;
 }
 
+/** How the provider's token endpoint spoils the ID tokens it answers (an attacker's forgery). */
+export interface IdTokenTampering {
+  /** Changes the payload after signing: the signature no longer matches it. */
+  claims?: (claims: Record<string, unknown>) => Record<string, unknown>;
+  /** Signs again with a key that is not in the provider's JWKS (same `kid`, same `alg`). */
+  foreignKey?: boolean;
+}
+
 export interface TestOpenIdProvider {
   /** `http://127.0.0.1:<port>`: discovery at `<issuer>/.well-known/openid-configuration`. */
   issuer: string;
@@ -18,6 +26,8 @@ export interface TestOpenIdProvider {
   clientSecret: string;
   /** The account that the next login interaction signs in (no HTML forms involved). */
   loginAs(account: OpAccount): void;
+  /** From now on the token endpoint answers spoiled ID tokens; `undefined` stops it. */
+  tamperIdTokens(tampering: IdTokenTampering | undefined): void;
   close(): Promise<void>;
 }
 
@@ -93,6 +103,15 @@ export async function startOpenIdProvider(redirectUri: string): Promise<TestOpen
     },
   };
   const provider = new Provider(issuer, configuration);
+  let tampering: IdTokenTampering | undefined;
+  const foreignKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { id_token?: unknown } | undefined;
+    if (tampering && ctx.path === '/token' && typeof body?.id_token === 'string') {
+      ctx.body = { ...body, id_token: tamper(body.id_token, tampering, foreignKey) };
+    }
+  });
   const handle = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (req.url?.startsWith('/interaction/')) {
@@ -112,10 +131,29 @@ export async function startOpenIdProvider(redirectUri: string): Promise<TestOpen
     loginAs(account) {
       next = account;
     },
+    tamperIdTokens(value) {
+      tampering = value;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+function tamper(jwt: string, tampering: IdTokenTampering, foreignKey: KeyObject): string {
+  const [header = '', payload = '', signature = ''] = jwt.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<
+    string,
+    unknown
+  >;
+  const newPayload = tampering.claims
+    ? Buffer.from(JSON.stringify(tampering.claims(claims))).toString('base64url')
+    : payload;
+  const input = `${header}.${newPayload}`;
+  const newSignature = tampering.foreignKey
+    ? sign('sha256', Buffer.from(input), foreignKey).toString('base64url') // RS256
+    : signature;
+  return `${input}.${newSignature}`;
 }

@@ -9,6 +9,7 @@ import { errorCode } from './error-code.js';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
 import { isInflateError } from '../http/body-parsers.js';
+import { redactUrl } from '../logging/redact-url.js';
 
 /** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
@@ -184,7 +185,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       err: exception,
       requestId: request.id,
       method: request.method,
-      url: request.originalUrl ?? request.url,
+      url: redactUrl(request.originalUrl ?? request.url ?? ''),
     };
     if (unexpected) this.logger.error(context, 'Unhandled error');
     else if (unavailable) this.logger.warn(context, 'Database unavailable');

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Level, Logger as PinoLogger } from 'pino';
 import { RequestLogContext, requestLogContext } from './app-logger.js';
+import { redactUrl } from './redact-url.js';
 
 const CONTEXT = Symbol('requestLogContext');
 
@@ -45,11 +46,12 @@ export function requestLog(root: PinoLogger): {
   return {
     enter(request, next) {
       const raw = request.raw as LoggedRequest;
-      // The URL as it arrived: the admin panel's Express app rewrites `raw.url` on its way.
+      // The URL as it arrived (the admin panel's Express app rewrites `raw.url` on its way),
+      // without the secrets a query can carry (an OpenID Connect callback's code and state).
       const context = new RequestLogContext(root, {
         id: request.id,
         method: raw.method ?? '',
-        url: raw.url ?? '',
+        url: redactUrl(raw.url ?? ''),
       });
       raw[CONTEXT] = context;
       requestLogContext.run(context, next);

@@ -20,5 +20,6 @@ export const EMAIL_PROPERTY = {
   format: 'email',
   maxLength: 255,
   example: 'ada@example.com',
-  description: 'Trimmed and lower-cased; at most 255 characters',
+  description:
+    'Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters.',
 } as const;

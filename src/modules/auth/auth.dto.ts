@@ -1,10 +1,10 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Length, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/crypto/password-hasher.js';
 import { TEAM_ROLES } from '../../database/schema.js';
-import { NormalizeEmail } from '../../common/email.js';
+import { EmailAddress } from '../../common/email.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import { UserDto } from '../users/users.dto.js';
 
@@ -25,13 +25,9 @@ function CurrentPassword(): PropertyDecorator {
   return applyDecorators(IsString(), MinLength(1), MaxLength(PASSWORD_MAX_LENGTH));
 }
 
-function Email(): PropertyDecorator {
-  return applyDecorators(NormalizeEmail(), IsEmail(), MaxLength(255));
-}
-
 export class SignUpDto {
   @ApiProperty(EMAIL_PROPERTY)
-  @Email()
+  @EmailAddress()
   email!: string;
 
   @ApiProperty(NEW_PASSWORD)
@@ -65,7 +61,7 @@ export class SignUpDto {
 
 export class SignInDto {
   @ApiProperty(EMAIL_PROPERTY)
-  @Email()
+  @EmailAddress()
   email!: string;
 
   @ApiProperty({
@@ -90,7 +86,7 @@ export class RefreshDto {
 
 export class PasswordResetRequestDto {
   @ApiProperty(EMAIL_PROPERTY)
-  @Email()
+  @EmailAddress()
   email!: string;
 }
 

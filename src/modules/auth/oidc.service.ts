@@ -1,9 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isEmail } from 'class-validator';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type * as openid from 'openid-client';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
-import { normalizeEmail } from '../../common/email.js';
+import { parseEmail } from '../../common/email.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { OidcProviderConfig } from '../../config/oidc-config.js';
@@ -37,6 +36,7 @@ export interface FlowCookie {
 interface ProviderProfile {
   issuer: string;
   subject: string;
+  /** Normalised (parseEmail); undefined when the provider gave none or an unusable one. */
   email: string | undefined;
   emailVerified: boolean;
   name: string | null;
@@ -257,8 +257,14 @@ export class OidcService {
       return {
         issuer: claims.iss,
         subject: claims.sub,
-        email: email === undefined ? undefined : normalizeEmail(email),
-        emailVerified: source.email_verified === true || source.email_verified === 'true',
+        // The address rules of every other entry: normalised, no invisible characters.
+        email: email === undefined ? undefined : parseEmail(email),
+        // The provider vouches for the address it holds. One that only NFKC makes ours (a
+        // fullwidth form) may be another mailbox there: it is not taken as verified here.
+        emailVerified:
+          (source.email_verified === true || source.email_verified === 'true') &&
+          email !== undefined &&
+          email.normalize('NFKC') === email,
         name: stringClaim(source.name)?.slice(0, 100) ?? null,
       };
     } catch (cause) {
@@ -310,10 +316,7 @@ export class OidcService {
     meta: ClientMeta,
   ): Promise<Resolved> {
     const { issuer, subject } = profile;
-    const email =
-      profile.email !== undefined && profile.email.length <= 255 && isEmail(profile.email)
-        ? profile.email
-        : undefined;
+    const email = profile.email;
     const known = await this.txHost.transaction(async () => {
       const now = new Date();
       const identity = await this.oidc.findIdentity(issuer, subject);

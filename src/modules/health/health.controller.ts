@@ -5,6 +5,7 @@ import { sql } from 'drizzle-orm';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
+import { ConnectionDrainer } from '../../common/http/connection-drainer.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { DRIZZLE, type Database } from '../../database/database.tokens.js';
 
@@ -27,6 +28,7 @@ export class HealthController {
     private readonly indicator: HealthIndicatorService,
     @Inject(DRIZZLE) private readonly db: Database,
     private readonly config: AppConfig,
+    private readonly drainer: ConnectionDrainer,
   ) {}
 
   @Get()
@@ -46,7 +48,11 @@ export class HealthController {
   @Get('ready')
   // Documented below: the error shape of the global filter, not terminus' own 503 body.
   @HealthCheck({ noCache: true, swaggerDocumentation: false })
-  @ApiOperation({ summary: 'Readiness: the database answers a ping' })
+  @ApiOperation({
+    summary: 'Readiness: the database answers a ping',
+    description:
+      'Answers 503 from the moment the instance is told to stop (SIGTERM), while it still serves requests for `SHUTDOWN_DRAIN_MS`, so a load balancer stops sending it new ones.',
+  })
   @ApiOkResponse({
     description: 'The database answers',
     schema: {
@@ -62,6 +68,9 @@ export class HealthController {
   })
   @ApiErrors(CommonErrors.serviceUnavailable)
   ready() {
+    if (this.drainer.draining) {
+      throw CommonErrors.serviceUnavailable('This instance is shutting down');
+    }
     return this.health.check([
       async () => {
         const check = this.indicator.check('database');

@@ -1,14 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
+import { IsIn, IsString, Length } from 'class-validator';
 import { INVITATION_STATUSES, TEAM_ROLES, type TeamRole } from '../../database/schema.js';
-import { NormalizeEmail } from '../../common/email.js';
+import { EmailAddress } from '../../common/email.js';
 import { EMAIL_PROPERTY } from '../../common/openapi/schema-rules.js';
 
 export class CreateInvitationDto {
   @ApiProperty({ ...EMAIL_PROPERTY, example: 'new.person@example.com' })
-  @NormalizeEmail()
-  @IsEmail()
-  @MaxLength(255)
+  @EmailAddress()
   email!: string;
 
   @ApiProperty({ enum: TEAM_ROLES, example: 'member', description: 'Role given on accept' })

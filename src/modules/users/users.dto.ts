@@ -1,16 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  IsEmail,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-  MinLength,
-  ValidateIf,
-} from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type SystemRole, type User } from '../../database/schema.js';
-import { NormalizeEmail } from '../../common/email.js';
+import { EmailAddress } from '../../common/email.js';
 import { ApiObjectRules } from '../../common/openapi/api-object-rules.decorator.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import type { MembershipRow } from './users.repository.js';
@@ -117,9 +109,7 @@ export class UpdateMeDto {
     description: `New sign-in email. ${EMAIL_PROPERTY.description} Not applied at once: it becomes \`pendingEmail\` and a verification link goes to it (a notice to the current address); \`email\` changes when that link is used (POST /auth/verify-email). My current address cancels a pending change.`,
   })
   @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
-  @NormalizeEmail()
-  @IsEmail()
-  @MaxLength(255)
+  @EmailAddress()
   email?: string;
 }
 
