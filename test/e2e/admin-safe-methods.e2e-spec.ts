@@ -91,6 +91,8 @@ describe('back office: GET and HEAD never write', () => {
     // Unverified, with two-factor sign-in on: every user action is offered for them.
     member = await signUp(t);
     await enableMfa(t, member);
+    // enableMfa verified the address (TOTP needs it); unverify it to offer resendVerification.
+    await t.db.update(users).set({ emailVerifiedAt: null }).where(eq(users.id, member.user.id));
     await t.db
       .insert(teamMembers)
       .values({ teamId: owner.team.id, userId: member.user.id, role: 'member' });

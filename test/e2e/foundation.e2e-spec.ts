@@ -28,6 +28,8 @@ const EXPECTED_COLUMNS: Record<string, [string, string, number | null, boolean, 
       ['pending_email', 'character varying', 255, true, null],
       // v1.1 (two-factor sign-in).
       ['mfa_enabled_at', 'timestamp without time zone', null, true, null],
+      // v1.2 (back-office sessions end with the user's API sessions).
+      ['session_epoch', 'integer', null, false, '0'],
     ],
     teams: [
       ['id', 'integer', null, false, 'nextval('],

@@ -13,7 +13,7 @@ import {
   type NestSaasClient,
   type TokenPair,
 } from '../../clients/typescript/index.js';
-import { invitations, teamMembers } from '../../src/database/schema.js';
+import { invitations, teamMembers, users } from '../../src/database/schema.js';
 import { createTestApp, type TestApp, uniqueEmail } from '../support/app.js';
 import { markEmailVerified } from '../support/auth.js';
 
@@ -326,6 +326,9 @@ describe('the typed client keeps the session (token store, refresh on 401, MFA, 
 
   it('isMfaRequired tells the MFA challenge from a session; signOut ends the session and clears the tokens', async () => {
     const session = await newSession();
+    // Turning two-factor sign-in on needs a verified email (API.md v1.2).
+    const [user] = await t.db.select().from(users).where(eq(users.email, session.email));
+    await markEmailVerified(t, user!.id);
     const password = 'correct horse battery staple';
     const tokens = memoryTokenStore(session);
     const api = createClient({ baseUrl, tokens });
