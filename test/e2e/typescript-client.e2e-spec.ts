@@ -326,6 +326,12 @@ describe('the typed client keeps the session (token store, refresh on 401, MFA, 
 
   it('isMfaRequired tells the MFA challenge from a session; signOut ends the session and clears the tokens', async () => {
     const session = await newSession();
+    // Turning on TOTP needs a verified email (403 email.unverified before).
+    const me = await createClient({
+      baseUrl,
+      headers: { Authorization: `Bearer ${session.accessToken}` },
+    }).GET('/api/v1/users/me');
+    await markEmailVerified(t, me.data!.id);
     const password = 'correct horse battery staple';
     const tokens = memoryTokenStore(session);
     const api = createClient({ baseUrl, tokens });
