@@ -90,6 +90,11 @@ describe('dev outbox (e2e)', () => {
     expect(onlyA.length).toBeGreaterThan(0);
     expect(onlyA.every((m) => m.to === a.email)).toBe(true);
     expect(await outbox({ to: uniqueEmail('nobody') })).toEqual([]);
+    const twice = await t.http.get(`/dev/mail.json?to=${a.email}&to=${b.email}`);
+    expect({ status: twice.status, code: twice.body.code }).toEqual({
+      status: 400,
+      code: 'request.invalid',
+    });
     const html = await t.http.get('/dev/mail').query({ to: a.email });
     expect(html.text).toContain(a.email);
     expect(html.text).not.toContain(b.email);
