@@ -22,6 +22,7 @@ import { AppConfig } from './config/app-config.js';
 import { ADMIN_ROOT_PATH } from './modules/admin/admin-path.js';
 import { AdminPanelHost, adminPanelMounted } from './modules/admin/admin-panel.host.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
+import { DEV_MAIL_PATHS } from './modules/mail/dev-mail.controller.js';
 import { METRICS_SECURITY } from './modules/metrics/metrics.controller.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { UserErrors } from './modules/users/users.errors.js';
@@ -252,6 +253,7 @@ export function applyGlobalPrefix(app: INestApplication): void {
       { path: 'health', method: RequestMethod.GET },
       { path: 'health/ready', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
+      ...DEV_MAIL_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
       { path: ADMIN_ROOT_PATH.slice(1), method: RequestMethod.ALL },
       { path: `${ADMIN_ROOT_PATH.slice(1)}/{*splat}`, method: RequestMethod.ALL },
     ],

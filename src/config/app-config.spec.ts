@@ -34,6 +34,38 @@ describe('loadConfig', () => {
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
   });
 
+  it('rate limits: 10x higher defaults in development, so a developer is not locked out', () => {
+    const production = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+    const test = loadConfig({ NODE_ENV: 'test' });
+    const development = loadConfig({ NODE_ENV: 'development' });
+    for (const config of [production, test]) {
+      expect(config.rateLimit).toMatchObject({
+        windowSeconds: 900,
+        perIp: 30,
+        perEmail: 10,
+        tokenPerIp: 60,
+      });
+      expect(config.invitationRateLimit).toMatchObject({
+        perInviter: 20,
+        perTeam: 50,
+        perRecipient: 3,
+      });
+    }
+    expect(development.rateLimit).toMatchObject({
+      windowSeconds: 900,
+      perIp: 300,
+      perEmail: 100,
+      tokenPerIp: 600,
+    });
+    expect(development.invitationRateLimit).toMatchObject({
+      perInviter: 200,
+      perTeam: 500,
+      perRecipient: 30,
+    });
+    // A value that is set wins in development too.
+    expect(loadConfig({ RATE_LIMIT_PER_IP: '5' }).rateLimit.perIp).toBe(5);
+  });
+
   it('outgoing webhooks: SSRF protection on, retries for about a day, 10 s timeout by default', () => {
     expect(loadConfig({}).webhooks).toEqual({
       allowPrivate: false,

@@ -1,7 +1,8 @@
 // A Node app using the packed client as a frontend would, against a running API (run.mjs packs
 // the client, installs the tarball in a scratch project, typechecks this file there with
 // `strict` and `noUncheckedIndexedAccess`, and runs it on Node 20 and 24). Needs API_URL, and
-// JWT_SECRET (the app's) to forge an expired access token of a live session.
+// JWT_SECRET (the app's) to forge an expired access token of a live session; the API must run
+// with its dev outbox on (not production, no SMTP_URL) to hand out the verification mail.
 import { createHmac, randomBytes } from 'node:crypto';
 import {
   createClient,
@@ -56,6 +57,28 @@ function expired(accessToken: string): string {
   return `${unsigned}.${createHmac('sha256', jwtSecret).update(unsigned).digest('base64url')}`;
 }
 
+interface OutboxMail {
+  kind: string;
+  to: string;
+  subject: string;
+  links: string[];
+}
+
+/** The first link containing `path` in the newest mail to `to` in the API's dev outbox. */
+async function outboxLink(to: string, path: string): Promise<string> {
+  const url = `${baseUrl}/dev/mail.json?to=${encodeURIComponent(to)}`;
+  // The job worker picks the mail up within about a second of the sign-up.
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const response = await fetch(url, { headers: { Accept: 'application/json' } });
+    check(response.ok, `GET /dev/mail.json answers ${response.status}`);
+    const { items } = (await response.json()) as { items: OutboxMail[] };
+    const link = items.flatMap((mail) => mail.links).find((href) => href.includes(path));
+    if (link !== undefined) return link;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no mail to ${to} with a ${path} link in the dev outbox`);
+}
+
 // Every request the client sends, as `METHOD /path status`.
 const calls: string[] = [];
 const ended: ApiError[] = [];
@@ -80,6 +103,19 @@ await api.tokens.set(signUp.data);
 const me = await api.GET('/api/v1/users/me');
 check(me.data?.email === email, 'GET /users/me with the stored token');
 passed('sign up, the stored token is sent');
+
+// Verify the address as a frontend developer does locally: the API runs without SMTP_URL
+// outside production, so the verification mail waits in its dev outbox (GET /dev/mail.json,
+// not part of the typed contract: plain fetch). The link points at the frontend
+// (APP_URL/verify-email?token=…), whose page posts the token.
+const verificationLink = await outboxLink(email, '/verify-email');
+const token = new URL(verificationLink).searchParams.get('token');
+check(token !== null, `a token in ${verificationLink}`);
+const verified = await api.POST('/api/v1/auth/verify-email', { body: { token } });
+if (verified.error) throw new Error(`verify-email: ${verified.error.code}`);
+const meVerified = await api.GET('/api/v1/users/me');
+check(meVerified.data?.emailVerified === true, 'the address is verified');
+passed('verify the email with the link from the dev outbox');
 
 // Errors are typed with the operation's documented codes.
 const again = await api.POST('/api/v1/auth/sign-up', { body: { email, password } });

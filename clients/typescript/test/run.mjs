@@ -10,6 +10,7 @@
 // 4. starts the built app (dist/bundle/main.js, run `npm run build` first) on a free port,
 //    on a fresh database on DATABASE_URL's server, or on an embedded PostgreSQL in the
 //    temporary folder when DATABASE_URL is not set;
+//    with NODE_ENV=test and no SMTP_URL, so its dev outbox (/dev/mail.json) keeps the mails;
 // 5. runs flow.js (compiled flow.ts) with each `--node` given (default: this Node).
 // Everything is cleaned up afterwards; each stage has a time limit.
 import { spawn } from 'node:child_process';
@@ -175,7 +176,15 @@ try {
   await run(process.execPath, [tsc, '-p', 'tsconfig.docs.json'], { cwd: scratch });
 
   const env = { ...process.env };
-  for (const name of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'REDIS_URL']) {
+  // No SMTP_URL, not production, workers on: the dev outbox (GET /dev/mail.json) keeps the
+  // mails, and flow.ts reads its verification link there.
+  for (const name of [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'SMTP_URL',
+    'REDIS_URL',
+    'WORKERS',
+  ]) {
     delete env[name];
   }
   const port = await freePort();

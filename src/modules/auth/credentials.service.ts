@@ -100,6 +100,7 @@ export class CredentialsService {
     await this.txHost.transaction(async () => {
       await this.resets.insert(user.id, sha256(token), new Date(Date.now() + RESET_TOKEN_TTL_MS));
       await this.mail.send({
+        kind: 'password reset link',
         to: user.email,
         subject: 'Reset your password',
         text: [

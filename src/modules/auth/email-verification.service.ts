@@ -60,6 +60,7 @@ export class EmailVerificationService {
         ? 'If you did not create an account, ignore this email.'
         : 'If you did not ask for this, ignore this email; nothing changes.';
     await this.mail.send({
+      kind: kind === 'sign-up' ? 'verification link' : 'email change confirmation link',
       to: email,
       subject: kind === 'sign-up' ? 'Verify your email address' : 'Confirm your new email address',
       text: [intro, `Confirm it here (valid for 24 hours, once): ${link}`, ignore].join('\n\n'),
@@ -85,6 +86,7 @@ export class EmailVerificationService {
     const updated = await this.setPending(user.id, email, now);
     await this.issue(user.id, email, 'change', now);
     await this.mail.send({
+      kind: 'email change notice',
       to: user.email,
       subject: 'Your email address is being changed',
       text: [

@@ -392,6 +392,7 @@ export class InvitationsService {
     const inviter = unlinkable(inviterLabel);
     const teamName = unlinkable(team.name);
     await this.mail.send({
+      kind: 'invitation link',
       to: invitation.email,
       subject: `${inviter} invited you to join ${teamName}`,
       text: [

@@ -3,9 +3,15 @@ import type { Transporter } from 'nodemailer';
 import { AppConfig } from '../../config/app-config.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import type { JobContext } from '../jobs/jobs.types.js';
+import { DevOutbox, devOutboxEnabled, mailLogLine } from './dev-outbox.js';
 import { mailKey, seal, unseal, type SealedPayload } from './mail-sealing.js';
 
 export interface MailMessage {
+  /**
+   * What the mail is, for people reading the log or the dev outbox: `verification link`,
+   * `password reset link`, `invitation link`, ... Not sent.
+   */
+  kind: string;
   to: string;
   subject: string;
   text: string;
@@ -24,9 +30,11 @@ export const MAIL_JOB = 'mail.send';
  * steps, so a crash between them sends it again. Every attempt of one job carries the same
  * Message-ID (`<job id@sender domain>`), which lets mail systems recognise the duplicate.
  *
- * Without SMTP_URL the message, links included, is written to the log so local development
- * and demos work without a mail server. nodemailer is imported by the first delivery, and
- * only with SMTP_URL: the API's start-up does not pay for it.
+ * Without SMTP_URL the mail is not sent: one line naming its kind, recipient and links is
+ * logged (`verification link for ada@example.com: http://…`), and outside production the mail
+ * is kept in the dev outbox (GET /dev/mail), so local development and demos work without a
+ * mail server. nodemailer is imported by the first delivery, and only with SMTP_URL: the API's
+ * start-up does not pay for it.
  */
 @Injectable()
 export class MailService implements OnApplicationShutdown {
@@ -34,16 +42,24 @@ export class MailService implements OnApplicationShutdown {
   private transport: Promise<Transporter> | undefined;
   private readonly key: Buffer;
   private readonly domain: string;
+  private readonly keepsMail: boolean;
+  private toldUnsent = false;
 
   constructor(
     private readonly config: AppConfig,
     private readonly jobs: JobsService,
+    private readonly outbox: DevOutbox,
   ) {
+    this.keepsMail = devOutboxEnabled(config);
     this.key = mailKey(config.jwt.secret);
     this.domain = /@([^\s@<>]+)>?$/.exec(config.mail.from)?.[1] ?? 'localhost';
     jobs.register<SealedPayload>({
       name: MAIL_JOB,
-      handle: (data, job) => this.deliver(unseal(this.key, data) as MailMessage, job),
+      handle: (data, job) => {
+        const message = unseal(this.key, data) as Partial<MailMessage>;
+        // Mails queued before `kind` existed have none.
+        return this.deliver({ ...message, kind: message.kind ?? 'mail' } as MailMessage, job);
+      },
       // 15 s, 30 s, 1 min, ... doubling (with jitter): about 4 days over 14 retries.
       retry: { limit: 14, delaySeconds: 15, backoff: true },
       expireInSeconds: 120,
@@ -62,9 +78,7 @@ export class MailService implements OnApplicationShutdown {
   private async deliver(message: MailMessage, job: JobContext): Promise<void> {
     const { smtpUrl } = this.config.mail;
     if (smtpUrl === undefined) {
-      this.logger.log(
-        `Mail not sent (SMTP_URL unset) to ${message.to}: "${message.subject}"\n${message.text}`,
-      );
+      this.keep(message, job);
       return;
     }
     // One transport (and its pooled connections) for every delivery; a failed import is
@@ -76,11 +90,29 @@ export class MailService implements OnApplicationShutdown {
       this.transport = undefined;
       throw error;
     });
+    const { to, subject, text, html } = message;
     await transport.sendMail({
       from: this.config.mail.from,
       messageId: `<${job.id}@${this.domain}>`,
-      ...message,
+      to,
+      subject,
+      text,
+      ...(html === undefined ? {} : { html }),
     });
+  }
+
+  /** Without SMTP: one readable log line, and the dev outbox outside production. */
+  private keep(message: MailMessage, job: JobContext): void {
+    if (!this.toldUnsent) {
+      this.toldUnsent = true;
+      this.logger.log(
+        this.keepsMail
+          ? 'SMTP_URL is not set: mails are not sent; each is logged in one line and listed at GET /dev/mail'
+          : 'SMTP_URL is not set: mails are not sent; each is logged in one line',
+      );
+    }
+    if (this.keepsMail) this.outbox.add(message, job.id, new Date());
+    this.logger.log(mailLogLine(message));
   }
 
   /** After the job workers stopped (beforeApplicationShutdown): an in-flight mail finishes. */
