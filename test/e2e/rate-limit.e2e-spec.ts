@@ -193,9 +193,11 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2, RATE_LIMIT_T
     expect(first.headers['access-control-expose-headers']?.split(',')).toEqual(
       expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'Retry-After']),
     );
-    // The address's own counter (anyone may name the address) is not shown while it has room.
+    // The address's counter (anyone may name the address) is shown only once it is used up.
     const second = await reset().expect(202);
-    expect(second.headers['ratelimit']).toMatch(/^"password-reset\.ip";r=1;t=\d+$/);
+    expect(second.headers['ratelimit']).toMatch(
+      /^"password-reset\.ip";r=1;t=\d+, "password-reset\.email";r=0;t=\d+$/,
+    );
 
     // Refused by the address's counter: it is shown used up, with its reset.
     const refused = await reset();
