@@ -1015,7 +1015,10 @@ export interface components {
         /** @enum {string} */
         ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION" | "UNLINK_OIDC_IDENTITY";
         ActivityDto: {
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             id: number;
             /** @example SIGN_IN */
             action: components["schemas"]["ActivityType"];
@@ -1024,6 +1027,7 @@ export interface components {
             /** @example 203.0.113.7 */
             ipAddress: string | null;
             /**
+             * Format: int32
              * @description The team the entry is logged against
              * @example 7
              */
@@ -1035,7 +1039,10 @@ export interface components {
             nextCursor: string | null;
         };
         MembershipDto: {
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             teamId: number;
             /** @example ada@example.com's Team */
             teamName: string;
@@ -1046,7 +1053,10 @@ export interface components {
             role: "owner" | "member";
         };
         MeDto: {
-            /** @example 12 */
+            /**
+             * Format: int32
+             * @example 12
+             */
             id: number;
             /** @example Ada Lovelace */
             name: string | null;
@@ -1080,7 +1090,10 @@ export interface components {
             memberships: components["schemas"]["MembershipDto"][];
         };
         MyTeamDto: {
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             id: number;
             /** @example Acme */
             name: string;
@@ -1120,6 +1133,7 @@ export interface components {
              */
             role: "owner" | "member";
             /**
+             * Format: int32
              * @description My membership id (`:memberId`, e.g. to leave)
              * @example 3
              */
@@ -1139,7 +1153,10 @@ export interface components {
             name: string;
         };
         TeamMemberUserDto: {
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             id: number;
             /** @example Ada */
             name: string | null;
@@ -1148,13 +1165,20 @@ export interface components {
         };
         TeamMemberDto: {
             /**
+             * Format: int32
              * @description Membership id, used as `:memberId`
              * @example 3
              */
             id: number;
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             teamId: number;
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             userId: number;
             /**
              * @example member
@@ -1166,7 +1190,10 @@ export interface components {
             user: components["schemas"]["TeamMemberUserDto"];
         };
         TeamDetailDto: {
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             id: number;
             /** @example Acme */
             name: string;
@@ -1216,7 +1243,10 @@ export interface components {
             role: "owner" | "member";
         };
         TeamActivityDto: {
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             id: number;
             action: components["schemas"]["ActivityType"];
             /** Format: date-time */
@@ -1224,6 +1254,7 @@ export interface components {
             /** @example 203.0.113.7 */
             ipAddress: string | null;
             /**
+             * Format: int32
              * @description Who acted; null when no user did (UPDATE_SUBSCRIPTION: Stripe changed the subscription)
              * @example 7
              */
@@ -1235,9 +1266,15 @@ export interface components {
             nextCursor: string | null;
         };
         InvitationDto: {
-            /** @example 12 */
+            /**
+             * Format: int32
+             * @example 12
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             teamId: number;
             /** @example Acme */
             teamName: string;
@@ -1249,6 +1286,7 @@ export interface components {
              */
             role: "owner" | "member";
             /**
+             * Format: int32
              * @description User id of the owner who sent it
              * @example 7
              */
@@ -1292,11 +1330,15 @@ export interface components {
             token: string;
         };
         AcceptedInvitationDto: {
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             teamId: number;
             /** @example Acme */
             teamName: string;
             /**
+             * Format: int32
              * @description My membership id in the team
              * @example 3
              */
@@ -1324,6 +1366,7 @@ export interface components {
              */
             priceId: string;
             /**
+             * Format: int64
              * @description In the currency's minor unit, as Stripe gives it (1200 = $12.00)
              * @example 1200
              */
@@ -1339,6 +1382,7 @@ export interface components {
              */
             interval: "day" | "week" | "month" | "year";
             /**
+             * Format: int32
              * @description Free trial days a new subscription gets (0 = none): the price's `metadata.trial_days`, else its legacy `recurring.trial_period_days`, else the product's `metadata.trial_days`
              * @example 7
              */
@@ -1393,7 +1437,10 @@ export interface components {
             expiresAt?: string;
         };
         CreatedApiKeyDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example CI deploy bot */
             name: string;
@@ -1411,7 +1458,10 @@ export interface components {
             key: string;
         };
         ApiKeyDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example CI deploy bot */
             name: string;
@@ -1431,6 +1481,7 @@ export interface components {
              */
             lastUsedAt: string | null;
             /**
+             * Format: int32
              * @description User id of the owner who created it (activity written with the key names this user)
              * @example 7
              */
@@ -1441,7 +1492,10 @@ export interface components {
             nextCursor: string | null;
         };
         WebhookDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example https://example.com/hooks/nest-saas */
             url: string;
@@ -1483,7 +1537,10 @@ export interface components {
             description?: string | null;
         };
         CreatedWebhookDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example https://example.com/hooks/nest-saas */
             url: string;
@@ -1526,7 +1583,10 @@ export interface components {
             secret: string;
         };
         WebhookDeliveryDto: {
-            /** @example 41 */
+            /**
+             * Format: int32
+             * @example 41
+             */
             id: number;
             /**
              * @description Also the `webhook-id` header of every attempt
@@ -1544,11 +1604,13 @@ export interface components {
              */
             status: "pending" | "succeeded" | "failed";
             /**
+             * Format: int32
              * @description Attempts made so far
              * @example 2
              */
             attempts: number;
             /**
+             * Format: int32
              * @description HTTP status of the last attempt (null: no answer)
              * @example 500
              */
@@ -1568,7 +1630,10 @@ export interface components {
             nextCursor: string | null;
         };
         RedeliveryDto: {
-            /** @example 41 */
+            /**
+             * Format: int32
+             * @example 41
+             */
             deliveryId: number;
             /**
              * @example pending
@@ -1577,7 +1642,10 @@ export interface components {
             status: "pending";
         };
         UserDto: {
-            /** @example 12 */
+            /**
+             * Format: int32
+             * @example 12
+             */
             id: number;
             /** @example Ada Lovelace */
             name: string | null;
@@ -1619,6 +1687,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires (JWT_ACCESS_TTL)
              * @example 900
              */
@@ -1655,7 +1724,10 @@ export interface components {
             inviteToken?: string;
         };
         SignUpTeamDto: {
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             id: number;
             /** @example ada@example.com's Team */
             name: string;
@@ -1677,6 +1749,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires (JWT_ACCESS_TTL)
              * @example 900
              */
@@ -1719,6 +1792,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires (JWT_ACCESS_TTL)
              * @example 900
              */
@@ -1873,7 +1947,10 @@ export interface components {
             message: string;
         };
         ErrorResponseDto: {
-            /** @example 400 */
+            /**
+             * Format: int32
+             * @example 400
+             */
             statusCode: number;
             /**
              * @description The HTTP reason phrase of statusCode
@@ -1916,6 +1993,23 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         status: "ok";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -1966,6 +2060,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
             /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
@@ -1975,7 +2086,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2009,7 +2123,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "metrics.unauthorized";
@@ -2023,10 +2140,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "route.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2063,7 +2200,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -2077,7 +2217,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2091,10 +2234,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2107,7 +2270,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2140,10 +2306,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2156,7 +2342,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2181,6 +2370,10 @@ export interface operations {
             /** @description Account deleted */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2197,7 +2390,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -2211,7 +2407,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2225,7 +2424,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -2242,7 +2444,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.active_subscription" | "user.last_owner";
@@ -2256,7 +2461,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2265,7 +2473,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2273,7 +2481,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -2285,14 +2496,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2305,7 +2540,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2330,6 +2568,10 @@ export interface operations {
             /** @description Me; a requested email shows as `pendingEmail` */
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2348,7 +2590,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "user.empty_update";
@@ -2362,7 +2607,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2376,7 +2624,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -2390,7 +2641,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "user.email_taken";
@@ -2404,7 +2658,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2413,7 +2670,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2421,7 +2678,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -2433,14 +2693,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2453,7 +2737,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2493,7 +2780,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -2507,7 +2797,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2521,10 +2814,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2537,7 +2850,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2578,7 +2894,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -2592,7 +2911,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2606,7 +2928,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -2620,7 +2945,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2629,7 +2957,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2637,10 +2965,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2653,7 +3001,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2689,7 +3040,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -2703,7 +3057,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2720,7 +3077,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified";
@@ -2734,7 +3094,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -2750,10 +3113,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2766,7 +3149,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2810,7 +3196,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -2824,7 +3213,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2841,7 +3233,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -2855,7 +3250,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -2869,7 +3267,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2878,7 +3279,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2886,10 +3287,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2902,7 +3323,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2932,17 +3356,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -2953,7 +3384,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2971,7 +3405,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -2988,7 +3425,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.member_not_found" | "team.not_found";
@@ -3002,10 +3442,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -3018,10 +3498,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3034,7 +3534,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3080,7 +3583,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -3094,7 +3600,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3113,7 +3622,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.role_forbidden" | "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3130,7 +3642,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.member_not_found" | "team.not_found";
@@ -3144,7 +3659,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
@@ -3158,7 +3676,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -3167,7 +3688,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -3175,7 +3696,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -3191,10 +3715,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3207,7 +3751,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3257,7 +3804,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -3271,7 +3821,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3289,7 +3842,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3303,7 +3859,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -3319,10 +3878,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3335,7 +3914,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3378,7 +3960,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -3392,7 +3977,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3410,7 +3998,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3424,7 +4015,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -3440,10 +4034,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3456,7 +4070,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3500,7 +4117,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -3514,7 +4134,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3533,7 +4156,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.role_forbidden" | "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3547,7 +4173,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -3564,7 +4193,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_invited" | "invitation.already_member";
@@ -3578,7 +4210,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -3587,7 +4222,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -3595,7 +4230,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -3611,10 +4249,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3627,7 +4285,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3657,17 +4318,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -3678,7 +4346,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3696,7 +4367,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3713,7 +4387,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found" | "team.not_found";
@@ -3730,10 +4407,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -3746,10 +4463,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3762,7 +4499,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3802,7 +4542,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -3816,7 +4559,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3830,10 +4576,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3846,7 +4612,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3888,7 +4657,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "invitation.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -3902,7 +4674,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3919,7 +4694,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "invitation.email_mismatch";
@@ -3936,7 +4714,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
@@ -3953,7 +4734,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
@@ -3967,7 +4751,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -3976,7 +4763,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -3984,10 +4771,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4000,7 +4807,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4029,17 +4839,24 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedInvitationDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4050,7 +4867,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4064,7 +4884,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -4078,7 +4901,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found";
@@ -4095,7 +4921,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
@@ -4112,10 +4941,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4128,7 +5014,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4156,17 +5045,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4177,7 +5073,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4191,7 +5090,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -4205,7 +5107,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found";
@@ -4222,7 +5127,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
@@ -4239,10 +5147,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4255,7 +5220,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4281,6 +5249,23 @@ export interface operations {
                     "application/json": components["schemas"]["PlanDto"][];
                 };
             };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
             /** @description - `billing.stripe_unavailable`: Stripe could not be reached; try again shortly */
             502: {
                 headers: {
@@ -4288,7 +5273,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4302,7 +5290,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured";
@@ -4328,6 +5319,10 @@ export interface operations {
                 headers: {
                     /** @description The frontend billing page */
                     Location: string;
+                    /** @description The quotas this request counts against, e.g. `"checkout-success.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `checkout-success` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"checkout-success.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4339,7 +5334,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -4353,7 +5351,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "billing.checkout_session_not_found";
@@ -4367,7 +5368,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.checkout_incomplete";
@@ -4379,14 +5383,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"checkout-success.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `checkout-success` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"checkout-success.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4397,7 +5425,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4416,7 +5447,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4463,7 +5497,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "billing.invalid_signature" | "request.malformed_json" | "request.too_deep";
@@ -4477,7 +5514,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -4486,7 +5526,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -4494,7 +5534,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -4508,7 +5551,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 500;
                         /** @enum {string} */
                         code?: "internal";
@@ -4522,7 +5568,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4541,7 +5590,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4587,7 +5639,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "billing.unknown_price" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -4601,7 +5656,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4618,7 +5676,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -4632,7 +5693,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -4646,7 +5710,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.already_subscribed";
@@ -4660,7 +5727,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -4669,7 +5739,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -4677,10 +5747,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4691,7 +5781,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4710,7 +5803,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4740,17 +5836,24 @@ export interface operations {
                     "application/json": components["schemas"]["BillingUrlDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4761,7 +5864,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4778,7 +5884,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -4792,7 +5901,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -4806,10 +5918,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.no_customer";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4820,7 +5989,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4839,7 +6011,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4882,7 +6057,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -4896,7 +6074,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4913,7 +6094,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -4927,10 +6111,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4943,7 +6147,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4987,7 +6194,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -5001,7 +6211,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5018,7 +6231,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -5032,7 +6248,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -5046,7 +6265,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -5055,7 +6277,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -5063,10 +6285,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5079,7 +6321,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5109,17 +6354,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -5130,7 +6382,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5147,7 +6402,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -5164,10 +6422,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "api_key.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5180,7 +6495,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5223,7 +6541,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -5237,7 +6558,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5255,7 +6579,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5269,7 +6596,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -5285,10 +6615,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5301,7 +6651,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5348,7 +6701,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
@@ -5362,7 +6718,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5380,7 +6739,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5394,7 +6756,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -5408,7 +6773,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -5417,7 +6785,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -5425,7 +6793,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -5441,10 +6812,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5457,7 +6848,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5487,17 +6881,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -5508,7 +6909,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5526,7 +6930,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5543,10 +6950,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -5559,10 +7006,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5575,7 +7042,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5624,7 +7094,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
@@ -5638,7 +7111,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5656,7 +7132,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5673,7 +7152,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
@@ -5687,7 +7169,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -5696,7 +7181,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -5704,7 +7189,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -5720,10 +7208,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5736,7 +7244,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5767,17 +7278,24 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookSecretDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -5788,7 +7306,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5806,7 +7327,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5823,10 +7347,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -5839,10 +7403,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5855,7 +7439,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5900,7 +7487,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -5914,7 +7504,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5932,7 +7525,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5949,7 +7545,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
@@ -5965,10 +7564,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5981,7 +7600,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6014,17 +7636,24 @@ export interface operations {
                     "application/json": components["schemas"]["RedeliveryDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -6035,7 +7664,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -6053,7 +7685,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -6071,7 +7706,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.delivery_not_found" | "webhook.not_found";
@@ -6085,10 +7723,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "webhook.disabled";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -6101,10 +7779,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6117,7 +7815,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6141,6 +7842,10 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"sign-up.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-up` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-up.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6160,7 +7865,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "invitation.email_mismatch" | "invitation.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6174,7 +7882,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found";
@@ -6192,7 +7903,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined" | "user.email_taken";
@@ -6209,7 +7923,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
@@ -6223,7 +7940,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6232,7 +7952,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6240,7 +7960,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6252,14 +7975,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"sign-up.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-up` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-up.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6272,7 +8019,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6314,7 +8064,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6328,7 +8081,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_credentials";
@@ -6342,7 +8098,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6351,7 +8110,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6359,7 +8118,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6375,10 +8137,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6391,7 +8173,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6415,6 +8200,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"sign-in-mfa.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-in-mfa` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-in-mfa.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6432,7 +8221,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6449,7 +8241,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_mfa_code" | "auth.invalid_mfa_token";
@@ -6463,7 +8258,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6472,7 +8270,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6480,7 +8278,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6492,14 +8293,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"sign-in-mfa.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-in-mfa` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-in-mfa.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6512,7 +8337,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6553,7 +8381,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6567,7 +8398,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_refresh_token";
@@ -6581,7 +8415,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6590,7 +8427,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6598,10 +8435,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6614,7 +8471,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6639,6 +8499,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /**
+             * @description - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
             /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
             401: {
                 headers: {
@@ -6646,10 +8526,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6662,7 +8599,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6687,6 +8627,10 @@ export interface operations {
             /** @description Verified */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"verify-email.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `verify-email` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"verify-email.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6703,7 +8647,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "email.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6717,7 +8664,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "user.email_taken";
@@ -6731,7 +8681,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6740,7 +8693,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6748,7 +8701,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6760,14 +8716,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"verify-email.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `verify-email` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"verify-email.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6780,7 +8760,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6801,9 +8784,33 @@ export interface operations {
             /** @description Accepted (no body) */
             202: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /**
+             * @description - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.malformed_json" | "request.too_deep";
+                    };
+                };
             };
             /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
             401: {
@@ -6812,10 +8819,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -6824,14 +8871,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6844,7 +8915,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6869,6 +8943,10 @@ export interface operations {
             /** @description Accepted (no body) */
             202: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-reset.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6884,7 +8962,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6898,7 +8979,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6907,7 +8991,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6915,7 +8999,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6927,14 +9014,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-reset.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6947,7 +9058,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6972,6 +9086,10 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-reset-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6988,7 +9106,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.invalid_reset_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7002,7 +9123,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7011,7 +9135,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7019,7 +9143,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7031,14 +9158,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-reset-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7051,7 +9202,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7076,6 +9230,10 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7092,7 +9250,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7106,7 +9267,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7120,7 +9284,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7134,7 +9301,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7143,7 +9313,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7151,7 +9321,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7163,14 +9336,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7183,7 +9380,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7216,7 +9416,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7230,10 +9433,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7246,7 +9469,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7271,6 +9497,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /**
+             * @description - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
             /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
             401: {
                 headers: {
@@ -7278,7 +9524,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7292,10 +9541,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7308,7 +9614,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7336,17 +9645,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -7357,7 +9673,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7371,7 +9690,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7385,10 +9707,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "session.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7401,7 +9780,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7425,6 +9807,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7443,7 +9829,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7457,7 +9846,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7471,7 +9863,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7485,7 +9880,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.already_enabled";
@@ -7499,7 +9897,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7508,7 +9909,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7516,7 +9917,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7528,14 +9932,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7548,7 +9976,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7573,6 +10004,10 @@ export interface operations {
             /** @description Two-factor sign-in is off */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7590,7 +10025,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7604,7 +10042,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7618,7 +10059,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7632,7 +10076,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.not_enabled";
@@ -7646,7 +10093,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7655,7 +10105,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7663,7 +10113,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7675,14 +10128,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7695,7 +10172,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7737,7 +10217,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7751,7 +10234,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7765,7 +10251,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7782,7 +10271,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.already_enabled" | "mfa.not_pending";
@@ -7796,7 +10288,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7805,7 +10300,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7813,7 +10308,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7829,10 +10327,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7845,7 +10363,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7869,6 +10390,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7888,7 +10413,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7902,7 +10430,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7916,7 +10447,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7930,7 +10464,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.not_enabled";
@@ -7944,7 +10481,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7953,7 +10493,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7961,7 +10501,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7973,14 +10516,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7993,7 +10560,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -8019,6 +10589,23 @@ export interface operations {
                     "application/json": components["schemas"]["OidcProviderDto"][];
                 };
             };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
         };
     };
     Oidc_authorize: {
@@ -8040,6 +10627,10 @@ export interface operations {
                     Location: string;
                     /** @description `oidc_flow=…; Path=/api/v1/auth/oidc/{provider}/; HttpOnly; SameSite=Lax` (Secure when API_URL is https), binding the sign-in to this browser; absent on the oidc.provider_unavailable redirect */
                     "Set-Cookie"?: string;
+                    /** @description The quotas this request counts against, e.g. `"oidc-authorize.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-authorize` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-authorize.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8051,7 +10642,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -8065,7 +10659,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "oidc.unknown_provider";
@@ -8077,14 +10674,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"oidc-authorize.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-authorize` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-authorize.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8097,7 +10718,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -8141,7 +10765,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -8155,10 +10782,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "oidc.unknown_provider";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8171,7 +10818,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -8195,6 +10845,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"oidc-exchange.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-exchange` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-exchange.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8213,7 +10867,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "oidc.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -8227,7 +10884,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -8236,7 +10896,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -8244,7 +10904,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -8256,14 +10919,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"oidc-exchange.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-exchange` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-exchange.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8276,7 +10963,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
