@@ -11,7 +11,7 @@ import { requestLog } from './common/logging/request-log.js';
 import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
-import { inflate, parseFormBody, parseJsonBody, skipBody } from './common/http/body-parsers.js';
+import { inflate, parseJsonBody, refuseBody } from './common/http/body-parsers.js';
 import { MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { fastifyTrustProxy } from './common/http/trust-proxy.js';
@@ -176,9 +176,9 @@ function asError(error: unknown): Error {
 }
 
 /**
- * The API's own body parsers (Fastify's are removed): JSON (parseJsonBody: UTF-8 only, the
- * depth scan, raw bytes kept for the Stripe signature) and flat urlencoded forms. A body of
- * any other type is not read, as with Express's parsers: the DTO then sees no body. AdminJS
+ * The API's own body parsers (Fastify's are removed): JSON only (parseJsonBody: UTF-8 only, the
+ * depth scan, raw bytes kept for the Stripe signature). A non-empty body of any other type,
+ * forms included, is a 415 (refuseBody) rather than a body the route never sees. AdminJS
  * parses its own form bodies (formidable, behind its same-origin check) in the panel's own
  * Express app, which answers before Fastify reads any body.
  */
@@ -186,12 +186,7 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
   const fastify = adapter.getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
-  fastify.addContentTypeParser(
-    'application/x-www-form-urlencoded',
-    { parseAs: 'buffer' },
-    parseFormBody,
-  );
-  fastify.addContentTypeParser('*', skipBody);
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, refuseBody);
   // Compressed bodies are inflated before the parsers (and the body limit) see them.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
     let inflated: Readable;
@@ -204,6 +199,9 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
     done(null, inflated);
   });
 }
+
+/** Response headers a browser frontend may read: the rate-limit budget and wait, the request id. */
+const EXPOSED_HEADERS = 'RateLimit,RateLimit-Policy,Retry-After,X-Request-Id';
 
 /**
  * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only: bearer tokens, no
@@ -232,13 +230,13 @@ export function corsHandler(
         .header('Access-Control-Allow-Methods', 'GET,POST,PUT,PATCH,DELETE')
         .header('Access-Control-Allow-Headers', 'Authorization,Content-Type,X-Request-Id')
         .header('Access-Control-Max-Age', '600')
-        .header('Access-Control-Expose-Headers', 'Retry-After,X-Request-Id')
+        .header('Access-Control-Expose-Headers', EXPOSED_HEADERS)
         .header('Content-Length', '0')
         .code(204)
         .send();
       return true;
     }
-    void reply.header('Access-Control-Expose-Headers', 'Retry-After,X-Request-Id');
+    void reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
     return false;
   };
 }
@@ -260,6 +258,44 @@ export function applyGlobalPrefix(app: INestApplication): void {
   });
 }
 
+/** Every tag the controllers use (@ApiTags), described; building the document fails on another. */
+const API_TAGS = [
+  {
+    name: 'auth',
+    description:
+      'Sign-up and sign-in (password, two-factor step, OpenID Connect), token refresh and sign-out, email verification, password reset.',
+  },
+  {
+    name: 'users',
+    description: "The signed-in user's own account: profile, password, deletion.",
+  },
+  { name: 'sessions', description: "The signed-in user's sessions: list and revoke them." },
+  {
+    name: 'mfa',
+    description: "The signed-in user's two-factor authentication (TOTP) and recovery codes.",
+  },
+  { name: 'teams', description: 'Teams, their members and roles, and their activity log.' },
+  {
+    name: 'invitations',
+    description:
+      "Invitations to a team: sent and revoked by owners, accepted or declined by the invitee's address.",
+  },
+  { name: 'activity', description: "The signed-in user's activity across their teams." },
+  {
+    name: 'api-keys',
+    description: "Team API keys (`nsk_…`) for a team's own servers, created and revoked by owners.",
+  },
+  {
+    name: 'webhooks',
+    description: 'Team webhook endpoints, their signing secrets and their deliveries.',
+  },
+  {
+    name: 'billing',
+    description: 'Plans, Stripe Checkout and the customer portal, and the Stripe webhook.',
+  },
+  { name: 'health', description: 'Liveness and readiness probes, and the Prometheus metrics.' },
+] as const;
+
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const options = new DocumentBuilder()
     .setTitle('nest-saas API')
@@ -269,7 +305,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Lists are paginated with `limit` (1..100, default 20) and an opaque `cursor`; responses are `{ items, nextCursor }`.',
         'Authenticate with `Authorization: Bearer <accessToken>` from sign-up / sign-in / refresh.',
         "Servers of a team's own may instead send a team API key, `Authorization: Bearer nsk_…` (security scheme `apiKey`), created by an owner under `/teams/{teamId}/api-keys`. A key is accepted only on the operations that list the `apiKey` scheme, only for its own team (another team: 404) and only with the scope the operation names (else 403 `api_key.scope_missing`); anywhere else, or expired or revoked, it gets 401. Keys are rate limited per key (429 with `Retry-After`).",
-        `Request bodies: JSON in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
+        `Request bodies: JSON only (\`Content-Type: application/json\`; any other type, forms included, is a 415 \`request.unsupported_media_type\`), in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
+        'Any operation may answer 500 `internal` (an unexpected failure, logged with the request id; the body never says more).',
+        'Operations throttled per client (sign-up, password reset, the token routes...) send their budget on every answer, as in draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "sign-up.ip";q=30;w=900` (quota, window in seconds) and `RateLimit: "sign-up.ip";r=12;t=480` (requests left, seconds to reset); past it, 429 `request.rate_limited` with `Retry-After`.',
       ].join('\n\n'),
     )
     .setVersion('1.0.0')
@@ -285,10 +323,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       },
       API_KEY_SECURITY,
     )
-    .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
-      METRICS_SECURITY,
-    )
+    // addBearerAuth would add `bearerFormat: JWT`: METRICS_TOKEN is an opaque shared secret.
+    .addSecurity(METRICS_SECURITY, {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        'METRICS_TOKEN, for GET /metrics only: an opaque secret set in the configuration and sent as `Authorization: Bearer <METRICS_TOKEN>` (no JWT).',
+    })
     .build();
   const document = SwaggerModule.createDocument(app, options, {
     extraModels: [ErrorResponseDto],
@@ -298,6 +339,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   // The errors the global pipeline (guards, body parser, pipes, filter) can answer on any
   // operation of a kind; each route documents its own with @ApiErrors(...).
   return finalizeOpenApiDocument(document, {
+    every: [CommonErrors.internal],
     authenticated: [AuthErrors.unauthorized],
     // Invitations by address, and every route but three under EMAIL_VERIFICATION=required.
     verifiedEmail: [UserErrors.emailUnverified],
@@ -315,6 +357,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     database: [CommonErrors.serviceUnavailable],
     // Served from Stripe (and an in-process cache) / from the configuration, without a query.
     withoutDatabase: new Set(['Billing_plans', 'Oidc_providers']),
+    tags: API_TAGS,
   });
 }
 

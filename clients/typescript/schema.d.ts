@@ -1018,7 +1018,10 @@ export interface components {
         /** @enum {string} */
         ActivityType: "SIGN_UP" | "SIGN_IN" | "SIGN_OUT" | "UPDATE_PASSWORD" | "DELETE_ACCOUNT" | "UPDATE_ACCOUNT" | "CREATE_TEAM" | "REMOVE_TEAM_MEMBER" | "INVITE_TEAM_MEMBER" | "ACCEPT_INVITATION" | "ADMIN_UPDATE_TEAM" | "ADMIN_ADD_TEAM_MEMBER" | "ADMIN_UPDATE_TEAM_MEMBER" | "ADMIN_REMOVE_TEAM_MEMBER" | "ADMIN_REVOKE_INVITATION" | "ADMIN_DELETE_USER" | "ADMIN_RESEND_VERIFICATION" | "ADMIN_REVOKE_SESSIONS" | "ADMIN_DISABLE_MFA" | "VERIFY_EMAIL" | "UPDATE_TEAM" | "UPDATE_TEAM_MEMBER" | "REVOKE_INVITATION" | "DECLINE_INVITATION" | "REVOKE_SESSION" | "ENABLE_MFA" | "DISABLE_MFA" | "CREATE_API_KEY" | "REVOKE_API_KEY" | "CREATE_WEBHOOK" | "UPDATE_WEBHOOK" | "DELETE_WEBHOOK" | "UPDATE_SUBSCRIPTION" | "UNLINK_OIDC_IDENTITY";
         ActivityDto: {
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             id: number;
             /** @example SIGN_IN */
             action: components["schemas"]["ActivityType"];
@@ -1027,6 +1030,7 @@ export interface components {
             /** @example 203.0.113.7 */
             ipAddress: string | null;
             /**
+             * Format: int32
              * @description The team the entry is logged against
              * @example 7
              */
@@ -1038,7 +1042,10 @@ export interface components {
             nextCursor: string | null;
         };
         MembershipDto: {
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             teamId: number;
             /** @example ada@example.com's Team */
             teamName: string;
@@ -1049,7 +1056,10 @@ export interface components {
             role: "owner" | "member";
         };
         MeDto: {
-            /** @example 12 */
+            /**
+             * Format: int32
+             * @example 12
+             */
             id: number;
             /** @example Ada Lovelace */
             name: string | null;
@@ -1083,7 +1093,10 @@ export interface components {
             memberships: components["schemas"]["MembershipDto"][];
         };
         MyTeamDto: {
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             id: number;
             /** @example Acme */
             name: string;
@@ -1123,6 +1136,7 @@ export interface components {
              */
             role: "owner" | "member";
             /**
+             * Format: int32
              * @description My membership id (`:memberId`, e.g. to leave)
              * @example 3
              */
@@ -1142,7 +1156,10 @@ export interface components {
             name: string;
         };
         TeamMemberUserDto: {
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             id: number;
             /** @example Ada */
             name: string | null;
@@ -1151,13 +1168,20 @@ export interface components {
         };
         TeamMemberDto: {
             /**
+             * Format: int32
              * @description Membership id, used as `:memberId`
              * @example 3
              */
             id: number;
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             teamId: number;
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             userId: number;
             /**
              * @example member
@@ -1169,7 +1193,10 @@ export interface components {
             user: components["schemas"]["TeamMemberUserDto"];
         };
         TeamDetailDto: {
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             id: number;
             /** @example Acme */
             name: string;
@@ -1219,7 +1246,10 @@ export interface components {
             role: "owner" | "member";
         };
         TeamActivityDto: {
-            /** @example 42 */
+            /**
+             * Format: int32
+             * @example 42
+             */
             id: number;
             action: components["schemas"]["ActivityType"];
             /** Format: date-time */
@@ -1227,6 +1257,7 @@ export interface components {
             /** @example 203.0.113.7 */
             ipAddress: string | null;
             /**
+             * Format: int32
              * @description Who acted; null when no user did (UPDATE_SUBSCRIPTION: Stripe changed the subscription)
              * @example 7
              */
@@ -1238,9 +1269,15 @@ export interface components {
             nextCursor: string | null;
         };
         InvitationDto: {
-            /** @example 12 */
+            /**
+             * Format: int32
+             * @example 12
+             */
             id: number;
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             teamId: number;
             /** @example Acme */
             teamName: string;
@@ -1252,6 +1289,7 @@ export interface components {
              */
             role: "owner" | "member";
             /**
+             * Format: int32
              * @description User id of the owner who sent it
              * @example 7
              */
@@ -1295,11 +1333,15 @@ export interface components {
             token: string;
         };
         AcceptedInvitationDto: {
-            /** @example 1 */
+            /**
+             * Format: int32
+             * @example 1
+             */
             teamId: number;
             /** @example Acme */
             teamName: string;
             /**
+             * Format: int32
              * @description My membership id in the team
              * @example 3
              */
@@ -1327,6 +1369,7 @@ export interface components {
              */
             priceId: string;
             /**
+             * Format: int64
              * @description In the currency's minor unit, as Stripe gives it (1200 = $12.00)
              * @example 1200
              */
@@ -1342,6 +1385,7 @@ export interface components {
              */
             interval: "day" | "week" | "month" | "year";
             /**
+             * Format: int32
              * @description Free trial days a new subscription gets (0 = none): the price's `metadata.trial_days`, else its legacy `recurring.trial_period_days`, else the product's `metadata.trial_days`
              * @example 7
              */
@@ -1396,7 +1440,10 @@ export interface components {
             expiresAt?: string;
         };
         CreatedApiKeyDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example CI deploy bot */
             name: string;
@@ -1414,7 +1461,10 @@ export interface components {
             key: string;
         };
         ApiKeyDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example CI deploy bot */
             name: string;
@@ -1434,6 +1484,7 @@ export interface components {
              */
             lastUsedAt: string | null;
             /**
+             * Format: int32
              * @description User id of the owner who created it (activity written with the key names this user)
              * @example 7
              */
@@ -1444,7 +1495,10 @@ export interface components {
             nextCursor: string | null;
         };
         WebhookDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example https://example.com/hooks/nest-saas */
             url: string;
@@ -1486,7 +1540,10 @@ export interface components {
             description?: string | null;
         };
         CreatedWebhookDto: {
-            /** @example 3 */
+            /**
+             * Format: int32
+             * @example 3
+             */
             id: number;
             /** @example https://example.com/hooks/nest-saas */
             url: string;
@@ -1529,7 +1586,10 @@ export interface components {
             secret: string;
         };
         WebhookDeliveryDto: {
-            /** @example 41 */
+            /**
+             * Format: int32
+             * @example 41
+             */
             id: number;
             /**
              * @description Also the `webhook-id` header of every attempt
@@ -1547,11 +1607,13 @@ export interface components {
              */
             status: "pending" | "succeeded" | "failed";
             /**
+             * Format: int32
              * @description Attempts made so far
              * @example 2
              */
             attempts: number;
             /**
+             * Format: int32
              * @description HTTP status of the last attempt (null: no answer)
              * @example 500
              */
@@ -1571,7 +1633,10 @@ export interface components {
             nextCursor: string | null;
         };
         RedeliveryDto: {
-            /** @example 41 */
+            /**
+             * Format: int32
+             * @example 41
+             */
             deliveryId: number;
             /**
              * @example pending
@@ -1580,7 +1645,10 @@ export interface components {
             status: "pending";
         };
         UserDto: {
-            /** @example 12 */
+            /**
+             * Format: int32
+             * @example 12
+             */
             id: number;
             /** @example Ada Lovelace */
             name: string | null;
@@ -1622,6 +1690,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires (JWT_ACCESS_TTL)
              * @example 900
              */
@@ -1658,7 +1727,10 @@ export interface components {
             inviteToken?: string;
         };
         SignUpTeamDto: {
-            /** @example 7 */
+            /**
+             * Format: int32
+             * @example 7
+             */
             id: number;
             /** @example ada@example.com's Team */
             name: string;
@@ -1680,6 +1752,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires (JWT_ACCESS_TTL)
              * @example 900
              */
@@ -1722,6 +1795,7 @@ export interface components {
              */
             tokenType: "Bearer";
             /**
+             * Format: int32
              * @description Seconds until the access token expires (JWT_ACCESS_TTL)
              * @example 900
              */
@@ -1876,7 +1950,10 @@ export interface components {
             message: string;
         };
         ErrorResponseDto: {
-            /** @example 400 */
+            /**
+             * Format: int32
+             * @example 400
+             */
             statusCode: number;
             /**
              * @description The HTTP reason phrase of statusCode
@@ -1919,6 +1996,23 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         status: "ok";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -1969,6 +2063,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
             /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
             503: {
                 headers: {
@@ -1978,7 +2089,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2012,7 +2126,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "metrics.unauthorized";
@@ -2026,10 +2143,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "route.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2066,7 +2203,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -2080,7 +2220,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2094,10 +2237,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2110,7 +2273,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2143,10 +2309,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2159,7 +2345,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2184,6 +2373,10 @@ export interface operations {
             /** @description Account deleted */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -2200,7 +2393,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -2214,7 +2410,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2228,7 +2427,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -2245,7 +2447,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.active_subscription" | "user.last_owner";
@@ -2259,7 +2464,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2268,7 +2476,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2276,7 +2484,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -2288,14 +2499,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2308,7 +2543,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2333,6 +2571,10 @@ export interface operations {
             /** @description Me; a requested email shows as `pendingEmail` */
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2351,7 +2593,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "user.empty_update";
@@ -2365,7 +2610,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2379,7 +2627,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -2393,7 +2644,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "user.email_taken";
@@ -2407,7 +2661,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2416,7 +2673,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2424,7 +2681,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -2436,14 +2696,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2456,7 +2740,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2496,7 +2783,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -2510,7 +2800,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2524,10 +2817,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2540,7 +2853,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2581,7 +2897,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -2595,7 +2914,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2609,7 +2931,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -2623,7 +2948,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2632,7 +2960,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2640,10 +2968,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2656,7 +3004,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2692,7 +3043,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -2706,7 +3060,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2723,7 +3080,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified";
@@ -2737,7 +3097,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -2753,10 +3116,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2769,7 +3152,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2813,7 +3199,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -2827,7 +3216,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2844,7 +3236,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -2858,7 +3253,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -2872,7 +3270,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -2881,7 +3282,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -2889,7 +3290,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -2905,10 +3309,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -2921,7 +3345,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -2951,17 +3378,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -2972,7 +3406,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -2990,7 +3427,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3007,7 +3447,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.member_not_found" | "team.not_found";
@@ -3021,10 +3464,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -3037,10 +3520,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3053,7 +3556,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3099,7 +3605,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -3113,7 +3622,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3132,7 +3644,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.role_forbidden" | "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3149,7 +3664,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.member_not_found" | "team.not_found";
@@ -3163,7 +3681,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "team.last_owner";
@@ -3177,7 +3698,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -3186,7 +3710,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -3194,7 +3718,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -3210,10 +3737,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3226,7 +3773,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3276,7 +3826,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -3290,7 +3843,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3308,7 +3864,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3322,7 +3881,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -3338,10 +3900,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3354,7 +3936,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3397,7 +3982,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -3411,7 +3999,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3429,7 +4020,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3443,7 +4037,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -3459,10 +4056,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3475,7 +4092,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3519,7 +4139,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -3533,7 +4156,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3552,7 +4178,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.role_forbidden" | "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3566,7 +4195,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -3583,7 +4215,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_invited" | "invitation.already_member";
@@ -3597,7 +4232,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -3606,7 +4244,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -3614,7 +4252,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -3630,10 +4271,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3646,7 +4307,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3676,17 +4340,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -3697,7 +4368,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3715,7 +4389,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -3732,7 +4409,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found" | "team.not_found";
@@ -3749,10 +4429,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -3765,10 +4485,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3781,7 +4521,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3821,7 +4564,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -3835,7 +4581,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3849,10 +4598,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -3865,7 +4634,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -3907,7 +4679,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "invitation.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -3921,7 +4696,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -3938,7 +4716,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "invitation.email_mismatch";
@@ -3955,7 +4736,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
@@ -3972,7 +4756,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
@@ -3986,7 +4773,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -3995,7 +4785,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -4003,7 +4793,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -4019,10 +4812,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4035,7 +4848,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4064,17 +4880,24 @@ export interface operations {
                     "application/json": components["schemas"]["AcceptedInvitationDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4085,7 +4908,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4099,7 +4925,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -4113,7 +4942,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found";
@@ -4130,7 +4962,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
@@ -4147,10 +4982,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -4163,10 +5038,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4179,7 +5074,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4207,17 +5105,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4228,7 +5133,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4242,7 +5150,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -4256,7 +5167,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found";
@@ -4273,7 +5187,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined";
@@ -4290,10 +5207,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4306,7 +5280,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -4332,6 +5309,23 @@ export interface operations {
                     "application/json": components["schemas"]["PlanDto"][];
                 };
             };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
             /** @description - `billing.stripe_unavailable`: Stripe could not be reached; try again shortly */
             502: {
                 headers: {
@@ -4339,7 +5333,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4353,7 +5350,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured";
@@ -4379,6 +5379,10 @@ export interface operations {
                 headers: {
                     /** @description The frontend billing page */
                     Location: string;
+                    /** @description The quotas this request counts against, e.g. `"checkout-success.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `checkout-success` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"checkout-success.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4390,7 +5394,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -4404,7 +5411,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "billing.checkout_session_not_found";
@@ -4418,7 +5428,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.checkout_incomplete";
@@ -4430,14 +5443,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"checkout-success.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `checkout-success` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"checkout-success.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4448,7 +5485,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4467,7 +5507,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4514,7 +5557,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "billing.invalid_signature" | "request.malformed_json" | "request.too_deep";
@@ -4528,7 +5574,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -4537,7 +5586,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -4545,7 +5594,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -4559,7 +5611,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 500;
                         /** @enum {string} */
                         code?: "internal";
@@ -4573,7 +5628,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4592,7 +5650,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4638,7 +5699,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "billing.unknown_price" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -4652,7 +5716,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4669,7 +5736,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -4683,7 +5753,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -4697,7 +5770,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.already_subscribed";
@@ -4711,7 +5787,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -4720,7 +5799,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -4728,10 +5807,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4742,7 +5841,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4761,7 +5863,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4791,17 +5896,24 @@ export interface operations {
                     "application/json": components["schemas"]["BillingUrlDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -4812,7 +5924,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4829,7 +5944,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -4843,7 +5961,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -4857,10 +5978,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.no_customer";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4871,7 +6049,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 502;
                         /** @enum {string} */
                         code?: "billing.stripe_unavailable";
@@ -4890,7 +6071,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "billing.not_configured" | "service.unavailable";
@@ -4933,7 +6117,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -4947,7 +6134,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -4964,7 +6154,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -4978,10 +6171,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -4994,7 +6207,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5038,7 +6254,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -5052,7 +6271,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5069,7 +6291,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -5083,7 +6308,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -5097,7 +6325,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -5106,7 +6337,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -5114,10 +6345,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5130,7 +6381,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5160,17 +6414,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -5181,7 +6442,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5198,7 +6462,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified" | "team.forbidden";
@@ -5215,10 +6482,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "api_key.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5231,7 +6555,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5274,7 +6601,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -5288,7 +6618,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5306,7 +6639,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5320,7 +6656,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -5336,10 +6675,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5352,7 +6711,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5399,7 +6761,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
@@ -5413,7 +6778,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5431,7 +6799,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5445,7 +6816,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
@@ -5459,7 +6833,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -5468,7 +6845,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -5476,7 +6853,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -5492,10 +6872,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5508,7 +6908,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5538,17 +6941,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -5559,7 +6969,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5577,7 +6990,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5594,10 +7010,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -5610,10 +7066,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5626,7 +7102,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5675,7 +7154,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "webhook.forbidden_target" | "webhook.invalid_url" | "webhook.unresolvable_host";
@@ -5689,7 +7171,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5707,7 +7192,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5724,7 +7212,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
@@ -5738,7 +7229,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -5747,7 +7241,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -5755,7 +7249,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -5771,10 +7268,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5787,7 +7304,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5818,17 +7338,24 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookSecretDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -5839,7 +7366,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5857,7 +7387,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -5874,10 +7407,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -5890,10 +7463,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -5906,7 +7499,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -5951,7 +7547,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.invalid_cursor";
@@ -5965,7 +7564,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -5983,7 +7585,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -6000,7 +7605,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.not_found";
@@ -6016,10 +7624,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6032,7 +7660,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6065,17 +7696,24 @@ export interface operations {
                     "application/json": components["schemas"]["RedeliveryDto"];
                 };
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -6086,7 +7724,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -6104,7 +7745,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "api_key.scope_missing" | "email.unverified" | "team.forbidden";
@@ -6122,7 +7766,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found" | "webhook.delivery_not_found" | "webhook.not_found";
@@ -6136,10 +7783,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "webhook.disabled";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -6152,10 +7839,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6168,7 +7875,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6192,6 +7902,10 @@ export interface operations {
         responses: {
             201: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"sign-up.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-up` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-up.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6211,7 +7925,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "invitation.email_mismatch" | "invitation.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6225,7 +7942,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "invitation.not_found";
@@ -6243,7 +7963,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "invitation.already_accepted" | "invitation.declined" | "user.email_taken";
@@ -6260,7 +7983,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 410;
                         /** @enum {string} */
                         code?: "invitation.expired" | "invitation.revoked";
@@ -6274,7 +8000,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6283,7 +8012,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6291,7 +8020,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6303,14 +8035,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"sign-up.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-up` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-up.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6323,7 +8079,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6365,7 +8124,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6379,7 +8141,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_credentials";
@@ -6393,7 +8158,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6402,7 +8170,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6410,7 +8178,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6426,10 +8197,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6442,7 +8233,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6466,6 +8260,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"sign-in-mfa.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-in-mfa` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-in-mfa.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6483,7 +8281,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6500,7 +8301,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_mfa_code" | "auth.invalid_mfa_token";
@@ -6514,7 +8318,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6523,7 +8330,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6531,7 +8338,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6543,14 +8353,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"sign-in-mfa.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `sign-in-mfa` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"sign-in-mfa.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6563,7 +8397,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6604,7 +8441,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6618,7 +8458,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.invalid_refresh_token";
@@ -6632,7 +8475,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6641,7 +8487,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6649,10 +8495,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6665,7 +8531,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6690,6 +8559,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /**
+             * @description - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
             /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
             401: {
                 headers: {
@@ -6697,10 +8586,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6713,7 +8659,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6738,6 +8687,10 @@ export interface operations {
             /** @description Verified */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"verify-email.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `verify-email` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"verify-email.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6754,7 +8707,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "email.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6768,7 +8724,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "user.email_taken";
@@ -6782,7 +8741,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6791,7 +8753,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6799,7 +8761,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6811,14 +8776,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"verify-email.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `verify-email` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"verify-email.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6831,7 +8820,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6852,9 +8844,33 @@ export interface operations {
             /** @description Accepted (no body) */
             202: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /**
+             * @description - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.malformed_json" | "request.too_deep";
+                    };
+                };
             };
             /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
             401: {
@@ -6863,10 +8879,50 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
                     };
                 };
             };
@@ -6875,14 +8931,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"email-verification.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `email-verification` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6895,7 +8975,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -6920,6 +9003,10 @@ export interface operations {
             /** @description Accepted (no body) */
             202: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-reset.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6935,7 +9022,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -6949,7 +9039,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -6958,7 +9051,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -6966,7 +9059,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -6978,14 +9074,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-reset.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -6998,7 +9118,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7023,6 +9146,10 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-reset-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7039,7 +9166,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.invalid_reset_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7053,7 +9183,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7062,7 +9195,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7070,7 +9203,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7082,14 +9218,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-reset-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-reset-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-reset-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7102,7 +9262,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7127,6 +9290,10 @@ export interface operations {
             /** @description Password changed */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7143,7 +9310,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7157,7 +9327,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7171,7 +9344,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7185,7 +9361,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7194,7 +9373,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7202,7 +9381,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7214,14 +9396,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7234,7 +9440,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7267,7 +9476,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7281,10 +9493,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7297,7 +9529,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7322,6 +9557,26 @@ export interface operations {
                 };
                 content?: never;
             };
+            /**
+             * @description - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
             /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
             401: {
                 headers: {
@@ -7329,7 +9584,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7343,10 +9601,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7359,7 +9674,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7387,17 +9705,24 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description - `request.invalid`: Invalid request */
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
-                        code?: "request.invalid";
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };
@@ -7408,7 +9733,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7422,7 +9750,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7436,10 +9767,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "session.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7452,7 +9840,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7476,6 +9867,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7494,7 +9889,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7508,7 +9906,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7522,7 +9923,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7536,7 +9940,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.already_enabled";
@@ -7550,7 +9957,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7559,7 +9969,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7567,7 +9977,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7579,14 +9992,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7599,7 +10036,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7624,6 +10064,10 @@ export interface operations {
             /** @description Two-factor sign-in is off */
             204: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -7641,7 +10085,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7655,7 +10102,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7669,7 +10119,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7683,7 +10136,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.not_enabled";
@@ -7697,7 +10153,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7706,7 +10165,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7714,7 +10173,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7726,14 +10188,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7746,7 +10232,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7788,7 +10277,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7802,7 +10294,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7816,7 +10311,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7833,7 +10331,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.already_enabled" | "mfa.not_pending";
@@ -7847,7 +10348,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -7856,7 +10360,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -7864,7 +10368,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -7880,10 +10387,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -7896,7 +10423,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -7920,6 +10450,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7939,7 +10473,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.wrong_password" | "mfa.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -7953,7 +10490,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
@@ -7967,7 +10507,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 403;
                         /** @enum {string} */
                         code?: "email.unverified";
@@ -7981,7 +10524,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "mfa.not_enabled";
@@ -7995,7 +10541,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -8004,7 +10553,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -8012,7 +10561,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -8024,14 +10576,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"password-confirm.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `password-confirm` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"password-confirm.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8044,7 +10620,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -8070,6 +10649,23 @@ export interface operations {
                     "application/json": components["schemas"]["OidcProviderDto"][];
                 };
             };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
         };
     };
     Oidc_authorize: {
@@ -8091,6 +10687,10 @@ export interface operations {
                     Location: string;
                     /** @description `oidc_flow=…; Path=/api/v1/auth/oidc/{provider}/; HttpOnly; SameSite=Lax` (Secure when API_URL is https), binding the sign-in to this browser; absent on the oidc.provider_unavailable redirect */
                     "Set-Cookie"?: string;
+                    /** @description The quotas this request counts against, e.g. `"oidc-authorize.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-authorize` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-authorize.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8102,7 +10702,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -8116,7 +10719,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "oidc.unknown_provider";
@@ -8128,14 +10734,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"oidc-authorize.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-authorize` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-authorize.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8148,7 +10778,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -8192,7 +10825,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "request.invalid";
@@ -8206,10 +10842,30 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "oidc.unknown_provider";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8222,7 +10878,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";
@@ -8246,6 +10905,10 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description The quotas this request counts against, e.g. `"oidc-exchange.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-exchange` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-exchange.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8264,7 +10927,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "oidc.invalid_code" | "request.invalid" | "request.malformed_json" | "request.too_deep";
@@ -8278,7 +10944,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 413;
                         /** @enum {string} */
                         code?: "request.too_large";
@@ -8287,7 +10956,7 @@ export interface operations {
             };
             /**
              * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
-             *     - `request.unsupported_media_type`: The body has an unsupported charset or content encoding
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
              */
             415: {
                 headers: {
@@ -8295,7 +10964,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 415;
                         /** @enum {string} */
                         code?: "request.unsupported_charset" | "request.unsupported_media_type";
@@ -8307,14 +10979,38 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before retrying */
                     "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"oidc-exchange.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-exchange` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-exchange.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 429;
                         /** @enum {string} */
                         code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
                     };
                 };
             };
@@ -8327,7 +11023,10 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorResponseDto"] & {
-                        /** @enum {integer} */
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
                         statusCode?: 503;
                         /** @enum {string} */
                         code?: "service.unavailable";

@@ -41,7 +41,7 @@ describe('CORS for browser frontends (CORS_ORIGINS)', () => {
         'access-control-allow-origin': allowed,
         'access-control-allow-methods': 'GET,POST,PUT,PATCH,DELETE',
         'access-control-allow-headers': 'Authorization,Content-Type,X-Request-Id',
-        'access-control-expose-headers': 'Retry-After,X-Request-Id',
+        'access-control-expose-headers': 'RateLimit,RateLimit-Policy,Retry-After,X-Request-Id',
         'access-control-max-age': '600',
       });
       expect(res.headers.vary).toMatch(/\bOrigin\b/);
@@ -57,7 +57,7 @@ describe('CORS for browser frontends (CORS_ORIGINS)', () => {
       expect(res.body.email).toBe(owner.email);
       expect(corsHeaders(res)).toEqual({
         'access-control-allow-origin': 'http://localhost:5173',
-        'access-control-expose-headers': 'Retry-After,X-Request-Id',
+        'access-control-expose-headers': 'RateLimit,RateLimit-Policy,Retry-After,X-Request-Id',
       });
       expect(res.headers.vary).toMatch(/\bOrigin\b/);
     });

@@ -235,7 +235,9 @@ describe('the OpenAPI document is a contract generated clients and validating pr
         const response = op.responses['503'] as ErrorResponseObject;
         expect({ key, header: response.headers?.['Retry-After'] }).toEqual({
           key,
-          header: expect.objectContaining({ schema: { type: 'integer', minimum: 0 } }),
+          header: expect.objectContaining({
+            schema: { type: 'integer', format: 'int32', minimum: 0 },
+          }),
         });
       }
       expect(codes(doc.paths['/api/v1/billing/plans']!.get!, 503)).toEqual([
@@ -418,6 +420,131 @@ describe('the OpenAPI document is a contract generated clients and validating pr
       // A null invite token passes validation and fails as a token: refused either way.
       if (!accepted)
         expect(['request.invalid', 'invitation.invalid_token']).toContain(res.body.code);
+    });
+  });
+
+  describe('the error contract, complete (#31 item 5)', () => {
+    /** Every schema object in `node`, however deep (components, parameters, headers, bodies). */
+    function schemas(node: unknown, path = ''): { path: string; schema: DocumentSchema }[] {
+      if (typeof node !== 'object' || node === null) return [];
+      const here = (node as DocumentSchema).type === 'integer' ? [{ path, schema: node }] : [];
+      return [
+        ...(here as { path: string; schema: DocumentSchema }[]),
+        ...Object.entries(node).flatMap(([key, value]) => schemas(value, `${path}/${key}`)),
+      ];
+    }
+
+    it('documents the 500 `internal` in the error shape on every operation', () => {
+      const all = operations(doc);
+      expect(all.length).toBeGreaterThan(50);
+      for (const { key, op } of all) {
+        expect({ key, codes: codes(op, 500) }).toEqual({ key, codes: ['internal'] });
+      }
+    });
+
+    it('documents the body errors (400/413/415) on every operation a body can be sent to', () => {
+      for (const { key, op } of operations(doc)) {
+        if (!/^(POST|PUT|PATCH|DELETE) /.test(key)) continue;
+        expect({ key, codes: codes(op, 415) }).toEqual({
+          key,
+          codes: ['request.unsupported_charset', 'request.unsupported_media_type'],
+        });
+        expect({ key, codes: codes(op, 413) }).toEqual({ key, codes: ['request.too_large'] });
+        expect({ key, codes: codes(op, 400) }).toEqual({
+          key,
+          codes: expect.arrayContaining(['request.malformed_json', 'request.too_deep']),
+        });
+        // JSON only: a form body is refused (415) like any other type.
+        const body = op.requestBody as { content: Record<string, unknown> } | undefined;
+        if (body !== undefined) {
+          expect({ key, types: Object.keys(body.content) }).toEqual({
+            key,
+            types: ['application/json'],
+          });
+        }
+      }
+    });
+
+    it('declares every tag its operations use, each with a description', () => {
+      const used = [...new Set(operations(doc).flatMap(({ op }) => op.tags ?? []))].sort();
+      expect(used.length).toBeGreaterThan(5);
+      const declared = Object.fromEntries(
+        (doc.tags ?? []).map((tag) => [tag.name, tag.description ?? '']),
+      );
+      for (const name of used) {
+        expect({ name, described: (declared[name]?.length ?? 0) > 10 }).toEqual({
+          name,
+          described: true,
+        });
+      }
+      expect(Object.keys(declared).sort()).toEqual(used);
+    });
+
+    it('gives every integer a format: int32 for ids and counts, int64 for Stripe amounts', () => {
+      const integers = schemas(doc);
+      expect(integers.length).toBeGreaterThan(30);
+      for (const { path, schema } of integers) {
+        expect({ path, format: schema.format }).toEqual({
+          path,
+          format: expect.stringMatching(/^int(32|64)$/),
+        });
+      }
+      const plan = doc.components!.schemas!.PlanDto as DocumentSchema;
+      expect(plan.properties!.amount!.format).toBe('int64');
+      const me = doc.components!.schemas!.MeDto as DocumentSchema;
+      expect(me.properties!.id!.format).toBe('int32');
+      const teamId = (
+        doc.paths['/api/v1/teams/{teamId}']!.get!.parameters as ParameterObject[]
+      )[0]!;
+      expect(teamId.schema).toMatchObject({ type: 'integer', format: 'int32' });
+    });
+
+    it('describes the metrics token as an opaque bearer token, not a JWT', () => {
+      expect(doc.components!.securitySchemes!.metrics).toEqual({
+        type: 'http',
+        scheme: 'bearer',
+        description: expect.stringContaining('METRICS_TOKEN'),
+      });
+    });
+
+    it('documents RateLimit-Policy and RateLimit on the success and the 429 of every @RateLimit operation', () => {
+      const limited = [
+        'POST /api/v1/auth/sign-up',
+        'POST /api/v1/auth/sign-in/mfa',
+        'POST /api/v1/auth/verify-email',
+        'POST /api/v1/auth/verify-email/resend',
+        'POST /api/v1/auth/password-reset',
+        'POST /api/v1/auth/password-reset/confirm',
+        'PATCH /api/v1/users/me',
+        'PUT /api/v1/users/me/password',
+        'DELETE /api/v1/users/me',
+        'POST /api/v1/users/me/mfa/totp',
+        'DELETE /api/v1/users/me/mfa/totp',
+        'POST /api/v1/users/me/mfa/recovery-codes',
+        'GET /api/v1/auth/oidc/{provider}/authorize',
+        'POST /api/v1/auth/oidc/exchange',
+        'GET /api/v1/billing/checkout/success',
+      ];
+      const byKey = new Map(operations(doc).map(({ key, op }) => [key, op]));
+      for (const key of limited) {
+        const op = byKey.get(key);
+        expect({ key, documented: op !== undefined }).toEqual({ key, documented: true });
+        const statuses = Object.keys(op!.responses).filter((s) => /^[23]/.test(s) || s === '429');
+        expect(statuses).toContain('429');
+        for (const status of statuses) {
+          const headers = (op!.responses[status] as ErrorResponseObject).headers ?? {};
+          expect({ key, status, headers: Object.keys(headers) }).toEqual({
+            key,
+            status,
+            headers: expect.arrayContaining(['RateLimit-Policy', 'RateLimit']),
+          });
+        }
+      }
+      // Operations without @RateLimit do not claim the headers.
+      const signIn = byKey.get('POST /api/v1/auth/sign-in')!;
+      expect(
+        Object.keys((signIn.responses['200'] as ErrorResponseObject).headers ?? {}),
+      ).not.toContain('RateLimit');
     });
   });
 

@@ -15,8 +15,10 @@ import {
   type TestRedis,
 } from '../support/redis.js';
 
+const CORS_ORIGIN = 'https://app.example.test';
 const LIMITS = {
   TRUST_PROXY: 'true',
+  CORS_ORIGINS: CORS_ORIGIN,
   RATE_LIMIT_PER_IP: '3',
   RATE_LIMIT_PER_EMAIL: '2',
   RATE_LIMIT_WINDOW: '600',
@@ -165,6 +167,76 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2, RATE_LIMIT_T
     expect429(await reset());
   });
 
+  it('a throttled route tells the client its budget: RateLimit-Policy and RateLimit, on success and on the 429', async () => {
+    const ip = freshIp();
+    const email = uniqueEmail('budget');
+    const reset = () =>
+      t.http
+        .post('/api/v1/auth/password-reset')
+        .set('X-Forwarded-For', ip)
+        .set('Origin', CORS_ORIGIN)
+        .send({ email });
+    const policy = '"password-reset.ip";q=3;w=600, "password-reset.email";q=2;w=600';
+    const remaining = (res: { headers: Record<string, string> }) =>
+      /^"password-reset\.ip";r=(\d+);t=(\d+)$/.exec(res.headers['ratelimit'] ?? '');
+
+    const first = await reset().expect(202);
+    expect(first.headers['ratelimit-policy']).toBe(policy);
+    const [, r1, t1] = remaining(first) ?? [];
+    expect({ r: r1, header: first.headers['ratelimit'] }).toEqual({
+      r: '2',
+      header: expect.any(String),
+    });
+    expect(Number(t1)).toBeGreaterThan(0);
+    expect(Number(t1)).toBeLessThanOrEqual(600);
+    // The browser may read them (CORS).
+    expect(first.headers['access-control-expose-headers']?.split(',')).toEqual(
+      expect.arrayContaining(['RateLimit', 'RateLimit-Policy', 'Retry-After']),
+    );
+    // The address's counter (anyone may name the address) is shown only once it is used up.
+    const second = await reset().expect(202);
+    expect(second.headers['ratelimit']).toMatch(
+      /^"password-reset\.ip";r=1;t=\d+, "password-reset\.email";r=0;t=\d+$/,
+    );
+
+    // Refused by the address's counter: it is shown used up, with its reset.
+    const refused = await reset();
+    expect429(refused);
+    expect(refused.headers['ratelimit-policy']).toBe(policy);
+    expect(refused.headers['ratelimit']).toMatch(
+      /^"password-reset\.ip";r=0;t=\d+, "password-reset\.email";r=0;t=\d+$/,
+    );
+  });
+
+  it("on a signed-in route the budget is the user's own counter too", async () => {
+    const ip = freshIp();
+    const res = await t.http
+      .post('/api/v1/auth/sign-up')
+      .set('X-Forwarded-For', ip)
+      .send({ email: uniqueEmail('budget'), password: DEFAULT_PASSWORD })
+      .expect(201);
+    expect({
+      policy: res.headers['ratelimit-policy'],
+      limit: res.headers['ratelimit'],
+    }).toEqual({
+      policy: '"sign-up.ip";q=3;w=600, "sign-up.email";q=2;w=600',
+      limit: expect.stringMatching(/^"sign-up\.ip";r=2;t=\d+$/),
+    });
+    const token = (res.body as { accessToken: string }).accessToken;
+    const wrong = await t.http
+      .put('/api/v1/users/me/password')
+      .set('X-Forwarded-For', freshIp())
+      .set('Authorization', bearer(token))
+      .send({ currentPassword: 'a guess', newPassword: 'a brand new password' });
+    expect(wrong.status).toBe(400);
+    expect(wrong.headers['ratelimit-policy']).toBe(
+      '"password-confirm.ip";q=3;w=600, "password-confirm.user";q=2;w=600',
+    );
+    expect(wrong.headers['ratelimit']).toMatch(
+      /^"password-confirm\.ip";r=2;t=\d+, "password-confirm\.user";r=1;t=\d+$/,
+    );
+  });
+
   it('password change and account deletion: per signed-in user, counted together', async () => {
     const signUpFrom = async (ip: string) => {
       const res = await t.http
@@ -233,7 +305,7 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2, RATE_LIMIT_T
     const retryAfter = {
       description: 'Seconds to wait before retrying',
       required: true,
-      schema: { type: 'integer', minimum: 0 },
+      schema: { type: 'integer', format: 'int32', minimum: 0 },
     };
     for (const [path, method] of [
       ['/api/v1/auth/sign-in', 'post'],
@@ -248,7 +320,14 @@ describe('rate limits (RATE_LIMIT_PER_IP=3, RATE_LIMIT_PER_EMAIL=2, RATE_LIMIT_T
     ] as const) {
       expect({ path, headers: doc.paths[path][method].responses['429'].headers }).toEqual({
         path,
-        headers: { 'Retry-After': retryAfter },
+        headers:
+          path === '/api/v1/auth/sign-in'
+            ? { 'Retry-After': retryAfter }
+            : {
+                'Retry-After': retryAfter,
+                'RateLimit-Policy': expect.objectContaining({ required: true }),
+                RateLimit: expect.objectContaining({ required: true }),
+              },
       });
     }
   });

@@ -30,7 +30,7 @@ export const CommonErrors = defineErrors({
   unsupportedMediaType: {
     code: 'request.unsupported_media_type',
     status: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-    message: 'The body has an unsupported charset or content encoding',
+    message: 'The body has an unsupported content type, charset or content encoding',
   },
   rateLimited: {
     code: 'request.rate_limited',

@@ -2,22 +2,19 @@ import type { FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import qs from 'qs';
 import { CommonErrors } from '../errors/common.errors.js';
 import { errorCode } from '../errors/error-code.js';
 import { isAdminRequest } from '../../modules/admin/admin-path.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
 /**
- * The API's body parsers on Fastify, keeping what Express's body-parser did (JSON with
- * `strict: true`, urlencoded with `extended: false`) and adding the depth scan. Errors are
- * AppErrors, rendered by the global exception filter like any other.
+ * The API's body parsers on Fastify: JSON as Express's body-parser read it (`strict: true`)
+ * plus the depth scan, and a 415 for any other body. Errors are AppErrors, rendered by the
+ * global exception filter like any other.
  */
 
 type Done = (error: Error | null, body?: unknown) => void;
 type RequestWithRawBody = FastifyRequest & { rawBody?: Buffer };
-
-const FORM_PARAMETER_LIMIT = 1000;
 
 /** The `charset` parameter of the Content-Type header, lowercased (undefined when absent). */
 function charsetOf(req: FastifyRequest): string | undefined {
@@ -84,56 +81,32 @@ export function parseJsonBody(req: FastifyRequest, body: Buffer | string, done: 
   done(null, parsed);
 }
 
-/**
- * `application/x-www-form-urlencoded` as body-parser's `extended: false`: qs at depth 0, so
- * `a[b][c]=1` stays the flat key "a[b][c]" and a form body cannot nest at all (a repeated key
- * gives one array of strings); at most 1000 parameters (else 413); UTF-8 or ISO-8859-1.
- */
-export function parseFormBody(req: FastifyRequest, body: Buffer | string, done: Done): void {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  if (isAdminRequest(req.raw)) {
-    done(null, undefined);
-    return;
-  }
-  const charset = charsetOf(req) ?? 'utf-8';
-  if (charset !== 'utf-8' && charset !== 'iso-8859-1') {
-    done(CommonErrors.unsupportedMediaType());
-    return;
-  }
-  (req as RequestWithRawBody).rawBody = bytes;
-  const text = withoutBom(bytes.toString(charset === 'utf-8' ? 'utf8' : 'latin1'));
-  if (text.length === 0) {
-    done(null, {});
-    return;
-  }
-  const parameters = text.split('&').length;
-  if (parameters > FORM_PARAMETER_LIMIT) {
-    done(CommonErrors.payloadTooLarge('Too many form parameters'));
-    return;
-  }
-  try {
-    done(
-      null,
-      qs.parse(text, {
-        allowPrototypes: true,
-        arrayLimit: parameters,
-        depth: 0,
-        charset,
-        parameterLimit: FORM_PARAMETER_LIMIT,
-        strictDepth: true,
-      }),
-    );
-  } catch {
-    done(CommonErrors.validation('The form body could not be parsed'));
-  }
+/** A media type as a client may send it (`type/subtype`), else undefined: safe to echo back. */
+function mediaTypeOf(req: FastifyRequest): string | undefined {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return /^[a-z0-9][\w!#$&^.+-]{0,63}\/[a-z0-9][\w!#$&^.+-]{0,63}$/.test(type) ? type : undefined;
 }
 
 /**
- * Any other content type is not read (Express's parsers skipped it too): the route sees no
- * body, and a DTO body then fails validation with its missing fields.
+ * Any body that is not JSON, forms included: a 415 `request.unsupported_media_type`, so a
+ * client learns at once that its body was not read (it used to be dropped silently, and a DTO
+ * then failed with misleading "missing field" errors). The API documents JSON bodies only; a
+ * form post is also what a cross-site page can send without a CORS preflight. An empty body of
+ * any type is no body (a bodyless POST with a stray Content-Type reaches its route); an unknown
+ * route keeps its 404; /admin is the panel's (its Express app reads its own forms and
+ * multipart bodies before Fastify, and with the panel off /admin is a 404).
  */
-export function skipBody(_req: FastifyRequest, _payload: unknown, done: Done): void {
-  done(null, undefined);
+export function refuseBody(req: FastifyRequest, body: Buffer | string, done: Done): void {
+  if (body.length === 0 || req.is404 || isAdminRequest(req.raw)) {
+    done(null, undefined);
+    return;
+  }
+  const type = mediaTypeOf(req);
+  done(
+    CommonErrors.unsupportedMediaType(
+      `${type === undefined ? 'A body without a valid content type' : `Content type "${type}"`} is not accepted: send application/json`,
+    ),
+  );
 }
 
 /**

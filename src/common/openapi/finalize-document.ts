@@ -1,8 +1,10 @@
 import type {
+  HeadersObject,
   OpenAPIObject,
   OperationObject,
   ParameterObject,
   SchemaObject,
+  TagObject,
 } from '@nestjs/swagger';
 import { ALLOW_UNVERIFIED_EMAIL_EXTENSION } from '../decorators/allow-unverified-email.decorator.js';
 import type { ErrorDefinition } from '../errors/app-error.js';
@@ -10,6 +12,7 @@ import { codesOf, errorResponse, knowErrors } from './api-errors.decorator.js';
 import { API_KEY_SCOPE_EXTENSION } from './api-key-security.js';
 import { VERIFIED_EMAIL_EXTENSION, VERIFIED_EMAIL_RULE } from './api-verified-email.decorator.js';
 import { objectRules } from './api-object-rules.decorator.js';
+import { RATE_LIMIT_EXTENSION } from './api-rate-limit.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head'] as const;
 
@@ -21,7 +24,12 @@ export interface FinalizeOptions {
    * `x-allow-unverified-email` (@AllowUnverifiedEmail): the 403 of EMAIL_VERIFICATION=required.
    */
   verifiedEmail: readonly ErrorDefinition[];
-  /** Errors every operation with a JSON body can answer (the body parser: syntax, size, charset). */
+  /** Errors any operation can answer (500 `internal`: the filter's answer to the unexpected). */
+  every: readonly ErrorDefinition[];
+  /**
+   * Errors every operation a body can be sent to (POST, PUT, PATCH, DELETE) can answer, with
+   * a documented body or not: the body parsers read any body sent (syntax, size, type, charset).
+   */
   jsonBody: readonly ErrorDefinition[];
   /** Errors every operation whose body is a DTO (a schema reference) can answer (validation). */
   dtoBody: readonly ErrorDefinition[];
@@ -33,6 +41,52 @@ export interface FinalizeOptions {
   database: readonly ErrorDefinition[];
   /** operationIds of API operations that never touch the database. */
   withoutDatabase: ReadonlySet<string>;
+  /** The document's tags, described; every tag an operation uses must be one of them. */
+  tags: readonly TagObject[];
+}
+
+/** Methods whose requests Fastify reads a body of (GET and HEAD bodies are never parsed). */
+const BODY_METHODS: ReadonlySet<string> = new Set(['post', 'put', 'patch', 'delete']);
+
+/** The headers of a @RateLimit operation's success and 429 (draft-ietf-httpapi-ratelimit-headers-09). */
+function rateLimitHeaders(policy: string): HeadersObject {
+  return {
+    'RateLimit-Policy': {
+      description: `The quotas this request counts against, e.g. \`"${policy}.ip";q=30;w=900\` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the \`${policy}\` limit (\`.ip\`, \`.email\` for the address in the body, \`.user\` for the signed-in user), \`q\` its quota and \`w\` its window in seconds.`,
+      required: true,
+      schema: { type: 'string', example: `"${policy}.ip";q=30;w=900` },
+    },
+    RateLimit: {
+      description: `What is left: \`"${policy}.ip";r=12;t=480\` (12 requests left, the window resets in 480 s). Lists the client's own counters (\`.ip\`, \`.user\`); the address counter (\`.email\`, counted for whoever names the address) only once it is used up, on the 429.`,
+      required: true,
+      schema: { type: 'string', example: `"${policy}.ip";r=12;t=480` },
+    },
+  };
+}
+
+/** Adds the RateLimit headers to the operation's successes (2xx, 3xx) and its 429. */
+function addRateLimitHeaders(operation: OperationObject, policy: string): void {
+  for (const [status, response] of Object.entries(operation.responses)) {
+    if (!/^[23]\d\d$/.test(status) && status !== '429') continue;
+    if (response === undefined || '$ref' in response) continue;
+    response.headers = { ...response.headers, ...rateLimitHeaders(policy) };
+  }
+}
+
+/**
+ * Gives every integer schema without a format `int32`: ids are PostgreSQL `integer`/`serial`
+ * and counts, seconds and statuses fit too. A wider field says `format: 'int64'` where it is
+ * declared (a Stripe amount).
+ */
+function formatIntegers(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) formatIntegers(item);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as SchemaObject;
+  if (schema.type === 'integer' && schema.format === undefined) schema.format = 'int32';
+  for (const value of Object.values(schema)) formatIntegers(value);
 }
 
 /** Adds `errors` to the operation's responses, merging codes into an existing error response. */
@@ -85,9 +139,11 @@ function closeBodySchema(document: OpenAPIObject, media: unknown): void {
 
 /**
  * What the decorators cannot say per route, added to the generated document once: `security: []`
- * on public operations, the errors the global pipeline can answer on any operation (401 without
- * a valid token, 400/413/415 for a JSON body, 400 for parameters and cursors, 503 when the
- * database is down), a server, and nullable references that validators read correctly.
+ * on public operations, the errors the global pipeline can answer on any operation (500 on all,
+ * 401 without a valid token, 400/413/415 wherever a body can be sent, 400 for parameters and
+ * cursors, 503 when the database is down), the RateLimit headers of @RateLimit operations, the
+ * declared tags, a server, integer formats, and nullable references that validators read
+ * correctly.
  */
 export function finalizeOpenApiDocument(
   document: OpenAPIObject,
@@ -96,6 +152,8 @@ export function finalizeOpenApiDocument(
   document.servers = [
     { url: '/', description: 'This server: the API under /api/v1, health probes at /health' },
   ];
+  const declared = new Set(options.tags.map((tag) => tag.name));
+  document.tags = [...options.tags];
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];
@@ -127,12 +185,21 @@ export function finalizeOpenApiDocument(
           .join('\n\n');
       }
 
+      for (const tag of operation.tags ?? []) {
+        if (!declared.has(tag)) {
+          throw new Error(`${method.toUpperCase()} ${path} uses the tag "${tag}", not declared`);
+        }
+      }
+      addErrors(operation, ...options.every);
+      const policy = extensions[RATE_LIMIT_EXTENSION];
+      delete extensions[RATE_LIMIT_EXTENSION];
+
       const parameters = (operation.parameters ?? []) as ParameterObject[];
       const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
       const jsonBody = body?.content?.['application/json'] !== undefined;
+      if (BODY_METHODS.has(method)) addErrors(operation, ...options.jsonBody);
       if (jsonBody) {
         closeBodySchema(document, body?.content?.['application/json']);
-        addErrors(operation, ...options.jsonBody);
         const schema = (body?.content?.['application/json'] as { schema?: { $ref?: string } })
           .schema;
         if (schema?.$ref !== undefined) addErrors(operation, ...options.dtoBody);
@@ -147,6 +214,8 @@ export function finalizeOpenApiDocument(
       if (api && !options.withoutDatabase.has(operation.operationId ?? '')) {
         addErrors(operation, ...options.database);
       }
+      // After every error is in, so that the 429 is there to carry them.
+      if (typeof policy === 'string') addRateLimitHeaders(operation, policy);
       operation.responses = Object.fromEntries(
         Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
       );
@@ -158,5 +227,7 @@ export function finalizeOpenApiDocument(
   }
   fixReferences(document.components);
   fixReferences(document.paths);
+  formatIntegers(document.components);
+  formatIntegers(document.paths);
   return document;
 }

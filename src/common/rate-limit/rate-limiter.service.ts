@@ -9,6 +9,7 @@ import {
 } from 'rate-limiter-flexible';
 import { AppConfig } from '../../config/app-config.js';
 import { normalizeEmail } from '../email.js';
+import type { RateLimitState } from './rate-limit-headers.js';
 import { RateLimitedError } from './rate-limit.errors.js';
 
 /**
@@ -231,15 +232,42 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Counts one attempt against the IP, the email and the user given. Throws `RateLimitedError` (429) when
-   * either is over its limit; the error carries the seconds until the next allowed attempt.
+   * Counts one attempt against the IP, the email and the user given, and returns what is left
+   * of each counter (the RateLimit headers). Throws `RateLimitedError` (429) when either is
+   * over its limit; the error carries the seconds until the next allowed attempt, and the
+   * counters.
    */
-  async consume(policy: RateLimitPolicy, subject: RateLimitSubject): Promise<void> {
-    const checks: Promise<unknown>[] = [];
-    if (subject.ip) checks.push(this.limiter(policy, 'ip').consume(subject.ip));
-    if (subject.email) checks.push(this.limiter(policy, 'email').consume(subject.email));
-    if (subject.userId) checks.push(this.limiter(policy, 'user').consume(String(subject.userId)));
-    await settle(checks);
+  async consume(policy: RateLimitPolicy, subject: RateLimitSubject): Promise<RateLimitState[]> {
+    const counters: [CounterKey, string][] = [];
+    if (subject.ip) counters.push(['ip', subject.ip]);
+    if (subject.email) counters.push(['email', subject.email]);
+    if (subject.userId) counters.push(['user', String(subject.userId)]);
+    const results = await Promise.allSettled(
+      counters.map(([by, key]) => this.limiter(policy, by).consume(key)),
+    );
+    const states: RateLimitState[] = [];
+    let retryAfterMs = 0;
+    results.forEach((result, i) => {
+      const by = counters[i]![0];
+      if (result.status === 'rejected' && !(result.reason instanceof RateLimiterRes)) {
+        throw result.reason;
+      }
+      const res = (result.status === 'fulfilled' ? result.value : result.reason) as RateLimiterRes;
+      if (result.status === 'rejected') retryAfterMs = Math.max(retryAfterMs, res.msBeforeNext);
+      const limiter = this.limiter(policy, by);
+      states.push({
+        name: `${policy}.${by}`,
+        by,
+        quota: limiter.points,
+        windowSeconds: limiter.duration,
+        remaining: Math.max(0, res.remainingPoints),
+        resetSeconds: Math.max(0, Math.ceil(res.msBeforeNext / 1000)),
+      });
+    });
+    if (retryAfterMs > 0) {
+      throw new RateLimitedError(Math.max(1, Math.ceil(retryAfterMs / 1000)), states);
+    }
+    return states;
   }
 
   /**

@@ -19,6 +19,8 @@ export class PlanDto {
 
   @ApiProperty({
     type: 'integer',
+    // An amount from Stripe, whose bounds are Stripe's: int64, not the int32 of our ids.
+    format: 'int64',
     example: 1200,
     description: "In the currency's minor unit, as Stripe gives it (1200 = $12.00)",
   })
