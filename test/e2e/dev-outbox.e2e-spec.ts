@@ -138,7 +138,8 @@ describe('dev outbox (e2e)', () => {
     let all = await outbox();
     for (
       let waited = 0;
-      (all.some((m) => m.to === first.email) || all.length < 100) && waited < 30_000;
+      // Mail jobs run in parallel slots: wait for every reset mail, not just for 100 of any.
+      all.filter((m) => m.kind === 'password reset link').length < 100 && waited < 30_000;
       waited += 100
     ) {
       expect(all.length).toBeLessThanOrEqual(100);
@@ -147,7 +148,7 @@ describe('dev outbox (e2e)', () => {
     }
     expect(all).toHaveLength(100);
     expect(all.some((m) => m.to === first.email)).toBe(false);
-    // Both verification mails went before the 100 reset mails: those 100 are what is left.
+    // 102 mails went out; the 100 reset mails came last, so they are what is left.
     expect(all.every((m) => m.kind === 'password reset link' && m.to === other.email)).toBe(true);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Body, Controller, Get, Logger, Module, Post } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Public } from '../../src/common/decorators/public.decorator.js';
@@ -27,6 +28,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 
 /** Logs one line from inside a request, for the request-id check. */
 // A probe beside the app (not in its OpenAPI document), hence `t.unchecked` below.
+@ApiExcludeController()
 @Controller('probe-log')
 class ProbeLogController {
   private readonly logger = new Logger('Probe');

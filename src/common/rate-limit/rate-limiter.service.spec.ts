@@ -166,7 +166,7 @@ describe('RateLimiterService.consumeApiKey (in-memory)', () => {
   });
 
   it('defaults to 600 per minute and rejects a bad API_KEY_RATE_LIMIT naming it', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).apiKeys).toEqual({ ratePerMinute: 600 });
+    expect(loadConfig({ NODE_ENV: 'test' }).apiKeys).toEqual({ ratePerMinute: 600 });
     expect(() => loadConfig({ API_KEY_RATE_LIMIT: '0' })).toThrow('API_KEY_RATE_LIMIT');
     expect(() => loadConfig({ API_KEY_RATE_LIMIT: 'lots' })).toThrow('API_KEY_RATE_LIMIT');
   });
@@ -228,7 +228,7 @@ describe('RateLimiterService.consumeInvitationMail (in-memory)', () => {
   });
 
   it('defaults to 20 per inviter, 50 per team, 3 per recipient an hour; bad values name the variable', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).invitationRateLimit).toEqual({
+    expect(loadConfig({ NODE_ENV: 'test' }).invitationRateLimit).toEqual({
       windowSeconds: 3600,
       perInviter: 20,
       perTeam: 50,
@@ -263,7 +263,7 @@ describe('RateLimiterService.consumeTeamEvent (in-memory)', () => {
 
 describe('rate-limit configuration', () => {
   it('defaults to 30 per IP, 10 per email, 60 per IP on token routes in 15 minutes, and a 5 s slowdown cap', () => {
-    expect(loadConfig({ NODE_ENV: 'development' }).rateLimit).toEqual({
+    expect(loadConfig({ NODE_ENV: 'test' }).rateLimit).toEqual({
       windowSeconds: 900,
       perIp: 30,
       perEmail: 10,
