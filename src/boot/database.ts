@@ -11,7 +11,10 @@ import { installJobQueue } from '../modules/jobs/job-queue.js';
 
 /** A database ready for the app: migrated (and seeded outside production). */
 export interface PreparedDatabase {
+  /** The app's pool: DATABASE_URL (maybe through a pooler), or the embedded server. */
   url: string;
+  /** Straight to the server: DATABASE_DIRECT_URL (default DATABASE_URL), or the embedded server. */
+  directUrl: string;
   /** Stops the embedded server, if one was started; call it after every pool is closed. */
   stop(): Promise<void>;
 }
@@ -28,32 +31,35 @@ export const DEMO_SEEDED_MESSAGE =
 /**
  * The boot edge of the database: resolves it (DATABASE_URL, else the embedded PostgreSQL,
  * started and initialised on first use), migrates it under the advisory lock and seeds demo
- * data into an empty database outside production. The app itself only opens a pool on the
- * URL this returns. server.ts and the CLIs call it before anything else.
+ * data into an empty database outside production, all on the direct connection
+ * (DATABASE_DIRECT_URL: a session advisory lock needs one server session, which a
+ * transaction-mode pooler does not give). The app itself only opens pools on the URLs this
+ * returns. server.ts and the CLIs call it before anything else.
  */
 export async function prepareDatabase(
   config: AppConfig,
   options: PrepareOptions = {},
 ): Promise<PreparedDatabase> {
   const logger = options.logger ?? new Logger('Database');
-  const { url, embedded } = await resolveDatabase(config, logger);
+  const { url, directUrl, embedded } = await resolveDatabase(config, logger);
   const stop = async (): Promise<void> => {
     await embedded?.stop();
   };
   try {
-    await migrateDatabase(url, config.jobs.schema);
-    if ((options.seed ?? config.nodeEnv !== 'production') && (await seedDatabase(url))) {
+    await migrateDatabase(directUrl, config.jobs.schema);
+    if ((options.seed ?? config.nodeEnv !== 'production') && (await seedDatabase(directUrl))) {
       logger.log(DEMO_SEEDED_MESSAGE);
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, stop };
+  return { url, directUrl, stop };
 }
 
 /**
- * Applies pending migrations on a connection of its own: migrations (and the wait for another
+ * Applies pending migrations on a connection of its own to `url`, which must be a direct one
+ * (the migration lock is a session advisory lock): migrations (and the wait for another
  * instance's migration lock) are not bounded by the per-request statement timeout. Then
  * installs or upgrades the job queue's tables in `jobsSchema` (JOBS_SCHEMA; pg-boss's own
  * migrations under its own advisory lock).
@@ -82,6 +88,13 @@ export async function seedDatabase(
 }
 
 /** The configuration the app runs with: the boot-time config, on the prepared database. */
-export function withDatabaseUrl(config: AppConfig, url: string): AppConfig {
-  return Object.freeze({ ...config, databaseUrl: url });
+export function withDatabaseUrl(
+  config: AppConfig,
+  database: Pick<PreparedDatabase, 'url' | 'directUrl'>,
+): AppConfig {
+  return Object.freeze({
+    ...config,
+    databaseUrl: database.url,
+    databaseDirectUrl: database.directUrl,
+  });
 }

@@ -47,8 +47,11 @@ export class JobsService
   private readonly inFlight = new Map<string, string>();
 
   /**
-   * The queue's own small pool (fetching, completing, maintenance, cron): polling workers never
-   * take a connection a request is waiting for. Jobs enqueued by a request use its transaction.
+   * The queue's own small pool (fetching, completing, maintenance, cron, the set-up lock):
+   * polling workers never take a connection a request is waiting for. It is on the direct
+   * connection (DATABASE_DIRECT_URL): the set-up lock below is a session advisory lock, which
+   * a transaction-mode pooler would take on one server session and release on another. Jobs
+   * enqueued by a request use its transaction (DATABASE_URL).
    */
   private readonly pool: pg.Pool;
 
@@ -56,9 +59,9 @@ export class JobsService
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
   ) {
-    if (config.databaseUrl === undefined)
+    if (config.databaseDirectUrl === undefined)
       throw new Error('No database URL (see DatabaseConnection)');
-    this.pool = createPool(config.databaseUrl, {
+    this.pool = createPool(config.databaseDirectUrl, {
       max: JOBS_POOL_MAX,
       statementTimeoutMs: config.databaseStatementTimeoutMs,
       applicationName: 'nest-saas-jobs',
