@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { PasswordHasher } from '../common/crypto/password-hasher.js';
-import type { AppConfig } from '../config/app-config.js';
+import type { AppConfig, DatabasePooler } from '../config/app-config.js';
 import { createPool } from '../database/database.connection.js';
 import { migrateWithLock } from '../database/migrate.js';
 import { resolveDatabase, type DatabaseLog } from '../database/resolve-database.js';
@@ -32,9 +32,8 @@ export const DEMO_SEEDED_MESSAGE =
  * The boot edge of the database: resolves it (DATABASE_URL, else the embedded PostgreSQL,
  * started and initialised on first use), migrates it under the advisory lock and seeds demo
  * data into an empty database outside production, all on the direct connection
- * (DATABASE_DIRECT_URL: a session advisory lock needs one server session, which a
- * transaction-mode pooler does not give). The app itself only opens pools on the URLs this
- * returns. server.ts and the CLIs call it before anything else.
+ * (DATABASE_DIRECT_URL, default DATABASE_URL). The app itself only opens pools on the URLs
+ * this returns. server.ts and the CLIs call it before anything else.
  */
 export async function prepareDatabase(
   config: AppConfig,
@@ -46,8 +45,12 @@ export async function prepareDatabase(
     await embedded?.stop();
   };
   try {
-    await migrateDatabase(directUrl, config.jobs.schema);
-    if ((options.seed ?? config.nodeEnv !== 'production') && (await seedDatabase(directUrl))) {
+    const pooler = config.databaseDirectPooler;
+    await migrateDatabase(directUrl, config.jobs.schema, { pooler });
+    if (
+      (options.seed ?? config.nodeEnv !== 'production') &&
+      (await seedDatabase(directUrl, undefined, { pooler }))
+    ) {
       logger.log(DEMO_SEEDED_MESSAGE);
     }
   } catch (error) {
@@ -57,15 +60,23 @@ export async function prepareDatabase(
   return { url, directUrl, stop };
 }
 
+/** What sits in front of the boot edge's URL (the direct one, unless it defaults to a pooler's). */
+export interface BootConnectionOptions {
+  pooler?: DatabasePooler;
+}
+
 /**
- * Applies pending migrations on a connection of its own to `url`, which must be a direct one
- * (the migration lock is a session advisory lock): migrations (and the wait for another
- * instance's migration lock) are not bounded by the per-request statement timeout. Then
- * installs or upgrades the job queue's tables in `jobsSchema` (JOBS_SCHEMA; pg-boss's own
- * migrations under its own advisory lock).
+ * Applies pending migrations on connections of their own to `url` (one holds the migration
+ * lock, one migrates): migrations (and the wait for another instance's migration lock) are
+ * not bounded by the per-request statement timeout. Then installs or upgrades the job queue's
+ * tables in `jobsSchema` (JOBS_SCHEMA; pg-boss's own migrations under its own advisory lock).
  */
-export async function migrateDatabase(url: string, jobsSchema = 'pgboss'): Promise<void> {
-  const pool = createPool(url, { max: 1 });
+export async function migrateDatabase(
+  url: string,
+  jobsSchema = 'pgboss',
+  options: BootConnectionOptions = {},
+): Promise<void> {
+  const pool = createPool(url, { max: 2, pooler: options.pooler });
   try {
     await migrateWithLock(pool);
     await installJobQueue(pool, jobsSchema);
@@ -78,8 +89,9 @@ export async function migrateDatabase(url: string, jobsSchema = 'pgboss'): Promi
 export async function seedDatabase(
   url: string,
   hasher: Hasher = new PasswordHasher(),
+  options: BootConnectionOptions = {},
 ): Promise<boolean> {
-  const pool = createPool(url, { max: 2 });
+  const pool = createPool(url, { max: 2, pooler: options.pooler });
   try {
     return await seedDemoData(drizzle({ client: pool, schema }), hasher);
   } finally {

@@ -12,7 +12,7 @@ Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 const config = loadConfigOrExit();
 const { directUrl, embedded } = await resolveDatabase(config);
 try {
-  await migrateDatabase(directUrl, config.jobs.schema);
+  await migrateDatabase(directUrl, config.jobs.schema, { pooler: config.databaseDirectPooler });
   process.stdout.write('migrations are up to date\n');
 } finally {
   await embedded?.stop();

@@ -20,8 +20,10 @@ if (config.nodeEnv === 'production') {
 }
 const { directUrl, embedded } = await resolveDatabase(config);
 try {
-  await migrateDatabase(directUrl, config.jobs.schema);
-  const seeded = await seedDatabase(directUrl);
+  await migrateDatabase(directUrl, config.jobs.schema, { pooler: config.databaseDirectPooler });
+  const seeded = await seedDatabase(directUrl, undefined, {
+    pooler: config.databaseDirectPooler,
+  });
   process.stdout.write(
     seeded ? `${DEMO_SEEDED_MESSAGE}\n` : 'database already has users: demo data not seeded\n',
   );

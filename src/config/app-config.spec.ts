@@ -172,10 +172,19 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://u@pooler:6432/app',
       databaseDirectUrl: 'postgres://u@db:5432/app',
       databasePooler: 'transaction',
+      databaseDirectPooler: undefined,
+    });
+    // Without a direct URL, the "direct" connection is the pooler's too.
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@pooler:6432/app', DB_POOLER: 'transaction' }),
+    ).toMatchObject({
+      databaseDirectUrl: 'postgres://u@pooler:6432/app',
+      databaseDirectPooler: 'transaction',
     });
     expect(loadConfig({})).toMatchObject({
       databaseDirectUrl: undefined,
       databasePooler: undefined,
+      databaseDirectPooler: undefined,
     });
   });
 

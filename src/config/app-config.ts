@@ -30,6 +30,11 @@ export abstract class AppConfig {
    * session setting and no session advisory lock (see createPool).
    */
   declare readonly databasePooler: DatabasePooler | undefined;
+  /**
+   * What sits in front of `databaseDirectUrl`: DB_POOLER when DATABASE_DIRECT_URL is unset
+   * (it is then DATABASE_URL itself), else nothing.
+   */
+  declare readonly databaseDirectPooler: DatabasePooler | undefined;
   declare readonly databasePoolMax: number;
   /**
    * Longest a query may run (server-side `statement_timeout`), a query may wait for an answer
@@ -387,6 +392,7 @@ export function loadConfig(env: Env): AppConfig {
     databaseUrl,
     databaseDirectUrl: databaseDirectUrl ?? databaseUrl,
     databasePooler,
+    databaseDirectPooler: databaseDirectUrl === undefined ? databasePooler : undefined,
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     embedded: {

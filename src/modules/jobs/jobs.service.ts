@@ -49,9 +49,8 @@ export class JobsService
   /**
    * The queue's own small pool (fetching, completing, maintenance, cron, the set-up lock):
    * polling workers never take a connection a request is waiting for. It is on the direct
-   * connection (DATABASE_DIRECT_URL): the set-up lock below is a session advisory lock, which
-   * a transaction-mode pooler would take on one server session and release on another. Jobs
-   * enqueued by a request use its transaction (DATABASE_URL).
+   * connection (DATABASE_DIRECT_URL, default DATABASE_URL), like the rest of the queue's
+   * upkeep. Jobs enqueued by a request use its transaction (DATABASE_URL).
    */
   private readonly pool: pg.Pool;
 
@@ -62,6 +61,7 @@ export class JobsService
     if (config.databaseDirectUrl === undefined)
       throw new Error('No database URL (see DatabaseConnection)');
     this.pool = createPool(config.databaseDirectUrl, {
+      pooler: config.databaseDirectPooler,
       max: JOBS_POOL_MAX,
       statementTimeoutMs: config.databaseStatementTimeoutMs,
       applicationName: 'nest-saas-jobs',
