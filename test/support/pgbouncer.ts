@@ -28,6 +28,8 @@ export function pgBouncerAvailable(): boolean {
 
 export interface PgBouncer {
   port: number;
+  /** PgBouncer's process id (its CPU time, for the bench). */
+  pid: number;
   /** `databaseUrl` (same user, password and database) through this PgBouncer. */
   url(databaseUrl: string): string;
   /** PgBouncer's log so far (for a failing test's message). */
@@ -80,8 +82,10 @@ export async function startPgBouncer(
     decodeURIComponent(server.username || 'postgres'),
     decodeURIComponent(server.password),
   ]);
+  const pid = Number((await readFile(join(workDir, 'pgbouncer.pid'), 'utf8')).trim());
   return {
     port,
+    pid,
     url(databaseUrl) {
       const url = new URL(databaseUrl);
       url.hostname = '127.0.0.1';
