@@ -18,9 +18,11 @@ export abstract class AppConfig {
   /** Unset: an embedded PostgreSQL under `embeddedDataDir` is started. */
   declare readonly databaseUrl: string | undefined;
   /**
-   * DATABASE_DIRECT_URL (default DATABASE_URL): a connection straight to PostgreSQL, for what
-   * needs a server session of its own: migrations, advisory locks and the job queue (fetching,
-   * maintenance, cron). Unset with DATABASE_URL unset: the embedded server's URL.
+   * DATABASE_DIRECT_URL (default DATABASE_URL): straight to PostgreSQL, for the boot edge
+   * (migrations and their lock, seeding, the CLIs) and the job queue's own pool (fetching,
+   * maintenance, cron, its set-up lock): long or lock-holding work that should neither take
+   * nor wait for a pooler's server connections. Unset with DATABASE_URL unset: the embedded
+   * server's URL (the boot edge fills it in).
    */
   declare readonly databaseDirectUrl: string | undefined;
   /**

@@ -36,7 +36,9 @@ export function timestampFromDriver(value: unknown): Date {
  * plans it once per connection); inside one it is built per call on the transaction's client,
  * so it still joins the service's transaction. Through a transaction-mode pooler
  * (`TransactionHost.namedStatements` false) the statement is the unnamed one: still built once
- * by Drizzle, parsed and planned by PostgreSQL on every execution. `encode` turns the arguments into what the
+ * by Drizzle, parsed and planned by PostgreSQL on every execution. Named statements stay on a
+ * direct connection because they pay: without them PostgreSQL spent 110–430 µs more per hot
+ * read and a direct connection served 0.66–0.83× the requests (bench/RESULTS.md item 28). `encode` turns the arguments into what the
  * columns' encoders would have produced, since placeholders bypass them (e.g. a Date → ISO).
  *
  * `PreparedQuery.mapped` makes one whose rows are read by a mapper of the query's own
