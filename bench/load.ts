@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 export interface LoadRequest {
@@ -100,6 +100,39 @@ export function cpuTimeMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU time (ms) of a process and its children, e.g. a PostgreSQL postmaster and its backends
+ * (one process per connection, which come and go with the pools' connections): the live
+ * children's own time plus the root's, with that of the children it has already reaped
+ * (cutime + cstime), so a backend ending mid-window loses nothing.
+ */
+export function treeCpuTimeMs(pid: number): number {
+  let total = 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime, stime, cutime, cstime: fields 14–17.
+    total +=
+      ((Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * 1000) /
+      TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) {
+        total += ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+      }
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return total;
 }
 
 export function percentile(sorted: number[], p: number): number {

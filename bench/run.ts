@@ -14,7 +14,16 @@ import pg from 'pg';
 import { ARGON2_OPTIONS } from '../src/common/crypto/password-hasher.js';
 import { EmbeddedPostgres } from '../src/database/embedded-postgres.js';
 import { migrateWithLock } from '../src/database/migrate.js';
-import { load, summarize, type LoadRequest, type LoadSample, type Summary } from './load.js';
+import { pgBouncerBinary, startPgBouncer } from '../test/support/pgbouncer.js';
+import {
+  cpuTimeMs,
+  load,
+  summarize,
+  treeCpuTimeMs,
+  type LoadRequest,
+  type LoadSample,
+  type Summary,
+} from './load.js';
 import { freePort, memoryOf, runNode, ServerProcess } from './processes.js';
 import { BENCH_PASSWORD, benchEmail, DEFAULT_SHAPE, seedBenchData } from './seed.js';
 
@@ -39,6 +48,8 @@ function envNumber(name: string, fallback: number, min: number, max: number): nu
 const METRICS_WARMUP_SECONDS = 10;
 /** Rounds of the metrics comparison per pair of processes: on then off, then off then on. */
 const METRICS_ROUNDS_PER_PAIR = 2;
+/** Rounds of the pooler comparison per triple of processes, each in another order. */
+const POOLER_ROUNDS_PER_TRIPLE = 3;
 
 const options = {
   seconds: envNumber('BENCH_DURATION', 2, 1, 120),
@@ -51,6 +62,11 @@ const options = {
    * so one pair cannot tell a 5 % cost from that (bench/RESULTS.md items 26 and 27).
    */
   metricsPairs: envNumber('BENCH_METRICS_PAIRS', 6, 1, 20),
+  /**
+   * How many triples of new processes (direct with named statements, direct without, through
+   * PgBouncer) the pooler comparison measures, POOLER_ROUNDS_PER_TRIPLE rounds each.
+   */
+  poolerTriples: envNumber('BENCH_POOLER_TRIPLES', 2, 1, 10),
   logLevel: process.env.BENCH_LOG_LEVEL ?? 'info',
   /**
    * NODE_OPTIONS for the app. Default: the V8 flags `npm run start:prod` (and the Dockerfile)
@@ -150,7 +166,7 @@ async function openDatabase(): Promise<Database> {
 
 async function prepareData(db: Database): Promise<number> {
   const started = performance.now();
-  const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   try {
     await migrateWithLock(pool);
     const hash = await argon2.hash(BENCH_PASSWORD, ARGON2_OPTIONS);
@@ -445,6 +461,14 @@ async function statementsFor(
 
 // ---------------------------------------------------------------- report
 
+type PoolerVariant = 'direct' | 'direct, unnamed' | 'PgBouncer';
+const POOLER_VARIANTS: readonly PoolerVariant[] = ['direct', 'direct, unnamed', 'PgBouncer'];
+const POOLER_VARIANT_TITLES: Record<PoolerVariant, string> = {
+  direct: 'direct, named statements (default)',
+  'direct, unnamed': 'direct, unnamed statements (DB_POOLER=transaction)',
+  PgBouncer: 'PgBouncer 1.18, transaction mode (DB_POOLER=transaction)',
+};
+
 interface Row {
   scenario: string;
   title: string;
@@ -509,6 +533,23 @@ interface Results {
     pairRatios: number[];
     scrapes: number;
   };
+  /**
+   * The three reads on the same build three ways: DATABASE_URL straight to PostgreSQL (named
+   * prepared statements), the same without named statements (DB_POOLER=transaction on the
+   * direct URL) and through PgBouncer in transaction mode. CPU per request of the app, of
+   * PostgreSQL (postmaster and backends) and of PgBouncer.
+   */
+  pooler?: {
+    triples: number;
+    rows: {
+      scenario: string;
+      title: string;
+      variant: PoolerVariant;
+      app: Summary;
+      postgresCpuUsPerRequest: number;
+      pgbouncerCpuUsPerRequest: number;
+    }[];
+  };
   baseline: { readyMs: number; peakRssMb: number };
   targets: { name: string; value: number; limit: number; met: boolean; unit: string }[];
   notes: string[];
@@ -542,6 +583,7 @@ function table(results: Results): string {
       `| GET /teams/:teamId at ${options.floodReadRate} req/s, during a sign-in flood | ${fmt(f.duringSignInFlood.rps, 0)} | ${fmt(f.duringSignInFlood.p50, 2)} / ${fmt(f.duringSignInFlood.p99, 2)} | | same, at rest | ${fmt(f.atRest.rps, 0)} | ${fmt(f.atRest.p50, 2)} / ${fmt(f.atRest.p99, 2)} | | | ${fmt(f.p99Ratio, 2)} | |`,
     );
   }
+  if (results.pooler) lines.push('', ...poolerTable(results.pooler));
   lines.push('');
   lines.push('| target | measured | limit | met |', '|---|---:|---:|:-:|');
   for (const t of results.targets) {
@@ -550,6 +592,24 @@ function table(results: Results): string {
     );
   }
   return lines.join('\n');
+}
+
+function poolerTable(pooler: NonNullable<Results['pooler']>): string[] {
+  const lines = [
+    `Pooler comparison (${pooler.triples} triples of new processes, ${POOLER_ROUNDS_PER_TRIPLE} rounds each; ratios against the direct default):`,
+    '',
+    '| read | connection | req/s | p50 / p99 ms | app CPU µs/req | PostgreSQL CPU µs/req | PgBouncer CPU µs/req | total CPU µs/req | req/s ratio | p99 ratio | total CPU ratio |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of pooler.rows) {
+    const direct = pooler.rows.find((r) => r.scenario === row.scenario && r.variant === 'direct');
+    const total = (r: typeof row): number =>
+      r.app.cpuUsPerRequest + r.postgresCpuUsPerRequest + r.pgbouncerCpuUsPerRequest;
+    lines.push(
+      `| ${row.title} | ${POOLER_VARIANT_TITLES[row.variant]} | ${fmt(row.app.rps, 0)} | ${fmt(row.app.p50, 2)} / ${fmt(row.app.p99, 2)} | ${fmt(row.app.cpuUsPerRequest, 0)} | ${fmt(row.postgresCpuUsPerRequest, 0)} | ${fmt(row.pgbouncerCpuUsPerRequest, 0)} | ${fmt(total(row), 0)} | ${direct ? fmt(row.app.rps / direct.app.rps, 2) : '–'} | ${direct ? fmt(row.app.p99 / direct.app.p99, 2) : '–'} | ${direct ? fmt(total(row) / total(direct), 2) : '–'} |`,
+    );
+  }
+  return lines;
 }
 
 function markdown(results: Results): string {
@@ -607,6 +667,16 @@ async function writeResults(results: Results): Promise<void> {
       ? text.slice(0, from) + block + text.slice(to + end.length)
       : `${text.trimEnd()}\n\n## Latest run\n\n${block}\n`;
   await writeFile(file, text);
+}
+
+/** The postmaster's pid of the embedded cluster in `dir` (its postmaster.pid file). */
+function postmasterPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -971,6 +1041,116 @@ async function main(): Promise<void> {
         pairRatios,
         scrapes,
       };
+    }
+
+    if (enabled('pooler')) {
+      // Named prepared statements are what a transaction-mode pooler cannot carry: this
+      // measures what they buy on a direct connection (direct vs direct, unnamed) and what the
+      // pooled deployment costs (vs PgBouncer), on new processes with the same history, in
+      // rotating order. CPU counts the app, the bench's PostgreSQL (postmaster + backends) and
+      // PgBouncer, whose pool has as many server connections as the app's pool.
+      const postmaster = db.embedded ? postmasterPid(options.pgDir) : undefined;
+      if (pgBouncerBinary() === undefined) {
+        results.notes.push('pooler comparison not run: pgbouncer is not installed');
+      } else {
+        const bouncer = await startPgBouncer(db.url, { poolSize: 10 });
+        try {
+          const samples = new Map<string, { app: LoadSample[]; pg: number; bouncer: number }>();
+          const key = (scenario: string, variant: PoolerVariant): string =>
+            `${scenario}|${variant}`;
+          const variantEnv: Record<PoolerVariant, Record<string, string>> = {
+            direct: { DATABASE_POOL_MAX: '10' },
+            'direct, unnamed': { DATABASE_POOL_MAX: '10', DB_POOLER: 'transaction' },
+            PgBouncer: {
+              DATABASE_POOL_MAX: '10',
+              DATABASE_URL: bouncer.url(db.url),
+              DATABASE_DIRECT_URL: db.url,
+              DB_POOLER: 'transaction',
+            },
+          };
+          for (let triple = 0; triple < options.poolerTriples; triple++) {
+            const started: Record<string, ServerProcess> = {};
+            for (const variant of POOLER_VARIANTS) {
+              started[variant] = (
+                await startApp(`app (${variant}, ${triple + 1})`, variantEnv[variant], false)
+              ).server;
+            }
+            try {
+              for (const variant of POOLER_VARIANTS) {
+                const server = started[variant] as ServerProcess;
+                await replayFixtures(server, fixtures);
+                for (const s of READS) {
+                  await load({
+                    url: server.url,
+                    requests: s.requests(fixtures),
+                    connections: options.connections,
+                    seconds: Math.max(3, options.seconds),
+                  });
+                }
+              }
+              for (let round = 0; round < POOLER_ROUNDS_PER_TRIPLE; round++) {
+                for (const s of READS) {
+                  const shift = (triple + round) % POOLER_VARIANTS.length;
+                  const order = [
+                    ...POOLER_VARIANTS.slice(shift),
+                    ...POOLER_VARIANTS.slice(0, shift),
+                  ];
+                  for (const variant of order) {
+                    const server = started[variant] as ServerProcess;
+                    const pgBefore = postmaster === undefined ? 0 : treeCpuTimeMs(postmaster);
+                    const bouncerBefore = cpuTimeMs(bouncer.pid);
+                    const sample = await load({
+                      url: server.url,
+                      pid: server.child.pid,
+                      requests: s.requests(fixtures),
+                      connections: options.connections,
+                      seconds: options.seconds,
+                    });
+                    const entry = samples.get(key(s.id, variant)) ?? { app: [], pg: 0, bouncer: 0 };
+                    samples.set(key(s.id, variant), entry);
+                    entry.app.push(sample);
+                    entry.pg += postmaster === undefined ? 0 : treeCpuTimeMs(postmaster) - pgBefore;
+                    entry.bouncer += cpuTimeMs(bouncer.pid) - bouncerBefore;
+                    log(
+                      `triple ${triple + 1} round ${round + 1} ${s.id} ${variant}: ${(sample.ok / sample.seconds).toFixed(0)} req/s, ${((1000 * sample.cpuMs) / Math.max(1, sample.ok)).toFixed(0)} app CPU µs/req${sample.failed + sample.errors ? `, ${sample.failed} non-2xx, ${sample.errors} errors` : ''}`,
+                    );
+                  }
+                }
+              }
+            } finally {
+              for (const server of Object.values(started)) await server.stop();
+            }
+          }
+          const rows: NonNullable<Results['pooler']>['rows'] = [];
+          for (const s of READS) {
+            for (const variant of POOLER_VARIANTS) {
+              const entry = samples.get(key(s.id, variant));
+              if (!entry) continue;
+              const app = summarize(entry.app);
+              rows.push({
+                scenario: s.id,
+                title: s.title,
+                variant,
+                app,
+                postgresCpuUsPerRequest:
+                  postmaster === undefined
+                    ? Number.NaN
+                    : (1000 * entry.pg) / Math.max(1, app.requests),
+                pgbouncerCpuUsPerRequest:
+                  variant === 'PgBouncer' ? (1000 * entry.bouncer) / Math.max(1, app.requests) : 0,
+              });
+            }
+          }
+          results.pooler = { triples: options.poolerTriples, rows };
+          if (postmaster === undefined) {
+            results.notes.push(
+              "pooler comparison: PostgreSQL's CPU not measured (DATABASE_URL's server is not the bench's own)",
+            );
+          }
+        } finally {
+          await bouncer.stop();
+        }
+      }
     }
 
     if (enabled('sign-in')) {

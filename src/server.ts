@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      AppModule.forRoot(withDatabaseUrl(bootConfig, database.url)),
+      AppModule.forRoot(withDatabaseUrl(bootConfig, database)),
       createHttpAdapter(bootConfig),
       NEST_APP_OPTIONS,
     );

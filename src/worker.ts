@@ -31,7 +31,7 @@ async function bootstrap(): Promise<void> {
     logger: bootLogger(bootConfig, 'Database'),
   });
   const app = await NestFactory.createApplicationContext(
-    WorkerModule.forRoot(withDatabaseUrl(bootConfig, database.url)),
+    WorkerModule.forRoot(withDatabaseUrl(bootConfig, database)),
     { bufferLogs: true },
   );
   app.useLogger(app.get(AppLogger));

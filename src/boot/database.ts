@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { PasswordHasher } from '../common/crypto/password-hasher.js';
-import type { AppConfig } from '../config/app-config.js';
+import type { AppConfig, DatabasePooler } from '../config/app-config.js';
 import { createPool } from '../database/database.connection.js';
 import { migrateWithLock } from '../database/migrate.js';
 import { resolveDatabase, type DatabaseLog } from '../database/resolve-database.js';
@@ -11,7 +11,10 @@ import { installJobQueue } from '../modules/jobs/job-queue.js';
 
 /** A database ready for the app: migrated (and seeded outside production). */
 export interface PreparedDatabase {
+  /** The app's pool: DATABASE_URL (maybe through a pooler), or the embedded server. */
   url: string;
+  /** Straight to the server: DATABASE_DIRECT_URL (default DATABASE_URL), or the embedded server. */
+  directUrl: string;
   /** Stops the embedded server, if one was started; call it after every pool is closed. */
   stop(): Promise<void>;
 }
@@ -28,38 +31,52 @@ export const DEMO_SEEDED_MESSAGE =
 /**
  * The boot edge of the database: resolves it (DATABASE_URL, else the embedded PostgreSQL,
  * started and initialised on first use), migrates it under the advisory lock and seeds demo
- * data into an empty database outside production. The app itself only opens a pool on the
- * URL this returns. server.ts and the CLIs call it before anything else.
+ * data into an empty database outside production, all on the direct connection
+ * (DATABASE_DIRECT_URL, default DATABASE_URL). The app itself only opens pools on the URLs
+ * this returns. server.ts and the CLIs call it before anything else.
  */
 export async function prepareDatabase(
   config: AppConfig,
   options: PrepareOptions = {},
 ): Promise<PreparedDatabase> {
   const logger = options.logger ?? new Logger('Database');
-  const { url, embedded } = await resolveDatabase(config, logger);
+  const { url, directUrl, embedded } = await resolveDatabase(config, logger);
   const stop = async (): Promise<void> => {
     await embedded?.stop();
   };
   try {
-    await migrateDatabase(url, config.jobs.schema);
-    if ((options.seed ?? config.nodeEnv !== 'production') && (await seedDatabase(url))) {
+    const pooler = config.databaseDirectPooler;
+    await migrateDatabase(directUrl, config.jobs.schema, { pooler });
+    if (
+      (options.seed ?? config.nodeEnv !== 'production') &&
+      (await seedDatabase(directUrl, undefined, { pooler }))
+    ) {
       logger.log(DEMO_SEEDED_MESSAGE);
     }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, stop };
+  return { url, directUrl, stop };
+}
+
+/** What sits in front of the boot edge's URL (the direct one, unless it defaults to a pooler's). */
+export interface BootConnectionOptions {
+  pooler?: DatabasePooler;
 }
 
 /**
- * Applies pending migrations on a connection of its own: migrations (and the wait for another
- * instance's migration lock) are not bounded by the per-request statement timeout. Then
- * installs or upgrades the job queue's tables in `jobsSchema` (JOBS_SCHEMA; pg-boss's own
- * migrations under its own advisory lock).
+ * Applies pending migrations on connections of their own to `url` (one holds the migration
+ * lock, one migrates): migrations (and the wait for another instance's migration lock) are
+ * not bounded by the per-request statement timeout. Then installs or upgrades the job queue's
+ * tables in `jobsSchema` (JOBS_SCHEMA; pg-boss's own migrations under its own advisory lock).
  */
-export async function migrateDatabase(url: string, jobsSchema = 'pgboss'): Promise<void> {
-  const pool = createPool(url, { max: 1 });
+export async function migrateDatabase(
+  url: string,
+  jobsSchema = 'pgboss',
+  options: BootConnectionOptions = {},
+): Promise<void> {
+  const pool = createPool(url, { max: 2, pooler: options.pooler });
   try {
     await migrateWithLock(pool);
     await installJobQueue(pool, jobsSchema);
@@ -72,8 +89,9 @@ export async function migrateDatabase(url: string, jobsSchema = 'pgboss'): Promi
 export async function seedDatabase(
   url: string,
   hasher: Hasher = new PasswordHasher(),
+  options: BootConnectionOptions = {},
 ): Promise<boolean> {
-  const pool = createPool(url, { max: 2 });
+  const pool = createPool(url, { max: 2, pooler: options.pooler });
   try {
     return await seedDemoData(drizzle({ client: pool, schema }), hasher);
   } finally {
@@ -82,6 +100,13 @@ export async function seedDatabase(
 }
 
 /** The configuration the app runs with: the boot-time config, on the prepared database. */
-export function withDatabaseUrl(config: AppConfig, url: string): AppConfig {
-  return Object.freeze({ ...config, databaseUrl: url });
+export function withDatabaseUrl(
+  config: AppConfig,
+  database: Pick<PreparedDatabase, 'url' | 'directUrl'>,
+): AppConfig {
+  return Object.freeze({
+    ...config,
+    databaseUrl: database.url,
+    databaseDirectUrl: database.directUrl,
+  });
 }

@@ -4,12 +4,15 @@ import { migrateDatabase } from '../boot/database.js';
 import { loadConfigOrExit } from '../config/boot.js';
 import { resolveDatabase } from '../database/resolve-database.js';
 
-/** `npm run db:migrate`: applies pending migrations to DATABASE_URL, or to the embedded database. */
+/**
+ * `npm run db:migrate`: applies pending migrations to DATABASE_DIRECT_URL (default
+ * DATABASE_URL), or to the embedded database.
+ */
 Logger.overrideLogger(['log', 'warn', 'error', 'fatal']);
 const config = loadConfigOrExit();
-const { url, embedded } = await resolveDatabase(config);
+const { directUrl, embedded } = await resolveDatabase(config);
 try {
-  await migrateDatabase(url, config.jobs.schema);
+  await migrateDatabase(directUrl, config.jobs.schema, { pooler: config.databaseDirectPooler });
   process.stdout.write('migrations are up to date\n');
 } finally {
   await embedded?.stop();

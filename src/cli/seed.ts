@@ -18,10 +18,12 @@ if (config.nodeEnv === 'production') {
   process.stderr.write('db:seed refuses to seed demo data with NODE_ENV=production\n');
   process.exit(1);
 }
-const { url, embedded } = await resolveDatabase(config);
+const { directUrl, embedded } = await resolveDatabase(config);
 try {
-  await migrateDatabase(url, config.jobs.schema);
-  const seeded = await seedDatabase(url);
+  await migrateDatabase(directUrl, config.jobs.schema, { pooler: config.databaseDirectPooler });
+  const seeded = await seedDatabase(directUrl, undefined, {
+    pooler: config.databaseDirectPooler,
+  });
   process.stdout.write(
     seeded ? `${DEMO_SEEDED_MESSAGE}\n` : 'database already has users: demo data not seeded\n',
   );

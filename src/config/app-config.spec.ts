@@ -140,6 +140,16 @@ describe('loadConfig', () => {
     [{ PORT: '70000' }, 'PORT must be an integer'],
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL must use postgres:// or postgresql://'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL must be an absolute URL'],
+    [
+      { DATABASE_URL: 'postgres://u@pooler:6432/app', DB_POOLER: 'session' },
+      'DB_POOLER must be one of transaction (got "session")',
+    ],
+    [{ DB_POOLER: 'transaction' }, 'DB_POOLER needs DATABASE_URL'],
+    [{ DATABASE_DIRECT_URL: 'postgres://u@db/app' }, 'DATABASE_DIRECT_URL needs DATABASE_URL'],
+    [
+      { DATABASE_URL: 'postgres://u@pooler:6432/app', DATABASE_DIRECT_URL: 'db:5432' },
+      'DATABASE_DIRECT_URL must',
+    ],
     [{ APP_URL: 'ftp://x' }, 'APP_URL must use http:// or https://'],
     [
       { LOG_LEVEL: 'loud' },
@@ -208,6 +218,38 @@ describe('loadConfig', () => {
       jwt: { secret: SECRET, generated: false },
     });
     expect(config.stripe.apiUrl?.port).toBe('12111');
+  });
+
+  it('DATABASE_DIRECT_URL defaults to DATABASE_URL; DB_POOLER is unset or transaction', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/app' })).toMatchObject({
+      databaseUrl: 'postgres://u@db:5432/app',
+      databaseDirectUrl: 'postgres://u@db:5432/app',
+      databasePooler: undefined,
+    });
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgres://u@pooler:6432/app',
+        DATABASE_DIRECT_URL: 'postgres://u@db:5432/app',
+        DB_POOLER: 'transaction',
+      }),
+    ).toMatchObject({
+      databaseUrl: 'postgres://u@pooler:6432/app',
+      databaseDirectUrl: 'postgres://u@db:5432/app',
+      databasePooler: 'transaction',
+      databaseDirectPooler: undefined,
+    });
+    // Without a direct URL, the "direct" connection is the pooler's too.
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://u@pooler:6432/app', DB_POOLER: 'transaction' }),
+    ).toMatchObject({
+      databaseDirectUrl: 'postgres://u@pooler:6432/app',
+      databaseDirectPooler: 'transaction',
+    });
+    expect(loadConfig({})).toMatchObject({
+      databaseDirectUrl: undefined,
+      databasePooler: undefined,
+      databaseDirectPooler: undefined,
+    });
   });
 
   it('treats TRUST_PROXY=true and address lists as Express understands them', () => {

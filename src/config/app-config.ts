@@ -5,6 +5,8 @@ export type NodeEnv = 'development' | 'production' | 'test';
 /** `required`: an unverified user's token only reaches the few routes that let them verify. */
 export type EmailVerificationMode = 'optional' | 'required';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** DB_POOLER: what sits between DATABASE_URL and PostgreSQL (unset: nothing, a direct connection). */
+export type DatabasePooler = 'transaction';
 
 /**
  * The validated, typed configuration. Injected by class token, built once at boot by
@@ -15,6 +17,26 @@ export abstract class AppConfig {
   declare readonly port: number;
   /** Unset: an embedded PostgreSQL under `embeddedDataDir` is started. */
   declare readonly databaseUrl: string | undefined;
+  /**
+   * DATABASE_DIRECT_URL (default DATABASE_URL): straight to PostgreSQL, for the boot edge
+   * (migrations and their lock, seeding, the CLIs) and the job queue's own pool (fetching,
+   * maintenance, cron, its set-up lock): long or lock-holding work that should neither take
+   * nor wait for a pooler's server connections. Unset with DATABASE_URL unset: the embedded
+   * server's URL (the boot edge fills it in).
+   */
+  declare readonly databaseDirectUrl: string | undefined;
+  /**
+   * DB_POOLER=transaction: DATABASE_URL goes through a transaction-mode pooler (PgBouncer,
+   * Supavisor, RDS Proxy), so consecutive transactions of one client connection may run on
+   * different server sessions: the app's pool then uses no named prepared statement, no
+   * session setting and no session advisory lock (see createPool).
+   */
+  declare readonly databasePooler: DatabasePooler | undefined;
+  /**
+   * What sits in front of `databaseDirectUrl`: DB_POOLER when DATABASE_DIRECT_URL is unset
+   * (it is then DATABASE_URL itself), else nothing.
+   */
+  declare readonly databaseDirectPooler: DatabasePooler | undefined;
   declare readonly databasePoolMax: number;
   /**
    * Longest a query may run (server-side `statement_timeout`), a query may wait for an answer
@@ -211,6 +233,7 @@ const LOG_LEVELS: readonly LogLevel[] = [
 ];
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
 const EMAIL_VERIFICATION_MODES: readonly EmailVerificationMode[] = ['optional', 'required'];
+const DATABASE_POOLERS: readonly DatabasePooler[] = ['transaction'];
 
 function read(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
@@ -328,6 +351,27 @@ export function loadConfig(env: Env): AppConfig {
   const devFactor = nodeEnv === 'development' ? 10 : 1;
 
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:'])?.toString();
+  const databaseDirectUrl = url(env, 'DATABASE_DIRECT_URL', [
+    'postgres:',
+    'postgresql:',
+  ])?.toString();
+  const poolerName = read(env, 'DB_POOLER');
+  const databasePooler =
+    poolerName === undefined ? undefined : oneOf(env, 'DB_POOLER', DATABASE_POOLERS, 'transaction');
+  if (databaseUrl === undefined) {
+    // The embedded server is the app's own: nothing sits in front of it.
+    for (const [name, value] of [
+      ['DATABASE_DIRECT_URL', databaseDirectUrl],
+      ['DB_POOLER', databasePooler],
+    ] as const) {
+      if (value !== undefined) {
+        throw new ConfigValidationError(
+          name,
+          'needs DATABASE_URL (the embedded PostgreSQL is used without it)',
+        );
+      }
+    }
+  }
 
   let secret = read(env, 'JWT_SECRET');
   const generated = secret === undefined;
@@ -385,6 +429,9 @@ export function loadConfig(env: Env): AppConfig {
     nodeEnv,
     port: integer(env, 'PORT', 3000, 0, 65535),
     databaseUrl,
+    databaseDirectUrl: databaseDirectUrl ?? databaseUrl,
+    databasePooler,
+    databaseDirectPooler: databaseDirectUrl === undefined ? databasePooler : undefined,
     databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 1000),
     databaseStatementTimeoutMs: integer(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     embedded: {

@@ -10,11 +10,13 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.m
 const MIGRATION_LOCK_KEY = 7_261_354_021;
 
 /**
- * Applies pending migrations while holding a session-level advisory lock, so instances that
- * start together run them one after the other (the second finds nothing left to do).
+ * Applies pending migrations while holding the migration lock (withAdvisoryLock: one of the
+ * pool's connections holds it, the migrations run on another), so instances that start
+ * together run them one after the other (the second finds nothing left to do). `pool` needs
+ * 2+ connections.
  */
 export async function migrateWithLock(pool: Pool): Promise<void> {
-  await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, (client) =>
-    migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER }),
+  await withAdvisoryLock(pool, MIGRATION_LOCK_KEY, () =>
+    migrate(drizzle({ client: pool }), { migrationsFolder: MIGRATIONS_FOLDER }),
   );
 }

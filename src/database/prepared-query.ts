@@ -10,7 +10,8 @@ interface Prepared<R> {
 }
 
 interface Preparable<R> extends PromiseLike<R> {
-  prepare(name: string): Prepared<R>;
+  /** `undefined`: the unnamed statement, as Drizzle runs a query it was not asked to prepare. */
+  prepare(name: string | undefined): Prepared<R>;
 }
 
 /** A row as node-postgres returns it to Drizzle: the selected columns in order. */
@@ -33,7 +34,11 @@ export function timestampFromDriver(value: unknown): Date {
  * A hot per-request query that runs as a named prepared statement when it can: outside a
  * transaction it is built once by Drizzle and prepared on the pool (PostgreSQL parses and
  * plans it once per connection); inside one it is built per call on the transaction's client,
- * so it still joins the service's transaction. `encode` turns the arguments into what the
+ * so it still joins the service's transaction. Through a transaction-mode pooler
+ * (`TransactionHost.namedStatements` false) the statement is the unnamed one: still built once
+ * by Drizzle, parsed and planned by PostgreSQL on every execution. Named statements stay on a
+ * direct connection because they pay: without them PostgreSQL spent 110–430 µs more per hot
+ * read and a direct connection served 0.66–0.83× the requests (bench/RESULTS.md item 28). `encode` turns the arguments into what the
  * columns' encoders would have produced, since placeholders bypass them (e.g. a Date → ISO).
  *
  * `PreparedQuery.mapped` makes one whose rows are read by a mapper of the query's own
@@ -83,7 +88,9 @@ export class PreparedQuery<A extends Record<string, unknown>, R> {
   }
 
   private prepare(db: DbClient): Prepared<R> {
-    const prepared = this.build(db, PLACEHOLDERS as Placeheld<A>).prepare(this.name);
+    const prepared = this.build(db, PLACEHOLDERS as Placeheld<A>).prepare(
+      this.txHost.namedStatements ? this.name : undefined,
+    );
     const mapRow = this.mapRow;
     if (mapRow !== undefined) {
       // Drizzle's node-postgres prepared query hands the driver's rows to `customResultMapper`

@@ -9,17 +9,29 @@ export interface DatabaseLog {
 }
 
 export interface ResolvedDatabase {
+  /** What the app's pool connects to (DATABASE_URL: maybe a pooler's). */
   url: string;
+  /** Straight to the server (DATABASE_DIRECT_URL, default `url`): migrations, locks, jobs. */
+  directUrl: string;
   /** Set when we started an embedded server; stop it after closing every connection. */
   embedded: EmbeddedPostgres | undefined;
 }
 
-/** DATABASE_URL when set; otherwise starts (initialising on first use) the embedded PostgreSQL. */
+/**
+ * DATABASE_URL (and DATABASE_DIRECT_URL) when set; otherwise starts (initialising on first use)
+ * the embedded PostgreSQL, which both URLs then name.
+ */
 export async function resolveDatabase(
   config: AppConfig,
   logger: DatabaseLog = new Logger('Database'),
 ): Promise<ResolvedDatabase> {
-  if (config.databaseUrl !== undefined) return { url: config.databaseUrl, embedded: undefined };
+  if (config.databaseUrl !== undefined) {
+    return {
+      url: config.databaseUrl,
+      directUrl: config.databaseDirectUrl ?? config.databaseUrl,
+      embedded: undefined,
+    };
+  }
   const started = Date.now();
   const embedded = await EmbeddedPostgres.start({
     dataDir: config.embedded.dataDir,
@@ -29,5 +41,5 @@ export async function resolveDatabase(
   logger.log(
     `embedded PostgreSQL ready on 127.0.0.1:${embedded.port} (data in ${embedded.dataDir}, ${Date.now() - started} ms)`,
   );
-  return { url: embedded.url(), embedded };
+  return { url: embedded.url(), directUrl: embedded.url(), embedded };
 }

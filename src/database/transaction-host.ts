@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ScopedValue } from '../common/async-scope.js';
-import { DRIZZLE, type Database, type DbClient, type Transaction } from './database.tokens.js';
+import { DatabaseConnection } from './database.connection.js';
+import type { Database, DbClient, Transaction } from './database.tokens.js';
 
 type TransactionConfig = Parameters<Database['transaction']>[1];
 
@@ -17,7 +18,18 @@ export class TransactionHost {
   /** Per instance: two apps in one process (tests) never see each other's transactions. */
   private readonly storage = new ScopedValue<Transaction>('transaction');
 
-  constructor(@Inject(DRIZZLE) private readonly root: Database) {}
+  private readonly root: Database;
+  /**
+   * Whether a query may run as a named prepared statement (PreparedQuery): only on a direct
+   * connection, where a client connection is one server session. Through a transaction-mode
+   * pooler (DB_POOLER) the next transaction may run on a session that never saw it.
+   */
+  readonly namedStatements: boolean;
+
+  constructor(connection: DatabaseConnection) {
+    this.root = connection.db;
+    this.namedStatements = connection.pooler === undefined;
+  }
 
   /** The current transaction, or the pool outside one. Read it per query, do not cache it. */
   get db(): DbClient {

@@ -42,7 +42,11 @@ describe('back-office dashboard and CSV exports', () => {
   beforeAll(async () => {
     database = await createOwnDatabase('nest_saas_dash');
     t = await createTestApp({
-      env: { DATABASE_URL: database.url, JOBS_SCHEMA: database.jobsSchema },
+      env: {
+        DATABASE_URL: database.url,
+        DATABASE_DIRECT_URL: database.directUrl,
+        JOBS_SCHEMA: database.jobsSchema,
+      },
     });
 
     const hash = await argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19_456 });

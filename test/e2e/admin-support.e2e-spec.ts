@@ -73,6 +73,7 @@ describe('back office: the read-only support role', () => {
     t = await createTestApp({
       env: {
         DATABASE_URL: database.url,
+        DATABASE_DIRECT_URL: database.directUrl,
         JOBS_SCHEMA: database.jobsSchema,
         WEBHOOKS_ALLOW_PRIVATE: 'true',
         WORKERS: 'false',

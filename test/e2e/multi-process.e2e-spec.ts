@@ -43,6 +43,9 @@ describe('two API processes and a worker process on one database (e2e)', () => {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       DATABASE_URL: process.env.DATABASE_URL ?? '',
+      // Set when the run goes through a pooler (global setup).
+      DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL ?? '',
+      DB_POOLER: process.env.DB_POOLER ?? '',
       JWT_SECRET: randomBytes(32).toString('hex'),
       SMTP_URL: smtp.url,
       APP_URL: 'http://app.test',

@@ -56,7 +56,7 @@ describe('the email verification migration', () => {
   });
 
   it('leaves accounts that existed before it unverified, with nothing pending', async () => {
-    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
     try {
       const client = await pool.connect();
       try {

@@ -71,7 +71,8 @@ export function validatingAgent(agent: TestAgent, validator: OpenApiResponseVali
  */
 export async function freshJobsSchema(): Promise<string> {
   const schema = `jobs_${randomBytes(6).toString('hex')}`;
-  const url = process.env.DATABASE_URL;
+  // Its migration lock is a session advisory lock: straight to the server.
+  const url = process.env.DATABASE_DIRECT_URL ?? process.env.DATABASE_URL;
   if (url === undefined) throw new Error('DATABASE_URL is set by the global setup');
   const pool = createPool(url, { max: 1 });
   try {
@@ -89,7 +90,17 @@ export async function freshJobsSchema(): Promise<string> {
  */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const jobsSchema = options.env?.JOBS_SCHEMA ?? (await freshJobsSchema());
-  const config = loadConfig({ ...process.env, ...options.env, JOBS_SCHEMA: jobsSchema });
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...options.env,
+    JOBS_SCHEMA: jobsSchema,
+  };
+  // Another DATABASE_URL without a direct URL of its own: the run's direct URL (another
+  // database) must not stand in for it.
+  if (options.env?.DATABASE_URL !== undefined && !('DATABASE_DIRECT_URL' in options.env)) {
+    delete env.DATABASE_DIRECT_URL;
+  }
+  const config = loadConfig(env);
   let builder = Test.createTestingModule({
     imports: [AppModule.forRoot(config), ...(options.imports ?? [])],
   });

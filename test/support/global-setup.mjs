@@ -4,7 +4,9 @@
 // only when a test of one of them was selected. Outside Jest's module system (plain ESM), it
 // creates a fresh database on DATABASE_URL's server, or on an embedded PostgreSQL in a
 // temporary directory, migrates and seeds it with the app's own boot code (like server.ts), and
-// hands its URL to the test workers.
+// hands its URL to the test workers. With DATABASE_DIRECT_URL set too (DATABASE_URL through a
+// pooler, DB_POOLER=transaction), the database is created, migrated and seeded on the direct
+// server and the workers get both URLs of the new database (the pooler's `*` entry reaches it).
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,12 +19,15 @@ export default async function globalSetup() {
     embedded: undefined,
     tempDir: undefined,
     adminUrl: undefined,
+    /** DATABASE_URL when it differs from the direct server's (a pooler's). */
+    pooledUrl: undefined,
     database: undefined,
   };
   globalThis.__NEST_SAAS_TEST__ = state;
 
   if (process.env.DATABASE_URL) {
-    state.adminUrl = process.env.DATABASE_URL;
+    state.adminUrl = process.env.DATABASE_DIRECT_URL || process.env.DATABASE_URL;
+    if (state.adminUrl !== process.env.DATABASE_URL) state.pooledUrl = process.env.DATABASE_URL;
   } else {
     const { EmbeddedPostgres } = await tsImport(
       '../../src/database/embedded-postgres.ts',
@@ -43,20 +48,30 @@ export default async function globalSetup() {
   } finally {
     await admin.end();
   }
-  const url = new URL(state.adminUrl);
-  url.pathname = `/${state.database}`;
-  const testUrl = url.toString();
+  const onDatabase = (serverUrl) => {
+    const url = new URL(serverUrl);
+    url.pathname = `/${state.database}`;
+    return url.toString();
+  };
+  const directUrl = onDatabase(state.adminUrl);
 
   // Demo data too: the admin suites sign in as the seeded accounts, as on a fresh `npm start`.
   const { migrateDatabase, seedDatabase } = await tsImport(
     '../../src/boot/database.ts',
     import.meta.url,
   );
-  await migrateDatabase(testUrl);
-  await seedDatabase(testUrl);
+  await migrateDatabase(directUrl);
+  await seedDatabase(directUrl);
 
   // Read by the app's config in every test worker.
-  process.env.DATABASE_URL = testUrl;
+  if (state.pooledUrl) {
+    process.env.DATABASE_URL = onDatabase(state.pooledUrl);
+    process.env.DATABASE_DIRECT_URL = directUrl;
+    process.env.NEST_SAAS_TEST_POOLED_ADMIN_URL = state.pooledUrl;
+  } else {
+    process.env.DATABASE_URL = directUrl;
+    delete process.env.DATABASE_DIRECT_URL;
+  }
   process.env.NODE_ENV = 'test';
   process.env.JWT_SECRET ??= randomBytes(32).toString('hex');
   process.env.LOG_LEVEL ??= 'silent';

@@ -8,8 +8,10 @@ import { migrateDatabase } from '../../src/boot/database.js';
  * shared run database cannot give while other suites write to it in parallel.
  */
 export interface OwnDatabase {
-  /** Connection string of the new database. */
+  /** The new database's URL for an app's DATABASE_URL: through the run's pooler, if it has one. */
   url: string;
+  /** Straight to the server: for DATABASE_DIRECT_URL, migrations and the test's own checks. */
+  directUrl: string;
   /** Its JOBS_SCHEMA (installed by the migration). */
   jobsSchema: string;
   /** Drops the database (connections still open are ended). */
@@ -33,16 +35,22 @@ export async function createOwnDatabase(prefix: string): Promise<OwnDatabase> {
   const name = `${prefix}_${Date.now()}_${randomBytes(3).toString('hex')}`;
   const jobsSchema = `jobs_${randomBytes(6).toString('hex')}`;
   await onServer(adminUrl, `create database "${name}"`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
+  const onDatabase = (serverUrl: string) => {
+    const u = new URL(serverUrl);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  const directUrl = onDatabase(adminUrl);
   try {
-    await migrateDatabase(u.toString(), jobsSchema);
+    await migrateDatabase(directUrl, jobsSchema);
   } catch (error) {
     await onServer(adminUrl, `drop database if exists "${name}" with (force)`);
     throw error;
   }
+  const pooledAdminUrl = process.env.NEST_SAAS_TEST_POOLED_ADMIN_URL;
   return {
-    url: u.toString(),
+    url: pooledAdminUrl === undefined ? directUrl : onDatabase(pooledAdminUrl),
+    directUrl,
     jobsSchema,
     drop: () => onServer(adminUrl, `drop database if exists "${name}" with (force)`),
   };

@@ -47,8 +47,10 @@ export class JobsService
   private readonly inFlight = new Map<string, string>();
 
   /**
-   * The queue's own small pool (fetching, completing, maintenance, cron): polling workers never
-   * take a connection a request is waiting for. Jobs enqueued by a request use its transaction.
+   * The queue's own small pool (fetching, completing, maintenance, cron, the set-up lock):
+   * polling workers never take a connection a request is waiting for. It is on the direct
+   * connection (DATABASE_DIRECT_URL, default DATABASE_URL), like the rest of the queue's
+   * upkeep. Jobs enqueued by a request use its transaction (DATABASE_URL).
    */
   private readonly pool: pg.Pool;
 
@@ -56,9 +58,10 @@ export class JobsService
     private readonly config: AppConfig,
     private readonly txHost: TransactionHost,
   ) {
-    if (config.databaseUrl === undefined)
+    if (config.databaseDirectUrl === undefined)
       throw new Error('No database URL (see DatabaseConnection)');
-    this.pool = createPool(config.databaseUrl, {
+    this.pool = createPool(config.databaseDirectUrl, {
+      pooler: config.databaseDirectPooler,
       max: JOBS_POOL_MAX,
       statementTimeoutMs: config.databaseStatementTimeoutMs,
       applicationName: 'nest-saas-jobs',
