@@ -77,11 +77,12 @@ describe('back office: GET and HEAD never write', () => {
 
   beforeAll(async () => {
     database = await createOwnDatabase('nest_saas_safe_methods');
-    await seedDatabase(database.url);
+    await seedDatabase(database.directUrl);
     // No job workers: a webhook delivery retried in the background would change the rows.
     t = await createTestApp({
       env: {
         DATABASE_URL: database.url,
+        DATABASE_DIRECT_URL: database.directUrl,
         JOBS_SCHEMA: database.jobsSchema,
         WEBHOOKS_ALLOW_PRIVATE: 'true',
         WORKERS: 'false',

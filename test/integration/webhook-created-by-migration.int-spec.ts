@@ -1,35 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { MIGRATIONS_FOLDER, migrateWithLock } from '../../src/database/migrate.js';
+import { migrateWithLock } from '../../src/database/migrate.js';
+import { scratchDatabase, type ScratchDatabase } from '../support/old-schema.js';
 
-const adminUrl = process.env.NEST_SAAS_TEST_ADMIN_URL!;
 // By its name, not its number: merges with other branches' migrations may renumber it.
 const MIGRATION = /^\d+_webhook_created_by$/;
-
-interface Journal {
-  entries: { idx: number; tag: string }[];
-}
-
-/** A copy of the migrations folder that stops before `tag`: the schema of an older release. */
-async function migrationsBefore(tag: RegExp, dir: string): Promise<string> {
-  const journal = JSON.parse(
-    await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'),
-  ) as Journal;
-  const stop = journal.entries.findIndex((e) => tag.test(e.tag));
-  expect(stop).toBeGreaterThan(0);
-  const entries = journal.entries.slice(0, stop);
-  await mkdir(join(dir, 'meta'), { recursive: true });
-  await writeFile(join(dir, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
-  for (const e of entries) {
-    await copyFile(join(MIGRATIONS_FOLDER, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
-  }
-  return dir;
-}
 
 /**
  * Endpoints made before webhook_endpoints.created_by existed get their creator from the
@@ -37,40 +12,25 @@ async function migrationsBefore(tag: RegExp, dir: string): Promise<string> {
  * password reset can find the ones an unverified account set up (issue 28, item 4).
  */
 describe('the webhook created_by migration', () => {
-  const name = `nest_saas_hook_by_${Date.now()}`;
-  let url: string;
-  let dir: string;
+  let db: ScratchDatabase;
 
   beforeAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`create database "${name}"`);
-    await admin.end();
-    const u = new URL(adminUrl);
-    u.pathname = `/${name}`;
-    url = u.toString();
-    dir = await mkdtemp(join(tmpdir(), 'nest-saas-migrations-'));
+    db = await scratchDatabase('nest_saas_hook_by');
   });
 
   afterAll(async () => {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-    await rm(dir, { recursive: true, force: true });
+    await db.drop();
   });
 
   it('names the creator of existing endpoints from their CREATE_WEBHOOK rows', async () => {
-    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     try {
+      await db.migrateBefore(pool, MIGRATION);
       const client = await pool.connect();
       let ids: { alice: number; bob: number; byAlice: number; byBob: number };
       let byBobElsewhere: number;
       let unknown: number;
       try {
-        await migrate(drizzle({ client }), {
-          migrationsFolder: await migrationsBefore(MIGRATION, dir),
-        });
         const one = async (sql: string, params: unknown[] = []) =>
           ((await client.query(sql, params)).rows[0] as { id: number }).id;
         const alice = await one(
