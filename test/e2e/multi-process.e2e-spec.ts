@@ -5,6 +5,7 @@ import pg from 'pg';
 import { browserTestsRun, launchChromium } from '../support/chromium.js';
 import { freshJobsSchema, uniqueEmail } from '../support/app.js';
 import {
+  databaseEnv,
   ensureBuilt,
   freePort,
   startProcess as start,
@@ -42,10 +43,7 @@ describe('two API processes and a worker process on one database (e2e)', () => {
     const env = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: process.env.DATABASE_URL ?? '',
-      // Set when the run goes through a pooler (global setup).
-      DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL ?? '',
-      DB_POOLER: process.env.DB_POOLER ?? '',
+      ...databaseEnv(),
       JWT_SECRET: randomBytes(32).toString('hex'),
       SMTP_URL: smtp.url,
       APP_URL: 'http://app.test',

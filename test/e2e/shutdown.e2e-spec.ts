@@ -9,7 +9,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Public } from '../../src/common/decorators/public.decorator.js';
 import { DRIZZLE, type Database } from '../../src/database/database.tokens.js';
 import { createTestApp, freshJobsSchema } from '../support/app.js';
-import { ensureBuilt, freePort, startProcess, waitReady, type Proc } from '../support/processes.js';
+import {
+  databaseEnv,
+  ensureBuilt,
+  freePort,
+  startProcess,
+  waitReady,
+  type Proc,
+} from '../support/processes.js';
 
 let entered: () => void = () => undefined;
 
@@ -255,7 +262,7 @@ describe('SIGTERM on the built server under keep-alive load (e2e, dist/bundle/ma
     const proc = startProcess('api', 'dist/bundle/main.js', {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: process.env.DATABASE_URL ?? '',
+      ...databaseEnv(),
       JWT_SECRET: randomBytes(32).toString('hex'),
       APP_URL: 'http://app.test',
       JOBS_SCHEMA: jobsSchema,

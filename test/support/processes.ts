@@ -56,6 +56,18 @@ export interface Proc {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * The run's database settings for a spawned app or worker: the test database's URL and, when
+ * the run goes through a pooler (global setup), its direct URL and DB_POOLER.
+ */
+export function databaseEnv(): Record<string, string> {
+  return {
+    DATABASE_URL: process.env.DATABASE_URL ?? '',
+    DATABASE_DIRECT_URL: process.env.DATABASE_DIRECT_URL ?? '',
+    DB_POOLER: process.env.DB_POOLER ?? '',
+  };
+}
+
 /** Starts `node <script>` from the repository root with only PATH and `env` set. */
 export function startProcess(name: string, script: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [script], {
