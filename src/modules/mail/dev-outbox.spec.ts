@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DevOutbox, linksIn, mailLogLine, prefersJson } from './dev-outbox.js';
+import { DevOutbox, isLoopbackAddress, linksIn, mailLogLine, prefersJson } from './dev-outbox.js';
 
 const mail = (to: string, n = 0) => ({
   kind: 'password reset link',
@@ -92,4 +92,16 @@ describe('prefersJson (content negotiation of GET /dev/mail)', () => {
   ])('Accept %j -> JSON %j', (accept, json) => {
     expect(prefersJson(accept)).toBe(json);
   });
+});
+
+describe('isLoopbackAddress (the outbox answers only this machine)', () => {
+  it.each(['127.0.0.1', '127.3.2.1', '::1', '::ffff:127.0.0.1'])('%s is this machine', (a) => {
+    expect(isLoopbackAddress(a)).toBe(true);
+  });
+  it.each(['10.0.0.1', '192.168.1.2', '::ffff:10.0.0.1', '2001:db8::1', '128.0.0.1', undefined])(
+    '%s is not',
+    (a) => {
+      expect(isLoopbackAddress(a)).toBe(false);
+    },
+  );
 });

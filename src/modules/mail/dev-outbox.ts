@@ -38,6 +38,17 @@ export function devOutboxEnabled(config: Pick<AppConfig, 'nodeEnv' | 'mail'>): b
 }
 
 /**
+ * Whether a connection comes from this machine (the socket's address, never X-Forwarded-For):
+ * the outbox holds live reset and verification links, so a server started without
+ * NODE_ENV=production and reachable from elsewhere must not hand them out.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
+/**
  * The last `capacity` mails this process's job workers handled without SMTP, in memory only
  * (the queued payload is encrypted in the job table; what is kept here is the decrypted mail).
  * With WORKERS=false, or with several processes, each process holds only the mails its own
