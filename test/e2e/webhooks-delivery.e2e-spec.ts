@@ -188,6 +188,50 @@ describe('webhook events: rate limited per team (e2e)', () => {
     expect((await rename(t, other, 'Other 1')).status).toBe(200);
   });
 
+  it("members joining or leaving are never refused by the team's event limit", async () => {
+    const busy = await signUpVerified(t, { name: 'Busy owner' });
+    const joiner = await signUpVerified(t, { name: 'Joiner' });
+    const res = await t.http
+      .post(`/api/v1/teams/${busy.team.id}/webhooks`)
+      .set('Authorization', bearer(busy.accessToken))
+      .send({
+        url: receiver.url('/members'),
+        events: ['team.updated', 'member.added', 'member.removed', 'invitation.accepted'],
+      });
+    expect(res.status).toBe(201);
+    const invited = await t.http
+      .post(`/api/v1/teams/${busy.team.id}/invitations`)
+      .set('Authorization', bearer(busy.accessToken))
+      .send({ email: joiner.email, role: 'member' })
+      .expect(201);
+    // The owner's own changes use up the team's budget...
+    for (let i = 1; i <= 3; i++) expect((await rename(t, busy, `Busy ${i}`)).status).toBe(200);
+    expect429(await rename(t, busy, 'Busy 4'));
+    // ...but an invitee accepting and a member leaving are not the team's doing: they happen,
+    // and their events are still stored.
+    await t.http
+      .post(`/api/v1/invitations/${invited.body.id}/accept`)
+      .set('Authorization', bearer(joiner.accessToken))
+      .expect(200);
+    const team = await t.http
+      .get(`/api/v1/teams/${busy.team.id}`)
+      .set('Authorization', bearer(joiner.accessToken))
+      .expect(200);
+    const membership = (team.body.teamMembers as { id: number; userId: number }[]).find(
+      (m) => m.userId === joiner.user.id,
+    );
+    await t.http
+      .delete(`/api/v1/teams/${busy.team.id}/members/${membership!.id}`)
+      .set('Authorization', bearer(joiner.accessToken))
+      .expect(204);
+    const rows = await t.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, res.body.id as number));
+    // 3 renames + member.added + invitation.accepted + member.removed.
+    expect(rows).toHaveLength(6);
+  });
+
   it('a team without endpoints produces no events and is not limited', async () => {
     const quiet = await signUpVerified(t, { name: 'Quiet' });
     for (let i = 1; i <= 5; i++) expect((await rename(t, quiet, `Quiet ${i}`)).status).toBe(200);

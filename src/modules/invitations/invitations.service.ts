@@ -221,6 +221,7 @@ export class InvitationsService {
         teamId,
         'invitation.revoked',
         invitationEventData({ ...invitation, status: 'revoked' }),
+        { counted: actor.kind !== 'admin' },
       );
     });
   }
@@ -351,7 +352,10 @@ export class InvitationsService {
     );
     await this.invitations.setStatus(invitation.id, 'accepted');
     const accepted: Invitation = { ...invitation, status: 'accepted' };
-    await this.webhooks.emit(team.id, 'invitation.accepted', invitationEventData(accepted));
+    // An invitee accepting is not the team's doing: never refused for its event budget.
+    await this.webhooks.emit(team.id, 'invitation.accepted', invitationEventData(accepted), {
+      counted: false,
+    });
     return { team, membership, invitation: accepted };
   }
 

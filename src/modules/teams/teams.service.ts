@@ -91,6 +91,14 @@ function enforce(verdict: MemberChangeVerdict): void {
  * access layer (AccessService); the methods without an Actor are primitives for other
  * modules' services (sign-up, invitations, account deletion, billing) that already decided.
  */
+/**
+ * Whether a change counts against the team's webhook event budget: the team's own management
+ * (its owners, its API keys) does; the back office does not.
+ */
+function byTeam(actor: Actor): boolean {
+  return actor.kind !== 'admin';
+}
+
 @Injectable()
 export class TeamsService {
   constructor(
@@ -152,6 +160,7 @@ export class TeamsService {
         teamId,
         'team.updated',
         toTeamDto({ ...team, name: dto.name, updatedAt: now }),
+        { counted: byTeam(actor) },
       );
     });
     return this.detail(teamId);
@@ -172,7 +181,9 @@ export class TeamsService {
       const created = await this.teams.insertMember({ teamId, ...member });
       if (!created) return undefined;
       await this.audit.recordFor(actor, { action: ActivityType.ADMIN_ADD_TEAM_MEMBER, teamId });
-      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, created.id));
+      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, created.id), {
+        counted: false,
+      });
       return created;
     });
   }
@@ -205,6 +216,7 @@ export class TeamsService {
         teamId,
         'member.role_changed',
         await this.memberDto(teamId, memberId),
+        { counted: byTeam(actor) },
       );
     });
     return this.memberDto(teamId, memberId);
@@ -226,7 +238,11 @@ export class TeamsService {
       const removed = await this.memberDto(teamId, memberId);
       await this.teams.deleteMember(teamId, memberId);
       await this.audit.recordFor(actor, { action: ActivityType.REMOVE_TEAM_MEMBER, teamId });
-      await this.webhooks.emit(teamId, 'member.removed', removed);
+      // A member leaving is not the team's doing: never refused for its event budget.
+      const leaving = actor.kind === 'user' && removed.userId === actor.id;
+      await this.webhooks.emit(teamId, 'member.removed', removed, {
+        counted: byTeam(actor) && !leaving,
+      });
     });
   }
 
@@ -282,7 +298,10 @@ export class TeamsService {
     const inserted = await this.teams.insertMember({ teamId, userId, role });
     // A new member is an event for the team's webhooks (in the caller's transaction).
     if (inserted) {
-      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, inserted.id));
+      // Someone joining (an accepted invitation) is not the team's doing: never refused for it.
+      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, inserted.id), {
+        counted: false,
+      });
       return inserted;
     }
     const membership = await this.teams.findMembership(teamId, userId);

@@ -169,12 +169,19 @@ export class WebhooksService {
    * caller's transaction. `data` is the changed object as the API shows it. Nothing is stored
    * (nor counted) when no enabled endpoint of the team subscribes to `type`. Throws the 429
    * `RateLimitedError` past the team's WEBHOOKS_EVENT_RATE_LIMIT, which rolls the change back.
+   * Only the team's own management counts (`counted`, default true): a change the team did not
+   * make (an invitee joining, a member leaving, the back office) is never refused for it.
    */
-  async emit(teamId: number, type: WebhookEventType, data: unknown): Promise<void> {
+  async emit(
+    teamId: number,
+    type: WebhookEventType,
+    data: unknown,
+    { counted = true }: { counted?: boolean } = {},
+  ): Promise<void> {
     await this.txHost.transaction(async () => {
       const endpoints = await this.repo.subscribedEndpoints(teamId, type);
       if (endpoints.length === 0) return;
-      if (rateLimited(type)) await this.limiter.consumeTeamEvent(teamId);
+      if (counted && rateLimited(type)) await this.limiter.consumeTeamEvent(teamId);
       const now = new Date();
       const payload: WebhookPayload = {
         id: `evt_${randomBytes(16).toString('base64url')}`,
