@@ -142,6 +142,17 @@ describe('LoginRateLimiter (password sign-in: API and /admin)', () => {
     expect(await login.check(victim(99), right)).toBe(true);
   });
 
+  it('concurrent attempts on one address slow each other down (counted before the check)', async () => {
+    const service = limiter(100, 2, { RATE_LIMIT_SLOWDOWN_MAX_MS: '40' });
+    const victim = (n: number) => ({ ip: `10.9.9.${n}`, email: 'parallel@x.test' });
+    // Six guesses from six IPs at once: all but the first two wait, not all see zero failures.
+    const delays = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => service.beginSignIn(victim(n))));
+    expect([...delays].sort()).toEqual([0, 0, 40, 40, 40, 40]);
+    // A right password gives its attempt back: it does not slow the owner's next sign-in.
+    for (const n of [1, 2, 3, 4, 5, 6]) await service.endSignIn(victim(n), true);
+    expect(await service.beginSignIn(victim(7))).toBe(0);
+  });
+
   it('signInDelayMs: none within the budget, then doubling from 250 ms, capped', () => {
     expect([0, 9].map((n) => signInDelayMs(n, 10, 5000))).toEqual([0, 0]);
     expect([10, 11, 12, 13, 14, 15, 40].map((n) => signInDelayMs(n, 10, 5000))).toEqual([

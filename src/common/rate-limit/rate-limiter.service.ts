@@ -194,7 +194,10 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     }
     await settle(checks);
     if (email === null) return 0;
-    const failures = (await this.named('sign-in:email').get(email))?.consumedPoints ?? 0;
+    // Counted before the check, so attempts in flight at once slow each other down; a right
+    // password gives it back (`endSignIn`). The attempt's own count is not its own delay.
+    const counted = await this.named('sign-in:email').penalty(email, 1);
+    const failures = counted.consumedPoints - 1;
     const { perEmail, slowdownMaxMs } = this.config.rateLimit;
     const delay = signInDelayMs(failures, perEmail, slowdownMaxMs);
     if (delay > 0) await sleep(delay);
@@ -203,18 +206,16 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * After the password check begun by `beginSignIn`. Right: the attempt is given back to the
-   * IP and the pair's failures are forgiven. Wrong: it stays counted, and counts one failure
-   * for the address (its slowdown).
+   * IP and the address, and the pair's failures are forgiven. Wrong: it stays counted, also
+   * as one failure for the address (its slowdown).
    */
   async endSignIn(subject: SignInSubject, succeeded: boolean): Promise<void> {
     const { ip, email } = this.signInKeys(subject);
-    if (succeeded) {
-      if (ip !== null) await this.named('sign-in:ip').reward(ip, 1);
-      if (ip !== null && email !== null) {
-        await this.named('sign-in:ip-email').delete(pairKey(ip, email));
-      }
-    } else if (email !== null) {
-      await this.named('sign-in:email').penalty(email, 1);
+    if (!succeeded) return;
+    if (ip !== null) await this.named('sign-in:ip').reward(ip, 1);
+    if (email !== null) await this.named('sign-in:email').reward(email, 1);
+    if (ip !== null && email !== null) {
+      await this.named('sign-in:ip-email').delete(pairKey(ip, email));
     }
   }
 
