@@ -46,6 +46,15 @@ describe('webhook targets (SSRF)', () => {
     expect(isPublicAddress(address)).toBe(false);
   });
 
+  // The local-use NAT64 prefix (RFC 8215) puts the IPv4 address elsewhere by prefix length;
+  // it is no target for a public webhook at all, whatever it carries.
+  it.each(['64:ff9b:1::7f00:1', '64:ff9b:1:7f00:1::', '64:ff9b:1::808:808'])(
+    '%s (local-use NAT64) is not a public address',
+    (address) => {
+      expect(isPublicAddress(address)).toBe(false);
+    },
+  );
+
   it.each([
     '8.8.8.8',
     '93.184.216.34',
