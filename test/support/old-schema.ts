@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_FOLDER } from '../../src/database/migrate.js';
+import { onServer } from './own-database.js';
 
 /**
  * For a migration's own test: an empty database of the test's own (straight to the server) on
@@ -18,16 +19,6 @@ export interface ScratchDatabase {
    * number: merges may renumber it) on one connection of `pool`. */
   migrateBefore(pool: pg.Pool, tag: RegExp): Promise<void>;
   drop(): Promise<void>;
-}
-
-async function onServer(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }
 
 interface Journal {

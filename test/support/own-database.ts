@@ -18,7 +18,8 @@ export interface OwnDatabase {
   drop(): Promise<void>;
 }
 
-async function onServer(url: string, text: string): Promise<void> {
+/** Runs one statement on a fresh connection (database-level commands: create, drop, alter). */
+export async function onServer(url: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
