@@ -6,6 +6,7 @@ import pg from 'pg';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { createPool, endPool } from '../../src/database/database.connection.js';
 import { migrateWithLock } from '../../src/database/migrate.js';
+import { dropDatabase } from '../support/own-database.js';
 
 const adminUrl = process.env.NEST_SAAS_TEST_ADMIN_URL!;
 
@@ -31,7 +32,7 @@ describe('migrations', () => {
   });
 
   afterAll(async () => {
-    await withClient(adminUrl, (c) => c.query(`drop database if exists "${name}" with (force)`));
+    await dropDatabase(adminUrl, name);
   });
 
   it('two instances migrating at once both succeed and apply each migration once', async () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MIGRATIONS_FOLDER } from '../../src/database/migrate.js';
-import { onServer } from './own-database.js';
+import { dropDatabase, onServer } from './own-database.js';
 
 /**
  * For a migration's own test: an empty database of the test's own (straight to the server) on
@@ -61,7 +61,7 @@ export async function scratchDatabase(prefix: string): Promise<ScratchDatabase> 
       }
     },
     async drop() {
-      await onServer(adminUrl, `drop database if exists "${name}" with (force)`);
+      await dropDatabase(adminUrl, name);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -18,6 +18,29 @@ export interface OwnDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * Drops a test's database. A pool's `end()` resolves before its connections have closed, and
+ * `with (force)` would terminate those still closing, which their clients may report as an
+ * unhandled error: wait (a bounded while) until no session is left, then drop.
+ */
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (let i = 0; i < 50; i++) {
+      const { rows } = await client.query<{ n: number }>(
+        'select count(*)::int as n from pg_stat_activity where datname = $1',
+        [name],
+      );
+      if (rows[0]!.n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await client.query(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Runs one statement on a fresh connection (database-level commands: create, drop, alter). */
 export async function onServer(url: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -45,7 +68,7 @@ export async function createOwnDatabase(prefix: string): Promise<OwnDatabase> {
   try {
     await migrateDatabase(directUrl, jobsSchema);
   } catch (error) {
-    await onServer(adminUrl, `drop database if exists "${name}" with (force)`);
+    await dropDatabase(adminUrl, name);
     throw error;
   }
   const pooledAdminUrl = process.env.NEST_SAAS_TEST_POOLED_ADMIN_URL;
@@ -53,6 +76,6 @@ export async function createOwnDatabase(prefix: string): Promise<OwnDatabase> {
     url: pooledAdminUrl === undefined ? directUrl : onDatabase(pooledAdminUrl),
     directUrl,
     jobsSchema,
-    drop: () => onServer(adminUrl, `drop database if exists "${name}" with (force)`),
+    drop: () => dropDatabase(adminUrl, name),
   };
 }
