@@ -139,12 +139,7 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
    * `RateLimitedError` (429) past it.
    */
   async consumeApiKey(keyId: number): Promise<void> {
-    try {
-      await this.named('api-key').consume(String(keyId));
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-    }
+    await settle([this.named('api-key').consume(String(keyId))]);
   }
 
   /**
@@ -224,12 +219,7 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
    * minute); throws `RateLimitedError` (429) past it.
    */
   async consumeTeamEvent(teamId: number): Promise<void> {
-    try {
-      await this.named('team-event').consume(String(teamId));
-    } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
-      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-    }
+    await settle([this.named('team-event').consume(String(teamId))]);
   }
 
   /**
