@@ -27,9 +27,10 @@ export interface HaproxyOptions {
 /**
  * The reference configuration of docs/deploying.md ("HAProxy in front of N instances"), as a
  * template: HTTP mode, round robin, a readiness check on /health/ready every second (down
- * after 2 failures, so within ~2 s of SIGTERM, inside SHUTDOWN_DRAIN_MS's 5 s; up after 2
- * successes; a slow answer is waited for up to 5 s), connection-level retries on another
- * server. Only errors are logged (stdout).
+ * after 3 failures, so within ~3 s of SIGTERM, inside SHUTDOWN_DRAIN_MS's 5 s; up after 2
+ * successes; a slow answer is waited for up to 5 s), at most 10 requests at once per
+ * instance (the rest queue in HAProxy), connection-level retries on another server. Only
+ * errors are logged (stdout).
  */
 export function haproxyConfig({ port, servers, socket }: HaproxyOptions): string {
   return `global
@@ -42,6 +43,7 @@ defaults
   log global
   option httplog
   option dontlog-normal
+  option dontlognull
   timeout connect 2s
   timeout client 30s
   timeout server 30s
@@ -61,9 +63,14 @@ backend apps
   option httpchk GET /health/ready
   http-check expect status 200
   # A check may take its time on a busy instance (a timed-out check counts as a failure);
-  # a stopping instance answers 503 at once, so it is out within inter x fall (2 s).
+  # a stopping instance answers 503 at once, so it is out within inter x fall (3 s), well
+  # inside SHUTDOWN_DRAIN_MS (5 s).
   timeout check 5s
-  default-server inter 1s fall 2 rise 2
+  # At most DATABASE_POOL_MAX (10) requests at once per instance; the rest wait here (up to
+  # timeout queue), not in the instance's pool queue, where the readiness check would wait
+  # behind them and time out on a busy but healthy instance.
+  timeout queue 30s
+  default-server inter 1s fall 3 rise 2 maxconn 10
 ${servers.map((p, i) => `  server api${i + 1} 127.0.0.1:${p} check`).join('\n')}
 `;
 }
