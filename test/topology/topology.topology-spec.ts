@@ -31,6 +31,10 @@ import {
  *    row per endpoint, succeeded. Webhooks are at least once (as Standard Webhooks are): the
  *    attempt the dead worker had sent reaches the receiver again, with the same `webhook-id`,
  *    so the receiver keeps each event once by that id; exactly those attempts are repeated.
+ *    Mail is at least once too (a crash between the server's 250 and the job's completion
+ *    sends it again, same Message-ID); the kill here lands before the 250, which is the
+ *    common case, and then nothing may arrive twice. The dead worker's jobs are returned by
+ *    the queue's expiry, fast-forwarded by the test (see below).
  *
  * Needs the build (`npm run build`: dist/bundle), haproxy and pgbouncer (Debian packages,
  * under /usr/sbin) and Redis (the machine's at 127.0.0.1:6379, or a redis-server binary).
@@ -44,7 +48,7 @@ const PASSWORD = 'correct horse battery staple';
  */
 const INTERVAL_MS = 40;
 const MIN_LOAD_MS = 20_000;
-/** SHUTDOWN_DRAIN_MS's production default: longer than HAProxy's inter (1 s) x fall (2). */
+/** SHUTDOWN_DRAIN_MS's production default: longer than HAProxy's inter (1 s) x fall (3). */
 const DRAIN_MS = 5000;
 /** Invitations of the worker phase: the first half before the kill, the rest around it. */
 const INVITATIONS = 24;
