@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
   const bootConfig = loadConfigOrExit();
   // Started (embedded, unless DATABASE_URL is set), migrated and seeded before the app exists.
   const database = await prepareDatabase(bootConfig, {
-    logger: bootLogger(bootConfig, 'Database'),
+    logger: await bootLogger(bootConfig, 'Database'),
   });
   let app: NestFastifyApplication;
   try {

@@ -28,7 +28,7 @@ async function bootstrap(): Promise<void> {
   const bootConfig: AppConfig = { ...loaded, jobs: { ...loaded.jobs, workers: true } };
   const database = await prepareDatabase(bootConfig, {
     seed: false,
-    logger: bootLogger(bootConfig, 'Database'),
+    logger: await bootLogger(bootConfig, 'Database'),
   });
   const app = await NestFactory.createApplicationContext(
     WorkerModule.forRoot(withDatabaseUrl(bootConfig, database)),
