@@ -18,6 +18,8 @@ export class RequestLogContext {
   private child: PinoLogger | undefined;
   /** When the request arrived (ms since the epoch), for the completion line's responseTime. */
   readonly started = Date.now();
+  /** The API error code the request was answered with (noteErrorCode), for its completion line. */
+  errorCode: string | undefined;
 
   constructor(
     private readonly root: PinoLogger,
