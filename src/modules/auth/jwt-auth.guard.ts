@@ -11,11 +11,9 @@ import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
 import { isApiKeyToken } from '../api-keys/api-key-token.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../teams/team-role.guard.js';
+import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../access/team-role.guard.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
-import { parseId } from '../../common/ids.js';
-import { AccessService } from '../teams/access.service.js';
 import { JWT_STRATEGY, JwtStrategy, type Authenticated } from './jwt.strategy.js';
 
 /**
@@ -40,7 +38,6 @@ export class JwtAuthGuard implements CanActivate {
     private readonly strategy: JwtStrategy,
     private readonly config: AppConfig,
     private readonly apiKeys: ApiKeysService,
-    private readonly access: AccessService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -60,19 +57,15 @@ export class JwtAuthGuard implements CanActivate {
       await this.authenticateApiKey(teamRole, request, token);
       return true;
     }
-    // On a @TeamRole route the membership the TeamRoleGuard needs is read with the principal,
-    // in one query (an invalid :teamId is left to that guard's 400).
-    const teamId = teamRole === undefined ? undefined : parseId(request.params.teamId);
     // A token verified before needs no passport (see JwtStrategy).
-    const authenticated = await (this.strategy.authenticateRemembered(request, token, teamId) ??
-      this.authenticate(request, http.getResponse<FastifyReply>(), teamId));
+    const authenticated = await (this.strategy.authenticateRemembered(request, token) ??
+      this.authenticate(request, http.getResponse<FastifyReply>()));
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();
-    const { user, team } = authenticated;
+    const { user } = authenticated;
     request.user = user;
     // The same principal as the caller every service takes first (see common/auth/actor.ts).
     request.actor = userActor(user);
-    if (team) this.access.remember(request.actor, team.teamId, team.membership);
     if (
       this.config.emailVerification === 'required' &&
       !user.emailVerified &&
@@ -105,9 +98,7 @@ export class JwtAuthGuard implements CanActivate {
   private authenticate(
     request: HttpRequest,
     response: FastifyReply,
-    teamId: number | undefined,
   ): Promise<Authenticated | false> {
-    if (teamId !== undefined) this.strategy.withTeam(request, teamId);
     return new Promise((resolve, reject) => {
       const middleware = this.strategy
         .getPassportInstance()

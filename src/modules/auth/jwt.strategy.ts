@@ -8,7 +8,7 @@ import type { AuthUser } from '../../common/auth/auth-user.js';
 import { clientIp } from '../../common/http/client-ip.js';
 import { parseId } from '../../common/ids.js';
 import { AppConfig } from '../../config/app-config.js';
-import { SessionsRepository, type TeamMembershipRow } from './sessions.repository.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { isUuid } from './tokens.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
@@ -19,13 +19,9 @@ const bearerFromRequest = ExtractJwt.fromAuthHeaderAsBearerToken();
 
 type PassportRequest = Parameters<Strategy['authenticate']>[0];
 
-/**
- * What `validate` hands the auth guard: the principal and, when the guard asked for a team
- * (`withTeam`), the user's membership in it, read in the same query.
- */
+/** What `validate` hands the auth guard: the principal. */
 export interface Authenticated {
   user: AuthUser;
-  team?: { teamId: number; membership: TeamMembershipRow | null };
 }
 
 export interface AccessTokenClaims {
@@ -87,8 +83,6 @@ export function accessTokenClaims(
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private ownPassport?: passport.Authenticator;
-  /** The team whose membership to read with the principal, per request (see `withTeam`). */
-  private readonly teamOf = new WeakMap<HttpRequest, number>();
   /** The token passport-jwt is verifying for a request (to remember it once verified). */
   private readonly verifying = new WeakMap<HttpRequest, string>();
   private readonly verified: VerifiedTokens;
@@ -117,18 +111,17 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   /**
    * The guard's fast path: when the request's bearer `token` (the guard's strict parse of the
    * header, which yields the token passport-jwt would extract whenever it matches) is one
-   * jsonwebtoken verified before and its time checks still pass, the principal (and the
-   * membership in `teamId`) straight from the database, without passport's per-request
-   * middleware; otherwise undefined, and the guard goes through passport.
+   * jsonwebtoken verified before and its time checks still pass, the principal straight from
+   * the database, without passport's per-request middleware; otherwise undefined, and the guard
+   * goes through passport.
    */
   authenticateRemembered(
     request: HttpRequest,
     token: string | undefined,
-    teamId: number | undefined,
   ): Promise<Authenticated | false> | undefined {
     const payload =
       token === undefined ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
-    return payload === undefined ? undefined : this.principal(request, payload, teamId);
+    return payload === undefined ? undefined : this.principal(request, payload);
   }
 
   /**
@@ -147,16 +140,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
     return this.ownPassport;
   }
 
-  /** Asks `validate` to read the user's membership in `teamId` along with the principal. */
-  withTeam(request: HttpRequest, teamId: number): void {
-    this.teamOf.set(request, teamId);
-  }
-
   /** passport-jwt's callback, with the payload it has just verified. */
   async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
     const token = this.verifying.get(request);
     if (token !== undefined) this.verifying.delete(request);
-    return this.principal(request, payload, this.teamOf.get(request), token);
+    return this.principal(request, payload, token);
   }
 
   /**
@@ -166,30 +154,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private async principal(
     request: HttpRequest,
     payload: unknown,
-    teamId: number | undefined,
     verifiedToken?: string,
   ): Promise<Authenticated | false> {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
     if (verifiedToken !== undefined) this.verified.add(verifiedToken, payload as object);
-    let team: Authenticated['team'];
-    let principal;
-    if (teamId === undefined) {
-      principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
-    } else {
-      const row = await this.sessions.findPrincipalInTeam(
-        claims.sessionId,
-        claims.userId,
-        now,
-        teamId,
-      );
-      if (row) {
-        const { membership, ...rest } = row;
-        principal = rest;
-        team = { teamId, membership };
-      }
-    }
+    const principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
     if (!principal) return false;
     const { lastUsedAt, ...user } = principal;
     // At most one write per session per LAST_USED_RESOLUTION_MS, not one per request.
@@ -200,6 +171,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
         new Date(now.getTime() - LAST_USED_RESOLUTION_MS),
       );
     }
-    return { user: { ...user, ip: clientIp(request) }, team };
+    return { user: { ...user, ip: clientIp(request) } };
   }
 }
