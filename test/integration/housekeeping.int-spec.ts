@@ -23,8 +23,8 @@ import { HOUSEKEEPING_CRON } from '../../src/modules/jobs/housekeeping.js';
 import { JobsService } from '../../src/modules/jobs/jobs.service.js';
 import {
   WEBHOOKS_SWEEP_JOB,
-  WebhooksService,
-} from '../../src/modules/webhooks/webhooks.service.js';
+  WebhookDeliveryWorker,
+} from '../../src/modules/webhooks/webhook-delivery.worker.js';
 import { createTestContext, seed, type TestContext } from '../support/seed.js';
 
 /**
@@ -164,7 +164,7 @@ describe('housekeeping', () => {
       .values({ endpointId: endpoint!.id, eventId, nextAttemptAt: BEFORE })
       .returning();
 
-    const webhooks = ctx.get(WebhooksService);
+    const webhooks = ctx.get(WebhookDeliveryWorker);
     // Due only 5 minutes before `now`: not stranded yet.
     expect(await webhooks.wakeStranded(new Date(BEFORE.getTime() + 5 * 60_000))).toBe(0);
     expect(await webhooks.wakeStranded(NOW)).toBe(1);

@@ -10,7 +10,9 @@ import { DatabaseModule } from '../../src/database/database.module.js';
 import { DRIZZLE, type Database, type DbClient } from '../../src/database/database.tokens.js';
 import { TransactionHost } from '../../src/database/transaction-host.js';
 import { JobsModule } from '../../src/modules/jobs/jobs.module.js';
+import { JobHandler } from '../../src/modules/jobs/job-handler.decorator.js';
 import { JobsService } from '../../src/modules/jobs/jobs.service.js';
+import type { JobContext } from '../../src/modules/jobs/jobs.types.js';
 import { freshJobsSchema } from '../support/app.js';
 
 /** Every run of the probe job, by the instance that ran it. */
@@ -22,22 +24,22 @@ const slow = new Map<number, number>();
 /** Handler runs that reached their end. */
 const finished: { instance: string; n: number }[] = [];
 
+/** A job kind declared like the app's: `@JobHandler` on the method that runs it. */
 @Injectable()
 class ProbeJobs {
-  constructor(jobs: JobsService) {
-    jobs.register<{ n: number; instance?: string }>({
-      name: 'test.probe',
-      handle: async (data, job) => {
-        runs.push({ instance: instanceOf(jobs), id: job.id, n: data.n });
-        if (failFirst.has(data.n) && job.retryCount === 0) throw new Error(`probe ${data.n} fails`);
-        await sleep(slow.get(data.n) ?? 5);
-        finished.push({ instance: instanceOf(jobs), n: data.n });
-      },
-      retry: { limit: 2, delaySeconds: 1, backoff: false },
-      expireInSeconds: 30,
-      batchSize: 3,
-      pollingIntervalSeconds: 0.5,
-    });
+  constructor(private readonly jobs: JobsService) {}
+
+  @JobHandler('test.probe', {
+    retry: { limit: 2, delaySeconds: 1, backoff: false },
+    expireInSeconds: 30,
+    batchSize: 3,
+    pollingIntervalSeconds: 0.5,
+  })
+  async probe(data: { n: number; instance?: string }, job: JobContext): Promise<void> {
+    runs.push({ instance: instanceOf(this.jobs), id: job.id, n: data.n });
+    if (failFirst.has(data.n) && job.retryCount === 0) throw new Error(`probe ${data.n} fails`);
+    await sleep(slow.get(data.n) ?? 5);
+    finished.push({ instance: instanceOf(this.jobs), n: data.n });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HOUSEKEEPING_CRON, inBatches } from '../jobs/housekeeping.js';
-import { JobsService } from '../jobs/jobs.service.js';
+import { HOUSEKEEPING_JOB, inBatches } from '../jobs/housekeeping.js';
+import { JobHandler } from '../jobs/job-handler.decorator.js';
 import { AuthHousekeepingRepository } from './housekeeping.repository.js';
 
 export const AUTH_HOUSEKEEPING_JOB = 'auth.housekeeping';
@@ -13,19 +13,11 @@ export const AUTH_HOUSEKEEPING_JOB = 'auth.housekeeping';
 export class AuthHousekeeping {
   private readonly logger = new Logger(AuthHousekeeping.name);
 
-  constructor(
-    jobs: JobsService,
-    private readonly repository: AuthHousekeepingRepository,
-  ) {
-    jobs.register({
-      name: AUTH_HOUSEKEEPING_JOB,
-      cron: HOUSEKEEPING_CRON,
-      handle: () => this.run(new Date()).then(() => undefined),
-      retry: { limit: 3, delaySeconds: 60, backoff: true },
-      expireInSeconds: 15 * 60,
-      batchSize: 1,
-      pollingIntervalSeconds: 10,
-    });
+  constructor(private readonly repository: AuthHousekeepingRepository) {}
+
+  @JobHandler(AUTH_HOUSEKEEPING_JOB, HOUSEKEEPING_JOB)
+  hourly(): Promise<unknown> {
+    return this.run(new Date());
   }
 
   async run(

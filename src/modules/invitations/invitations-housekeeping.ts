@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { HOUSEKEEPING_CRON, inBatches } from '../jobs/housekeeping.js';
-import { JobsService } from '../jobs/jobs.service.js';
+import { HOUSEKEEPING_JOB, inBatches } from '../jobs/housekeeping.js';
+import { JobHandler } from '../jobs/job-handler.decorator.js';
 import { invitationExpiryCutoff } from './invitation-token.js';
 import { InvitationsRepository } from './invitations.repository.js';
 
@@ -15,19 +15,11 @@ export const INVITATIONS_HOUSEKEEPING_JOB = 'invitations.expire';
 export class InvitationsHousekeeping {
   private readonly logger = new Logger(InvitationsHousekeeping.name);
 
-  constructor(
-    jobs: JobsService,
-    private readonly invitations: InvitationsRepository,
-  ) {
-    jobs.register({
-      name: INVITATIONS_HOUSEKEEPING_JOB,
-      cron: HOUSEKEEPING_CRON,
-      handle: () => this.run(new Date()).then(() => undefined),
-      retry: { limit: 3, delaySeconds: 60, backoff: true },
-      expireInSeconds: 15 * 60,
-      batchSize: 1,
-      pollingIntervalSeconds: 10,
-    });
+  constructor(private readonly invitations: InvitationsRepository) {}
+
+  @JobHandler(INVITATIONS_HOUSEKEEPING_JOB, HOUSEKEEPING_JOB)
+  hourly(): Promise<unknown> {
+    return this.run(new Date());
   }
 
   async run(now: Date): Promise<number> {

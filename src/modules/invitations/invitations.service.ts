@@ -242,18 +242,9 @@ export class InvitationsService {
    * in the same transaction. Race-safe like `accept` (the invitation row is locked first).
    */
   async acceptByToken(auth: UserActor, token: string): Promise<AcceptedInvitationDto> {
-    const claims = readInvitationToken(token);
-    if (claims === undefined) throw InvitationErrors.invalidToken();
     const { team, membership } = await this.txHost.transaction(async () => {
-      const invitation = await this.invitations.findByIdForUpdate(claims.invitationId);
-      if (!invitation) throw InvitationErrors.invalidToken();
       const now = new Date();
-      const verified = verifyInvitationToken(this.tokenKey, token, invitation.email, now);
-      if (!verified.ok) {
-        throw verified.reason === 'expired'
-          ? InvitationErrors.expired()
-          : InvitationErrors.invalidToken();
-      }
+      const invitation = await this.findByTokenForUpdate(token, now);
       const email = normalizeEmail(auth.email);
       if (invitation.email !== email) throw InvitationErrors.notForMe();
       const redeemed = await this.redeem(invitation, auth.id);
@@ -294,17 +285,8 @@ export class InvitationsService {
     userId: number,
     email: string,
   ): Promise<RedeemedInvitation> {
-    const claims = readInvitationToken(token);
-    if (claims === undefined) throw InvitationErrors.invalidToken();
     return this.txHost.transaction(async () => {
-      const invitation = await this.invitations.findByIdForUpdate(claims.invitationId);
-      if (!invitation) throw InvitationErrors.invalidToken();
-      const verified = verifyInvitationToken(this.tokenKey, token, invitation.email, new Date());
-      if (!verified.ok) {
-        throw verified.reason === 'expired'
-          ? InvitationErrors.expired()
-          : InvitationErrors.invalidToken();
-      }
+      const invitation = await this.findByTokenForUpdate(token, new Date());
       // Only after the signature: an unverified token must not tell which address it is for.
       if (invitation.email !== normalizeEmail(email)) throw InvitationErrors.emailMismatch();
       return this.redeem(invitation, userId);
@@ -321,7 +303,25 @@ export class InvitationsService {
     return `${this.config.appUrl}/invitations/accept?token=${encodeURIComponent(token)}`;
   }
 
-  /** Joins the team and marks the invitation accepted; the row must be locked by the caller. */
+  /**
+   * The invitation an invite link's token names, locked, once the token verifies against its
+   * stored address (signature first, then expiry); 400 `invitation.invalid_token` or 410
+   * `invitation.expired` otherwise. Both ways of redeeming a link ask this.
+   */
+  private async findByTokenForUpdate(token: string, now: Date): Promise<Invitation> {
+    const claims = readInvitationToken(token);
+    if (claims === undefined) throw InvitationErrors.invalidToken();
+    const invitation = await this.invitations.findByIdForUpdate(claims.invitationId);
+    if (!invitation) throw InvitationErrors.invalidToken();
+    const verified = verifyInvitationToken(this.tokenKey, token, invitation.email, now);
+    if (!verified.ok) {
+      throw verified.reason === 'expired'
+        ? InvitationErrors.expired()
+        : InvitationErrors.invalidToken();
+    }
+    return invitation;
+  }
+
   /** ACCEPT_INVITATION by a signed-in invitee, in the transaction that joined them. */
   private async recordAccepted(auth: UserActor, invitation: Invitation): Promise<void> {
     await this.audit.recordFor(auth, {
@@ -330,6 +330,7 @@ export class InvitationsService {
     });
   }
 
+  /** Joins the team and marks the invitation accepted; the row must be locked by the caller. */
   private async redeem(invitation: Invitation, userId: number): Promise<RedeemedInvitation> {
     assertAnswerable(invitation, new Date());
     const team = await this.teams.findTeam(invitation.teamId);

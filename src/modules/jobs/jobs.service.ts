@@ -25,9 +25,9 @@ function failure(error: unknown): { message: string } {
 /**
  * The durable job queue (pg-boss in PostgreSQL, schema `JOBS_SCHEMA`).
  *
- * Modules `register` their job kinds while the app initialises (in `onModuleInit`); every
- * process creates the queues and schedules at bootstrap, and runs the handlers when `WORKERS`
- * is on. `enqueue` joins the caller's transaction (TransactionHost): the job exists exactly
+ * Job kinds are declared with `@JobHandler` on the method that handles them and registered
+ * while the app initialises (JobHandlerExplorer); every process creates the queues and
+ * schedules at bootstrap, and runs the handlers when `WORKERS` is on. `enqueue` joins the caller's transaction (TransactionHost): the job exists exactly
  * when the change that caused it commits.
  */
 @Injectable()
@@ -82,7 +82,7 @@ export class JobsService
     return this.config.jobs.workers;
   }
 
-  /** Declares a job kind; call from a provider's constructor or `onModuleInit`. */
+  /** Declares a job kind, before bootstrap (JobHandlerExplorer calls it for `@JobHandler`s). */
   register<T extends object>(definition: JobDefinition<T>): void {
     if (this.started) throw new Error(`Job ${definition.name} registered after start`);
     if (this.definitions.has(definition.name)) {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Transporter } from 'nodemailer';
 import { AppConfig } from '../../config/app-config.js';
+import { JobHandler } from '../jobs/job-handler.decorator.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import type { JobContext } from '../jobs/jobs.types.js';
 import { DevOutbox, devOutboxEnabled, mailLogLine } from './dev-outbox.js';
@@ -53,19 +54,6 @@ export class MailService implements OnApplicationShutdown {
     this.keepsMail = devOutboxEnabled(config);
     this.key = mailKey(config.jwt.secret);
     this.domain = /@([^\s@<>]+)>?$/.exec(config.mail.from)?.[1] ?? 'localhost';
-    jobs.register<SealedPayload>({
-      name: MAIL_JOB,
-      handle: (data, job) => {
-        const message = unseal(this.key, data) as Partial<MailMessage>;
-        // Mails queued before `kind` existed have none.
-        return this.deliver({ ...message, kind: message.kind ?? 'mail' } as MailMessage, job);
-      },
-      // 15 s, 30 s, 1 min, ... doubling (with jitter): about 4 days over 14 retries.
-      retry: { limit: 14, delaySeconds: 15, backoff: true },
-      expireInSeconds: 120,
-      batchSize: 10,
-      pollingIntervalSeconds: 1,
-    });
   }
 
   /** Queues the mail in the current transaction; returns the job id (also its Message-ID). */
@@ -75,7 +63,17 @@ export class MailService implements OnApplicationShutdown {
     return id;
   }
 
-  private async deliver(message: MailMessage, job: JobContext): Promise<void> {
+  @JobHandler(MAIL_JOB, {
+    // 15 s, 30 s, 1 min, ... doubling (with jitter): about 4 days over 14 retries.
+    retry: { limit: 14, delaySeconds: 15, backoff: true },
+    expireInSeconds: 120,
+    batchSize: 10,
+    pollingIntervalSeconds: 1,
+  })
+  private async deliver(data: SealedPayload, job: JobContext): Promise<void> {
+    const sealed = unseal(this.key, data) as Partial<MailMessage>;
+    // Mails queued before `kind` existed have none.
+    const message = { ...sealed, kind: sealed.kind ?? 'mail' } as MailMessage;
     const { smtpUrl } = this.config.mail;
     if (smtpUrl === undefined) {
       this.keep(message, job);

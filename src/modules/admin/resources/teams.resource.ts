@@ -1,0 +1,49 @@
+import type { ResourceWithOptions } from 'adminjs';
+import { teams } from '../../../database/schema.js';
+import { exportCsvAction } from '../admin-export.js';
+import { DrizzleResource } from '../drizzle-resource.js';
+import {
+  navigation,
+  payload,
+  readOnly,
+  recordChange,
+  type AdminResourceDeps,
+} from './resource-actions.js';
+
+export function teamsResource({ db, service }: AdminResourceDeps): ResourceWithOptions {
+  const options = readOnly({
+    id: 'teams',
+    navigation: navigation.teams,
+    titleProperty: 'name',
+    sort: { sortBy: 'createdAt', direction: 'desc' },
+    listProperties: ['id', 'name', 'planName', 'subscriptionStatus', 'createdAt'],
+    filterProperties: ['name', 'planName', 'subscriptionStatus', 'stripeCustomerId', 'createdAt'],
+    // Stripe fields follow Stripe (webhooks): not in the form, and the edit handler only
+    // ever writes `name`, whatever the request carries.
+    editProperties: ['name'],
+    actions: {
+      ...exportCsvAction('teams', [
+        'id',
+        'name',
+        'planName',
+        'subscriptionStatus',
+        'stripeCustomerId',
+        'stripeSubscriptionId',
+        'stripeProductId',
+        'createdAt',
+        'updatedAt',
+      ]),
+      edit: {
+        isAccessible: true,
+        handler: recordChange(
+          (admin, id, request) => service.updateTeam(admin, id, payload(request).name),
+          { message: 'successfullyUpdated', then: 'show' },
+        ),
+      },
+    },
+  });
+  return {
+    resource: new DrizzleResource(teams, db, { exactMatch: ['subscriptionStatus'] }),
+    options,
+  };
+}
