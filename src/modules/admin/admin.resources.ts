@@ -291,6 +291,7 @@ export function buildAdminResources({
       'email',
       'name',
       'role',
+      'locale',
       'emailVerifiedAt',
       'pendingEmail',
       'mfaEnabledAt',

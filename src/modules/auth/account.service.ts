@@ -42,16 +42,20 @@ export class AccountService {
    * UPDATE_ACCOUNT is recorded by @Audit on the route.
    */
   async updateMe(auth: UserActor, dto: UpdateMeDto): Promise<UserDto> {
-    if (dto.name === undefined && dto.email === undefined) throw UserErrors.emptyUpdate();
+    const { name, email, locale } = dto;
+    if (name === undefined && email === undefined && locale === undefined) {
+      throw UserErrors.emptyUpdate();
+    }
     const now = new Date();
     const user = await this.txHost.transaction(async () => {
       let current = await this.users.findActiveById(auth.id);
-      if (dto.name !== undefined && current) {
-        current = await this.users.update(auth.id, { name: dto.name }, now);
+      if ((name !== undefined || locale !== undefined) && current) {
+        current = await this.users.update(auth.id, { name, locale }, now);
       }
       if (!current) throw AuthErrors.unauthorized('The session has ended');
-      if (dto.email === undefined) return current;
-      return this.verification.requestChange(current, dto.email, now);
+      if (email === undefined) return current;
+      // After the locale: the verification and notice mails go out in the new language.
+      return this.verification.requestChange(current, email, now);
     });
     return UserDto.from(user);
   }

@@ -355,7 +355,7 @@ export class OidcService {
         user = (await this.users.markEmailVerified(user.id, email, now)) ?? user;
       } else {
         // The link's mail is queued in this transaction (background jobs).
-        await this.verification.issue(user.id, email, 'sign-up', now);
+        await this.verification.issue(user, email, 'sign-up', now);
       }
       const team = await this.teams.insertTeamWithOwner(defaultTeamName(email), user.id);
       await this.oidc.insertIdentity(

@@ -44,6 +44,7 @@ export interface PrincipalRow {
   sessionId: string;
   /** sessions.last_used_at, so the guard can decide whether it is worth a write. */
   lastUsedAt: Date;
+  locale: string;
 }
 
 /** The caller's membership in the route's team, read with the principal (null: not a member). */
@@ -71,6 +72,7 @@ const PRINCIPAL_COLUMNS = {
   emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
   sessionId: sessions.id,
   lastUsedAt: sessions.lastUsedAt,
+  locale: users.locale,
 };
 
 /** A row of principalQuery: PRINCIPAL_COLUMNS in order. */
@@ -83,6 +85,7 @@ function principalFromRow(row: DriverRow): PrincipalRow {
     emailVerified: row[4] === true,
     sessionId: row[5] as string,
     lastUsedAt: timestampFromDriver(row[6]),
+    locale: row[7] as string,
   };
 }
 
@@ -171,16 +174,16 @@ export class SessionsRepository {
     principalInTeamQuery,
     (row): PrincipalInTeamRow => ({
       ...principalFromRow(row),
-      // Left-joined: no membership row, all five null.
+      // Left-joined: no membership row, all five null (positions 8 to 12).
       membership:
-        row[7] === null
+        row[8] === null
           ? null
           : {
-              id: row[7] as number,
-              teamId: row[8] as number,
-              userId: row[9] as number,
-              role: row[10] as string,
-              joinedAt: timestampFromDriver(row[11]),
+              id: row[8] as number,
+              teamId: row[9] as number,
+              userId: row[10] as number,
+              role: row[11] as string,
+              joinedAt: timestampFromDriver(row[12]),
             },
     }),
     (args) => ({ ...args, now: args.now.toISOString() }),
