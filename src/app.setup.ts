@@ -9,6 +9,7 @@ import { AppLogger } from './common/logging/app-logger.js';
 import { ROOT_LOGGER } from './common/logging/logging.module.js';
 import { noteErrorCode, requestLog } from './common/logging/request-log.js';
 import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
+import { requestLocale } from './common/i18n/error-messages.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
 import { inflate, parseJsonBody, refuseBody } from './common/http/body-parsers.js';
@@ -52,7 +53,7 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
     // runs: rendered here in the API's error shape, with the request id, and logged and
     // counted by what configureApp installed (no hook runs for it).
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
-      const { body } = toErrorResponse(error);
+      const { body } = toErrorResponse(error, requestLocale(request));
       const send = () => {
         noteErrorCode(request, body.code);
         void reply.header('X-Request-Id', request.id).code(body.statusCode).send(body);

@@ -1089,6 +1089,12 @@ export interface components {
              * @example false
              */
             mfaEnabled: boolean;
+            /**
+             * @description The language (BCP 47) of my mails, and of error messages when a request sends no Accept-Language the API supports. Set at sign-up (`locale`, else Accept-Language, else `en`); PATCH /users/me changes it.
+             * @example en
+             * @enum {string}
+             */
+            locale: "en" | "de" | "fr";
             /** @description My teams, the first joined first */
             memberships: components["schemas"]["MembershipDto"][];
         };
@@ -1678,6 +1684,12 @@ export interface components {
              * @example false
              */
             mfaEnabled: boolean;
+            /**
+             * @description The language (BCP 47) of my mails, and of error messages when a request sends no Accept-Language the API supports. Set at sign-up (`locale`, else Accept-Language, else `en`); PATCH /users/me changes it.
+             * @example en
+             * @enum {string}
+             */
+            locale: "en" | "de" | "fr";
         };
         SignInResponseDto: {
             /** @description JWT (HS256) for `Authorization: Bearer`; short-lived */
@@ -1725,6 +1737,12 @@ export interface components {
             name?: string | null;
             /** @description Token from an invitation email: joins that team with the invited role instead of creating a team. Must be addressed to `email`. */
             inviteToken?: string;
+            /**
+             * @description Language (BCP 47) of my mails and error messages; one of the supported ones, else 400 `request.invalid`. Without it: the best supported match of the Accept-Language header (q-values honoured, `de-AT` → `de`), else `en`.
+             * @example de
+             * @enum {string}
+             */
+            locale?: "en" | "de" | "fr";
         };
         SignUpTeamDto: {
             /**
@@ -1831,6 +1849,12 @@ export interface components {
              * @example ada@example.com
              */
             email?: string;
+            /**
+             * @description Language (BCP 47) of my mails and error messages; one of the supported ones, else 400 `request.invalid`.
+             * @example de
+             * @enum {string}
+             */
+            locale?: "en" | "de" | "fr";
         };
         ChangePasswordDto: {
             currentPassword: string;
@@ -1965,8 +1989,12 @@ export interface components {
              * @example request.invalid
              */
             code: string;
-            /** @example Invalid request */
+            /**
+             * @description For people, in the request's `Accept-Language` (`en`, `de`, `fr`), else the signed-in user's `locale`, else English; `code` is the same in every language
+             * @example Invalid request
+             */
             message: string;
+            /** @description Field-level notes, in English */
             details?: components["schemas"]["ErrorDetailDto"][];
         };
     };
@@ -2585,7 +2613,7 @@ export interface operations {
              * @description - `request.invalid`: Invalid request
              *     - `request.malformed_json`: The request body is not valid JSON
              *     - `request.too_deep`: The request body nests too deeply
-             *     - `user.empty_update`: Send at least one of name, email
+             *     - `user.empty_update`: Send at least one of name, email, locale
              */
             400: {
                 headers: {

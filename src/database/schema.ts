@@ -56,6 +56,12 @@ export const users = pgTable(
      * panel's sessions live in `admin_sessions` (admin module), which auth never touches.
      */
     sessionEpoch: integer('session_epoch').notNull().default(0),
+    /**
+     * The language of the user's mails and, without an Accept-Language the app supports, of
+     * their error messages: a BCP 47 tag of common/i18n SUPPORTED_LOCALES. Not a check
+     * constraint: adding a language should need no migration. Existing accounts: `en`.
+     */
+    locale: varchar('locale', { length: 35 }).notNull().default('en'),
   },
   (t) => [
     check('users_role_check', sql`${t.role} in ('member', 'admin', 'support')`),

@@ -46,6 +46,8 @@ describe('auth', () => {
           emailVerified: false,
           pendingEmail: null,
           mfaEnabled: false,
+          // No locale and no Accept-Language (i18n.e2e-spec.ts covers the others).
+          locale: 'en',
         },
         team: { id: expect.any(Number), name: `${email}'s Team`, role: 'owner' },
       });

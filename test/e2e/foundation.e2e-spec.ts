@@ -30,6 +30,8 @@ const EXPECTED_COLUMNS: Record<string, [string, string, number | null, boolean, 
       ['mfa_enabled_at', 'timestamp without time zone', null, true, null],
       // v1.2 (back-office sessions end with the user's API sessions).
       ['session_epoch', 'integer', null, false, '0'],
+      // v1.2 (language of mails and messages; accounts from before it: English).
+      ['locale', 'character varying', 35, false, "'en'"],
     ],
     teams: [
       ['id', 'integer', null, false, 'nextval('],

@@ -35,6 +35,7 @@ describe('AuditService and SessionsService inside a service transaction', () => 
     name: null,
     role: 'member',
     emailVerified: true,
+    locale: 'en',
     sessionId: 's',
     ip,
   });

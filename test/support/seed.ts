@@ -104,6 +104,7 @@ export async function seed<U extends string, T extends string, I extends string 
           name: row.name,
           role: row.role as SystemRole,
           emailVerified: row.emailVerifiedAt !== null,
+          locale: row.locale,
           sessionId: `seed-${tag}`,
           ip: '127.0.0.1',
         },

@@ -15,6 +15,12 @@ export interface AuthUser {
    * almost no routes.
    */
   emailVerified: boolean;
+  /**
+   * users.locale: the language of the user's mails, and of error messages when the request's
+   * Accept-Language names no supported one. Any text (a language may be retired); readers
+   * check it with `isLocale`.
+   */
+  locale: string;
   /** The session (`sid` claim) the access token belongs to. */
   sessionId: string;
   /** The client address (honours TRUST_PROXY), recorded in activity logs. */

@@ -9,6 +9,7 @@ const user = (emailVerified: boolean): Actor => ({
   name: null,
   role: 'member',
   emailVerified,
+  locale: 'en',
   sessionId: 's',
   ip: null,
 });

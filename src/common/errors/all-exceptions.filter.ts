@@ -11,6 +11,8 @@ import { isDatabaseUnavailable } from './pg-errors.js';
 import { isInflateError } from '../http/body-parsers.js';
 import { redactUrl } from '../logging/redact-url.js';
 import { noteErrorCode } from '../logging/request-log.js';
+import { localizedErrorMessage, requestLocale } from '../i18n/error-messages.js';
+import { DEFAULT_LOCALE, type Locale } from '../i18n/locales.js';
 
 /** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
@@ -95,8 +97,11 @@ export interface RenderedError {
   retryAfterSeconds?: number;
 }
 
-/** Maps any thrown value to the API's error body; unknown errors become a logged, generic 500. */
-export function toErrorResponse(error: unknown): RenderedError {
+/**
+ * Maps any thrown value to the API's error body, its `message` in `locale` (see
+ * common/i18n/error-messages); unknown errors become a logged, generic 500.
+ */
+export function toErrorResponse(error: unknown, locale: Locale = DEFAULT_LOCALE): RenderedError {
   let appError: AppError | undefined;
   // An adapter may wrap a parser's failure in an HttpException with the original as cause.
   if (
@@ -141,7 +146,7 @@ export function toErrorResponse(error: unknown): RenderedError {
   }
   if (appError === undefined && isDatabaseUnavailable(error)) {
     return {
-      body: bodyOf(CommonErrors.serviceUnavailable()),
+      body: bodyOf(CommonErrors.serviceUnavailable(), locale),
       unexpected: false,
       unavailable: true,
       retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
@@ -149,7 +154,7 @@ export function toErrorResponse(error: unknown): RenderedError {
   }
   const unexpected = appError === undefined;
   const rendered: RenderedError = {
-    body: bodyOf(appError ?? CommonErrors.internal()),
+    body: bodyOf(appError ?? CommonErrors.internal(), locale),
     unexpected,
     unavailable: false,
   };
@@ -158,12 +163,12 @@ export function toErrorResponse(error: unknown): RenderedError {
   return rendered;
 }
 
-function bodyOf(error: AppError): ErrorResponseDto {
+function bodyOf(error: AppError, locale: Locale): ErrorResponseDto {
   const body: ErrorResponseDto = {
     statusCode: error.status,
     error: STATUS_CODES[error.status] ?? 'Error',
     code: error.code,
-    message: error.message,
+    message: localizedErrorMessage(error.code, error.message, locale),
   };
   if (error.details !== undefined && error.details.length > 0) body.details = error.details;
   return body;
@@ -179,8 +184,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const adapter = this.adapterHost.httpAdapter;
     const response: unknown = ctx.getResponse();
-    const request = ctx.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
-    const { body, unexpected, unavailable, retryAfterSeconds } = toErrorResponse(exception);
+    const request = ctx.getRequest<
+      IncomingMessage & { id?: unknown; originalUrl?: string; user?: { locale?: string } }
+    >();
+    const { body, unexpected, unavailable, retryAfterSeconds } = toErrorResponse(
+      exception,
+      requestLocale(request),
+    );
     noteErrorCode(request, body.code);
     // The logger's error serializer keeps a failed query's SQL and drops its parameters.
     const context = {

@@ -25,9 +25,13 @@ export class ErrorResponseDto {
   })
   code!: string;
 
-  @ApiProperty({ example: 'Invalid request' })
+  @ApiProperty({
+    example: 'Invalid request',
+    description:
+      "For people, in the request's `Accept-Language` (`en`, `de`, `fr`), else the signed-in user's `locale`, else English; `code` is the same in every language",
+  })
   message!: string;
 
-  @ApiPropertyOptional({ type: [ErrorDetailDto] })
+  @ApiPropertyOptional({ type: [ErrorDetailDto], description: 'Field-level notes, in English' })
   details?: ErrorDetailDto[];
 }

@@ -24,6 +24,7 @@ const user: UserActor = {
   name: null,
   role: 'member',
   emailVerified: true,
+  locale: 'en',
   sessionId: 's',
   ip: null,
 };

@@ -43,18 +43,20 @@ export class AccountService {
    * UPDATE_ACCOUNT commits with the change.
    */
   async updateMe(auth: UserActor, dto: UpdateMeDto): Promise<UserDto> {
-    if (dto.name === undefined && dto.email === undefined) throw UserErrors.emptyUpdate();
+    const { name, email, locale } = dto;
+    if (name === undefined && email === undefined && locale === undefined) {
+      throw UserErrors.emptyUpdate();
+    }
     const now = new Date();
     const user = await this.txHost.transaction(async () => {
       let current = await this.users.findActiveById(auth.id);
-      if (dto.name !== undefined && current) {
-        current = await this.users.update(auth.id, { name: dto.name }, now);
+      if ((name !== undefined || locale !== undefined) && current) {
+        current = await this.users.update(auth.id, { name, locale }, now);
       }
       if (!current) throw AuthErrors.unauthorized('The session has ended');
+      // After the locale: the verification and notice mails go out in the new language.
       const changed =
-        dto.email === undefined
-          ? current
-          : await this.verification.requestChange(current, dto.email, now);
+        email === undefined ? current : await this.verification.requestChange(current, email, now);
       await this.audit.recordFor(auth, { action: ActivityType.UPDATE_ACCOUNT });
       return changed;
     });

@@ -16,6 +16,8 @@ import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
+import { AcceptLanguage } from '../../common/i18n/accept-language.decorator.js';
+import type { Locale } from '../../common/i18n/locales.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
@@ -71,9 +73,10 @@ export class AuthController {
   signUp(
     @Body() dto: SignUpDto,
     @ClientIp() ip: string | null,
+    @AcceptLanguage() acceptLanguage: Locale | undefined,
     @UserAgent() userAgent?: string,
   ): Promise<SignUpResponseDto> {
-    return this.auth.signUp(dto, { ip, userAgent });
+    return this.auth.signUp(dto, { ip, userAgent }, acceptLanguage);
   }
 
   @Post('sign-in')

@@ -1,12 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, Length, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, MaxLength, MinLength } from 'class-validator';
+import { SUPPORTED_LOCALES } from '../../common/i18n/locales.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../../common/crypto/password-hasher.js';
 import { TEAM_ROLES } from '../../database/schema.js';
 import { EmailAddress } from '../../common/email.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
-import { UserDto } from '../users/users.dto.js';
+import { LOCALE_PROPERTY, UserDto } from '../users/users.dto.js';
 
 const NEW_PASSWORD = {
   minLength: PASSWORD_MIN_LENGTH,
@@ -57,6 +58,14 @@ export class SignUpDto {
   @IsString()
   @Length(1, 2048)
   inviteToken?: string;
+
+  @ApiPropertyOptional({
+    ...LOCALE_PROPERTY,
+    description: `${LOCALE_PROPERTY.description} Without it: the best supported match of the Accept-Language header (q-values honoured, \`de-AT\` → \`de\`), else \`en\`.`,
+  })
+  @IsOptional()
+  @IsIn(SUPPORTED_LOCALES)
+  locale?: string;
 }
 
 export class SignInDto {

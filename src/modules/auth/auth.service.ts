@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
+import { DEFAULT_LOCALE, type Locale } from '../../common/i18n/locales.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -66,10 +67,15 @@ export class AuthService {
   /**
    * Creates the user, what they join (a new team, or the invited team) and their first
    * session, with SIGN_UP and CREATE_TEAM/ACCEPT_INVITATION rows, all in one transaction.
-   * The email is verified when an invite token for it was used, else a verification link is
+   * `acceptLanguage` (the request's best supported language) is the account's locale unless
+   * `dto.locale` names one. The email is verified when an invite token for it was used, else a verification link is
    * stored and its mail queued in the transaction (it goes out after the commit).
    */
-  async signUp(dto: SignUpDto, meta: ClientMeta): Promise<SignUpResponseDto> {
+  async signUp(
+    dto: SignUpDto,
+    meta: ClientMeta,
+    acceptLanguage?: Locale,
+  ): Promise<SignUpResponseDto> {
     // Hash before opening the transaction: argon2 is slow and must not hold a connection.
     const passwordHash = await this.hasher.hash(dto.password);
     try {
@@ -79,11 +85,13 @@ export class AuthService {
           email: dto.email,
           name: dto.name ?? null,
           passwordHash,
+          // API.md v1.2: the chosen locale, else the request's language, else English.
+          locale: dto.locale ?? acceptLanguage ?? DEFAULT_LOCALE,
         });
         let joined: Joined;
         if (dto.inviteToken === undefined) {
           joined = await this.createOwnTeam(user);
-          await this.verification.issue(user.id, user.email, 'sign-up', now);
+          await this.verification.issue(user, user.email, 'sign-up', now);
         } else {
           joined = await this.joinByInvitation(user, dto.inviteToken);
           // The invitation link reached this address: that proves the mailbox.

@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { AccessService } from '../access/access.service.js';
 import type { Actor, AdminActor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
+import { toLocale } from '../../common/i18n/locales.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { renderMail } from '../mail/mail-templates.js';
 import { MailService } from '../mail/mail.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChangePasswordDto, PasswordResetConfirmDto } from './auth.dto.js';
@@ -102,17 +104,9 @@ export class CredentialsService {
     const link = `${this.config.appUrl}/reset-password?token=${encodeURIComponent(token)}`;
     await this.txHost.transaction(async () => {
       await this.resets.insert(user.id, sha256(token), new Date(Date.now() + RESET_TOKEN_TTL_MS));
-      await this.mail.send({
-        kind: 'password reset link',
-        to: user.email,
-        subject: 'Reset your password',
-        text: [
-          'Someone asked to reset the password of your account.',
-          `Choose a new password here (valid for 1 hour, once): ${link}`,
-          'If it was not you, ignore this email; your password stays unchanged.',
-        ].join('\n\n'),
-        html: `<p>Someone asked to reset the password of your account.</p><p><a href="${link}">Choose a new password</a> (valid for 1 hour, once).</p><p>If it was not you, ignore this email; your password stays unchanged.</p>`,
-      });
+      await this.mail.send(
+        renderMail(toLocale(user.locale), 'passwordReset', user.email, { link }),
+      );
     });
   }
 

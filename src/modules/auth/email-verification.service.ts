@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { AccessService } from '../access/access.service.js';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
+import { toLocale } from '../../common/i18n/locales.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type User } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
+import { renderMail } from '../mail/mail-templates.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamsService } from '../teams/teams.service.js';
 import { UserErrors } from '../users/users.errors.js';
@@ -40,33 +42,25 @@ export class EmailVerificationService {
 
   /**
    * Stores a new link for `email` (replacing the user's unused ones for that address) and
-   * queues the mail carrying it. Call inside the caller's transaction.
+   * queues the mail carrying it, in the user's locale. Call inside the caller's transaction.
    */
-  async issue(userId: number, email: string, kind: 'sign-up' | 'change', now: Date): Promise<void> {
+  async issue(
+    user: Pick<User, 'id' | 'locale'>,
+    email: string,
+    kind: 'sign-up' | 'change',
+    now: Date,
+  ): Promise<void> {
     const token = randomSecret();
-    await this.tokens.invalidateForEmail(userId, email, now);
+    await this.tokens.invalidateForEmail(user.id, email, now);
     await this.tokens.insert(
-      userId,
+      user.id,
       email,
       sha256(token),
       new Date(now.getTime() + VERIFICATION_TOKEN_TTL_MS),
     );
     const link = `${this.config.appUrl}/verify-email?token=${encodeURIComponent(token)}`;
-    const intro =
-      kind === 'sign-up'
-        ? 'Please confirm that this is your email address.'
-        : 'Please confirm this address as the new email of your account. Your current address stays in use until you do.';
-    const ignore =
-      kind === 'sign-up'
-        ? 'If you did not create an account, ignore this email.'
-        : 'If you did not ask for this, ignore this email; nothing changes.';
-    await this.mail.send({
-      kind: kind === 'sign-up' ? 'verification link' : 'email change confirmation link',
-      to: email,
-      subject: kind === 'sign-up' ? 'Verify your email address' : 'Confirm your new email address',
-      text: [intro, `Confirm it here (valid for 24 hours, once): ${link}`, ignore].join('\n\n'),
-      html: `<p>${intro}</p><p><a href="${link}">Confirm the address</a> (valid for 24 hours, once).</p><p>${ignore}</p>`,
-    });
+    const template = kind === 'sign-up' ? 'verifySignUp' : 'verifyChange';
+    await this.mail.send(renderMail(toLocale(user.locale), template, email, { link }));
   }
 
   /**
@@ -85,17 +79,10 @@ export class EmailVerificationService {
     // Links for an earlier pending address stop working; links for the current one stay.
     await this.tokens.invalidateAllBut(user.id, user.email, now);
     const updated = await this.setPending(user.id, email, now);
-    await this.issue(user.id, email, 'change', now);
-    await this.mail.send({
-      kind: 'email change notice',
-      to: user.email,
-      subject: 'Your email address is being changed',
-      text: [
-        `Someone signed in to your account asked to change its email address to ${email}.`,
-        'The change happens only when the link sent to that address is used; until then this address stays in use.',
-        'If this was not you, change your password now: your account may be in other hands.',
-      ].join('\n\n'),
-    });
+    await this.issue(user, email, 'change', now);
+    await this.mail.send(
+      renderMail(toLocale(user.locale), 'emailChangeNotice', user.email, { params: { email } }),
+    );
     return updated;
   }
 
@@ -105,9 +92,9 @@ export class EmailVerificationService {
     await this.txHost.transaction(async () => {
       const user = await this.users.findActiveById(auth.id);
       if (!user) throw AuthErrors.unauthorized();
-      if (user.emailVerifiedAt === null) await this.issue(user.id, user.email, 'sign-up', now);
+      if (user.emailVerifiedAt === null) await this.issue(user, user.email, 'sign-up', now);
       if (user.pendingEmail !== null) {
-        await this.issue(user.id, user.pendingEmail, 'change', now);
+        await this.issue(user, user.pendingEmail, 'change', now);
       }
     });
   }
@@ -125,7 +112,7 @@ export class EmailVerificationService {
       const user = await this.users.lockActiveById(userId);
       if (!user) throw AuthErrors.userNotFound();
       if (user.emailVerifiedAt !== null) throw AuthErrors.emailAlreadyVerified();
-      await this.issue(user.id, user.email, 'sign-up', now);
+      await this.issue(user, user.email, 'sign-up', now);
       await recordOnUserTeams(
         this.audit,
         this.teams,

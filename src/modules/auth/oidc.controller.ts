@@ -23,6 +23,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
+import { AcceptLanguage } from '../../common/i18n/accept-language.decorator.js';
+import type { Locale } from '../../common/i18n/locales.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
@@ -143,12 +145,13 @@ export class OidcController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) res: FastifyReply,
     @ClientIp() ip: string | null,
+    @AcceptLanguage() locale: Locale | undefined,
     @UserAgent() userAgent?: string,
   ): Promise<{ url: string; statusCode: number }> {
     // Raw parameters: providers add their own (iss, scope, session_state, authuser, …).
     const query = new URL(req.originalUrl, 'http://callback.invalid').searchParams;
     const flow = parseCookies(req.headers.cookie ?? '')[FLOW_COOKIE];
-    const url = await this.oidc.callback(provider, query, flow, { ip, userAgent });
+    const url = await this.oidc.callback(provider, query, flow, { ip, userAgent, locale });
     // Cleared as Express's res.clearCookie did: empty, expired at the epoch.
     void res.header(
       'Set-Cookie',

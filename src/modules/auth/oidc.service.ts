@@ -4,6 +4,7 @@ import type * as openid from 'openid-client';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { parseEmail } from '../../common/email.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
+import { DEFAULT_LOCALE } from '../../common/i18n/locales.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { OidcProviderConfig } from '../../config/oidc-config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -350,12 +351,17 @@ export class OidcService {
     const passwordHash = await this.hasher.hash(randomBytes(32).toString('base64url'));
     const created = await this.txHost.transaction(async () => {
       const now = new Date();
-      let user = await this.users.insert({ email, name: profile.name, passwordHash });
+      let user = await this.users.insert({
+        email,
+        name: profile.name,
+        passwordHash,
+        locale: meta.locale ?? DEFAULT_LOCALE,
+      });
       if (profile.emailVerified) {
         user = (await this.users.markEmailVerified(user.id, email, now)) ?? user;
       } else {
         // The link's mail is queued in this transaction (background jobs).
-        await this.verification.issue(user.id, email, 'sign-up', now);
+        await this.verification.issue(user, email, 'sign-up', now);
       }
       const team = await this.teams.insertTeamWithOwner(defaultTeamName(email), user.id);
       await this.oidc.insertIdentity(

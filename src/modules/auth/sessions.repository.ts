@@ -43,6 +43,7 @@ export interface PrincipalRow {
   sessionId: string;
   /** sessions.last_used_at, so the guard can decide whether it is worth a write. */
   lastUsedAt: Date;
+  locale: string;
 }
 
 /**
@@ -57,6 +58,7 @@ const PRINCIPAL_COLUMNS = {
   emailVerified: isNotNull(users.emailVerifiedAt).mapWith(Boolean),
   sessionId: sessions.id,
   lastUsedAt: sessions.lastUsedAt,
+  locale: users.locale,
 };
 
 /** A row of principalQuery: PRINCIPAL_COLUMNS in order. */
@@ -69,6 +71,7 @@ function principalFromRow(row: DriverRow): PrincipalRow {
     emailVerified: row[4] === true,
     sessionId: row[5] as string,
     lastUsedAt: timestampFromDriver(row[6]),
+    locale: row[7] as string,
   };
 }
 

@@ -3,6 +3,7 @@ import { AccessService } from '../access/access.service.js';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
+import type { Locale } from '../../common/i18n/locales.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -21,6 +22,8 @@ export const SESSIONS_LIST_MAX = 100;
 export interface ClientMeta {
   ip: string | null;
   userAgent?: string | undefined;
+  /** The request's best supported Accept-Language: a new account's locale (OpenID Connect). */
+  locale?: Locale | undefined;
 }
 
 export interface IssuedTokens {

@@ -5,7 +5,8 @@ import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
-import { escapeHtml, unlinkable } from '../mail/mail-text.js';
+import { renderMail, roleName } from '../mail/mail-templates.js';
+import { unlinkable } from '../mail/mail-text.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { AccessService } from '../access/access.service.js';
@@ -14,6 +15,7 @@ import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { UserErrors } from '../users/users.errors.js';
 import { UsersService } from '../users/users.service.js';
 import { normalizeEmail } from '../../common/email.js';
+import { toLocale } from '../../common/i18n/locales.js';
 import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service.js';
 import {
   deriveInvitationKey,
@@ -188,7 +190,7 @@ export class InvitationsService {
       // Only a mail about to be sent counts; a 429 here rolls the invitation back.
       await this.limiter.consumeInvitationMail({ inviterId: invitedBy, teamId, email });
       await this.audit.recordFor(actor, { action: ActivityType.INVITE_TEAM_MEMBER, teamId });
-      await this.sendInvitationMail(inviter.label, team, invitation);
+      await this.sendInvitationMail(inviter, team, invitation);
       await this.webhooks.emit(teamId, 'invitation.created', invitationEventData(invitation));
       return toInvitationDto({ ...invitation, teamName: team.name, inviterName: inviter.name });
     });
@@ -360,43 +362,46 @@ export class InvitationsService {
 
   /**
    * Who the invite email and the response name as the inviter: the signed-in user, or for a
-   * team API key (an admin) the user it acts for, as `GET` lists name them (`invitedByName`).
+   * team API key (an admin) the user it acts for, as `GET` lists name them (`invitedByName`),
+   * with the inviter's locale (the mail's language when the invitee has no account).
    */
-  private async inviterOf(
-    actor: Actor,
-    userId: number,
-  ): Promise<{ label: string; name: string | null } | undefined> {
-    if (actor.kind === 'user') return { label: actor.name ?? actor.email, name: actor.name };
+  private async inviterOf(actor: Actor, userId: number): Promise<Inviter | undefined> {
+    if (actor.kind === 'user') {
+      return { label: actor.name ?? actor.email, name: actor.name, locale: actor.locale };
+    }
     const user = await this.users.findActiveById(userId);
-    return user && { label: user.name ?? user.email, name: user.name };
+    return user && { label: user.name ?? user.email, name: user.name, locale: user.locale };
   }
 
   /**
-   * The team's and the inviter's names are chosen by the inviter, so they are written so that
-   * no mail client links them (`unlinkable`): a team named `evil.example.com/login` must not
-   * become a link in a mail that comes from us.
+   * The mail is written in the invitee's locale when the address belongs to an account,
+   * else in the inviter's (API.md v1.2). The team's and the inviter's names are chosen by the
+   * inviter, so they are written so that no mail client links them (`unlinkable`): a team
+   * named `evil.example.com/login` must not become a link in a mail that comes from us.
    */
   private async sendInvitationMail(
-    inviterLabel: string,
+    inviter: Inviter,
     team: Team,
     invitation: Invitation,
   ): Promise<void> {
-    const link = this.invitationLink(invitation);
-    const expires = invitationExpiresAt(invitation.invitedAt).toISOString();
-    const inviter = unlinkable(inviterLabel);
-    const teamName = unlinkable(team.name);
-    await this.mail.send({
-      kind: 'invitation link',
-      to: invitation.email,
-      subject: `${inviter} invited you to join ${teamName}`,
-      text: [
-        `${inviter} invited you to join the team "${teamName}" as ${invitation.role}.`,
-        '',
-        `Accept the invitation: ${link}`,
-        '',
-        `The link is valid until ${expires}. If you did not expect this email, ignore it.`,
-      ].join('\n'),
-      html: `<p>${escapeHtml(inviter)} invited you to join the team <strong>${escapeHtml(teamName)}</strong> as ${invitation.role}.</p><p><a href="${escapeHtml(link)}">Accept the invitation</a></p><p>The link is valid until ${expires}. If you did not expect this email, ignore it.</p>`,
-    });
+    const invitee = await this.users.findActiveByEmail(invitation.email);
+    const locale = toLocale(invitee?.locale ?? inviter.locale);
+    await this.mail.send(
+      renderMail(locale, 'invitation', invitation.email, {
+        link: this.invitationLink(invitation),
+        params: {
+          inviter: unlinkable(inviter.label),
+          team: unlinkable(team.name),
+          role: roleName(locale, invitation.role),
+          expires: invitationExpiresAt(invitation.invitedAt).toISOString(),
+        },
+      }),
+    );
   }
+}
+
+interface Inviter {
+  label: string;
+  name: string | null;
+  locale: string;
 }

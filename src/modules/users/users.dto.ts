@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { SYSTEM_ROLES, TEAM_ROLES, type SystemRole, type User } from '../../database/schema.js';
 import { EmailAddress } from '../../common/email.js';
+import { DEFAULT_LOCALE, isLocale, SUPPORTED_LOCALES } from '../../common/i18n/locales.js';
 import { ApiObjectRules } from '../../common/openapi/api-object-rules.decorator.js';
 import { EMAIL_PROPERTY, trimmedText } from '../../common/openapi/schema-rules.js';
 import type { MembershipRow } from './users.repository.js';
@@ -50,6 +51,14 @@ export class UserDto {
   })
   mfaEnabled!: boolean;
 
+  @ApiProperty({
+    enum: SUPPORTED_LOCALES,
+    example: 'en',
+    description:
+      'The language (BCP 47) of my mails, and of error messages when a request sends no Accept-Language the API supports. Set at sign-up (`locale`, else Accept-Language, else `en`); PATCH /users/me changes it.',
+  })
+  locale!: string;
+
   static from(user: User): UserDto {
     return {
       id: user.id,
@@ -61,6 +70,8 @@ export class UserDto {
       emailVerified: user.emailVerifiedAt !== null,
       pendingEmail: user.pendingEmail,
       mfaEnabled: user.mfaEnabledAt !== null,
+      // A language since retired reads as the default (its mails are written in it too).
+      locale: isLocale(user.locale) ? user.locale : DEFAULT_LOCALE,
     };
   }
 }
@@ -84,6 +95,14 @@ export class MeDto extends UserDto {
   @ApiProperty({ type: [MembershipDto], description: 'My teams, the first joined first' })
   memberships!: MembershipDto[];
 }
+
+/** `locale` as requests send it: one of the supported languages, else 400 `request.invalid`. */
+export const LOCALE_PROPERTY = {
+  enum: SUPPORTED_LOCALES,
+  example: 'de',
+  description:
+    'Language (BCP 47) of my mails and error messages; one of the supported ones, else 400 `request.invalid`.',
+} as const;
 
 const trimmed = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
@@ -111,6 +130,11 @@ export class UpdateMeDto {
   @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
   @EmailAddress()
   email?: string;
+
+  @ApiPropertyOptional(LOCALE_PROPERTY)
+  @ValidateIf((_o: unknown, value: unknown) => value !== undefined)
+  @IsIn(SUPPORTED_LOCALES)
+  locale?: string;
 }
 
 /**

@@ -11,7 +11,7 @@ export const UserErrors = defineErrors({
   emptyUpdate: {
     code: 'user.empty_update',
     status: HttpStatus.BAD_REQUEST,
-    message: 'Send at least one of name, email',
+    message: 'Send at least one of name, email, locale',
   },
   // Raised by the auth guard (EMAIL_VERIFICATION=required), by invitations by address and by
   // the operations that set up lasting access (see common/auth/verified-email.ts, which holds

@@ -115,7 +115,7 @@ export class UsersRepository {
   }
 
   /** Throws the driver's unique violation (users_email_unique) when the email is taken. */
-  async insert(values: Pick<NewUser, 'email' | 'name' | 'passwordHash'>): Promise<User> {
+  async insert(values: Pick<NewUser, 'email' | 'name' | 'passwordHash' | 'locale'>): Promise<User> {
     const [row] = await this.txHost.db.insert(users).values(values).returning();
     if (!row) throw new Error('users insert returned no row');
     return row;
@@ -138,7 +138,7 @@ export class UsersRepository {
    */
   async update(
     id: number,
-    patch: Partial<Pick<User, 'name' | 'email' | 'passwordHash' | 'deletedAt'>>,
+    patch: Partial<Pick<User, 'name' | 'email' | 'passwordHash' | 'deletedAt' | 'locale'>>,
     now: Date,
   ): Promise<User | undefined> {
     const emailChange =

@@ -36,7 +36,7 @@ export class UsersService {
   }
 
   /**
-   * A back-office edit of name, email and system role of an active account, in one
+   * A back-office edit of name, email, locale and system role of an active account, in one
    * transaction; undefined when the account is deleted. A new address is unverified (see
    * UsersRepository.update); a taken one is 409 `user.email_taken` on the `email` field.
    */
@@ -49,7 +49,8 @@ export class UsersService {
     try {
       return await this.txHost.transaction(async () => {
         const now = new Date();
-        const user = await this.users.update(userId, { name: dto.name, email: dto.email }, now);
+        const { name, email, locale } = dto;
+        const user = await this.users.update(userId, { name, email, locale }, now);
         if (!user) return undefined;
         if (dto.role === undefined || dto.role === user.role) return user;
         return this.users.setRole(userId, dto.role, now);
@@ -71,7 +72,7 @@ export class UsersService {
   }
 
   /** Throws the driver's unique violation (users_email_unique) when the email is taken. */
-  insert(values: Pick<NewUser, 'email' | 'name' | 'passwordHash'>): Promise<User> {
+  insert(values: Pick<NewUser, 'email' | 'name' | 'passwordHash' | 'locale'>): Promise<User> {
     return this.users.insert(values);
   }
 
@@ -82,7 +83,7 @@ export class UsersService {
   /** See UsersRepository.update: a new email is unverified and drops a pending change. */
   update(
     id: number,
-    patch: Partial<Pick<User, 'name' | 'email' | 'passwordHash' | 'deletedAt'>>,
+    patch: Partial<Pick<User, 'name' | 'email' | 'passwordHash' | 'deletedAt' | 'locale'>>,
     now: Date,
   ): Promise<User | undefined> {
     return this.users.update(id, patch, now);

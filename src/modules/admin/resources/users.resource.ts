@@ -26,6 +26,7 @@ export function usersResource({ db, service }: AdminResourceDeps): ResourceWithO
       'email',
       'name',
       'role',
+      'locale',
       'emailVerifiedAt',
       'pendingEmail',
       'mfaEnabledAt',
