@@ -14,7 +14,6 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../teams/team-role.guard.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
-import { parseId } from '../../common/ids.js';
 import { AccessService } from '../teams/access.service.js';
 import { JWT_STRATEGY, JwtStrategy, type Authenticated } from './jwt.strategy.js';
 
@@ -60,19 +59,15 @@ export class JwtAuthGuard implements CanActivate {
       await this.authenticateApiKey(teamRole, request, token);
       return true;
     }
-    // On a @TeamRole route the membership the TeamRoleGuard needs is read with the principal,
-    // in one query (an invalid :teamId is left to that guard's 400).
-    const teamId = teamRole === undefined ? undefined : parseId(request.params.teamId);
-    // A token verified before needs no passport (see JwtStrategy).
-    const authenticated = await (this.strategy.authenticateRemembered(request, token, teamId) ??
-      this.authenticate(request, http.getResponse<FastifyReply>(), teamId));
+    const authenticated = await this.authenticate(request, http.getResponse<FastifyReply>());
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();
     const { user, team } = authenticated;
     request.user = user;
     // The same principal as the caller every service takes first (see common/auth/actor.ts).
     request.actor = userActor(user);
-    if (team) this.access.remember(request.actor, team.teamId, team.membership);
+    // The membership read with the principal, for the TeamRoleGuard's access check.
+    if (team && teamRole) this.access.remember(request.actor, team.teamId, team.membership);
     if (
       this.config.emailVerification === 'required' &&
       !user.emailVerified &&
@@ -101,13 +96,14 @@ export class JwtAuthGuard implements CanActivate {
     request.actor = actor;
   }
 
-  /** Runs passport with this app's own passport instance; a database failure rejects (500). */
+  /**
+   * passport with this app's JwtStrategy (registered in the strategy's own passport instance,
+   * see JwtStrategy), as @nestjs/passport's AuthGuard runs it; a database failure rejects (500).
+   */
   private authenticate(
     request: HttpRequest,
     response: FastifyReply,
-    teamId: number | undefined,
   ): Promise<Authenticated | false> {
-    if (teamId !== undefined) this.strategy.withTeam(request, teamId);
     return new Promise((resolve, reject) => {
       const middleware = this.strategy
         .getPassportInstance()
