@@ -22,7 +22,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'test/support/*.mjs', 'bench/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.mjs', 'test/support/*.mjs', 'test/topology/*.mjs', 'bench/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

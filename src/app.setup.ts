@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { CommonErrors } from './common/errors/common.errors.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { ROOT_LOGGER } from './common/logging/logging.module.js';
-import { requestLog } from './common/logging/request-log.js';
+import { noteErrorCode, requestLog } from './common/logging/request-log.js';
 import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
@@ -55,8 +55,10 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
     // counted by what configureApp installed (no hook runs for it).
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       const { body } = toErrorResponse(error);
-      const send = () =>
+      const send = () => {
+        noteErrorCode(request, body.code);
         void reply.header('X-Request-Id', request.id).code(body.statusCode).send(body);
+      };
       const observe = (request.server as RouterAnswers)[ROUTER_ANSWERED];
       if (observe === undefined) send();
       else observe(request, reply, send);

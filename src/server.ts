@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
   const bootConfig = loadConfigOrExit();
   // Started (embedded, unless DATABASE_URL is set), migrated and seeded before the app exists.
   const database = await prepareDatabase(bootConfig, {
-    logger: bootLogger(bootConfig, 'Database'),
+    logger: await bootLogger(bootConfig, 'Database'),
   });
   let app: NestFastifyApplication;
   try {
@@ -29,18 +29,18 @@ async function bootstrap(): Promise<void> {
     // sending), then the HTTP connections drain (in-flight requests finish, keep-alive
     // connections close cleanly), the app closes (jobs, the pool), and the embedded PostgreSQL
     // stops. The drain comes before app.close(): its hooks take down what requests still use.
-    stopOnSignal(async () => {
-      const drainer = app.get(ConnectionDrainer);
-      drainer.beginDrain();
-      if (bootConfig.shutdownDrainMs > 0) {
-        new Logger('Shutdown').log(
-          `not ready; serving for ${bootConfig.shutdownDrainMs} ms (SHUTDOWN_DRAIN_MS) before stopping`,
-        );
-      }
-      await drainer.drain(bootConfig.shutdownDrainMs);
-      await app.close();
-      await database.stop();
-    });
+    stopOnSignal(
+      async () => {
+        const drainer = app.get(ConnectionDrainer);
+        drainer.beginDrain();
+        await drainer.drain(bootConfig.shutdownDrainMs);
+        await app.close();
+        await database.stop();
+      },
+      bootConfig.shutdownDrainMs > 0
+        ? `not ready; serving for ${bootConfig.shutdownDrainMs} ms (SHUTDOWN_DRAIN_MS), then draining connections and closing`
+        : 'draining connections, then closing',
+    );
     // Every interface, as Express did (Fastify alone would listen on localhost only).
     await app.listen(bootConfig.port, '0.0.0.0');
   } catch (error) {

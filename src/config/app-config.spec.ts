@@ -26,12 +26,28 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       trustProxy: false,
       logLevel: 'info',
+      logFormat: 'json',
       databaseStatementTimeoutMs: 10_000,
       emailVerification: 'optional',
       jobs: { workers: true, schema: 'pgboss', shutdownTimeoutMs: 20_000 },
     });
     expect(config.jwt.generated).toBe(true);
     expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('LOG_FORMAT: pretty by default only on a terminal outside production; set values win', () => {
+    const tty = { stdoutIsTty: true };
+    expect(loadConfig({}, tty).logFormat).toBe('pretty');
+    expect(loadConfig({ NODE_ENV: 'test' }, tty).logFormat).toBe('pretty');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }, tty).logFormat).toBe('json');
+    expect(loadConfig({}, { stdoutIsTty: false }).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, tty).logFormat).toBe('json');
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, LOG_FORMAT: 'pretty' }).logFormat,
+    ).toBe('pretty');
+    expect(errorOf({ LOG_FORMAT: 'text' })).toBe(
+      'Invalid configuration: LOG_FORMAT must be one of json, pretty (got "text")',
+    );
   });
 
   it('rate limits: 10x higher defaults in development, so a developer is not locked out', () => {

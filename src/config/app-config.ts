@@ -5,6 +5,8 @@ export type NodeEnv = 'development' | 'production' | 'test';
 /** `required`: an unverified user's token only reaches the few routes that let them verify. */
 export type EmailVerificationMode = 'optional' | 'required';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** LOG_FORMAT: one JSON object per line (for log collectors), or lines a person reads. */
+export type LogFormat = 'json' | 'pretty';
 /** DB_POOLER: what sits between DATABASE_URL and PostgreSQL (unset: nothing, a direct connection). */
 export type DatabasePooler = 'transaction';
 
@@ -121,6 +123,12 @@ export abstract class AppConfig {
   /** TRUST_PROXY as Express defines `trust proxy` (Fastify and the admin panel both read it so): false, true, a hop count or a list of addresses. */
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
+  /**
+   * LOG_FORMAT: `json` (pino's JSON lines) or `pretty` (one readable, coloured line per entry,
+   * by pino-pretty). Unset: `pretty` when stdout is a terminal and NODE_ENV is not production,
+   * else `json`.
+   */
+  declare readonly logFormat: LogFormat;
   declare readonly adminSessionSecret: string;
   /**
    * ADMIN_SESSION_IDLE_MINUTES (default 30, 1 to 480): a back-office session ends after this
@@ -231,6 +239,7 @@ const LOG_LEVELS: readonly LogLevel[] = [
   'trace',
   'silent',
 ];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
 const EMAIL_VERIFICATION_MODES: readonly EmailVerificationMode[] = ['optional', 'required'];
 const DATABASE_POOLERS: readonly DatabasePooler[] = ['transaction'];
@@ -341,8 +350,14 @@ function corsOrigins(env: Env, appUrl: string, production: boolean): readonly st
   return Object.freeze([...new Set(origins)]);
 }
 
+/** What the defaults depend on besides the environment. */
+export interface ConfigContext {
+  /** stdout is a terminal (a person is reading): LOG_FORMAT defaults to pretty outside production. */
+  stdoutIsTty?: boolean;
+}
+
 /** Validates the environment and returns the typed configuration. Throws on the first bad value. */
-export function loadConfig(env: Env): AppConfig {
+export function loadConfig(env: Env, context: ConfigContext = {}): AppConfig {
   const nodeEnv = oneOf(env, 'NODE_ENV', NODE_ENVS, 'development');
   const production = nodeEnv === 'production';
   // A developer signing in and out all day, or a frontend's test run signing up users, would
@@ -483,6 +498,12 @@ export function loadConfig(env: Env): AppConfig {
     apiKeys: { ratePerMinute: integer(env, 'API_KEY_RATE_LIMIT', 600, 1, 1_000_000) },
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFormat: oneOf(
+      env,
+      'LOG_FORMAT',
+      LOG_FORMATS,
+      context.stdoutIsTty === true && !production ? 'pretty' : 'json',
+    ),
     // Derived from the JWT key when unset, so one secret is enough for a small deployment.
     adminSessionSecret: adminSessionSecret ?? `admin-session:${secret}`,
     adminSessionIdleMinutes: integer(env, 'ADMIN_SESSION_IDLE_MINUTES', 30, 1, 480),

@@ -8,7 +8,7 @@ import { AppConfig, ConfigValidationError, loadConfig } from './app-config.js';
 export function loadConfigOrExit(): AppConfig {
   if (existsSync('.env')) process.loadEnvFile('.env');
   try {
-    return loadConfig(process.env);
+    return loadConfig(process.env, { stdoutIsTty: process.stdout.isTTY === true });
   } catch (error) {
     if (error instanceof ConfigValidationError) {
       process.stderr.write(`${error.message}\n`);

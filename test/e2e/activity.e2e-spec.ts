@@ -1,41 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, HttpCode, Module, Param, Post } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import { eq } from 'drizzle-orm';
-import { ActivityType, teamMembers } from '../../src/database/schema.js';
-import { Audit } from '../../src/modules/audit/audit.decorator.js';
-import { AuditModule } from '../../src/modules/audit/audit.module.js';
-import { AuditService } from '../../src/modules/audit/audit.service.js';
+import { teamMembers } from '../../src/database/schema.js';
 import { activityRows } from '../support/activity.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { bearer, signIn, signUp } from '../support/auth.js';
-
-/** Team-scoped routes that exist only here, to observe the interceptor's team rule (any interceptor type will do). */
-// Test-only: not part of the API contract, so not in the OpenAPI document.
-@ApiExcludeController()
-@Controller('probe-audit')
-class AuditProbeController {
-  @Post('teams/:teamId/touch')
-  @HttpCode(204)
-  @Audit(ActivityType.UPDATE_ACCOUNT)
-  touch(@Param('teamId') _teamId: string): void {}
-
-  @Post('fail')
-  @Audit(ActivityType.UPDATE_ACCOUNT)
-  fail(): void {
-    throw new Error('handler failed');
-  }
-}
-
-// Like any feature module with @Audit routes, it imports AuditModule (the interceptor's service).
-@Module({ imports: [AuditModule], controllers: [AuditProbeController] })
-class AuditProbeModule {}
 
 describe('activity log', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await createTestApp({ imports: [AuditProbeModule] });
+    t = await createTestApp();
   });
 
   afterAll(async () => {
@@ -100,28 +74,24 @@ describe('activity log', () => {
     });
   });
 
-  describe('@Audit interceptor', () => {
-    it("logs against the route's :teamId, after the handler succeeds", async () => {
+  describe('rows of account changes (UPDATE_ACCOUNT, SIGN_OUT), written by their services', () => {
+    it('SIGN_OUT is written with the revocation, against the first team', async () => {
       const u = await signUp(t);
-      const other = await signUp(t);
-      await t.db
-        .insert(teamMembers)
-        .values({ teamId: other.team.id, userId: u.user.id, role: 'owner' });
       await t.http
-        .post(`/api/v1/probe-audit/teams/${other.team.id}/touch`)
+        .post('/api/v1/auth/sign-out')
         .set('Authorization', bearer(u.accessToken))
         .expect(204);
-      expect((await logsOf(u.user.id, 'UPDATE_ACCOUNT')).map((l) => l.teamId)).toEqual([
-        other.team.id,
-      ]);
+      expect((await logsOf(u.user.id, 'SIGN_OUT')).map((l) => l.teamId)).toEqual([u.team.id]);
     });
 
-    it('writes nothing when the handler fails', async () => {
+    it('writes nothing when the change fails (rolled back with it)', async () => {
       const u = await signUp(t);
+      const other = await signUp(t);
       await t.http
-        .post('/api/v1/probe-audit/fail')
+        .patch('/api/v1/users/me')
         .set('Authorization', bearer(u.accessToken))
-        .expect(500);
+        .send({ name: 'Never saved', email: other.email })
+        .expect(409);
       expect(await logsOf(u.user.id, 'UPDATE_ACCOUNT')).toEqual([]);
     });
 
@@ -151,15 +121,6 @@ describe('activity log', () => {
     });
   });
 
-  describe('AuditService.record', () => {
-    it('refuses types recorded by the interceptor, so no type is written twice', () => {
-      const audit = t.app.get(AuditService);
-      expect(() =>
-        audit.record({ action: ActivityType.SIGN_OUT, userId: 1, ipAddress: null }),
-      ).toThrow(/recorded by @Audit/);
-    });
-  });
-
   describe('client IP with TRUST_PROXY', () => {
     let proxied: TestApp;
 
@@ -171,7 +132,7 @@ describe('activity log', () => {
       await proxied.close();
     });
 
-    it('records the X-Forwarded-For client for service-written and interceptor-written rows', async () => {
+    it('records the X-Forwarded-For client for rows of public routes and of signed-in users', async () => {
       const u = await signUp(proxied);
       const res = await proxied.http
         .post('/api/v1/auth/sign-in')

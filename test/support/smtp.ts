@@ -33,6 +33,15 @@ export interface SmtpCapture {
    */
   refuse(on: boolean): void;
   readonly refused: number;
+  /**
+   * While holding, a message's data is read but not answered (a slow mail server taking its
+   * time): it is kept only once answered, which `hold(false)` does for every held message whose
+   * client is still connected. A message whose client went away first was never accepted
+   * (no 250), so the sender still owns it (RFC 5321 4.1.1.4, RFC 1047): it is dropped.
+   * `held` counts the messages waiting for an answer now.
+   */
+  hold(on: boolean): void;
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -49,6 +58,18 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
 
   let refusing = false;
   let refused = 0;
+  let holding = false;
+  /** Messages read while holding, not answered yet, by SMTP session id. */
+  const pending = new Map<string, { mail: CapturedMail; answer: () => void }>();
+  const accept = (mail: CapturedMail): void => {
+    messages.push(mail);
+    for (const waiter of [...waiters]) {
+      if (waiter.matches(mail)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(mail);
+      }
+    }
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
@@ -72,15 +93,23 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
           session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
         );
-        messages.push(mail);
-        for (const waiter of [...waiters]) {
-          if (waiter.matches(mail)) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(mail);
-          }
+        if (holding) {
+          pending.set(session.id, {
+            mail,
+            answer: () => {
+              accept(mail);
+              callback();
+            },
+          });
+          return;
         }
+        accept(mail);
         callback();
       });
+    },
+    onClose(session) {
+      // The client left before its held message was answered: not accepted, not kept.
+      pending.delete(session.id);
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -122,6 +151,16 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     },
     get refused() {
       return refused;
+    },
+    hold(on) {
+      holding = on;
+      if (on) return;
+      const answers = [...pending.values()];
+      pending.clear();
+      for (const { answer } of answers) answer();
+    },
+    get held() {
+      return pending.size;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -18,6 +18,8 @@ export interface WebhookReceiver {
   answer(path: string, ...statuses: number[]): void;
   /** Requests to `path` are recorded but never answered (held open until `close`). */
   hold(path: string): void;
+  /** Requests to `path` from now on are answered again (those held stay unanswered). */
+  release(path: string): void;
   /** Requests to `path` are answered after `ms`. */
   delay(path: string, ms: number): void;
   /** Requests received on `path`. */
@@ -67,6 +69,9 @@ export async function startWebhookReceiver(defaultStatus = 200): Promise<Webhook
     },
     hold(path) {
       held.add(path);
+    },
+    release(path) {
+      held.delete(path);
     },
     delay(path, ms) {
       delays.set(path, ms);

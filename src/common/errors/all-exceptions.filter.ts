@@ -10,6 +10,7 @@ import { RateLimitedError } from '../rate-limit/rate-limit.errors.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
 import { isInflateError } from '../http/body-parsers.js';
 import { redactUrl } from '../logging/redact-url.js';
+import { noteErrorCode } from '../logging/request-log.js';
 
 /** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
@@ -180,6 +181,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const response: unknown = ctx.getResponse();
     const request = ctx.getRequest<IncomingMessage & { id?: unknown; originalUrl?: string }>();
     const { body, unexpected, unavailable, retryAfterSeconds } = toErrorResponse(exception);
+    noteErrorCode(request, body.code);
     // The logger's error serializer keeps a failed query's SQL and drops its parameters.
     const context = {
       err: exception,

@@ -62,6 +62,31 @@ describe('AppLogger', () => {
     expect(lines[1]).not.toHaveProperty('req');
   });
 
+  it("writes Nest's start-up lines at debug, its other lines as they are", () => {
+    const { root, lines } = capture();
+    const logger = new AppLogger(root);
+    for (const context of [
+      'NestFactory',
+      'InstanceLoader',
+      'RoutesResolver',
+      'RouterExplorer',
+      'NestApplication',
+    ]) {
+      logger.log('narration', context);
+    }
+    logger.warn('a warning', 'RouterExplorer');
+    logger.log('ready', 'Bootstrap');
+    expect(lines.map((l) => [l.level, l.context])).toEqual([
+      [20, 'NestFactory'],
+      [20, 'InstanceLoader'],
+      [20, 'RoutesResolver'],
+      [20, 'RouterExplorer'],
+      [20, 'NestApplication'],
+      [40, 'RouterExplorer'],
+      [30, 'Bootstrap'],
+    ]);
+  });
+
   it('writes nothing below the level', () => {
     const { root, lines } = capture('warn');
     const logger = new AppLogger(root);

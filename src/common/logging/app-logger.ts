@@ -18,6 +18,8 @@ export class RequestLogContext {
   private child: PinoLogger | undefined;
   /** When the request arrived (ms since the epoch), for the completion line's responseTime. */
   readonly started = Date.now();
+  /** The API error code the request was answered with (noteErrorCode), for its completion line. */
+  errorCode: string | undefined;
 
   constructor(
     private readonly root: PinoLogger,
@@ -40,9 +42,24 @@ export const requestLogContext = new ScopedValue<RequestLogContext>('request log
 type NestLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /**
+ * Nest's own start-up narration (each module initialised, each controller and route mapped,
+ * "starting", "successfully started"): about a hundred info lines before the app's one
+ * "ready" line. Written at debug instead (LOG_LEVEL=debug shows them); their warnings and
+ * errors keep their level.
+ */
+const NEST_BOOTSTRAP_CONTEXTS: ReadonlySet<unknown> = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+/**
  * Nest's LoggerService on the app's pino logger (`app.useLogger`): every `new Logger(ctx)` of
- * @nestjs/common writes a pino JSON line with `context` set to `ctx`, through the request's
- * logger while serving a request (its `req` bound), through the root logger otherwise.
+ * @nestjs/common writes a pino line with `context` set to `ctx`, through the request's
+ * logger while serving a request (its `req` bound), through the root logger otherwise. Nest's
+ * start-up lines are demoted to debug (NEST_BOOTSTRAP_CONTEXTS).
  *
  * Nest's call shapes: `log(message, context)`, `error(message, stack, context)` (the stack of
  * an error Nest caught, logged as an `err`), and an object or an Error as the message (merged
@@ -60,7 +77,8 @@ export class AppLogger implements LoggerService {
   }
 
   log(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('info', message, optionalParams);
+    const bootstrap = NEST_BOOTSTRAP_CONTEXTS.has(optionalParams[optionalParams.length - 1]);
+    this.write(bootstrap ? 'debug' : 'info', message, optionalParams);
   }
 
   warn(message: unknown, ...optionalParams: unknown[]): void {

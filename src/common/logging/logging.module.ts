@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
 import { AppLogger } from './app-logger.js';
+import { prettyDestination } from './pretty-log.js';
 import { serializeError } from './redact-error.js';
 
 /** Where the logs go: null is pino's default (stdout). Tests override it to read the log. */
@@ -26,6 +27,21 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
 }
 
 /**
+ * The root logger of a process (the app's ROOT_LOGGER, the boot edge's logger): pinoOptions,
+ * written to `destination` when given (tests), else to stdout as JSON lines, or as lines a
+ * person reads with LOG_FORMAT=pretty (pretty-log.ts). Every log line of the app and the
+ * worker is made by a logger created here.
+ */
+export async function createRootLogger(
+  config: AppConfig,
+  destination: DestinationStream | null = null,
+): Promise<PinoLogger> {
+  const target =
+    destination ?? (config.logFormat === 'pretty' ? await prettyDestination() : undefined);
+  return target ? pino(pinoOptions(config), target) : pino(pinoOptions(config));
+}
+
+/**
  * Structured logs (pino JSON lines): ROOT_LOGGER, and AppLogger, the LoggerService the app
  * and the worker hand to `app.useLogger`. The request log (one line per request, and the
  * request's `req` on every line logged while serving it) is written by Fastify hooks that
@@ -38,8 +54,8 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
     {
       provide: ROOT_LOGGER,
       inject: [AppConfig, LOG_DESTINATION],
-      useFactory: (config: AppConfig, destination: DestinationStream | null): PinoLogger =>
-        destination ? pino(pinoOptions(config), destination) : pino(pinoOptions(config)),
+      useFactory: (config: AppConfig, destination: DestinationStream | null) =>
+        createRootLogger(config, destination),
     },
     {
       provide: AppLogger,

@@ -1,11 +1,40 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Level, Logger as PinoLogger } from 'pino';
+import type { Actor } from '../auth/actor.js';
 import { RequestLogContext, requestLogContext } from './app-logger.js';
 import { redactUrl } from './redact-url.js';
 
 const CONTEXT = Symbol('requestLogContext');
 
 type LoggedRequest = FastifyRequest['raw'] & { [CONTEXT]?: RequestLogContext };
+
+/**
+ * Records the API error `code` a request is answered with (the exception filter, the router's
+ * own answers), for its completion line. `request` is Fastify's request or the Node one.
+ */
+export function noteErrorCode(request: FastifyRequest | IncomingMessage, code: string): void {
+  const raw = ('raw' in request ? request.raw : request) as LoggedRequest;
+  const context = raw[CONTEXT];
+  if (context !== undefined) context.errorCode = code;
+}
+
+/**
+ * Who made the request, once the auth guard knows (`request.actor`): `userId` for a signed-in
+ * user, `apiKeyId` for a team API key.
+ */
+function principalOf(request: FastifyRequest): { userId?: number; apiKeyId?: number } {
+  const actor = (request as FastifyRequest & { actor?: Actor }).actor;
+  switch (actor?.kind) {
+    case undefined:
+      return {};
+    case 'user':
+    case 'admin':
+      return { userId: actor.id };
+    case 'apiKey':
+      return { apiKeyId: actor.keyId };
+  }
+}
 
 /**
  * The level of a request's completion line: 503 is a known state (billing not configured,
@@ -27,7 +56,8 @@ function unlogged(url: string): boolean {
 /**
  * The request log, run by Fastify's hooks (no middleware): one line per request when its
  * response has been sent, `{ req: { id, method, url }, res: { statusCode }, responseTime }`
- * with `msg` "request completed" ("request errored" for a 5xx), at requestLogLevel. The
+ * with `msg` "request completed" ("request errored" for a 5xx), at requestLogLevel, plus the
+ * error's `code` (an API error answer) and the caller (`userId` or `apiKeyId`) when known. The
  * request id is Fastify's `request.id` (an incoming `X-Request-Id` kept when sane, see
  * request-id.ts), the one the response echoes.
  *
@@ -62,7 +92,13 @@ export function requestLog(root: PinoLogger): {
       const level = requestLogLevel(statusCode);
       if (context !== undefined && root.isLevelEnabled(level) && !unlogged(context.req.url)) {
         root[level](
-          { req: context.req, res: { statusCode }, responseTime: Date.now() - context.started },
+          {
+            req: context.req,
+            res: { statusCode },
+            responseTime: Date.now() - context.started,
+            code: statusCode >= 400 ? context.errorCode : undefined,
+            ...principalOf(request),
+          },
           statusCode >= 500 ? 'request errored' : 'request completed',
         );
       }
@@ -72,7 +108,7 @@ export function requestLog(root: PinoLogger): {
       const context = (request.raw as LoggedRequest)[CONTEXT];
       if (context !== undefined && root.isLevelEnabled('info')) {
         root.info(
-          { req: context.req, responseTime: Date.now() - context.started },
+          { req: context.req, responseTime: Date.now() - context.started, ...principalOf(request) },
           'request aborted',
         );
       }

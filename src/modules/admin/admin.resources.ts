@@ -167,7 +167,7 @@ function principal(context: ActionContext): AdminActor {
   const admin = context.currentAdmin as AdminSessionUser | undefined;
   if (!admin) throw new ForbiddenError('Not signed in');
   // The staff member's real role (refreshed from users.role on every request): services
-  // refuse writes by `support` themselves (assertMayWrite), whatever path reached them.
+  // refuse writes by `support` themselves (the access layer), whatever path reached them.
   if (!isStaffRole(admin.role)) throw new ForbiddenError('Not a back-office role');
   return {
     kind: 'admin',

@@ -23,7 +23,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
-import { TeamRole } from '../teams/team-role.decorator.js';
+import { TeamRole } from '../access/team-role.decorator.js';
 import { ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyErrors } from './api-keys.errors.js';
 import { ApiKeysService } from './api-keys.service.js';

@@ -1,17 +1,17 @@
 import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AuditModule } from '../audit/audit.module.js';
-import { TeamsModule } from '../teams/teams.module.js';
+import { AccessModule } from '../access/access.module.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 /**
- * Team API keys; owns `api_keys`. Sits above teams (its routes use `@TeamRole`) and below auth,
+ * Team API keys; owns `api_keys`. Sits above the access layer (its routes use `@TeamRole`) and below auth,
  * whose global guard calls `ApiKeysService.authenticate` for `nsk_` bearers, and admin.
  */
 @Module({
-  imports: [TeamsModule, AuditModule, RateLimitModule],
+  imports: [AccessModule, AuditModule, RateLimitModule],
   controllers: [ApiKeysController],
   providers: [ApiKeysRepository, ApiKeysService],
   exports: [ApiKeysService],

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
 import {
   API_KEY_SCOPES,
   actorUserId,
@@ -14,7 +13,7 @@ import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service
 import { ActivityType, type ApiKey } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService } from '../audit/audit.service.js';
-import { AccessService } from '../teams/access.service.js';
+import { AccessService } from '../access/access.service.js';
 import { apiKeyMatches, generateApiKey, parseApiKey } from './api-key-token.js';
 import type { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyErrors } from './api-keys.errors.js';
@@ -70,8 +69,7 @@ export class ApiKeysService {
    * sessions of whoever made it (API.md v1.2, pre-account hijacking).
    */
   async create(actor: Actor, teamId: number, dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
-    assertMayWrite(actor);
-    await this.access.requireTeam(actor, teamId, 'owner', { verifiedEmail: true });
+    await this.access.requireTeam(actor, teamId, 'apiKeys.create');
     const now = new Date();
     const expiresAt = dto.expiresAt === undefined ? null : new Date(dto.expiresAt);
     if (expiresAt !== null && !(expiresAt.getTime() > now.getTime())) {
@@ -98,12 +96,7 @@ export class ApiKeysService {
             createdAt: now,
             expiresAt,
           });
-          await this.audit.record({
-            action: ActivityType.CREATE_API_KEY,
-            userId: actorUserId(actor),
-            teamId,
-            ipAddress: actor.ip,
-          });
+          await this.audit.recordFor(actor, { action: ActivityType.CREATE_API_KEY, teamId });
           return inserted;
         });
         return {
@@ -124,10 +117,11 @@ export class ApiKeysService {
 
   /** The team's keys that are not revoked (expired ones stay listed), newest first; never the key. */
   async list(
-    _actor: Actor,
+    actor: Actor,
     teamId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<ApiKeyDto>> {
+    await this.access.requireTeam(actor, teamId, 'apiKeys.read');
     const afterId = decodeIdCursor(query.cursor);
     const rows = await this.keys.listActiveForTeam(teamId, query.limit + 1, afterId);
     return toPage(rows, query.limit, toApiKeyDto, (row) => encodeIdCursor(row.id));
@@ -139,18 +133,13 @@ export class ApiKeysService {
    * revoking a revoked key again is a no-op. Another team's key is a 404.
    */
   async revoke(actor: Actor, teamId: number, keyId: number): Promise<void> {
-    assertMayWrite(actor);
+    await this.access.requireTeam(actor, teamId, 'apiKeys.revoke');
     await this.txHost.transaction(async () => {
       if (!(await this.keys.revoke(teamId, keyId, new Date()))) {
         if (!(await this.keys.findInTeam(teamId, keyId))) throw ApiKeyErrors.notFound();
         return;
       }
-      await this.audit.record({
-        action: ActivityType.REVOKE_API_KEY,
-        userId: actorUserId(actor),
-        teamId,
-        ipAddress: actor.ip,
-      });
+      await this.audit.recordFor(actor, { action: ActivityType.REVOKE_API_KEY, teamId });
     });
   }
 
@@ -163,7 +152,7 @@ export class ApiKeysService {
   async revokeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
     await this.txHost.transaction(async () => {
       for (const key of await this.keys.revokeCreatedBy(userId, before, new Date())) {
-        await this.audit.record({
+        await this.audit.recordSystem({
           action: ActivityType.REVOKE_API_KEY,
           userId,
           teamId: key.teamId,

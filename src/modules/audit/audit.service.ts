@@ -9,7 +9,7 @@ import {
   type PageQueryDto,
 } from '../../common/http/pagination.js';
 import type { ActivityLog, ActivityType } from '../../database/schema.js';
-import { ACTIVITY_RECORDED_BY, ADMIN_VARIANT } from './audit-policy.js';
+import { ADMIN_VARIANT } from './audit-policy.js';
 import { ActivityDto, CALENDAR_DATE_TIME } from './audit.dto.js';
 import { AuditRepository, type FeedRow, type FeedScope } from './audit.repository.js';
 
@@ -75,39 +75,42 @@ export class AuditService {
   constructor(private readonly audit: AuditRepository) {}
 
   /**
-   * Writes an activity row through TransactionHost.db, so inside `txHost.transaction(...)` it
-   * commits (or rolls back) with the change. Returns the row, or null when the user has no
-   * team to log against. Only for types ACTIVITY_RECORDED_BY assigns to services.
-   */
-  record(entry: AuditEntry): Promise<ActivityLog | null> {
-    if (ACTIVITY_RECORDED_BY[entry.action] !== 'service') {
-      throw new Error(
-        `AuditService.record(${entry.action}): this type is recorded by @Audit on its route`,
-      );
-    }
-    return this.write(entry);
-  }
-
-  /**
-   * Records `action` on `teamId` as the actor did it: userId per `actorUserId` (a key names
-   * its creator), the actor's address, and for a back-office admin the ADMIN_ variant of the
-   * action (ADMIN_VARIANT), so the log shows an admin acted.
+   * Records `action` as the actor did it, through TransactionHost.db, so inside the service's
+   * `txHost.transaction(...)` it commits (or rolls back) with the change: userId per
+   * `actorUserId` (a key names its creator), the actor's address, and for a back-office admin
+   * the ADMIN_ variant of the action (ADMIN_VARIANT), so the log shows an admin acted.
+   * - `teamId` omitted: the user's first team (earliest joinedAt), read in the transaction; no
+   *   team, no row (returns null).
+   * - `userId`: the account the row is logged for when the actor acts on someone else's (an
+   *   admin setting a password or deleting an account): the row names that user.
    */
   recordFor(
     actor: Actor,
-    entry: { action: ActivityType; teamId: number; reason?: string },
+    entry: { action: ActivityType; teamId?: number; userId?: number; reason?: string },
   ): Promise<ActivityLog | null> {
     const action =
       actor.kind === 'admin' ? (ADMIN_VARIANT[entry.action] ?? entry.action) : entry.action;
-    const userId = actorUserId(actor);
-    const common = { action, teamId: entry.teamId, ipAddress: actor.ip, reason: entry.reason };
-    return userId === null
-      ? this.record({ ...common, userId: null })
-      : this.record({ ...common, userId });
+    return this.write({
+      action,
+      userId: entry.userId ?? actorUserId(actor),
+      teamId: entry.teamId,
+      ipAddress: actor.ip,
+      reason: entry.reason,
+    });
   }
 
-  /** Used by AuditInterceptor for @Audit routes; services call `record`. */
-  async write(entry: AuditEntry): Promise<ActivityLog | null> {
+  /**
+   * Records what no signed-in actor caused: Stripe changing a subscription (userId null), and
+   * what happens on the public routes before there is one (sign-up, sign-in, a reset or
+   * verification link and what it removes), in the caller's transaction like `recordFor`.
+   */
+  recordSystem(entry: AuditEntry): Promise<ActivityLog | null> {
+    return this.write(entry);
+  }
+
+  private async write(
+    entry: AuditEntryBase & { userId: number | null; teamId?: number | null },
+  ): Promise<ActivityLog | null> {
     const teamId =
       entry.teamId !== undefined
         ? entry.teamId

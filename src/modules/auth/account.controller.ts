@@ -7,9 +7,7 @@ import { BillingErrors } from '../billing/billing.errors.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
-import { ActivityType } from '../../database/schema.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
-import { Audit } from '../audit/audit.decorator.js';
 import { UpdateMeDto, UserDto } from '../users/users.dto.js';
 import { ChangePasswordDto, DeleteAccountDto } from './auth.dto.js';
 import { AccountService } from './account.service.js';
@@ -29,7 +27,6 @@ export class AccountController {
   // Here rather than in users: an email change is an account-security operation now (the new
   // address must be proven before it is used).
   @Patch()
-  @Audit(ActivityType.UPDATE_ACCOUNT)
   @RateLimit('email-verification')
   @ApiOperation({
     summary: 'Update my name and/or email',

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
+import { AccessService } from '../access/access.service.js';
 import { randomBytes } from 'node:crypto';
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
@@ -34,12 +34,13 @@ export class AccountService {
     private readonly audit: AuditService,
     private readonly billing: BillingService,
     private readonly verification: EmailVerificationService,
+    private readonly access: AccessService,
   ) {}
 
   /**
    * PATCH /users/me. The name changes at once; a new email only becomes pending (see
    * EmailVerificationService.requestChange), since an address counts as mine once proven.
-   * UPDATE_ACCOUNT is recorded by @Audit on the route.
+   * UPDATE_ACCOUNT commits with the change.
    */
   async updateMe(auth: UserActor, dto: UpdateMeDto): Promise<UserDto> {
     if (dto.name === undefined && dto.email === undefined) throw UserErrors.emptyUpdate();
@@ -50,8 +51,12 @@ export class AccountService {
         current = await this.users.update(auth.id, { name: dto.name }, now);
       }
       if (!current) throw AuthErrors.unauthorized('The session has ended');
-      if (dto.email === undefined) return current;
-      return this.verification.requestChange(current, dto.email, now);
+      const changed =
+        dto.email === undefined
+          ? current
+          : await this.verification.requestChange(current, dto.email, now);
+      await this.audit.recordFor(auth, { action: ActivityType.UPDATE_ACCOUNT });
+      return changed;
     });
     return UserDto.from(user);
   }
@@ -80,7 +85,7 @@ export class AccountService {
    * - by an admin: ADMIN_DELETE_USER (the admin as userId) against each team the user left.
    */
   async deleteAccount(actor: Actor, userId: number): Promise<void> {
-    assertMayWrite(actor);
+    this.access.requireAccountWrite(actor);
     await this.txHost.transaction(async () => {
       const now = new Date();
       if (!(await this.users.findActiveById(userId))) {
@@ -95,11 +100,8 @@ export class AccountService {
         );
       }
       await this.billing.assertNoSoleOwnedLiveSubscription(userId);
-      await this.audit.record({
-        action: ActivityType.DELETE_ACCOUNT,
-        userId,
-        ipAddress: actor.ip,
-      });
+      // In the account's own history, whoever deleted it.
+      await this.audit.recordFor(actor, { action: ActivityType.DELETE_ACCOUNT, userId });
       const left = await this.teams.removeAllMembershipsOf(userId);
       if (actor.kind === 'admin') {
         for (const teamId of left) {

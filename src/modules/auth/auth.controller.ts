@@ -19,9 +19,7 @@ import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
-import { ActivityType } from '../../database/schema.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
-import { Audit } from '../audit/audit.decorator.js';
 import { InvitationErrors } from '../invitations/invitations.errors.js';
 import { UserErrors } from '../users/users.errors.js';
 import {
@@ -136,7 +134,6 @@ export class AuthController {
   @Authenticated()
   @AllowUnverifiedEmail()
   @HttpCode(HttpStatus.NO_CONTENT)
-  @Audit(ActivityType.SIGN_OUT)
   @ApiOperation({
     summary: 'Sign out this session',
     description: `Its access and refresh tokens stop working at once. Records SIGN_OUT. ${AUDIT_TEAM_RULE}`,

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
+import { AccessModule } from '../access/access.module.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { AuditModule } from '../audit/audit.module.js';
@@ -54,6 +55,7 @@ import { SessionsService } from './sessions.service.js';
       }),
     }),
     RateLimitModule,
+    AccessModule,
     UsersModule,
     TeamsModule,
     AuditModule,

@@ -90,13 +90,13 @@ export class AuthService {
           user = (await this.users.markEmailVerified(user.id, user.email, now)) ?? user;
         }
         const issued = await this.sessions.open(user.id, meta);
-        await this.audit.record({
+        await this.audit.recordSystem({
           action: ActivityType.SIGN_UP,
           userId: user.id,
           teamId: joined.team.id,
           ipAddress: meta.ip,
         });
-        await this.audit.record({
+        await this.audit.recordSystem({
           action: joined.activity,
           userId: user.id,
           teamId: joined.team.id,
@@ -180,7 +180,7 @@ export class AuthService {
   /** Opens a session and records SIGN_IN (in the caller's transaction). */
   private async openSignedIn(user: User, meta: ClientMeta): Promise<SignInResponseDto> {
     const issued = await this.sessions.open(user.id, meta);
-    await this.audit.record({
+    await this.audit.recordSystem({
       action: ActivityType.SIGN_IN,
       userId: user.id,
       ipAddress: meta.ip,
@@ -192,8 +192,11 @@ export class AuthService {
     return tokensDto(await this.sessions.refresh(refreshToken));
   }
 
-  /** SIGN_OUT is recorded by @Audit on the route. */
+  /** Ends this session and records SIGN_OUT, in one transaction. */
   async signOut(auth: UserActor): Promise<void> {
-    await this.sessions.revoke(auth.sessionId, 'sign_out');
+    await this.txHost.transaction(async () => {
+      await this.sessions.revoke(auth.sessionId, 'sign_out');
+      await this.audit.recordFor(auth, { action: ActivityType.SIGN_OUT });
+    });
   }
 }

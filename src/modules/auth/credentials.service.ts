@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
-import type { AdminActor, UserActor } from '../../common/auth/actor.js';
+import { AccessService } from '../access/access.service.js';
+import type { Actor, AdminActor, UserActor } from '../../common/auth/actor.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType } from '../../database/schema.js';
@@ -18,13 +18,15 @@ import { randomSecret, sha256 } from './tokens.js';
 
 export const RESET_TOKEN_TTL_MS = 60 * 60 * 1000;
 
-export interface SetPasswordOptions {
+/**
+ * UPDATE_PASSWORD is recorded in the account's name, `by` the actor who set it (the user, or
+ * an admin, from their address), or for a reset link `resetFrom` the address that used it.
+ */
+export type SetPasswordOptions = {
   /** The session that stays signed in (a password change from that session); else all end. */
   keepSessionId?: string;
-  /** Recorded on the UPDATE_PASSWORD row. */
-  ipAddress: string | null;
   reason: RevokeReason;
-}
+} & ({ by: Actor } | { resetFrom: string | null });
 
 /** Password change, forgotten-password reset, and the rules every password change follows. */
 @Injectable()
@@ -39,6 +41,7 @@ export class CredentialsService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly mailbox: MailboxProofService,
+    private readonly access: AccessService,
   ) {}
 
   async changePassword(auth: UserActor, dto: ChangePasswordDto): Promise<void> {
@@ -49,7 +52,7 @@ export class CredentialsService {
     }
     await this.setPassword(user.id, dto.newPassword, {
       keepSessionId: auth.sessionId,
-      ipAddress: auth.ip,
+      by: auth,
       reason: 'password_changed',
     });
   }
@@ -74,8 +77,8 @@ export class CredentialsService {
    * UPDATE_PASSWORD recorded for the user, from the admin's address).
    */
   setPasswordByAdmin(actor: AdminActor, userId: number, newPassword: string): Promise<void> {
-    assertMayWrite(actor);
-    return this.setPassword(userId, newPassword, { ipAddress: actor.ip, reason: 'admin' });
+    this.access.requireAccountWrite(actor);
+    return this.setPassword(userId, newPassword, { by: actor, reason: 'admin' });
   }
 
   /**
@@ -129,7 +132,7 @@ export class CredentialsService {
       const consumed = await this.resets.consume(found.id, new Date());
       if (!consumed) throw AuthErrors.invalidResetToken();
       await this.applyPasswordHash(consumed.userId, passwordHash, {
-        ipAddress,
+        resetFrom: ipAddress,
         reason: 'password_reset',
       });
       await this.mailbox.provenByReset(consumed.userId, ipAddress);
@@ -146,10 +149,9 @@ export class CredentialsService {
     if (!updated) throw AuthErrors.invalidResetToken('The account no longer exists');
     await this.resets.invalidateAllForUser(userId, now);
     await this.sessions.revokeAllForUser(userId, options.reason, options.keepSessionId);
-    await this.audit.record({
-      action: ActivityType.UPDATE_PASSWORD,
-      userId,
-      ipAddress: options.ipAddress,
-    });
+    const entry = { action: ActivityType.UPDATE_PASSWORD, userId };
+    await ('by' in options
+      ? this.audit.recordFor(options.by, entry)
+      : this.audit.recordSystem({ ...entry, ipAddress: options.resetFrom }));
   }
 }

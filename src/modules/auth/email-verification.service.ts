@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { AccessService } from '../access/access.service.js';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
-import { assertMayWrite } from '../../common/auth/staff.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type User } from '../../database/schema.js';
@@ -35,6 +35,7 @@ export class EmailVerificationService {
     private readonly mail: MailService,
     private readonly teams: TeamsService,
     private readonly resets: PasswordResetRepository,
+    private readonly access: AccessService,
   ) {}
 
   /**
@@ -118,7 +119,7 @@ export class EmailVerificationService {
    * `user.not_found` for a deleted account; 403 `admin.read_only` for support staff.
    */
   async resendByAdmin(actor: AdminActor, userId: number): Promise<void> {
-    assertMayWrite(actor);
+    this.access.requireAccountWrite(actor);
     const now = new Date();
     await this.txHost.transaction(async () => {
       const user = await this.users.lockActiveById(userId);
@@ -166,7 +167,11 @@ export class EmailVerificationService {
           // A link for an address the user no longer has or wants (a superseded change).
           throw AuthErrors.invalidVerificationToken();
         }
-        await this.audit.record({ action: ActivityType.VERIFY_EMAIL, userId: user.id, ipAddress });
+        await this.audit.recordSystem({
+          action: ActivityType.VERIFY_EMAIL,
+          userId: user.id,
+          ipAddress,
+        });
       });
     } catch (error) {
       // Another account took the address between our check and the update.

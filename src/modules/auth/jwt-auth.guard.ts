@@ -11,10 +11,9 @@ import { IS_PUBLIC_KEY } from '../../common/decorators/public.decorator.js';
 import { AppConfig } from '../../config/app-config.js';
 import { isApiKeyToken } from '../api-keys/api-key-token.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
-import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../teams/team-role.guard.js';
+import { TEAM_ROLE_KEY, type TeamRoleRequirement } from '../access/team-role.guard.js';
 import { UserErrors } from '../users/users.errors.js';
 import { AuthErrors } from './auth.errors.js';
-import { AccessService } from '../teams/access.service.js';
 import { JWT_STRATEGY, JwtStrategy, type Authenticated } from './jwt.strategy.js';
 
 /**
@@ -39,7 +38,6 @@ export class JwtAuthGuard implements CanActivate {
     private readonly strategy: JwtStrategy,
     private readonly config: AppConfig,
     private readonly apiKeys: ApiKeysService,
-    private readonly access: AccessService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -62,12 +60,10 @@ export class JwtAuthGuard implements CanActivate {
     const authenticated = await this.authenticate(request, http.getResponse<FastifyReply>());
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();
-    const { user, team } = authenticated;
+    const { user } = authenticated;
     request.user = user;
     // The same principal as the caller every service takes first (see common/auth/actor.ts).
     request.actor = userActor(user);
-    // The membership read with the principal, for the TeamRoleGuard's access check.
-    if (team && teamRole) this.access.remember(request.actor, team.teamId, team.membership);
     if (
       this.config.emailVerification === 'required' &&
       !user.emailVerified &&

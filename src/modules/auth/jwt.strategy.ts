@@ -8,18 +8,14 @@ import type { AuthUser } from '../../common/auth/auth-user.js';
 import { clientIp } from '../../common/http/client-ip.js';
 import { parseId } from '../../common/ids.js';
 import { AppConfig } from '../../config/app-config.js';
-import { SessionsRepository, type TeamMembershipRow } from './sessions.repository.js';
+import { SessionsRepository } from './sessions.repository.js';
 import { isUuid } from './tokens.js';
 
 export const JWT_STRATEGY = 'jwt';
 
-/**
- * What `validate` hands the auth guard: the principal and, on a team's routes
- * (`/teams/:teamId/…`), the user's membership in that team, read in the same query.
- */
+/** What `validate` hands the auth guard: the principal. */
 export interface Authenticated {
   user: AuthUser;
-  team?: { teamId: number; membership: TeamMembershipRow | null };
 }
 
 export interface AccessTokenClaims {
@@ -108,32 +104,13 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
 
   /**
    * passport-jwt's callback, with the payload it has just verified: the principal, re-read
-   * from the database (see the class comment). On a route with a `:teamId` the user's
-   * membership in that team comes in the same query, for the access check that follows (an
-   * invalid id is left to the TeamRoleGuard's 400).
+   * from the database (see the class comment).
    */
   async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
-    const teamId = parseId(request.params.teamId);
-    let team: Authenticated['team'];
-    let principal;
-    if (teamId === undefined) {
-      principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
-    } else {
-      const row = await this.sessions.findPrincipalInTeam(
-        claims.sessionId,
-        claims.userId,
-        now,
-        teamId,
-      );
-      if (row) {
-        const { membership, ...rest } = row;
-        principal = rest;
-        team = { teamId, membership };
-      }
-    }
+    const principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
     if (!principal) return false;
     const { lastUsedAt, ...user } = principal;
     // At most one write per session per LAST_USED_RESOLUTION_MS, not one per request.
@@ -144,6 +121,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
         new Date(now.getTime() - LAST_USED_RESOLUTION_MS),
       );
     }
-    return { user: { ...user, ip: clientIp(request) }, team };
+    return { user: { ...user, ip: clientIp(request) } };
   }
 }

@@ -43,13 +43,17 @@ export class MailboxProofService {
       if (user.emailVerifiedAt === null) {
         // Every live reset link went to the current address: changing it retires them.
         await this.users.markEmailVerified(user.id, user.email, now);
-        await this.audit.record({ action: ActivityType.VERIFY_EMAIL, userId, ipAddress });
+        await this.audit.recordSystem({ action: ActivityType.VERIFY_EMAIL, userId, ipAddress });
       }
       await this.apiKeys.revokeCreatedBefore(userId, verifiedAt, ipAddress);
       await this.webhooks.removeCreatedBefore(userId, verifiedAt, ipAddress);
       await this.mfa.removeCreatedBefore(userId, verifiedAt, ipAddress);
       for (const _identity of await this.oidc.deleteIdentitiesCreatedBy(userId, verifiedAt)) {
-        await this.audit.record({ action: ActivityType.UNLINK_OIDC_IDENTITY, userId, ipAddress });
+        await this.audit.recordSystem({
+          action: ActivityType.UNLINK_OIDC_IDENTITY,
+          userId,
+          ipAddress,
+        });
       }
     });
   }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { AccessService } from '../access/access.service.js';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
-import { assertMayWrite } from '../../common/auth/staff.js';
 import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { PasswordHasher } from '../../common/crypto/password-hasher.js';
@@ -62,6 +62,7 @@ export class MfaService {
     private readonly audit: AuditService,
     private readonly limiter: RateLimiterService,
     private readonly teams: TeamsService,
+    private readonly access: AccessService,
   ) {}
 
   /**
@@ -100,11 +101,7 @@ export class MfaService {
         await this.users.setMfaEnabledAt(user.id, now, now);
         const recoveryCodes = await this.issueRecoveryCodes(user.id, now);
         await this.sessions.revokeAllForUser(user.id, 'mfa_enabled', actor.sessionId);
-        await this.audit.record({
-          action: ActivityType.ENABLE_MFA,
-          userId: user.id,
-          ipAddress: actor.ip,
-        });
+        await this.audit.recordFor(actor, { action: ActivityType.ENABLE_MFA });
         return { recoveryCodes };
       }),
     );
@@ -127,11 +124,7 @@ export class MfaService {
         }
         await this.mfa.deleteAllForUser(user.id);
         await this.users.setMfaEnabledAt(user.id, null, now);
-        await this.audit.record({
-          action: ActivityType.DISABLE_MFA,
-          userId: user.id,
-          ipAddress: actor.ip,
-        });
+        await this.audit.recordFor(actor, { action: ActivityType.DISABLE_MFA });
       }),
     );
   }
@@ -144,7 +137,7 @@ export class MfaService {
    * 10 to 500 characters; 409 `mfa.not_enabled`; 404 `user.not_found`; 403 for support staff.
    */
   async disableByAdmin(actor: AdminActor, userId: number, reason: string): Promise<void> {
-    assertMayWrite(actor);
+    this.access.requireAccountWrite(actor);
     const why = reason.trim();
     if (why.length < ADMIN_MFA_REASON_MIN_LENGTH || why.length > ADMIN_MFA_REASON_MAX_LENGTH) {
       throw CommonErrors.validation('Invalid request', [
@@ -191,7 +184,11 @@ export class MfaService {
       await this.mfa.deleteAllForUser(user.id);
       if (user.mfaEnabledAt === null) return;
       await this.users.setMfaEnabledAt(user.id, null, new Date());
-      await this.audit.record({ action: ActivityType.DISABLE_MFA, userId: user.id, ipAddress });
+      await this.audit.recordSystem({
+        action: ActivityType.DISABLE_MFA,
+        userId: user.id,
+        ipAddress,
+      });
     });
   }
 

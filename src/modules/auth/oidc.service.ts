@@ -363,7 +363,12 @@ export class OidcService {
         now,
       );
       for (const action of [ActivityType.SIGN_UP, ActivityType.CREATE_TEAM] as const) {
-        await this.audit.record({ action, userId: user.id, teamId: team.id, ipAddress: meta.ip });
+        await this.audit.recordSystem({
+          action,
+          userId: user.id,
+          teamId: team.id,
+          ipAddress: meta.ip,
+        });
       }
       return user;
     });

@@ -5,7 +5,6 @@ import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js'
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   sessions,
-  teamMembers,
   users,
   type NewSession,
   type Session,
@@ -39,19 +38,6 @@ export interface PrincipalRow {
   sessionId: string;
   /** sessions.last_used_at, so the guard can decide whether it is worth a write. */
   lastUsedAt: Date;
-}
-
-/** The caller's membership in the route's team, read with the principal (null: not a member). */
-export interface TeamMembershipRow {
-  id: number;
-  teamId: number;
-  userId: number;
-  role: string;
-  joinedAt: Date;
-}
-
-export interface PrincipalInTeamRow extends PrincipalRow {
-  membership: TeamMembershipRow | null;
 }
 
 /**
@@ -100,39 +86,6 @@ function principalQuery(
     .limit(1);
 }
 
-/**
- * The principal and, in the same round trip, the user's membership in `teamId` (the route's
- * team): on team routes the auth guard and the @TeamRole guard then cost one query instead of
- * two. team_members belongs to the teams module: this is the access layer's read, joined here
- * only so that it rides along (the decision stays TeamsModule's `decideTeamAccess`).
- */
-function principalInTeamQuery(
-  db: DbClient,
-  {
-    sessionId,
-    userId,
-    now,
-    teamId,
-  }: Placeheld<{ sessionId: string; userId: number; now: Date; teamId: number }>,
-) {
-  return db
-    .select({
-      ...PRINCIPAL_COLUMNS,
-      membership: {
-        id: teamMembers.id,
-        teamId: teamMembers.teamId,
-        userId: teamMembers.userId,
-        role: teamMembers.role,
-        joinedAt: teamMembers.joinedAt,
-      },
-    })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .leftJoin(teamMembers, and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, users.id)))
-    .where(livePrincipal({ sessionId, userId, now }))
-    .limit(1);
-}
-
 @Injectable()
 export class SessionsRepository {
   /**
@@ -144,16 +97,6 @@ export class SessionsRepository {
     'sessions_find_principal',
     principalQuery,
     (args: { sessionId: string; userId: number; now: Date }) => ({
-      ...args,
-      now: args.now.toISOString(),
-    }),
-  );
-
-  private readonly principalInTeam = new PreparedQuery(
-    this.txHost,
-    'sessions_find_principal_in_team',
-    principalInTeamQuery,
-    (args: { sessionId: string; userId: number; now: Date; teamId: number }) => ({
       ...args,
       now: args.now.toISOString(),
     }),
@@ -276,16 +219,5 @@ export class SessionsRepository {
     const [row] = await this.principal.execute({ sessionId, userId, now });
     // `role` is varchar in the schema; users_role_check holds it to SystemRole.
     return row as PrincipalRow | undefined;
-  }
-
-  /** `findPrincipal` plus the user's membership in `teamId`, in the same single query. */
-  async findPrincipalInTeam(
-    sessionId: string,
-    userId: number,
-    now: Date,
-    teamId: number,
-  ): Promise<PrincipalInTeamRow | undefined> {
-    const [row] = await this.principalInTeam.execute({ sessionId, userId, now, teamId });
-    return row as PrincipalInTeamRow | undefined;
   }
 }

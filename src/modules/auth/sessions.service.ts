@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { AccessService } from '../access/access.service.js';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
-import { assertMayWrite } from '../../common/auth/staff.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -46,6 +46,7 @@ export class SessionsService {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly teams: TeamsService,
+    private readonly access: AccessService,
   ) {}
 
   /** GET /users/me/sessions: my live sessions, most recently used first, this one marked. */
@@ -68,11 +69,7 @@ export class SessionsService {
         new Date(),
       );
       if (!revoked) throw AuthErrors.sessionNotFound();
-      await this.audit.record({
-        action: ActivityType.REVOKE_SESSION,
-        userId: actor.id,
-        ipAddress: actor.ip,
-      });
+      await this.audit.recordFor(actor, { action: ActivityType.REVOKE_SESSION });
     });
   }
 
@@ -85,11 +82,7 @@ export class SessionsService {
     await this.txHost.transaction(async () => {
       const count = await this.endAll(actor.id, 'revoked_by_user', actor.sessionId);
       if (count === 0) return;
-      await this.audit.record({
-        action: ActivityType.REVOKE_SESSION,
-        userId: actor.id,
-        ipAddress: actor.ip,
-      });
+      await this.audit.recordFor(actor, { action: ActivityType.REVOKE_SESSION });
     });
   }
 
@@ -100,7 +93,7 @@ export class SessionsService {
    * many ended. 404 `user.not_found` for a deleted account; 403 `admin.read_only` for support.
    */
   async revokeAllByAdmin(actor: AdminActor, userId: number): Promise<number> {
-    assertMayWrite(actor);
+    this.access.requireAccountWrite(actor);
     return this.txHost.transaction(async () => {
       if (!(await this.users.lockActiveById(userId))) throw AuthErrors.userNotFound();
       const count = await this.endAll(userId, 'admin');

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { AccessModule } from '../access/access.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { BillingWebhookService } from './billing-webhook.service.js';
 import { BillingController } from './billing.controller.js';
@@ -12,11 +13,12 @@ import { SubscriptionSyncService } from './subscription-sync.service.js';
 import { TeamBillingController } from './team-billing.controller.js';
 
 /**
- * Stripe billing per team. Imports TeamsModule for the `@TeamRole` guard, AuditModule for the
+ * Stripe billing per team. Imports AccessModule for the `@TeamRole` guard and the access checks,
+ * TeamsModule for the team rows, AuditModule for the
  * UPDATE_SUBSCRIPTION rows and RateLimitModule for the throttled checkout-success redirect.
  */
 @Module({
-  imports: [TeamsModule, AuditModule, RateLimitModule, WebhooksModule],
+  imports: [AccessModule, TeamsModule, AuditModule, RateLimitModule, WebhooksModule],
   controllers: [BillingController, TeamBillingController],
   providers: [
     StripeClient,

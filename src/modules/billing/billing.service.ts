@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import type { UserActor } from '../../common/auth/actor.js';
 import { AppConfig } from '../../config/app-config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { AccessService } from '../access/access.service.js';
 import { TeamsService } from '../teams/teams.service.js';
 import { BillingErrors } from './billing.errors.js';
 import {
@@ -42,6 +43,7 @@ export class BillingService {
     private readonly txHost: TransactionHost,
     private readonly teams: TeamsService,
     private readonly sync: SubscriptionSyncService,
+    private readonly access: AccessService,
   ) {}
 
   /** Active products with their default recurring price, cached in-process for a minute. */
@@ -82,13 +84,14 @@ export class BillingService {
    * the team), so concurrent checkouts share one customer.
    */
   async createCheckout(user: UserActor, teamId: number, priceId: string): Promise<{ url: string }> {
+    await this.access.requireTeam(user, teamId, 'billing.manage');
     const stripe = this.stripe.api;
     const plan = await this.findPlan(priceId);
     if (!plan) throw BillingErrors.unknownPrice();
 
     const customerId = await this.txHost.transaction(async () => {
       const team = await this.teams.findTeamForUpdate(teamId);
-      if (!team) throw BillingErrors.noCustomer(); // unreachable behind the owner guard
+      if (!team) throw BillingErrors.noCustomer(); // unreachable behind the access check
       if (isLiveStatus(team.subscriptionStatus)) throw BillingErrors.alreadySubscribed();
       if (team.stripeCustomerId !== null) return team.stripeCustomerId;
       const customer = await this.stripe.call(() =>
@@ -123,7 +126,8 @@ export class BillingService {
   }
 
   /** A customer-portal session for the team's customer (change plan, payment method, cancel). */
-  async createPortal(_user: UserActor, teamId: number): Promise<{ url: string }> {
+  async createPortal(user: UserActor, teamId: number): Promise<{ url: string }> {
+    await this.access.requireTeam(user, teamId, 'billing.manage');
     const stripe = this.stripe.api;
     const team = await this.teams.findTeam(teamId);
     if (!team?.stripeCustomerId) throw BillingErrors.noCustomer();

@@ -85,7 +85,7 @@ export class SubscriptionSyncService {
         return { outcome: 'applied' as const, teamId: team.id };
       }
       await this.teams.setBilling(team.id, fields, now);
-      await this.audit.record({
+      await this.audit.recordSystem({
         action: ActivityType.UPDATE_SUBSCRIPTION,
         userId: null,
         teamId: team.id,

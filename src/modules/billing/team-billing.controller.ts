@@ -4,7 +4,7 @@ import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
-import { TeamRole } from '../teams/team-role.decorator.js';
+import { TeamRole } from '../access/team-role.decorator.js';
 import { BillingUrlDto, CreateCheckoutDto } from './billing.dto.js';
 import { BillingErrors } from './billing.errors.js';
 import { BillingService } from './billing.service.js';

@@ -24,7 +24,7 @@ import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-emai
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
-import { TeamRole } from '../teams/team-role.decorator.js';
+import { TeamRole } from '../access/team-role.decorator.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import {
   AcceptInvitationByTokenDto,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccessModule } from '../access/access.module.js';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
@@ -14,6 +15,7 @@ import { InvitationsService } from './invitations.service.js';
 /** Exports InvitationsService for auth's sign-up (`redeemForNewUser`). */
 @Module({
   imports: [
+    AccessModule,
     TeamsModule,
     AuditModule,
     MailModule,

@@ -8,7 +8,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { escapeHtml, unlinkable } from '../mail/mail-text.js';
 import { MailService } from '../mail/mail.service.js';
 import { TeamErrors } from '../teams/teams.errors.js';
-import { AccessService } from '../teams/access.service.js';
+import { AccessService } from '../access/access.service.js';
 import { TeamsService, type Membership } from '../teams/teams.service.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { UserErrors } from '../users/users.errors.js';
@@ -119,10 +119,7 @@ export class InvitationsService {
     teamId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<InvitationDto>> {
-    await this.access.requireTeam(actor, teamId, 'owner', {
-      apiKey: 'invitations:write',
-      intent: 'read',
-    });
+    await this.access.requireTeam(actor, teamId, 'invitations.read');
     const afterId = decodeIdCursor(query.cursor);
     const now = new Date();
     const rows = await this.invitations.listPendingForTeam(
@@ -164,6 +161,7 @@ export class InvitationsService {
    * way around it.
    */
   async invite(actor: Actor, teamId: number, dto: CreateInvitationDto): Promise<InvitationDto> {
+    await this.access.requireTeam(actor, teamId, 'invitations.create', { grants: dto.role });
     const email = normalizeEmail(dto.email);
     const now = new Date();
     // invitations.invited_by is required: a key whose creator was deleted cannot invite.
@@ -173,11 +171,6 @@ export class InvitationsService {
       throw TeamErrors.forbidden('This API key no longer has a creator to invite in the name of');
     }
     return this.txHost.transaction(async () => {
-      await this.access.requireTeam(actor, teamId, 'owner', {
-        apiKey: 'invitations:write',
-        grants: dto.role,
-        verifiedEmail: true,
-      });
       const team = await this.teams.findTeam(teamId);
       if (!team) throw TeamErrors.notFound();
       if (await this.teams.hasMemberWithEmail(teamId, email)) {
@@ -208,7 +201,7 @@ export class InvitationsService {
    */
   async revokeAsOwner(actor: Actor, teamId: number, invitationId: number): Promise<void> {
     await this.txHost.transaction(async () => {
-      await this.access.requireTeam(actor, teamId, 'owner', { apiKey: 'invitations:write' });
+      await this.access.requireTeam(actor, teamId, 'invitations.revoke');
       const invitation = await this.invitations.findInTeamForUpdate(teamId, invitationId);
       if (!invitation) throw InvitationErrors.notFound();
       // Expired ones cannot be answered any more either: nothing to revoke.
@@ -281,11 +274,9 @@ export class InvitationsService {
       const invitation = await this.findMineForUpdate(auth, invitationId);
       assertAnswerable(invitation, new Date());
       await this.invitations.setStatus(invitation.id, 'declined');
-      await this.audit.record({
+      await this.audit.recordFor(auth, {
         action: ActivityType.DECLINE_INVITATION,
-        userId: auth.id,
         teamId: invitation.teamId,
-        ipAddress: auth.ip,
       });
     });
   }
@@ -333,11 +324,9 @@ export class InvitationsService {
   /** Joins the team and marks the invitation accepted; the row must be locked by the caller. */
   /** ACCEPT_INVITATION by a signed-in invitee, in the transaction that joined them. */
   private async recordAccepted(auth: UserActor, invitation: Invitation): Promise<void> {
-    await this.audit.record({
+    await this.audit.recordFor(auth, {
       action: ActivityType.ACCEPT_INVITATION,
-      userId: auth.id,
       teamId: invitation.teamId,
-      ipAddress: auth.ip,
     });
   }
 

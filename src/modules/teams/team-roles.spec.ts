@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { canChangeRole, canRemoveMember, hasTeamRole, type MembershipRef } from './team-roles.js';
+import { hasTeamRole } from '../access/access.policy.js';
+import { canChangeRole, canRemoveMember, type MembershipRef } from './team-roles.js';
 
 const owner: MembershipRef = { id: 1, userId: 10, role: 'owner' };
 const otherOwner: MembershipRef = { id: 2, userId: 20, role: 'owner' };

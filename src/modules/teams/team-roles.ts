@@ -1,24 +1,9 @@
 import type { TeamRole } from '../../database/schema.js';
-
-/** Roles ordered by power: an owner may do everything a member may. */
-const RANK: Record<TeamRole, number> = { member: 1, owner: 2 };
-
-export function hasTeamRole(actual: TeamRole, required: TeamRole): boolean {
-  return RANK[actual] >= RANK[required];
-}
+import { hasTeamRole, type Standing } from '../access/access.policy.js';
 
 export interface MembershipRef {
   id: number;
   userId: number;
-  role: TeamRole;
-}
-
-/**
- * How the caller stands in the team: a user's own membership, or (an admin, a team API key
- * within its scope) `id: null` with an owner's powers and no membership of its own.
- */
-export interface Standing {
-  id: number | null;
   role: TeamRole;
 }
 

@@ -25,7 +25,7 @@ import { ApiOkJson } from '../../common/openapi/ok-response.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
-import { TeamRole } from './team-role.decorator.js';
+import { TeamRole } from '../access/team-role.decorator.js';
 import {
   CreateTeamDto,
   MyTeamsPageDto,

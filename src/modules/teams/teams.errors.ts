@@ -1,26 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
 import { defineErrors } from '../../common/errors/app-error.js';
+import { ACCESS_ERRORS } from '../access/access.errors.js';
 
 export const TeamErrors = defineErrors({
-  // Also the answer for teams the caller does not belong to: a team's existence is not revealed.
-  notFound: { code: 'team.not_found', status: HttpStatus.NOT_FOUND, message: 'Team not found' },
-  forbidden: {
-    code: 'team.forbidden',
-    status: HttpStatus.FORBIDDEN,
-    message: 'This action requires a different team role',
-  },
-  // A team API key on its own team's route without the route's scope (API.md v1.1).
-  apiKeyScopeMissing: {
-    code: 'api_key.scope_missing',
-    status: HttpStatus.FORBIDDEN,
-    message: 'This API key lacks the scope this route requires',
-  },
-  // API.md v1.2: an invitation or a role change to `owner` made with a team API key.
-  apiKeyRoleForbidden: {
-    code: 'api_key.role_forbidden',
-    status: HttpStatus.FORBIDDEN,
-    message: 'An API key cannot create or grant the owner role',
-  },
+  ...ACCESS_ERRORS,
   memberNotFound: {
     code: 'team.member_not_found',
     status: HttpStatus.NOT_FOUND,

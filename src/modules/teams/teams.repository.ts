@@ -119,26 +119,12 @@ function teamWithMembersQuery(db: DbClient, { teamId }: Placeheld<{ teamId: numb
     .where(eq(teams.id, teamId));
 }
 
-type MembershipRow = Awaited<ReturnType<typeof membershipQuery>>[number];
-
-function membershipQuery(
-  db: DbClient,
-  { teamId, userId }: Placeheld<{ teamId: number; userId: number }>,
-) {
-  return db
-    .select(membershipColumns)
-    .from(teamMembers)
-    .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
-}
-
 @Injectable()
 export class TeamsRepository {
-  // Hot per-request reads (the @TeamRole guard, GET /teams/:teamId): prepared statements.
-  private readonly membership: PreparedQuery<{ teamId: number; userId: number }, MembershipRow[]>;
+  // A hot per-request read (GET /teams/:teamId): a prepared statement.
   private readonly teamWithMembers: PreparedQuery<{ teamId: number }, TeamWithMembers[]>;
 
   constructor(private readonly txHost: TransactionHost) {
-    this.membership = new PreparedQuery(txHost, 'teams_find_membership', membershipQuery);
     this.teamWithMembers = new PreparedQuery(
       txHost,
       'teams_find_with_members',
@@ -161,13 +147,12 @@ export class TeamsRepository {
     return row;
   }
 
-  /**
-   * The caller's membership: one lookup on the (team_id, user_id) unique index. The
-   * @TeamRole guard calls it on every team route, outside any transaction: there it runs as
-   * a named prepared statement (built once, planned once per connection).
-   */
+  /** A user's membership of the team (access checks read theirs through AccessModule). */
   async findMembership(teamId: number, userId: number): Promise<Membership | undefined> {
-    const [row] = await this.membership.execute({ teamId, userId });
+    const [row] = await this.txHost.db
+      .select(membershipColumns)
+      .from(teamMembers)
+      .where(and(eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
     return row && asMembership(row);
   }
 

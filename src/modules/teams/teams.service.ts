@@ -5,13 +5,9 @@ import { ActivityType, type Team, type TeamRole } from '../../database/schema.js
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService, type FeedRow } from '../audit/audit.service.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
-import { AccessService } from './access.service.js';
-import {
-  canChangeRole,
-  canRemoveMember,
-  type MemberChangeVerdict,
-  type Standing,
-} from './team-roles.js';
+import { AccessService } from '../access/access.service.js';
+import type { Standing, TeamAction } from '../access/access.policy.js';
+import { canChangeRole, canRemoveMember, type MemberChangeVerdict } from './team-roles.js';
 import type {
   CreateTeamDto,
   MyTeamDto,
@@ -139,7 +135,7 @@ export class TeamsService {
   }
 
   async get(actor: Actor, teamId: number): Promise<TeamDetailDto> {
-    await this.access.requireTeam(actor, teamId, 'member', { apiKey: 'team:read', intent: 'read' });
+    await this.access.requireTeam(actor, teamId, 'team.read');
     return this.detail(teamId);
   }
 
@@ -150,7 +146,7 @@ export class TeamsService {
   async update(actor: Actor, teamId: number, dto: UpdateTeamDto): Promise<TeamDetailDto> {
     await this.txHost.transaction(async () => {
       const team = await this.teams.findByIdForUpdate(teamId);
-      await this.access.requireTeam(actor, teamId, 'owner', { fresh: true });
+      await this.access.requireTeam(actor, teamId, 'team.update');
       if (!team) throw TeamErrors.notFound();
       if (team.name === dto.name) return;
       const now = new Date();
@@ -176,7 +172,7 @@ export class TeamsService {
     member: { userId: number; role: TeamRole },
   ): Promise<Membership | undefined> {
     return this.txHost.transaction(async () => {
-      await this.access.requireTeam(actor, teamId, 'owner');
+      await this.access.requireTeam(actor, teamId, 'members.add');
       if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
       const created = await this.teams.insertMember({ teamId, ...member });
       if (!created) return undefined;
@@ -204,7 +200,7 @@ export class TeamsService {
         actor,
         teamId,
         memberId,
-        'owner',
+        'members.update',
         dto.role,
       );
       enforce(canChangeRole(standing, target, dto.role, owners));
@@ -232,7 +228,7 @@ export class TeamsService {
         actor,
         teamId,
         memberId,
-        'member',
+        'members.remove',
       );
       enforce(canRemoveMember(standing, target, owners));
       const removed = await this.memberDto(teamId, memberId);
@@ -252,10 +248,7 @@ export class TeamsService {
     teamId: number,
     query: TeamActivityQueryDto,
   ): Promise<Page<TeamActivityDto>> {
-    await this.access.requireTeam(actor, teamId, 'owner', {
-      apiKey: 'activity:read',
-      intent: 'read',
-    });
+    await this.access.requireTeam(actor, teamId, 'activity.read');
     const page = await this.audit.feed({ teamId }, query);
     return { ...page, items: page.items.map(toActivityDto) };
   }
@@ -367,15 +360,11 @@ export class TeamsService {
     actor: Actor,
     teamId: number,
     memberId: number,
-    required: TeamRole,
+    action: TeamAction,
     grants?: TeamRole,
   ): Promise<{ standing: Standing; target: Membership; owners: number }> {
     const locked = await this.teams.lockTeam(teamId);
-    const standing = await this.access.requireTeam(actor, teamId, required, {
-      apiKey: 'members:write',
-      fresh: true,
-      grants,
-    });
+    const standing = await this.access.requireTeam(actor, teamId, action, { grants });
     if (!locked) throw actor.kind === 'admin' ? TeamErrors.memberNotFound() : TeamErrors.notFound();
     const target = await this.teams.findMember(teamId, memberId);
     if (!target) throw TeamErrors.memberNotFound();

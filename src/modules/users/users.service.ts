@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
+import { AccessService } from '../access/access.service.js';
 import type { AdminActor, UserActor } from '../../common/auth/actor.js';
 import { isUniqueViolation } from '../../common/errors/pg-errors.js';
 import { TransactionHost } from '../../database/transaction-host.js';
@@ -23,6 +23,7 @@ export class UsersService {
   constructor(
     private readonly txHost: TransactionHost,
     private readonly users: UsersRepository,
+    private readonly access: AccessService,
   ) {}
 
   async getMe(actor: UserActor): Promise<MeDto> {
@@ -44,7 +45,7 @@ export class UsersService {
     userId: number,
     dto: AdminUpdateUserDto,
   ): Promise<User | undefined> {
-    assertMayWrite(actor);
+    this.access.requireAccountWrite(actor);
     try {
       return await this.txHost.transaction(async () => {
         const now = new Date();

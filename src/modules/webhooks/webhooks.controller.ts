@@ -25,7 +25,7 @@ import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
-import { TeamRole } from '../teams/team-role.decorator.js';
+import { TeamRole } from '../access/team-role.decorator.js';
 import {
   CreatedWebhookDto,
   CreateWebhookDto,
@@ -49,11 +49,7 @@ const URL_ERRORS = [
 const SIGNING =
   'Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`).';
 
-/**
- * A team's outgoing webhook endpoints (owners only). The routes live in the webhooks module
- * but are mounted by WebhooksApiModule, which sits above teams (for `@TeamRole`), while
- * WebhooksModule itself sits below teams, invitations and billing, which emit events.
- */
+/** A team's outgoing webhook endpoints (owners only), mounted by WebhooksApiModule. */
 @ApiTags('webhooks')
 @Controller('teams/:teamId/webhooks')
 export class WebhooksController {

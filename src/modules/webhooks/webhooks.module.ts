@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
+import { AccessModule } from '../access/access.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { WebhooksRepository } from './webhooks.repository.js';
@@ -11,7 +12,7 @@ import { WebhooksService } from './webhooks.service.js';
  * none of them. Its HTTP routes are in WebhooksApiModule.
  */
 @Module({
-  imports: [JobsModule, AuditModule, RateLimitModule],
+  imports: [AccessModule, JobsModule, AuditModule, RateLimitModule],
   providers: [WebhooksRepository, WebhooksService],
   exports: [WebhooksService],
 })

@@ -1,6 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { assertMayWrite } from '../../common/auth/staff.js';
-import { assertVerifiedEmail } from '../../common/auth/verified-email.js';
 import { randomBytes } from 'node:crypto';
 import { actorUserId, type Actor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
@@ -8,6 +6,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type WebhookEndpoint } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service.js';
+import { AccessService } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { HOUSEKEEPING_CRON } from '../jobs/housekeeping.js';
 import { JobsService } from '../jobs/jobs.service.js';
@@ -138,6 +137,7 @@ export class WebhooksService {
     private readonly audit: AuditService,
     private readonly limiter: RateLimiterService,
     private readonly config: AppConfig,
+    private readonly access: AccessService,
   ) {
     this.key = webhookSealKey(config.jwt.secret);
     this.holdMs = config.webhooks.timeoutMs + HOLD_MARGIN_MS;
@@ -206,10 +206,11 @@ export class WebhooksService {
   }
 
   async list(
-    _actor: Actor,
+    actor: Actor,
     teamId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<WebhookDto>> {
+    await this.access.requireTeam(actor, teamId, 'webhooks.read');
     const beforeId = decodeIdCursor(query.cursor);
     const rows = await this.repo.listEndpoints(teamId, query.limit + 1, beforeId);
     return toPage(rows, query.limit, toWebhookDto, (row) => encodeIdCursor(row.id));
@@ -219,11 +220,9 @@ export class WebhooksService {
    * A new endpoint with a fresh secret (returned this once) and CREATE_WEBHOOK, in one
    * transaction. A user needs a verified email (403 `email.unverified`): an endpoint keeps
    * receiving the team's events whoever signs in later (API.md v1.2, pre-account hijacking).
-   * This module sits below teams, so the rule is asked directly, not through the access layer.
    */
   async create(actor: Actor, teamId: number, dto: CreateWebhookDto): Promise<CreatedWebhookDto> {
-    assertMayWrite(actor);
-    assertVerifiedEmail(actor);
+    await this.access.requireTeam(actor, teamId, 'webhooks.create');
     await this.assertTarget(dto.url);
     const secret = generateWebhookSecret();
     const endpoint = await this.txHost.transaction(async () => {
@@ -235,7 +234,7 @@ export class WebhooksService {
         secret: sealSecret(this.key, secret),
         createdBy: actorUserId(actor),
       });
-      await this.record(actor, teamId, ActivityType.CREATE_WEBHOOK);
+      await this.audit.recordFor(actor, { action: ActivityType.CREATE_WEBHOOK, teamId });
       return row;
     });
     return { ...toWebhookDto(endpoint), secret };
@@ -248,7 +247,7 @@ export class WebhooksService {
     webhookId: number,
     dto: UpdateWebhookDto,
   ): Promise<WebhookDto> {
-    assertMayWrite(actor);
+    await this.access.requireTeam(actor, teamId, 'webhooks.update');
     if (dto.url !== undefined) await this.assertTarget(dto.url);
     return this.txHost.transaction(async () => {
       const endpoint = await this.repo.findEndpointForUpdate(teamId, webhookId);
@@ -266,7 +265,7 @@ export class WebhooksService {
         changes.enabled = dto.enabled;
       if (Object.keys(changes).length === 0) return toWebhookDto(endpoint);
       const updated = await this.repo.updateEndpoint(endpoint.id, changes, new Date());
-      await this.record(actor, teamId, ActivityType.UPDATE_WEBHOOK);
+      await this.audit.recordFor(actor, { action: ActivityType.UPDATE_WEBHOOK, teamId });
       return toWebhookDto(updated);
     });
   }
@@ -278,10 +277,10 @@ export class WebhooksService {
 
   /** Deletes the endpoint and its delivery log (pending deliveries are dropped). */
   async remove(actor: Actor, teamId: number, webhookId: number): Promise<void> {
-    assertMayWrite(actor);
+    await this.access.requireTeam(actor, teamId, 'webhooks.update');
     await this.txHost.transaction(async () => {
       if (!(await this.repo.deleteEndpoint(teamId, webhookId))) throw WebhookErrors.notFound();
-      await this.record(actor, teamId, ActivityType.DELETE_WEBHOOK);
+      await this.audit.recordFor(actor, { action: ActivityType.DELETE_WEBHOOK, teamId });
     });
   }
 
@@ -293,7 +292,7 @@ export class WebhooksService {
   async removeCreatedBefore(userId: number, before: Date, ipAddress: string | null): Promise<void> {
     await this.txHost.transaction(async () => {
       for (const endpoint of await this.repo.deleteCreatedBy(userId, before)) {
-        await this.audit.record({
+        await this.audit.recordSystem({
           action: ActivityType.DELETE_WEBHOOK,
           userId,
           teamId: endpoint.teamId,
@@ -309,7 +308,7 @@ export class WebhooksService {
    * second rotation within that window ends the first one's overlap.
    */
   async rotateSecret(actor: Actor, teamId: number, webhookId: number): Promise<WebhookSecretDto> {
-    assertMayWrite(actor);
+    await this.access.requireTeam(actor, teamId, 'webhooks.update');
     const secret = generateWebhookSecret();
     await this.txHost.transaction(async () => {
       const endpoint = await this.repo.findEndpointForUpdate(teamId, webhookId);
@@ -324,17 +323,18 @@ export class WebhooksService {
         },
         now,
       );
-      await this.record(actor, teamId, ActivityType.UPDATE_WEBHOOK);
+      await this.audit.recordFor(actor, { action: ActivityType.UPDATE_WEBHOOK, teamId });
     });
     return { secret };
   }
 
   async listDeliveries(
-    _actor: Actor,
+    actor: Actor,
     teamId: number,
     webhookId: number,
     query: { limit: number; cursor?: string },
   ): Promise<Page<WebhookDeliveryDto>> {
+    await this.access.requireTeam(actor, teamId, 'webhooks.read');
     const beforeId = decodeIdCursor(query.cursor);
     const endpoint = await this.repo.findEndpoint(teamId, webhookId);
     if (!endpoint) throw WebhookErrors.notFound();
@@ -347,11 +347,12 @@ export class WebhooksService {
    * A failed one that fails again stays failed; a pending one continues its retry schedule.
    */
   async redeliver(
-    _actor: Actor,
+    actor: Actor,
     teamId: number,
     webhookId: number,
     deliveryId: number,
   ): Promise<RedeliveryDto> {
+    await this.access.requireTeam(actor, teamId, 'webhooks.update');
     return this.txHost.transaction(async () => {
       const endpoint = await this.repo.findEndpoint(teamId, webhookId);
       if (!endpoint) throw WebhookErrors.notFound();
@@ -565,14 +566,5 @@ export class WebhooksService {
         details[0]!.message = "url's host name does not resolve";
         throw WebhookErrors.unresolvableHost(undefined, details);
     }
-  }
-
-  private async record(actor: Actor, teamId: number, action: ActivityType): Promise<void> {
-    const userId = actorUserId(actor);
-    await this.audit.record(
-      userId === null
-        ? { action, userId: null, teamId, ipAddress: actor.ip }
-        : { action, userId, teamId, ipAddress: actor.ip },
-    );
   }
 }

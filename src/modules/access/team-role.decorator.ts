@@ -10,7 +10,7 @@ import {
   API_KEY_SECURITY,
 } from '../../common/openapi/api-key-security.js';
 import { TEAM_ROLE_KEY, TeamRoleGuard, type TeamRoleRequirement } from './team-role.guard.js';
-import { TeamErrors } from './teams.errors.js';
+import { AccessErrors } from './access.errors.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
 
 export interface TeamRoleOptions {
@@ -25,7 +25,7 @@ export interface TeamRoleOptions {
  * Requires the caller to hold `role` (an owner satisfies 'member') in the route's `:teamId`
  * team, or, with `{ apiKey: scope }`, to be a key of that team with that scope. Sets the guard
  * metadata and the matching Swagger security and error responses at once, so docs and
- * enforcement cannot drift. Usable from any module that imports TeamsModule.
+ * enforcement cannot drift. Usable from any module that imports AccessModule.
  * The route's own errors (a child id not in this team, ...) go in its `@ApiErrors(...)`.
  * The decision is the access layer's (access.policy.ts); the global auth guard reads the same
  * requirement's `apiKey` to refuse keys before any lookup on routes that do not accept them.
@@ -42,7 +42,7 @@ export function TeamRole(
           ApiBearerAuth(API_KEY_SECURITY),
           ApiExtension(API_KEY_SCOPE_EXTENSION, options.apiKey),
           // A key without the scope gets a 403; every key is rate limited.
-          ApiErrors(TeamErrors.apiKeyScopeMissing, CommonErrors.rateLimited),
+          ApiErrors(AccessErrors.apiKeyScopeMissing, CommonErrors.rateLimited),
         ];
   return applyDecorators(
     SetMetadata(TEAM_ROLE_KEY, requirement),
@@ -51,6 +51,6 @@ export function TeamRole(
     ...keyDecorators,
     ApiIdParam('teamId', 'Team id'),
     // A member always satisfies 'member': only owner routes answer the guard's 403.
-    ApiErrors(...(role === 'owner' ? [TeamErrors.forbidden] : []), TeamErrors.notFound),
+    ApiErrors(...(role === 'owner' ? [AccessErrors.forbidden] : []), AccessErrors.notFound),
   );
 }

@@ -6,7 +6,7 @@ import { parseId } from '../../common/ids.js';
 import { invalidIdError } from '../../common/http/parse-id.pipe.js';
 import type { TeamRole } from '../../database/schema.js';
 import { AccessService } from './access.service.js';
-import { TeamErrors } from './teams.errors.js';
+import { AccessErrors } from './access.errors.js';
 
 export const TEAM_ROLE_KEY = 'teamRole';
 
@@ -19,7 +19,7 @@ export interface TeamRoleRequirement {
 
 /**
  * Enforces `@TeamRole(...)` on routes with a `:teamId` parameter through the access layer
- * (AccessService, the same decision the services take). A user's membership is read from the
+ * (AccessService, the same decision the services take again when the route calls them). A user's membership is read from the
  * database on every request (never from token claims): not a member → 404 `team.not_found`
  * (exactly like a team that does not exist), a member without the role → 403
  * `team.forbidden`. A team API key: another team → 404, missing scope → 403, a route that
@@ -43,9 +43,9 @@ export class TeamRoleGuard implements CanActivate {
     const teamId = parseId(request.params.teamId);
     if (teamId === undefined) throw invalidIdError('teamId');
     // The global auth guard runs first; a @TeamRole route is never @Public().
-    if (!request.actor) throw TeamErrors.notFound();
-    await this.access.checkRoute(request.actor, teamId, required.role, {
-      apiKey: required.apiKey,
+    if (!request.actor) throw AccessErrors.notFound();
+    await this.access.checkRoute(request.actor, teamId, {
+      ...required,
       intent: request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write',
     });
     return true;
