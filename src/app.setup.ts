@@ -1,7 +1,9 @@
 import { RequestMethod, type INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import fastifyCors, { type FastifyCorsOptions } from '@fastify/cors';
+import fastifyHelmet, { type FastifyHelmetOptions } from '@fastify/helmet';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import type { Readable } from 'node:stream';
 import { CommonErrors } from './common/errors/common.errors.js';
@@ -92,50 +94,18 @@ export function configureApp(app: NestFastifyApplication): void {
   const config = app.get(AppConfig);
   app.useLogger(app.get(AppLogger));
   const adapter = app.getHttpAdapter() as FastifyAdapter;
-  // Run by the adapter's first onRequest hook, for unmatched routes too: the headers and the
-  // request's logging context, then the admin panel, before the body parsers and Nest's
-  // pipeline.
+  const fastify = adapter.getInstance();
   const metrics = app.get(MetricsService);
   const observe = metrics.enabled ? metrics.requestObserver() : undefined;
-  const securityHeaders = helmet({
-    // Swagger UI and the admin panel need inline scripts/styles; the API only serves JSON.
-    // No upgrade-insecure-requests: every page here loads its assets from its own origin,
-    // and over plain HTTP on a non-loopback host (a LAN, a VM) it made the browser fetch
-    // them over HTTPS, which broke both UIs. HSTS covers HTTPS deployments.
-    contentSecurityPolicy: {
-      directives: {
-        'upgrade-insecure-requests': null,
-        'script-src': ["'self'", "'unsafe-inline'"],
-        'style-src': ["'self'", "'unsafe-inline'", 'https:'],
-        'img-src': ["'self'", 'data:', 'https:'],
-      },
-    },
-  });
-  const cors = corsHandler(config.corsOrigins);
   const log = requestLog(app.get(ROOT_LOGGER));
-  // Looked up only where AppModule mounted it: outside tests, Nest's `app.get` ends the
-  // process on an unknown provider.
-  const admin = adminPanelMounted(config) ? app.get(AdminPanelHost, { strict: false }) : undefined;
-  // After the headers: the admin panel (its Express app answers /admin before Fastify reads
-  // a body), then on to Fastify's body parsers, routing and Nest's pipeline.
-  const next = admin
-    ? (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
-        admin.route(request.raw, reply.raw, (error?: unknown) =>
-          error === undefined ? done() : done(asError(error)),
-        )
-    : (_request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => done();
-  // What every request gets first, so its duration covers the whole pipeline (headers,
-  // parsers, guards, admin): timing, its id, then the rest in its logging context (every line
-  // carries its `req`) behind the security headers. Headers go on the Node response so that the
-  // admin panel's responses (written by Express on the same response) carry them too.
-  const enter = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    then: (error?: unknown) => void,
-  ): void => {
+  // What every request gets first (the adapter's first onRequest hook, unmatched routes
+  // included), so its duration covers the whole pipeline: timing, its id (on the Node
+  // response, so that the admin panel's responses carry it too), then the rest of the request
+  // in its logging context (every line carries its `req`).
+  const enter = (request: FastifyRequest, reply: FastifyReply, then: () => void): void => {
     observe?.start(request);
     reply.raw.setHeader('X-Request-Id', request.id);
-    log.enter(request, () => securityHeaders(request.raw, reply.raw, then));
+    log.enter(request, then);
   };
   const onResponse = observe
     ? (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
@@ -143,25 +113,32 @@ export function configureApp(app: NestFastifyApplication): void {
         log.complete(request, reply, done);
       }
     : log.complete;
-  adapter.setOnRequestHook(
-    (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
-      enter(request, reply, (error?: unknown) => {
-        if (error !== undefined) done(error as Error);
-        // A preflight is answered here; nothing else runs for it.
-        else if (!cors(request, reply)) next(request, reply, done);
-      }),
-  );
+  adapter.setOnRequestHook((request, reply, done) => enter(request, reply, done));
   adapter.setOnResponseHook(onResponse);
+  // Then, in this order (Fastify runs a plugin's hooks where it was registered): the security
+  // headers, on the Node response; the admin panel (its Express app answers /admin before
+  // Fastify reads a body, with those headers); CORS, for the API only.
+  void fastify.register(fastifyHelmet, SECURITY_HEADERS);
+  // Looked up only where AppModule mounted it: outside tests, Nest's `app.get` ends the
+  // process on an unknown provider.
+  const admin = adminPanelMounted(config) ? app.get(AdminPanelHost, { strict: false }) : undefined;
+  if (admin) {
+    fastify.addHook('onRequest', (request, reply, done) =>
+      admin.route(request.raw, reply.raw, (error?: unknown) =>
+        error === undefined ? done() : done(asError(error)),
+      ),
+    );
+  }
+  registerCors(fastify, config.corsOrigins);
   // The router's own answers (a malformed URL) run none of Fastify's hooks: the same first
-  // steps and the same end, around the answer. 'close' comes after the response was sent, and
-  // also when the client left first, so the request never stays counted as in flight.
-  adapter.getInstance<RouterAnswers>()[ROUTER_ANSWERED] = (request, reply, send) => {
+  // step, security headers and end, around the answer. 'close' comes after the response was
+  // sent, and also when the client left first, so the request never stays counted as in flight.
+  const routerAnswerHeaders = helmet(SECURITY_HEADERS);
+  (fastify as RouterAnswers)[ROUTER_ANSWERED] = (request, reply, send) => {
     reply.raw.once('close', () => onResponse(request, reply, () => undefined));
-    enter(request, reply, () => {
-      if (!cors(request, reply)) send();
-    });
+    enter(request, reply, () => routerAnswerHeaders(request.raw, reply.raw, send));
   };
-  adapter.getInstance().addHook('onRequestAbort', (request, done) => {
+  fastify.addHook('onRequestAbort', (request, done) => {
     // The client went away before its response was sent: nginx's 499 (client closed request).
     observe?.finish(request, CLIENT_CLOSED_REQUEST);
     log.aborted(request, done);
@@ -173,6 +150,25 @@ export function configureApp(app: NestFastifyApplication): void {
   // it started stops after app.close().
   setupSwagger(app);
 }
+
+/**
+ * helmet's headers (@fastify/helmet) on every response. Swagger UI needs inline
+ * scripts/styles; the admin panel replaces script-src with a per-response nonce
+ * (admin-page.ts); the API only serves JSON. No upgrade-insecure-requests: every page here
+ * loads its assets from its own origin, and over plain HTTP on a non-loopback host (a LAN, a
+ * VM) it made the browser fetch them over HTTPS, which broke both UIs. HSTS covers HTTPS
+ * deployments.
+ */
+const SECURITY_HEADERS = {
+  contentSecurityPolicy: {
+    directives: {
+      'upgrade-insecure-requests': null,
+      'script-src': ["'self'", "'unsafe-inline'"],
+      'style-src': ["'self'", "'unsafe-inline'", 'https:'],
+      'img-src': ["'self'", 'data:', 'https:'],
+    },
+  },
+} satisfies FastifyHelmetOptions;
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error('admin panel error', { cause: error });
@@ -207,41 +203,38 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
 const EXPOSED_HEADERS = 'RateLimit,RateLimit-Policy,Retry-After,X-Request-Id';
 
 /**
- * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only: bearer tokens, no
- * cookies, so no credentials. Any other origin, and every non-API path (the admin panel, docs),
- * gets no CORS headers at all, so the browser keeps its same-origin rule. Every API response
- * varies on Origin, so a cache never serves one origin's answer to another.
- *
- * Run in the app's first request hook, so a preflight is answered before anything else (as the
- * `cors` middleware did on Express; same headers, same values). Written here rather than with
- * @fastify/cors, whose options delegate adds `Vary: Origin` to every path and which
- * registers an `OPTIONS *` route. Returns true when it answered the request (a preflight).
+ * CORS for browser frontends on `origins` (CORS_ORIGINS), API routes only (@fastify/cors):
+ * bearer tokens, no cookies, so no credentials. Any other origin gets no CORS headers at all
+ * (its preflight a 404), so the browser keeps its same-origin rule; every API response varies
+ * on Origin, so a cache never serves one origin's answer to another. Routes outside the API
+ * (health, metrics, docs) opt out in their route config, so they do not even vary; a request
+ * outside the API that no route matches (a preflight, a 404) gets CORS disabled by the
+ * delegator. Its hook runs after the admin panel's, which answers /admin without CORS.
  */
-export function corsHandler(
-  origins: readonly string[],
-): (request: FastifyRequest, reply: FastifyReply) => boolean {
+function registerCors(fastify: FastifyInstance, origins: readonly string[]): void {
   const allowed = new Set(origins);
   const api = `/${API_PREFIX}/`;
-  return (request, reply) => {
-    if (!request.url.startsWith(api)) return false;
-    void reply.header('Vary', 'Origin');
-    const origin = request.headers.origin;
-    if (origin === undefined || !allowed.has(origin)) return false;
-    void reply.header('Access-Control-Allow-Origin', origin);
-    if (request.method === 'OPTIONS') {
-      void reply
-        .header('Access-Control-Allow-Methods', 'GET,POST,PUT,PATCH,DELETE')
-        .header('Access-Control-Allow-Headers', 'Authorization,Content-Type,X-Request-Id')
-        .header('Access-Control-Max-Age', '600')
-        .header('Access-Control-Expose-Headers', EXPOSED_HEADERS)
-        .header('Content-Length', '0')
-        .code(204)
-        .send();
-      return true;
-    }
-    void reply.header('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-    return false;
+  const apiCors: FastifyCorsOptions = {
+    origin: (origin, callback) =>
+      callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+    methods: 'GET,POST,PUT,PATCH,DELETE',
+    allowedHeaders: 'Authorization,Content-Type,X-Request-Id',
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: 600,
+    strictPreflight: false,
   };
+  const notApi: FastifyCorsOptions = { origin: false };
+  fastify.addHook('onRoute', (route) => {
+    // '*' is @fastify/cors's own OPTIONS route, which answers every preflight.
+    if (route.url !== '*' && !route.url.startsWith(api)) {
+      route.config = { ...route.config, cors: false };
+    }
+  });
+  void fastify.register(fastifyCors, {
+    hideOptionsRoute: true,
+    delegator: (request, callback) =>
+      callback(null, request.url.startsWith(api) ? apiCors : notApi),
+  });
 }
 
 /**

@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DrizzleQueryError, and, asc, eq, sql } from 'drizzle-orm';
 import { activityLogs, sessions, teamMembers, teams, users } from '../../src/database/schema.js';
-import {
-  PreparedQuery,
-  timestampFromDriver,
-  type Placeheld,
-} from '../../src/database/prepared-query.js';
+import { PreparedQuery, type Placeheld } from '../../src/database/prepared-query.js';
 import type { DbClient } from '../../src/database/database.tokens.js';
 import { TransactionHost } from '../../src/database/transaction-host.js';
 import { AuditRepository } from '../../src/modules/audit/audit.repository.js';
@@ -29,7 +25,7 @@ function membersQuery(db: DbClient, { teamId }: Placeheld<{ teamId: number }>) {
     .orderBy(asc(teamMembers.id));
 }
 
-describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', () => {
+describe('PreparedQuery (hot reads as named prepared statements)', () => {
   let t: TestApp;
   let txHost: TransactionHost;
 
@@ -43,16 +39,10 @@ describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', (
   });
 
   const mapped = () =>
-    PreparedQuery.mapped(
+    new PreparedQuery(
       txHost,
       `test_members_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`,
       membersQuery,
-      (row) => ({
-        id: row[0] as number,
-        role: row[1] as string,
-        joinedAt: timestampFromDriver(row[2]),
-        name: row[3] as string,
-      }),
     );
 
   it('returns what Drizzle maps, outside and inside a transaction, which it joins', async () => {
@@ -99,7 +89,7 @@ describe('PreparedQuery.mapped (rows read by position instead of by Drizzle)', (
     expect(row!.joinedAt.toISOString()).toBe('2024-02-29T23:59:58.123Z');
   });
 
-  it("the repositories' hand-mapped hot reads match Drizzle's own mapping", async () => {
+  it("the repositories' prepared hot reads match Drizzle's per-call queries", async () => {
     const u = await signUp(t);
     const now = new Date();
     await t.db.insert(activityLogs).values({

@@ -11,12 +11,7 @@ import {
   type NewActivityLog,
 } from '../../database/schema.js';
 import type { DbClient } from '../../database/database.tokens.js';
-import {
-  PreparedQuery,
-  timestampFromDriver,
-  type DriverRow,
-  type Placeheld,
-} from '../../database/prepared-query.js';
+import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 /** Whose activity a feed shows: one user's (any team) or one team's (any user). */
@@ -47,14 +42,13 @@ export interface FeedRow {
 export class AuditRepository {
   // The hot shapes of the feed (a team's, unfiltered: first page and any later page) run as
   // named prepared statements; filtered feeds are built per call.
-  private readonly teamFeedFirst = PreparedQuery.mapped(
+  private readonly teamFeedFirst = new PreparedQuery(
     this.txHost,
     'audit_team_feed_first',
     (db: DbClient, { teamId, limit }: Placeheld<{ teamId: number; limit: number }>) =>
       feedQuery(db, eq(activityLogs.teamId, teamId), limit),
-    feedRowFromDriver,
   );
-  private readonly teamFeedAfter = PreparedQuery.mapped(
+  private readonly teamFeedAfter = new PreparedQuery(
     this.txHost,
     'audit_team_feed_after',
     (
@@ -74,7 +68,6 @@ export class AuditRepository {
         ),
         limit,
       ),
-    feedRowFromDriver,
   );
 
   constructor(private readonly txHost: TransactionHost) {}
@@ -137,25 +130,7 @@ export class AuditRepository {
   }
 }
 
-/** A row of feedQuery, its columns in order (the hot feeds' rows are mapped by hand). */
-function feedRowFromDriver(row: DriverRow): FeedRow {
-  return {
-    id: row[0] as number,
-    action: row[1] as string,
-    timestamp: timestampFromDriver(row[2]),
-    ipAddress: row[3] as string | null,
-    teamId: row[4] as number,
-    userId: row[5] as number | null,
-    userName: row[6] as string | null,
-    userEmail: row[7] as string | null,
-    cursorAt: row[8] as string,
-  };
-}
-
-/**
- * A page of the feed: `where` (scope, filters, cursor), newest first, with who acted. Read by
- * position by feedRowFromDriver: keep the two in step.
- */
+/** A page of the feed: `where` (scope, filters, cursor), newest first, with who acted. */
 function feedQuery(db: DbClient, where: SQL | undefined, limit: number | Placeholder) {
   return db
     .select({

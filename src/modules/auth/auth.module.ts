@@ -40,6 +40,7 @@ import { SessionsService } from './sessions.service.js';
 
 @Module({
   imports: [
+    // Signs access tokens only; JwtStrategy (passport-jwt) is the one verifier.
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
@@ -48,11 +49,6 @@ import { SessionsService } from './sessions.service.js';
         signOptions: {
           algorithm: 'HS256',
           expiresIn: config.jwt.accessTtlSeconds,
-          issuer: config.jwt.issuer,
-          audience: config.jwt.audience,
-        },
-        verifyOptions: {
-          algorithms: ['HS256'],
           issuer: config.jwt.issuer,
           audience: config.jwt.audience,
         },

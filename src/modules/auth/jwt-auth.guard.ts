@@ -57,9 +57,7 @@ export class JwtAuthGuard implements CanActivate {
       await this.authenticateApiKey(teamRole, request, token);
       return true;
     }
-    // A token verified before needs no passport (see JwtStrategy).
-    const authenticated = await (this.strategy.authenticateRemembered(request, token) ??
-      this.authenticate(request, http.getResponse<FastifyReply>()));
+    const authenticated = await this.authenticate(request, http.getResponse<FastifyReply>());
     // Missing, malformed, expired, tampered or revoked: one answer.
     if (!authenticated) throw AuthErrors.unauthorized();
     const { user } = authenticated;
@@ -94,7 +92,10 @@ export class JwtAuthGuard implements CanActivate {
     request.actor = actor;
   }
 
-  /** Runs passport with this app's own passport instance; a database failure rejects (500). */
+  /**
+   * passport with this app's JwtStrategy (registered in the strategy's own passport instance,
+   * see JwtStrategy), as @nestjs/passport's AuthGuard runs it; a database failure rejects (500).
+   */
   private authenticate(
     request: HttpRequest,
     response: FastifyReply,

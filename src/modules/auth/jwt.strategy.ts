@@ -10,14 +10,8 @@ import { parseId } from '../../common/ids.js';
 import { AppConfig } from '../../config/app-config.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { isUuid } from './tokens.js';
-import { VerifiedTokens } from './verified-tokens.js';
 
 export const JWT_STRATEGY = 'jwt';
-
-/** `Authorization: Bearer <token>`, as passport-jwt extracts it (null without one). */
-const bearerFromRequest = ExtractJwt.fromAuthHeaderAsBearerToken();
-
-type PassportRequest = Parameters<Strategy['authenticate']>[0];
 
 /** What `validate` hands the auth guard: the principal. */
 export interface Authenticated {
@@ -70,29 +64,23 @@ export function accessTokenClaims(
  * then `validate` re-reads the session and its user from this app's database in one indexed
  * query: revocation, session expiry, deletion and role changes apply to the very next
  * request, whatever the token's `exp` says, and no claim beyond `sub`/`sid` is trusted.
+ * This is the only place an access token is verified (JwtModule only signs them).
  *
- * A token jsonwebtoken has verified once is remembered (`VerifiedTokens`): the client's next
- * requests with it skip the signature check and the parsing, and passport's per-request
- * middleware (the guard calls `authenticateRemembered` first), not the time checks nor the
- * database read.
- *
- * The strategy registers in a passport instance of its own instead of passport's process-wide
- * registry: with two app instances in one process (tests, a worker beside the API) the last
- * one constructed would otherwise verify every app's tokens with its key and its pool.
+ * The strategy registers in a passport instance of its own (@nestjs/passport's
+ * `getPassportInstance` hook) instead of passport's process-wide registry: with two app
+ * instances in one process (tests, a worker beside the API) the last one constructed would
+ * otherwise verify every app's tokens with its key and its pool (auth-isolation.e2e-spec).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
   private ownPassport?: passport.Authenticator;
-  /** The token passport-jwt is verifying for a request (to remember it once verified). */
-  private readonly verifying = new WeakMap<HttpRequest, string>();
-  private readonly verified: VerifiedTokens;
 
   constructor(
     config: AppConfig,
     private readonly sessions: SessionsRepository,
   ) {
     super({
-      jwtFromRequest: bearerFromRequest,
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       // A KeyObject (jsonwebtoken accepts one; passport-jwt's types only list string | Buffer),
       // so jsonwebtoken does not first try to parse the secret as a PEM public key per token.
       secretOrKey: createSecretKey(Buffer.from(config.jwt.secret)) as unknown as Buffer,
@@ -105,61 +93,23 @@ export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {
       jsonWebTokenOptions: { maxAge: config.jwt.accessTtlSeconds },
       passReqToCallback: true,
     });
-    this.verified = new VerifiedTokens(config.jwt.accessTtlSeconds);
   }
 
-  /**
-   * The guard's fast path: when the request's bearer `token` (the guard's strict parse of the
-   * header, which yields the token passport-jwt would extract whenever it matches) is one
-   * jsonwebtoken verified before and its time checks still pass, the principal straight from
-   * the database, without passport's per-request middleware; otherwise undefined, and the guard
-   * goes through passport.
-   */
-  authenticateRemembered(
-    request: HttpRequest,
-    token: string | undefined,
-  ): Promise<Authenticated | false> | undefined {
-    const payload =
-      token === undefined ? undefined : this.verified.get(token, Math.floor(Date.now() / 1000));
-    return payload === undefined ? undefined : this.principal(request, payload);
-  }
-
-  /**
-   * Called by passport on this request's copy of the strategy: notes the token, so that
-   * `validate` remembers it once passport-jwt has verified it.
-   */
-  override authenticate(req: PassportRequest, options?: unknown): void {
-    const token = bearerFromRequest(req);
-    if (token !== null) this.verifying.set(req as unknown as HttpRequest, token);
-    super.authenticate(req, options);
-  }
-
-  /** Called by PassportStrategy's constructor to register the strategy (replaces its global). */
+  /** Where PassportStrategy's constructor registers the strategy, and the guard runs it. */
   getPassportInstance(): passport.Authenticator {
+    // Lazily: PassportStrategy's constructor calls this before the fields are initialised.
     this.ownPassport ??= new passport.Authenticator();
     return this.ownPassport;
   }
 
-  /** passport-jwt's callback, with the payload it has just verified. */
-  async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
-    const token = this.verifying.get(request);
-    if (token !== undefined) this.verifying.delete(request);
-    return this.principal(request, payload, token);
-  }
-
   /**
-   * The claims' principal, re-read from the database (see the class comment). `verifiedToken`,
-   * the token passport-jwt has just verified, is remembered once its claims are ours.
+   * passport-jwt's callback, with the payload it has just verified: the principal, re-read
+   * from the database (see the class comment).
    */
-  private async principal(
-    request: HttpRequest,
-    payload: unknown,
-    verifiedToken?: string,
-  ): Promise<Authenticated | false> {
+  async validate(request: HttpRequest, payload: unknown): Promise<Authenticated | false> {
     const now = new Date();
     const claims = accessTokenClaims(payload, Math.floor(now.getTime() / 1000));
     if (claims === undefined) return false;
-    if (verifiedToken !== undefined) this.verified.add(verifiedToken, payload as object);
     const principal = await this.sessions.findPrincipal(claims.sessionId, claims.userId, now);
     if (!principal) return false;
     const { lastUsedAt, ...user } = principal;

@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, desc, eq, gt, isNull, isNotNull, lt, ne } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
-import {
-  PreparedQuery,
-  timestampFromDriver,
-  type DriverRow,
-  type Placeheld,
-} from '../../database/prepared-query.js';
+import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   sessions,
@@ -61,20 +56,6 @@ const PRINCIPAL_COLUMNS = {
   locale: users.locale,
 };
 
-/** A row of principalQuery: PRINCIPAL_COLUMNS in order. */
-function principalFromRow(row: DriverRow): PrincipalRow {
-  return {
-    id: row[0] as number,
-    email: row[1] as string,
-    name: row[2] as string | null,
-    role: row[3] as SystemRole,
-    emailVerified: row[4] === true,
-    sessionId: row[5] as string,
-    lastUsedAt: timestampFromDriver(row[6]),
-    locale: row[7] as string,
-  };
-}
-
 /** The session is this user's, live (not revoked, not expired) and the user not deleted. */
 function livePrincipal({
   sessionId,
@@ -113,12 +94,14 @@ export class SessionsRepository {
    * Read on every authenticated request: rows mapped by position (PreparedQuery.mapped).
    * Placeholders skip the column's encoder: `now` goes as a UTC ISO string, as it would.
    */
-  private readonly principal = PreparedQuery.mapped(
+  private readonly principal = new PreparedQuery(
     this.txHost,
     'sessions_find_principal',
     principalQuery,
-    principalFromRow,
-    (args) => ({ ...args, now: args.now.toISOString() }),
+    (args: { sessionId: string; userId: number; now: Date }) => ({
+      ...args,
+      now: args.now.toISOString(),
+    }),
   );
 
   constructor(private readonly txHost: TransactionHost) {}
@@ -236,6 +219,7 @@ export class SessionsRepository {
     now: Date,
   ): Promise<PrincipalRow | undefined> {
     const [row] = await this.principal.execute({ sessionId, userId, now });
-    return row;
+    // `role` is varchar in the schema; users_role_check holds it to SystemRole.
+    return row as PrincipalRow | undefined;
   }
 }

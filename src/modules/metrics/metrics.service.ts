@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type pg from 'pg';
-import type { Counter, Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config.js';
 import { PG_POOL } from '../../database/database.tokens.js';
 import { isAdminRequest } from '../admin/admin-path.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { LeanHistogram } from './lean-histogram.js';
 
 /** Request durations: 5 ms to 10 s, the range between a cached read and the statement timeout. */
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -21,9 +20,9 @@ type TimedRequest = IncomingMessage & { [STARTED]?: number };
 /** The app's metrics, on a registry of its own. */
 interface Instruments {
   registry: Registry;
-  httpDuration: LeanHistogram<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
   rateLimited: Counter<'route'>;
-  queryDuration: LeanHistogram<'outcome'>;
+  queryDuration: Histogram<'outcome'>;
 }
 
 /**
@@ -63,29 +62,28 @@ export class MetricsService implements OnModuleInit {
     const registry = new prom.Registry();
     const registers = [registry];
     const { pool, jobs } = this;
-    // The two histograms observed on every request and query are LeanHistograms (see there).
     this.instruments = {
       registry,
-      httpDuration: new LeanHistogram(
-        'http_request_duration_seconds',
-        'HTTP request duration by route template, method and status code (499: the client went away first)',
-        ['method', 'route', 'status'],
-        HTTP_BUCKETS,
-        registry,
-      ),
+      httpDuration: new prom.Histogram({
+        name: 'http_request_duration_seconds',
+        help: 'HTTP request duration by route template, method and status code (499: the client went away first)',
+        labelNames: ['method', 'route', 'status'],
+        buckets: HTTP_BUCKETS,
+        registers,
+      }),
       rateLimited: new prom.Counter({
         name: 'http_rate_limited_total',
         help: 'Requests refused with 429 by a rate limit, by route template',
         labelNames: ['route'],
         registers,
       }),
-      queryDuration: new LeanHistogram(
-        'db_query_duration_seconds',
-        'PostgreSQL query duration (client side, including the network), by outcome',
-        ['outcome'],
-        QUERY_BUCKETS,
-        registry,
-      ),
+      queryDuration: new prom.Histogram({
+        name: 'db_query_duration_seconds',
+        help: 'PostgreSQL query duration (client side, including the network), by outcome',
+        labelNames: ['outcome'],
+        buckets: QUERY_BUCKETS,
+        registers,
+      }),
     };
     const inFlight = (): number => this.inFlight;
     new prom.Gauge({
@@ -153,9 +151,8 @@ export class MetricsService implements OnModuleInit {
         raw[STARTED] = undefined;
         this.inFlight--;
         const route = routeTemplate(raw, request);
-        const { httpDuration } = instruments;
-        httpDuration.observe(
-          httpDuration.series(raw.method ?? 'GET', route, String(statusCode)),
+        instruments.httpDuration.observe(
+          { method: raw.method ?? 'GET', route, status: String(statusCode) },
           (performance.now() - start) / 1000,
         );
         if (statusCode === 429) instruments.rateLimited.inc({ route });
@@ -186,11 +183,10 @@ export class MetricsService implements OnModuleInit {
     (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
       const instruments = this.instruments;
       if (instruments === undefined) return original(...args);
-      const { queryDuration } = instruments;
       const start = performance.now();
       const observe = (failed: boolean) =>
-        queryDuration.observe(
-          queryDuration.series(failed ? 'error' : 'ok'),
+        instruments.queryDuration.observe(
+          { outcome: failed ? 'error' : 'ok' },
           (performance.now() - start) / 1000,
         );
       const last = args.length - 1;

@@ -1,11 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
-import {
-  PreparedQuery,
-  timestampFromDriver,
-  type Placeheld,
-} from '../../database/prepared-query.js';
+import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import {
   teamMembers,
@@ -34,7 +30,6 @@ function activeByIdQuery(db: DbClient, { id }: Placeheld<{ id: number }>) {
     .limit(1);
 }
 
-/** Read by position by `membershipsOf`'s mapper: keep the two in step. */
 function membershipsQuery(db: DbClient, { userId }: Placeheld<{ userId: number }>) {
   return db
     .select({
@@ -57,16 +52,10 @@ export class UsersRepository {
     'users_find_active_by_id',
     activeByIdQuery,
   );
-  private readonly membershipsOf = PreparedQuery.mapped(
+  private readonly membershipsOf = new PreparedQuery(
     this.txHost,
     'users_memberships',
     membershipsQuery,
-    (row): MembershipRow => ({
-      teamId: row[0] as number,
-      teamName: row[1] as string,
-      role: row[2] as TeamRole,
-      joinedAt: timestampFromDriver(row[3]),
-    }),
   );
 
   constructor(private readonly txHost: TransactionHost) {}
@@ -218,6 +207,7 @@ export class UsersRepository {
    * by the teams module, a floor above users) so the response is one round trip.
    */
   memberships(userId: number): Promise<MembershipRow[]> {
-    return this.membershipsOf.execute({ userId });
+    // `role` is varchar in the schema; team_members_role_check holds it to TeamRole.
+    return this.membershipsOf.execute({ userId }) as Promise<MembershipRow[]>;
   }
 }
