@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
+import { shutdownTracing } from '../common/tracing/tracing.js';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 /**
- * Ctrl-C / SIGTERM for an entry point (server.ts, worker.ts): runs `stop` once (the app closes
+ * Ctrl-C / SIGTERM for an entry point (server.ts, worker-app.ts): runs `stop` once (the app closes
  * (in-flight requests and jobs finish, the pool closes), then whatever the entry point started
- * besides), then the process ends by the same signal; a failed stop exits with code 1.
+ * besides) and the spans still buffered are exported (with tracing on), then the process ends
+ * by the same signal; a failed stop exits with code 1.
  */
 export function stopOnSignal(stop: () => Promise<void>): void {
   let stopping = false;
@@ -15,6 +17,7 @@ export function stopOnSignal(stop: () => Promise<void>): void {
     void (async () => {
       try {
         await stop();
+        await shutdownTracing();
       } catch (error) {
         new Logger('Shutdown').error(
           error instanceof Error ? (error.stack ?? error.message) : error,
