@@ -269,16 +269,17 @@ export class JobsService
   ): Promise<void> {
     this.inFlight.set(job.id, job.name);
     const context = { id: job.id, name: job.name, retryCount: job.retryCount };
-    let data = job.data;
+    // Scheduled (cron) jobs have no data.
+    let data = job.data as object | null;
     let queuedBy: TraceCarrier | undefined;
-    if (TRACE_CONTEXT_KEY in data) {
+    if (data !== null && TRACE_CONTEXT_KEY in data) {
       ({ [TRACE_CONTEXT_KEY]: queuedBy, ...data } = data as Record<string, unknown> & {
         [TRACE_CONTEXT_KEY]?: TraceCarrier;
       });
     }
     let outcome: { ok: true } | { ok: false; error: unknown };
     try {
-      await runTracedJob(context, queuedBy, () => definition.handle(data, context));
+      await runTracedJob(context, queuedBy, () => definition.handle(data as object, context));
       outcome = { ok: true };
     } catch (error) {
       outcome = { ok: false, error };
