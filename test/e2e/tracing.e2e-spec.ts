@@ -3,6 +3,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { freshJobsSchema, uniqueEmail } from '../support/app.js';
 import {
+  FAKE_STRIPE_SECRET_KEY,
+  FAKE_WEBHOOK_SECRET,
+  startFakeStripe,
+  type FakeStripe,
+} from '../support/fake-stripe.js';
+import {
   startOtlpReceiver,
   SpanKind,
   type OtlpReceiver,
@@ -57,6 +63,7 @@ function queryText(span: ReceivedSpan): string {
 describe('OpenTelemetry traces (e2e, built bundle)', () => {
   let otlp: OtlpReceiver;
   let hooks: WebhookReceiver;
+  let stripe: FakeStripe;
   let api: Proc;
   let worker: Proc;
   let port: number;
@@ -66,6 +73,7 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
     await ensureBuilt();
     otlp = await startOtlpReceiver();
     hooks = await startWebhookReceiver();
+    stripe = await startFakeStripe();
     port = await freePort();
     const env = {
       NODE_ENV: 'production',
@@ -76,6 +84,7 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
       WEBHOOKS_ALLOW_PRIVATE: 'true',
       RATE_LIMIT_PER_IP: '100000',
       RATE_LIMIT_PER_EMAIL: '100000',
+      SHUTDOWN_DRAIN_MS: '0',
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       // Spans are exported in batches; a short delay keeps the test short.
       OTEL_BSP_SCHEDULE_DELAY: '200',
@@ -84,6 +93,9 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
       ...env,
       PORT: String(port),
       WORKERS: 'false',
+      STRIPE_SECRET_KEY: FAKE_STRIPE_SECRET_KEY,
+      STRIPE_WEBHOOK_SECRET: FAKE_WEBHOOK_SECRET,
+      STRIPE_API_URL: stripe.url,
       OTEL_SERVICE_NAME: 'nest-saas-api',
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     });
@@ -103,7 +115,8 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
     }
     await otlp?.close();
     await hooks?.close();
-  });
+    await stripe?.close();
+  }, 60_000);
 
   async function signUp(): Promise<{
     email: string;
@@ -125,6 +138,16 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
       accessToken: body.accessToken,
       teamId: body.team.id,
     };
+  }
+
+  async function verifyEmail(email: string): Promise<void> {
+    const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query('update users set email_verified_at = now() where email = $1', [email]);
+    } finally {
+      await db.end();
+    }
   }
 
   /** The trace id on the completion line of the request with this id. */
@@ -208,13 +231,7 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
   it('a webhook delivery is a client span of the delivery job, in the trace of the change', async () => {
     const { email, accessToken, teamId } = await signUp();
     // Managing webhooks takes a verified address.
-    const db = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
-    try {
-      await db.query('update users set email_verified_at = now() where email = $1', [email]);
-    } finally {
-      await db.end();
-    }
+    await verifyEmail(email);
     const created = await fetch(`${base()}/teams/${teamId}/webhooks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
@@ -254,5 +271,35 @@ describe('OpenTelemetry traces (e2e, built bundle)', () => {
     expect(received[0]!.headers.traceparent).toMatch(
       new RegExp(`^00-${traceId}-${delivery.spanId}-0[01]$`),
     );
+  });
+
+  it('a Stripe API call is a client span of the request that made it', async () => {
+    const price = stripe.createPlan({ name: 'Traced', amount: 900 }).price.id as string;
+    const { email, accessToken, teamId } = await signUp();
+    await verifyEmail(email);
+    const res = await fetch(`${base()}/teams/${teamId}/billing/checkout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ priceId: price }),
+    });
+    expect(res.status).toBe(200);
+    const traceId = await traceIdOfRequest(res.headers.get('x-request-id') ?? '');
+    const request = await otlp.waitFor('the checkout request span', (spans) =>
+      spans.find((s) => s.traceId === traceId && s.kind === SpanKind.SERVER),
+    );
+    expect(request.name).toBe('POST /api/v1/teams/:teamId/billing/checkout');
+    const sessionCall = await otlp.waitFor('the checkout session call to Stripe', (spans) =>
+      spans.find(
+        (s) =>
+          s.traceId === traceId &&
+          s.kind === SpanKind.CLIENT &&
+          String(s.attributes['url.full'] ?? s.attributes['http.url']).startsWith(
+            `${stripe.url}/v1/checkout/sessions`,
+          ),
+      ),
+    );
+    expect(sessionCall.name).toMatch(/^POST/);
+    const inTrace = new Set(otlp.spans.filter((s) => s.traceId === traceId).map((s) => s.spanId));
+    expect(inTrace.has(sessionCall.parentSpanId)).toBe(true);
   });
 });
