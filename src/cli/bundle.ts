@@ -79,6 +79,9 @@ const EXTERNAL = [
   'passport-jwt',
   'rxjs',
   'rxjs/*',
+  // OpenTelemetry, imported only when tracing is on (boot/tracing.ts): loaded from its
+  // packages, as their require hooks and protobuf and gRPC code expect
+  '@opentelemetry/*',
   // optional packages looked for at run time, not installed
   '@nestjs/platform-express',
   '@nestjs/microservices',

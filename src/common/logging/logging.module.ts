@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
+import { traceLogMixin } from '../tracing/tracing.js';
 import { AppLogger } from './app-logger.js';
 import { prettyDestination } from './pretty-log.js';
 import { serializeError } from './redact-error.js';
@@ -23,6 +24,8 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
       // Every logged error, whoever logs it: the SQL of a failed query, never its values.
       err: serializeError,
     },
+    // `trace_id` on every line logged inside a request or job span, with tracing on.
+    mixin: traceLogMixin(),
   };
 }
 

@@ -58,7 +58,7 @@ export function drizzleDb(client: DbClient): JobQueueDb {
 
 /**
  * Creates or upgrades the queue's tables in `schema` (pg-boss's own migrations, serialised
- * across instances by its advisory lock). Boot edge only: server.ts, worker.ts, the CLIs and
+ * across instances by its advisory lock). Boot edge only: server.ts, worker-app.ts, the CLIs and
  * the test setup call it through `migrateDatabase`; the app itself only checks the version.
  */
 export async function installJobQueue(pool: pg.Pool, schema: string): Promise<void> {

@@ -11,6 +11,12 @@ import { AppConfig } from '../../config/app-config.js';
 import { createPool, endPool } from '../../database/database.connection.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { withAdvisoryLock } from '../../database/advisory-lock.js';
+import {
+  runTracedJob,
+  TRACE_CONTEXT_KEY,
+  traceCarrier,
+  type TraceCarrier,
+} from '../../common/tracing/tracing.js';
 import { drizzleDb, poolDb } from './job-queue.js';
 import type { EnqueueOptions, JobDefinition, JobInfo, JobState } from './jobs.types.js';
 
@@ -93,7 +99,8 @@ export class JobsService
 
   /**
    * Queues a job in the current transaction (or on its own outside one). Returns its id, or
-   * null when `singletonKey` found one already queued.
+   * null when `singletonKey` found one already queued. With tracing on, the job's data also
+   * carries the trace context of the caller (TRACE_CONTEXT_KEY), so its run joins that trace.
    */
   async enqueue<T extends object>(
     name: string,
@@ -101,7 +108,9 @@ export class JobsService
     options: EnqueueOptions = {},
   ): Promise<string | null> {
     if (!this.definitions.has(name)) throw new Error(`Unknown job ${name}`);
-    return this.boss.send(name, data, {
+    const carrier = traceCarrier();
+    const payload = carrier === undefined ? data : { ...data, [TRACE_CONTEXT_KEY]: carrier };
+    return this.boss.send(name, payload, {
       db: drizzleDb(this.txHost.db),
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
       ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
@@ -259,9 +268,18 @@ export class JobsService
     job: PgBoss.JobWithMetadata<object>,
   ): Promise<void> {
     this.inFlight.set(job.id, job.name);
+    const context = { id: job.id, name: job.name, retryCount: job.retryCount };
+    // Scheduled (cron) jobs have no data.
+    let data = job.data as object | null;
+    let queuedBy: TraceCarrier | undefined;
+    if (data !== null && TRACE_CONTEXT_KEY in data) {
+      ({ [TRACE_CONTEXT_KEY]: queuedBy, ...data } = data as Record<string, unknown> & {
+        [TRACE_CONTEXT_KEY]?: TraceCarrier;
+      });
+    }
     let outcome: { ok: true } | { ok: false; error: unknown };
     try {
-      await definition.handle(job.data, { id: job.id, name: job.name, retryCount: job.retryCount });
+      await runTracedJob(context, queuedBy, () => definition.handle(data as object, context));
       outcome = { ok: true };
     } catch (error) {
       outcome = { ok: false, error };
