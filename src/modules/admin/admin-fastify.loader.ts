@@ -35,10 +35,40 @@ const HAND_BACK = Symbol('adminPanelHandBack');
 type HandBack = (error?: unknown) => void;
 type WithHandBack = IncomingMessage & { [HAND_BACK]?: HandBack };
 
-/** Per request: the CSP nonce of its page, and where reading its body is. */
+/** Per request: the CSP nonce of its page, where reading its body is, a multipart's end. */
 const NONCE = Symbol('adminPanelNonce');
 const BODY = Symbol('adminPanelBody');
-type PanelState = FastifyRequest & { [NONCE]?: string; [BODY]?: 'reading' | 'read' };
+const MULTIPART_END = Symbol('adminPanelMultipartEnd');
+type PanelState = FastifyRequest & {
+  [NONCE]?: string;
+  [BODY]?: 'reading' | 'read';
+  [MULTIPART_END]?: () => boolean;
+};
+
+/** The boundary of a multipart body, from its Content-Type. */
+function multipartBoundary(request: FastifyRequest): string | undefined {
+  const type = request.headers['content-type'] ?? '';
+  if (!/^multipart\/form-data\s*;/i.test(type)) return undefined;
+  return /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(type)?.slice(1).find(Boolean);
+}
+
+/**
+ * Keeps the last bytes of a multipart body as @fastify/multipart reads it (it pipes the Node
+ * request into busboy itself): it treats a body cut before its closing boundary as complete
+ * (it stops without an error), and AdminJS would then save the fields it got. The request is
+ * paused first, so this listener does not start the flow: the parser's pipe does, and both
+ * see every chunk. `ended()` says whether the closing boundary came.
+ */
+function watchMultipartEnd(raw: IncomingMessage, boundary: string): () => boolean {
+  const close = Buffer.from(`--${boundary}--`);
+  let tail = Buffer.alloc(0);
+  raw.pause();
+  raw.on('data', (chunk: Buffer) => {
+    const joined = Buffer.concat([tail, chunk]);
+    tail = joined.subarray(Math.max(0, joined.length - close.length - 64));
+  });
+  return () => tail.includes(close);
+}
 
 /**
  * The body's length, before anything reads it: over the limit is a 413, a chunked body
@@ -88,7 +118,12 @@ function bodyGate(
   _reply: FastifyReply,
   done: (error?: Error) => void,
 ): void {
-  (request as PanelState)[BODY] = 'read';
+  const state = request as PanelState;
+  state[BODY] = 'read';
+  if (state[MULTIPART_END]?.() === false) {
+    done(AdminErrors.malformedBody());
+    return;
+  }
   if (hasFilePart(request.body)) {
     done(new AppError('request.unsupported_media_type', 415, 'File uploads are not accepted'));
     return;
@@ -210,8 +245,19 @@ export class AdminFastifyLoader extends AbstractLoader {
     await panel.ready();
     // AdminPanelHost mounted its handler at start-up (behind the app's request hook) and passes
     // /admin requests on to this from now on; the app's `next` rides on the Node request.
+    const rootPath = admin.options.rootPath;
     this.host.attach(
       (req: WithHandBack, res: ServerResponse, next: HandBack) => {
+        // The app matches /ADMIN too; the panel lives at /admin only (its cookie's Path).
+        const url = req.url ?? '';
+        if (
+          url !== rootPath &&
+          !url.startsWith(`${rootPath}/`) &&
+          !url.startsWith(`${rootPath}?`)
+        ) {
+          next(CommonErrors.notFound());
+          return;
+        }
         req[HAND_BACK] = next;
         panel.routing(req, res);
       },
@@ -231,7 +277,14 @@ export class AdminFastifyLoader extends AbstractLoader {
     });
     panel.addHook('onRequest', frontGate(new URL(this.config.appUrl).origin));
     panel.addHook('preParsing', (request, _reply, payload, done) => {
-      (request as PanelState)[BODY] = 'reading';
+      const state = request as PanelState;
+      state[BODY] = 'reading';
+      const boundary = multipartBoundary(request);
+      if (boundary === undefined) {
+        done(null, payload);
+        return;
+      }
+      state[MULTIPART_END] = watchMultipartEnd(request.raw, boundary);
       done(null, payload);
     });
     panel.addHook('onSend', (request, _reply, payload, done) => {
