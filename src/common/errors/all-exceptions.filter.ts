@@ -30,10 +30,7 @@ const CODES_BY_STATUS: Record<number, string> = {
   503: 'service.unavailable',
 };
 
-/**
- * Errors shaped like body-parser's (`type` and `status`): the admin panel's body gate and
- * formidable raise these.
- */
+/** Errors shaped like body-parser's (`type` and `status`), as a connect-style parser raises them. */
 interface BodyParserError {
   type: string;
   status: number;

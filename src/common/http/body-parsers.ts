@@ -93,7 +93,7 @@ function mediaTypeOf(req: FastifyRequest): string | undefined {
  * then failed with misleading "missing field" errors). The API documents JSON bodies only; a
  * form post is also what a cross-site page can send without a CORS preflight. An empty body of
  * any type is no body (a bodyless POST with a stray Content-Type reaches its route); an unknown
- * route keeps its 404; /admin is the panel's (its Express app reads its own forms and
+ * route keeps its 404; /admin is the panel's (its own Fastify instance reads its own forms and
  * multipart bodies before Fastify, and with the panel off /admin is a 404).
  */
 export function refuseBody(req: FastifyRequest, body: Buffer | string, done: Done): void {

@@ -1,4 +1,4 @@
-/** What clientIp needs of a request: Fastify's (the API) and Express's (the admin panel) both fit. */
+/** What clientIp needs of a request (Fastify's, the API's and the admin panel's). */
 export interface RequestWithIp {
   ip?: string;
   socket: { remoteAddress?: string };

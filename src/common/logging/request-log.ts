@@ -76,7 +76,7 @@ export function requestLog(root: PinoLogger): {
   return {
     enter(request, next) {
       const raw = request.raw as LoggedRequest;
-      // The URL as it arrived (the admin panel's Express app rewrites `raw.url` on its way),
+      // The URL as it arrived (a handler further on may rewrite `raw.url`),
       // without the secrets a query can carry (an OpenID Connect callback's code and state).
       const context = new RequestLogContext(root, {
         id: request.id,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isStaffRole, type StaffRole } from '../../common/auth/staff.js';
 import { PasswordHasher, PASSWORD_MAX_LENGTH } from '../../common/crypto/password-hasher.js';
 import { clientIp } from '../../common/http/client-ip.js';
@@ -8,6 +8,7 @@ import { LoginRateLimiter } from '../../common/rate-limit/rate-limiter.service.j
 import { normalizeEmail } from '../../common/email.js';
 import type { User } from '../../database/schema.js';
 import { MfaService } from '../auth/mfa.service.js';
+import { formFields } from './admin-http.js';
 import { UsersService } from '../users/users.service.js';
 
 /** What the panel keeps in its session (`req.session.adminUser`, AdminJS's CurrentAdmin). */
@@ -51,12 +52,13 @@ export class AdminLoginSecondFactorError extends Error {
   }
 }
 
-/** The login form's two-factor code field (multipart/urlencoded fields parsed by formidable). */
+/** The login form's two-factor code field. */
 export const ADMIN_MFA_CODE_FIELD = 'code';
 
-function formField(req: Request, name: string): unknown {
-  const fields = (req as Request & { fields?: Record<string, unknown> }).fields;
-  return fields?.[name];
+/** What @adminjs/fastify hands `authenticate` besides the email and password. */
+export interface AdminLoginContext {
+  request: FastifyRequest;
+  reply: FastifyReply;
 }
 
 /**
@@ -81,9 +83,9 @@ export class AdminAuthService {
   async authenticate(
     email: unknown,
     password: unknown,
-    req: Request,
+    { request, reply }: AdminLoginContext,
   ): Promise<AdminSessionUser | null> {
-    const ip = clientIp(req);
+    const ip = clientIp(request);
     const normalized = typeof email === 'string' ? normalizeEmail(email).slice(0, 320) : '';
     let user: User | undefined;
     try {
@@ -92,14 +94,14 @@ export class AdminAuthService {
       );
     } catch (error) {
       if (error instanceof RateLimitedError) {
-        req.res?.setHeader('Retry-After', String(error.retryAfterSeconds));
+        void reply.header('Retry-After', String(error.retryAfterSeconds));
         throw new AdminLoginThrottledError(error.retryAfterSeconds);
       }
       throw error;
     }
     if (!user || !isStaffRole(user.role)) return null;
-    if (user.mfaEnabledAt !== null) await this.checkSecondFactor(user.id, req);
-    await regenerateSession(req);
+    if (user.mfaEnabledAt !== null) await this.checkSecondFactor(user.id, request, reply);
+    await regenerateSession(request);
     // Back-office access is security-relevant and concerns no team: it goes to the log.
     this.logger.log({ userId: user.id, ip, role: user.role }, 'staff signed in to the back office');
     return {
@@ -126,8 +128,12 @@ export class AdminAuthService {
     return (await this.hasher.verify(user.passwordHash, password)) ? user : undefined;
   }
 
-  private async checkSecondFactor(userId: number, req: Request): Promise<void> {
-    const code = formField(req, ADMIN_MFA_CODE_FIELD);
+  private async checkSecondFactor(
+    userId: number,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const code = formFields(request.body)[ADMIN_MFA_CODE_FIELD];
     if (typeof code !== 'string' || code.trim() === '') {
       throw new AdminLoginSecondFactorError('mfaCodeRequired');
     }
@@ -136,7 +142,7 @@ export class AdminAuthService {
       ok = await this.mfa.verifySecondFactor(userId, code.slice(0, 64));
     } catch (error) {
       if (error instanceof RateLimitedError) {
-        req.res?.setHeader('Retry-After', String(error.retryAfterSeconds));
+        void reply.header('Retry-After', String(error.retryAfterSeconds));
         throw new AdminLoginThrottledError(error.retryAfterSeconds);
       }
       throw error;
@@ -161,22 +167,11 @@ export class AdminAuthService {
 /**
  * A new session id at sign-in (no session fixation: the pre-login cookie, issued when an
  * anonymous visitor hit a protected page, is not the one that becomes authenticated).
- * Keeps the page the visitor asked for.
+ * Keeps the page the visitor asked for. @fastify/session's `regenerate` puts the new session
+ * on the request, where AdminJS's login handler then stores the signed-in admin.
  */
-function regenerateSession(req: Request): Promise<void> {
-  const session = req.session as typeof req.session | undefined;
-  if (!session) return Promise.resolve();
-  const redirectTo = session.redirectTo;
-  return new Promise((resolve, reject) => {
-    session.regenerate((error: unknown) => {
-      if (error) {
-        reject(error instanceof Error ? error : new Error('Could not regenerate the session'));
-        return;
-      }
-      if (redirectTo !== undefined) {
-        req.session.redirectTo = redirectTo;
-      }
-      resolve();
-    });
-  });
+function regenerateSession(request: FastifyRequest): Promise<void> {
+  const session = request.session as FastifyRequest['session'] | null | undefined;
+  if (!session || typeof session.regenerate !== 'function') return Promise.resolve();
+  return session.regenerate(['redirectTo']);
 }

@@ -9,8 +9,9 @@ import {
   type ActionResponse,
 } from 'adminjs';
 import { stringify } from 'csv-stringify/sync';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { canReadBackOffice } from './admin-access.js';
 import type { AdminSessionUser } from './admin-auth.service.js';
 import type { DrizzleResource } from './drizzle-resource.js';
@@ -71,7 +72,7 @@ const unflattenQuery = flat.unflatten as unknown as (query: Record<string, unkno
 };
 
 /** Waits until `res` can take more (or the client went away: then false). */
-async function drained(res: Response): Promise<boolean> {
+async function drained(res: ServerResponse): Promise<boolean> {
   if (res.destroyed) return false;
   // Both listeners go when one fires (no listener piles up over thousands of batches).
   const done = new AbortController();
@@ -102,13 +103,16 @@ async function streamCsv(
   resourceId: string,
   columns: readonly string[],
   request: ActionRequest,
-  res: Response,
+  reply: FastifyReply,
   admin: AdminSessionUser | undefined,
 ): Promise<void> {
   const { filters = {} } = unflattenQuery((request.query ?? {}) as Record<string, unknown>);
   const filter = new Filter(filters, resource);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  res.status(200);
+  // Streamed on the Node response, outside Fastify's reply (which sends one payload).
+  void reply.hijack();
+  const res = reply.raw;
+  res.statusCode = 200;
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');
   res.setHeader('Content-Disposition', `attachment; filename="${resourceId}-${stamp}.csv"`);
   res.setHeader('Cache-Control', 'no-store');
@@ -159,7 +163,7 @@ export function exportCsvAction(
           resourceId,
           columns,
           request,
-          response as Response,
+          response as FastifyReply,
           context.currentAdmin as AdminSessionUser | undefined,
         );
         return undefined as never;

@@ -1,11 +1,17 @@
 import { describe, expect, it } from '@jest/globals';
 import { NotFoundError } from 'adminjs';
-import type { Request } from 'express';
 import { AppError } from '../../common/errors/app-error.js';
-import { crossOriginRefusal, toAdminHttpError } from './admin-http.js';
+import {
+  crossOriginRefusal,
+  formFields,
+  hasFilePart,
+  nulCharacterRefusal,
+  toAdminHttpError,
+  type PanelRequest,
+} from './admin-http.js';
 
-function request(method: string, headers: Record<string, string>): Request {
-  return { method, headers, protocol: 'https', host: 'admin.example.com' } as unknown as Request;
+function request(method: string, headers: Record<string, string>): PanelRequest {
+  return { method, headers, protocol: 'https', host: 'admin.example.com' };
 }
 
 describe('crossOriginRefusal', () => {
@@ -17,7 +23,7 @@ describe('crossOriginRefusal', () => {
     ).toBeUndefined();
   });
 
-  it('checks every other method, HEAD included (Express routes it to the GET routes)', () => {
+  it('checks every other method, HEAD included (Fastify routes it to the GET routes)', () => {
     for (const method of ['HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']) {
       expect({
         method,
@@ -74,5 +80,44 @@ describe('toAdminHttpError', () => {
     expect(toAdminHttpError(unique)).toBe(unique);
     const known = new AppError('admin.x', 409, 'x');
     expect(toAdminHttpError(known)).toBe(known);
+  });
+});
+
+describe('form fields of a parsed panel body', () => {
+  const part = (fieldname: string, value: string) => ({
+    type: 'field',
+    fieldname,
+    value,
+    mimetype: 'text/plain',
+  });
+
+  it('unwraps multipart parts and leaves urlencoded and JSON values as they are', () => {
+    expect(
+      formFields({ email: part('email', 'a@b.c'), tags: [part('tags', 'x'), part('tags', 'y')] }),
+    ).toEqual({
+      email: 'a@b.c',
+      tags: ['x', 'y'],
+    });
+    expect(formFields({ email: 'a@b.c', nested: { type: 'field' } })).toEqual({
+      email: 'a@b.c',
+      nested: { type: 'field' },
+    });
+    expect(formFields(undefined)).toEqual({});
+  });
+
+  it('finds file parts, alone or among repeated fields', () => {
+    const file = { type: 'file', fieldname: 'upload', filename: 'x.bin' };
+    expect(hasFilePart({ upload: file })).toBe(true);
+    expect(hasFilePart({ name: [part('name', 'a'), file] })).toBe(true);
+    expect(hasFilePart({ name: part('name', 'a'), type: 'file' })).toBe(false);
+  });
+
+  it('refuses NUL in the path, the query or a multipart field', () => {
+    const at = (url: string, query: unknown, body: unknown) =>
+      nulCharacterRefusal({ url, query, body })?.details?.[0]?.field;
+    expect(at('/admin/api/resources/users/actions/search/a%00b', {}, undefined)).toBe('path');
+    expect(at('/admin/x?q=%00', { q: 'a\u0000' }, undefined)).toBe('query.q');
+    expect(at('/admin/x', {}, { name: part('name', 'N\u0000') })).toBe('body.name');
+    expect(at('/admin/x', {}, { name: part('name', 'fine') })).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { AppError } from '../../common/errors/app-error.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
@@ -16,14 +16,18 @@ const BODYLESS_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']
  */
 const CROSS_SITE_METHODS: ReadonlySet<string> = new Set(['GET']);
 
-/** What AdminJS's forms and API client send; formidable would treat anything else as a file. */
+/** What AdminJS's forms and API client send. */
 const BODY_TYPES = ['multipart/form-data', 'application/x-www-form-urlencoded', 'application/json'];
 
+/** What the checks below read of a request (Fastify's request has all of it). */
+export type PanelRequest = Pick<FastifyRequest, 'method' | 'headers' | 'protocol' | 'host'>;
+
 /**
- * The origin the browser used to reach this request: Express's `req.protocol` and `req.host`
- * honour X-Forwarded-Proto / X-Forwarded-Host exactly when TRUST_PROXY trusts the proxy.
+ * The origin the browser used to reach this request: Fastify's `request.protocol` and
+ * `request.host` honour X-Forwarded-Proto / X-Forwarded-Host exactly when TRUST_PROXY trusts
+ * the proxy (the panel's Fastify has the API's trustProxy).
  */
-export function requestOrigin(req: Request): string | undefined {
+export function requestOrigin(req: PanelRequest): string | undefined {
   const host = req.host;
   if (!host) return undefined;
   try {
@@ -44,7 +48,7 @@ export function requestOrigin(req: Request): string | undefined {
  *   current ones send Sec-Fetch-Site on every request), so no victim's cookie is riding on it;
  *   curl and scripts keep working.
  */
-export function crossOriginRefusal(req: Request, trustedOrigin: string): string | undefined {
+export function crossOriginRefusal(req: PanelRequest, trustedOrigin: string): string | undefined {
   if (CROSS_SITE_METHODS.has(req.method)) return undefined;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') return `Sec-Fetch-Site is "${site}"`;
@@ -55,12 +59,15 @@ export function crossOriginRefusal(req: Request, trustedOrigin: string): string 
   return undefined;
 }
 
-/** A body AdminJS's parser would choke on (or store as a file): 415 before it is read. */
-export function unsupportedBody(req: Request): AppError | undefined {
+/** A body of a type the panel does not parse: 415 before it is read. */
+export function unsupportedBody(
+  req: Pick<FastifyRequest, 'method' | 'headers'>,
+): AppError | undefined {
   if (BODYLESS_METHODS.has(req.method)) return undefined;
   const length = Number(req.headers['content-length'] ?? 0);
   if (!(length > 0)) return undefined;
-  return req.is(BODY_TYPES)
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return BODY_TYPES.includes(type)
     ? undefined
     : new AppError(
         'request.unsupported_media_type',
@@ -69,10 +76,54 @@ export function unsupportedBody(req: Request): AppError | undefined {
       );
 }
 
+/**
+ * A request body's fields as plain values: @fastify/multipart (AdminJS's `attachFieldsToBody`)
+ * gives each field as `{ type: 'field', value }`, @fastify/formbody and JSON as they are.
+ */
+export function formFields(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null) return {};
+  const value = (entry: unknown): unknown =>
+    Array.isArray(entry)
+      ? entry.map(value)
+      : isMultipartPart(entry)
+        ? entry.type === 'field'
+          ? entry.value
+          : entry
+        : entry;
+  return Object.fromEntries(Object.entries(body).map(([key, entry]) => [key, value(entry)]));
+}
+
+/** A part of a multipart body as @fastify/multipart attaches it to the body. */
+interface MultipartPart {
+  type: 'field' | 'file';
+  fieldname: string;
+  value?: unknown;
+}
+
+function isMultipartPart(entry: unknown): entry is MultipartPart {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const part = entry as Partial<MultipartPart>;
+  return (part.type === 'field' || part.type === 'file') && typeof part.fieldname === 'string';
+}
+
+/** Whether a parsed body holds a file part (the panel has no uploads). */
+export function hasFilePart(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  return Object.values(body).some((entry) =>
+    (Array.isArray(entry) ? entry : [entry]).some(
+      (part) => isMultipartPart(part) && part.type === 'file',
+    ),
+  );
+}
+
 /** PostgreSQL text cannot hold U+0000: refused in the URL, the query and the form fields. */
-export function nulCharacterRefusal(req: Request & { fields?: unknown }): AppError | undefined {
-  const inPath = /%00/i.test(req.path) ? 'path' : undefined;
-  const field = inPath ?? findNulString(req.query, 'query') ?? findNulString(req.fields, 'body');
+export function nulCharacterRefusal(
+  req: Pick<FastifyRequest, 'url' | 'query' | 'body'>,
+): AppError | undefined {
+  const path = req.url.split('?', 1)[0]!;
+  const inPath = /%00/i.test(path) ? 'path' : undefined;
+  const field =
+    inPath ?? findNulString(req.query, 'query') ?? findNulString(formFields(req.body), 'body');
   return field === undefined
     ? undefined
     : CommonErrors.validation('Invalid request', [

@@ -89,19 +89,19 @@ describe('AdminPanelHost', () => {
 
   it("runs the loaded panel's destroy hook when the app closes (Nest does not, for a lazy module)", async () => {
     const { host, handler, destroyed } = setUp(0);
-    host.onModuleDestroy();
+    await host.onModuleDestroy();
     expect(destroyed()).toBe(0);
     const { host: loadedHost, handler: loadedHandler, destroyed: loadedDestroyed } = setUp(0);
     await call(loadedHandler);
-    loadedHost.onModuleDestroy();
-    loadedHost.onModuleDestroy();
+    await loadedHost.onModuleDestroy();
+    await loadedHost.onModuleDestroy();
     expect(loadedDestroyed()).toBe(1);
     expect(((await call(handler)) as AppError).code).toBe('admin.unavailable');
   });
 
   it('answers 503 once the app is shutting down instead of starting a load', async () => {
     const { host, handler, loads } = setUp(0);
-    host.onModuleDestroy();
+    await host.onModuleDestroy();
     expect(((await call(handler)) as AppError).code).toBe('admin.unavailable');
     expect(loads()).toBe(0);
   });

@@ -16,7 +16,7 @@ export function adminPanelMounted(config: Pick<AppConfig, 'adminPanel'> | undefi
   return config?.adminPanel !== false;
 }
 
-/** A connect-style handler: what the panel's Express app is to the HTTP server. */
+/** A connect-style handler: how the app's request hook hands a request to the panel. */
 export type PanelHandler = (
   req: IncomingMessage,
   res: ServerResponse,
@@ -49,13 +49,15 @@ export class AdminPanelHost implements OnModuleDestroy {
   private closed = false;
   /** The loaded panel's own destroy hooks (Nest runs none for a lazily loaded module). */
   private unload: (() => void) | undefined;
+  /** Closes the panel's HTTP instance (its plugins' close hooks). */
+  private closePanel: (() => Promise<unknown>) | undefined;
 
   constructor(private readonly lazyModules: LazyModuleLoader) {}
 
   /**
    * Called by the app's request hook (configureApp) for every request: /admin and everything
-   * under it goes to the panel (its Express app routes under /admin itself, so it sees the
-   * whole URL), anything else straight on. `next()` hands a request the panel did not answer
+   * under it goes to the panel (its Fastify instance routes under /admin itself, so it sees
+   * the whole URL), anything else straight on. `next()` hands a request the panel did not answer
    * back to Fastify (404), `next(error)` an error to the API's exception filter.
    */
   route(req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
@@ -63,10 +65,12 @@ export class AdminPanelHost implements OnModuleDestroy {
     else next();
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.closed = true;
     this.unload?.();
     this.unload = undefined;
+    await this.closePanel?.();
+    this.closePanel = undefined;
   }
 
   /** True once the panel has been loaded (and its memory paid for) in this process. */
@@ -74,9 +78,13 @@ export class AdminPanelHost implements OnModuleDestroy {
     return this.handler !== undefined;
   }
 
-  /** Called by the panel's loader with its router; the pending requests then go on to it. */
-  attach(handler: PanelHandler): void {
+  /**
+   * Called by the panel's loader with its router (and how to close it); the pending requests
+   * then go on to it.
+   */
+  attach(handler: PanelHandler, close?: () => Promise<unknown>): void {
     this.handler = handler;
+    this.closePanel = close;
   }
 
   /** Loads the panel once: concurrent first requests share the load, a failed one is retried. */

@@ -1,18 +1,19 @@
-import { Logger } from '@nestjs/common';
+import type { FastifySessionOptions } from '@fastify/session';
+import fastifySession from '@fastify/session';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import connectPgSimple from 'connect-pg-simple';
-import session, { type SessionData, type SessionOptions } from 'express-session';
+import type { Session } from 'fastify';
 import type pg from 'pg';
-import type { AppConfig } from '../../config/app-config.js';
-import type { StaffStanding } from './admin-auth.service.js';
+import { AppConfig } from '../../config/app-config.js';
+import { PG_POOL } from '../../database/database.tokens.js';
+import { AdminAuthService, type StaffStanding } from './admin-auth.service.js';
 
 export const ADMIN_SESSION_COOKIE = 'nest_saas_admin';
 /** Absolute lifetime of a panel session from sign-in, however active it is. */
 export const ADMIN_SESSION_TTL_SECONDS = 8 * 60 * 60;
 
-const PgStore = connectPgSimple(session);
-
-declare module 'express-session' {
-  interface SessionData {
+declare module 'fastify' {
+  interface Session {
     /**
      * Set by AdminJS at sign-in (what AdminAuthService.authenticate returned). `role` is
      * refreshed from users.role each time the session is loaded.
@@ -21,6 +22,24 @@ declare module 'express-session' {
     /** The protected page an anonymous visitor asked for, kept across sign-in. */
     redirectTo?: string;
   }
+}
+
+/**
+ * connect-pg-simple is written against express-session's Store class; @fastify/session exports
+ * the same callback contract (get/set/destroy, an EventEmitter), which it documents as
+ * compatible with express-session stores.
+ */
+const PgStore = connectPgSimple(
+  fastifySession as unknown as Parameters<typeof connectPgSimple>[0],
+) as unknown as new (options: connectPgSimple.PGStoreOptions) => PgStoreBase;
+
+type SessionCallback = (err: unknown, session?: Session | null) => void;
+
+interface PgStoreBase {
+  get(sid: string, callback: SessionCallback): void;
+  set(sid: string, session: Session, callback: (err?: unknown) => void): void;
+  destroy(sid: string, callback: (err?: unknown) => void): void;
+  close(): Promise<void>;
 }
 
 export interface AdminSessionStoreOptions {
@@ -35,8 +54,9 @@ export interface AdminSessionStoreOptions {
  * Panel sessions in PostgreSQL (`admin_sessions`, created by our migrations, never by the
  * store), so they survive restarts and work across instances.
  *
- * - Idle timeout: the row's `expire` is now + ADMIN_SESSION_IDLE_MINUTES, moved forward on every
- *   request (express-session `rolling` + the store's `touch`); an expired row is never loaded.
+ * - Idle timeout: the row's `expire` is the cookie's expiry, now + ADMIN_SESSION_IDLE_MINUTES,
+ *   written again on every response (@fastify/session's `rolling` saves the session each
+ *   time); an expired row is never loaded.
  * - Absolute limit: a session signed in more than ADMIN_SESSION_TTL_SECONDS ago is destroyed.
  * - Loading a session re-reads the staff member's system role: a demoted or deleted admin
  *   loses the panel on the next request, and an admin turned support is read-only at once
@@ -68,8 +88,8 @@ export class AdminSessionStore extends PgStore {
     this.now = options.now ?? Date.now;
   }
 
-  override get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    super.get(sid, (error: unknown, data?: SessionData | null) => {
+  override get(sid: string, callback: SessionCallback): void {
+    super.get(sid, (error: unknown, data?: Session | null) => {
       const adminUser = data?.adminUser;
       if (error || !data || adminUser === undefined) {
         callback(error, data);
@@ -98,28 +118,44 @@ export class AdminSessionStore extends PgStore {
 }
 
 /**
- * express-session options for the panel: httpOnly, SameSite=Lax, Secure behind HTTPS; the
- * cookie and the stored row live ADMIN_SESSION_IDLE_MINUTES, renewed by every request.
+ * @fastify/session options for the panel: httpOnly, SameSite=Lax, Secure exactly when the
+ * browser reached us over HTTPS (the panel's Fastify trusts X-Forwarded-Proto as TRUST_PROXY
+ * says); the cookie and the stored row live ADMIN_SESSION_IDLE_MINUTES, renewed by every
+ * response. The `s:` prefix is express-session's cookie format (same signature scheme), so
+ * sessions signed in before the panel moved from Express to Fastify stay signed in.
  */
-export function adminSessionOptions(config: AppConfig, store: session.Store): SessionOptions {
-  const behindProxy = config.trustProxy !== false;
+export function adminSessionOptions(
+  config: AppConfig,
+  store: AdminSessionStore,
+): Omit<FastifySessionOptions, 'secret' | 'cookieName'> {
   return {
     store,
-    secret: config.adminSessionSecret,
-    name: ADMIN_SESSION_COOKIE,
-    resave: false,
-    // Each response re-sends the cookie and the store's touch moves `expire` (idle timeout).
+    // Each response re-sends the cookie and saves the row with its new expiry (idle timeout).
     rolling: true,
     saveUninitialized: false,
-    // Behind a proxy, trust its X-Forwarded-Proto: the cookie is Secure exactly when the
-    // browser reached us over HTTPS. Without TRUST_PROXY the app serves plain HTTP itself.
-    proxy: behindProxy ? true : undefined,
+    cookiePrefix: 's:',
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
-      secure: behindProxy ? 'auto' : false,
+      secure: config.trustProxy !== false ? 'auto' : false,
       path: '/admin',
       maxAge: config.adminSessionIdleMinutes * 60 * 1000,
     },
   };
+}
+
+/** The PostgreSQL session store, closed (prune timer stopped) before the pool shuts down. */
+@Injectable()
+export class AdminSessions implements OnModuleDestroy {
+  readonly store: AdminSessionStore;
+
+  constructor(@Inject(PG_POOL) pool: pg.Pool, auth: AdminAuthService, config: AppConfig) {
+    this.store = new AdminSessionStore(pool, (id) => auth.staffStandingOf(id), {
+      idleSeconds: config.adminSessionIdleMinutes * 60,
+    });
+  }
+
+  onModuleDestroy(): void {
+    void this.store.close();
+  }
 }

@@ -5,7 +5,7 @@ import { EXPORT_ACTION } from './admin-export.js';
  * filtered list is a read too). Every other action
  * (new, edit, delete, bulkDelete and each custom action, including ones added later) is for
  * the `admin` role only: `isAccessible` says so (admin.resources.ts) and the router's staff
- * gate refuses the rest before AdminJS sees it (admin-express.loader.ts).
+ * gate refuses the rest before AdminJS sees it (admin-fastify.loader.ts).
  */
 export const STAFF_READ_ACTIONS: ReadonlySet<string> = new Set([
   'list',

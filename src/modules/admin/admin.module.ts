@@ -2,12 +2,10 @@
 // import). The production bundle relies on AdminPanelHost's import of it (see admin-bundle.ts).
 import './admin-bundle.js';
 import { AdminModule } from '@adminjs/nestjs';
-import { Inject, Injectable, Module, type OnModuleDestroy } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import AdminJS, { ForbiddenError, type AdminJSOptions } from 'adminjs';
-import type { Request } from 'express';
-import type pg from 'pg';
 import { AppConfig } from '../../config/app-config.js';
-import { DRIZZLE, PG_POOL, type Database } from '../../database/database.tokens.js';
+import { DRIZZLE, type Database } from '../../database/database.tokens.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuthModule } from '../auth/auth.module.js';
@@ -16,10 +14,11 @@ import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { canReadBackOffice } from './admin-access.js';
-import { AdminAuthService } from './admin-auth.service.js';
-import { AdminExpressLoader } from './admin-express.loader.js';
+import { AdminAuthService, type AdminLoginContext } from './admin-auth.service.js';
+import { AdminFastifyLoader } from './admin-fastify.loader.js';
+import { formFields } from './admin-http.js';
 import { prebuiltBundleExists } from './admin-bundle.js';
-import { AdminSessionStore, adminSessionOptions, ADMIN_SESSION_COOKIE } from './admin-session.js';
+import { AdminSessions, ADMIN_SESSION_COOKIE } from './admin-session.js';
 import { componentLoader, Components } from './admin.components.js';
 import { AdminRepository } from './admin.repository.js';
 import { buildAdminResources } from './admin.resources.js';
@@ -28,23 +27,7 @@ import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { ADMIN_ROOT_PATH } from './admin-path.js';
 
-export { ADMIN_ROOT_PATH };
-
-/** The PostgreSQL session store, closed (prune timer stopped) before the pool shuts down. */
-@Injectable()
-export class AdminSessions implements OnModuleDestroy {
-  readonly store: AdminSessionStore;
-
-  constructor(@Inject(PG_POOL) pool: pg.Pool, auth: AdminAuthService, config: AppConfig) {
-    this.store = new AdminSessionStore(pool, (id) => auth.staffStandingOf(id), {
-      idleSeconds: config.adminSessionIdleMinutes * 60,
-    });
-  }
-
-  onModuleDestroy(): void {
-    this.store.close();
-  }
-}
+export { ADMIN_ROOT_PATH, AdminSessions };
 
 /** The services the AdminJS factory needs; imported by the dynamic AdminModule too. */
 @Module({
@@ -130,50 +113,43 @@ function adminJsOptions(
 }
 
 /**
- * AdminJS at /admin (Express adapter). An explicit loader (mounted after the app's middleware,
- * with the same-origin check, body gate and error mapping of admin-express.loader.ts) also
- * because the default one is chosen before the HTTP adapter exists under
- * Test.createTestingModule and the panel would silently 404 there.
+ * AdminJS at /admin, on Fastify through @adminjs/fastify. A loader of our own
+ * (admin-fastify.loader.ts: the panel's Fastify instance, with the same-origin check, body
+ * gate and error mapping): @adminjs/nestjs's own loader does nothing on the Fastify adapter.
  */
 @Module({
   imports: [
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [
-        AppConfig,
-        DRIZZLE,
-        AdminService,
-        AdminAuthService,
-        AdminSessions,
-        ApiKeysService,
-        WebhooksService,
-      ],
+      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, ApiKeysService, WebhooksService],
       useFactory: (
         config: AppConfig,
         db: Database,
         service: AdminService,
         auth: AdminAuthService,
-        sessions: AdminSessions,
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
-        const sessionOptions = adminSessionOptions(config, sessions.store);
         return {
           adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.dashboard()),
           auth: {
-            authenticate: (email: string, password: string, context?: { req: Request }) =>
-              context ? auth.authenticate(email, password, context.req) : Promise.resolve(null),
+            // The fields from the parsed body: @adminjs/fastify passes multipart parts as they
+            // come (`{ value }` objects), where the form sends multipart.
+            authenticate: (_email: string, _password: string, context?: AdminLoginContext) => {
+              if (!context) return Promise.resolve(null);
+              const { email, password } = formFields(context.request.body);
+              return auth.authenticate(email, password, context);
+            },
             cookieName: ADMIN_SESSION_COOKIE,
             cookiePassword: config.adminSessionSecret,
           },
-          sessionOptions,
         };
       },
-      customLoader: AdminExpressLoader,
+      customLoader: AdminFastifyLoader,
     }),
   ],
 })
