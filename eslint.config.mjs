@@ -1,6 +1,30 @@
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The feature modules, lowest first (docs/architecture.md, "Layers"): a module may import the
+ * ground floor (common, config, database) and the modules before it, never one after it, so
+ * the module graph has no cycle by construction. A new module takes its place in this list.
+ */
+const MODULE_ORDER = [
+  'access',
+  'audit',
+  'users',
+  'jobs',
+  'health',
+  'mail',
+  'webhooks',
+  'api-keys',
+  'teams',
+  'billing',
+  'invitations',
+  'auth',
+  'admin',
+  'metrics',
+];
 
 export default tseslint.config(
   {
@@ -22,7 +46,14 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', 'test/support/*.mjs', 'test/topology/*.mjs', 'bench/*.mjs'] },
+        projectService: {
+          allowDefaultProject: [
+            '*.mjs',
+            'test/support/*.mjs',
+            'test/topology/*.mjs',
+            'bench/*.mjs',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -64,6 +95,48 @@ export default tseslint.config(
         clearTimeout: 'readonly',
         fetch: 'readonly',
       },
+    },
+  },
+  {
+    // Boundaries, kept by lint: the ground floor (common, config, database) imports no feature
+    // module; a module imports only the modules below it in MODULE_ORDER, and never another
+    // module's repository (it asks that module's exported service); no file import cycles.
+    files: ['src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: {
+      // A dynamic import() is where the app loads something on first use (the admin panel):
+      // the lazy edge may point back, as nothing runs at load time through it.
+      'import-x/no-cycle': [
+        'error',
+        { ignoreExternal: true, allowUnsafeDynamicCyclicDependency: true },
+      ],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            ...['common', 'config', 'database'].map((floor) => ({
+              target: `./src/${floor}`,
+              from: './src/modules',
+              message: `src/${floor} is the ground floor: it imports no feature module (pass what it needs in).`,
+            })),
+            ...MODULE_ORDER.map((name, index) => ({
+              target: `./src/modules/${name}`,
+              from: MODULE_ORDER.slice(index + 1).map((above) => `./src/modules/${above}`),
+              message: `src/modules/${name} sits below this module in MODULE_ORDER (eslint.config.mjs): import downwards only.`,
+            })).filter((zone) => zone.from.length > 0),
+            ...MODULE_ORDER.map((name) => ({
+              target: `./src/modules/${name}`,
+              from: `./src/modules/!(${name})/**/*.repository.ts`,
+              message:
+                "A module reads another module's tables through that module's service, not its repository.",
+            })),
+          ],
+        },
+      ],
     },
   },
   prettier,

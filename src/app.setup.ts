@@ -22,7 +22,7 @@ import { createValidationPipe } from './common/http/validation.pipe.js';
 import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
 import { AppConfig } from './config/app-config.js';
-import { ADMIN_ROOT_PATH } from './modules/admin/admin-path.js';
+import { ADMIN_ROOT_PATH } from './common/http/admin-path.js';
 import { AdminPanelHost, adminPanelMounted } from './modules/admin/admin-panel.host.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
 import { DEV_MAIL_PATHS } from './modules/mail/dev-mail.controller.js';

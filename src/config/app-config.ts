@@ -1,5 +1,8 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
+import { ConfigValidationError } from './config-error.js';
 import { loadOidcConfig, type OidcConfig } from './oidc-config.js';
+
+export { ConfigValidationError };
 
 export type NodeEnv = 'development' | 'production' | 'test';
 /** `required`: an unverified user's token only reaches the few routes that let them verify. */
@@ -216,16 +219,6 @@ function secondsList(env: Env, name: string, fallback: readonly number[]): reado
 /** Different `info` per use, so the JWT key and the MFA key are independent even from one secret. */
 export function deriveMfaKey(source: string): Buffer {
   return Buffer.from(hkdfSync('sha256', source, 'nest-saas', 'mfa-totp-secret-encryption', 32));
-}
-
-export class ConfigValidationError extends Error {
-  constructor(
-    readonly variable: string,
-    reason: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${reason}`);
-    this.name = 'ConfigValidationError';
-  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;

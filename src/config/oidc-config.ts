@@ -1,4 +1,4 @@
-import { ConfigValidationError } from './app-config.js';
+import { ConfigValidationError } from './config-error.js';
 
 /** One OpenID Connect provider from OIDC_PROVIDERS and its OIDC_<ID>_* variables. */
 export interface OidcProviderConfig {

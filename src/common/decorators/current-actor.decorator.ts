@@ -1,7 +1,7 @@
-import { createParamDecorator, HttpStatus, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { HttpRequest } from '../http/http-request.js';
 import type { Actor, UserActor } from '../auth/actor.js';
-import { AppError } from '../errors/app-error.js';
+import { UnauthorizedErrors } from '../auth/unauthorized.js';
 
 /** The request's caller, as the global auth guard set it on `request.actor`. */
 export type RequestWithActor = HttpRequest & { actor?: Actor };
@@ -28,11 +28,7 @@ export const CurrentUserActor = createParamDecorator(
     if (!request.actor)
       throw new Error('CurrentUserActor used on a route without an authenticated caller');
     if (request.actor.kind !== 'user') {
-      throw new AppError(
-        'auth.unauthorized',
-        HttpStatus.UNAUTHORIZED,
-        'Missing, invalid, expired or revoked access token',
-      );
+      throw UnauthorizedErrors.unauthorized();
     }
     return request.actor;
   },

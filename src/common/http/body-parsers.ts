@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { CommonErrors } from '../errors/common.errors.js';
 import { errorCode } from '../errors/error-code.js';
-import { isAdminRequest } from '../../modules/admin/admin-path.js';
+import { isAdminRequest } from './admin-path.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
 /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Actor } from '../../common/auth/actor.js';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { VerifiedEmailErrors } from '../../common/auth/verified-email.js';
-import { AppError } from '../../common/errors/app-error.js';
+import { UnauthorizedErrors } from '../../common/auth/unauthorized.js';
 import type { TeamRole } from '../../database/schema.js';
 import { AccessErrors } from './access.errors.js';
 import {
@@ -101,11 +101,7 @@ export class AccessService {
       case 'unverified':
         throw VerifiedEmailErrors.emailUnverified();
       case 'unauthorized':
-        throw new AppError(
-          'auth.unauthorized',
-          401,
-          'Missing, invalid, expired or revoked access token',
-        );
+        throw UnauthorizedErrors.unauthorized();
     }
   }
 }

@@ -3,7 +3,7 @@ import { LazyModuleLoader, type ModuleRef } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 // Sets AdminJS's bundle folder at start-up, before the panel (and adminjs) can load.
 import './admin-bundle.js';
-import { isAdminRequest } from './admin-path.js';
+import { isAdminRequest } from '../../common/http/admin-path.js';
 import { AdminErrors } from './admin.errors.js';
 import type { AppConfig } from '../../config/app-config.js';
 

@@ -25,7 +25,7 @@ import { buildAdminResources } from './admin.resources.js';
 import { AdminService, type AdminDashboard } from './admin.service.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
-import { ADMIN_ROOT_PATH } from './admin-path.js';
+import { ADMIN_ROOT_PATH } from '../../common/http/admin-path.js';
 
 export { ADMIN_ROOT_PATH, AdminSessions };
 

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../../config/app-config.js';
 import { PG_POOL } from '../../database/database.tokens.js';
-import { isAdminRequest } from '../admin/admin-path.js';
+import { isAdminRequest } from '../../common/http/admin-path.js';
 import { JobsService } from '../jobs/jobs.service.js';
 
 /** Request durations: 5 ms to 10 s, the range between a cached read and the statement timeout. */

@@ -8,9 +8,10 @@ import type { NewUser, User } from '../../database/schema.js';
 import { MeDto, MembershipDto, UserDto, type AdminUpdateUserDto } from './users.dto.js';
 import { UserErrors } from './users.errors.js';
 import { UsersRepository } from './users.repository.js';
+import { UnauthorizedErrors } from '../../common/auth/unauthorized.js';
 
 /** Raised when the principal's row vanished between the guard and the service (deleted meanwhile). */
-const gone = (): AppError => new AppError('auth.unauthorized', 401, 'The session has ended');
+const gone = (): AppError => UnauthorizedErrors.unauthorized('The session has ended');
 
 /**
  * The users table's owner. `getMe` answers a route; the other methods are the account
