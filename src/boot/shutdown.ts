@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { flushLogs } from '../common/logging/logging.module.js';
 import { shutdownTracing } from '../common/tracing/tracing.js';
 
 const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -28,6 +29,7 @@ export function stopOnSignal(stop: () => Promise<void>, plan = 'stopping'): void
         process.exit(1);
       }
       logger.log(`stopped in ${Math.round(performance.now() - started)} ms`);
+      await flushLogs();
       for (const name of SHUTDOWN_SIGNALS) process.removeListener(name, onSignal);
       process.kill(process.pid, signal);
     })();

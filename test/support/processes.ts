@@ -78,8 +78,10 @@ export function startProcess(name: string, script: string, env: Record<string, s
   const output: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  // 'close', not 'exit': 'exit' may come before the last of the output has been read from the
+  // pipes (a test that reads the final log line, e.g. "stopped in N ms", would miss it).
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('close', (code, signal) => resolve({ code, signal })),
   );
   return { name, child, output, exited };
 }

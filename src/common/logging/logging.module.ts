@@ -41,7 +41,23 @@ export async function createRootLogger(
 ): Promise<PinoLogger> {
   const target =
     destination ?? (config.logFormat === 'pretty' ? await prettyDestination() : undefined);
-  return target ? pino(pinoOptions(config), target) : pino(pinoOptions(config));
+  const logger = target ? pino(pinoOptions(config), target) : pino(pinoOptions(config));
+  rootLoggers.add(logger);
+  return logger;
+}
+
+/** Every root logger this process made, so that the last lines can be flushed at exit. */
+const rootLoggers = new Set<PinoLogger>();
+
+/**
+ * Waits until what the root loggers were given is written. pino's stdout destination writes
+ * asynchronously: a process that ends itself with a signal (boot/shutdown.ts) would otherwise
+ * lose its last lines ("stopped in N ms"), which no 'exit' handler can save.
+ */
+export async function flushLogs(): Promise<void> {
+  await Promise.all(
+    [...rootLoggers].map((logger) => new Promise<void>((resolve) => logger.flush(() => resolve()))),
+  );
 }
 
 /**
