@@ -320,8 +320,12 @@ describe('pre-account hijacking (EMAIL_VERIFICATION=optional)', () => {
       const earlyHook = await createWebhook(u, '/early');
       await enableTotp(u);
       const earlyIdentity = await linkIdentity(u.user.id);
-      // Verified only now (its verification link used after all of the above).
+      // Verified only now (its verification link used after all of the above). Timestamps
+      // have millisecond precision: a few ms apart, so "before" and "after" are never a tie.
+      const apart = () => new Promise((resolve) => setTimeout(resolve, 5));
+      await apart();
       await t.db.update(users).set({ emailVerifiedAt: new Date() }).where(eq(users.id, u.user.id));
+      await apart();
       const late = await createKey(u);
       const lateHook = await createWebhook(u, '/late');
 
