@@ -6,6 +6,7 @@ import {
   index,
   integer,
   json,
+  jsonb,
   pgTable,
   serial,
   text,
@@ -70,6 +71,16 @@ export const users = pgTable(
   ],
 );
 
+/**
+ * A plan's limits, camel-cased from the product metadata keys (`max_members` → maxMembers).
+ * An absent key or null = unlimited.
+ */
+export interface PlanLimits {
+  maxMembers?: number | null;
+  maxApiKeys?: number | null;
+  maxWebhooks?: number | null;
+}
+
 export const teams = pgTable(
   'teams',
   {
@@ -82,6 +93,36 @@ export const teams = pgTable(
     stripeProductId: text('stripe_product_id'),
     planName: varchar('plan_name', { length: 50 }),
     subscriptionStatus: varchar('subscription_status', { length: 20 }),
+    // v1.2 plans, seats and entitlements (written by the billing module through
+    // TeamsService.setBilling, as the Stripe columns above; the admin writes planOverride).
+    /** Stripe's `cancel_at_period_end` of the live subscription. */
+    cancelAtPeriodEnd: boolean('cancel_at_period_end').notNull().default(false),
+    /** End of the live subscription's current period (its item's `current_period_end`). */
+    currentPeriodEnd: timestamp('current_period_end'),
+    /** The subscription's price bills per member (`price.metadata.per_seat = 'true'`). */
+    perSeat: boolean('per_seat').notNull().default(false),
+    /** The subscription item whose `quantity` follows the member count when per seat. */
+    stripeSubscriptionItemId: text('stripe_subscription_item_id'),
+    /**
+     * The product's limits (its `metadata.max_*`) as of the last subscription sync; null
+     * without a live subscription (then FREE_PLAN_LIMITS apply). A key absent = unlimited.
+     */
+    planLimits: jsonb('plan_limits').$type<PlanLimits>(),
+    /** An admin's limits for a deal made outside Stripe: wins over planLimits and the free plan. */
+    planOverride: jsonb('plan_override').$type<PlanLimits>(),
+    /** Lookup keys of the Stripe customer's active entitlements. */
+    features: text('features').array().notNull().default(sql`'{}'::text[]`),
+    /** Stripe `created` (Unix s) of the entitlements summary applied last: older ones lose. */
+    featuresAsOf: bigint('features_as_of', { mode: 'number' }),
+    /**
+     * Raised in the same transaction as every membership change (join, accept, leave, remove,
+     * SCIM): the seat job's idempotency key is derived from the team and this version.
+     */
+    membershipVersion: integer('membership_version').notNull().default(0),
+    /** The quantity Stripe last confirmed for the subscription item (`seats.billed`). */
+    seatsBilled: integer('seats_billed'),
+    /** The membershipVersion that seatsBilled was sent for: an older job's answer never wins. */
+    seatsBilledVersion: integer('seats_billed_version'),
   },
   // Back-office dashboard: teams by plan and by subscription status, counted from the index
   // alone (an index-only scan instead of reading every team row).
