@@ -630,6 +630,32 @@ export type TeamDataWithMembers = Team & {
   })[];
 };
 
+/**
+ * A domain a team claims (API.md v1.2 "Verified domains"); owned by the domains module.
+ * `domain` is lower-case ASCII (IDNA A-labels). A team claims a domain once; many teams may
+ * claim it, but only one may have it verified (the partial unique index).
+ */
+export const teamDomains = pgTable(
+  'team_domains',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    domain: varchar('domain', { length: 253 }).notNull(),
+    /** The value the TXT record `_nest-saas-challenge.<domain>` must contain. */
+    txtValue: text('txt_value').notNull(),
+    verifiedAt: timestamp('verified_at'),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('team_domains_team_id_domain_key').on(t.teamId, t.domain),
+    uniqueIndex('team_domains_verified_domain_key')
+      .on(t.domain)
+      .where(sql`${t.verifiedAt} is not null`),
+  ],
+);
+
 export enum ActivityType {
   SIGN_UP = 'SIGN_UP',
   SIGN_IN = 'SIGN_IN',
@@ -671,6 +697,19 @@ export enum ActivityType {
   // A provider identity (OpenID Connect) removed from an account: by the password reset that
   // proved the mailbox, for identities linked before the address was verified.
   UNLINK_OIDC_IDENTITY = 'UNLINK_OIDC_IDENTITY',
+  // v1.2 (API.md "v1.2 additions"), in the contract's order.
+  CANCEL_SUBSCRIPTION = 'CANCEL_SUBSCRIPTION',
+  RESUME_SUBSCRIPTION = 'RESUME_SUBSCRIPTION',
+  ADD_DOMAIN = 'ADD_DOMAIN',
+  VERIFY_DOMAIN = 'VERIFY_DOMAIN',
+  REMOVE_DOMAIN = 'REMOVE_DOMAIN',
+  CREATE_SSO_CONNECTION = 'CREATE_SSO_CONNECTION',
+  UPDATE_SSO_CONNECTION = 'UPDATE_SSO_CONNECTION',
+  DELETE_SSO_CONNECTION = 'DELETE_SSO_CONNECTION',
+  CREATE_SCIM_TOKEN = 'CREATE_SCIM_TOKEN',
+  REVOKE_SCIM_TOKEN = 'REVOKE_SCIM_TOKEN',
+  SCIM_PROVISION_USER = 'SCIM_PROVISION_USER',
+  SCIM_DEPROVISION_USER = 'SCIM_DEPROVISION_USER',
 }
 
 export const TEAM_ROLES = ['owner', 'member'] as const;
