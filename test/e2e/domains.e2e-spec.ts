@@ -228,6 +228,33 @@ describe('verified domains (e2e, loopback DNS server)', () => {
     expect((await verify(loserTeam, loserClaim.id)).status).toBe(200);
   });
 
+  it('answers 409 domain.taken when another team verified the domain during the lookup (the unique index decides)', async () => {
+    const a = await signUpVerified(t);
+    const b = await signUpVerified(t);
+    const name = freshDomain();
+    const claimA = await add(a, name);
+    const claimB = await add(b, name);
+    dns.setTxt(claimB.txtName, claimB.txtValue);
+    dns.delayMs = 300;
+    try {
+      const pending = verify(b, claimB.id).then((res) => res);
+      // While B's lookup waits for DNS, A's claim becomes verified (as by a request of A's).
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await t.db
+        .update(teamDomains)
+        .set({ verifiedAt: new Date() })
+        .where(eq(teamDomains.id, claimA.id));
+      const res = await pending;
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ code: 'domain.taken' });
+    } finally {
+      dns.delayMs = 0;
+    }
+    const [rowB] = await t.db.select().from(teamDomains).where(eq(teamDomains.id, claimB.id));
+    expect(rowB?.verifiedAt).toBeNull();
+    expect(await activityRows(t.db, { teamId: b.team.id, action: 'VERIFY_DOMAIN' })).toEqual([]);
+  });
+
   it('refuses to add a domain twice to one team (409 domain.already_added)', async () => {
     const owner = await signUpVerified(t);
     const name = freshDomain();

@@ -194,6 +194,8 @@ export interface TestDnsServer {
   remove(name: string): void;
   /** How every query is treated from now on (default `answer`). */
   mode: DnsMode;
+  /** Milliseconds to wait before each answer (default 0): a slow server, to widen races. */
+  delayMs: number;
   /** Every query received, oldest first (malformed ones too, as `undefined`). */
   readonly queries: (DnsQuestion | undefined)[];
   close(): Promise<void>;
@@ -217,6 +219,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
   const server = {
     address: '',
     mode: 'answer' as DnsMode,
+    delayMs: 0,
     queries,
     setTxt(name: string, ...records: (string | readonly string[])[]): void {
       zone.set(
@@ -233,7 +236,9 @@ export async function startDnsServer(): Promise<TestDnsServer> {
   };
 
   const reply = (message: Buffer, to: RemoteInfo): void => {
-    socket.send(message, to.port, to.address);
+    const send = (): void => socket.send(message, to.port, to.address);
+    if (server.delayMs > 0) setTimeout(send, server.delayMs);
+    else send();
   };
 
   socket.on('message', (message, from) => {
