@@ -286,6 +286,11 @@ const API_TAGS = [
     description: 'Team webhook endpoints, their signing secrets and their deliveries.',
   },
   {
+    name: 'domains',
+    description:
+      "A team's email domains, proved by a DNS TXT record: what SAML sign-in and SCIM provisioning trust.",
+  },
+  {
     name: 'billing',
     description: 'Plans, Stripe Checkout and the customer portal, and the Stripe webhook.',
   },

@@ -85,6 +85,10 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'webhooks.create':    [A,   F,     N,       V,         A,   F,       N,         A,    F],
   'webhooks.update':    [A,   F,     N,       A,         A,   F,       N,         A,    F],
   'billing.manage':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'domains.read':       [A,   F,     N,       A,         U,   U,       U,         A,    A],
+  'domains.add':        [A,   F,     N,       V,         U,   U,       U,         A,    F],
+  'domains.verify':     [A,   F,     N,       V,         U,   U,       U,         A,    F],
+  'domains.remove':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

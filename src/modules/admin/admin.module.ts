@@ -9,6 +9,8 @@ import { DRIZZLE, type Database } from '../../database/database.tokens.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { DomainsModule } from '../domains/domains.module.js';
+import { DomainsService } from '../domains/domains.service.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
@@ -38,10 +40,18 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     AuthModule,
     ApiKeysModule,
     WebhooksModule,
+    DomainsModule,
     JobsModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
-  exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule, WebhooksModule],
+  exports: [
+    AdminService,
+    AdminAuthService,
+    AdminSessions,
+    ApiKeysModule,
+    WebhooksModule,
+    DomainsModule,
+  ],
 })
 export class AdminCoreModule {}
 
@@ -62,6 +72,7 @@ function adminJsOptions(
   service: AdminService,
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
+  domains: DomainsService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
   return {
@@ -69,7 +80,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -92,6 +103,7 @@ function adminJsOptions(
             resendVerification: 'Resend verification',
             revokeSessions: 'Revoke all sessions',
             disableMfa: 'Disable MFA',
+            remove: 'Remove',
           },
           // Reference columns show the related record's title (team name, user email).
           properties: {
@@ -122,7 +134,15 @@ function adminJsOptions(
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, ApiKeysService, WebhooksService],
+      inject: [
+        AppConfig,
+        DRIZZLE,
+        AdminService,
+        AdminAuthService,
+        ApiKeysService,
+        WebhooksService,
+        DomainsService,
+      ],
       useFactory: (
         config: AppConfig,
         db: Database,
@@ -130,12 +150,15 @@ function adminJsOptions(
         auth: AdminAuthService,
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
+        domains: DomainsService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.dashboard()),
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, domains, () =>
+            service.dashboard(),
+          ),
           auth: {
             // The fields from the parsed body: @adminjs/fastify passes multipart parts as they
             // come (`{ value }` objects), where the form sends multipart.
