@@ -1,6 +1,8 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigValidationError } from './config-error.js';
 import { loadOidcConfig, type OidcConfig } from './oidc-config.js';
+import { parseFreePlanLimits } from './plan-limits-config.js';
+import type { PlanLimits } from '../database/schema.js';
 
 export { ConfigValidationError };
 
@@ -186,6 +188,11 @@ export abstract class AppConfig {
    * balancer stops sending it requests, before it stops accepting connections.
    */
   declare readonly shutdownDrainMs: number;
+  /**
+   * FREE_PLAN_LIMITS (`max_members=3,max_api_keys=0`, keys as in a Stripe product's metadata):
+   * the limits of a team without a live subscription. Unset: `{}`, every limit unlimited.
+   */
+  declare readonly freePlanLimits: PlanLimits;
   declare readonly webhooks: {
     readonly allowPrivate: boolean;
     readonly retryDelaysSeconds: readonly number[];
@@ -512,6 +519,7 @@ export function loadConfig(env: Env, context: ConfigContext = {}): AppConfig {
       shutdownTimeoutMs: integer(env, 'JOBS_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
     },
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', production ? 5000 : 0, 0, 600_000),
+    freePlanLimits: parseFreePlanLimits(read(env, 'FREE_PLAN_LIMITS')),
     webhooks: {
       allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
       retryDelaysSeconds: secondsList(
