@@ -85,6 +85,8 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'webhooks.create':    [A,   F,     N,       V,         A,   F,       N,         A,    F],
   'webhooks.update':    [A,   F,     N,       A,         A,   F,       N,         A,    F],
   'billing.manage':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'plan.read':          [A,   A,     N,       A,         A,   F,       N,         A,    A],
+  'plan.override':      [F,   F,     N,       F,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

@@ -1,6 +1,6 @@
 // The one definition of Stripe subscription statuses and which of them count as live. Part of
-// the billing module's public surface: other modules (auth, admin) import it from here and
-// never spell the statuses out themselves. Pinned by subscription-status.spec.ts.
+// the public surface of billing (which re-exports it) and plans (whose limit decision reads it):
+// nothing else spells the statuses out. Pinned by billing/subscription-status.spec.ts.
 
 /** Every status a Stripe subscription can have (API 2026-10-28). */
 export const SUBSCRIPTION_STATUSES = [
