@@ -139,7 +139,10 @@ describe('loadConfig', () => {
       loadConfig({ FREE_PLAN_LIMITS: ' max_webhooks = 2 , max_members=10,' }).freePlanLimits,
     ).toEqual({ maxWebhooks: 2, maxMembers: 10 });
     for (const [value, reason] of [
-      ['max_seats=3', 'has an unknown key "max_seats" (use max_members, max_api_keys, max_webhooks)'],
+      [
+        'max_seats=3',
+        'has an unknown key "max_seats" (use max_members, max_api_keys, max_webhooks)',
+      ],
       ['max_members=3,max_members=4', 'names "max_members" twice'],
       ['max_members=-1', 'must give max_members a whole number'],
       ['max_members=2.5', 'must give max_members a whole number'],

@@ -263,7 +263,10 @@ describe('toSubscriptionFields', () => {
 
   it('per_seat other than "true" is not per seat', () => {
     for (const perSeat of ['TRUE', '1', 'yes', '']) {
-      const sub = subscription('active', { product: 'prod_x', priceMetadata: { per_seat: perSeat } });
+      const sub = subscription('active', {
+        product: 'prod_x',
+        priceMetadata: { per_seat: perSeat },
+      });
       expect(toSubscriptionFields(toSnapshot(sub), 'X', {}).perSeat).toBe(false);
     }
   });

@@ -40,7 +40,8 @@ export function effectiveLimits(
   team: TeamPlanState,
   freePlan: PlanLimits,
 ): { limits: EffectiveLimits; source: LimitsSource } {
-  if (team.planOverride !== null) return { limits: complete(team.planOverride), source: 'override' };
+  if (team.planOverride !== null)
+    return { limits: complete(team.planOverride), source: 'override' };
   if (hasLiveSubscription(team.subscriptionStatus) && team.planLimits !== null) {
     return { limits: complete(team.planLimits), source: 'plan' };
   }

@@ -43,7 +43,8 @@ export class PlanUsageDto {
   @ApiProperty({
     type: 'integer',
     example: 1,
-    description: 'Pending invitations not yet expired (they count against max_members when inviting)',
+    description:
+      'Pending invitations not yet expired (they count against max_members when inviting)',
   })
   pendingInvitations!: number;
 
