@@ -164,7 +164,7 @@ export interface paths {
         };
         /**
          * The team with its members (TeamDataWithMembers)
-         * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).
+         * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), `teamMembers` with each member's public user fields (id, name, email), and `plan`: the plan, its seats, limits and features as `GET /teams/{teamId}/plan` shows them, without `usage`.
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `team:read`.
          */

@@ -11,6 +11,7 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { canReadBackOffice } from './admin-access.js';
@@ -39,6 +40,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     ApiKeysModule,
     WebhooksModule,
     JobsModule,
+    PlansModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
   exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule, WebhooksModule],
@@ -92,6 +94,7 @@ function adminJsOptions(
             resendVerification: 'Resend verification',
             revokeSessions: 'Revoke all sessions',
             disableMfa: 'Disable MFA',
+            planOverride: 'Plan override',
           },
           // Reference columns show the related record's title (team name, user email).
           properties: {
@@ -99,6 +102,13 @@ function adminJsOptions(
             userId: 'User',
             invitedBy: 'Invited by',
             createdBy: 'Created by',
+            planProduct: 'Plan',
+            planStatus: 'Subscription status',
+            planSeats: 'Seats (used / billed)',
+            planLimits: 'Limits in force',
+            planUsage: 'Usage',
+            planFeatures: 'Features (entitlements)',
+            planOverrideJson: 'Plan override (JSON)',
           },
           messages: {
             tooManyRequests: 'Too many sign-in attempts. Wait a few minutes and try again.',

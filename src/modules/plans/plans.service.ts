@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { Actor } from '../../common/auth/actor.js';
+import type { Actor, AdminActor } from '../../common/auth/actor.js';
+import type { PlanLimits } from '../../database/schema.js';
 import { AppConfig } from '../../config/app-config.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AccessErrors } from '../access/access.errors.js';
@@ -11,6 +12,7 @@ import {
   hasLiveSubscription,
   LIMIT_OF,
   type EffectiveLimits,
+  type LimitsSource,
   type Resource,
 } from './plan-limits.js';
 import { PlanErrors } from './plans.errors.js';
@@ -46,6 +48,24 @@ export class PlansService {
     if (!team) throw AccessErrors.notFound();
     const usage = await this.usage(teamId, now);
     return { ...this.toPlan(team, usage.members), usage };
+  }
+
+  /**
+   * The back office's team page: the plan view, where its limits come from, and the override
+   * as stored (support staff may read it).
+   */
+  async backOfficeView(
+    actor: AdminActor,
+    teamId: number,
+  ): Promise<PlanViewDto & { limitsSource: LimitsSource; planOverride: PlanLimits | null }> {
+    const view = await this.view(actor, teamId);
+    const team = await this.repo.findTeam(teamId);
+    if (!team) throw AccessErrors.notFound();
+    return {
+      ...view,
+      limitsSource: effectiveLimits(team, this.config.freePlanLimits).source,
+      planOverride: team.planOverride,
+    };
   }
 
   /**

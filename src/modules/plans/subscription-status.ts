@@ -31,6 +31,13 @@ export const LIVE_STATUSES: readonly string[] = [
   'paused',
 ];
 
+/**
+ * A subscription Stripe is charging: `active`, and `past_due` (Stripe is retrying a payment).
+ * Not a trial (nothing charged yet), nor `unpaid`/`paused`/`incomplete`. The admin dashboard
+ * counts the paying seats of these.
+ */
+export const PAYING_STATUSES: readonly string[] = ['active', 'past_due'];
+
 export const isTerminalStatus = (status: string | null): boolean =>
   status !== null && TERMINAL_STATUSES.includes(status);
 export const isLiveStatus = (status: string | null): boolean =>
