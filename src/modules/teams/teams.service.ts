@@ -312,28 +312,36 @@ export class TeamsService {
   }
 
   /**
-   * Joins the user to the team with `role`, or returns the membership they already have. Call
-   * it inside the transaction of the join. Every way into a team goes through here (accepting
-   * an invitation, sign-up with an invite token, SAML and SCIM provisioning), and so does the
-   * plan's member limit: a new member past `max_members` is 402 `plan.limit_reached` (the
-   * team row is locked, then the members counted: concurrent joins cannot overshoot).
+   * Joins the user to the team with `role`, or returns the membership they already have, in
+   * the caller's transaction (or one of its own). Every way into a team goes through here
+   * (accepting an invitation, sign-up with an invite token, SAML and SCIM provisioning), and
+   * so does the plan's member limit: a new member past `max_members` is 402
+   * `plan.limit_reached` (the team row is locked, then the members counted: concurrent joins
+   * cannot overshoot).
    */
-  async join(teamId: number, userId: number, role: TeamRole): Promise<Membership> {
-    const existing = await this.teams.findMembership(teamId, userId);
-    if (existing) return existing;
-    await this.plans.assertRoom(teamId, 'members');
-    const inserted = await this.teams.insertMember({ teamId, userId, role });
-    // A new member is an event for the team's webhooks (in the caller's transaction).
-    if (inserted) {
-      // Someone joining (an accepted invitation) is not the team's doing: never refused for it.
-      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, inserted.id), {
-        counted: false,
-      });
-      return inserted;
-    }
-    const membership = await this.teams.findMembership(teamId, userId);
-    if (!membership) throw new Error('membership neither inserted nor found');
-    return membership;
+  join(teamId: number, userId: number, role: TeamRole): Promise<Membership> {
+    // Joins the caller's transaction; opens one when called outside any, so the team lock of
+    // the limit check always holds until the membership is written.
+    return this.txHost.transaction(async () => {
+      const existing = await this.teams.findMembership(teamId, userId);
+      if (existing) return existing;
+      await this.plans.assertRoom(teamId, 'members');
+      const inserted = await this.teams.insertMember({ teamId, userId, role });
+      // A new member is an event for the team's webhooks (in the caller's transaction).
+      if (inserted) {
+        // Someone joining (an accepted invitation) is not the team's doing: never refused for it.
+        await this.webhooks.emit(
+          teamId,
+          'member.added',
+          await this.memberDto(teamId, inserted.id),
+          { counted: false },
+        );
+        return inserted;
+      }
+      const membership = await this.teams.findMembership(teamId, userId);
+      if (!membership) throw new Error('membership neither inserted nor found');
+      return membership;
+    });
   }
 
   private async memberDto(teamId: number, memberId: number): Promise<TeamMemberDto> {
