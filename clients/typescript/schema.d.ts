@@ -1146,6 +1146,7 @@ export interface components {
              */
             billed: number | null;
         };
+        /** @description The limits in force: a back-office override, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`), else the free plan (`FREE_PLAN_LIMITS`); null: unlimited */
         PlanLimitsDto: {
             /**
              * Format: int32
@@ -1209,7 +1210,6 @@ export interface components {
             /** @description The subscription's price bills per member */
             perSeat: boolean;
             seats: components["schemas"]["PlanSeatsDto"];
-            /** @description The limits in force: a back-office override, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`), else the free plan (`FREE_PLAN_LIMITS`) */
             limits: components["schemas"]["PlanLimitsDto"];
             /**
              * @description Lookup keys of the team's active Stripe entitlements
@@ -1320,6 +1320,7 @@ export interface components {
             joinedAt: string;
             user: components["schemas"]["TeamMemberUserDto"];
         };
+        /** @description The plan, its seats, limits and features: `plan` on `GET /teams/{teamId}`, and `GET /teams/{teamId}/plan` with `usage` */
         TeamPlanDto: {
             /** @description The live subscription's product; null: the free plan */
             plan: components["schemas"]["PlanProductDto"] | (never | null);
@@ -1338,7 +1339,6 @@ export interface components {
             /** @description The subscription's price bills per member */
             perSeat: boolean;
             seats: components["schemas"]["PlanSeatsDto"];
-            /** @description The limits in force: a back-office override, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`), else the free plan (`FREE_PLAN_LIMITS`) */
             limits: components["schemas"]["PlanLimitsDto"];
             /**
              * @description Lookup keys of the team's active Stripe entitlements
@@ -1386,7 +1386,6 @@ export interface components {
              */
             subscriptionStatus: string | null;
             teamMembers: components["schemas"]["TeamMemberDto"][];
-            /** @description The plan, as `GET /teams/{teamId}/plan` shows it without `usage` */
             plan: components["schemas"]["TeamPlanDto"];
         };
         UpdateTeamDto: {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
 export class PlanProductDto {
   @ApiProperty({ example: 'prod_123', description: 'The Stripe product of the live subscription' })
@@ -31,6 +31,12 @@ const limitProperty = (key: string) =>
     description: `\`${key}\`; null: unlimited`,
   });
 
+// A nested DTO's description sits on its schema: a property with its own description becomes
+// `allOf: [$ref]`, which the response serializer check (openapi-contract) does not follow.
+@ApiSchema({
+  description:
+    "The limits in force: a back-office override, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`), else the free plan (`FREE_PLAN_LIMITS`); null: unlimited",
+})
 export class PlanLimitsDto {
   @limitProperty('max_members') maxMembers!: number | null;
   @limitProperty('max_api_keys') maxApiKeys!: number | null;
@@ -56,6 +62,10 @@ export class PlanUsageDto {
 }
 
 /** The plan as `GET /teams/:teamId` shows it (`plan`): the view without `usage`. */
+@ApiSchema({
+  description:
+    'The plan, its seats, limits and features: `plan` on `GET /teams/{teamId}`, and `GET /teams/{teamId}/plan` with `usage`',
+})
 export class TeamPlanDto {
   @ApiProperty({
     type: PlanProductDto,
@@ -89,12 +99,7 @@ export class TeamPlanDto {
 
   @ApiProperty({ type: PlanSeatsDto }) seats!: PlanSeatsDto;
 
-  @ApiProperty({
-    type: PlanLimitsDto,
-    description:
-      "The limits in force: a back-office override, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`), else the free plan (`FREE_PLAN_LIMITS`)",
-  })
-  limits!: PlanLimitsDto;
+  @ApiProperty({ type: PlanLimitsDto }) limits!: PlanLimitsDto;
 
   @ApiProperty({
     type: [String],

@@ -110,11 +110,8 @@ export class TeamMemberDto {
 export class TeamDetailDto extends TeamDto {
   @ApiProperty({ type: [TeamMemberDto] }) teamMembers!: TeamMemberDto[];
 
-  @ApiProperty({
-    type: TeamPlanDto,
-    description: 'The plan, as `GET /teams/{teamId}/plan` shows it without `usage`',
-  })
-  plan!: TeamPlanDto;
+  // Described on its schema (a property description would wrap the $ref in allOf).
+  @ApiProperty({ type: TeamPlanDto }) plan!: TeamPlanDto;
 }
 
 export class MyTeamDto extends TeamDto {
