@@ -117,6 +117,29 @@ describe('plans: the plan view and the limits (API.md v1.2)', () => {
       expect(team.body.plan).toEqual(withoutUsage);
     });
 
+    it('members read the plan; a team API key needs team:read; outsiders get 404', async () => {
+      const owner = await signUpVerified(t);
+      const outsider = await signUpVerified(t);
+      const key = async (scopes: string[]) =>
+        (
+          (
+            await t.http
+              .post(`/api/v1/teams/${owner.team.id}/api-keys`)
+              .set('Authorization', bearer(owner.accessToken))
+              .send({ name: 'reader', scopes })
+              .expect(201)
+          ).body as { key: string }
+        ).key;
+      const read = (token: string) =>
+        t.http.get(`/api/v1/teams/${owner.team.id}/plan`).set('Authorization', bearer(token));
+      const reader = await key(['team:read']);
+      expect((await read(reader).expect(200)).body.usage.apiKeys).toBe(1);
+      expect((await read(outsider.accessToken)).status).toBe(404);
+      await override(owner.team.id, { maxApiKeys: 2 });
+      const writer = await key(['webhooks:write']);
+      expect((await read(writer)).body.code).toBe('api_key.scope_missing');
+    });
+
     it('inviting past max_members (members + pending invitations) is 402; nothing is written', async () => {
       const owner = await signUpVerified(t);
       await invite(owner).expect(201);
