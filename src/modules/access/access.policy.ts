@@ -60,6 +60,10 @@ export const TEAM_ACTIONS = {
   'webhooks.create': { role: 'owner', apiKey: 'webhooks:write', verifiedEmail: true },
   'webhooks.update': { role: 'owner', apiKey: 'webhooks:write' },
   'billing.manage': { role: 'owner' },
+  // Invoices carry amounts and payment links: owners only, support staff may read them.
+  'billing.invoices.read': { role: 'owner', intent: 'read' },
+  'billing.cancel': { role: 'owner' },
+  'billing.resume': { role: 'owner' },
 } as const satisfies Record<string, TeamRule>;
 
 export type TeamAction = keyof typeof TEAM_ACTIONS;

@@ -2,9 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import type Stripe from 'stripe';
 import {
   decideApply,
+  decodeInvoiceCursor,
+  encodeInvoiceCursor,
+  isPerSeatPrice,
   needsProductName,
   subscriptionFieldsChanged,
   teamIdOfCheckoutSession,
+  toFeatureKeys,
   toPlans,
   toSnapshot,
   toSubscriptionFields,
@@ -116,7 +120,10 @@ describe('toPlans', () => {
       price('price_plus_newer', plus, { unit_amount: 1500, created: 300 }),
       price('price_plus_default', plus, { unit_amount: 1200, created: 200 }),
       price('price_base_old', base, { created: 100 }),
-      price('price_base_new', base, { created: 200, metadata: { trial_days: '7' } }),
+      price('price_base_new', base, {
+        created: 200,
+        metadata: { trial_days: '7', per_seat: 'true' },
+      }),
     ]);
     expect(plans).toEqual([
       {
@@ -127,6 +134,7 @@ describe('toPlans', () => {
         currency: 'usd',
         interval: 'month',
         trialDays: 7,
+        perSeat: true,
       },
       {
         productId: 'prod_plus',
@@ -136,6 +144,7 @@ describe('toPlans', () => {
         currency: 'usd',
         interval: 'month',
         trialDays: 0,
+        perSeat: false,
       },
     ]);
   });
@@ -349,5 +358,43 @@ describe('teamIdOfCheckoutSession', () => {
     expect(teamIdOfCheckoutSession(session('0'))).toBeUndefined();
     expect(teamIdOfCheckoutSession(session('9999999999'))).toBeUndefined();
     expect(teamIdOfCheckoutSession(session('42', '43'))).toBeUndefined();
+  });
+});
+
+describe('isPerSeatPrice', () => {
+  it("is true only for metadata.per_seat 'true' (any case, trimmed)", () => {
+    const cases: [Record<string, string>, boolean][] = [
+      [{ per_seat: 'true' }, true],
+      [{ per_seat: ' TRUE ' }, true],
+      [{ per_seat: 'false' }, false],
+      [{ per_seat: 'yes' }, false],
+      [{ per_seat: '' }, false],
+      [{}, false],
+    ];
+    for (const [metadata, expected] of cases) {
+      expect({ metadata, perSeat: isPerSeatPrice({ metadata }) }).toEqual({
+        metadata,
+        perSeat: expected,
+      });
+    }
+  });
+});
+
+describe('invoice cursor', () => {
+  it('round-trips an invoice id and refuses anything else', () => {
+    expect(decodeInvoiceCursor(encodeInvoiceCursor('in_1AbC'))).toBe('in_1AbC');
+    for (const id of ['cus_1', 'in_', 'in_1; drop', '']) {
+      expect(decodeInvoiceCursor(encodeInvoiceCursor(id))).toBeUndefined();
+    }
+    expect(decodeInvoiceCursor('!!!')).toBeUndefined();
+  });
+});
+
+describe('toFeatureKeys', () => {
+  it('keeps each lookup key once, sorted', () => {
+    expect(
+      toFeatureKeys([{ lookup_key: 'sso' }, { lookup_key: 'audit' }, { lookup_key: 'sso' }]),
+    ).toEqual(['audit', 'sso']);
+    expect(toFeatureKeys([])).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { parseId } from '../../common/ids.js';
+import type { PlanLimits, Team } from '../../database/schema.js';
 import { isTerminalStatus } from './subscription-status.js';
 
 // Pure functions from Stripe objects to our rows and decisions. No I/O, unit-tested in
@@ -13,7 +14,12 @@ export interface Plan {
   currency: string;
   interval: string;
   trialDays: number;
+  perSeat: boolean;
 }
+
+/** A price bills per member when its `metadata.per_seat` is `true` (any case, trimmed). */
+export const isPerSeatPrice = (price: Pick<Stripe.Price, 'metadata'>): boolean =>
+  price.metadata.per_seat?.trim().toLowerCase() === 'true';
 
 const MAX_TRIAL_DAYS = 730;
 
@@ -84,6 +90,7 @@ export function toPlans(prices: readonly Stripe.Price[]): Plan[] {
       currency: price.currency,
       interval: price.recurring?.interval ?? 'month',
       trialDays: trialDaysOf(price, product),
+      perSeat: isPerSeatPrice(price),
     }))
     .sort((a, b) => a.amount - b.amount || a.name.localeCompare(b.name));
 }
@@ -238,4 +245,99 @@ export function teamIdOfCheckoutSession(session: Stripe.Checkout.Session): numbe
   if (reference === null) return undefined;
   if (fromMetadata !== undefined && fromMetadata !== reference) return undefined;
   return parseId(reference);
+}
+
+/** An invoice as GET /teams/:teamId/billing/invoices lists it. */
+export interface InvoiceView {
+  id: string;
+  number: string | null;
+  status: string | null;
+  amountDue: number;
+  amountPaid: number;
+  currency: string;
+  createdAt: Date;
+  hostedInvoiceUrl: string | null;
+  invoicePdf: string | null;
+}
+
+export function toInvoiceView(invoice: Stripe.Invoice): InvoiceView {
+  return {
+    id: invoice.id,
+    number: invoice.number,
+    status: invoice.status,
+    amountDue: invoice.amount_due,
+    amountPaid: invoice.amount_paid,
+    currency: invoice.currency,
+    createdAt: new Date(invoice.created * 1000),
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+    invoicePdf: invoice.invoice_pdf ?? null,
+  };
+}
+
+/** The invoice list's cursor: the base64url of the last invoice id (Stripe's `starting_after`). */
+export const encodeInvoiceCursor = (invoiceId: string): string =>
+  Buffer.from(invoiceId).toString('base64url');
+
+/** The invoice id of a cursor we issued, or undefined when it is not one. */
+export function decodeInvoiceCursor(cursor: string): string | undefined {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^in_[A-Za-z0-9]{1,100}$/.test(id) ? id : undefined;
+}
+
+/** Entitlement lookup keys as stored on the team: distinct, sorted. */
+export function toFeatureKeys(entitlements: readonly { lookup_key: string }[]): string[] {
+  return [...new Set(entitlements.map((e) => e.lookup_key))].sort();
+}
+
+/** The plan view's fields that a team row holds (see PlanSummaryDto). */
+export interface PlanSummary {
+  plan: { productId: string; name: string | null } | null;
+  status: string | null;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodEnd: Date | null;
+  perSeat: boolean;
+  seats: { used: number; billed: number | null };
+  limits: { maxMembers: number | null; maxApiKeys: number | null; maxWebhooks: number | null };
+  features: string[];
+}
+
+/**
+ * The plan view from the team row and its member count. Limits: an admin's planOverride,
+ * else the product's (planLimits); a key absent = unlimited. (The full view with usage and
+ * FREE_PLAN_LIMITS is the plans module's; this one answers cancel and resume.)
+ */
+export function toPlanSummary(
+  team: Pick<
+    Team,
+    | 'stripeProductId'
+    | 'planName'
+    | 'subscriptionStatus'
+    | 'cancelAtPeriodEnd'
+    | 'currentPeriodEnd'
+    | 'perSeat'
+    | 'seatsBilled'
+    | 'planLimits'
+    | 'planOverride'
+    | 'features'
+  >,
+  members: number,
+): PlanSummary {
+  const limits: PlanLimits = team.planOverride ?? team.planLimits ?? {};
+  return {
+    plan:
+      team.stripeProductId === null
+        ? null
+        : { productId: team.stripeProductId, name: team.planName },
+    status: team.subscriptionStatus,
+    cancelAtPeriodEnd: team.cancelAtPeriodEnd,
+    currentPeriodEnd: team.currentPeriodEnd,
+    perSeat: team.perSeat,
+    seats: { used: members, billed: team.seatsBilled },
+    limits: {
+      maxMembers: limits.maxMembers ?? null,
+      maxApiKeys: limits.maxApiKeys ?? null,
+      maxWebhooks: limits.maxWebhooks ?? null,
+    },
+    features: team.features,
+  };
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AccessModule } from '../access/access.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsController } from './teams.controller.js';
 import { TeamsRepository } from './teams.repository.js';
 import { TeamsService } from './teams.service.js';
@@ -12,7 +13,7 @@ import { TeamsService } from './teams.service.js';
  * service, never the repository.
  */
 @Module({
-  imports: [AccessModule, AuditModule, WebhooksModule],
+  imports: [AccessModule, AuditModule, WebhooksModule, JobsModule],
   controllers: [TeamsController],
   providers: [TeamsRepository, TeamsService],
   exports: [TeamsService],
