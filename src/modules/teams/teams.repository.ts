@@ -446,7 +446,8 @@ export class TeamsRepository {
         subscriptionStatus: teams.subscriptionStatus,
         membershipVersion: teams.membershipVersion,
         seatsBilledVersion: teams.seatsBilledVersion,
-        members: sql<number>`(select count(*)::int from team_members m where m.team_id = ${teams.id})`,
+        // Written out: Drizzle leaves columns unqualified in a single-table select.
+        members: sql<number>`(select count(*)::int from team_members m where m.team_id = teams.id)`,
       })
       .from(teams)
       .where(eq(teams.id, teamId));
