@@ -142,7 +142,7 @@ export class BillingWebhookService {
       this.logger.warn({ eventId: event.id, teamId, customerId }, 'checkout for an unknown team');
     } else if (outcome !== 'duplicate') {
       // The summary event may precede the team's customer link or come later: read once now.
-      await this.entitlements.refresh(teamId, customerId);
+      await this.entitlements.refreshAfterCheckout(teamId, customerId);
       await this.teams.queueSeatSync(teamId);
     }
     return outcome;

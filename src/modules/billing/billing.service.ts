@@ -178,7 +178,7 @@ export class BillingService {
     if (outcome === 'unknown_customer') throw BillingErrors.checkoutSessionNotFound();
     // Features as Stripe has them now (the summary event may be late), and the seat count in
     // case members changed between checkout and payment.
-    await this.entitlements.refresh(teamId, customerId);
+    await this.entitlements.refreshAfterCheckout(teamId, customerId);
     await this.teams.queueSeatSync(teamId);
     this.logger.log({ teamId, sessionId, outcome }, 'checkout completed');
     return { url: billingPageUrl(this.config.appUrl, teamId, 'success'), statusCode: 303 };

@@ -78,6 +78,19 @@ export class EntitlementsService {
     await this.teams.setFeatures(teamId, keys, asOf, new Date());
   }
 
+  /**
+   * `refresh` after a checkout was applied (committed): a failure is logged, not thrown, so
+   * the redirect still lands and the webhook is not retried for it (its event is recorded
+   * already); the summary event brings the features anyway.
+   */
+  async refreshAfterCheckout(teamId: number, customerId: string): Promise<void> {
+    try {
+      await this.refresh(teamId, customerId);
+    } catch (error) {
+      this.logger.warn({ err: error, teamId }, 'could not read the entitlements after checkout');
+    }
+  }
+
   private listActive(customerId: string): Promise<Stripe.Entitlements.ActiveEntitlement[]> {
     return this.stripe.call(() =>
       this.stripe.api.entitlements.activeEntitlements
