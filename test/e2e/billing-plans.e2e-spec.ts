@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import { stripeEvents, teamMembers, teams, users } from '../../src/database/schema.js';
 import { stripeOptions } from '../../src/modules/billing/stripe.client.js';
@@ -180,6 +180,71 @@ describe('billing: seats at checkout, entitlements, invoices, cancel/resume, dun
       const team = await teamRow(owner.team.id);
       expect(team.features).toEqual(['audit_export', 'sso']);
       expect(team.featuresAsOf).toBeGreaterThan(0);
+    });
+
+    it('checkout.session.completed reads the entitlements once', async () => {
+      const owner = await signUp(t);
+      const customerId = await withCustomer(owner);
+      const res = await t.http
+        .post(`/api/v1/teams/${owner.team.id}/billing/checkout`)
+        .set('Authorization', bearer(owner.accessToken))
+        .send({ priceId: teamPlan.price.id })
+        .expect(200);
+      const session = [...fake.checkoutSessions.values()].find((s) =>
+        (res.body as { url: string }).url.includes(s.id as string),
+      )!;
+      fake.completeCheckout(session.id as string);
+      const event = fake.event('checkout.session.completed', session);
+      expect((await deliver(event).expect(200)).body.outcome).toBe('applied');
+      expect((await teamRow(owner.team.id)).features).toEqual(['audit_export', 'sso']);
+      expect((await deliver(event).expect(200)).body.outcome).toBe('duplicate');
+      expect(
+        fake.requests.filter(
+          (r) =>
+            r.path === '/v1/entitlements/active_entitlements' && r.params.customer === customerId,
+        ),
+      ).toHaveLength(1);
+    });
+
+    it('a member leaving through the API brings the per-seat quantity down (seat job)', async () => {
+      const owner = await signUp(t);
+      const member = await addMember(owner);
+      const customerId = await withCustomer(owner);
+      const subscription = fake.createSubscription(
+        customerId,
+        teamPlan.price.id as string,
+        'active',
+        2,
+      );
+      const item = (subscription.items as { data: Json[] }).data[0]!;
+      // The columns the subscription sync keeps (plans module).
+      await t.db
+        .update(teams)
+        .set({
+          stripeSubscriptionId: subscription.id as string,
+          subscriptionStatus: 'active',
+          perSeat: true,
+          stripeSubscriptionItemId: item.id as string,
+        })
+        .where(eq(teams.id, owner.team.id));
+      const [membership] = await t.db
+        .select()
+        .from(teamMembers)
+        .where(and(eq(teamMembers.userId, member.user.id), eq(teamMembers.teamId, owner.team.id)));
+      await t.http
+        .delete(`/api/v1/teams/${owner.team.id}/members/${membership!.id}`)
+        .set('Authorization', bearer(member.accessToken))
+        .expect(204);
+      const until = Date.now() + 20_000;
+      while ((await teamRow(owner.team.id)).seatsBilled !== 1 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(item.quantity).toBe(1);
+      expect(await teamRow(owner.team.id)).toMatchObject({
+        membershipVersion: 1,
+        seatsBilled: 1,
+        seatsBilledVersion: 1,
+      });
     });
 
     it('the summary event stores the features; older events lose, redeliveries and strangers change nothing', async () => {
