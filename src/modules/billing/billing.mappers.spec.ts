@@ -9,6 +9,8 @@ import {
   subscriptionFieldsChanged,
   teamIdOfCheckoutSession,
   toFeatureKeys,
+  toInvoiceView,
+  toPlanSummary,
   toPlans,
   toSnapshot,
   toSubscriptionFields,
@@ -396,5 +398,70 @@ describe('toFeatureKeys', () => {
       toFeatureKeys([{ lookup_key: 'sso' }, { lookup_key: 'audit' }, { lookup_key: 'sso' }]),
     ).toEqual(['audit', 'sso']);
     expect(toFeatureKeys([])).toEqual([]);
+  });
+});
+
+describe('toInvoiceView', () => {
+  it("maps Stripe's invoice to the contract's fields", () => {
+    const invoice = {
+      id: 'in_1',
+      object: 'invoice',
+      number: 'ABC-0001',
+      status: 'open',
+      amount_due: 1200,
+      amount_paid: 0,
+      currency: 'eur',
+      created: 1_796_000_000,
+      hosted_invoice_url: 'https://invoice.stripe.com/i/x',
+      invoice_pdf: undefined,
+    } as unknown as Stripe.Invoice;
+    expect(toInvoiceView(invoice)).toEqual({
+      id: 'in_1',
+      number: 'ABC-0001',
+      status: 'open',
+      amountDue: 1200,
+      amountPaid: 0,
+      currency: 'eur',
+      createdAt: new Date(1_796_000_000_000),
+      hostedInvoiceUrl: 'https://invoice.stripe.com/i/x',
+      invoicePdf: null,
+    });
+  });
+});
+
+describe('toPlanSummary', () => {
+  const team = {
+    stripeProductId: 'prod_1',
+    planName: 'Team',
+    subscriptionStatus: 'active',
+    cancelAtPeriodEnd: true,
+    currentPeriodEnd: new Date(0),
+    perSeat: true,
+    seatsBilled: 3,
+    planLimits: { maxMembers: 10, maxApiKeys: 2 },
+    planOverride: null,
+    features: ['sso'],
+  };
+
+  it("names the plan and takes the product's limits (absent = unlimited)", () => {
+    expect(toPlanSummary(team, 4)).toEqual({
+      plan: { productId: 'prod_1', name: 'Team' },
+      status: 'active',
+      cancelAtPeriodEnd: true,
+      currentPeriodEnd: new Date(0),
+      perSeat: true,
+      seats: { used: 4, billed: 3 },
+      limits: { maxMembers: 10, maxApiKeys: 2, maxWebhooks: null },
+      features: ['sso'],
+    });
+  });
+
+  it("an admin's override wins; no product is no plan", () => {
+    const view = toPlanSummary(
+      { ...team, stripeProductId: null, planOverride: { maxWebhooks: 1 } },
+      1,
+    );
+    expect(view.plan).toBeNull();
+    expect(view.limits).toEqual({ maxMembers: null, maxApiKeys: null, maxWebhooks: 1 });
   });
 });
