@@ -1537,13 +1537,13 @@ export interface components {
             /** @description Pass as `cursor` for the next (older) page; null on the last page */
             nextCursor: string | null;
         };
-        PlanRefDto: {
+        SubscriptionPlanRefDto: {
             /** @example prod_Q1w2e3r4t5y6u7 */
             productId: string;
             /** @example Plus */
             name: string | null;
         };
-        SeatsDto: {
+        SubscriptionSeatsDto: {
             /**
              * Format: int32
              * @description Members of the team now
@@ -1557,7 +1557,7 @@ export interface components {
              */
             billed: number | null;
         };
-        PlanLimitsDto: {
+        SubscriptionLimitsDto: {
             /**
              * Format: int32
              * @description null = unlimited
@@ -1577,9 +1577,9 @@ export interface components {
              */
             maxWebhooks: number | null;
         };
-        PlanSummaryDto: {
+        SubscriptionPlanViewDto: {
             /** @description null: the free plan */
-            plan: components["schemas"]["PlanRefDto"] | (never | null);
+            plan: components["schemas"]["SubscriptionPlanRefDto"] | (never | null);
             /**
              * @description The subscription's Stripe status; null without one
              * @example active
@@ -1597,8 +1597,8 @@ export interface components {
              * @example false
              */
             perSeat: boolean;
-            seats: components["schemas"]["SeatsDto"];
-            limits: components["schemas"]["PlanLimitsDto"];
+            seats: components["schemas"]["SubscriptionSeatsDto"];
+            limits: components["schemas"]["SubscriptionLimitsDto"];
             /**
              * @description Lookup keys of the team's active Stripe Entitlements
              * @example [
@@ -6468,7 +6468,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanSummaryDto"];
+                    "application/json": components["schemas"]["SubscriptionPlanViewDto"];
                 };
             };
             /**
@@ -6675,7 +6675,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlanSummaryDto"];
+                    "application/json": components["schemas"]["SubscriptionPlanViewDto"];
                 };
             };
             /**

@@ -178,7 +178,7 @@ export class InvoicePageDto {
   nextCursor!: string | null;
 }
 
-export class PlanRefDto {
+export class SubscriptionPlanRefDto {
   @ApiProperty({ example: 'prod_Q1w2e3r4t5y6u7' })
   productId!: string;
 
@@ -186,7 +186,7 @@ export class PlanRefDto {
   name!: string | null;
 }
 
-export class SeatsDto {
+export class SubscriptionSeatsDto {
   @ApiProperty({ type: 'integer', example: 4, description: 'Members of the team now' })
   used!: number;
 
@@ -199,7 +199,7 @@ export class SeatsDto {
   billed!: number | null;
 }
 
-export class PlanLimitsDto {
+export class SubscriptionLimitsDto {
   @ApiProperty({ type: 'integer', nullable: true, example: 10, description: 'null = unlimited' })
   maxMembers!: number | null;
 
@@ -211,9 +211,9 @@ export class PlanLimitsDto {
 }
 
 /** The plan view as cancel/resume answer it (GET /teams/:teamId/plan without `usage`). */
-export class PlanSummaryDto {
-  @ApiProperty({ type: PlanRefDto, nullable: true, description: 'null: the free plan' })
-  plan!: PlanRefDto | null;
+export class SubscriptionPlanViewDto {
+  @ApiProperty({ type: SubscriptionPlanRefDto, nullable: true, description: 'null: the free plan' })
+  plan!: SubscriptionPlanRefDto | null;
 
   @ApiProperty({
     type: String,
@@ -232,11 +232,11 @@ export class PlanSummaryDto {
   @ApiProperty({ example: false, description: 'Bills per member' })
   perSeat!: boolean;
 
-  @ApiProperty({ type: SeatsDto })
-  seats!: SeatsDto;
+  @ApiProperty({ type: SubscriptionSeatsDto })
+  seats!: SubscriptionSeatsDto;
 
-  @ApiProperty({ type: PlanLimitsDto })
-  limits!: PlanLimitsDto;
+  @ApiProperty({ type: SubscriptionLimitsDto })
+  limits!: SubscriptionLimitsDto;
 
   @ApiProperty({
     type: [String],

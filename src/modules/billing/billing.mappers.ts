@@ -289,7 +289,7 @@ export function toFeatureKeys(entitlements: readonly { lookup_key: string }[]): 
   return [...new Set(entitlements.map((e) => e.lookup_key))].sort();
 }
 
-/** The plan view's fields that a team row holds (see PlanSummaryDto). */
+/** The plan view's fields that a team row holds (see SubscriptionPlanViewDto). */
 export interface PlanSummary {
   plan: { productId: string; name: string | null } | null;
   status: string | null;

@@ -7,7 +7,12 @@ import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { TeamRole } from '../access/team-role.decorator.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
-import { BillingUrlDto, CreateCheckoutDto, InvoicePageDto, PlanSummaryDto } from './billing.dto.js';
+import {
+  BillingUrlDto,
+  CreateCheckoutDto,
+  InvoicePageDto,
+  SubscriptionPlanViewDto,
+} from './billing.dto.js';
 import { BillingErrors } from './billing.errors.js';
 import { BillingService } from './billing.service.js';
 import { TeamBillingService } from './team-billing.service.js';
@@ -109,7 +114,7 @@ export class TeamBillingController {
       '(as GET /teams/{teamId}/plan without `usage`).',
     ].join(' '),
   })
-  @ApiOkResponse({ type: PlanSummaryDto })
+  @ApiOkResponse({ type: SubscriptionPlanViewDto })
   @ApiErrors(
     BillingErrors.noLiveSubscription,
     BillingErrors.notConfigured,
@@ -118,7 +123,7 @@ export class TeamBillingController {
   cancel(
     @CurrentUserActor() actor: UserActor,
     @Param('teamId', ParseIdPipe) teamId: number,
-  ): Promise<PlanSummaryDto> {
+  ): Promise<SubscriptionPlanViewDto> {
     return this.teamBilling.cancel(actor, teamId);
   }
 
@@ -133,7 +138,7 @@ export class TeamBillingController {
       'stores `cancelAtPeriodEnd`. Answers the plan view (as GET /teams/{teamId}/plan without `usage`).',
     ].join(' '),
   })
-  @ApiOkResponse({ type: PlanSummaryDto })
+  @ApiOkResponse({ type: SubscriptionPlanViewDto })
   @ApiErrors(
     BillingErrors.noLiveSubscription,
     BillingErrors.noPendingCancel,
@@ -143,7 +148,7 @@ export class TeamBillingController {
   resume(
     @CurrentUserActor() actor: UserActor,
     @Param('teamId', ParseIdPipe) teamId: number,
-  ): Promise<PlanSummaryDto> {
+  ): Promise<SubscriptionPlanViewDto> {
     return this.teamBilling.resume(actor, teamId);
   }
 }
