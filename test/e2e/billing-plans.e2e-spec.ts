@@ -119,6 +119,47 @@ describe('billing: seats at checkout, entitlements, invoices, cancel/resume, dun
       expect(fake.customers.size).toBe(before + 1);
     });
 
+    it("lists invoices newest first with Stripe's cursors both ways and its filters", async () => {
+      const customer = await stripe.customers.create({ name: 'Cursor' });
+      const sub = fake.createSubscription(customer.id, soloPlan.price.id as string);
+      const t0 = Math.floor(Date.now() / 1000) - 5000;
+      const ids = [0, 1, 2, 3, 4].map(
+        (i) =>
+          fake.createInvoice({
+            customer: customer.id,
+            created: t0 + i,
+            ...(i % 2 === 0 && { subscription: sub.id as string }),
+          }).id as string,
+      );
+      const newestFirst = [...ids].reverse();
+      const page1 = await stripe.invoices.list({ customer: customer.id, limit: 2 });
+      expect(page1.data.map((i) => i.id)).toEqual(newestFirst.slice(0, 2));
+      expect(page1.has_more).toBe(true);
+      const page2 = await stripe.invoices.list({
+        customer: customer.id,
+        limit: 2,
+        starting_after: page1.data[1]!.id,
+      });
+      expect(page2.data.map((i) => i.id)).toEqual(newestFirst.slice(2, 4));
+      const back = await stripe.invoices.list({
+        customer: customer.id,
+        limit: 1,
+        ending_before: page2.data[0]!.id,
+      });
+      expect(back.data.map((i) => i.id)).toEqual([newestFirst[1]]);
+      expect(back.has_more).toBe(true);
+      const all = await stripe.invoices
+        .list({ customer: customer.id, limit: 100 })
+        .autoPagingToArray({ limit: 100 });
+      expect(all.map((i) => i.id)).toEqual(newestFirst);
+      const ofSubscription = await stripe.invoices.list({ subscription: sub.id as string });
+      expect(ofSubscription.data.map((i) => i.id)).toEqual([ids[4], ids[2], ids[0]]);
+      const both = await stripe.invoices
+        .list({ customer: customer.id, starting_after: ids[1]!, ending_before: ids[3]! })
+        .catch((e: unknown) => e);
+      expect(both).toMatchObject({ statusCode: 400, code: 'parameter_invalid' });
+    });
+
     it('injected failures: 500s (not saved under the key) and a hang that times out', async () => {
       const customer = await stripe.customers.create({ name: 'Flaky' });
       const sub = fake.createSubscription(customer.id, teamPlan.price.id as string);
@@ -505,6 +546,25 @@ describe('billing: seats at checkout, entitlements, invoices, cancel/resume, dun
       expect(mailsTo(second.email).filter((m) => /fehlgeschlagen/.test(m.subject))).toHaveLength(1);
       // The member got only the sign-up's verification mail.
       expect(mailsTo(member.email).map((m) => m.subject)).toEqual(['Verify your email address']);
+    });
+
+    it('events for a customer no team has are acknowledged and send nothing', async () => {
+      const stranger = await stripe.customers.create({ name: 'Not ours', email: 'x@example.test' });
+      const invoice = fake.createInvoice({ customer: stranger.id, status: 'open' });
+      const event = fake.event(
+        'invoice.payment_failed',
+        fake.failInvoicePayment(invoice.id as string),
+      );
+      expect((await deliver(event).expect(200)).body).toEqual({
+        received: true,
+        outcome: 'unknown_customer',
+      });
+      expect(
+        await t.db
+          .select()
+          .from(stripeEvents)
+          .where(eq(stripeEvents.id, event.id as string)),
+      ).toEqual([]);
     });
 
     it('customer.subscription.trial_will_end sends the owners a notice, once', async () => {
