@@ -218,7 +218,7 @@ export interface paths {
         };
         /**
          * The team's activity log, newest first
-         * @description Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond. Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).
+         * @description Filters: `action`, `userId`, `from` (inclusive) and `to` (exclusive), ISO-8601 instants; `to` must be later than `from` (else 400). Paginated; the cursor is exact to the microsecond. Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), CANCEL_SUBSCRIPTION and RESUME_SUBSCRIPTION (an owner asked for a cancel at the period end, or undid it), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `activity:read`.
          */
@@ -414,7 +414,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe webhook endpoint (public, signed)
-         * @description Verified with STRIPE_WEBHOOK_SECRET on the raw request bytes (`Stripe-Signature`, 300 s tolerance); a missing, wrong or stale signature → 400 and nothing is written. Handles `checkout.session.completed` and `customer.subscription.created/updated/deleted`: the team is found by Stripe customer id and gets stripeSubscriptionId, stripeProductId, planName (the product's name) and subscriptionStatus (every Stripe status, stored as Stripe names it; canceled / incomplete_expired clear product and planName). Each event id is applied once: it is recorded in stripe_events in the same transaction as the team update, under a lock on the team row, so redeliveries (also concurrent) answer 200 `duplicate`. Ordering: an event older (by `created`) than the newest event applied to the team is skipped (`stale`); same-second ties are applied, except that an ended subscription is never revived and never replaces another live one. An applied event that changes the team logs UPDATE_SUBSCRIPTION against it in the same transaction (userId null: Stripe acted); duplicates, stale events and events repeating the current state log nothing. Unknown customers and other event types → 200 with nothing changed. Any other failure (database, Stripe) → 5xx so Stripe retries: a 2xx always means committed or deliberately skipped.
+         * @description Verified with STRIPE_WEBHOOK_SECRET on the raw request bytes (`Stripe-Signature`, 300 s tolerance); a missing, wrong or stale signature → 400 and nothing is written. Handles `checkout.session.completed` and `customer.subscription.created/updated/deleted`: the team is found by Stripe customer id and gets stripeSubscriptionId, stripeProductId, planName (the product's name) and subscriptionStatus (every Stripe status, stored as Stripe names it; canceled / incomplete_expired clear product and planName). Each event id is applied once: it is recorded in stripe_events in the same transaction as the team update, under a lock on the team row, so redeliveries (also concurrent) answer 200 `duplicate`. Ordering: an event older (by `created`) than the newest event applied to the team is skipped (`stale`); same-second ties are applied, except that an ended subscription is never revived and never replaces another live one. An applied event that changes the team logs UPDATE_SUBSCRIPTION against it in the same transaction (userId null: Stripe acted); duplicates, stale events and events repeating the current state log nothing. Also handled, each once per event id (recorded in the same transaction): `entitlements.active_entitlement_summary.updated` stores the lookup keys of the customer's active entitlements as the team's features (ordered by the event's `created`: an older summary answers `stale`); `invoice.payment_failed` mails the team's owners once per invoice (a later event for the same invoice answers `already_notified`); `customer.subscription.trial_will_end` mails them a notice once per trial end. Mails go through the job queue, each in its recipient's language. A completed checkout also reads the customer's active entitlements once. Unknown customers and other event types → 200 with nothing changed. Any other failure (database, Stripe) → 5xx so Stripe retries: a 2xx always means committed or deliberately skipped.
          */
         post: operations["Billing_webhook"];
         delete?: never;
@@ -434,7 +434,7 @@ export interface paths {
         put?: never;
         /**
          * Start a subscription checkout for the team (owner)
-         * @description `priceId` must be one of GET /billing/plans (else 400 `billing.unknown_price`). The team gets one Stripe customer, created on its first checkout (under a lock on the team row, with an idempotency key) and reused afterwards. The session is in subscription mode with `client_reference_id` and `metadata.teamId` = the team id and the plan's trial days; success → GET /billing/checkout/success (on APP_URL's origin), cancel → `APP_URL/teams/{teamId}/billing?checkout=canceled`. A team whose subscription is trialing, active, past_due, unpaid or paused gets 409 `billing.already_subscribed` (use the portal).
+         * @description `priceId` must be one of GET /billing/plans (else 400 `billing.unknown_price`). The team gets one Stripe customer, created on its first checkout (under a lock on the team row, with an idempotency key) and reused afterwards. The session is in subscription mode with `client_reference_id` and `metadata.teamId` = the team id and the plan's trial days; success → GET /billing/checkout/success (on APP_URL's origin), cancel → `APP_URL/teams/{teamId}/billing?checkout=canceled`. A team whose subscription is trialing, active, past_due, unpaid or paused gets 409 `billing.already_subscribed` (use the portal). A per-seat price (its `metadata.per_seat` is `true`) is bought with the team's member count as the line item's `quantity`; any other with 1.
          */
         post: operations["TeamBilling_checkout"];
         delete?: never;
@@ -457,6 +457,66 @@ export interface paths {
          * @description Change plan, payment method, invoices, cancel. Returns to `APP_URL/teams/{teamId}/billing`. 409 `billing.no_customer` before the first checkout.
          */
         post: operations["TeamBilling_portal"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/billing/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's invoices (owner)
+         * @description Read from Stripe for the team's customer, newest first, paginated like the other lists: `limit` (1-100, default 20) and the previous page's `nextCursor` as `cursor` (Stripe's own cursor: the last invoice of the page, passed on as `starting_after`; null on the last page). Amounts are in the currency's minor unit as Stripe gives them; `status` is Stripe's (draft, open, paid, uncollectible, void). A team that never started a checkout has no Stripe customer: an empty list. Stripe failing or slow (8 s, one retry) → 502 `billing.stripe_unavailable`; no billing configured → 503 `billing.not_configured`. A cursor that is not one of ours → 400 `request.invalid_cursor`.
+         */
+        get: operations["TeamBilling_invoices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/billing/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the subscription at the end of its period (owner)
+         * @description Sets Stripe's `cancel_at_period_end`: the team keeps its plan until `currentPeriodEnd`, then Stripe ends the subscription (its `customer.subscription.deleted` event moves the team to the free plan). 409 `billing.no_live_subscription` when the team has no trialing, active, past_due, unpaid or paused subscription. Logs CANCEL_SUBSCRIPTION in the transaction that stores `cancelAtPeriodEnd`; asking again while a cancel is pending answers 200 and logs nothing. Answers the plan view (as GET /teams/{teamId}/plan).
+         */
+        post: operations["TeamBilling_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/billing/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Undo a pending cancel (owner)
+         * @description Clears Stripe's `cancel_at_period_end`: the subscription renews as before. 409 `billing.no_pending_cancel` when no cancel is pending, 409 `billing.no_live_subscription` without a live subscription. Logs RESUME_SUBSCRIPTION in the transaction that stores `cancelAtPeriodEnd`. Answers the plan view (as GET /teams/{teamId}/plan).
+         */
+        post: operations["TeamBilling_resume"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1610,6 +1670,11 @@ export interface components {
              */
             interval: "day" | "week" | "month" | "year";
             /**
+             * @description Bills per member (the price's `metadata.per_seat` is `true`): checkout sends the member count as the quantity, and it follows the team's members
+             * @example false
+             */
+            perSeat: boolean;
+            /**
              * Format: int32
              * @description Free trial days a new subscription gets (0 = none): the price's `metadata.trial_days`, else its legacy `recurring.trial_period_days`, else the product's `metadata.trial_days`
              * @example 7
@@ -1623,11 +1688,11 @@ export interface components {
              */
             received: true;
             /**
-             * @description What happened (for the Stripe Dashboard log). `applied`: the team was updated. `duplicate`: this event id was already processed, nothing changed. `stale`: older than the newest event applied to the team (ties are applied). `subscription_ended` / `other_subscription_ended`: would revive an ended subscription, or replace a live one with an ended one. `unknown_customer`: no team has this customer; nothing changed, acknowledged so Stripe stops retrying. `ignored`: an event type this API does not handle (not recorded).
+             * @description What happened (for the Stripe Dashboard log). `applied`: the team was updated. `duplicate`: this event id was already processed, nothing changed. `stale`: older than the newest event applied to the team (ties are applied). `subscription_ended` / `other_subscription_ended`: would revive an ended subscription, or replace a live one with an ended one. `unknown_customer`: no team has this customer; nothing changed, acknowledged so Stripe stops retrying. `already_notified`: a new event about an invoice (or trial end) whose mail was already queued; recorded, no second mail. `ignored`: an event type this API does not handle (not recorded).
              * @example applied
              * @enum {string}
              */
-            outcome: "applied" | "duplicate" | "stale" | "subscription_ended" | "other_subscription_ended" | "unknown_customer" | "ignored";
+            outcome: "applied" | "duplicate" | "stale" | "subscription_ended" | "other_subscription_ended" | "unknown_customer" | "already_notified" | "ignored";
         };
         CreateCheckoutDto: {
             /**
@@ -1642,6 +1707,54 @@ export interface components {
              * @example https://checkout.stripe.com/c/pay/cs_test_a1b2c3
              */
             url: string;
+        };
+        InvoiceDto: {
+            /** @example in_1Q2w3e4r5t6y7u8i */
+            id: string;
+            /**
+             * @description Null while the invoice is a draft
+             * @example A1B2C3D4-0001
+             */
+            number: string | null;
+            /**
+             * @description Stripe's status: draft, open, paid, uncollectible or void
+             * @example paid
+             */
+            status: string | null;
+            /**
+             * Format: int64
+             * @description In the currency's minor unit, as Stripe gives it
+             * @example 1200
+             */
+            amountDue: number;
+            /**
+             * Format: int64
+             * @example 1200
+             */
+            amountPaid: number;
+            /**
+             * @description ISO 4217, lower case
+             * @example usd
+             */
+            currency: string;
+            /**
+             * Format: date-time
+             * @description Stripe's `created`
+             */
+            createdAt: string;
+            /**
+             * @description Stripe's hosted page to view and pay it (null for a draft)
+             * @example https://invoice.stripe.com/i/acct_1/test_abc
+             */
+            hostedInvoiceUrl: string | null;
+            /** @example https://pay.stripe.com/invoice/acct_1/test_abc/pdf */
+            invoicePdf: string | null;
+        };
+        InvoicePageDto: {
+            /** @description Newest first */
+            items: components["schemas"]["InvoiceDto"][];
+            /** @description Pass as `cursor` for the next (older) page; null on the last page */
+            nextCursor: string | null;
         };
         CreateApiKeyDto: {
             /**
@@ -6493,6 +6606,579 @@ export interface operations {
                         statusCode?: 409;
                         /** @enum {string} */
                         code?: "billing.no_customer";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `billing.stripe_unavailable`: Stripe could not be reached; try again shortly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 502;
+                        /** @enum {string} */
+                        code?: "billing.stripe_unavailable";
+                    };
+                };
+            };
+            /**
+             * @description - `billing.not_configured`: Billing is not configured on this server
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "billing.not_configured" | "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    TeamBilling_invoices: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Opaque cursor from a previous page's `nextCursor` */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePageDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.invalid_cursor`: The cursor is invalid
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.invalid_cursor";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `billing.stripe_unavailable`: Stripe could not be reached; try again shortly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 502;
+                        /** @enum {string} */
+                        code?: "billing.stripe_unavailable";
+                    };
+                };
+            };
+            /**
+             * @description - `billing.not_configured`: Billing is not configured on this server
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "billing.not_configured" | "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    TeamBilling_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanViewDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `billing.no_live_subscription`: The team has no live subscription to cancel */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "billing.no_live_subscription";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `billing.stripe_unavailable`: Stripe could not be reached; try again shortly */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 502;
+                        /** @enum {string} */
+                        code?: "billing.stripe_unavailable";
+                    };
+                };
+            };
+            /**
+             * @description - `billing.not_configured`: Billing is not configured on this server
+             *     - `service.unavailable`: The service is temporarily unavailable; try again shortly
+             */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "billing.not_configured" | "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    TeamBilling_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanViewDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /**
+             * @description - `billing.no_live_subscription`: The team has no live subscription to cancel
+             *     - `billing.no_pending_cancel`: The subscription has no pending cancellation to undo
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "billing.no_live_subscription" | "billing.no_pending_cancel";
                     };
                 };
             };

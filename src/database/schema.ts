@@ -8,6 +8,7 @@ import {
   json,
   jsonb,
   pgTable,
+  primaryKey,
   serial,
   text,
   timestamp,
@@ -111,7 +112,10 @@ export const teams = pgTable(
     /** An admin's limits for a deal made outside Stripe: wins over planLimits and the free plan. */
     planOverride: jsonb('plan_override').$type<PlanLimits>(),
     /** Lookup keys of the Stripe customer's active entitlements. */
-    features: text('features').array().notNull().default(sql`'{}'::text[]`),
+    features: text('features')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Stripe `created` (Unix s) of the entitlements summary applied last: older ones lose. */
     featuresAsOf: bigint('features_as_of', { mode: 'number' }),
     /**
@@ -350,6 +354,26 @@ export const stripeEvents = pgTable(
     teamId: integer('team_id').references(() => teams.id),
   },
   (t) => [index('stripe_events_customer_created_idx').on(t.stripeCustomerId, t.createdAt)],
+);
+
+/**
+ * Mails the billing module sent once per Stripe object, whatever number of events or deliveries
+ * announce it: `payment_failed` per invoice id (dunning), `trial_will_end` per subscription and
+ * trial end. The row is inserted in the transaction that queues the mails, so two deliveries
+ * (or two events) for one invoice queue them once. Owned by billing.
+ */
+export const billingNotices = pgTable(
+  'billing_notices',
+  {
+    kind: varchar('kind', { length: 40 }).notNull(),
+    /** The Stripe object the notice is about (`in_…`, `sub_…@<trial_end>`). */
+    subjectId: text('subject_id').notNull(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.subjectId] })],
 );
 
 /**

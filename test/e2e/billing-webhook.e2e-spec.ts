@@ -383,6 +383,7 @@ describe('billing: webhook, plans, checkout success (public routes)', () => {
           currency: 'usd',
           interval: 'month',
           trialDays: 7,
+          perSeat: false,
         },
         {
           productId: plus.product.id,
@@ -392,6 +393,7 @@ describe('billing: webhook, plans, checkout success (public routes)', () => {
           currency: 'usd',
           interval: 'month',
           trialDays: 7,
+          perSeat: false,
         },
       ]);
       await t.http.get('/api/v1/billing/plans').expect(200);

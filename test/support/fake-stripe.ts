@@ -22,6 +22,10 @@ export interface FakeRequest {
   path: string;
   params: Params;
   idempotencyKey: string | undefined;
+  /** Set when an injected failure answered this call instead of the endpoint (failNext). */
+  failedWith?: number | 'hang';
+  /** Set when Stripe's idempotency layer answered with the first response for the key. */
+  replayed?: boolean;
 }
 
 export type SubscriptionStatus = Stripe.Subscription.Status;
@@ -149,10 +153,32 @@ const noSuch = (kind: string, value: string, param = 'id'): StripeApiError =>
     param,
   );
 
+/**
+ * One page of a list in Stripe's cursor pagination: `all` is in the list's order (newest first
+ * for Stripe's lists); `starting_after` pages forward from an object, `ending_before` backward
+ * (the `limit` objects just before it, `has_more` then telling whether more lie before those).
+ * Both at once is an error, as at Stripe.
+ */
 function list(url: string, all: Json[], params: Params): Json {
   const limit = int(params, 'limit') ?? 10;
   if (limit < 1 || limit > 100) throw invalid('limit');
   const after = str(params, 'starting_after');
+  const before = str(params, 'ending_before');
+  if (after !== undefined && before !== undefined) {
+    throw new StripeApiError(
+      400,
+      'invalid_request_error',
+      'parameter_invalid',
+      'You may only specify one of these parameters: ending_before, starting_after.',
+      'ending_before',
+    );
+  }
+  if (before !== undefined) {
+    const index = all.findIndex((o) => o.id === before);
+    if (index === -1) throw noSuch('object', before, 'ending_before');
+    const start = Math.max(0, index - limit);
+    return { object: 'list', data: all.slice(start, index), has_more: start > 0, url };
+  }
   let start = 0;
   if (after !== undefined) {
     const index = all.findIndex((o) => o.id === after);
@@ -161,6 +187,20 @@ function list(url: string, all: Json[], params: Params): Json {
   }
   const data = all.slice(start, start + limit);
   return { object: 'list', data, has_more: start + limit < all.length, url };
+}
+
+/** Statuses in which a subscription grants its product's entitlements (and can be updated). */
+const ENTITLED_STATUSES: readonly string[] = ['active', 'trialing', 'past_due'];
+const ENDED_STATUSES: readonly string[] = ['canceled', 'incomplete_expired'];
+
+/** A failure the next matching calls get instead of an answer (see FakeStripe.failNext). */
+export interface InjectedFailure {
+  method: string;
+  path: string | RegExp;
+  /** How many calls still fail. */
+  times: number;
+  /** `500`/`503`/...: Stripe's `api_error` envelope; `hang`: no answer until the client gives up. */
+  with: number | 'hang';
 }
 
 export interface FakeStripe {
@@ -173,7 +213,14 @@ export interface FakeStripe {
   subscriptions: Map<string, Json>;
   checkoutSessions: Map<string, Json>;
   portalSessions: Map<string, Json>;
-  /** Creates an active product with one monthly recurring price (its default price). */
+  invoices: Map<string, Json>;
+  /** Entitlements features (`entitlements.feature`) by id. */
+  features: Map<string, Json>;
+  /**
+   * Creates an active product with one monthly recurring price (its default price).
+   * `perSeat` sets the price's `metadata.per_seat = 'true'`; `productMetadata` the product's
+   * metadata (e.g. `max_members`); `features` attaches features by lookup key (created when new).
+   */
   createPlan(input: {
     name: string;
     amount: number;
@@ -181,11 +228,57 @@ export interface FakeStripe {
     interval?: 'day' | 'week' | 'month' | 'year';
     trialDays?: number;
     active?: boolean;
+    perSeat?: boolean;
+    productMetadata?: Record<string, string>;
+    features?: string[];
   }): { product: Json; price: Json };
+  /** A feature (Entitlements) with this lookup key, created on first use. */
+  feature(lookupKey: string, name?: string): Json;
+  /** Attaches a feature to a product (Stripe's product features); idempotent. */
+  attachFeature(productId: string, lookupKey: string): void;
+  /** Detaches a feature from a product. */
+  detachFeature(productId: string, lookupKey: string): void;
+  /**
+   * The `entitlements.active_entitlement_summary` object Stripe sends in the
+   * `entitlements.active_entitlement_summary.updated` event: the customer's active entitlements
+   * (features of the products of its active, trialing or past_due subscriptions).
+   */
+  activeEntitlementSummary(customerId: string): Json;
+  /**
+   * An invoice of the customer (finalized: `open`, or `paid` etc.), as Stripe lists it.
+   * `created` defaults to now, plus a tick per invoice so that the order is total.
+   */
+  createInvoice(input: {
+    customer: string;
+    subscription?: string;
+    amountDue?: number;
+    amountPaid?: number;
+    currency?: string;
+    status?: 'draft' | 'open' | 'paid' | 'uncollectible' | 'void';
+    created?: number;
+  }): Json;
+  /** A failed payment attempt on an open invoice (attempt_count + 1): what `invoice.payment_failed` carries. */
+  failInvoicePayment(invoiceId: string): Json;
+  /**
+   * The next `times` calls matching method and path fail before reaching the endpoint (nothing
+   * executes, so nothing is saved for their Idempotency-Key, as at Stripe when a request never
+   * started): `with` 500 (default) or another 5xx answers Stripe's `api_error` envelope;
+   * `hang` never answers (the client's timeout ends it).
+   */
+  failNext(
+    method: string,
+    path: string | RegExp,
+    options?: { times?: number; with?: number | 'hang' },
+  ): void;
   /** What Checkout does when the customer pays: creates the subscription and completes the session. */
   completeCheckout(sessionId: string, status?: SubscriptionStatus): Json;
   /** A subscription for a customer, as the API would create it. */
-  createSubscription(customerId: string, priceId: string, status?: SubscriptionStatus): Json;
+  createSubscription(
+    customerId: string,
+    priceId: string,
+    status?: SubscriptionStatus,
+    quantity?: number,
+  ): Json;
   /** Changes a stored subscription (status, price) the way Stripe's own transitions would. */
   updateSubscription(
     subscriptionId: string,
@@ -216,6 +309,16 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
   const subscriptions = new Map<string, Json>();
   const checkoutSessions = new Map<string, Json>();
   const portalSessions = new Map<string, Json>();
+  const invoices = new Map<string, Json>();
+  const features = new Map<string, Json>();
+  /** Product id → the ids of its attached features, in attachment order. */
+  const productFeatures = new Map<string, string[]>();
+  /** `${customer} ${feature}` → active entitlement id: stable while it stays active. */
+  const entitlementIds = new Map<string, string>();
+  const failures: InjectedFailure[] = [];
+  /** Hung requests, answered (destroyed) on close. */
+  const hung = new Set<ServerResponse>();
+  let invoiceTick = 0;
   /** Internal, non-public data of checkout sessions (line items, subscription_data). */
   const sessionPrivate = new Map<
     string,
@@ -234,6 +337,8 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
     if (value.startsWith('prod_')) return products.get(value);
     if (value.startsWith('price_')) return prices.get(value);
     if (value.startsWith('sub_')) return subscriptions.get(value);
+    if (value.startsWith('in_')) return invoices.get(value);
+    if (value.startsWith('feat_')) return features.get(value);
     return undefined;
   };
 
@@ -350,6 +455,7 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
     status: SubscriptionStatus = 'active',
     trialDays?: number,
     meta: Record<string, string> = {},
+    quantity = 1,
   ): Json {
     const price = prices.get(priceId);
     if (!customers.has(customerId)) throw noSuch('customer', customerId, 'customer');
@@ -395,7 +501,7 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
             discounts: [],
             metadata: {},
             price: structuredClone(price),
-            quantity: 1,
+            quantity,
             subscription: subId,
             tax_rates: [],
           },
@@ -441,6 +547,157 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
       }
     }
     return subscription;
+  }
+
+  const periodEndOf = (subscription: Json): number =>
+    ((subscription.items as { data: Json[] }).data[0]?.current_period_end as number | undefined) ??
+    now();
+
+  /** Stripe refuses changes to an ended subscription (and its items). */
+  function refuseEnded(subscription: Json): void {
+    if (ENDED_STATUSES.includes(subscription.status as string)) {
+      throw new StripeApiError(
+        400,
+        'invalid_request_error',
+        undefined,
+        `A canceled subscription can only update its cancellation_details and metadata.`,
+      );
+    }
+  }
+
+  function findItem(itemId: string): { item: Json; subscription: Json } {
+    for (const subscription of subscriptions.values()) {
+      const item = (subscription.items as { data: Json[] }).data.find((i) => i.id === itemId);
+      if (item) return { item, subscription };
+    }
+    throw noSuch('subscription_item', itemId);
+  }
+
+  const subscriptionOfInvoice = (invoice: Json): string | undefined =>
+    (invoice.parent as { subscription_details?: { subscription?: string } } | null)
+      ?.subscription_details?.subscription;
+
+  function feature(lookupKey: string, name = lookupKey): Json {
+    const existing = [...features.values()].find((f) => f.lookup_key === lookupKey);
+    if (existing) return existing;
+    const created: Json = {
+      id: id('feat_test'),
+      object: 'entitlements.feature',
+      active: true,
+      livemode: false,
+      lookup_key: lookupKey,
+      metadata: {},
+      name,
+    };
+    features.set(created.id as string, created);
+    return created;
+  }
+
+  function attachFeatureTo(productId: string, lookupKey: string): void {
+    if (!products.has(productId)) throw new Error(`fake-stripe: no product ${productId}`);
+    const featureId = feature(lookupKey).id as string;
+    const attached = productFeatures.get(productId) ?? [];
+    if (!attached.includes(featureId)) productFeatures.set(productId, [...attached, featureId]);
+  }
+
+  /** The customer's active entitlements: one per feature of its entitled subscriptions' products. */
+  function activeEntitlements(customerId: string): Json[] {
+    const featureIds = new Set<string>();
+    for (const subscription of subscriptions.values()) {
+      if (subscription.customer !== customerId) continue;
+      if (!ENTITLED_STATUSES.includes(subscription.status as string)) continue;
+      for (const item of (subscription.items as { data: Json[] }).data) {
+        const product = (item.price as Json).product as string;
+        for (const featureId of productFeatures.get(product) ?? []) featureIds.add(featureId);
+      }
+    }
+    return [...featureIds].map((featureId) => {
+      const key = `${customerId} ${featureId}`;
+      let entitlementId = entitlementIds.get(key);
+      if (entitlementId === undefined) {
+        entitlementId = id('ent_test');
+        entitlementIds.set(key, entitlementId);
+      }
+      return {
+        id: entitlementId,
+        object: 'entitlements.active_entitlement',
+        feature: featureId,
+        livemode: false,
+        lookup_key: features.get(featureId)!.lookup_key,
+      };
+    });
+  }
+
+  function createInvoice(input: Parameters<FakeStripe['createInvoice']>[0]): Json {
+    const customer = customers.get(input.customer);
+    if (!customer) throw new Error(`fake-stripe: no customer ${input.customer}`);
+    const status = input.status ?? 'paid';
+    const amountDue = input.amountDue ?? 1200;
+    const amountPaid = input.amountPaid ?? (status === 'paid' ? amountDue : 0);
+    const created = input.created ?? now() + invoiceTick++;
+    const invoiceId = id('in');
+    const finalized = status !== 'draft';
+    const count = [...invoices.values()].filter((i) => i.customer === input.customer).length;
+    const invoice: Json = {
+      id: invoiceId,
+      object: 'invoice',
+      account_country: 'US',
+      account_name: 'Fake Stripe',
+      amount_due: amountDue,
+      amount_overpaid: 0,
+      amount_paid: amountPaid,
+      amount_remaining: amountDue - amountPaid,
+      amount_shipping: 0,
+      attempt_count: status === 'paid' ? 1 : 0,
+      attempted: status === 'paid',
+      auto_advance: status === 'open',
+      billing_reason: input.subscription ? 'subscription_cycle' : 'manual',
+      collection_method: 'charge_automatically',
+      created,
+      currency: input.currency ?? 'usd',
+      customer: input.customer,
+      customer_email: customer.email ?? null,
+      customer_name: customer.name ?? null,
+      default_payment_method: null,
+      description: null,
+      discounts: [],
+      due_date: null,
+      effective_at: finalized ? created : null,
+      hosted_invoice_url: finalized
+        ? `https://invoice.stripe.com/i/acct_fake/test_${randomBytes(12).toString('base64url')}`
+        : null,
+      invoice_pdf: finalized
+        ? `https://pay.stripe.com/invoice/acct_fake/test_${randomBytes(12).toString('base64url')}/pdf`
+        : null,
+      lines: { object: 'list', data: [], has_more: false, url: `/v1/invoices/${invoiceId}/lines` },
+      livemode: false,
+      metadata: {},
+      next_payment_attempt: null,
+      number: finalized
+        ? `${customer.invoice_prefix as string}-${String(count + 1).padStart(4, '0')}`
+        : null,
+      parent: input.subscription
+        ? {
+            quote_details: null,
+            subscription_details: { metadata: {}, subscription: input.subscription },
+            type: 'subscription_details',
+          }
+        : null,
+      period_end: created,
+      period_start: created - 30 * 86_400,
+      status,
+      status_transitions: {
+        finalized_at: finalized ? created : null,
+        marked_uncollectible_at: null,
+        paid_at: status === 'paid' ? created : null,
+        voided_at: null,
+      },
+      subtotal: amountDue,
+      total: amountDue,
+      webhooks_delivered_at: created,
+    };
+    invoices.set(invoiceId, invoice);
+    return invoice;
   }
 
   const routes: {
@@ -770,14 +1027,133 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
       method: 'POST',
       pattern: /^\/v1\/subscriptions\/([^/]+)$/,
       handle: (params, m) => {
-        allow(params, ['cancel_at_period_end', 'metadata', 'expand']);
+        allow(params, ['cancel_at_period_end', 'metadata', 'expand', 'proration_behavior']);
         const subscription = subscriptions.get(m[1]!);
         if (!subscription) throw noSuch('subscription', m[1]!);
+        refuseEnded(subscription);
         const cancelAtPeriodEnd = bool(params, 'cancel_at_period_end');
-        if (cancelAtPeriodEnd !== undefined) subscription.cancel_at_period_end = cancelAtPeriodEnd;
+        if (cancelAtPeriodEnd !== undefined) {
+          // As Stripe: a pending cancel sets cancel_at to the period's end and canceled_at to
+          // when it was asked for; undoing it clears both.
+          subscription.cancel_at_period_end = cancelAtPeriodEnd;
+          subscription.cancel_at = cancelAtPeriodEnd ? periodEndOf(subscription) : null;
+          subscription.canceled_at = cancelAtPeriodEnd ? now() : null;
+        }
         if (params.metadata !== undefined)
           subscription.metadata = { ...(subscription.metadata as Json), ...metadata(params) };
         return expand(subscription, expandParam(params));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/subscription_items\/([^/]+)$/,
+      handle: (params, m) => {
+        allow(params, ['expand']);
+        const found = findItem(m[1]!);
+        return expand(found.item, expandParam(params));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^\/v1\/subscription_items\/([^/]+)$/,
+      handle: (params, m) => {
+        // SubscriptionItemUpdateParams (stripe 23): the ones this fake implements; others 400.
+        allow(params, [
+          'quantity',
+          'proration_behavior',
+          'proration_date',
+          'payment_behavior',
+          'metadata',
+          'expand',
+        ]);
+        const { item, subscription } = findItem(m[1]!);
+        refuseEnded(subscription);
+        const proration = str(params, 'proration_behavior');
+        if (
+          proration !== undefined &&
+          !['always_invoice', 'create_prorations', 'none'].includes(proration)
+        ) {
+          throw invalid('proration_behavior');
+        }
+        const payment = str(params, 'payment_behavior');
+        if (
+          payment !== undefined &&
+          ![
+            'allow_incomplete',
+            'default_incomplete',
+            'error_if_incomplete',
+            'pending_if_incomplete',
+          ].includes(payment)
+        ) {
+          throw invalid('payment_behavior');
+        }
+        int(params, 'proration_date');
+        const quantity = int(params, 'quantity');
+        if (quantity !== undefined) {
+          if (quantity < 0) throw invalid('quantity');
+          item.quantity = quantity;
+        }
+        if (params.metadata !== undefined)
+          item.metadata = { ...(item.metadata as Json), ...metadata(params) };
+        return expand(item, expandParam(params));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/invoices$/,
+      handle: (params) => {
+        // InvoiceListParams (stripe 23): customer, subscription, status filters; newest first.
+        allow(params, [
+          'customer',
+          'subscription',
+          'status',
+          'collection_method',
+          'limit',
+          'starting_after',
+          'ending_before',
+          'expand',
+        ]);
+        const customer = str(params, 'customer');
+        const subscription = str(params, 'subscription');
+        const status = str(params, 'status');
+        if (
+          status !== undefined &&
+          !['draft', 'open', 'paid', 'uncollectible', 'void'].includes(status)
+        ) {
+          throw invalid('status');
+        }
+        const collection = str(params, 'collection_method');
+        const all = [...invoices.values()]
+          .filter((i) => customer === undefined || i.customer === customer)
+          .filter((i) => subscription === undefined || subscriptionOfInvoice(i) === subscription)
+          .filter((i) => status === undefined || i.status === status)
+          .filter((i) => collection === undefined || i.collection_method === collection)
+          .sort((a, b) => (b.created as number) - (a.created as number));
+        return expand(list('/v1/invoices', all, params), expandParam(params));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/invoices\/([^/]+)$/,
+      handle: (params, m) => {
+        allow(params, ['expand']);
+        const invoice = invoices.get(m[1]!);
+        if (!invoice) throw noSuch('invoice', m[1]!);
+        return expand(invoice, expandParam(params));
+      },
+    },
+    {
+      method: 'GET',
+      pattern: /^\/v1\/entitlements\/active_entitlements$/,
+      handle: (params) => {
+        // Entitlements.ActiveEntitlementListParams: customer (required) + pagination.
+        allow(params, ['customer', 'limit', 'starting_after', 'ending_before', 'expand']);
+        const customer = str(params, 'customer', true)!;
+        if (!customers.has(customer)) throw noSuch('customer', customer, 'customer');
+        return expand(
+          list('/v1/entitlements/active_entitlements', activeEntitlements(customer), params),
+          expandParam(params),
+        );
       },
     },
     {
@@ -834,7 +1210,30 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
         typeof req.headers['idempotency-key'] === 'string'
           ? req.headers['idempotency-key']
           : undefined;
-      requests.push({ method, path: url.pathname, params, idempotencyKey: key });
+      const request: FakeRequest = { method, path: url.pathname, params, idempotencyKey: key };
+      requests.push(request);
+      const failure = failures.find(
+        (f) =>
+          f.times > 0 &&
+          f.method === method &&
+          (typeof f.path === 'string' ? f.path === url.pathname : f.path.test(url.pathname)),
+      );
+      if (failure) {
+        failure.times -= 1;
+        request.failedWith = failure.with;
+        if (failure.with === 'hang') {
+          hung.add(res);
+          res.on('close', () => hung.delete(res));
+          return;
+        }
+        send(res, failure.with, {
+          error: {
+            type: 'api_error',
+            message: 'An unknown error occurred (injected by the fake).',
+          },
+        });
+        return;
+      }
       const route = routes.find((r) => r.method === method && r.pattern.test(url.pathname));
       if (!route) {
         throw new StripeApiError(
@@ -850,13 +1249,16 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
         const previous = idempotent.get(key);
         if (previous) {
           if (previous.fingerprint !== fingerprint) {
+            // Stripe's answer (no `code`): type idempotency_error, HTTP 400.
             throw new StripeApiError(
               400,
               'idempotency_error',
-              'idempotency_key_in_use',
-              'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+              undefined,
+              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
             );
           }
+          request.replayed = true;
+          res.setHeader('Idempotent-Replayed', 'true');
           send(res, previous.status, previous.body);
           return;
         }
@@ -899,15 +1301,68 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
     subscriptions,
     checkoutSessions,
     portalSessions,
-    createPlan({ name, amount, currency = 'usd', interval = 'month', trialDays, active = true }) {
-      const product = newProduct(name, { active });
+    invoices,
+    features,
+    createPlan({
+      name,
+      amount,
+      currency = 'usd',
+      interval = 'month',
+      trialDays,
+      active = true,
+      perSeat,
+      productMetadata = {},
+      features: lookupKeys = [],
+    }) {
+      const product = newProduct(name, { active, metadata: { ...productMetadata } });
       const price = newPrice(product.id as string, amount, currency, interval, undefined, {
-        metadata: trialDays === undefined ? {} : { trial_days: String(trialDays) },
+        metadata: {
+          ...(trialDays === undefined ? {} : { trial_days: String(trialDays) }),
+          ...(perSeat ? { per_seat: 'true' } : {}),
+        },
       });
       product.default_price = price.id;
       products.set(product.id as string, product);
       prices.set(price.id as string, price);
+      for (const key of lookupKeys) attachFeatureTo(product.id as string, key);
       return { product, price };
+    },
+    feature,
+    attachFeature: (productId, lookupKey) => attachFeatureTo(productId, lookupKey),
+    detachFeature(productId, lookupKey) {
+      const featureId = feature(lookupKey).id as string;
+      productFeatures.set(
+        productId,
+        (productFeatures.get(productId) ?? []).filter((f) => f !== featureId),
+      );
+    },
+    activeEntitlementSummary(customerId) {
+      const data = activeEntitlements(customerId);
+      return {
+        object: 'entitlements.active_entitlement_summary',
+        customer: customerId,
+        entitlements: {
+          object: 'list',
+          data,
+          has_more: false,
+          url: '/v1/entitlements/active_entitlements',
+        },
+        livemode: false,
+      };
+    },
+    createInvoice,
+    failInvoicePayment(invoiceId) {
+      const invoice = invoices.get(invoiceId);
+      if (!invoice) throw new Error(`fake-stripe: no invoice ${invoiceId}`);
+      if (invoice.status !== 'open')
+        throw new Error('fake-stripe: only an open invoice is attempted');
+      invoice.attempt_count = (invoice.attempt_count as number) + 1;
+      invoice.attempted = true;
+      invoice.next_payment_attempt = now() + 3 * 86_400;
+      return invoice;
+    },
+    failNext(method, path, options = {}) {
+      failures.push({ method, path, times: options.times ?? 1, with: options.with ?? 500 });
     },
     completeCheckout(sessionId, status = 'active') {
       const session = checkoutSessions.get(sessionId);
@@ -919,6 +1374,7 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
         status,
         extra.trialDays,
         extra.subscriptionMetadata,
+        extra.quantity,
       );
       Object.assign(session, {
         status: 'complete',
@@ -928,8 +1384,8 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
       });
       return subscription;
     },
-    createSubscription: (customerId, priceId, status) =>
-      createSubscription(customerId, priceId, status),
+    createSubscription: (customerId, priceId, status, quantity) =>
+      createSubscription(customerId, priceId, status, undefined, {}, quantity),
     updateSubscription,
     event(type, object, options = {}) {
       return {
@@ -964,6 +1420,7 @@ export async function startFakeStripe(options: { secretKey?: string } = {}): Pro
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const res of hung) res.destroy();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),

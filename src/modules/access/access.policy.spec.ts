@@ -91,6 +91,9 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'domains.remove':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
   'plan.read':          [A,   A,     N,       A,         A,   F,       N,         A,    A],
   'plan.override':      [F,   F,     N,       F,         U,   U,       U,         A,    F],
+  'billing.invoices.read': [A, F,     N,       A,         U,   U,       U,         A,    A],
+  'billing.cancel':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'billing.resume':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

@@ -76,6 +76,10 @@ export const TEAM_ACTIONS = {
   'domains.add': { role: 'owner', verifiedEmail: true },
   'domains.verify': { role: 'owner', verifiedEmail: true },
   'domains.remove': { role: 'owner' },
+  // Invoices carry amounts and payment links: owners only, support staff may read them.
+  'billing.invoices.read': { role: 'owner', intent: 'read' },
+  'billing.cancel': { role: 'owner' },
+  'billing.resume': { role: 'owner' },
 } as const satisfies Record<string, TeamRule>;
 
 export type TeamAction = keyof typeof TEAM_ACTIONS;

@@ -6,7 +6,7 @@ export const AUDIT_TEAM_RULE =
 
 /** What a team's log holds, for the Swagger description of GET /teams/:teamId/activity. */
 export const TEAM_LOG_CONTENTS =
-  "Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).";
+  "Holds the team's changes, each written in the transaction of the change and only when something changed: CREATE_TEAM, UPDATE_TEAM, UPDATE_TEAM_MEMBER, REMOVE_TEAM_MEMBER, INVITE_TEAM_MEMBER, REVOKE_INVITATION, ACCEPT_INVITATION, DECLINE_INVITATION (by the invitee, who need not be a member), UPDATE_SUBSCRIPTION (from Stripe: userId and user null), CANCEL_SUBSCRIPTION and RESUME_SUBSCRIPTION (an owner asked for a cancel at the period end, or undid it), the ADMIN_* back-office changes, and the members' own actions logged against this team (sign-up, sign-in, account changes).";
 
 /**
  * How an admin's action is logged: when a back-office admin (an `admin` Actor) performs an

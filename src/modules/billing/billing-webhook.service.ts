@@ -12,8 +12,10 @@ import { TeamsService } from '../teams/teams.service.js';
 import { BillingRepository } from './billing.repository.js';
 import { StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService, type SyncOutcome } from './subscription-sync.service.js';
+import { BillingNoticesService, type NoticeOutcome } from './billing-notices.service.js';
+import { EntitlementsService, type EntitlementsOutcome } from './entitlements.service.js';
 
-export type WebhookOutcome = SyncOutcome | 'ignored';
+export type WebhookOutcome = SyncOutcome | NoticeOutcome | EntitlementsOutcome | 'ignored';
 
 /**
  * Stripe webhook: verify on the raw bytes, switch on the type, map with pure functions, write
@@ -30,6 +32,8 @@ export class BillingWebhookService {
     private readonly repo: BillingRepository,
     private readonly teams: TeamsService,
     private readonly sync: SubscriptionSyncService,
+    private readonly entitlements: EntitlementsService,
+    private readonly notices: BillingNoticesService,
   ) {}
 
   async handle(
@@ -61,6 +65,12 @@ export class BillingWebhookService {
       outcome = await this.onSubscription(event, toSnapshot(event.data.object), ipAddress);
     } else if (event.type === 'checkout.session.completed') {
       outcome = await this.onCheckoutCompleted(event, event.data.object, ipAddress);
+    } else if (event.type === 'entitlements.active_entitlement_summary.updated') {
+      outcome = await this.entitlements.onSummaryUpdated(event, event.data.object);
+    } else if (event.type === 'invoice.payment_failed') {
+      outcome = await this.notices.onPaymentFailed(event, event.data.object);
+    } else if (event.type === 'customer.subscription.trial_will_end') {
+      outcome = await this.notices.onTrialWillEnd(event, event.data.object);
     } else {
       // Not recorded: only events we act on take part in idempotency and ordering.
       outcome = 'ignored';
@@ -132,6 +142,10 @@ export class BillingWebhookService {
     });
     if (outcome === 'unknown_customer') {
       this.logger.warn({ eventId: event.id, teamId, customerId }, 'checkout for an unknown team');
+    } else if (outcome !== 'duplicate') {
+      // The summary event may precede the team's customer link or come later: read once now.
+      await this.entitlements.refreshAfterCheckout(teamId, customerId);
+      await this.teams.queueSeatSync(teamId);
     }
     return outcome;
   }

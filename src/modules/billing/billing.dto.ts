@@ -33,6 +33,13 @@ export class PlanDto {
   interval!: string;
 
   @ApiProperty({
+    example: false,
+    description:
+      "Bills per member (the price's `metadata.per_seat` is `true`): checkout sends the member count as the quantity, and it follows the team's members",
+  })
+  perSeat!: boolean;
+
+  @ApiProperty({
     type: 'integer',
     example: 7,
     description:
@@ -90,6 +97,7 @@ export class WebhookAckDto {
       'subscription_ended',
       'other_subscription_ended',
       'unknown_customer',
+      'already_notified',
       'ignored',
     ],
     description: [
@@ -98,8 +106,75 @@ export class WebhookAckDto {
       '`stale`: older than the newest event applied to the team (ties are applied).',
       '`subscription_ended` / `other_subscription_ended`: would revive an ended subscription, or replace a live one with an ended one.',
       '`unknown_customer`: no team has this customer; nothing changed, acknowledged so Stripe stops retrying.',
+      '`already_notified`: a new event about an invoice (or trial end) whose mail was already queued; recorded, no second mail.',
       '`ignored`: an event type this API does not handle (not recorded).',
     ].join(' '),
   })
   outcome!: string;
 }
+
+export class InvoiceDto {
+  @ApiProperty({ example: 'in_1Q2w3e4r5t6y7u8i' })
+  id!: string;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'A1B2C3D4-0001',
+    description: 'Null while the invoice is a draft',
+  })
+  number!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'paid',
+    description: "Stripe's status: draft, open, paid, uncollectible or void",
+  })
+  status!: string | null;
+
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    example: 1200,
+    description: "In the currency's minor unit, as Stripe gives it",
+  })
+  amountDue!: number;
+
+  @ApiProperty({ type: 'integer', format: 'int64', example: 1200 })
+  amountPaid!: number;
+
+  @ApiProperty({ example: 'usd', description: 'ISO 4217, lower case' })
+  currency!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', description: "Stripe's `created`" })
+  createdAt!: Date;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://invoice.stripe.com/i/acct_1/test_abc',
+    description: "Stripe's hosted page to view and pay it (null for a draft)",
+  })
+  hostedInvoiceUrl!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'https://pay.stripe.com/invoice/acct_1/test_abc/pdf',
+  })
+  invoicePdf!: string | null;
+}
+
+export class InvoicePageDto {
+  @ApiProperty({ type: [InvoiceDto], description: 'Newest first' })
+  items!: InvoiceDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next (older) page; null on the last page',
+  })
+  nextCursor!: string | null;
+}
+

@@ -48,4 +48,14 @@ export const BillingErrors = defineErrors({
     message:
       'You are the only owner of a team with a live subscription; cancel it in the customer portal (or add another owner) first',
   },
+  noLiveSubscription: {
+    code: 'billing.no_live_subscription',
+    status: HttpStatus.CONFLICT,
+    message: 'The team has no live subscription to cancel',
+  },
+  noPendingCancel: {
+    code: 'billing.no_pending_cancel',
+    status: HttpStatus.CONFLICT,
+    message: 'The subscription has no pending cancellation to undo',
+  },
 });

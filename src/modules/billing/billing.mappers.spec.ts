@@ -2,9 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import type Stripe from 'stripe';
 import {
   decideApply,
+  decodeInvoiceCursor,
+  encodeInvoiceCursor,
+  isPerSeatPrice,
   needsProductName,
   subscriptionFieldsChanged,
   teamIdOfCheckoutSession,
+  toFeatureKeys,
+  toInvoiceView,
   toPlans,
   toSnapshot,
   toSubscriptionFields,
@@ -144,7 +149,10 @@ describe('toPlans', () => {
       price('price_plus_newer', plus, { unit_amount: 1500, created: 300 }),
       price('price_plus_default', plus, { unit_amount: 1200, created: 200 }),
       price('price_base_old', base, { created: 100 }),
-      price('price_base_new', base, { created: 200, metadata: { trial_days: '7' } }),
+      price('price_base_new', base, {
+        created: 200,
+        metadata: { trial_days: '7', per_seat: 'true' },
+      }),
     ]);
     expect(plans).toEqual([
       {
@@ -155,6 +163,7 @@ describe('toPlans', () => {
         currency: 'usd',
         interval: 'month',
         trialDays: 7,
+        perSeat: true,
       },
       {
         productId: 'prod_plus',
@@ -164,6 +173,7 @@ describe('toPlans', () => {
         currency: 'usd',
         interval: 'month',
         trialDays: 0,
+        perSeat: false,
       },
     ]);
   });
@@ -457,5 +467,71 @@ describe('teamIdOfCheckoutSession', () => {
     expect(teamIdOfCheckoutSession(session('0'))).toBeUndefined();
     expect(teamIdOfCheckoutSession(session('9999999999'))).toBeUndefined();
     expect(teamIdOfCheckoutSession(session('42', '43'))).toBeUndefined();
+  });
+});
+
+describe('isPerSeatPrice', () => {
+  it("is true only for metadata.per_seat 'true' (any case, trimmed)", () => {
+    const cases: [Record<string, string>, boolean][] = [
+      [{ per_seat: 'true' }, true],
+      [{ per_seat: ' TRUE ' }, true],
+      [{ per_seat: 'false' }, false],
+      [{ per_seat: 'yes' }, false],
+      [{ per_seat: '' }, false],
+      [{}, false],
+    ];
+    for (const [metadata, expected] of cases) {
+      expect({ metadata, perSeat: isPerSeatPrice({ metadata }) }).toEqual({
+        metadata,
+        perSeat: expected,
+      });
+    }
+  });
+});
+
+describe('invoice cursor', () => {
+  it('round-trips an invoice id and refuses anything else', () => {
+    expect(decodeInvoiceCursor(encodeInvoiceCursor('in_1AbC'))).toBe('in_1AbC');
+    for (const id of ['cus_1', 'in_', 'in_1; drop', '']) {
+      expect(decodeInvoiceCursor(encodeInvoiceCursor(id))).toBeUndefined();
+    }
+    expect(decodeInvoiceCursor('!!!')).toBeUndefined();
+  });
+});
+
+describe('toFeatureKeys', () => {
+  it('keeps each lookup key once, sorted', () => {
+    expect(
+      toFeatureKeys([{ lookup_key: 'sso' }, { lookup_key: 'audit' }, { lookup_key: 'sso' }]),
+    ).toEqual(['audit', 'sso']);
+    expect(toFeatureKeys([])).toEqual([]);
+  });
+});
+
+describe('toInvoiceView', () => {
+  it("maps Stripe's invoice to the contract's fields", () => {
+    const invoice = {
+      id: 'in_1',
+      object: 'invoice',
+      number: 'ABC-0001',
+      status: 'open',
+      amount_due: 1200,
+      amount_paid: 0,
+      currency: 'eur',
+      created: 1_796_000_000,
+      hosted_invoice_url: 'https://invoice.stripe.com/i/x',
+      invoice_pdf: undefined,
+    } as unknown as Stripe.Invoice;
+    expect(toInvoiceView(invoice)).toEqual({
+      id: 'in_1',
+      number: 'ABC-0001',
+      status: 'open',
+      amountDue: 1200,
+      amountPaid: 0,
+      currency: 'eur',
+      createdAt: new Date(1_796_000_000_000),
+      hostedInvoiceUrl: 'https://invoice.stripe.com/i/x',
+      invoicePdf: null,
+    });
   });
 });

@@ -16,7 +16,12 @@ export interface Plan {
   currency: string;
   interval: string;
   trialDays: number;
+  perSeat: boolean;
 }
+
+/** A price bills per member when its `metadata.per_seat` is `true` (any case, trimmed). */
+export const isPerSeatPrice = (price: Pick<Stripe.Price, 'metadata'>): boolean =>
+  price.metadata.per_seat?.trim().toLowerCase() === 'true';
 
 const MAX_TRIAL_DAYS = 730;
 
@@ -87,6 +92,7 @@ export function toPlans(prices: readonly Stripe.Price[]): Plan[] {
       currency: price.currency,
       interval: price.recurring?.interval ?? 'month',
       trialDays: trialDaysOf(price, product),
+      perSeat: isPerSeatPrice(price),
     }))
     .sort((a, b) => a.amount - b.amount || a.name.localeCompare(b.name));
 }
@@ -137,7 +143,7 @@ export function toSnapshot(subscription: Stripe.Subscription): SubscriptionSnaps
           : 'name' in product
             ? { id: product.id, name: product.name, metadata: { ...product.metadata } }
             : { id: product.id, name: product.id },
-    perSeat: item?.price.metadata.per_seat === 'true',
+    perSeat: item !== undefined && isPerSeatPrice(item.price),
     itemId: item?.id ?? null,
     cancelAtPeriodEnd: subscription.cancel_at_period_end,
     currentPeriodEnd: item?.current_period_end ?? null,
@@ -299,3 +305,46 @@ export function teamIdOfCheckoutSession(session: Stripe.Checkout.Session): numbe
   if (fromMetadata !== undefined && fromMetadata !== reference) return undefined;
   return parseId(reference);
 }
+
+/** An invoice as GET /teams/:teamId/billing/invoices lists it. */
+export interface InvoiceView {
+  id: string;
+  number: string | null;
+  status: string | null;
+  amountDue: number;
+  amountPaid: number;
+  currency: string;
+  createdAt: Date;
+  hostedInvoiceUrl: string | null;
+  invoicePdf: string | null;
+}
+
+export function toInvoiceView(invoice: Stripe.Invoice): InvoiceView {
+  return {
+    id: invoice.id,
+    number: invoice.number,
+    status: invoice.status,
+    amountDue: invoice.amount_due,
+    amountPaid: invoice.amount_paid,
+    currency: invoice.currency,
+    createdAt: new Date(invoice.created * 1000),
+    hostedInvoiceUrl: invoice.hosted_invoice_url ?? null,
+    invoicePdf: invoice.invoice_pdf ?? null,
+  };
+}
+
+/** The invoice list's cursor: the base64url of the last invoice id (Stripe's `starting_after`). */
+export const encodeInvoiceCursor = (invoiceId: string): string =>
+  Buffer.from(invoiceId).toString('base64url');
+
+/** The invoice id of a cursor we issued, or undefined when it is not one. */
+export function decodeInvoiceCursor(cursor: string): string | undefined {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^in_[A-Za-z0-9]{1,100}$/.test(id) ? id : undefined;
+}
+
+/** Entitlement lookup keys as stored on the team: distinct, sorted. */
+export function toFeatureKeys(entitlements: readonly { lookup_key: string }[]): string[] {
+  return [...new Set(entitlements.map((e) => e.lookup_key))].sort();
+}
+

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { eq, max } from 'drizzle-orm';
+import { eq, max, sql } from 'drizzle-orm';
 import { TransactionHost } from '../../database/transaction-host.js';
-import { stripeEvents } from '../../database/schema.js';
+import { billingNotices, stripeEvents } from '../../database/schema.js';
+
+export type NoticeKind = 'payment_failed' | 'trial_will_end';
 
 export interface RecordedEvent {
   id: string;
@@ -13,7 +15,7 @@ export interface RecordedEvent {
   teamId: number | null;
 }
 
-/** Owns `stripe_events`. The team rows billing reads and writes go through TeamsService. */
+/** Owns `stripe_events` and `billing_notices`. The team rows billing reads and writes go through TeamsService. */
 @Injectable()
 export class BillingRepository {
   constructor(private readonly txHost: TransactionHost) {}
@@ -52,6 +54,33 @@ export class BillingRepository {
       })
       .onConflictDoNothing({ target: stripeEvents.id })
       .returning({ id: stripeEvents.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Takes the team's seat-sync lock until the surrounding transaction ends (a
+   * transaction-scoped advisory lock: it holds through a transaction-mode pooler). Seat jobs
+   * of one team then run one at a time, so each reads the count after the previous one sent
+   * its own, and Stripe ends with the latest. Membership writes never take it.
+   */
+  async lockSeatSync(teamId: number): Promise<void> {
+    // The lock holder waits on Stripe inside its transaction: no idle timeout may end it.
+    await this.txHost.db.execute(sql`set local idle_in_transaction_session_timeout = 0`);
+    await this.txHost.db.execute(
+      sql`select pg_advisory_xact_lock(hashtext('nest-saas:seats'), ${teamId}::int)`,
+    );
+  }
+
+  /** Records that a notice about `subjectId` was queued; false when it already was. */
+  async recordNotice(
+    notice: { kind: NoticeKind; subjectId: string; teamId: number },
+    now: Date,
+  ): Promise<boolean> {
+    const rows = await this.txHost.db
+      .insert(billingNotices)
+      .values({ ...notice, createdAt: now })
+      .onConflictDoNothing({ target: [billingNotices.kind, billingNotices.subjectId] })
+      .returning({ kind: billingNotices.kind });
     return rows.length > 0;
   }
 }

@@ -16,6 +16,7 @@ import {
 import { isLiveStatus } from './subscription-status.js';
 import { StripeClient } from './stripe.client.js';
 import { SubscriptionSyncService } from './subscription-sync.service.js';
+import { EntitlementsService } from './entitlements.service.js';
 
 /** How long GET /billing/plans serves Stripe's answer from memory. */
 export const PLANS_TTL_MS = 60_000;
@@ -44,6 +45,7 @@ export class BillingService {
     private readonly teams: TeamsService,
     private readonly sync: SubscriptionSyncService,
     private readonly access: AccessService,
+    private readonly entitlements: EntitlementsService,
   ) {}
 
   /** Active products with their default recurring price, cached in-process for a minute. */
@@ -89,11 +91,12 @@ export class BillingService {
     const plan = await this.findPlan(priceId);
     if (!plan) throw BillingErrors.unknownPrice();
 
-    const customerId = await this.txHost.transaction(async () => {
+    const { customerId, members } = await this.txHost.transaction(async () => {
       const team = await this.teams.findTeamForUpdate(teamId);
       if (!team) throw BillingErrors.noCustomer(); // unreachable behind the access check
       if (isLiveStatus(team.subscriptionStatus)) throw BillingErrors.alreadySubscribed();
-      if (team.stripeCustomerId !== null) return team.stripeCustomerId;
+      const members = (await this.teams.seatState(teamId))?.members ?? 1;
+      if (team.stripeCustomerId !== null) return { customerId: team.stripeCustomerId, members };
       const customer = await this.stripe.call(() =>
         stripe.customers.create(
           { name: team.name, email: user.email, metadata: { teamId: String(team.id) } },
@@ -102,7 +105,7 @@ export class BillingService {
         ),
       );
       await this.teams.setBilling(team.id, { stripeCustomerId: customer.id }, new Date());
-      return customer.id;
+      return { customerId: customer.id, members };
     });
 
     const session = await this.stripe.call(() =>
@@ -111,7 +114,8 @@ export class BillingService {
         customer: customerId,
         client_reference_id: String(teamId),
         metadata: { teamId: String(teamId), userId: String(user.id) },
-        line_items: [{ price: plan.priceId, quantity: 1 }],
+        // Per seat: the members now; a change before payment is sent by the seat sync after it.
+        line_items: [{ price: plan.priceId, quantity: plan.perSeat ? Math.max(1, members) : 1 }],
         subscription_data: {
           metadata: { teamId: String(teamId) },
           ...(plan.trialDays > 0 && { trial_period_days: plan.trialDays }),
@@ -172,6 +176,10 @@ export class BillingService {
     const snapshot = toSnapshot(session.subscription as Stripe.Subscription);
     const { outcome } = await this.sync.apply({ snapshot, asOf: fetchedAt, teamId, ipAddress });
     if (outcome === 'unknown_customer') throw BillingErrors.checkoutSessionNotFound();
+    // Features as Stripe has them now (the summary event may be late), and the seat count in
+    // case members changed between checkout and payment.
+    await this.entitlements.refreshAfterCheckout(teamId, customerId);
+    await this.teams.queueSeatSync(teamId);
     this.logger.log({ teamId, sessionId, outcome }, 'checkout completed');
     return { url: billingPageUrl(this.config.appUrl, teamId, 'success'), statusCode: 303 };
   }

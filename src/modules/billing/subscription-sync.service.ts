@@ -86,7 +86,16 @@ export class SubscriptionSyncService {
       if (!subscriptionFieldsChanged(team, fields)) {
         return { outcome: 'applied' as const, teamId: team.id };
       }
-      await this.teams.setBilling(team.id, fields, now);
+      // A new subscription item (a new subscription, a price change) has confirmed no seat
+      // count of ours yet: forget the old item's, so the seat sync sends the count to the new
+      // one instead of finding its version already confirmed.
+      const newItem = fields.stripeSubscriptionItemId !== team.stripeSubscriptionItemId;
+      await this.teams.setBilling(
+        team.id,
+        newItem ? { ...fields, seatsBilled: null, seatsBilledVersion: null } : fields,
+        now,
+      );
+      if (newItem && fields.perSeat) await this.teams.queueSeatSync(team.id);
       await this.audit.recordSystem({
         action: ActivityType.UPDATE_SUBSCRIPTION,
         userId: null,

@@ -1,18 +1,29 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { TeamRole } from '../access/team-role.decorator.js';
-import { BillingUrlDto, CreateCheckoutDto } from './billing.dto.js';
+import { PageQueryDto } from '../../common/http/pagination.js';
+import { CommonErrors } from '../../common/errors/common.errors.js';
+import {
+  BillingUrlDto,
+  CreateCheckoutDto,
+  InvoicePageDto,
+} from './billing.dto.js';
+import { PlanViewDto } from '../plans/plans.dto.js';
 import { BillingErrors } from './billing.errors.js';
 import { BillingService } from './billing.service.js';
+import { TeamBillingService } from './team-billing.service.js';
 
 @ApiTags('billing')
 @Controller('teams/:teamId/billing')
 export class TeamBillingController {
-  constructor(private readonly billing: BillingService) {}
+  constructor(
+    private readonly billing: BillingService,
+    private readonly teamBilling: TeamBillingService,
+  ) {}
 
   @Post('checkout')
   @HttpCode(HttpStatus.OK)
@@ -25,6 +36,7 @@ export class TeamBillingController {
       "The session is in subscription mode with `client_reference_id` and `metadata.teamId` = the team id and the plan's",
       "trial days; success → GET /billing/checkout/success (on APP_URL's origin), cancel → `APP_URL/teams/{teamId}/billing?checkout=canceled`.",
       'A team whose subscription is trialing, active, past_due, unpaid or paused gets 409 `billing.already_subscribed` (use the portal).',
+      "A per-seat price (its `metadata.per_seat` is `true`) is bought with the team's member count as the line item's `quantity`; any other with 1.",
     ].join(' '),
   })
   @ApiOkResponse({
@@ -60,5 +72,83 @@ export class TeamBillingController {
     @Param('teamId', ParseIdPipe) teamId: number,
   ): Promise<BillingUrlDto> {
     return this.billing.createPortal(actor, teamId);
+  }
+
+  @Get('invoices')
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: "The team's invoices (owner)",
+    description: [
+      "Read from Stripe for the team's customer, newest first, paginated like the other lists: `limit` (1-100, default 20) and",
+      "the previous page's `nextCursor` as `cursor` (Stripe's own cursor: the last invoice of the page, passed on as `starting_after`;",
+      "null on the last page). Amounts are in the currency's minor unit as Stripe gives them; `status` is Stripe's (draft, open, paid,",
+      'uncollectible, void). A team that never started a checkout has no Stripe customer: an empty list. Stripe failing or slow',
+      '(8 s, one retry) → 502 `billing.stripe_unavailable`; no billing configured → 503 `billing.not_configured`.',
+      'A cursor that is not one of ours → 400 `request.invalid_cursor`.',
+    ].join(' '),
+  })
+  @ApiOkResponse({ type: InvoicePageDto })
+  @ApiErrors(
+    CommonErrors.invalidCursor,
+    BillingErrors.notConfigured,
+    BillingErrors.stripeUnavailable,
+  )
+  invoices(
+    @CurrentUserActor() actor: UserActor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+    @Query() query: PageQueryDto,
+  ): Promise<InvoicePageDto> {
+    return this.teamBilling.listInvoices(actor, teamId, query);
+  }
+
+  @Post('cancel')
+  @HttpCode(HttpStatus.OK)
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: 'Cancel the subscription at the end of its period (owner)',
+    description: [
+      "Sets Stripe's `cancel_at_period_end`: the team keeps its plan until `currentPeriodEnd`, then Stripe ends the subscription",
+      '(its `customer.subscription.deleted` event moves the team to the free plan). 409 `billing.no_live_subscription` when the team',
+      'has no trialing, active, past_due, unpaid or paused subscription. Logs CANCEL_SUBSCRIPTION in the transaction that stores',
+      '`cancelAtPeriodEnd`; asking again while a cancel is pending answers 200 and logs nothing. Answers the plan view',
+      '(as GET /teams/{teamId}/plan).',
+    ].join(' '),
+  })
+  @ApiOkResponse({ type: PlanViewDto })
+  @ApiErrors(
+    BillingErrors.noLiveSubscription,
+    BillingErrors.notConfigured,
+    BillingErrors.stripeUnavailable,
+  )
+  cancel(
+    @CurrentUserActor() actor: UserActor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+  ): Promise<PlanViewDto> {
+    return this.teamBilling.cancel(actor, teamId);
+  }
+
+  @Post('resume')
+  @HttpCode(HttpStatus.OK)
+  @TeamRole('owner')
+  @ApiOperation({
+    summary: 'Undo a pending cancel (owner)',
+    description: [
+      "Clears Stripe's `cancel_at_period_end`: the subscription renews as before. 409 `billing.no_pending_cancel` when no cancel is",
+      'pending, 409 `billing.no_live_subscription` without a live subscription. Logs RESUME_SUBSCRIPTION in the transaction that',
+      'stores `cancelAtPeriodEnd`. Answers the plan view (as GET /teams/{teamId}/plan).',
+    ].join(' '),
+  })
+  @ApiOkResponse({ type: PlanViewDto })
+  @ApiErrors(
+    BillingErrors.noLiveSubscription,
+    BillingErrors.noPendingCancel,
+    BillingErrors.notConfigured,
+    BillingErrors.stripeUnavailable,
+  )
+  resume(
+    @CurrentUserActor() actor: UserActor,
+    @Param('teamId', ParseIdPipe) teamId: number,
+  ): Promise<PlanViewDto> {
+    return this.teamBilling.resume(actor, teamId);
   }
 }

@@ -17,6 +17,8 @@ const VALUES: Record<MailTemplate, Record<string, string>> = {
     role: 'owner',
     expires: '2026-12-14T10:00:00.000Z',
   },
+  paymentFailed: { team: 'R&D', invoice: 'ABC-0001', amount: '$12.00' },
+  trialWillEnd: { team: 'R&D', date: 'December 14, 2026' },
 };
 
 const templates = Object.keys(MAIL_TEMPLATES) as MailTemplate[];
@@ -30,7 +32,7 @@ describe('mails', () => {
       expect(mail.kind).toBe(MAIL_TEMPLATES[template].kind);
       for (const part of [mail.subject, mail.text, mail.html!]) {
         expect(part).not.toMatch(
-          /\{\{|\}\}|undefined|\b[a-zA-Z]+\.(subject|intro|action|validity|ignore|pending|warning)\b/,
+          /\{\{|\}\}|undefined|\b[a-zA-Z]+\.(subject|intro|action|validity|ignore|pending|warning|retry|next)\b/,
         );
       }
       expect(mail.subject.length).toBeGreaterThan(5);

@@ -30,6 +30,13 @@ export const MAIL_TEMPLATES = {
     after: ['ignore'],
   },
   invitation: { kind: 'invitation link', before: ['intro'], link: true, after: ['ignore'] },
+  paymentFailed: {
+    kind: 'payment failed notice',
+    before: ['intro', 'retry'],
+    link: true,
+    after: [],
+  },
+  trialWillEnd: { kind: 'trial end notice', before: ['intro', 'next'], link: true, after: [] },
 } as const satisfies Record<
   string,
   { kind: string; before: readonly string[]; link: boolean; after: readonly string[] }
@@ -39,7 +46,8 @@ export type MailTemplate = keyof typeof MAIL_TEMPLATES;
 
 /**
  * What a template's words need: `link` for the mails that carry one, plus the values the
- * template's sentences name (`email`, `inviter`, `team`, `role`, `expires`). A value left out
+ * template's sentences name (`email`, `inviter`, `team`, `role`, `expires`, `invoice`,
+ * `amount`, `date`). A value left out
  * throws (see common/i18n) rather than sending a sentence with a gap.
  */
 export interface MailValues {

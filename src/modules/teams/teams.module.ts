@@ -3,6 +3,7 @@ import { AuditModule } from '../audit/audit.module.js';
 import { AccessModule } from '../access/access.module.js';
 import { PlansModule } from '../plans/plans.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsController } from './teams.controller.js';
 import { TeamsRepository } from './teams.repository.js';
 import { TeamsService } from './teams.service.js';
@@ -13,7 +14,7 @@ import { TeamsService } from './teams.service.js';
  * service, never the repository.
  */
 @Module({
-  imports: [AccessModule, AuditModule, PlansModule, WebhooksModule],
+  imports: [AccessModule, AuditModule, PlansModule, WebhooksModule, JobsModule],
   controllers: [TeamsController],
   providers: [TeamsRepository, TeamsService],
   exports: [TeamsService],

@@ -9,7 +9,9 @@ import {
   inArray,
   isNull,
   lt,
+  lte,
   ne,
+  or,
   sql,
   type SQL,
 } from 'drizzle-orm';
@@ -69,8 +71,35 @@ export type BillingColumns = Partial<
     | 'stripeSubscriptionItemId'
     | 'cancelAtPeriodEnd'
     | 'currentPeriodEnd'
+    | 'seatsBilled'
+    | 'seatsBilledVersion'
   >
 >;
+
+/** What a membership change tells the seat sync: the team's new version and how it bills. */
+export interface MembershipVersionRow {
+  id: number;
+  membershipVersion: number;
+  perSeat: boolean;
+  stripeSubscriptionItemId: string | null;
+}
+
+/** A per-seat team's state as the seat sync reads it, in one statement (one snapshot). */
+export interface SeatState {
+  perSeat: boolean;
+  stripeSubscriptionItemId: string | null;
+  subscriptionStatus: string | null;
+  membershipVersion: number;
+  seatsBilledVersion: number | null;
+  members: number;
+}
+
+/** An owner a billing mail goes to. */
+export interface OwnerRecipient {
+  userId: number;
+  email: string;
+  locale: string;
+}
 
 const membershipColumns = {
   id: teamMembers.id,
@@ -401,6 +430,96 @@ export class TeamsRepository {
       .from(teams)
       .where(eq(teams.stripeCustomerId, customerId));
     return row?.id;
+  }
+
+  /**
+   * Raises `membership_version` of each team (in the caller's transaction, which holds the
+   * team rows from here on): the seat sync's ordering and idempotency key.
+   */
+  async bumpMembershipVersion(teamIds: readonly number[]): Promise<MembershipVersionRow[]> {
+    if (teamIds.length === 0) return [];
+    return this.txHost.db
+      .update(teams)
+      .set({ membershipVersion: sql`${teams.membershipVersion} + 1` })
+      .where(inArray(teams.id, [...teamIds]))
+      .returning({
+        id: teams.id,
+        membershipVersion: teams.membershipVersion,
+        perSeat: teams.perSeat,
+        stripeSubscriptionItemId: teams.stripeSubscriptionItemId,
+      });
+  }
+
+  /** The team's seat state and member count, read together (one statement, one snapshot). */
+  async seatState(teamId: number): Promise<SeatState | undefined> {
+    const [row] = await this.txHost.db
+      .select({
+        perSeat: teams.perSeat,
+        stripeSubscriptionItemId: teams.stripeSubscriptionItemId,
+        subscriptionStatus: teams.subscriptionStatus,
+        membershipVersion: teams.membershipVersion,
+        seatsBilledVersion: teams.seatsBilledVersion,
+        // Written out: Drizzle leaves columns unqualified in a single-table select.
+        members: sql<number>`(select count(*)::int from team_members m where m.team_id = teams.id)`,
+      })
+      .from(teams)
+      .where(eq(teams.id, teamId));
+    return row;
+  }
+
+  /**
+   * Records the quantity Stripe confirmed for `version`, unless a newer version's answer is
+   * already recorded; false then.
+   */
+  async recordSeatsBilled(teamId: number, quantity: number, version: number): Promise<boolean> {
+    const rows = await this.txHost.db
+      .update(teams)
+      .set({ seatsBilled: quantity, seatsBilledVersion: version })
+      .where(
+        and(
+          eq(teams.id, teamId),
+          or(isNull(teams.seatsBilledVersion), lte(teams.seatsBilledVersion, version)),
+        ),
+      )
+      .returning({ id: teams.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Stores the entitlement lookup keys as of `asOf` (Stripe's `created`, Unix seconds) unless
+   * a newer summary is already stored (a same-second one is replaced: the later delivery wins,
+   * as for subscription events); false when older.
+   */
+  async setFeatures(
+    teamId: number,
+    features: readonly string[],
+    asOf: number,
+    now: Date,
+  ): Promise<boolean> {
+    const rows = await this.txHost.db
+      .update(teams)
+      .set({ features: [...features], featuresAsOf: asOf, updatedAt: now })
+      .where(
+        and(eq(teams.id, teamId), or(isNull(teams.featuresAsOf), lte(teams.featuresAsOf, asOf))),
+      )
+      .returning({ id: teams.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * The team's owners with the address and language their mail goes to (deleted users
+   * excluded). Reads `users` (owned by the users module) in the same statement: one round trip
+   * for the billing mails' recipients, never a write.
+   */
+  async ownerRecipients(teamId: number): Promise<OwnerRecipient[]> {
+    return this.txHost.db
+      .select({ userId: users.id, email: users.email, locale: users.locale })
+      .from(teamMembers)
+      .innerJoin(users, eq(users.id, teamMembers.userId))
+      .where(
+        and(eq(teamMembers.teamId, teamId), eq(teamMembers.role, 'owner'), isNull(users.deletedAt)),
+      )
+      .orderBy(asc(teamMembers.id));
   }
 
   /** Writes billing columns (set by the billing module from Stripe, never by the API). */

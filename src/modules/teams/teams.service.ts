@@ -5,6 +5,7 @@ import { ActivityType, type PlanLimits, type Team, type TeamRole } from '../../d
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService, type FeedRow } from '../audit/audit.service.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
 import { AccessService } from '../access/access.service.js';
 import { samePlanLimits } from '../plans/plan-limits.js';
 import { PlansService } from '../plans/plans.service.js';
@@ -22,16 +23,25 @@ import type {
   UpdateTeamDto,
 } from './teams.dto.js';
 import { TeamErrors } from './teams.errors.js';
+import { SEAT_SYNC_JOB, type SeatSyncJob } from './seat-sync.js';
 import {
   TeamsRepository,
   type BillingColumns,
   type Membership,
   type MemberWithUser,
+  type OwnerRecipient,
+  type SeatState,
   type SoleOwnedTeam,
   type TeamWithMembers,
 } from './teams.repository.js';
 
-export type { BillingColumns, Membership, SoleOwnedTeam } from './teams.repository.js';
+export type {
+  BillingColumns,
+  Membership,
+  OwnerRecipient,
+  SeatState,
+  SoleOwnedTeam,
+} from './teams.repository.js';
 
 export function toTeamDto(team: Team): TeamDto {
   return {
@@ -106,6 +116,7 @@ export class TeamsService {
     private readonly audit: AuditService,
     private readonly webhooks: WebhooksService,
     private readonly plans: PlansService,
+    private readonly jobs: JobsService,
   ) {}
 
   async listMine(
@@ -201,6 +212,7 @@ export class TeamsService {
       if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
       const created = await this.teams.insertMember({ teamId, ...member });
       if (!created) return undefined;
+      await this.membershipsChanged([teamId]);
       await this.audit.recordFor(actor, { action: ActivityType.ADMIN_ADD_TEAM_MEMBER, teamId });
       await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, created.id), {
         counted: false,
@@ -258,6 +270,7 @@ export class TeamsService {
       enforce(canRemoveMember(standing, target, owners));
       const removed = await this.memberDto(teamId, memberId);
       await this.teams.deleteMember(teamId, memberId);
+      await this.membershipsChanged([teamId]);
       await this.audit.recordFor(actor, { action: ActivityType.REMOVE_TEAM_MEMBER, teamId });
       // A member leaving is not the team's doing: never refused for its event budget.
       const leaving = actor.kind === 'user' && removed.userId === actor.id;
@@ -329,6 +342,7 @@ export class TeamsService {
       const inserted = await this.teams.insertMember({ teamId, userId, role });
       // A new member is an event for the team's webhooks (in the caller's transaction).
       if (inserted) {
+        await this.membershipsChanged([teamId]);
         // Someone joining (an accepted invitation) is not the team's doing: never refused for it.
         await this.webhooks.emit(
           teamId,
@@ -366,8 +380,58 @@ export class TeamsService {
   }
 
   /** Removes every membership of the user (account deletion); returns the teams left. */
-  removeAllMembershipsOf(userId: number): Promise<number[]> {
-    return this.teams.deleteMembershipsOfUser(userId);
+  async removeAllMembershipsOf(userId: number): Promise<number[]> {
+    const left = await this.teams.deleteMembershipsOfUser(userId);
+    await this.membershipsChanged(left);
+    return left;
+  }
+
+  /**
+   * The one place every membership write goes through after it changed a team's members (join,
+   * accepted invitation, sign-up with an invite, leave, remove, the back office's add/remove,
+   * account deletion, and whatever later calls `join`/`removeMember`: SCIM, SAML). In the
+   * caller's transaction: raises the team's `membership_version`, and for a team billed per
+   * seat queues the seat sync, which sends the member count to Stripe after commit, retried
+   * by the queue; the request never waits for Stripe. A new team (insertTeamWithOwner) has no
+   * subscription yet and skips this.
+   */
+  private async membershipsChanged(teamIds: readonly number[]): Promise<void> {
+    for (const team of await this.teams.bumpMembershipVersion(teamIds)) {
+      if (!team.perSeat || team.stripeSubscriptionItemId === null) continue;
+      await this.jobs.enqueue<SeatSyncJob>(SEAT_SYNC_JOB, { teamId: team.id });
+    }
+  }
+
+  // Primitives for billing (no Actor: billing decided; teams owns the row).
+
+  /** A team's seat state and member count, read in one statement. */
+  seatState(teamId: number): Promise<SeatState | undefined> {
+    return this.teams.seatState(teamId);
+  }
+
+  /** Records Stripe's confirmed quantity for `version`; false when a newer one is recorded. */
+  recordSeatsBilled(teamId: number, quantity: number, version: number): Promise<boolean> {
+    return this.teams.recordSeatsBilled(teamId, quantity, version);
+  }
+
+  /** Stores the team's entitlement lookup keys as of Stripe's `asOf`; false when older. */
+  setFeatures(
+    teamId: number,
+    features: readonly string[],
+    asOf: number,
+    now: Date,
+  ): Promise<boolean> {
+    return this.teams.setFeatures(teamId, features, asOf, now);
+  }
+
+  /** The team's owners (address and language) for billing mails. */
+  ownerRecipients(teamId: number): Promise<OwnerRecipient[]> {
+    return this.teams.ownerRecipients(teamId);
+  }
+
+  /** Queues the seat sync for a per-seat team now (checkout completed, plan changed). */
+  async queueSeatSync(teamId: number): Promise<void> {
+    await this.jobs.enqueue<SeatSyncJob>(SEAT_SYNC_JOB, { teamId });
   }
 
   /** The team of a Stripe customer, locked until the surrounding transaction ends. */
