@@ -271,8 +271,17 @@ describe('toSubscriptionFields', () => {
     expect(toSubscriptionFields(snapshot).planLimits).toEqual(limits);
   });
 
-  it('per_seat other than "true" is not per seat', () => {
-    for (const perSeat of ['TRUE', '1', 'yes', '']) {
+  it('per_seat is "true" in any case (as at checkout, isPerSeatPrice); anything else is not', () => {
+    const perSeatOf = (value: string): boolean =>
+      toSubscriptionFields(
+        toSnapshot(
+          subscription('active', { product: 'prod_x', priceMetadata: { per_seat: value } }),
+        ),
+        'X',
+        {},
+      ).perSeat;
+    expect(perSeatOf(' TRUE ')).toBe(true);
+    for (const perSeat of ['1', 'yes', '', 'false']) {
       const sub = subscription('active', {
         product: 'prod_x',
         priceMetadata: { per_seat: perSeat },
