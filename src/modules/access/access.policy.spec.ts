@@ -85,6 +85,10 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'webhooks.create':    [A,   F,     N,       V,         A,   F,       N,         A,    F],
   'webhooks.update':    [A,   F,     N,       A,         A,   F,       N,         A,    F],
   'billing.manage':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'scim.read':          [A,   F,     N,       A,         U,   U,       U,         A,    A],
+  'scim.create':        [A,   F,     N,       V,         U,   U,       U,         A,    F],
+  'scim.update':        [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'scim.revoke':        [A,   F,     N,       A,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

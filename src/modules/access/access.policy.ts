@@ -60,6 +60,12 @@ export const TEAM_ACTIONS = {
   'webhooks.create': { role: 'owner', apiKey: 'webhooks:write', verifiedEmail: true },
   'webhooks.update': { role: 'owner', apiKey: 'webhooks:write' },
   'billing.manage': { role: 'owner' },
+  // Directory sync (SCIM): owners only, never a key; a token provisions members for as long
+  // as it lives, so creating one needs a verified email, like an API key.
+  'scim.read': { role: 'owner', intent: 'read' },
+  'scim.create': { role: 'owner', verifiedEmail: true },
+  'scim.update': { role: 'owner' },
+  'scim.revoke': { role: 'owner' },
 } as const satisfies Record<string, TeamRule>;
 
 export type TeamAction = keyof typeof TEAM_ACTIONS;
