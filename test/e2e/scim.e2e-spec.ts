@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
 import { createHash, randomBytes } from 'node:crypto';
+import supertest from 'supertest';
 import {
   emailVerificationTokens,
   scimTokens,
@@ -686,6 +687,43 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
         .post('/api/v1/auth/sign-in')
         .send({ email: outside, password: 'x'.repeat(12) });
       expect(signIn.status).toBe(401);
+    });
+  });
+
+  describe('back office', () => {
+    it("lists a team's tokens without their hash, and an admin revokes one (activity by the admin)", async () => {
+      const { token, client, teamId } = await directory();
+      const [stored] = await t.db.select().from(scimTokens).where(eq(scimTokens.id, token.id));
+      const [admin] = await t.db.select().from(users).where(eq(users.email, 'admin@test.com'));
+      const agent = supertest.agent(t.app.getHttpServer());
+      await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ email: 'admin@test.com', password: 'admin123' })
+        .expect(302);
+      const list = await agent
+        .get(`/admin/api/resources/scim_tokens/actions/list?filters.teamId=${teamId}`)
+        .expect(200);
+      expect(list.body.records.map((r: { id: string }) => Number(r.id))).toEqual([token.id]);
+      const show = await agent
+        .get(`/admin/api/resources/scim_tokens/records/${token.id}/show`)
+        .expect(200);
+      expect(show.body.record.params).toMatchObject({ teamId, name: 'Okta' });
+      for (const body of [list.body, show.body]) {
+        expect(JSON.stringify(body)).not.toContain(stored!.hash);
+        expect(JSON.stringify(body)).not.toContain(token.token);
+      }
+      // A GET of the action never revokes.
+      await agent.get(`/admin/api/resources/scim_tokens/records/${token.id}/revoke`);
+      expect((await client.get('/Users')).status).toBe(200);
+
+      const revoked = await agent
+        .post(`/admin/api/resources/scim_tokens/records/${token.id}/revoke`)
+        .expect(200);
+      expect(revoked.body.notice).toMatchObject({ type: 'success' });
+      expectScimError(await client.get('/Users'), 401);
+      const logs = await activityRows(t.db, { teamId, action: 'REVOKE_SCIM_TOKEN' });
+      expect(logs.map((l) => l.userId)).toEqual([admin!.id]);
     });
   });
 

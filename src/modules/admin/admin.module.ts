@@ -8,6 +8,8 @@ import { AppConfig } from '../../config/app-config.js';
 import { DRIZZLE, type Database } from '../../database/database.tokens.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { ScimModule } from '../scim/scim.module.js';
+import { ScimTokensService } from '../scim/scim-tokens.service.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
@@ -39,9 +41,17 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     ApiKeysModule,
     WebhooksModule,
     JobsModule,
+    ScimModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
-  exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule, WebhooksModule],
+  exports: [
+    AdminService,
+    AdminAuthService,
+    AdminSessions,
+    ApiKeysModule,
+    WebhooksModule,
+    ScimModule,
+  ],
 })
 export class AdminCoreModule {}
 
@@ -62,6 +72,7 @@ function adminJsOptions(
   service: AdminService,
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
+  scimTokens: ScimTokensService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
   return {
@@ -69,7 +80,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, scimTokens }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -122,7 +133,15 @@ function adminJsOptions(
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, ApiKeysService, WebhooksService],
+      inject: [
+        AppConfig,
+        DRIZZLE,
+        AdminService,
+        AdminAuthService,
+        ApiKeysService,
+        WebhooksService,
+        ScimTokensService,
+      ],
       useFactory: (
         config: AppConfig,
         db: Database,
@@ -130,12 +149,15 @@ function adminJsOptions(
         auth: AdminAuthService,
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
+        scimTokens: ScimTokensService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.dashboard()),
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, scimTokens, () =>
+            service.dashboard(),
+          ),
           auth: {
             // The fields from the parsed body: @adminjs/fastify passes multipart parts as they
             // come (`{ value }` objects), where the form sends multipart.

@@ -5,6 +5,7 @@ import { activityLogsResource } from './resources/activity-logs.resource.js';
 import { apiKeysResource } from './resources/api-keys.resource.js';
 import { invitationsResource } from './resources/invitations.resource.js';
 import type { AdminResourceDeps } from './resources/resource-actions.js';
+import { scimTokensResource } from './resources/scim-tokens.resource.js';
 import { sessionsResource } from './resources/sessions.resource.js';
 import { stripeEventsResource } from './resources/stripe-events.resource.js';
 import { teamMembersResource } from './resources/team-members.resource.js';
@@ -128,6 +129,7 @@ export function buildAdminResources(deps: AdminResourceDeps): ResourceWithOption
     teamMembersResource(deps),
     invitationsResource(deps),
     apiKeysResource(deps),
+    scimTokensResource(deps),
     activityLogsResource(deps),
     sessionsResource(deps),
     stripeEventsResource(deps),
