@@ -194,16 +194,6 @@ export class ScimRepository {
     return row;
   }
 
-  /** The row locked until the transaction ends (concurrent PATCHes of one user queue). */
-  async lockUser(teamId: number, id: string): Promise<boolean> {
-    const rows = await this.txHost.db
-      .select({ id: scimUsers.id })
-      .from(scimUsers)
-      .where(and(eq(scimUsers.teamId, teamId), eq(scimUsers.id, id)))
-      .for('update');
-    return rows.length > 0;
-  }
-
   async findUserOfAccount(teamId: number, userId: number): Promise<ScimUser | undefined> {
     const [row] = await this.txHost.db
       .select()
