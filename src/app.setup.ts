@@ -302,6 +302,11 @@ const API_TAGS = [
     description: 'Team webhook endpoints, their signing secrets and their deliveries.',
   },
   {
+    name: 'domains',
+    description:
+      "A team's email domains, proved by a DNS TXT record: what SAML sign-in and SCIM provisioning trust.",
+  },
+  {
     name: 'scim',
     description:
       "Directory sync: a team's SCIM tokens and settings. The SCIM 2.0 service itself lives at `/scim/v2`, outside this API (see docs/scim.md).",

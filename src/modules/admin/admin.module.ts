@@ -11,6 +11,8 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { ScimModule } from '../scim/scim.module.js';
 import { ScimTokensService } from '../scim/scim-tokens.service.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { DomainsModule } from '../domains/domains.module.js';
+import { DomainsService } from '../domains/domains.service.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
@@ -40,6 +42,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     AuthModule,
     ApiKeysModule,
     WebhooksModule,
+    DomainsModule,
     JobsModule,
     ScimModule,
   ],
@@ -50,6 +53,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     AdminSessions,
     ApiKeysModule,
     WebhooksModule,
+    DomainsModule,
     ScimModule,
   ],
 })
@@ -72,6 +76,7 @@ function adminJsOptions(
   service: AdminService,
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
+  domains: DomainsService,
   scimTokens: ScimTokensService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
@@ -80,7 +85,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks, scimTokens }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains, scimTokens }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -103,6 +108,7 @@ function adminJsOptions(
             resendVerification: 'Resend verification',
             revokeSessions: 'Revoke all sessions',
             disableMfa: 'Disable MFA',
+            remove: 'Remove',
           },
           // Reference columns show the related record's title (team name, user email).
           properties: {
@@ -140,6 +146,7 @@ function adminJsOptions(
         AdminAuthService,
         ApiKeysService,
         WebhooksService,
+        DomainsService,
         ScimTokensService,
       ],
       useFactory: (
@@ -149,13 +156,14 @@ function adminJsOptions(
         auth: AdminAuthService,
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
+        domains: DomainsService,
         scimTokens: ScimTokensService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, scimTokens, () =>
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, domains, scimTokens, () =>
             service.dashboard(),
           ),
           auth: {

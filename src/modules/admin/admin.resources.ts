@@ -8,6 +8,7 @@ import type { AdminResourceDeps } from './resources/resource-actions.js';
 import { scimTokensResource } from './resources/scim-tokens.resource.js';
 import { sessionsResource } from './resources/sessions.resource.js';
 import { stripeEventsResource } from './resources/stripe-events.resource.js';
+import { teamDomainsResource } from './resources/team-domains.resource.js';
 import { teamMembersResource } from './resources/team-members.resource.js';
 import { teamsResource } from './resources/teams.resource.js';
 import { usersResource } from './resources/users.resource.js';
@@ -129,6 +130,7 @@ export function buildAdminResources(deps: AdminResourceDeps): ResourceWithOption
     teamMembersResource(deps),
     invitationsResource(deps),
     apiKeysResource(deps),
+    teamDomainsResource(deps),
     scimTokensResource(deps),
     activityLogsResource(deps),
     sessionsResource(deps),
