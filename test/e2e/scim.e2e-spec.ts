@@ -23,6 +23,7 @@ const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 interface CreatedToken {
   id: number;
   name: string;
+  prefix: string;
   createdAt: string;
   token: string;
 }
@@ -713,6 +714,12 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
         expect(JSON.stringify(body)).not.toContain(stored!.hash);
         expect(JSON.stringify(body)).not.toContain(token.token);
       }
+      const teamPage = await agent
+        .get(`/admin/api/resources/teams/records/${teamId}/show`)
+        .expect(200);
+      expect(teamPage.body.record.params.scimTokens).toMatch(
+        new RegExp(`^Okta \\(${token.prefix}\\) — created \\d{4}-\\d{2}-\\d{2}, never used$`),
+      );
       // A GET of the action never revokes.
       await agent.get(`/admin/api/resources/scim_tokens/records/${token.id}/revoke`);
       expect((await client.get('/Users')).status).toBe(200);
@@ -722,6 +729,8 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
         .expect(200);
       expect(revoked.body.notice).toMatchObject({ type: 'success' });
       expectScimError(await client.get('/Users'), 401);
+      const after = await agent.get(`/admin/api/resources/teams/records/${teamId}/show`);
+      expect(after.body.record.params.scimTokens).toBe('—');
       const logs = await activityRows(t.db, { teamId, action: 'REVOKE_SCIM_TOKEN' });
       expect(logs.map((l) => l.userId)).toEqual([admin!.id]);
     });

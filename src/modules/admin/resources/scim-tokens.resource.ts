@@ -1,8 +1,9 @@
-import type { ResourceWithOptions } from 'adminjs';
+import type { ActionResponse, After, PropertyOptions, ResourceWithOptions } from 'adminjs';
 import { scimTokens } from '../../../database/schema.js';
 import { DrizzleResource } from '../drizzle-resource.js';
 import {
   navigation,
+  principal,
   readOnly,
   teamRecordAction,
   type AdminResourceDeps,
@@ -44,4 +45,36 @@ export function scimTokensResource({
     },
   });
   return { resource: new DrizzleResource(scimTokens, db, { exactMatch: ['prefix'] }), options };
+}
+
+/** The `scimTokens` line on a team's page: a property no column backs, filled by `showTeamScimTokens`. */
+export const TEAM_SCIM_TOKENS_PROPERTY: PropertyOptions = {
+  type: 'textarea',
+  isVisible: { list: false, filter: false, show: true, edit: false },
+  description: 'Live SCIM tokens of the directory sync (API: /teams/:teamId/scim/tokens)',
+};
+
+/**
+ * After a team's show action: its live SCIM tokens, one a line (`Okta (scim_5b0c…) — created
+ * 2026-12-08, last used 2026-12-08`), read through ScimTokensService with the admin as actor
+ * (support staff may read). Revoking is the `scim_tokens` resource's action.
+ */
+export function showTeamScimTokens({ scimTokens }: AdminResourceDeps): After<ActionResponse> {
+  return async (response, _request, context) => {
+    const record = (response as { record?: { params: Record<string, unknown> } }).record;
+    const teamId = Number(record?.params.id);
+    if (!record || !Number.isSafeInteger(teamId)) return response;
+    const page = await scimTokens.list(principal(context), teamId, { limit: 100 });
+    const day = (date: Date) => date.toISOString().slice(0, 10);
+    record.params.scimTokens =
+      page.items.length === 0
+        ? '—'
+        : page.items
+            .map(
+              (t) =>
+                `${t.name} (${t.prefix}) — created ${day(t.createdAt)}, ${t.lastUsedAt ? `last used ${day(t.lastUsedAt)}` : 'never used'}`,
+            )
+            .join('\n');
+    return response;
+  };
 }

@@ -9,6 +9,7 @@ import {
   recordChange,
   type AdminResourceDeps,
 } from './resource-actions.js';
+import { showTeamScimTokens, TEAM_SCIM_TOKENS_PROPERTY } from './scim-tokens.resource.js';
 import { showTeamDomains, TEAM_DOMAINS_PROPERTY } from './team-domains.resource.js';
 
 export function teamsResource(deps: AdminResourceDeps): ResourceWithOptions {
@@ -23,9 +24,9 @@ export function teamsResource(deps: AdminResourceDeps): ResourceWithOptions {
     // Stripe fields follow Stripe (webhooks): not in the form, and the edit handler only
     // ever writes `name`, whatever the request carries.
     editProperties: ['name'],
-    properties: { domains: TEAM_DOMAINS_PROPERTY },
+    properties: { domains: TEAM_DOMAINS_PROPERTY, scimTokens: TEAM_SCIM_TOKENS_PROPERTY },
     actions: {
-      show: { after: showTeamDomains(deps) },
+      show: { after: [showTeamDomains(deps), showTeamScimTokens(deps)] },
       ...exportCsvAction('teams', [
         'id',
         'name',
