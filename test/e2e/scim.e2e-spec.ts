@@ -294,6 +294,33 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
       expectScimError(await client.get('/Nope'), 404);
     });
 
+    it('takes application/scim+json and application/json under /scim/v2 only', async () => {
+      const { owner, token, client } = await directory();
+      const asJson = await t.http
+        .post('/scim/v2/Users')
+        .set('Authorization', bearer(token.token))
+        .send(oktaUser(uniqueEmail('json')));
+      expect(asJson.status).toBe(201);
+      expect(asJson.headers['content-type']).toMatch(/^application\/scim\+json/);
+      const asText = await t.http
+        .post('/scim/v2/Users')
+        .set('Authorization', bearer(token.token))
+        .set('Content-Type', 'text/plain')
+        .send('userName=x');
+      expectScimError(asText, 415);
+      // The API itself stays JSON-only.
+      const api = await t.http
+        .post('/api/v1/teams')
+        .set('Authorization', bearer(owner.accessToken))
+        .set('Content-Type', SCIM_TYPE)
+        .send(JSON.stringify({ name: 'Through SCIM type' }));
+      expect({ status: api.status, code: api.body.code }).toEqual({
+        status: 415,
+        code: 'request.unsupported_media_type',
+      });
+      expect((await client.get('/Users')).body).toMatchObject({ totalResults: 1 });
+    });
+
     it('is rate limited per token (429 SCIM error with Retry-After); another token is unaffected', async () => {
       const limited = await createTestApp({ env: { SCIM_RATE_LIMIT: '3' } });
       try {
