@@ -42,6 +42,7 @@ CREATE TABLE "scim_users" (
 	"family_name" varchar(100),
 	"display_name" varchar(255),
 	"active" boolean DEFAULT true NOT NULL,
+	"created_account" boolean DEFAULT false NOT NULL,
 	"version" integer DEFAULT 1 NOT NULL,
 	"created_at" timestamp DEFAULT now() NOT NULL,
 	"updated_at" timestamp DEFAULT now() NOT NULL

@@ -718,6 +718,12 @@ export const scimUsers = pgTable(
     familyName: varchar('family_name', { length: 100 }),
     displayName: varchar('display_name', { length: 255 }),
     active: boolean('active').notNull().default(true),
+    /**
+     * This directory created the account (POST /Users found none). Deprovisioning ends the
+     * sessions of such an account, or of one in a domain the team verified; an account the
+     * directory merely linked elsewhere only loses its membership (no cross-team sign-out).
+     */
+    createdAccount: boolean('created_account').notNull().default(false),
     /** Raised on every change: the resource's ETag (`W/"<version>"`). */
     version: integer('version').notNull().default(1),
     createdAt: timestamp('created_at').notNull().defaultNow(),

@@ -664,9 +664,13 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
   });
 
   describe('deprovisioning and accounts', () => {
-    it('ends the sessions of a deprovisioned user at once (their access token stops working)', async () => {
+    it("ends the sessions of a deprovisioned user of the team's verified domain at once", async () => {
       const { client, teamId } = await directory();
-      const person = await signUpVerified(t);
+      const domain = `corp-${randomBytes(5).toString('hex')}.test`;
+      await t.db
+        .insert(teamDomains)
+        .values({ teamId, domain, txtValue: 'x', verifiedAt: new Date() });
+      const person = await signUpVerified(t, { email: `pat@${domain}` });
       const id = (await client.post('/Users', oktaUser(person.email))).body.id as string;
       expect(await membership(teamId, person.user.id)).toMatchObject({ role: 'member' });
       const me = () =>
@@ -678,6 +682,23 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
         .post('/api/v1/auth/refresh')
         .send({ refreshToken: person.refreshToken });
       expect(refresh.status).toBe(401);
+      expect(await membership(teamId, person.user.id)).toBeUndefined();
+    });
+
+    it('only removes the membership of a linked account outside its verified domains (no cross-team sign-out)', async () => {
+      const { client, teamId } = await directory();
+      const person = await signUpVerified(t);
+      const id = (await client.post('/Users', oktaUser(person.email))).body.id as string;
+      await client.patch(`/Users/${id}`, patchOps({ op: 'replace', value: { active: false } }));
+      expect(await membership(teamId, person.user.id)).toBeUndefined();
+      expect(await membership(person.team.id, person.user.id)).toMatchObject({ role: 'owner' });
+      const me = await t.http
+        .get('/api/v1/users/me')
+        .set('Authorization', bearer(person.accessToken));
+      expect(me.status).toBe(200);
+      expect(
+        (await activityRows(t.db, { teamId, userId: person.user.id })).map((r) => r.action),
+      ).toEqual(['SCIM_PROVISION_USER', 'SCIM_DEPROVISION_USER']);
     });
 
     it('creates new accounts verified on a verified domain, else sends a verification mail', async () => {

@@ -52,6 +52,7 @@ const userColumns = {
   familyName: scimUsers.familyName,
   displayName: scimUsers.displayName,
   active: scimUsers.active,
+  createdAccount: scimUsers.createdAccount,
   version: scimUsers.version,
   createdAt: scimUsers.createdAt,
   updatedAt: scimUsers.updatedAt,
@@ -203,7 +204,12 @@ export class ScimRepository {
   }
 
   async insertUser(
-    values: ScimUserValues & { teamId: number; userId: number; createdAt: Date },
+    values: ScimUserValues & {
+      teamId: number;
+      userId: number;
+      createdAccount: boolean;
+      createdAt: Date;
+    },
   ): Promise<ScimUser> {
     const [row] = await this.txHost.db
       .insert(scimUsers)

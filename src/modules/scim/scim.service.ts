@@ -159,6 +159,7 @@ export class ScimService {
         const now = new Date();
         await this.lockTeam(client.teamId);
         let user = await this.users.findActiveByEmail(email);
+        const createdAccount = user === undefined;
         if (user !== undefined) {
           if (await this.scim.findUserOfAccount(client.teamId, user.id)) {
             throw ScimErrors.uniqueness(
@@ -184,6 +185,7 @@ export class ScimService {
           ...state,
           teamId: client.teamId,
           userId: user.id,
+          createdAccount,
           createdAt: now,
         });
         if (state.active) await this.activate(client, row.id, user.id);
@@ -223,7 +225,7 @@ export class ScimService {
       await this.lockTeam(client.teamId);
       const row = await this.scim.findUser(client.teamId, id);
       if (!row) throw ScimErrors.notFound();
-      if (row.active) await this.deactivate(client, row.userId);
+      if (row.active) await this.deactivate(client, row);
       await this.scim.deleteUser(client.teamId, id);
     });
   }
@@ -333,7 +335,7 @@ export class ScimService {
         await this.assertUserNameFree(client.teamId, next.userName);
       }
       await this.scim.updateUser(client.teamId, id, next, new Date());
-      if (current.active && !next.active) await this.deactivate(client, row.userId);
+      if (current.active && !next.active) await this.deactivate(client, row);
       if (!current.active && next.active) await this.activate(client, id, row.userId);
     });
   }
@@ -392,12 +394,19 @@ export class ScimService {
   }
 
   /**
-   * Removes the membership (never the last owner: 409) and ends every session of the user at
-   * once (their access tokens stop working on the next request), SCIM_DEPROVISION_USER.
+   * Removes the membership (never the last owner: 409) and, for an account the team's
+   * directory controls, ends every session of the user at once (their access tokens stop
+   * working on the next request), SCIM_DEPROVISION_USER. The directory controls an account it
+   * created, or one whose address is in a domain the team verified. An account it only linked
+   * (someone's own account elsewhere) loses the membership but keeps its sessions: otherwise
+   * any team could sign anyone out everywhere by provisioning and deprovisioning their address.
    */
-  private async deactivate(client: ScimClient, userId: number): Promise<void> {
+  private async deactivate(client: ScimClient, row: ScimUserRow): Promise<void> {
+    const userId = row.userId;
     await this.teams.removeMembershipOf(client.teamId, userId);
-    await this.sessions.revokeAllForUser(userId, 'scim_deprovisioned');
+    if (row.createdAccount || (await this.domains.isVerifiedBy(client.teamId, row.email))) {
+      await this.sessions.revokeAllForUser(userId, 'scim_deprovisioned');
+    }
     await this.audit.recordSystem({
       action: ActivityType.SCIM_DEPROVISION_USER,
       userId,
