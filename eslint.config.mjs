@@ -11,6 +11,7 @@ import tseslint from 'typescript-eslint';
  */
 const MODULE_ORDER = [
   'access',
+  'plans',
   'audit',
   'domains',
   'users',

@@ -16,6 +16,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { PlansModule } from './modules/plans/plans.module.js';
 import { ScimModule } from './modules/scim/scim.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
@@ -31,6 +32,7 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
     MailModule,
     AuditModule,
     UsersModule,
+    PlansModule,
     TeamsModule,
     InvitationsModule,
     BillingModule,

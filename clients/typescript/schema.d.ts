@@ -109,6 +109,28 @@ export interface paths {
         patch: operations["Account_update"];
         trace?: never;
     };
+    "/api/v1/teams/{teamId}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's plan: product, status, seats, limits, usage and features
+         * @description Any member. `limits` are the ones in force: a back-office override wins, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`; absent = null = unlimited), else the free plan (`FREE_PLAN_LIMITS`). Adding past a limit answers 402 `plan.limit_reached`; a lowered plan never removes anything, so `usage` may exceed `limits`.
+         *
+         *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `team:read`.
+         */
+        get: operations["Plans_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -142,7 +164,7 @@ export interface paths {
         };
         /**
          * The team with its members (TeamDataWithMembers)
-         * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).
+         * @description The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), `teamMembers` with each member's public user fields (id, name, email), and `plan`: the plan, its seats, limits and features as `GET /teams/{teamId}/plan` shows them, without `usage`.
          *
          *     Also accepts a team API key of this team (`Authorization: Bearer nsk_…`) with the scope `team:read`.
          */
@@ -226,7 +248,7 @@ export interface paths {
         put?: never;
         /**
          * Invite someone by email
-         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
+         * @description Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Members plus pending (unexpired) invitations plus this one must stay within the plan's `max_members` (see `GET /teams/{teamId}/plan`): else 402 `plan.limit_reached` with `details: [{limit, max, used}]`, nothing written. Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.
          *
          *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
          *
@@ -1236,6 +1258,106 @@ export interface components {
             /** @description My teams, the first joined first */
             memberships: components["schemas"]["MembershipDto"][];
         };
+        PlanProductDto: {
+            /**
+             * @description The Stripe product of the live subscription
+             * @example prod_123
+             */
+            productId: string;
+            /**
+             * @description The product's name (its id when unknown)
+             * @example Pro
+             */
+            name: string;
+        };
+        PlanSeatsDto: {
+            /**
+             * Format: int32
+             * @description Members of the team now
+             * @example 3
+             */
+            used: number;
+            /**
+             * Format: int32
+             * @description The subscription item's quantity Stripe last confirmed (per-seat prices); null when none was confirmed yet
+             * @example 3
+             */
+            billed: number | null;
+        };
+        /** @description The limits in force: a back-office override, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`), else the free plan (`FREE_PLAN_LIMITS`); null: unlimited */
+        PlanLimitsDto: {
+            /**
+             * Format: int32
+             * @description `max_members`; null: unlimited
+             * @example 5
+             */
+            maxMembers: number | null;
+            /**
+             * Format: int32
+             * @description `max_api_keys`; null: unlimited
+             * @example 5
+             */
+            maxApiKeys: number | null;
+            /**
+             * Format: int32
+             * @description `max_webhooks`; null: unlimited
+             * @example 5
+             */
+            maxWebhooks: number | null;
+        };
+        PlanUsageDto: {
+            /**
+             * Format: int32
+             * @example 3
+             */
+            members: number;
+            /**
+             * Format: int32
+             * @description Pending invitations not yet expired (they count against max_members when inviting)
+             * @example 1
+             */
+            pendingInvitations: number;
+            /**
+             * Format: int32
+             * @description API keys not revoked nor expired
+             * @example 2
+             */
+            apiKeys: number;
+            /**
+             * Format: int32
+             * @description Webhook endpoints, disabled ones too
+             * @example 1
+             */
+            webhooks: number;
+        };
+        PlanViewDto: {
+            /** @description The live subscription's product; null: the free plan */
+            plan: components["schemas"]["PlanProductDto"] | (never | null);
+            /**
+             * @description The subscription's status as Stripe names it (also after it ended: `canceled`); null: the team never subscribed
+             * @example active
+             */
+            status: string | null;
+            /** @description The subscription ends at the end of the current period */
+            cancelAtPeriodEnd: boolean;
+            /**
+             * Format: date-time
+             * @description End of the live subscription's current period
+             */
+            currentPeriodEnd: string | null;
+            /** @description The subscription's price bills per member */
+            perSeat: boolean;
+            seats: components["schemas"]["PlanSeatsDto"];
+            limits: components["schemas"]["PlanLimitsDto"];
+            /**
+             * @description Lookup keys of the team's active Stripe entitlements
+             * @example [
+             *       "sso"
+             *     ]
+             */
+            features: string[];
+            usage: components["schemas"]["PlanUsageDto"];
+        };
         MyTeamDto: {
             /**
              * Format: int32
@@ -1336,6 +1458,34 @@ export interface components {
             joinedAt: string;
             user: components["schemas"]["TeamMemberUserDto"];
         };
+        /** @description The plan, its seats, limits and features: `plan` on `GET /teams/{teamId}`, and `GET /teams/{teamId}/plan` with `usage` */
+        TeamPlanDto: {
+            /** @description The live subscription's product; null: the free plan */
+            plan: components["schemas"]["PlanProductDto"] | (never | null);
+            /**
+             * @description The subscription's status as Stripe names it (also after it ended: `canceled`); null: the team never subscribed
+             * @example active
+             */
+            status: string | null;
+            /** @description The subscription ends at the end of the current period */
+            cancelAtPeriodEnd: boolean;
+            /**
+             * Format: date-time
+             * @description End of the live subscription's current period
+             */
+            currentPeriodEnd: string | null;
+            /** @description The subscription's price bills per member */
+            perSeat: boolean;
+            seats: components["schemas"]["PlanSeatsDto"];
+            limits: components["schemas"]["PlanLimitsDto"];
+            /**
+             * @description Lookup keys of the team's active Stripe entitlements
+             * @example [
+             *       "sso"
+             *     ]
+             */
+            features: string[];
+        };
         TeamDetailDto: {
             /**
              * Format: int32
@@ -1374,6 +1524,7 @@ export interface components {
              */
             subscriptionStatus: string | null;
             teamMembers: components["schemas"]["TeamMemberDto"][];
+            plan: components["schemas"]["TeamPlanDto"];
         };
         UpdateTeamDto: {
             /**
@@ -2227,6 +2378,26 @@ export interface components {
             field?: string;
             /** @example email must be an email */
             message: string;
+            /**
+             * @description `plan.limit_reached`: the limit that was reached (a product-metadata key)
+             * @enum {string}
+             */
+            limit?: "max_members" | "max_api_keys" | "max_webhooks";
+            /**
+             * Format: int32
+             * @description `plan.limit_reached`: the limit
+             */
+            max?: number;
+            /**
+             * Format: int32
+             * @description `plan.limit_reached`: what counts against it now (for `max_members` on an invitation: members plus pending invitations)
+             */
+            used?: number;
+            /**
+             * @description `plan.feature_required`: the entitlement lookup key the route needs
+             * @example sso
+             */
+            feature?: string;
         };
         ErrorResponseDto: {
             /**
@@ -2983,6 +3154,154 @@ export interface operations {
                     "RateLimit-Policy": string;
                     /** @description What is left: `"email-verification.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
                     RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Plans_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanViewDto"];
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `api_key.scope_missing`: This API key lacks the scope this route requires
+             *     - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "api_key.scope_missing" | "email.unverified";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4449,6 +4768,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `plan.limit_reached`: The team's plan has no room for this */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 402;
+                        /** @enum {string} */
+                        code?: "plan.limit_reached";
+                    };
+                };
+            };
             /**
              * @description - `api_key.role_forbidden`: An API key cannot create or grant the owner role
              *     - `api_key.scope_missing`: This API key lacks the scope this route requires
@@ -4989,6 +5325,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `plan.limit_reached`: The team's plan has no room for this */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 402;
+                        /** @enum {string} */
+                        code?: "plan.limit_reached";
+                    };
+                };
+            };
             /**
              * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `invitation.email_mismatch`: The invitation was sent to a different email address than yours
@@ -5198,6 +5551,23 @@ export interface operations {
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `plan.limit_reached`: The team's plan has no room for this */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 402;
+                        /** @enum {string} */
+                        code?: "plan.limit_reached";
                     };
                 };
             };
@@ -6564,6 +6934,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `plan.limit_reached`: The team's plan has no room for this */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 402;
+                        /** @enum {string} */
+                        code?: "plan.limit_reached";
+                    };
+                };
+            };
             /**
              * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
              *     - `team.forbidden`: This action requires a different team role
@@ -7068,6 +7455,23 @@ export interface operations {
                         statusCode?: 401;
                         /** @enum {string} */
                         code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /** @description - `plan.limit_reached`: The team's plan has no room for this */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 402;
+                        /** @enum {string} */
+                        code?: "plan.limit_reached";
                     };
                 };
             };
@@ -8916,6 +9320,23 @@ export interface operations {
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "invitation.email_mismatch" | "invitation.invalid_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `plan.limit_reached`: The team's plan has no room for this */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 402;
+                        /** @enum {string} */
+                        code?: "plan.limit_reached";
                     };
                 };
             };

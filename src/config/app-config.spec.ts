@@ -129,6 +129,33 @@ describe('loadConfig', () => {
     );
   });
 
+  it('FREE_PLAN_LIMITS: unlimited when unset, the product-metadata keys when set', () => {
+    expect(loadConfig({}).freePlanLimits).toEqual({});
+    expect(loadConfig({ FREE_PLAN_LIMITS: ' ' }).freePlanLimits).toEqual({});
+    expect(loadConfig({ FREE_PLAN_LIMITS: 'max_members=3,max_api_keys=0' }).freePlanLimits).toEqual(
+      { maxMembers: 3, maxApiKeys: 0 },
+    );
+    expect(
+      loadConfig({ FREE_PLAN_LIMITS: ' max_webhooks = 2 , max_members=10,' }).freePlanLimits,
+    ).toEqual({ maxWebhooks: 2, maxMembers: 10 });
+    for (const [value, reason] of [
+      [
+        'max_seats=3',
+        'has an unknown key "max_seats" (use max_members, max_api_keys, max_webhooks)',
+      ],
+      ['max_members=3,max_members=4', 'names "max_members" twice'],
+      ['max_members=-1', 'must give max_members a whole number'],
+      ['max_members=2.5', 'must give max_members a whole number'],
+      ['max_members', 'must give max_members a whole number'],
+      ['max_members=', 'must give max_members a whole number'],
+      ['max_api_keys=lots', 'must give max_api_keys a whole number'],
+    ]) {
+      expect(errorOf({ FREE_PLAN_LIMITS: value! })).toContain(
+        `Invalid configuration: FREE_PLAN_LIMITS ${reason!}`,
+      );
+    }
+  });
+
   it('ADMIN_PANEL: the back office is mounted unless turned off', () => {
     expect(loadConfig({}).adminPanel).toBe(true);
     expect(loadConfig({ ADMIN_PANEL: 'false' }).adminPanel).toBe(false);

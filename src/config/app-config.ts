@@ -2,6 +2,8 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigValidationError } from './config-error.js';
 import { loadDnsConfig, type DnsConfig } from './dns-config.js';
 import { loadOidcConfig, type OidcConfig } from './oidc-config.js';
+import { parseFreePlanLimits } from './plan-limits-config.js';
+import type { PlanLimits } from '../database/schema.js';
 
 export { ConfigValidationError };
 
@@ -194,6 +196,11 @@ export abstract class AppConfig {
   declare readonly shutdownDrainMs: number;
   /** The DNS lookups of domain verification (DNS_SERVERS, DNS_TIMEOUT_MS; see DnsConfig). */
   declare readonly dns: DnsConfig;
+  /**
+   * FREE_PLAN_LIMITS (`max_members=3,max_api_keys=0`, keys as in a Stripe product's metadata):
+   * the limits of a team without a live subscription. Unset: `{}`, every limit unlimited.
+   */
+  declare readonly freePlanLimits: PlanLimits;
   declare readonly webhooks: {
     readonly allowPrivate: boolean;
     readonly retryDelaysSeconds: readonly number[];
@@ -522,6 +529,7 @@ export function loadConfig(env: Env, context: ConfigContext = {}): AppConfig {
     },
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', production ? 5000 : 0, 0, 600_000),
     dns: loadDnsConfig(env),
+    freePlanLimits: parseFreePlanLimits(read(env, 'FREE_PLAN_LIMITS')),
     webhooks: {
       allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
       retryDelaysSeconds: secondsList(

@@ -269,6 +269,7 @@ describe('back office: the read-only support role', () => {
         'users.resendVerification',
         'users.revokeSessions',
         'users.disableMfa',
+        'teams.planOverride',
         'team_members.new',
         'invitations.revoke',
         'api_keys.revoke',
@@ -382,6 +383,10 @@ describe('back office: the read-only support role', () => {
       ['resendVerification', () => service.resendVerification(actor, member.user.id)],
       ['revokeSessions', () => service.revokeSessions(actor, member.user.id)],
       ['disableMfa', () => service.disableMfa(actor, member.user.id, 'identity checked by phone')],
+      [
+        'setPlanOverride',
+        () => service.setPlanOverride(actor, owner.team.id, '{"max_members": 1}'),
+      ],
     ];
     for (const [name, call] of calls) {
       const outcome = await call().then(

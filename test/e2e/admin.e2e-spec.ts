@@ -193,6 +193,7 @@ describe('admin panel (AdminJS at /admin)', () => {
           'admins',
           'charts',
           'deletedUsers',
+          'payingSeats',
           'pendingInvitations',
           'subscribedTeams',
           'teams',

@@ -209,6 +209,8 @@ describe('teams (e2e)', () => {
           'createdAt',
           'id',
           'name',
+          // API.md v1.2: the plan view without usage.
+          'plan',
           'planName',
           'stripeCustomerId',
           'stripeProductId',
@@ -216,6 +218,18 @@ describe('teams (e2e)', () => {
           'subscriptionStatus',
           'teamMembers',
           'updatedAt',
+        ].sort(),
+      );
+      expect(Object.keys(res.body.plan as object).sort()).toEqual(
+        [
+          'cancelAtPeriodEnd',
+          'currentPeriodEnd',
+          'features',
+          'limits',
+          'perSeat',
+          'plan',
+          'seats',
+          'status',
         ].sort(),
       );
       expect(res.body.teamMembers).toEqual([

@@ -108,6 +108,10 @@ describe('billing services on PostgreSQL', () => {
       customerId,
       status,
       product: { id: 'prod_int', name: 'Int plan' },
+      perSeat: false,
+      itemId: null,
+      cancelAtPeriodEnd: false,
+      currentPeriodEnd: null,
     });
 
     it('records the event and updates the team in one transaction; a second apply is a duplicate', async () => {

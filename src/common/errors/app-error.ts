@@ -4,6 +4,12 @@ export interface ErrorDetail {
   /** The input field the detail is about (dotted path), when there is one. */
   field?: string;
   message: string;
+  /** `plan.limit_reached`: the limit (product-metadata key), its value and what is used. */
+  limit?: string;
+  max?: number;
+  used?: number;
+  /** `plan.feature_required`: the entitlement lookup key the route needs. */
+  feature?: string;
 }
 
 /**

@@ -9,6 +9,28 @@ export class ErrorDetailDto {
 
   @ApiProperty({ example: 'email must be an email' })
   message!: string;
+
+  @ApiPropertyOptional({
+    enum: ['max_members', 'max_api_keys', 'max_webhooks'],
+    description: '`plan.limit_reached`: the limit that was reached (a product-metadata key)',
+  })
+  limit?: string;
+
+  @ApiPropertyOptional({ type: 'integer', description: '`plan.limit_reached`: the limit' })
+  max?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    description:
+      '`plan.limit_reached`: what counts against it now (for `max_members` on an invitation: members plus pending invitations)',
+  })
+  used?: number;
+
+  @ApiPropertyOptional({
+    example: 'sso',
+    description: '`plan.feature_required`: the entitlement lookup key the route needs',
+  })
+  feature?: string;
 }
 
 /** The one error shape of the API (see API.md → Conventions), plus a stable machine-readable `code`. */

@@ -89,6 +89,8 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'domains.add':        [A,   F,     N,       V,         U,   U,       U,         A,    F],
   'domains.verify':     [A,   F,     N,       V,         U,   U,       U,         A,    F],
   'domains.remove':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'plan.read':          [A,   A,     N,       A,         A,   F,       N,         A,    A],
+  'plan.override':      [F,   F,     N,       F,         U,   U,       U,         A,    F],
   'scim.read':          [A,   F,     N,       A,         U,   U,       U,         A,    A],
   'scim.create':        [A,   F,     N,       V,         U,   U,       U,         A,    F],
   'scim.update':        [A,   F,     N,       A,         U,   U,       U,         A,    F],

@@ -34,6 +34,11 @@ export interface TeamRule {
    * passed (a non-member still gets the 404). See common/auth/verified-email.ts.
    */
   verifiedEmail?: boolean;
+  /**
+   * Only back-office staff may do it (an `admin`; `support` too when it only reads): team
+   * members get 403 `team.forbidden` (non-members the 404), API keys 401.
+   */
+  backOffice?: boolean;
 }
 
 /**
@@ -60,6 +65,11 @@ export const TEAM_ACTIONS = {
   'webhooks.create': { role: 'owner', apiKey: 'webhooks:write', verifiedEmail: true },
   'webhooks.update': { role: 'owner', apiKey: 'webhooks:write' },
   'billing.manage': { role: 'owner' },
+  // The plan view (GET /teams/:teamId/plan): as readable as the team itself.
+  'plan.read': { role: 'member', apiKey: 'team:read', intent: 'read' },
+  // An admin's limits for a deal made outside Stripe (the back office): never the team's own
+  // owners; support staff may read them, not change them.
+  'plan.override': { role: 'owner', backOffice: true },
   // Verified domains (API.md v1.2): owners with an access token, never a key. A verified
   // domain lets its addresses in by SAML and SCIM: claiming and proving one sets up access.
   'domains.read': { role: 'owner', intent: 'read' },
@@ -106,12 +116,12 @@ export function decideTeamAccess(
   switch (actor.kind) {
     case 'user':
       if (membership === null) return 'not_found';
-      if (!hasTeamRole(membership.role, rule.role)) return 'forbidden';
+      if (rule.backOffice === true || !hasTeamRole(membership.role, rule.role)) return 'forbidden';
       return rule.verifiedEmail === true && !actor.emailVerified ? 'unverified' : 'allow';
     case 'admin':
       return actor.role === 'admin' || rule.intent === 'read' ? 'allow' : 'forbidden';
     case 'apiKey':
-      if (rule.apiKey === undefined) return 'unauthorized';
+      if (rule.apiKey === undefined || rule.backOffice === true) return 'unauthorized';
       if (actor.teamId !== teamId) return 'not_found';
       return actor.scopes.includes(rule.apiKey) ? 'allow' : 'forbidden';
   }

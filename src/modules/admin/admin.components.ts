@@ -14,6 +14,7 @@ const path = (file: string): string =>
 export const Components = {
   SetPassword: componentLoader.add('SetPassword', path('set-password.jsx')),
   DisableMfa: componentLoader.add('DisableMfa', path('disable-mfa.jsx')),
+  PlanOverride: componentLoader.add('PlanOverride', path('plan-override.jsx')),
   Dashboard: componentLoader.add('Dashboard', path('dashboard.jsx')),
   // AdminJS's own login page plus a two-factor code field (admins with MFA on need it).
   Login: componentLoader.override('Login', path('login.jsx')),

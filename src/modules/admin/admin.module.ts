@@ -15,6 +15,7 @@ import { DomainsModule } from '../domains/domains.module.js';
 import { DomainsService } from '../domains/domains.service.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { canReadBackOffice } from './admin-access.js';
@@ -44,6 +45,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     WebhooksModule,
     DomainsModule,
     JobsModule,
+    PlansModule,
     ScimModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
@@ -109,6 +111,7 @@ function adminJsOptions(
             revokeSessions: 'Revoke all sessions',
             disableMfa: 'Disable MFA',
             remove: 'Remove',
+            planOverride: 'Plan override',
           },
           // Reference columns show the related record's title (team name, user email).
           properties: {
@@ -116,6 +119,13 @@ function adminJsOptions(
             userId: 'User',
             invitedBy: 'Invited by',
             createdBy: 'Created by',
+            planProduct: 'Plan',
+            planStatus: 'Subscription status',
+            planSeats: 'Seats (used / billed)',
+            planLimits: 'Limits in force',
+            planUsage: 'Usage',
+            planFeatures: 'Features (entitlements)',
+            planOverrideJson: 'Plan override (JSON)',
           },
           messages: {
             tooManyRequests: 'Too many sign-in attempts. Wait a few minutes and try again.',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { inArray, sql } from 'drizzle-orm';
 import { teams } from '../../database/schema.js';
-import { LIVE_STATUSES } from '../billing/subscription-status.js';
+import { LIVE_STATUSES, PAYING_STATUSES } from '../billing/subscription-status.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 export interface AdminStats {
@@ -10,6 +10,12 @@ export interface AdminStats {
   admins: number;
   teams: number;
   subscribedTeams: number;
+  /**
+   * Paying seats: the sum of the per-seat quantity Stripe last confirmed (`seatsBilled`) over
+   * teams whose per-seat subscription is being charged (PAYING_STATUSES: active, past_due).
+   * What Stripe bills, not the member count: a change not yet confirmed is not counted.
+   */
+  payingSeats: number;
   pendingInvitations: number;
   activityLast24h: number;
 }
@@ -73,6 +79,8 @@ export class AdminRepository {
         (select count(*)::int from teams) as "teams",
         (select count(*)::int from teams
           where ${inArray(teams.subscriptionStatus, [...LIVE_STATUSES])}) as "subscribedTeams",
+        (select coalesce(sum(seats_billed), 0)::int from teams
+          where per_seat and ${inArray(teams.subscriptionStatus, [...PAYING_STATUSES])}) as "payingSeats",
         (select count(*)::int from invitations where status = 'pending') as "pendingInvitations",
         (select count(*)::int from activity_logs where "timestamp" >= ${since}) as "activityLast24h"`);
     const row = result.rows[0];

@@ -17,6 +17,8 @@ import { JobsService } from '../jobs/jobs.service.js';
 import type { JobState } from '../jobs/jobs.types.js';
 import { TeamErrors } from '../teams/teams.errors.js';
 import { TeamsService } from '../teams/teams.service.js';
+import { parsePlanOverride } from '../plans/plan-limits.js';
+import { PlansService } from '../plans/plans.service.js';
 import { UpdateMemberRoleDto, UpdateTeamDto } from '../teams/teams.dto.js';
 import { AdminUpdateUserDto } from '../users/users.dto.js';
 import { UsersService } from '../users/users.service.js';
@@ -84,6 +86,7 @@ export class AdminService {
     private readonly verification: EmailVerificationService,
     private readonly sessions: SessionsService,
     private readonly mfa: MfaService,
+    private readonly plans: PlansService,
   ) {}
 
   stats(): Promise<AdminStats> {
@@ -104,6 +107,26 @@ export class AdminService {
   async updateTeam(admin: AdminActor, teamId: number, name: unknown): Promise<void> {
     const dto = await validated(UpdateTeamDto, { name });
     await this.teams.update(admin, teamId, dto);
+  }
+
+  /** The team page's plan section (admins and support staff). */
+  teamPlan(admin: AdminActor, teamId: number) {
+    return this.plans.backOfficeView(admin, teamId);
+  }
+
+  /**
+   * Sets the team's plan override from the form's JSON (`{"max_members": 10, ...}`, the
+   * product-metadata keys, each a whole number or null for unlimited), or clears it when the
+   * text is empty. Admins only (support staff: 403); logs ADMIN_UPDATE_TEAM.
+   */
+  async setPlanOverride(admin: AdminActor, teamId: number, text: unknown): Promise<void> {
+    const parsed = parsePlanOverride(typeof text === 'string' ? text : '');
+    if (!parsed.ok) {
+      throw AdminErrors.invalidInput(`planOverride ${parsed.message}`, [
+        { field: 'planOverride', message: parsed.message },
+      ]);
+    }
+    await this.teams.setPlanOverride(admin, teamId, parsed.limits);
   }
 
   async addMember(

@@ -21,6 +21,7 @@ import { CurrentActor } from '../../common/decorators/current-actor.decorator.js
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { PlanErrors } from '../plans/plans.errors.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { TeamRole } from '../access/team-role.decorator.js';
@@ -44,6 +45,8 @@ export class ApiKeysController {
   })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   @ApiVerifiedEmailRequired()
+  // Active keys plus this one within the plan's max_api_keys.
+  @ApiErrors(PlanErrors.limitReached)
   create(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

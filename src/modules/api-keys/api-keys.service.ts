@@ -12,6 +12,7 @@ import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/
 import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service.js';
 import { ActivityType, type ApiKey } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { PlansService } from '../plans/plans.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AccessService } from '../access/access.service.js';
 import { apiKeyMatches, generateApiKey, parseApiKey } from './api-key-token.js';
@@ -61,6 +62,7 @@ export class ApiKeysService {
     private readonly audit: AuditService,
     private readonly limiter: RateLimiterService,
     private readonly access: AccessService,
+    private readonly plans: PlansService,
   ) {}
 
   /**
@@ -86,6 +88,8 @@ export class ApiKeysService {
       const generated = generateApiKey();
       try {
         const row = await this.txHost.transaction(async () => {
+          // Active keys + this one within max_api_keys (402); locks the team row.
+          await this.plans.assertRoom(teamId, 'apiKeys', now);
           const inserted = await this.keys.insert({
             teamId,
             name: dto.name,

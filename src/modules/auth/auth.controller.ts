@@ -20,6 +20,7 @@ import { AcceptLanguage } from '../../common/i18n/accept-language.decorator.js';
 import type { Locale } from '../../common/i18n/locales.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { PlanErrors } from '../plans/plans.errors.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { InvitationErrors } from '../invitations/invitations.errors.js';
@@ -69,6 +70,8 @@ export class AuthController {
     InvitationErrors.declined,
     InvitationErrors.revoked,
     InvitationErrors.expired,
+    // With an invite token: the team has no room left for a member (max_members).
+    PlanErrors.limitReached,
   )
   signUp(
     @Body() dto: SignUpDto,

@@ -82,15 +82,17 @@ export class BillingWebhookService {
       );
       return 'unknown_customer';
     }
-    // Events carry the product id only; its name is fetched before the transaction opens.
+    // Events carry the product id only; its name and metadata (the plan's limits) are fetched
+    // before the transaction opens.
     const productId = needsProductName(snapshot);
-    const productName =
+    const product =
       productId === undefined
         ? undefined
-        : (await this.stripe.call(() => this.stripe.api.products.retrieve(productId))).name;
+        : await this.stripe.call(() => this.stripe.api.products.retrieve(productId));
     const { outcome } = await this.sync.apply({
       snapshot,
-      productName,
+      productName: product?.name,
+      productMetadata: product?.metadata,
       asOf: event.created,
       event: { id: event.id, type: event.type },
       ipAddress,

@@ -70,9 +70,30 @@ function price(
   } as Stripe.Price;
 }
 
+/** 2026-12-31T00:00:00Z. */
+const PERIOD_END = 1_798_675_200;
+
+/** What a live subscription of `subscription()` maps to besides its product and status. */
+const LIVE_EXTRAS = {
+  planLimits: {},
+  perSeat: false,
+  stripeSubscriptionItemId: 'si_1',
+  cancelAtPeriodEnd: false,
+  currentPeriodEnd: new Date(PERIOD_END * 1000),
+};
+
+/** An ended subscription clears every plan column. */
+const ENDED_EXTRAS = {
+  planLimits: null,
+  perSeat: false,
+  stripeSubscriptionItemId: null,
+  cancelAtPeriodEnd: false,
+  currentPeriodEnd: null,
+};
+
 function subscription(
   status: string,
-  item: { product: string | Stripe.Product },
+  item: { product: string | Stripe.Product; priceMetadata?: Record<string, string> },
   overrides: Partial<Stripe.Subscription> = {},
 ): Stripe.Subscription {
   return {
@@ -80,9 +101,16 @@ function subscription(
     object: 'subscription',
     customer: 'cus_1',
     status,
+    cancel_at_period_end: false,
     items: {
       object: 'list',
-      data: [{ id: 'si_1', price: price('price_1', item.product) }],
+      data: [
+        {
+          id: 'si_1',
+          current_period_end: PERIOD_END,
+          price: price('price_1', item.product, { metadata: item.priceMetadata ?? {} }),
+        },
+      ],
       has_more: false,
       url: '/v1/subscription_items',
     },
@@ -169,6 +197,7 @@ describe('toSubscriptionFields', () => {
         stripeProductId: 'prod_plus',
         planName: 'Plus',
         subscriptionStatus: status,
+        ...LIVE_EXTRAS,
       });
     },
   );
@@ -183,6 +212,7 @@ describe('toSubscriptionFields', () => {
         stripeProductId: null,
         planName: null,
         subscriptionStatus: status,
+        ...ENDED_EXTRAS,
       });
     },
   );
@@ -194,6 +224,69 @@ describe('toSubscriptionFields', () => {
       stripeProductId: 'prod_plus',
       planName: 'Plus',
     });
+  });
+
+  it('reads the limits from the expanded product and the per-seat flag from the price', () => {
+    const pro = product('prod_pro', {
+      name: 'Pro',
+      metadata: { max_members: '10', max_api_keys: '0', max_webhooks: ' 3 ', other: 'x' },
+    });
+    const sub = subscription(
+      'trialing',
+      { product: pro, priceMetadata: { per_seat: 'true' } },
+      { cancel_at_period_end: true },
+    );
+    expect(toSubscriptionFields(toSnapshot(sub))).toEqual({
+      stripeSubscriptionId: 'sub_1',
+      stripeProductId: 'prod_pro',
+      planName: 'Pro',
+      subscriptionStatus: 'trialing',
+      planLimits: { maxMembers: 10, maxApiKeys: 0, maxWebhooks: 3 },
+      perSeat: true,
+      stripeSubscriptionItemId: 'si_1',
+      cancelAtPeriodEnd: true,
+      currentPeriodEnd: new Date('2026-12-31T00:00:00Z'),
+    });
+  });
+
+  it.each([
+    ['absent', {}, {}],
+    ['not whole numbers', { max_members: '2.5', max_api_keys: '-1', max_webhooks: 'ten' }, {}],
+    ['empty', { max_members: '' }, {}],
+    ['partly valid', { max_members: '5', max_webhooks: '1e3' }, { maxMembers: 5 }],
+  ])('limits %s in the metadata are unlimited', (_case, metadata, limits) => {
+    const snapshot = toSnapshot(
+      subscription('active', { product: product('prod_x', { metadata }) }),
+    );
+    expect(toSubscriptionFields(snapshot).planLimits).toEqual(limits);
+  });
+
+  it('per_seat other than "true" is not per seat', () => {
+    for (const perSeat of ['TRUE', '1', 'yes', '']) {
+      const sub = subscription('active', {
+        product: 'prod_x',
+        priceMetadata: { per_seat: perSeat },
+      });
+      expect(toSubscriptionFields(toSnapshot(sub), 'X', {}).perSeat).toBe(false);
+    }
+  });
+
+  it('uses fetched product metadata when the event carries only the product id; without it, no limits of its own', () => {
+    const snapshot = toSnapshot(subscription('active', { product: 'prod_plus' }));
+    expect(toSubscriptionFields(snapshot, 'Plus', { max_members: '4' }).planLimits).toEqual({
+      maxMembers: 4,
+    });
+    expect(toSubscriptionFields(snapshot, 'Plus').planLimits).toBeNull();
+  });
+
+  it('an ended per-seat subscription clears its plan columns', () => {
+    const pro = product('prod_pro', { metadata: { max_members: '10' } });
+    const sub = subscription(
+      'canceled',
+      { product: pro, priceMetadata: { per_seat: 'true' } },
+      { cancel_at_period_end: true },
+    );
+    expect(toSubscriptionFields(toSnapshot(sub))).toMatchObject(ENDED_EXTRAS);
   });
 
   it('fits planName and status into their columns', () => {
@@ -222,15 +315,29 @@ describe('subscriptionFieldsChanged', () => {
     stripeProductId: 'prod_1',
     planName: 'Base',
     subscriptionStatus: 'active',
+    ...LIVE_EXTRAS,
   };
 
   it('is false for the same state, true when any stored field differs', () => {
     expect(subscriptionFieldsChanged(current, { ...current })).toBe(false);
+    // Equal values in new objects (a Date, limits with null for absent) are the same state.
+    expect(
+      subscriptionFieldsChanged(current, {
+        ...current,
+        planLimits: { maxMembers: null },
+        currentPeriodEnd: new Date(PERIOD_END * 1000),
+      }),
+    ).toBe(false);
     for (const [field, value] of [
       ['stripeSubscriptionId', 'sub_2'],
       ['stripeProductId', 'prod_2'],
       ['planName', 'Plus'],
       ['subscriptionStatus', 'past_due'],
+      ['planLimits', { maxMembers: 3 }],
+      ['perSeat', true],
+      ['stripeSubscriptionItemId', 'si_2'],
+      ['cancelAtPeriodEnd', true],
+      ['currentPeriodEnd', new Date((PERIOD_END + 1) * 1000)],
     ] as const) {
       expect(subscriptionFieldsChanged(current, { ...current, [field]: value })).toBe(true);
     }
@@ -242,6 +349,7 @@ describe('subscriptionFieldsChanged', () => {
       stripeProductId: null,
       planName: null,
       subscriptionStatus: null,
+      ...ENDED_EXTRAS,
     };
     expect(subscriptionFieldsChanged(none, current)).toBe(true);
   });

@@ -1,5 +1,8 @@
 import type Stripe from 'stripe';
 import { parseId } from '../../common/ids.js';
+import { PLAN_LIMIT_KEYS, parseLimitValue } from '../../config/plan-limits-config.js';
+import type { PlanLimits } from '../../database/schema.js';
+import { samePlanLimits } from '../plans/plan-limits.js';
 import { isTerminalStatus } from './subscription-status.js';
 
 // Pure functions from Stripe objects to our rows and decisions. No I/O, unit-tested in
@@ -94,6 +97,12 @@ export interface SubscriptionFields {
   stripeProductId: string | null;
   planName: string | null;
   subscriptionStatus: string;
+  /** The product's `metadata.max_*`; null: not known, or no live subscription (free plan). */
+  planLimits: PlanLimits | null;
+  perSeat: boolean;
+  stripeSubscriptionItemId: string | null;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodEnd: Date | null;
 }
 
 /** What we need from a subscription, whichever way it reached us (event, API). */
@@ -101,13 +110,21 @@ export interface SubscriptionSnapshot {
   subscriptionId: string;
   customerId: string;
   status: string;
-  /** The first item's product: an id, or the expanded product. */
-  product: string | { id: string; name: string } | null;
+  /** The first item's product: an id, or the expanded product (with its metadata). */
+  product: string | { id: string; name: string; metadata?: Record<string, string> } | null;
+  /** The first item's price says `metadata.per_seat = 'true'`. */
+  perSeat: boolean;
+  /** The first item (the one whose quantity follows the member count when per seat). */
+  itemId: string | null;
+  cancelAtPeriodEnd: boolean;
+  /** The first item's `current_period_end` (Unix s; per item since API 2025-03-31). */
+  currentPeriodEnd: number | null;
 }
 
 export function toSnapshot(subscription: Stripe.Subscription): SubscriptionSnapshot {
   // Our checkouts create single-item subscriptions; the first item names the plan.
-  const product = subscription.items.data[0]?.price.product;
+  const item = subscription.items.data[0];
+  const product = item?.price.product;
   return {
     subscriptionId: subscription.id,
     customerId: idOf(subscription.customer) ?? '',
@@ -117,11 +134,32 @@ export function toSnapshot(subscription: Stripe.Subscription): SubscriptionSnaps
         ? null
         : typeof product === 'string'
           ? product
-          : { id: product.id, name: 'name' in product ? product.name : product.id },
+          : 'name' in product
+            ? { id: product.id, name: product.name, metadata: { ...product.metadata } }
+            : { id: product.id, name: product.id },
+    perSeat: item?.price.metadata.per_seat === 'true',
+    itemId: item?.id ?? null,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end,
+    currentPeriodEnd: item?.current_period_end ?? null,
   };
 }
 
-/** Whether the product's name must be fetched before the snapshot can be mapped. */
+/**
+ * A product's limits from its metadata (`max_members`, `max_api_keys`, `max_webhooks`): a whole
+ * number sets the limit; a key that is absent or not a whole number leaves it unlimited (a typo
+ * in the Dashboard must not lock a paying team out).
+ */
+export function planLimitsFromMetadata(metadata: Record<string, string>): PlanLimits {
+  const limits: PlanLimits = {};
+  for (const [key, field] of Object.entries(PLAN_LIMIT_KEYS)) {
+    const raw = metadata[key];
+    const value = raw === undefined ? undefined : parseLimitValue(raw);
+    if (value !== undefined) limits[field] = value;
+  }
+  return limits;
+}
+
+/** Whether the product (its name and metadata) must be fetched before the snapshot can be mapped. */
 export function needsProductName(snapshot: SubscriptionSnapshot): string | undefined {
   return typeof snapshot.product === 'string' && !isTerminalStatus(snapshot.status)
     ? snapshot.product
@@ -142,24 +180,41 @@ const STATUS_MAX = 20;
 export function toSubscriptionFields(
   snapshot: SubscriptionSnapshot,
   productName?: string,
+  productMetadata?: Record<string, string>,
 ): SubscriptionFields {
   const status = snapshot.status.slice(0, STATUS_MAX);
   if (isTerminalStatus(snapshot.status)) {
+    // Ended: no plan, no limits of its own (the free plan's apply), nothing to bill per seat.
     return {
       stripeSubscriptionId: snapshot.subscriptionId,
       stripeProductId: null,
       planName: null,
       subscriptionStatus: status,
+      planLimits: null,
+      perSeat: false,
+      stripeSubscriptionItemId: null,
+      cancelAtPeriodEnd: false,
+      currentPeriodEnd: null,
     };
   }
   const product = snapshot.product;
   const productId = idOf(product) ?? null;
-  const name = typeof product === 'object' && product !== null ? product.name : productName;
+  const expanded = typeof product === 'object' && product !== null ? product : undefined;
+  const name = expanded ? expanded.name : productName;
+  const metadata = expanded?.metadata ?? productMetadata;
   return {
     stripeSubscriptionId: snapshot.subscriptionId,
     stripeProductId: productId,
     planName: name === undefined ? null : name.slice(0, PLAN_NAME_MAX),
     subscriptionStatus: status,
+    // Metadata not at hand (a product neither expanded nor fetched): the free plan's limits
+    // until a snapshot that carries it.
+    planLimits: metadata === undefined ? null : planLimitsFromMetadata(metadata),
+    perSeat: snapshot.perSeat,
+    stripeSubscriptionItemId: snapshot.itemId,
+    cancelAtPeriodEnd: snapshot.cancelAtPeriodEnd,
+    currentPeriodEnd:
+      snapshot.currentPeriodEnd === null ? null : new Date(snapshot.currentPeriodEnd * 1000),
   };
 }
 
@@ -176,7 +231,12 @@ export function subscriptionFieldsChanged(
     current.stripeSubscriptionId !== next.stripeSubscriptionId ||
     current.stripeProductId !== next.stripeProductId ||
     current.planName !== next.planName ||
-    current.subscriptionStatus !== next.subscriptionStatus
+    current.subscriptionStatus !== next.subscriptionStatus ||
+    !samePlanLimits(current.planLimits, next.planLimits) ||
+    current.perSeat !== next.perSeat ||
+    current.stripeSubscriptionItemId !== next.stripeSubscriptionItemId ||
+    current.cancelAtPeriodEnd !== next.cancelAtPeriodEnd ||
+    (current.currentPeriodEnd?.getTime() ?? null) !== (next.currentPeriodEnd?.getTime() ?? null)
   );
 }
 

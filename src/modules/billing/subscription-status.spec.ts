@@ -3,6 +3,7 @@ import {
   isLiveStatus,
   isTerminalStatus,
   LIVE_STATUSES,
+  PAYING_STATUSES,
   SUBSCRIPTION_STATUSES,
   TERMINAL_STATUSES,
 } from './subscription-status.js';
@@ -43,6 +44,9 @@ describe('subscription statuses', () => {
 
   it('no status is both live and terminal; incomplete is neither', () => {
     expect(LIVE_STATUSES.filter((s) => TERMINAL_STATUSES.includes(s))).toEqual([]);
+    // Paying (the dashboard's paying seats) is live and charged: no trial.
+    expect([...PAYING_STATUSES]).toEqual(['active', 'past_due']);
+    expect(PAYING_STATUSES.every((s) => isLiveStatus(s))).toBe(true);
     expect(isLiveStatus('incomplete')).toBe(false);
     expect(isTerminalStatus('incomplete')).toBe(false);
   });

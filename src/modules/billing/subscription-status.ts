@@ -1,37 +1,4 @@
-// The one definition of Stripe subscription statuses and which of them count as live. Part of
-// the billing module's public surface: other modules (auth, admin) import it from here and
-// never spell the statuses out themselves. Pinned by subscription-status.spec.ts.
-
-/** Every status a Stripe subscription can have (API 2026-10-28). */
-export const SUBSCRIPTION_STATUSES = [
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'paused',
-  'incomplete',
-  'incomplete_expired',
-  'canceled',
-] as const;
-export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
-
-/** A subscription in one of these never changes status again (Stripe's lifecycle). */
-export const TERMINAL_STATUSES: readonly string[] = ['canceled', 'incomplete_expired'];
-
-/**
- * A subscription that still exists and can bill (or resume billing): checkout is refused
- * (use the portal), the only owner cannot delete their account while a team is in one, and the
- * admin dashboard counts the team as subscribed.
- */
-export const LIVE_STATUSES: readonly string[] = [
-  'trialing',
-  'active',
-  'past_due',
-  'unpaid',
-  'paused',
-];
-
-export const isTerminalStatus = (status: string | null): boolean =>
-  status !== null && TERMINAL_STATUSES.includes(status);
-export const isLiveStatus = (status: string | null): boolean =>
-  status !== null && LIVE_STATUSES.includes(status);
+// The statuses live with the plans module (below teams, api-keys and webhooks) so that the
+// limit decision, which every enforcing module reaches, reads the same definition; billing's
+// public surface is unchanged.
+export * from '../plans/subscription-status.js';

@@ -21,6 +21,8 @@ export interface SyncInput {
   snapshot: SubscriptionSnapshot;
   /** Name of the snapshot's product when it was not expanded. */
   productName?: string;
+  /** Metadata of the snapshot's product when it was not expanded (its `max_*` limits). */
+  productMetadata?: Record<string, string>;
   /** Ordering key, Unix seconds: the event's `created`, or when the snapshot was fetched. */
   asOf: number;
   /** When set, the team must also be this one (checkout sessions carry it). */
@@ -79,7 +81,7 @@ export class SubscriptionSyncService {
         if (!recorded) return { outcome: 'duplicate' as const, teamId: team.id };
       }
       if (!decision.apply) return { outcome: decision.reason, teamId: team.id };
-      const fields = toSubscriptionFields(input.snapshot, input.productName);
+      const fields = toSubscriptionFields(input.snapshot, input.productName, input.productMetadata);
       // Same state again: applied (and, for an event, recorded), but nothing to write or log.
       if (!subscriptionFieldsChanged(team, fields)) {
         return { outcome: 'applied' as const, teamId: team.id };

@@ -1,16 +1,12 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { parseId } from '../../common/ids.js';
+import { INVITATION_TTL_MS, invitationExpiryCutoff } from '../plans/invitation-expiry.js';
 
-/** Invitations (and their tokens) expire this long after `invitedAt`. */
-export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+// Defined with the plan usage that counts pending invitations (plans/invitation-expiry.ts).
+export { INVITATION_TTL_MS, invitationExpiryCutoff };
 
 export function invitationExpiresAt(invitedAt: Date): Date {
   return new Date(invitedAt.getTime() + INVITATION_TTL_MS);
-}
-
-/** Invitations sent at or before this instant have expired by `now` (see isInvitationExpired). */
-export function invitationExpiryCutoff(now: Date): Date {
-  return new Date(now.getTime() - INVITATION_TTL_MS);
 }
 
 export function isInvitationExpired(invitedAt: Date, now: Date): boolean {

@@ -20,6 +20,7 @@ import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { PlanErrors } from '../plans/plans.errors.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
@@ -72,7 +73,7 @@ export class TeamInvitationsController {
   @ApiOperation({
     summary: 'Invite someone by email',
     description:
-      'Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
+      "Queues an email (sent after the commit, retried while the mail server is down) with a link `${APP_URL}/invitations/accept?token=…`; the token (`inv2.<invitationId>.<expiresAt>.<hmac>`) names the invitation and its expiry, 7 days after the invitation, but not the address: its HMAC-SHA256 (key derived from JWT_SECRET) covers the id, the expiry and the invited email, which is checked against the stored invitation. A new user passes it as `inviteToken` to sign-up; an existing user accepts from `GET /invitations`. A pending invitation that already expired is retired (status `expired`) and replaced. With a team API key, `invitedBy` is the creator of the key (403 `team.forbidden` if that account is deleted), and `role` must be `member`: a key never creates or grants the `owner` role (403 `api_key.role_forbidden`, nothing written). Invitation mails are rate limited per inviter (for a key, its creator), per team and per recipient address, re-invitations included (`INVITATION_RATE_LIMIT_*`): past a limit 429 `request.rate_limited` with `Retry-After`, nothing written. The names of the team and of the inviter appear in the mail as plain text that mail clients do not turn into links (dots and colons inside them are bracketed: `evil[.]example[.]com`). Members plus pending (unexpired) invitations plus this one must stay within the plan's `max_members` (see `GET /teams/{teamId}/plan`): else 402 `plan.limit_reached` with `details: [{limit, max, used}]`, nothing written. Logs INVITE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.",
   })
   @ApiCreatedResponse({ type: InvitationDto })
   @ApiErrors(
@@ -80,6 +81,7 @@ export class TeamInvitationsController {
     InvitationErrors.alreadyInvited,
     TeamErrors.apiKeyRoleForbidden,
     CommonErrors.rateLimited,
+    PlanErrors.limitReached,
   )
   @ApiVerifiedEmailRequired()
   invite(
@@ -149,6 +151,7 @@ export class MyInvitationsController {
     InvitationErrors.expired,
     // The team's webhook events count against its event limit (WebhooksService.emit).
     CommonErrors.rateLimited,
+    PlanErrors.limitReached,
   )
   acceptByToken(
     @CurrentUserActor() actor: UserActor,
@@ -166,7 +169,7 @@ export class MyInvitationsController {
   })
   @INVITATION_PARAM
   @ApiOkResponse({ type: AcceptedInvitationDto })
-  @ApiErrors(...ANSWER_ERRORS, CommonErrors.rateLimited)
+  @ApiErrors(...ANSWER_ERRORS, CommonErrors.rateLimited, PlanErrors.limitReached)
   accept(
     @CurrentUserActor() actor: UserActor,
     @Param('invitationId', ParseIdPipe) invitationId: number,

@@ -4,6 +4,7 @@ import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { MailModule } from '../mail/mail.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
@@ -16,6 +17,7 @@ import { InvitationsService } from './invitations.service.js';
 @Module({
   imports: [
     AccessModule,
+    PlansModule,
     TeamsModule,
     AuditModule,
     MailModule,

@@ -4,6 +4,7 @@ import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type Invitation, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { PlansService } from '../plans/plans.service.js';
 import { AuditService } from '../audit/audit.service.js';
 import { renderMail, roleName } from '../mail/mail-templates.js';
 import { unlinkable } from '../mail/mail-text.js';
@@ -112,6 +113,7 @@ export class InvitationsService {
     private readonly users: UsersService,
     private readonly webhooks: WebhooksService,
     private readonly limiter: RateLimiterService,
+    private readonly plans: PlansService,
   ) {
     this.tokenKey = deriveInvitationKey(config.jwt.secret);
   }
@@ -179,6 +181,8 @@ export class InvitationsService {
         throw InvitationErrors.alreadyMember();
       }
       await this.invitations.retireExpired(teamId, email, invitationExpiryCutoff(now));
+      // Members + pending invitations + this one within max_members (402); locks the team row.
+      await this.plans.assertRoom(teamId, 'invitations', now);
       const invitation = await this.invitations.insertPending({
         teamId,
         email,

@@ -77,7 +77,7 @@ export class TeamsController {
   @ApiOperation({
     summary: 'The team with its members (TeamDataWithMembers)',
     description:
-      "The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), and `teamMembers` with each member's public user fields (id, name, email).",
+      "The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), `teamMembers` with each member's public user fields (id, name, email), and `plan`: the plan, its seats, limits and features as `GET /teams/{teamId}/plan` shows them, without `usage`.",
   })
   @ApiOkJson(TeamDetailDto)
   get(

@@ -18,6 +18,7 @@ import { trimmedText } from '../../common/openapi/schema-rules.js';
 import { ActivityType, TEAM_ROLES, type TeamRole } from '../../database/schema.js';
 
 import { CALENDAR_DATE_TIME } from '../audit/audit.dto.js';
+import { TeamPlanDto } from '../plans/plans.dto.js';
 
 const trim = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.trim() : value;
@@ -108,6 +109,9 @@ export class TeamMemberDto {
 /** `TeamDataWithMembers`: the team's fields plus its members with their public user fields. */
 export class TeamDetailDto extends TeamDto {
   @ApiProperty({ type: [TeamMemberDto] }) teamMembers!: TeamMemberDto[];
+
+  // Described on its schema (a property description would wrap the $ref in allOf).
+  @ApiProperty({ type: TeamPlanDto }) plan!: TeamPlanDto;
 }
 
 export class MyTeamDto extends TeamDto {

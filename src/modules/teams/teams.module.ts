@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { AccessModule } from '../access/access.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { TeamsController } from './teams.controller.js';
 import { TeamsRepository } from './teams.repository.js';
@@ -12,7 +13,7 @@ import { TeamsService } from './teams.service.js';
  * service, never the repository.
  */
 @Module({
-  imports: [AccessModule, AuditModule, WebhooksModule],
+  imports: [AccessModule, AuditModule, PlansModule, WebhooksModule],
   controllers: [TeamsController],
   providers: [TeamsRepository, TeamsService],
   exports: [TeamsService],

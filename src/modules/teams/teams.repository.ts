@@ -14,7 +14,14 @@ import {
   type SQL,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import { teamMembers, teams, users, type Team, type TeamRole } from '../../database/schema.js';
+import {
+  teamMembers,
+  teams,
+  users,
+  type PlanLimits,
+  type Team,
+  type TeamRole,
+} from '../../database/schema.js';
 import type { DbClient } from '../../database/database.tokens.js';
 import {
   PreparedQuery,
@@ -57,6 +64,11 @@ export type BillingColumns = Partial<
     | 'stripeProductId'
     | 'planName'
     | 'subscriptionStatus'
+    | 'planLimits'
+    | 'perSeat'
+    | 'stripeSubscriptionItemId'
+    | 'cancelAtPeriodEnd'
+    | 'currentPeriodEnd'
   >
 >;
 
@@ -392,6 +404,13 @@ export class TeamsRepository {
   }
 
   /** Writes billing columns (set by the billing module from Stripe, never by the API). */
+  async setPlanOverride(teamId: number, override: PlanLimits | null, now: Date): Promise<void> {
+    await this.txHost.db
+      .update(teams)
+      .set({ planOverride: override, updatedAt: now })
+      .where(eq(teams.id, teamId));
+  }
+
   async setBilling(teamId: number, fields: BillingColumns, now: Date): Promise<void> {
     await this.txHost.db
       .update(teams)

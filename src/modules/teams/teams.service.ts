@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { Actor, AdminActor, UserActor } from '../../common/auth/actor.js';
 import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/http/pagination.js';
-import { ActivityType, type Team, type TeamRole } from '../../database/schema.js';
+import { ActivityType, type PlanLimits, type Team, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { AuditService, type FeedRow } from '../audit/audit.service.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { AccessService } from '../access/access.service.js';
+import { samePlanLimits } from '../plans/plan-limits.js';
+import { PlansService } from '../plans/plans.service.js';
 import type { Standing, TeamAction } from '../access/access.policy.js';
 import { canChangeRole, canRemoveMember, type MemberChangeVerdict } from './team-roles.js';
 import type {
@@ -56,7 +58,7 @@ export function toMemberDto(member: MemberWithUser): TeamMemberDto {
   };
 }
 
-function toDetailDto(team: TeamWithMembers): TeamDetailDto {
+function toDetailDto(team: TeamWithMembers): Omit<TeamDetailDto, 'plan'> {
   return { ...toTeamDto(team), teamMembers: team.teamMembers.map(toMemberDto) };
 }
 
@@ -106,6 +108,7 @@ export class TeamsService {
     private readonly access: AccessService,
     private readonly audit: AuditService,
     private readonly webhooks: WebhooksService,
+    private readonly plans: PlansService,
   ) {}
 
   async listMine(
@@ -163,6 +166,28 @@ export class TeamsService {
       );
     });
     return this.detail(teamId);
+  }
+
+  /**
+   * Sets (or, with null, clears) the team's plan override, the limits of a deal made outside
+   * Stripe that win over the product's and the free plan's, and logs ADMIN_UPDATE_TEAM in the
+   * same transaction. Back office only (`plan.override`: support staff get 403). Setting the
+   * override the team already has changes nothing and logs nothing. Lowering limits never
+   * removes anything: it only stops new additions.
+   */
+  async setPlanOverride(
+    actor: AdminActor,
+    teamId: number,
+    override: PlanLimits | null,
+  ): Promise<void> {
+    await this.txHost.transaction(async () => {
+      const team = await this.teams.findByIdForUpdate(teamId);
+      await this.access.requireTeam(actor, teamId, 'plan.override');
+      if (!team) throw TeamErrors.notFound();
+      if (samePlanLimits(team.planOverride, override)) return;
+      await this.teams.setPlanOverride(teamId, override, new Date());
+      await this.audit.recordFor(actor, { action: ActivityType.UPDATE_TEAM, teamId });
+    });
   }
 
   /**
@@ -289,20 +314,37 @@ export class TeamsService {
     return this.teams.hasMemberWithEmail(teamId, email);
   }
 
-  /** Joins the user to the team with `role`, or returns the membership they already have. */
-  async join(teamId: number, userId: number, role: TeamRole): Promise<Membership> {
-    const inserted = await this.teams.insertMember({ teamId, userId, role });
-    // A new member is an event for the team's webhooks (in the caller's transaction).
-    if (inserted) {
-      // Someone joining (an accepted invitation) is not the team's doing: never refused for it.
-      await this.webhooks.emit(teamId, 'member.added', await this.memberDto(teamId, inserted.id), {
-        counted: false,
-      });
-      return inserted;
-    }
-    const membership = await this.teams.findMembership(teamId, userId);
-    if (!membership) throw new Error('membership neither inserted nor found');
-    return membership;
+  /**
+   * Joins the user to the team with `role`, or returns the membership they already have, in
+   * the caller's transaction (or one of its own). Every way into a team goes through here
+   * (accepting an invitation, sign-up with an invite token, SAML and SCIM provisioning), and
+   * so does the plan's member limit: a new member past `max_members` is 402
+   * `plan.limit_reached` (the team row is locked, then the members counted: concurrent joins
+   * cannot overshoot).
+   */
+  join(teamId: number, userId: number, role: TeamRole): Promise<Membership> {
+    // Joins the caller's transaction; opens one when called outside any, so the team lock of
+    // the limit check always holds until the membership is written.
+    return this.txHost.transaction(async () => {
+      const existing = await this.teams.findMembership(teamId, userId);
+      if (existing) return existing;
+      await this.plans.assertRoom(teamId, 'members');
+      const inserted = await this.teams.insertMember({ teamId, userId, role });
+      // A new member is an event for the team's webhooks (in the caller's transaction).
+      if (inserted) {
+        // Someone joining (an accepted invitation) is not the team's doing: never refused for it.
+        await this.webhooks.emit(
+          teamId,
+          'member.added',
+          await this.memberDto(teamId, inserted.id),
+          { counted: false },
+        );
+        return inserted;
+      }
+      const membership = await this.teams.findMembership(teamId, userId);
+      if (!membership) throw new Error('membership neither inserted nor found');
+      return membership;
+    });
   }
 
   /**
@@ -387,8 +429,9 @@ export class TeamsService {
 
   private async detail(teamId: number): Promise<TeamDetailDto> {
     const team = await this.teams.findWithMembers(teamId);
-    if (!team) throw TeamErrors.notFound();
-    return toDetailDto(team);
+    const plan = team && (await this.plans.summary(teamId, team.teamMembers.length));
+    if (!team || !plan) throw TeamErrors.notFound();
+    return { ...toDetailDto(team), plan };
   }
 
   /**

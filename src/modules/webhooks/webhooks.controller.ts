@@ -23,6 +23,7 @@ import { CurrentActor } from '../../common/decorators/current-actor.decorator.js
 import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { PlanErrors } from '../plans/plans.errors.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { TeamRole } from '../access/team-role.decorator.js';
@@ -78,7 +79,8 @@ export class WebhooksController {
   })
   @ApiCreatedResponse({ type: CreatedWebhookDto })
   @ApiVerifiedEmailRequired()
-  @ApiErrors(...URL_ERRORS)
+  // Endpoints plus this one within the plan's max_webhooks.
+  @ApiErrors(...URL_ERRORS, PlanErrors.limitReached)
   create(
     @CurrentActor() actor: Actor,
     @Param('teamId', ParseIdPipe) teamId: number,

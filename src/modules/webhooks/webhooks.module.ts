@@ -3,6 +3,7 @@ import { RateLimitModule } from '../../common/rate-limit/rate-limit.module.js';
 import { AccessModule } from '../access/access.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { PlansModule } from '../plans/plans.module.js';
 import { WebhookDeliveryWorker } from './webhook-delivery.worker.js';
 import { WebhooksRepository } from './webhooks.repository.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -14,7 +15,7 @@ import { WebhooksService } from './webhooks.service.js';
  * WebhooksApiModule.
  */
 @Module({
-  imports: [AccessModule, JobsModule, AuditModule, RateLimitModule],
+  imports: [AccessModule, JobsModule, AuditModule, PlansModule, RateLimitModule],
   providers: [WebhooksRepository, WebhooksService, WebhookDeliveryWorker],
   exports: [WebhooksService],
 })

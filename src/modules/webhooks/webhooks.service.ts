@@ -5,6 +5,7 @@ import { decodeIdCursor, encodeIdCursor, toPage, type Page } from '../../common/
 import { AppConfig } from '../../config/app-config.js';
 import { ActivityType, type WebhookEndpoint } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
+import { PlansService } from '../plans/plans.service.js';
 import { RateLimiterService } from '../../common/rate-limit/rate-limiter.service.js';
 import { AccessService } from '../access/access.service.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -90,6 +91,7 @@ export class WebhooksService {
     private readonly limiter: RateLimiterService,
     private readonly config: AppConfig,
     private readonly access: AccessService,
+    private readonly plans: PlansService,
   ) {
     this.key = webhookSealKey(config.jwt.secret);
   }
@@ -156,6 +158,8 @@ export class WebhooksService {
     await this.assertTarget(dto.url);
     const secret = generateWebhookSecret();
     const endpoint = await this.txHost.transaction(async () => {
+      // Endpoints + this one within max_webhooks (402); locks the team row.
+      await this.plans.assertRoom(teamId, 'webhooks');
       const row = await this.repo.insertEndpoint({
         teamId,
         url: dto.url,

@@ -40,6 +40,7 @@ const LABELS = [
   ['admins', 'Admins'],
   ['teams', 'Teams'],
   ['subscribedTeams', 'Teams with a live subscription'],
+  ['payingSeats', 'Paying seats (per-seat quantity billed, active and past-due subscriptions)'],
   ['pendingInvitations', 'Pending invitations'],
   ['activityLast24h', 'Activity in the last 24 h'],
 ];
