@@ -435,6 +435,42 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
       ]);
     });
 
+    it("refuses a user past the plan's member limit with a 403 SCIM error naming the plan", async () => {
+      const limited = await createTestApp({ env: { FREE_PLAN_LIMITS: 'max_members=2' } });
+      try {
+        const owner = await signUpVerified(limited);
+        const res = await limited.http
+          .post(`/api/v1/teams/${owner.team.id}/scim/tokens`)
+          .set('Authorization', bearer(owner.accessToken))
+          .send({ name: 'Okta' });
+        const client = scimClient(limited, (res.body as CreatedToken).token);
+        expect((await client.post('/Users', oktaUser(uniqueEmail('seat1')))).status).toBe(201);
+        const refused = await client.post('/Users', oktaUser(uniqueEmail('seat2')));
+        expectScimError(refused, 403);
+        expect(refused.body.detail).toMatch(/^The team's plan allows no more members/);
+        // Nothing of the refused request was kept.
+        expect((await client.get('/Users')).body).toMatchObject({ totalResults: 1 });
+        // Deactivating frees the seat; reactivating past the limit is refused the same way.
+        const first = ((await client.get('/Users')).body as { Resources: { id: string }[] })
+          .Resources[0]!.id;
+        await client.patch(
+          `/Users/${first}`,
+          patchOps({ op: 'replace', value: { active: false } }),
+        );
+        const other = await client.post('/Users', oktaUser(uniqueEmail('seat3')));
+        expect(other.status).toBe(201);
+        expectScimError(
+          await client.patch(
+            `/Users/${first}`,
+            patchOps({ op: 'replace', value: { active: true } }),
+          ),
+          403,
+        );
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('answers a second POST of the same user with 409 uniqueness', async () => {
       const { client } = await directory();
       const email = uniqueEmail('dup');
