@@ -28,6 +28,7 @@ import {
   registerScimMediaType,
   SCIM_MEDIA_TYPE,
   SCIM_ROOT_PATH,
+  toScimErrorBody,
 } from './common/http/scim-path.js';
 import { AdminPanelHost, adminPanelMounted } from './modules/admin/admin-panel.host.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
@@ -64,7 +65,14 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
       const { body } = toErrorResponse(error, requestLocale(request));
       const send = () => {
         noteErrorCode(request, body.code);
-        void reply.header('X-Request-Id', request.id).code(body.statusCode).send(body);
+        void reply.header('X-Request-Id', request.id).code(body.statusCode);
+        if (isScimRequest(request.raw)) {
+          void reply
+            .header('Content-Type', `${SCIM_MEDIA_TYPE}; charset=utf-8`)
+            .send(toScimErrorBody(body));
+        } else {
+          void reply.send(body);
+        }
       };
       const observe = (request.server as RouterAnswers)[ROUTER_ANSWERED];
       if (observe === undefined) send();

@@ -225,7 +225,9 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
   describe('authentication and the SCIM wire format', () => {
     it('answers 401 SCIM errors without a token, with a JWT, with an API key or a forged token', async () => {
       const { owner } = await directory();
-      expectScimError(await t.http.get('/scim/v2/Users'), 401);
+      const bare = await t.http.get('/scim/v2/Users');
+      expectScimError(bare, 401);
+      expect(bare.headers['www-authenticate']).toBe('Bearer');
       expectScimError(
         await t.http.get('/scim/v2/Users').set('Authorization', bearer(owner.accessToken)),
         401,
@@ -292,6 +294,8 @@ describe('SCIM 2.0 directory sync (e2e)', () => {
       );
       expectScimError(await client.get('/Users/not-a-uuid'), 404);
       expectScimError(await client.get('/Nope'), 404);
+      // A malformed URL, answered by the router itself, in the SCIM shape too.
+      expectScimError(await client.get('/Users/%zz'), 400, 'invalidValue');
     });
 
     it('takes application/scim+json and application/json under /scim/v2 only', async () => {

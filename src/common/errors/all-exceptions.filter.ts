@@ -208,6 +208,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     // The SCIM service answers in SCIM's error shape (RFC 7644 §3.12), with its media type.
     if (isScimRequest(request)) {
       adapter.setHeader(response, 'Content-Type', `${SCIM_MEDIA_TYPE}; charset=utf-8`);
+      // RFC 6750 §3: a bearer-token resource says how to authenticate.
+      if (body.statusCode === 401) adapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
       adapter.reply(response, toScimErrorBody(body), body.statusCode);
       return;
     }
