@@ -17,6 +17,7 @@ import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { PlansModule } from './modules/plans/plans.module.js';
+import { ScimModule } from './modules/scim/scim.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
@@ -39,6 +40,7 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
     WebhooksApiModule,
     DomainsModule,
     AuthModule,
+    ScimModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

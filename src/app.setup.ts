@@ -23,6 +23,13 @@ import { finalizeOpenApiDocument } from './common/openapi/finalize-document.js';
 import { serveSwaggerUi } from './common/openapi/swagger-ui.js';
 import { AppConfig } from './config/app-config.js';
 import { ADMIN_ROOT_PATH } from './common/http/admin-path.js';
+import {
+  isScimRequest,
+  registerScimMediaType,
+  SCIM_MEDIA_TYPE,
+  SCIM_ROOT_PATH,
+  toScimErrorBody,
+} from './common/http/scim-path.js';
 import { AdminPanelHost, adminPanelMounted } from './modules/admin/admin-panel.host.js';
 import { AuthErrors } from './modules/auth/auth.errors.js';
 import { DEV_MAIL_PATHS } from './modules/mail/dev-mail.controller.js';
@@ -58,7 +65,14 @@ export function createHttpAdapter(config: Pick<AppConfig, 'trustProxy'>): Fastif
       const { body } = toErrorResponse(error, requestLocale(request));
       const send = () => {
         noteErrorCode(request, body.code);
-        void reply.header('X-Request-Id', request.id).code(body.statusCode).send(body);
+        void reply.header('X-Request-Id', request.id).code(body.statusCode);
+        if (isScimRequest(request.raw)) {
+          void reply
+            .header('Content-Type', `${SCIM_MEDIA_TYPE}; charset=utf-8`)
+            .send(toScimErrorBody(body));
+        } else {
+          void reply.send(body);
+        }
       };
       const observe = (request.server as RouterAnswers)[ROUTER_ANSWERED];
       if (observe === undefined) send();
@@ -185,6 +199,14 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
   const fastify = adapter.getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  // RFC 7644 §3.1: SCIM clients send application/scim+json; read as JSON under /scim/v2 only
+  // (the API itself documents JSON bodies only).
+  fastify.addContentTypeParser(SCIM_MEDIA_TYPE, { parseAs: 'buffer' }, (request, body, done) =>
+    isScimRequest(request.raw)
+      ? parseJsonBody(request, body, done)
+      : refuseBody(request, body, done),
+  );
+  registerScimMediaType(fastify);
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, refuseBody);
   // Compressed bodies are inflated before the parsers (and the body limit) see them.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
@@ -248,6 +270,8 @@ export function applyGlobalPrefix(app: INestApplication): void {
       { path: 'health/ready', method: RequestMethod.GET },
       { path: 'metrics', method: RequestMethod.GET },
       ...DEV_MAIL_PATHS.map((path) => ({ path, method: RequestMethod.GET })),
+      // The SCIM service (RFC 7644) at /scim/v2: identity providers are given that base URL.
+      { path: `${SCIM_ROOT_PATH.slice(1)}/{*splat}`, method: RequestMethod.ALL },
       { path: ADMIN_ROOT_PATH.slice(1), method: RequestMethod.ALL },
       { path: `${ADMIN_ROOT_PATH.slice(1)}/{*splat}`, method: RequestMethod.ALL },
     ],
@@ -289,6 +313,11 @@ const API_TAGS = [
     name: 'domains',
     description:
       "A team's email domains, proved by a DNS TXT record: what SAML sign-in and SCIM provisioning trust.",
+  },
+  {
+    name: 'scim',
+    description:
+      "Directory sync: a team's SCIM tokens and settings. The SCIM 2.0 service itself lives at `/scim/v2`, outside this API (see docs/scim.md).",
   },
   {
     name: 'billing',

@@ -126,6 +126,11 @@ export abstract class AppConfig {
    * past it the key gets 429 with Retry-After (REDIS_URL storage when set).
    */
   declare readonly apiKeys: { readonly ratePerMinute: number };
+  /**
+   * SCIM tokens: requests allowed per token per minute (SCIM_RATE_LIMIT, default 600: Okta
+   * and Entra ID send well under that in a provisioning cycle); past it 429 with Retry-After.
+   */
+  declare readonly scim: { readonly ratePerMinute: number };
   /** TRUST_PROXY as Express defines `trust proxy` (the API's and the admin panel's Fastify both read it so): false, true, a hop count or a list of addresses. */
   declare readonly trustProxy: boolean | number | string;
   declare readonly logLevel: LogLevel;
@@ -499,6 +504,7 @@ export function loadConfig(env: Env, context: ConfigContext = {}): AppConfig {
       ),
     },
     apiKeys: { ratePerMinute: integer(env, 'API_KEY_RATE_LIMIT', 600, 1, 1_000_000) },
+    scim: { ratePerMinute: integer(env, 'SCIM_RATE_LIMIT', 600, 1, 1_000_000) },
     trustProxy: trustProxy(env),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     logFormat: oneOf(

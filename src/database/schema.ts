@@ -680,6 +680,126 @@ export const teamDomains = pgTable(
   ],
 );
 
+/**
+ * A team's SCIM bearer tokens (`scim_…`, API.md v1.2 "Directory sync"); owned by the scim
+ * module. Stored like API keys: only the SHA-256 of the whole token, found by its unique
+ * public `prefix`. A token is the team's directory client (Okta, Entra ID): it acts for that
+ * team only, until `revokedAt`.
+ */
+export const scimTokens = pgTable(
+  'scim_tokens',
+  {
+    id: serial('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    name: varchar('name', { length: 100 }).notNull(),
+    prefix: varchar('prefix', { length: 32 }).notNull(),
+    hash: text('hash').notNull(),
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at'),
+    revokedAt: timestamp('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('scim_tokens_prefix_unique').on(t.prefix),
+    index('scim_tokens_team_id_idx').on(t.teamId, t.id),
+  ],
+);
+
+/**
+ * A team's directory settings (scim module): `ownerGroup` is the SCIM group whose members are
+ * the team's owners. No row: the default, `Owners`.
+ */
+export const scimDirectories = pgTable('scim_directories', {
+  teamId: integer('team_id')
+    .primaryKey()
+    .references(() => teams.id, { onDelete: 'cascade' }),
+  ownerGroup: varchar('owner_group', { length: 255 }).notNull().default('Owners'),
+  updatedAt: timestamp('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * A user as a team's directory knows them (scim module). `id` is the SCIM id the directory
+ * keeps: it survives deactivation and reactivation, while the team membership (owned by the
+ * teams module) exists only while `active`. One row per team and user.
+ */
+export const scimUsers = pgTable(
+  'scim_users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** As the directory sent it (an email address); compared case-insensitively. */
+    userName: varchar('user_name', { length: 255 }).notNull(),
+    externalId: varchar('external_id', { length: 255 }),
+    givenName: varchar('given_name', { length: 100 }),
+    familyName: varchar('family_name', { length: 100 }),
+    displayName: varchar('display_name', { length: 255 }),
+    active: boolean('active').notNull().default(true),
+    /**
+     * This directory created the account (POST /Users found none). Deprovisioning ends the
+     * sessions of such an account, or of one in a domain the team verified; an account the
+     * directory merely linked elsewhere only loses its membership (no cross-team sign-out).
+     */
+    createdAccount: boolean('created_account').notNull().default(false),
+    /** Raised on every change: the resource's ETag (`W/"<version>"`). */
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    updatedAt: timestamp('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('scim_users_team_id_user_id_key').on(t.teamId, t.userId),
+    index('scim_users_team_id_user_name_idx').on(t.teamId, sql`lower(${t.userName})`),
+    index('scim_users_team_id_external_id_idx').on(t.teamId, t.externalId),
+    index('scim_users_user_id_idx').on(t.userId),
+  ],
+);
+
+/** A group of a team's directory (scim module); `displayName` unique per team, ignoring case. */
+export const scimGroups = pgTable(
+  'scim_groups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    displayName: varchar('display_name', { length: 255 }).notNull(),
+    externalId: varchar('external_id', { length: 255 }),
+    version: integer('version').notNull().default(1),
+    createdAt: timestamp('created_at').notNull().defaultNow(),
+    updatedAt: timestamp('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('scim_groups_team_id_display_name_key').on(t.teamId, sql`lower(${t.displayName})`),
+  ],
+);
+
+/** Members of a directory group: users of the same team's directory. */
+export const scimGroupMembers = pgTable(
+  'scim_group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => scimGroups.id, { onDelete: 'cascade' }),
+    scimUserId: uuid('scim_user_id')
+      .notNull()
+      .references(() => scimUsers.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.scimUserId] }),
+    index('scim_group_members_scim_user_id_idx').on(t.scimUserId),
+  ],
+);
+
+export type ScimToken = typeof scimTokens.$inferSelect;
+export type ScimUser = typeof scimUsers.$inferSelect;
+export type ScimGroup = typeof scimGroups.$inferSelect;
+
 export enum ActivityType {
   SIGN_UP = 'SIGN_UP',
   SIGN_IN = 'SIGN_IN',

@@ -4,6 +4,7 @@ import type { Actor, AdminActor, UserActor } from '../../src/common/auth/actor.j
 import {
   activityLogs,
   apiKeys,
+  scimTokens,
   invitations,
   teamMembers,
   teams,
@@ -14,6 +15,7 @@ import {
 import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
 import { BillingService } from '../../src/modules/billing/billing.service.js';
 import { InvitationsService } from '../../src/modules/invitations/invitations.service.js';
+import { ScimTokensService } from '../../src/modules/scim/scim-tokens.service.js';
 import { TeamsService } from '../../src/modules/teams/teams.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { createTestContext, seed, type TestContext } from '../support/seed.js';
@@ -90,6 +92,10 @@ describe('the access gate in every team-scoped service', () => {
         createdBy: s.users.owner.id,
       })
       .returning();
+    const [scimToken] = await ctx.db
+      .insert(scimTokens)
+      .values({ teamId: team, name: 's', prefix: `scimgate${team}`, hash: 'y'.repeat(64) })
+      .returning();
 
     const support: AdminActor = {
       kind: 'admin',
@@ -107,6 +113,7 @@ describe('the access gate in every team-scoped service', () => {
     const webhooks = ctx.get(WebhooksService);
     const keys = ctx.get(ApiKeysService);
     const billing = ctx.get(BillingService);
+    const scim = ctx.get(ScimTokensService);
     const other = s.members['other@t'].id;
     const page = { limit: 10 };
     const hook = { url: 'https://example.test/other', events: ['team.updated' as const] };
@@ -172,6 +179,16 @@ describe('the access gate in every team-scoped service', () => {
         FB,
       ],
       'apiKeys.revoke': [(a) => keys.revoke(a, team, key!.id), NF, FB, FB],
+      'scim.list': [(a) => scim.list(a, team, page), NF, FB, 'ok'],
+      'scim.settings': [(a) => scim.settings(a, team), NF, FB, 'ok'],
+      'scim.create': [(a) => scim.create(a, team, { name: 'new' }), NF, FB, FB],
+      'scim.updateSettings': [
+        (a) => scim.updateSettings(a, team, { ownerGroup: 'Admins' }),
+        NF,
+        FB,
+        FB,
+      ],
+      'scim.revoke': [(a) => scim.revoke(a, team, scimToken!.id), NF, FB, FB],
     };
     const actual: Record<string, string[]> = {};
     const expected: Record<string, string[]> = {};
@@ -222,6 +239,9 @@ describe('the access gate in every team-scoped service', () => {
     ]);
     const teamKeys = await ctx.db.select().from(apiKeys).where(eq(apiKeys.teamId, team));
     expect(teamKeys.map((k) => [k.id, k.revokedAt])).toEqual([[key!.id, null]]);
+    const tokens = await ctx.db.select().from(scimTokens).where(eq(scimTokens.teamId, team));
+    expect(tokens.map((k) => [k.id, k.revokedAt])).toEqual([[scimToken!.id, null]]);
+    expect(await scim.ownerGroup(team)).toBe('Owners');
   });
 
   it('a member may leave (removeMember on themself) and read the team, below HTTP too', async () => {

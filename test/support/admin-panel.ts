@@ -14,6 +14,7 @@ import { buildAdminResources } from '../../src/modules/admin/admin.resources.js'
 import { AdminService } from '../../src/modules/admin/admin.service.js';
 import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
 import { DomainsService } from '../../src/modules/domains/domains.service.js';
+import { ScimTokensService } from '../../src/modules/scim/scim-tokens.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { uniqueEmail, type TestApp } from './app.js';
 import { bearer, markEmailVerified, type SignedUp } from './auth.js';
@@ -103,6 +104,7 @@ export async function decoratedActions(
       apiKeys: t.app.get(ApiKeysService),
       webhooks: t.app.get(WebhooksService),
       domains: t.app.get(DomainsService),
+      scimTokens: t.app.get(ScimTokensService),
     }),
   });
   const resources = admin.resources.map((resource) => {

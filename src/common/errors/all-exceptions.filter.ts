@@ -9,6 +9,7 @@ import { errorCode } from './error-code.js';
 import { RateLimitedError } from '../rate-limit/rate-limit.errors.js';
 import { isDatabaseUnavailable } from './pg-errors.js';
 import { isInflateError } from '../http/body-parsers.js';
+import { isScimRequest, SCIM_MEDIA_TYPE, toScimErrorBody } from '../http/scim-path.js';
 import { redactUrl } from '../logging/redact-url.js';
 import { noteErrorCode } from '../logging/request-log.js';
 import { localizedErrorMessage, requestLocale } from '../i18n/error-messages.js';
@@ -204,6 +205,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (retryAfterSeconds !== undefined)
       adapter.setHeader(response, 'Retry-After', String(retryAfterSeconds));
+    // The SCIM service answers in SCIM's error shape (RFC 7644 §3.12), with its media type.
+    if (isScimRequest(request)) {
+      adapter.setHeader(response, 'Content-Type', `${SCIM_MEDIA_TYPE}; charset=utf-8`);
+      // RFC 6750 §3: a bearer-token resource says how to authenticate.
+      if (body.statusCode === 401) adapter.setHeader(response, 'WWW-Authenticate', 'Bearer');
+      adapter.reply(response, toScimErrorBody(body), body.statusCode);
+      return;
+    }
     adapter.reply(response, body, body.statusCode);
   }
 }

@@ -143,6 +143,14 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * Counts one request of a SCIM token (SCIM_RATE_LIMIT per token per minute); throws
+   * `RateLimitedError` (429) past it.
+   */
+  async consumeScimToken(tokenId: number): Promise<void> {
+    await settle([this.named('scim-token').consume(String(tokenId))]);
+  }
+
+  /**
    * Counts one invitation mail against its inviter, its team and its recipient
    * (INVITATION_RATE_LIMIT_*). Throws `RateLimitedError` (429) when any of them is used up;
    * a refused mail is not sent, so it takes nothing from the counters that had room (a
@@ -325,6 +333,7 @@ export class RateLimiterService implements OnModuleInit, OnModuleDestroy {
     // Only counted (penalty) and read (get), never consumed: it slows, it never refuses.
     this.create('sign-in:email', rateLimit.perEmail);
     this.create('api-key', apiKeys.ratePerMinute, 60);
+    this.create('scim-token', this.config.scim.ratePerMinute, 60);
     this.create('invitation:inviter', invitations.perInviter, invitations.windowSeconds);
     this.create('invitation:team', invitations.perTeam, invitations.windowSeconds);
     this.create('invitation:recipient', invitations.perRecipient, invitations.windowSeconds);

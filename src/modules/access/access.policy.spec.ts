@@ -94,6 +94,10 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'billing.invoices.read': [A, F,     N,       A,         U,   U,       U,         A,    A],
   'billing.cancel':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
   'billing.resume':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'scim.read':          [A,   F,     N,       A,         U,   U,       U,         A,    A],
+  'scim.create':        [A,   F,     N,       V,         U,   U,       U,         A,    F],
+  'scim.update':        [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'scim.revoke':        [A,   F,     N,       A,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

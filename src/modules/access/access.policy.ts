@@ -80,6 +80,12 @@ export const TEAM_ACTIONS = {
   'billing.invoices.read': { role: 'owner', intent: 'read' },
   'billing.cancel': { role: 'owner' },
   'billing.resume': { role: 'owner' },
+  // Directory sync (SCIM): owners only, never a key; a token provisions members for as long
+  // as it lives, so creating one needs a verified email, like an API key.
+  'scim.read': { role: 'owner', intent: 'read' },
+  'scim.create': { role: 'owner', verifiedEmail: true },
+  'scim.update': { role: 'owner' },
+  'scim.revoke': { role: 'owner' },
 } as const satisfies Record<string, TeamRule>;
 
 export type TeamAction = keyof typeof TEAM_ACTIONS;

@@ -8,6 +8,8 @@ import { AppConfig } from '../../config/app-config.js';
 import { DRIZZLE, type Database } from '../../database/database.tokens.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { ScimModule } from '../scim/scim.module.js';
+import { ScimTokensService } from '../scim/scim-tokens.service.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { DomainsModule } from '../domains/domains.module.js';
 import { DomainsService } from '../domains/domains.service.js';
@@ -44,6 +46,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     DomainsModule,
     JobsModule,
     PlansModule,
+    ScimModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
   exports: [
@@ -53,6 +56,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     ApiKeysModule,
     WebhooksModule,
     DomainsModule,
+    ScimModule,
   ],
 })
 export class AdminCoreModule {}
@@ -75,6 +79,7 @@ function adminJsOptions(
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
   domains: DomainsService,
+  scimTokens: ScimTokensService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
   return {
@@ -82,7 +87,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains, scimTokens }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -152,6 +157,7 @@ function adminJsOptions(
         ApiKeysService,
         WebhooksService,
         DomainsService,
+        ScimTokensService,
       ],
       useFactory: (
         config: AppConfig,
@@ -161,12 +167,13 @@ function adminJsOptions(
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
         domains: DomainsService,
+        scimTokens: ScimTokensService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, domains, () =>
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, domains, scimTokens, () =>
             service.dashboard(),
           ),
           auth: {

@@ -5,6 +5,7 @@ import { activityLogsResource } from './resources/activity-logs.resource.js';
 import { apiKeysResource } from './resources/api-keys.resource.js';
 import { invitationsResource } from './resources/invitations.resource.js';
 import type { AdminResourceDeps } from './resources/resource-actions.js';
+import { scimTokensResource } from './resources/scim-tokens.resource.js';
 import { sessionsResource } from './resources/sessions.resource.js';
 import { stripeEventsResource } from './resources/stripe-events.resource.js';
 import { teamDomainsResource } from './resources/team-domains.resource.js';
@@ -130,6 +131,7 @@ export function buildAdminResources(deps: AdminResourceDeps): ResourceWithOption
     invitationsResource(deps),
     apiKeysResource(deps),
     teamDomainsResource(deps),
+    scimTokensResource(deps),
     activityLogsResource(deps),
     sessionsResource(deps),
     stripeEventsResource(deps),

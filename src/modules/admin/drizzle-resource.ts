@@ -6,6 +6,7 @@ import type { Database } from '../../database/database.tokens.js';
 import {
   apiKeys,
   passwordResetTokens,
+  scimTokens,
   sessions,
   users,
   webhookEndpoints,
@@ -22,6 +23,7 @@ const SECRET_COLUMNS: ReadonlySet<AnyPgColumn> = new Set<AnyPgColumn>([
   sessions.refreshTokenHash,
   passwordResetTokens.tokenHash,
   apiKeys.hash,
+  scimTokens.hash,
   webhookEndpoints.secret,
   webhookEndpoints.previousSecret,
 ]);

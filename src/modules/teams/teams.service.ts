@@ -107,6 +107,9 @@ function byTeam(actor: Actor): boolean {
   return actor.kind !== 'admin';
 }
 
+/** The standing of a team's directory (SCIM): an owner's powers, no membership of its own. */
+const DIRECTORY: Standing = { id: null, role: 'owner' };
+
 @Injectable()
 export class TeamsService {
   constructor(
@@ -356,6 +359,44 @@ export class TeamsService {
       if (!membership) throw new Error('membership neither inserted nor found');
       return membership;
     });
+  }
+
+  /**
+   * Removes a user's membership for a directory (SCIM deprovisioning), inside the caller's
+   * transaction: the team row is locked, the last owner is never removed (409
+   * `team.last_owner`), `member.removed` is emitted. False when the user was not a member.
+   * No Actor: the SCIM service decided (its token is the team's directory) and logs it.
+   */
+  async removeMembershipOf(teamId: number, userId: number): Promise<boolean> {
+    if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
+    const membership = await this.teams.findMembership(teamId, userId);
+    if (!membership) return false;
+    enforce(canRemoveMember(DIRECTORY, membership, await this.teams.countOwners(teamId)));
+    const removed = await this.memberDto(teamId, membership.id);
+    await this.teams.deleteMember(teamId, membership.id);
+    await this.membershipsChanged([teamId]);
+    await this.webhooks.emit(teamId, 'member.removed', removed, { counted: false });
+    return true;
+  }
+
+  /**
+   * Gives a member `role` for a directory (SCIM's owner group), inside the caller's
+   * transaction; the team never loses its last owner (409 `team.last_owner`). False when the
+   * user is not a member or already has the role.
+   */
+  async setRoleOf(teamId: number, userId: number, role: TeamRole): Promise<boolean> {
+    if (!(await this.teams.lockTeam(teamId))) throw TeamErrors.notFound();
+    const membership = await this.teams.findMembership(teamId, userId);
+    if (!membership || membership.role === role) return false;
+    enforce(canChangeRole(DIRECTORY, membership, role, await this.teams.countOwners(teamId)));
+    await this.teams.updateMemberRole(teamId, membership.id, role);
+    await this.webhooks.emit(
+      teamId,
+      'member.role_changed',
+      await this.memberDto(teamId, membership.id),
+      { counted: false },
+    );
+    return true;
   }
 
   private async memberDto(teamId: number, memberId: number): Promise<TeamMemberDto> {

@@ -17,6 +17,7 @@ import { isStaffRole } from '../../../common/auth/staff.js';
 import type { Database } from '../../../database/database.tokens.js';
 import type { ApiKeysService } from '../../api-keys/api-keys.service.js';
 import type { DomainsService } from '../../domains/domains.service.js';
+import type { ScimTokensService } from '../../scim/scim-tokens.service.js';
 import type { WebhooksService } from '../../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from '../admin-auth.service.js';
 import type { AdminService } from '../admin.service.js';
@@ -28,6 +29,7 @@ export interface AdminResourceDeps {
   apiKeys: ApiKeysService;
   webhooks: WebhooksService;
   domains: DomainsService;
+  scimTokens: ScimTokensService;
 }
 
 const READ_ONLY = { isAccessible: false } as const;

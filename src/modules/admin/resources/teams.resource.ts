@@ -13,6 +13,7 @@ import {
   recordChange,
   type AdminResourceDeps,
 } from './resource-actions.js';
+import { showTeamScimTokens, TEAM_SCIM_TOKENS_PROPERTY } from './scim-tokens.resource.js';
 import { showTeamDomains, TEAM_DOMAINS_PROPERTY } from './team-domains.resource.js';
 
 /** The plan section of a team's page: computed, shown only (never written through the form). */
@@ -87,6 +88,7 @@ export function teamsResource(deps: AdminResourceDeps): ResourceWithOptions {
     editProperties: ['name'],
     properties: {
       domains: TEAM_DOMAINS_PROPERTY,
+      scimTokens: TEAM_SCIM_TOKENS_PROPERTY,
       ...Object.fromEntries(
         PLAN_PROPERTIES.map((name) => [name, { type: 'string', isVisible: planShown }]),
       ),
@@ -103,7 +105,7 @@ export function teamsResource(deps: AdminResourceDeps): ResourceWithOptions {
         'createdAt',
         'updatedAt',
       ]),
-      show: { after: [showTeamDomains(deps), withPlan(service)] },
+      show: { after: [showTeamDomains(deps), showTeamScimTokens(deps), withPlan(service)] },
       edit: {
         isAccessible: true,
         handler: recordChange(
