@@ -4,6 +4,8 @@ export interface ErrorDetail {
   /** The input field the detail is about (dotted path), when there is one. */
   field?: string;
   message: string;
+  /** `auth.sso_required`: where the browser starts the team's SAML sign-in. */
+  ssoUrl?: string;
 }
 
 /**

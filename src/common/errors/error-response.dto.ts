@@ -9,6 +9,13 @@ export class ErrorDetailDto {
 
   @ApiProperty({ example: 'email must be an email' })
   message!: string;
+
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://api.example.com/api/v1/auth/sso?email=ada%40example.com',
+    description: '`auth.sso_required` only: GET /auth/sso for this email, where the browser signs in',
+  })
+  ssoUrl?: string;
 }
 
 /** The one error shape of the API (see API.md → Conventions), plus a stable machine-readable `code`. */

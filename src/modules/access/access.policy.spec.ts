@@ -85,6 +85,9 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'webhooks.create':    [A,   F,     N,       V,         A,   F,       N,         A,    F],
   'webhooks.update':    [A,   F,     N,       A,         A,   F,       N,         A,    F],
   'billing.manage':     [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'sso.read':           [A,   F,     N,       A,         U,   U,       U,         A,    A],
+  'sso.create':         [A,   F,     N,       V,         U,   U,       U,         A,    F],
+  'sso.update':         [A,   F,     N,       A,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

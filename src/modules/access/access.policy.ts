@@ -60,6 +60,12 @@ export const TEAM_ACTIONS = {
   'webhooks.create': { role: 'owner', apiKey: 'webhooks:write', verifiedEmail: true },
   'webhooks.update': { role: 'owner', apiKey: 'webhooks:write' },
   'billing.manage': { role: 'owner' },
+  // SAML connections: owners only, never keys (a key must not redirect the team's sign-in).
+  'sso.read': { role: 'owner', intent: 'read' },
+  // Sets up lasting access (an IdP that signs people in): a verified owner only.
+  'sso.create': { role: 'owner', verifiedEmail: true },
+  // PATCH, DELETE, and the back office's disable/enable.
+  'sso.update': { role: 'owner' },
 } as const satisfies Record<string, TeamRule>;
 
 export type TeamAction = keyof typeof TEAM_ACTIONS;

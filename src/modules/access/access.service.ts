@@ -74,6 +74,16 @@ export class AccessService {
     this.enforce(actor, rule, decideTeamAccess(actor, teamId, membership, rule));
   }
 
+  /**
+   * Whether password sign-in and reset are closed for this (normalised) email because its
+   * domain is verified by a team that enforces its SSO connection. Back-office sign-in does
+   * not ask.
+   */
+  ssoEnforcedFor(email: string): Promise<boolean> {
+    const domain = email.slice(email.lastIndexOf('@') + 1);
+    return this.memberships.ssoEnforcedForDomain(domain);
+  }
+
   /** A change to a user account outside any team (see `decideAccountWrite`). */
   requireAccountWrite(actor: Actor): void {
     this.enforce(actor, undefined, decideAccountWrite(actor));
