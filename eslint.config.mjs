@@ -12,6 +12,7 @@ import tseslint from 'typescript-eslint';
 const MODULE_ORDER = [
   'access',
   'audit',
+  'domains',
   'users',
   'jobs',
   'health',

@@ -11,6 +11,7 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BillingModule } from './modules/billing/billing.module.js';
+import { DomainsModule } from './modules/domains/domains.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
@@ -34,6 +35,7 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
     BillingModule,
     ApiKeysModule,
     WebhooksApiModule,
+    DomainsModule,
     AuthModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
