@@ -23,6 +23,7 @@ const MODULE_ORDER = [
   'billing',
   'invitations',
   'auth',
+  'sso',
   'admin',
   'metrics',
 ];

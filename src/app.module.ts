@@ -16,6 +16,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { InvitationsModule } from './modules/invitations/invitations.module.js';
 import { MailModule } from './modules/mail/mail.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { SsoModule } from './modules/sso/sso.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
@@ -37,6 +38,7 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
     WebhooksApiModule,
     DomainsModule,
     AuthModule,
+    SsoModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

@@ -14,7 +14,7 @@ import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { requestLocale } from './common/i18n/error-messages.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
-import { inflate, parseJsonBody, refuseBody } from './common/http/body-parsers.js';
+import { inflate, parseFormBody, parseJsonBody, refuseBody } from './common/http/body-parsers.js';
 import { MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { fastifyTrustProxy } from './common/http/trust-proxy.js';
@@ -185,6 +185,12 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
   const fastify = adapter.getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  // Forms only where a route opts in (the SAML ACS); refused elsewhere.
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer' },
+    parseFormBody,
+  );
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, refuseBody);
   // Compressed bodies are inflated before the parsers (and the body limit) see them.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {

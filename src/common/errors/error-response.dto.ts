@@ -13,7 +13,8 @@ export class ErrorDetailDto {
   @ApiPropertyOptional({
     format: 'uri',
     example: 'https://api.example.com/api/v1/auth/sso?email=ada%40example.com',
-    description: '`auth.sso_required` only: GET /auth/sso for this email, where the browser signs in',
+    description:
+      '`auth.sso_required` only: GET /auth/sso for this email, where the browser signs in',
   })
   ssoUrl?: string;
 }

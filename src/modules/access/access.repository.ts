@@ -2,12 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
 import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
-import {
-  ssoConnections,
-  teamDomains,
-  teamMembers,
-  type TeamRole,
-} from '../../database/schema.js';
+import { ssoConnections, teamDomains, teamMembers, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 /** A user's membership as the access layer needs it. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { domainToASCII } from 'node:url';
 import type { Actor } from '../../common/auth/actor.js';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { VerifiedEmailErrors } from '../../common/auth/verified-email.js';
@@ -79,8 +80,11 @@ export class AccessService {
    * domain is verified by a team that enforces its SSO connection. Back-office sign-in does
    * not ask.
    */
-  ssoEnforcedFor(email: string): Promise<boolean> {
-    const domain = email.slice(email.lastIndexOf('@') + 1);
+  async ssoEnforcedFor(email: string): Promise<boolean> {
+    // team_domains holds lower-case A-labels (the domains module's canonical form; that module
+    // sits above this one, so its helper is not imported here).
+    const domain = domainToASCII(email.slice(email.lastIndexOf('@') + 1)).toLowerCase();
+    if (domain === '') return false;
     return this.memberships.ssoEnforcedForDomain(domain);
   }
 

@@ -41,7 +41,7 @@ export const AuthErrors = {
       // API.md v1.2 "SSO enforcement": details carry `[{ssoUrl}]`.
       code: 'auth.sso_required',
       status: HttpStatus.FORBIDDEN,
-      message: "Your organization requires signing in with its identity provider (SSO)",
+      message: 'Your organization requires signing in with its identity provider (SSO)',
     },
     wrongPassword: {
       code: 'auth.wrong_password',

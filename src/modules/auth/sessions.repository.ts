@@ -21,7 +21,9 @@ export type RevokeReason =
   /** DELETE /users/me/sessions[/:id]: the user ended it from another device (or this one). */
   | 'revoked_by_user'
   /** Turning MFA on ends every other session (they were opened without a second factor). */
-  | 'mfa_enabled';
+  | 'mfa_enabled'
+  /** A SAML sign-in proved an unverified address: sessions opened before it end. */
+  | 'mailbox_proven';
 
 /** A live session as GET /users/me/sessions lists it. */
 export type SessionListRow = Pick<
