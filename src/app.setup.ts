@@ -292,6 +292,11 @@ const API_TAGS = [
     description: 'Team webhook endpoints, their signing secrets and their deliveries.',
   },
   {
+    name: 'sso',
+    description:
+      "A team's SAML 2.0 connection to its identity provider (Okta, Entra ID, ...), managed by owners; the sign-in itself is under `auth`.",
+  },
+  {
     name: 'billing',
     description: 'Plans, Stripe Checkout and the customer portal, and the Stripe webhook.',
   },
@@ -307,7 +312,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Lists are paginated with `limit` (1..100, default 20) and an opaque `cursor`; responses are `{ items, nextCursor }`.',
         'Authenticate with `Authorization: Bearer <accessToken>` from sign-up / sign-in / refresh.',
         "Servers of a team's own may instead send a team API key, `Authorization: Bearer nsk_…` (security scheme `apiKey`), created by an owner under `/teams/{teamId}/api-keys`. A key is accepted only on the operations that list the `apiKey` scheme, only for its own team (another team: 404) and only with the scope the operation names (else 403 `api_key.scope_missing`); anywhere else, or expired or revoked, it gets 401. Keys are rate limited per key (429 with `Retry-After`).",
-        `Request bodies: JSON only (\`Content-Type: application/json\`; any other type, forms included, is a 415 \`request.unsupported_media_type\`), in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
+        `Request bodies: JSON only (\`Content-Type: application/json\`; any other type, forms included, is a 415 \`request.unsupported_media_type\`, except the SAML ACS, which reads the IdP's form post), in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
         'Any operation may answer 500 `internal` (an unexpected failure, logged with the request id; the body never says more).',
         'Operations throttled per client (sign-up, password reset, the token routes...) send their budget on every answer, as in draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "sign-up.ip";q=30;w=900` (quota, window in seconds) and `RateLimit: "sign-up.ip";r=12;t=480` (requests left, seconds to reset); past it, 429 `request.rate_limited` with `Retry-After`.',
       ].join('\n\n'),

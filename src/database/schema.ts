@@ -112,7 +112,10 @@ export const teams = pgTable(
     /** An admin's limits for a deal made outside Stripe: wins over planLimits and the free plan. */
     planOverride: jsonb('plan_override').$type<PlanLimits>(),
     /** Lookup keys of the Stripe customer's active entitlements. */
-    features: text('features').array().notNull().default(sql`'{}'::text[]`),
+    features: text('features')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     /** Stripe `created` (Unix s) of the entitlements summary applied last: older ones lose. */
     featuresAsOf: bigint('features_as_of', { mode: 'number' }),
     /**
