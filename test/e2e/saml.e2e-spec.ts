@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import supertest from 'supertest';
 import {
   activityLogs,
+  passwordResetTokens,
   samlRequests,
+  ssoConnections,
   teamDomains,
   teamMembers,
   users,
@@ -464,6 +467,20 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
         status: 403,
         code: 'auth.sso_required',
       });
+      // A reset link mailed before the enforcement is refused too (and stays unused).
+      const token = randomBytes(32).toString('base64url');
+      await t.db.insert(passwordResetTokens).values({
+        userId: user.user.id,
+        tokenHash: createHash('sha256').update(token).digest('hex'),
+        expiresAt: new Date(Date.now() + 60 * 60_000),
+      });
+      const confirm = await t.http
+        .post('/api/v1/auth/password-reset/confirm')
+        .send({ token, newPassword: 'a brand new password' });
+      expect({ status: confirm.status, code: confirm.body.code }).toEqual({
+        status: 403,
+        code: 'auth.sso_required',
+      });
       // The owner's own address is elsewhere: unaffected.
       expect(
         (
@@ -482,6 +499,86 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
             .send({ email: user.email, password: DEFAULT_PASSWORD })
         ).status,
       ).toBe(200);
+    });
+  });
+
+  describe('back office', () => {
+    it('shows the connection and lets an admin disable and enable it (UPDATE_SSO_CONNECTION)', async () => {
+      const agent = supertest.agent(t.app.getHttpServer());
+      const login = await agent
+        .post('/admin/login')
+        .type('form')
+        .send({ email: 'admin@test.com', password: 'admin123' });
+      expect(login.status).toBe(302);
+      const [admin] = await t.db.select().from(users).where(eq(users.email, 'admin@test.com'));
+      const { owner, domain, connection } = await ssoTeam();
+      const email = `staff@${domain}`;
+      await signUpVerified(t, { email });
+      await t.http
+        .patch(`/api/v1/teams/${owner.team.id}/sso`)
+        .set('Authorization', bearer(owner.accessToken))
+        .send({ enforced: true })
+        .expect(200);
+
+      const show = await agent
+        .get(`/admin/api/resources/sso_connections/records/${connection.id}/show`)
+        .expect(200);
+      expect(show.body.record.params).toMatchObject({
+        teamId: owner.team.id,
+        idpEntityId: idp.entityId,
+        enforced: true,
+      });
+
+      // A form the IdP made before the switch is refused after it.
+      const pending = await idp.signIn(await startAt(email), { email });
+      const disabled = await agent
+        .post(`/admin/api/resources/sso_connections/records/${connection.id}/disable`)
+        .expect(200);
+      expect(disabled.body.notice).toMatchObject({ type: 'success' });
+      const [row] = await t.db
+        .select()
+        .from(ssoConnections)
+        .where(eq(ssoConnections.id, connection.id));
+      expect(row!.disabledAt).not.toBeNull();
+      expect(errorOf(await post(pending))).toBe('sso.not_configured');
+      const start = await t.http.get(
+        `/api/v1/auth/sso?${new URLSearchParams({ email }).toString()}`,
+      );
+      expect({ status: start.status, code: start.body.code }).toEqual({
+        status: 404,
+        code: 'sso.not_configured',
+      });
+      // Enforcement ends with it: the password works again.
+      expect(
+        (await t.http.post('/api/v1/auth/sign-in').send({ email, password: DEFAULT_PASSWORD }))
+          .status,
+      ).toBe(200);
+      // The owner sees it.
+      const seen = await t.http
+        .get(`/api/v1/teams/${owner.team.id}/sso`)
+        .set('Authorization', bearer(owner.accessToken));
+      expect(seen.body).toMatchObject({ disabled: true, enforced: true });
+
+      await agent
+        .post(`/admin/api/resources/sso_connections/records/${connection.id}/enable`)
+        .expect(200);
+      expect(
+        (await t.http.post('/api/v1/auth/sign-in').send({ email, password: DEFAULT_PASSWORD }))
+          .status,
+      ).toBe(403);
+      const logged = await t.db
+        .select({ userId: activityLogs.userId })
+        .from(activityLogs)
+        .where(
+          and(
+            eq(activityLogs.teamId, owner.team.id),
+            eq(activityLogs.action, 'UPDATE_SSO_CONNECTION'),
+          ),
+        );
+      // The owner's PATCH, then the admin's disable and enable.
+      expect(logged.map((r) => r.userId).sort()).toEqual(
+        [owner.user.id, admin!.id, admin!.id].sort(),
+      );
     });
   });
 });

@@ -13,6 +13,7 @@ import { AdminPanelModule } from '../../src/modules/admin/admin.module.js';
 import { buildAdminResources } from '../../src/modules/admin/admin.resources.js';
 import { AdminService } from '../../src/modules/admin/admin.service.js';
 import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
+import { SsoService } from '../../src/modules/sso/sso.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { uniqueEmail, type TestApp } from './app.js';
 import { bearer, markEmailVerified, type SignedUp } from './auth.js';
@@ -101,6 +102,7 @@ export async function decoratedActions(
       service: (await adminPanelModule(t)).get(AdminService, { strict: false }),
       apiKeys: t.app.get(ApiKeysService),
       webhooks: t.app.get(WebhooksService),
+      sso: t.app.get(SsoService),
     }),
   });
   const resources = admin.resources.map((resource) => {

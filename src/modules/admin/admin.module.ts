@@ -25,6 +25,8 @@ import { buildAdminResources } from './admin.resources.js';
 import { AdminService, type AdminDashboard } from './admin.service.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { SsoModule } from '../sso/sso.module.js';
+import { SsoService } from '../sso/sso.service.js';
 import { ADMIN_ROOT_PATH } from '../../common/http/admin-path.js';
 
 export { ADMIN_ROOT_PATH, AdminSessions };
@@ -39,9 +41,17 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     ApiKeysModule,
     WebhooksModule,
     JobsModule,
+    SsoModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
-  exports: [AdminService, AdminAuthService, AdminSessions, ApiKeysModule, WebhooksModule],
+  exports: [
+    AdminService,
+    AdminAuthService,
+    AdminSessions,
+    ApiKeysModule,
+    WebhooksModule,
+    SsoModule,
+  ],
 })
 export class AdminCoreModule {}
 
@@ -62,6 +72,7 @@ function adminJsOptions(
   service: AdminService,
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
+  sso: SsoService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
   return {
@@ -69,7 +80,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, sso }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -122,7 +133,15 @@ function adminJsOptions(
     AdminCoreModule,
     AdminModule.createAdminAsync({
       imports: [AdminCoreModule],
-      inject: [AppConfig, DRIZZLE, AdminService, AdminAuthService, ApiKeysService, WebhooksService],
+      inject: [
+        AppConfig,
+        DRIZZLE,
+        AdminService,
+        AdminAuthService,
+        ApiKeysService,
+        WebhooksService,
+        SsoService,
+      ],
       useFactory: (
         config: AppConfig,
         db: Database,
@@ -130,12 +149,15 @@ function adminJsOptions(
         auth: AdminAuthService,
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
+        sso: SsoService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, () => service.dashboard()),
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, sso, () =>
+            service.dashboard(),
+          ),
           auth: {
             // The fields from the parsed body: @adminjs/fastify passes multipart parts as they
             // come (`{ value }` objects), where the form sends multipart.

@@ -11,6 +11,7 @@ import { teamMembersResource } from './resources/team-members.resource.js';
 import { teamsResource } from './resources/teams.resource.js';
 import { usersResource } from './resources/users.resource.js';
 import { webhookDeliveriesResource } from './resources/webhook-deliveries.resource.js';
+import { ssoConnectionsResource } from './resources/sso-connections.resource.js';
 import { webhookEndpointsResource } from './resources/webhook-endpoints.resource.js';
 import { webhookEventsResource } from './resources/webhook-events.resource.js';
 
@@ -128,6 +129,7 @@ export function buildAdminResources(deps: AdminResourceDeps): ResourceWithOption
     teamMembersResource(deps),
     invitationsResource(deps),
     apiKeysResource(deps),
+    ssoConnectionsResource(deps),
     activityLogsResource(deps),
     sessionsResource(deps),
     stripeEventsResource(deps),
