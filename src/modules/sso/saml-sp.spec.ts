@@ -87,7 +87,7 @@ function profile(
     getAssertion: () => assertion,
     getAssertionXml: () => '',
     getSamlResponseXml: () => '',
-  } as Profile;
+  };
 }
 
 function response(attributes: { destination?: string | null; issuer?: string } = {}): string {

@@ -127,7 +127,7 @@ export function checkAssertion(
       }
     }
   }
-  const assertion = (profile.getAssertion?.() as XmlJs | undefined)?.Assertion as XmlJs | undefined;
+  const assertion = profile.getAssertion?.()?.Assertion as XmlJs | undefined;
   if (assertion === undefined) throw new SamlCheckError('no assertion');
   if (text(first(assertion, 'Issuer')) !== expected.idpEntityId) {
     throw new SamlCheckError('the assertion Issuer is not the IdP entity id');
