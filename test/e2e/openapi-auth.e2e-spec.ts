@@ -21,6 +21,10 @@ const PUBLIC_OPERATIONS = [
   'GET /api/v1/auth/oidc/{provider}/authorize',
   'GET /api/v1/auth/oidc/{provider}/callback',
   'POST /api/v1/auth/oidc/exchange',
+  // SAML sign-in: the browser on its way to and back from the team's IdP.
+  'GET /api/v1/auth/sso',
+  'GET /api/v1/auth/saml/{connectionId}/metadata',
+  'POST /api/v1/auth/saml/{connectionId}/acs',
   'GET /api/v1/billing/plans',
   'GET /api/v1/billing/checkout/success',
   'POST /api/v1/billing/webhook',
