@@ -14,7 +14,6 @@ import {
   ApiConsumes,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
@@ -73,8 +72,10 @@ export class SamlController {
     description:
       'The entity id, the ACS URL with the HTTP-POST binding, NameID format emailAddress and `WantAssertionsSigned="true"`.',
   })
-  @ApiProduces('application/samlmetadata+xml')
-  @ApiOkResponse({ description: 'SP metadata XML', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'SP metadata XML',
+    content: { 'application/samlmetadata+xml': { schema: { type: 'string' } } },
+  })
   @ApiErrors(SsoErrors.notFound)
   metadata(@Param('connectionId', ParseIdPipe) connectionId: number): Promise<string> {
     return this.saml.metadata(connectionId);
