@@ -293,8 +293,13 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
       expect(tokens.user?.id).toBe(existing.user.id);
       expect(await membership(owner.team.id, existing.user.id)).toEqual({ role: 'member' });
       const [user] = await t.db.select().from(users).where(eq(users.id, existing.user.id));
-      // The verified domain proved the address.
+      // The verified domain proved the address; a password set before it was proven (maybe by
+      // someone else: pre-account hijacking) no longer works.
       expect(user?.emailVerifiedAt).not.toBeNull();
+      const password = await t.http
+        .post('/api/v1/auth/sign-in')
+        .send({ email: existing.email, password: DEFAULT_PASSWORD });
+      expect(password.status).toBe(401);
       const signIns = await t.db
         .select()
         .from(activityLogs)
@@ -311,6 +316,12 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
         .where(eq(users.id, existing.user.id));
       const answer = await exchange(await signInVia(existing.email));
       expect(answer).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });
+      // A verified account is only linked: its password stays.
+      await t.db.update(users).set({ mfaEnabledAt: null }).where(eq(users.id, existing.user.id));
+      const password = await t.http
+        .post('/api/v1/auth/sign-in')
+        .send({ email: existing.email, password: DEFAULT_PASSWORD });
+      expect(password.status).toBe(200);
     });
 
     it('accepts a response signed as a whole', async () => {

@@ -10,13 +10,7 @@ import {
   Redirect,
 } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import {
-  ApiConsumes,
-  ApiOkResponse,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';

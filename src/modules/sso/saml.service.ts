@@ -183,7 +183,13 @@ export class SamlService {
     email: string,
     meta: ClientMeta,
   ): Promise<{ user: User; signedUp: boolean }> {
-    const unusablePassword = await this.hasher.hash(randomBytes(32).toString('base64url'));
+    // Hashed before the transaction (argon2 must not hold a connection), and only when an
+    // account will get it: a new one, or one whose address this sign-in proves.
+    const known = await this.users.findActiveByEmail(email);
+    const unusablePassword =
+      known?.emailVerifiedAt != null
+        ? undefined
+        : await this.hasher.hash(randomBytes(32).toString('base64url'));
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.txHost.transaction(async () => {
@@ -192,7 +198,8 @@ export class SamlService {
           if (existing !== undefined) {
             let user = existing;
             if (existing.emailVerifiedAt === null) {
-              await this.users.update(existing.id, { passwordHash: unusablePassword }, now);
+              const passwordHash = unusablePassword ?? (await this.unusablePassword());
+              await this.users.update(existing.id, { passwordHash }, now);
               await this.sessions.revokeAllForUser(existing.id, 'mailbox_proven');
               await this.mailbox.provenByReset(existing.id, meta.ip);
               user = (await this.users.findActiveById(existing.id)) ?? existing;
@@ -203,7 +210,7 @@ export class SamlService {
           let user = await this.users.insert({
             email,
             name: null,
-            passwordHash: unusablePassword,
+            passwordHash: unusablePassword ?? (await this.unusablePassword()),
             locale: meta.locale ?? DEFAULT_LOCALE,
           });
           user = (await this.users.markEmailVerified(user.id, email, now)) ?? user;
@@ -222,6 +229,11 @@ export class SamlService {
         throw error;
       }
     }
+  }
+
+  /** The hash of a random secret nobody holds (a race changed what the first look saw). */
+  private unusablePassword(): Promise<string> {
+    return this.hasher.hash(randomBytes(32).toString('base64url'));
   }
 
   private async join(teamId: number, userId: number): Promise<void> {
