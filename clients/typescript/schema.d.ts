@@ -12132,7 +12132,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/samlmetadata+xml": components["schemas"]["ErrorResponseDto"] & {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
                         /**
                          * Format: int32
                          * @enum {integer}
