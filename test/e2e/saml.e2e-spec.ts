@@ -11,6 +11,7 @@ import {
   teamMembers,
   users,
 } from '../../src/database/schema.js';
+import { createStaff } from '../support/admin-panel.js';
 import { createTestApp, uniqueEmail, type TestApp } from '../support/app.js';
 import {
   bearer,
@@ -428,6 +429,23 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
       expect(errorOf(await post(form))).toBe('sso.invalid_response');
     });
 
+    it('a refused answer uses its request up', async () => {
+      const { domain } = await ssoTeam();
+      const email = `burned@${domain}`;
+      const wrong = await idp.signIn(await startAt(email), {
+        email,
+        destination: `${API_URL}/elsewhere`,
+      });
+      const burned = idp.lastRequest()!.id;
+      expect(errorOf(await post(wrong))).toBe('sso.invalid_response');
+      // A correct answer to the same request, made later, is refused too.
+      const retry = await idp.signIn(await startAt(email), { email, inResponseTo: burned });
+      expect(errorOf(await post(retry))).toBe('sso.invalid_response');
+      expect(
+        await t.db.select().from(samlRequests).where(eq(samlRequests.id, burned)),
+      ).toHaveLength(0);
+    });
+
     it('refuses a replayed assertion id (sso.replayed)', async () => {
       const { domain } = await ssoTeam();
       const email = `replay@${domain}`;
@@ -500,6 +518,24 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
             .send({ email: owner.email, password: DEFAULT_PASSWORD })
         ).status,
       ).toBe(200);
+
+      // Back-office staff in that domain keep their password at /admin (not at the API).
+      const staff = await createStaff(t, 'admin');
+      const staffEmail = `staff-${randomBytes(3).toString('hex')}@${domain}`;
+      await t.db.update(users).set({ email: staffEmail }).where(eq(users.id, staff.id));
+      const staffApi = await t.http
+        .post('/api/v1/auth/sign-in')
+        .send({ email: staffEmail, password: staff.password });
+      expect(staffApi.status).toBe(403);
+      const panel = await supertest
+        .agent(t.app.getHttpServer())
+        .post('/admin/login')
+        .type('form')
+        .send({ email: staffEmail, password: staff.password });
+      expect({ status: panel.status, location: panel.headers.location }).toEqual({
+        status: 302,
+        location: '/admin',
+      });
 
       // Removing the last verified domain ends the enforcement at once.
       await t.db.delete(teamDomains).where(eq(teamDomains.domain, domain));

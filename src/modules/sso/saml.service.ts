@@ -134,6 +134,12 @@ export class SamlService {
       throw new AcsFailure(SAML_ACS_ERRORS.invalidResponse, cause);
     }
     if (profile === null) throw new AcsFailure(SAML_ACS_ERRORS.invalidResponse);
+    // node-saml looked the request up; using it up is ours (one answer per request), before
+    // our own checks, so that a refused answer uses the request up too.
+    const answered = profile.inResponseTo;
+    if (typeof answered !== 'string' || !(await cache.claim(answered))) {
+      throw new AcsFailure(SAML_ACS_ERRORS.invalidResponse, new Error('request already answered'));
+    }
     const now = new Date();
     let checked;
     try {
@@ -147,9 +153,8 @@ export class SamlService {
       if (!(cause instanceof SamlCheckError)) throw cause;
       throw new AcsFailure(SAML_ACS_ERRORS.invalidResponse, cause);
     }
-    // node-saml looked the request up; using it up is ours (one answer per request).
-    if (!(await cache.claim(checked.inResponseTo))) {
-      throw new AcsFailure(SAML_ACS_ERRORS.invalidResponse, new Error('request already answered'));
+    if (checked.inResponseTo !== answered) {
+      throw new AcsFailure(SAML_ACS_ERRORS.invalidResponse, new Error('InResponseTo changed'));
     }
     const email = parseEmail(checked.nameId);
     if (email === undefined || domainOfEmail(email) === undefined) {
