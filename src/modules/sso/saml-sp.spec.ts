@@ -90,14 +90,20 @@ function profile(
   };
 }
 
-function response(attributes: { destination?: string | null; issuer?: string } = {}): string {
+function response(
+  attributes: { destination?: string | null; issuer?: string; signature?: string } = {},
+): string {
   const destination =
     attributes.destination === null ? '' : ` Destination="${attributes.destination ?? ACS}"`;
   const issuer =
     attributes.issuer === undefined
       ? ''
       : `<saml:Issuer xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">${attributes.issuer}</saml:Issuer>`;
-  return `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" InResponseTo="_req1"${destination}>${issuer}</samlp:Response>`;
+  const signature =
+    attributes.signature === undefined
+      ? ''
+      : `<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-${attributes.signature}"/><ds:Reference URI="#_r"><ds:DigestMethod Algorithm="${attributes.signature === 'sha1' ? 'http://www.w3.org/2000/09/xmldsig#sha1' : `http://www.w3.org/2001/04/xmlenc#${attributes.signature}`}"/></ds:Reference></ds:SignedInfo></ds:Signature>`;
+  return `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r" InResponseTo="_req1"${destination}>${issuer}${signature}</samlp:Response>`;
 }
 
 const expected = { acsUrl: ACS, idpEntityId: IDP };
@@ -113,7 +119,16 @@ describe('checkAssertion (what node-saml leaves to us)', () => {
     });
   });
 
+  it('accepts RSA-SHA256 and RSA-SHA512 signatures', () => {
+    for (const signature of ['sha256', 'sha512']) {
+      expect(checkAssertion(response({ signature }), profile(), expected, NOW).assertionId).toBe(
+        '_assert1',
+      );
+    }
+  });
+
   it.each([
+    ['an RSA-SHA1 signature', response({ signature: 'sha1' }), profile()],
     ['a Destination that is not the ACS URL', response({ destination: `${ACS}x` }), profile()],
     ['no Destination', response({ destination: null }), profile()],
     ['a response Issuer of another IdP', response({ issuer: 'https://evil' }), profile()],

@@ -66,6 +66,16 @@ export function samlConfig(
   };
 }
 
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+const SIGNATURE_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
+]);
+const DIGEST_ALGORITHMS = new Set([
+  'http://www.w3.org/2001/04/xmlenc#sha256',
+  'http://www.w3.org/2001/04/xmlenc#sha512',
+]);
+
 /** A check node-saml leaves to its caller failed: the response is `sso.invalid_response`. */
 export class SamlCheckError extends Error {}
 
@@ -118,6 +128,18 @@ export function checkAssertion(
   if (root === null || root.localName !== 'Response') throw new SamlCheckError('not a Response');
   if (root.getAttribute('Destination') !== expected.acsUrl) {
     throw new SamlCheckError('Destination is not the ACS URL');
+  }
+  // API.md: RSA-SHA256 signatures. A stronger SHA-2 is fine; SHA-1 (which xml-crypto still
+  // accepts) is an IdP left on a weak setting and refused.
+  for (const method of Array.from(root.getElementsByTagNameNS(DSIG, 'SignatureMethod'))) {
+    if (!SIGNATURE_ALGORITHMS.has(method.getAttribute('Algorithm') ?? '')) {
+      throw new SamlCheckError('a signature does not use RSA with SHA-256 or SHA-512');
+    }
+  }
+  for (const method of Array.from(root.getElementsByTagNameNS(DSIG, 'DigestMethod'))) {
+    if (!DIGEST_ALGORITHMS.has(method.getAttribute('Algorithm') ?? '')) {
+      throw new SamlCheckError('a signature digest does not use SHA-256 or SHA-512');
+    }
   }
   for (let node = root.firstChild; node !== null; node = node.nextSibling) {
     const element = node as Element;

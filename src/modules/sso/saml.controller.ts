@@ -85,7 +85,7 @@ export class SamlController {
     summary: 'Assertion Consumer Service: the IdP posts its SAML response here (browser form post)',
     description: [
       'Form fields `SAMLResponse` (base64) and `RelayState`. The response is accepted only if the assertion or the whole response is signed',
-      "(XML-DSig, node-saml/xml-crypto) by the connection's certificate, with exactly one assertion (no wrapping), `Issuer` = the IdP entity id,",
+      "(XML-DSig with RSA-SHA256 or RSA-SHA512, SHA-1 refused; checked by node-saml/xml-crypto) by the connection's certificate, with exactly one assertion (no wrapping), `Issuer` = the IdP entity id,",
       '`Audience` = our entity id, `Recipient` and `Destination` = this URL, `InResponseTo` = a request GET /auth/sso issued in the last 10 minutes',
       '(each answered once; unsolicited responses are refused), `NotBefore`/`NotOnOrAfter` holding (2 minutes of skew), an assertion id never',
       "accepted before, and a NameID email in one of the team's verified domains. Then the user with that email signs in (linked; an unverified",
