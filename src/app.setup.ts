@@ -297,6 +297,11 @@ const API_TAGS = [
       "A team's SAML 2.0 connection to its identity provider (Okta, Entra ID, ...), managed by owners; the sign-in itself is under `auth`.",
   },
   {
+    name: 'domains',
+    description:
+      "A team's email domains, proved by a DNS TXT record: what SAML sign-in and SCIM provisioning trust.",
+  },
+  {
     name: 'billing',
     description: 'Plans, Stripe Checkout and the customer portal, and the Stripe webhook.',
   },

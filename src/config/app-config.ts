@@ -1,5 +1,6 @@
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { ConfigValidationError } from './config-error.js';
+import { loadDnsConfig, type DnsConfig } from './dns-config.js';
 import { loadOidcConfig, type OidcConfig } from './oidc-config.js';
 
 export { ConfigValidationError };
@@ -186,6 +187,8 @@ export abstract class AppConfig {
    * balancer stops sending it requests, before it stops accepting connections.
    */
   declare readonly shutdownDrainMs: number;
+  /** The DNS lookups of domain verification (DNS_SERVERS, DNS_TIMEOUT_MS; see DnsConfig). */
+  declare readonly dns: DnsConfig;
   declare readonly webhooks: {
     readonly allowPrivate: boolean;
     readonly retryDelaysSeconds: readonly number[];
@@ -512,6 +515,7 @@ export function loadConfig(env: Env, context: ConfigContext = {}): AppConfig {
       shutdownTimeoutMs: integer(env, 'JOBS_SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
     },
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', production ? 5000 : 0, 0, 600_000),
+    dns: loadDnsConfig(env),
     webhooks: {
       allowPrivate: boolean(env, 'WEBHOOKS_ALLOW_PRIVATE', false),
       retryDelaysSeconds: secondsList(

@@ -13,6 +13,7 @@ import { AdminPanelModule } from '../../src/modules/admin/admin.module.js';
 import { buildAdminResources } from '../../src/modules/admin/admin.resources.js';
 import { AdminService } from '../../src/modules/admin/admin.service.js';
 import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
+import { DomainsService } from '../../src/modules/domains/domains.service.js';
 import { SsoService } from '../../src/modules/sso/sso.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { uniqueEmail, type TestApp } from './app.js';
@@ -102,6 +103,7 @@ export async function decoratedActions(
       service: (await adminPanelModule(t)).get(AdminService, { strict: false }),
       apiKeys: t.app.get(ApiKeysService),
       webhooks: t.app.get(WebhooksService),
+      domains: t.app.get(DomainsService),
       sso: t.app.get(SsoService),
     }),
   });

@@ -60,6 +60,12 @@ export const TEAM_ACTIONS = {
   'webhooks.create': { role: 'owner', apiKey: 'webhooks:write', verifiedEmail: true },
   'webhooks.update': { role: 'owner', apiKey: 'webhooks:write' },
   'billing.manage': { role: 'owner' },
+  // Verified domains (API.md v1.2): owners with an access token, never a key. A verified
+  // domain lets its addresses in by SAML and SCIM: claiming and proving one sets up access.
+  'domains.read': { role: 'owner', intent: 'read' },
+  'domains.add': { role: 'owner', verifiedEmail: true },
+  'domains.verify': { role: 'owner', verifiedEmail: true },
+  'domains.remove': { role: 'owner' },
   // SAML connections: owners only, never keys (a key must not redirect the team's sign-in).
   'sso.read': { role: 'owner', intent: 'read' },
   // Sets up lasting access (an IdP that signs people in): a verified owner only.

@@ -9,6 +9,8 @@ import { DRIZZLE, type Database } from '../../database/database.tokens.js';
 import { ApiKeysModule } from '../api-keys/api-keys.module.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { DomainsModule } from '../domains/domains.module.js';
+import { DomainsService } from '../domains/domains.service.js';
 import { InvitationsModule } from '../invitations/invitations.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { TeamsModule } from '../teams/teams.module.js';
@@ -40,6 +42,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     AuthModule,
     ApiKeysModule,
     WebhooksModule,
+    DomainsModule,
     JobsModule,
     SsoModule,
   ],
@@ -50,6 +53,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     AdminSessions,
     ApiKeysModule,
     WebhooksModule,
+    DomainsModule,
     SsoModule,
   ],
 })
@@ -72,6 +76,7 @@ function adminJsOptions(
   service: AdminService,
   apiKeys: ApiKeysService,
   webhooks: WebhooksService,
+  domains: DomainsService,
   sso: SsoService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
@@ -80,7 +85,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks, sso }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains, sso }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -103,6 +108,7 @@ function adminJsOptions(
             resendVerification: 'Resend verification',
             revokeSessions: 'Revoke all sessions',
             disableMfa: 'Disable MFA',
+            remove: 'Remove',
           },
           // Reference columns show the related record's title (team name, user email).
           properties: {
@@ -140,6 +146,7 @@ function adminJsOptions(
         AdminAuthService,
         ApiKeysService,
         WebhooksService,
+        DomainsService,
         SsoService,
       ],
       useFactory: (
@@ -149,13 +156,14 @@ function adminJsOptions(
         auth: AdminAuthService,
         apiKeys: ApiKeysService,
         webhooks: WebhooksService,
+        domains: DomainsService,
         sso: SsoService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, sso, () =>
+          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, domains, sso, () =>
             service.dashboard(),
           ),
           auth: {

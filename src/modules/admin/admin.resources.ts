@@ -7,6 +7,7 @@ import { invitationsResource } from './resources/invitations.resource.js';
 import type { AdminResourceDeps } from './resources/resource-actions.js';
 import { sessionsResource } from './resources/sessions.resource.js';
 import { stripeEventsResource } from './resources/stripe-events.resource.js';
+import { teamDomainsResource } from './resources/team-domains.resource.js';
 import { teamMembersResource } from './resources/team-members.resource.js';
 import { teamsResource } from './resources/teams.resource.js';
 import { usersResource } from './resources/users.resource.js';
@@ -129,6 +130,7 @@ export function buildAdminResources(deps: AdminResourceDeps): ResourceWithOption
     teamMembersResource(deps),
     invitationsResource(deps),
     apiKeysResource(deps),
+    teamDomainsResource(deps),
     ssoConnectionsResource(deps),
     activityLogsResource(deps),
     sessionsResource(deps),

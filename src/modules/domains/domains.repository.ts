@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, isNotNull, isNull } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
 import { teamDomains } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
@@ -20,13 +20,24 @@ export class DomainsRepository {
     return row;
   }
 
-  /** The team's domains, oldest first. */
-  listForTeam(teamId: number): Promise<TeamDomain[]> {
+  /** The team's domains, newest first, after `afterId` (a page's cursor) when given. */
+  listForTeam(teamId: number, limit: number, afterId?: number): Promise<TeamDomain[]> {
+    const conditions: SQL[] = [eq(teamDomains.teamId, teamId)];
+    if (afterId !== undefined) conditions.push(lt(teamDomains.id, afterId));
     return this.txHost.db
       .select()
       .from(teamDomains)
-      .where(eq(teamDomains.teamId, teamId))
-      .orderBy(asc(teamDomains.id));
+      .where(and(...conditions))
+      .orderBy(desc(teamDomains.id))
+      .limit(limit);
+  }
+
+  async countForTeam(teamId: number): Promise<number> {
+    const [row] = await this.txHost.db
+      .select({ n: count() })
+      .from(teamDomains)
+      .where(eq(teamDomains.teamId, teamId));
+    return row?.n ?? 0;
   }
 
   /** The team's verified domains (canonical form), alphabetically. */

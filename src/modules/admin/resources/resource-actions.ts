@@ -16,6 +16,7 @@ import type { AdminActor } from '../../../common/auth/actor.js';
 import { isStaffRole } from '../../../common/auth/staff.js';
 import type { Database } from '../../../database/database.tokens.js';
 import type { ApiKeysService } from '../../api-keys/api-keys.service.js';
+import type { DomainsService } from '../../domains/domains.service.js';
 import type { SsoService } from '../../sso/sso.service.js';
 import type { WebhooksService } from '../../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from '../admin-auth.service.js';
@@ -27,6 +28,7 @@ export interface AdminResourceDeps {
   service: AdminService;
   apiKeys: ApiKeysService;
   webhooks: WebhooksService;
+  domains: DomainsService;
   sso: SsoService;
 }
 

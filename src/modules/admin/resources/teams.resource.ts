@@ -9,8 +9,10 @@ import {
   recordChange,
   type AdminResourceDeps,
 } from './resource-actions.js';
+import { showTeamDomains, TEAM_DOMAINS_PROPERTY } from './team-domains.resource.js';
 
-export function teamsResource({ db, service }: AdminResourceDeps): ResourceWithOptions {
+export function teamsResource(deps: AdminResourceDeps): ResourceWithOptions {
+  const { db, service } = deps;
   const options = readOnly({
     id: 'teams',
     navigation: navigation.teams,
@@ -21,7 +23,9 @@ export function teamsResource({ db, service }: AdminResourceDeps): ResourceWithO
     // Stripe fields follow Stripe (webhooks): not in the form, and the edit handler only
     // ever writes `name`, whatever the request carries.
     editProperties: ['name'],
+    properties: { domains: TEAM_DOMAINS_PROPERTY },
     actions: {
+      show: { after: showTeamDomains(deps) },
       ...exportCsvAction('teams', [
         'id',
         'name',
