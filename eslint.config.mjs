@@ -24,6 +24,7 @@ const MODULE_ORDER = [
   'billing',
   'invitations',
   'auth',
+  'sso',
   'scim',
   'admin',
   'metrics',

@@ -18,6 +18,7 @@ import { MailModule } from './modules/mail/mail.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { PlansModule } from './modules/plans/plans.module.js';
 import { ScimModule } from './modules/scim/scim.module.js';
+import { SsoModule } from './modules/sso/sso.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
@@ -41,6 +42,7 @@ import { WebhooksApiModule } from './modules/webhooks/webhooks-api.module.js';
     DomainsModule,
     AuthModule,
     ScimModule,
+    SsoModule,
   ],
   providers: [{ provide: APP_FILTER, useClass: AllExceptionsFilter }],
 })

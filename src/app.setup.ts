@@ -14,7 +14,7 @@ import { toErrorResponse } from './common/errors/all-exceptions.filter.js';
 import { requestLocale } from './common/i18n/error-messages.js';
 import { API_KEY_SECURITY } from './common/openapi/api-key-security.js';
 import { ErrorResponseDto } from './common/errors/error-response.dto.js';
-import { inflate, parseJsonBody, refuseBody } from './common/http/body-parsers.js';
+import { inflate, parseFormBody, parseJsonBody, refuseBody } from './common/http/body-parsers.js';
 import { MAX_JSON_DEPTH } from './common/http/json-depth.js';
 import { requestIdOf } from './common/http/request-id.js';
 import { fastifyTrustProxy } from './common/http/trust-proxy.js';
@@ -207,6 +207,12 @@ function registerBodyParsers(adapter: FastifyAdapter): void {
       : refuseBody(request, body, done),
   );
   registerScimMediaType(fastify);
+  // Forms only where a route opts in (the SAML ACS); refused elsewhere.
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'buffer' },
+    parseFormBody,
+  );
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, refuseBody);
   // Compressed bodies are inflated before the parsers (and the body limit) see them.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
@@ -310,6 +316,11 @@ const API_TAGS = [
     description: 'Team webhook endpoints, their signing secrets and their deliveries.',
   },
   {
+    name: 'sso',
+    description:
+      "A team's SAML 2.0 connection to its identity provider (Okta, Entra ID, ...), managed by owners; the sign-in itself is under `auth`.",
+  },
+  {
     name: 'domains',
     description:
       "A team's email domains, proved by a DNS TXT record: what SAML sign-in and SCIM provisioning trust.",
@@ -335,7 +346,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
         'Lists are paginated with `limit` (1..100, default 20) and an opaque `cursor`; responses are `{ items, nextCursor }`.',
         'Authenticate with `Authorization: Bearer <accessToken>` from sign-up / sign-in / refresh.',
         "Servers of a team's own may instead send a team API key, `Authorization: Bearer nsk_…` (security scheme `apiKey`), created by an owner under `/teams/{teamId}/api-keys`. A key is accepted only on the operations that list the `apiKey` scheme, only for its own team (another team: 404) and only with the scope the operation names (else 403 `api_key.scope_missing`); anywhere else, or expired or revoked, it gets 401. Keys are rate limited per key (429 with `Retry-After`).",
-        `Request bodies: JSON only (\`Content-Type: application/json\`; any other type, forms included, is a 415 \`request.unsupported_media_type\`), in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
+        `Request bodies: JSON only (\`Content-Type: application/json\`; any other type, forms included, is a 415 \`request.unsupported_media_type\`, except the SAML ACS, which reads the IdP's form post), in UTF-8 (else 415 \`request.unsupported_charset\`), at most ${JSON_BODY_LIMIT} (else 413 \`request.too_large\`), nested at most ${MAX_JSON_DEPTH} levels (else 400 \`request.too_deep\`); unknown fields, \`__proto__\`, \`constructor\` and \`prototype\` included, are a 400 \`request.invalid\`.`,
         'Any operation may answer 500 `internal` (an unexpected failure, logged with the request id; the body never says more).',
         'Operations throttled per client (sign-up, password reset, the token routes...) send their budget on every answer, as in draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy: "sign-up.ip";q=30;w=900` (quota, window in seconds) and `RateLimit: "sign-up.ip";r=12;t=480` (requests left, seconds to reset); past it, 429 `request.rate_limited` with `Retry-After`.',
       ].join('\n\n'),

@@ -792,7 +792,7 @@ export interface paths {
         put?: never;
         /**
          * Sign in with email and password
-         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (`mfaEnabled`), the right password answers `{mfaRequired: true, mfaToken}` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. While a team enforces SSO for the address's domain (its verified domains, an enabled connection with `enforced`), 403 `auth.sso_required` with `details: [{ssoUrl}]` (GET /auth/sso for this address), decided by the domain before any password check. Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_signIn"];
         delete?: never;
@@ -912,7 +912,7 @@ export interface paths {
         put?: never;
         /**
          * Request a password reset email
-         * @description Always 202, whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour.
+         * @description 202 whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour. While a team enforces SSO for the address’s domain (its verified domains, an enabled connection with `enforced`), 403 `auth.sso_required` with `details: [{ssoUrl}]` (GET /auth/sso for this address), whether or not an account uses it.
          */
         post: operations["Auth_requestReset"];
         delete?: never;
@@ -932,7 +932,7 @@ export interface paths {
         put?: never;
         /**
          * Set a new password with the emailed token
-         * @description Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. A token of an address whose domain came under SSO enforcement is refused with 403 `auth.sso_required` (and stays unused). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Auth_confirmReset"];
         delete?: never;
@@ -1152,7 +1152,7 @@ export interface paths {
         put?: never;
         /**
          * Redeem the callback's one-time code for tokens
-         * @description For the frontend at APP_URL/auth/callback: the `code` works once and for 60 seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
+         * @description For the frontend at APP_URL/auth/callback, after an OpenID Connect or a SAML sign-in: the `code` works once and for 60 seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). Activity rows are logged against the route's `:teamId` when the route has one, else the user's first team (earliest joinedAt). A user who belongs to no team gets no row (activity_logs.teamId is required).
          */
         post: operations["Oidc_exchange"];
         delete?: never;
@@ -1229,6 +1229,106 @@ export interface paths {
          * @description Owners only, with an access token (a team API key never manages directory sync: 401). `ownerGroup`: the directory group whose members are owners (default `Owners`). Roles follow group membership changes the directory sends from then on; changing the name alone promotes or demotes no one.
          */
         patch: operations["ScimTokens_updateSettings"];
+        trace?: never;
+    };
+    "/api/v1/teams/{teamId}/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's SAML connection
+         * @description Owners only, with an access token (team API keys get 401).
+         */
+        get: operations["Sso_get"];
+        put?: never;
+        /**
+         * Connect the team's SAML identity provider
+         * @description Owners only, with an access token (team API keys get 401). Reads the IdP's metadata XML (entity id, SSO URL of the HTTP-Redirect binding, signing certificates) and answers the values to enter at the IdP: `spEntityId`, `acsUrl` (and `spMetadataUrl` for IdPs that import SP metadata). One connection per team (409 `sso.exists`). Users sign in through it once the team has verified their email's domain. Logs CREATE_SSO_CONNECTION.
+         *
+         *     Needs a verified email, also with EMAIL_VERIFICATION=optional (else 403 `email.unverified`): anyone can sign up with another person's address, so an unverified account may not set up access that outlives its sessions. A password reset removes what an account set up before its address was verified.
+         */
+        post: operations["Sso_create"];
+        /**
+         * Remove the team's SAML connection
+         * @description Owners only, with an access token (team API keys get 401). Its sign-ins stop at once (pending ones fail); members keep their accounts and passwords. Logs DELETE_SSO_CONNECTION.
+         */
+        delete: operations["Sso_remove"];
+        options?: never;
+        head?: never;
+        /**
+         * Change the team's SAML connection
+         * @description Owners only, with an access token (team API keys get 401). New IdP metadata (a certificate rollover, a new SSO URL) and/or `enforced`. While enforced (and not disabled by the back office), addresses in the team's verified domains cannot sign in with a password nor reset one (403 `auth.sso_required`); `enforced: true` needs a verified domain (409 `sso.domain_required`), and removing the last one ends the enforcement. Logs UPDATE_SSO_CONNECTION.
+         */
+        patch: operations["Sso_update"];
+        trace?: never;
+    };
+    "/api/v1/auth/sso": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start an enterprise (SAML) sign-in for an email address (browser navigation)
+         * @description When a team verified the email's domain and has an enabled SAML connection, answers 302 to its IdP with an AuthnRequest (HTTP-Redirect binding, unsigned, NameID format emailAddress, `RelayState`); the IdP must answer it within 10 minutes, once. Else 404 `sso.not_configured`. Throttled per client IP with the OpenID Connect authorize budget (RATE_LIMIT_PER_IP).
+         */
+        get: operations["Saml_start"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/saml/{connectionId}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Our SAML SP metadata for a connection (for the IdP's import)
+         * @description The entity id, the ACS URL with the HTTP-POST binding, NameID format emailAddress and `WantAssertionsSigned="true"`.
+         */
+        get: operations["Saml_metadata"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/saml/{connectionId}/acs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assertion Consumer Service: the IdP posts its SAML response here (browser form post)
+         * @description Form fields `SAMLResponse` (base64) and `RelayState`. The response is accepted only if the assertion or the whole response is signed (XML-DSig with RSA-SHA256 or RSA-SHA512, SHA-1 refused; checked by node-saml/xml-crypto) by the connection's certificate, with exactly one assertion (no wrapping), `Issuer` = the IdP entity id, `Audience` = our entity id, `Recipient` and `Destination` = this URL, `InResponseTo` = a request GET /auth/sso issued in the last 10 minutes (each answered once; unsolicited responses are refused), `NotBefore`/`NotOnOrAfter` holding (2 minutes of skew), an assertion id never accepted before, and a NameID email in one of the team's verified domains. Then the user with that email signs in (linked; an unverified address becomes verified and what was set up in the account before is removed, as after a password reset), or a user is created (email verified, no usable password; SIGN_UP); either way they become a `member` of the team if not yet one (plan limits apply). Answers 303 to `APP_URL/auth/callback?code=<one-time code>`, redeemed through POST /auth/oidc/exchange exactly as after an OpenID Connect sign-in (MFA, SIGN_IN), or to `APP_URL/auth/callback?error=<code>` with one of:
+         *
+         *     - `sso.not_configured`: the connection does not exist (any more) or a back-office admin disabled it
+         *     - `sso.invalid_response`: the response failed validation: no valid signature by the connection's certificate (unsigned, another key, wrapping), Issuer, Audience, Recipient, Destination, time conditions, or InResponseTo not a request this app issued in the last 10 minutes (unsolicited, used, expired)
+         *     - `sso.replayed`: this assertion id was accepted before
+         *     - `sso.domain_mismatch`: the NameID's email is not in one of the team's verified domains
+         *     - `plan.limit_reached`: joining the team would pass its plan's member limit
+         */
+        post: operations["Saml_acs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -2483,6 +2583,62 @@ export interface components {
              */
             ownerGroup: string;
         };
+        CreateSsoConnectionDto: {
+            /**
+             * @description The identity provider's SAML 2.0 metadata XML (Okta: the app's "Metadata URL" document; Entra ID: "Federation Metadata XML"): its entity id, a SingleSignOnService with the HTTP-Redirect binding and the signing certificate(s) are read from it
+             * @example <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://www.okta.com/exk1">…</md:EntityDescriptor>
+             */
+            idpMetadataXml: string;
+        };
+        SsoConnectionDto: {
+            /**
+             * Format: int32
+             * @description Also the {connectionId} of the SP URLs
+             * @example 7
+             */
+            id: number;
+            /**
+             * Format: uri
+             * @description Our SP entity id (Okta: Audience URI; Entra ID: Identifier (Entity ID))
+             * @example https://api.example.com/api/v1/auth/saml/7/metadata
+             */
+            spEntityId: string;
+            /**
+             * Format: uri
+             * @description Assertion Consumer Service URL (Okta: Single sign-on URL; Entra ID: Reply URL)
+             * @example https://api.example.com/api/v1/auth/saml/7/acs
+             */
+            acsUrl: string;
+            /**
+             * Format: uri
+             * @description Our SP metadata XML, for IdPs that import it
+             * @example https://api.example.com/api/v1/auth/saml/7/metadata
+             */
+            spMetadataUrl: string;
+            /** @example http://www.okta.com/exk1 */
+            idpEntityId: string;
+            /**
+             * Format: uri
+             * @description The IdP's SSO URL (HTTP-Redirect binding)
+             */
+            idpSsoUrl: string;
+            enforced: boolean;
+            /** @description A back-office admin disabled the connection: it signs nobody in and enforces nothing */
+            disabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        UpdateSsoConnectionDto: {
+            /**
+             * @description The identity provider's SAML 2.0 metadata XML (Okta: the app's "Metadata URL" document; Entra ID: "Federation Metadata XML"): its entity id, a SingleSignOnService with the HTTP-Redirect binding and the signing certificate(s) are read from it
+             * @example <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="http://www.okta.com/exk1">…</md:EntityDescriptor>
+             */
+            idpMetadataXml?: string;
+            /** @description Block password sign-in and reset for addresses in the team's verified domains; `true` needs at least one verified domain (409 `sso.domain_required`) */
+            enforced?: boolean;
+        };
         ErrorDetailDto: {
             /**
              * @description Input field (dotted path) the detail is about
@@ -2511,6 +2667,12 @@ export interface components {
              * @example sso
              */
             feature?: string;
+            /**
+             * Format: uri
+             * @description `auth.sso_required` only: GET /auth/sso for this email, where the browser signs in
+             * @example https://api.example.com/api/v1/auth/sso?email=ada%40example.com
+             */
+            ssoUrl?: string;
         };
         ErrorResponseDto: {
             /**
@@ -10242,6 +10404,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `auth.sso_required`: Your organization requires signing in with its identity provider (SSO) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "auth.sso_required";
+                    };
+                };
+            };
             /** @description - `request.too_large`: The request body is too large */
             413: {
                 headers: {
@@ -11123,6 +11302,23 @@ export interface operations {
                     };
                 };
             };
+            /** @description - `auth.sso_required`: Your organization requires signing in with its identity provider (SSO) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "auth.sso_required";
+                    };
+                };
+            };
             /** @description - `request.too_large`: The request body is too large */
             413: {
                 headers: {
@@ -11264,6 +11460,23 @@ export interface operations {
                         statusCode?: 400;
                         /** @enum {string} */
                         code?: "auth.invalid_reset_token" | "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.sso_required`: Your organization requires signing in with its identity provider (SSO) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "auth.sso_required";
                     };
                 };
             };
@@ -12994,6 +13207,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Signed in (tokens + user), or, for a user with MFA on, the second step (`mfaRequired`, then POST /auth/sign-in/mfa) */
             200: {
                 headers: {
                     /** @description The quotas this request counts against, e.g. `"oidc-exchange.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-exchange` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
@@ -13003,7 +13217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SignInResponseDto"];
+                    "application/json": components["schemas"]["SignInResponseDto"] | components["schemas"]["MfaRequiredDto"];
                 };
             };
             /**
@@ -13835,6 +14049,1027 @@ export interface operations {
                         statusCode?: 404;
                         /** @enum {string} */
                         code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sso_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnectionDto"];
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `sso.not_found`: This team has no SSO connection
+             *     - `team.not_found`: Team not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "sso.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sso_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSsoConnectionDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnectionDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `sso.invalid_metadata`: The identity provider's metadata is unusable: it needs an entity id, an SSO URL with the HTTP-Redirect binding and a signing certificate
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "sso.invalid_metadata";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /** @description - `team.not_found`: Team not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "team.not_found";
+                    };
+                };
+            };
+            /** @description - `sso.exists`: This team already has an SSO connection (change it with PATCH) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "sso.exists";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sso_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `sso.not_found`: This team has no SSO connection
+             *     - `team.not_found`: Team not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "sso.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Sso_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Team id */
+                teamId: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateSsoConnectionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SsoConnectionDto"];
+                };
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             *     - `sso.invalid_metadata`: The identity provider's metadata is unusable: it needs an entity id, an SSO URL with the HTTP-Redirect binding and a signing certificate
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep" | "sso.invalid_metadata";
+                    };
+                };
+            };
+            /** @description - `auth.unauthorized`: Missing, invalid, expired or revoked access token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 401;
+                        /** @enum {string} */
+                        code?: "auth.unauthorized";
+                    };
+                };
+            };
+            /**
+             * @description - `email.unverified`: Verify your email address first (see POST /auth/verify-email/resend): sending and answering invitations, creating API keys and webhook endpoints and enabling two-factor sign-in need a verified email, and with EMAIL_VERIFICATION=required so does every route but GET /users/me, the resend and sign-out
+             *     - `team.forbidden`: This action requires a different team role
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 403;
+                        /** @enum {string} */
+                        code?: "email.unverified" | "team.forbidden";
+                    };
+                };
+            };
+            /**
+             * @description - `sso.not_found`: This team has no SSO connection
+             *     - `team.not_found`: Team not found
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "sso.not_found" | "team.not_found";
+                    };
+                };
+            };
+            /** @description - `sso.domain_required`: Enforcing SSO needs a verified domain (POST /teams/{teamId}/domains) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 409;
+                        /** @enum {string} */
+                        code?: "sso.domain_required";
+                    };
+                };
+            };
+            /** @description - `request.too_large`: The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 413;
+                        /** @enum {string} */
+                        code?: "request.too_large";
+                    };
+                };
+            };
+            /**
+             * @description - `request.unsupported_charset`: JSON request bodies must be UTF-8
+             *     - `request.unsupported_media_type`: The body has an unsupported content type, charset or content encoding
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 415;
+                        /** @enum {string} */
+                        code?: "request.unsupported_charset" | "request.unsupported_media_type";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Saml_start: {
+        parameters: {
+            query: {
+                /** @description Normalised (Unicode NFKC: a fullwidth form is the plain address), trimmed and lower-cased; refused (400) with invisible format or control characters; at most 255 characters. */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the team's identity provider */
+            302: {
+                headers: {
+                    /** @description The IdP's SSO URL with SAMLRequest and RelayState */
+                    Location: string;
+                    /** @description The quotas this request counts against, e.g. `"oidc-authorize.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-authorize` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-authorize.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `sso.not_configured`: No SSO sign-in is configured for this email's domain */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "sso.not_configured";
+                    };
+                };
+            };
+            /** @description - `request.rate_limited`: Too many attempts; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    /** @description The quotas this request counts against, e.g. `"oidc-authorize.ip";q=30;w=900` (30 requests per 900 s per client IP). A Structured Fields list: each item names a counter of the `oidc-authorize` limit (`.ip`, `.email` for the address in the body, `.user` for the signed-in user), `q` its quota and `w` its window in seconds. */
+                    "RateLimit-Policy": string;
+                    /** @description What is left: `"oidc-authorize.ip";r=12;t=480` (12 requests left, the window resets in 480 s). Lists the client's own counters (`.ip`, `.user`); the address counter (`.email`, counted for whoever names the address) only once it is used up, on the 429. */
+                    RateLimit: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 429;
+                        /** @enum {string} */
+                        code?: "request.rate_limited";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Saml_metadata: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description SSO connection id */
+                connectionId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description SP metadata XML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/samlmetadata+xml": string;
+                };
+            };
+            /** @description - `request.invalid`: Invalid request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid";
+                    };
+                };
+            };
+            /** @description - `sso.not_found`: This team has no SSO connection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 404;
+                        /** @enum {string} */
+                        code?: "sso.not_found";
+                    };
+                };
+            };
+            /** @description - `internal`: Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 500;
+                        /** @enum {string} */
+                        code?: "internal";
+                    };
+                };
+            };
+            /** @description - `service.unavailable`: The service is temporarily unavailable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying; sent with `service.unavailable` */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 503;
+                        /** @enum {string} */
+                        code?: "service.unavailable";
+                    };
+                };
+            };
+        };
+    };
+    Saml_acs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description SSO connection id */
+                connectionId: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Redirect to the frontend: `APP_URL/auth/callback?code=…` or `?error=…` */
+            303: {
+                headers: {
+                    /** @description The frontend callback URL */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description - `request.invalid`: Invalid request
+             *     - `request.malformed_json`: The request body is not valid JSON
+             *     - `request.too_deep`: The request body nests too deeply
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"] & {
+                        /**
+                         * Format: int32
+                         * @enum {integer}
+                         */
+                        statusCode?: 400;
+                        /** @enum {string} */
+                        code?: "request.invalid" | "request.malformed_json" | "request.too_deep";
                     };
                 };
             };

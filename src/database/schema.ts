@@ -800,6 +800,60 @@ export type ScimToken = typeof scimTokens.$inferSelect;
 export type ScimUser = typeof scimUsers.$inferSelect;
 export type ScimGroup = typeof scimGroups.$inferSelect;
 
+/**
+ * A team's SAML 2.0 connection (owned by the sso module; at most one per team). The serial id
+ * appears in the SP's public URLs (entity id, ACS, metadata): API.md's ids are integers, and
+ * an id reveals nothing a caller could not read from the metadata it names. `disabled_at`: set
+ * by a back-office admin; a disabled connection signs nobody in and enforces nothing.
+ */
+export const ssoConnections = pgTable('sso_connections', {
+  id: serial('id').primaryKey(),
+  teamId: integer('team_id')
+    .notNull()
+    .unique()
+    .references(() => teams.id, { onDelete: 'cascade' }),
+  idpEntityId: text('idp_entity_id').notNull(),
+  /** The IdP's SingleSignOnService with the HTTP-Redirect binding. */
+  idpSsoUrl: text('idp_sso_url').notNull(),
+  /** PEM signing certificates from the IdP's metadata (more than one during a rollover). */
+  idpCertificates: text('idp_certificates').array().notNull(),
+  enforced: boolean('enforced').notNull().default(false),
+  disabledAt: timestamp('disabled_at'),
+  createdAt: timestamp('created_at').notNull().defaultNow(),
+  updatedAt: timestamp('updated_at').notNull().defaultNow(),
+});
+
+/** AuthnRequests this app issued (sso module): single use, valid 10 minutes. */
+export const samlRequests = pgTable(
+  'saml_requests',
+  {
+    id: varchar('id', { length: 100 }).primaryKey(),
+    connectionId: integer('connection_id')
+      .notNull()
+      .references(() => ssoConnections.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at').notNull(),
+  },
+  (t) => [index('saml_requests_created_at_idx').on(t.createdAt)],
+);
+
+/** Assertion ids accepted at an ACS (sso module), kept until they expire: replays are refused. */
+export const samlAssertions = pgTable(
+  'saml_assertions',
+  {
+    connectionId: integer('connection_id')
+      .notNull()
+      .references(() => ssoConnections.id, { onDelete: 'cascade' }),
+    assertionId: varchar('assertion_id', { length: 256 }).notNull(),
+    expiresAt: timestamp('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.assertionId] }),
+    index('saml_assertions_expires_at_idx').on(t.expiresAt),
+  ],
+);
+
+export type SsoConnection = typeof ssoConnections.$inferSelect;
+
 export enum ActivityType {
   SIGN_UP = 'SIGN_UP',
   SIGN_IN = 'SIGN_IN',

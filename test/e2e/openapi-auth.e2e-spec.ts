@@ -21,6 +21,10 @@ const PUBLIC_OPERATIONS = [
   'GET /api/v1/auth/oidc/{provider}/authorize',
   'GET /api/v1/auth/oidc/{provider}/callback',
   'POST /api/v1/auth/oidc/exchange',
+  // SAML sign-in: the browser on its way to and back from the team's IdP.
+  'GET /api/v1/auth/sso',
+  'GET /api/v1/auth/saml/{connectionId}/metadata',
+  'POST /api/v1/auth/saml/{connectionId}/acs',
   'GET /api/v1/billing/plans',
   'GET /api/v1/billing/checkout/success',
   'POST /api/v1/billing/webhook',
@@ -115,10 +119,22 @@ describe('default deny, checked against the OpenAPI document', () => {
     for (const key of PUBLIC_OPERATIONS.filter((k) => k.includes('/auth/'))) {
       const [method, path] = key.split(' ');
       if (method === 'GET') {
-        // The providers list; an unknown provider's authorize/callback (none is configured).
-        const res = await t.http.get(path!.replace('{provider}', 'none'));
-        const expected = path!.includes('{provider}') ? 404 : 200;
+        // The providers list; an unknown provider's authorize/callback (none is configured);
+        // SSO for a domain nobody verified; an unknown connection's SP metadata.
+        const res = await t.http.get(
+          path!
+            .replace('{provider}', 'none')
+            .replace('{connectionId}', '2000000000')
+            .replace(/\/sso$/, '/sso?email=nobody%40example.test'),
+        );
+        const expected = /\{provider\}|\{connectionId\}|\/sso$/.test(path!) ? 404 : 200;
         expect({ key, status: res.status }).toEqual({ key, status: expected });
+        continue;
+      }
+      if (path!.endsWith('/acs')) {
+        // The ACS answers the browser with a redirect, for an unknown connection too.
+        const res = await t.http.post(path!.replace('{connectionId}', '2000000000')).send({});
+        expect({ key, status: res.status }).toEqual({ key, status: 303 });
         continue;
       }
       const res = await t.http.post(path!).send({});

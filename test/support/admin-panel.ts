@@ -15,6 +15,7 @@ import { AdminService } from '../../src/modules/admin/admin.service.js';
 import { ApiKeysService } from '../../src/modules/api-keys/api-keys.service.js';
 import { DomainsService } from '../../src/modules/domains/domains.service.js';
 import { ScimTokensService } from '../../src/modules/scim/scim-tokens.service.js';
+import { SsoService } from '../../src/modules/sso/sso.service.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { uniqueEmail, type TestApp } from './app.js';
 import { bearer, markEmailVerified, type SignedUp } from './auth.js';
@@ -105,6 +106,7 @@ export async function decoratedActions(
       webhooks: t.app.get(WebhooksService),
       domains: t.app.get(DomainsService),
       scimTokens: t.app.get(ScimTokensService),
+      sso: t.app.get(SsoService),
     }),
   });
   const resources = admin.resources.map((resource) => {

@@ -10,6 +10,8 @@ export interface ErrorDetail {
   used?: number;
   /** `plan.feature_required`: the entitlement lookup key the route needs. */
   feature?: string;
+  /** `auth.sso_required`: where the browser starts the team's SAML sign-in. */
+  ssoUrl?: string;
 }
 
 /**

@@ -31,6 +31,14 @@ export class ErrorDetailDto {
     description: '`plan.feature_required`: the entitlement lookup key the route needs',
   })
   feature?: string;
+
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://api.example.com/api/v1/auth/sso?email=ada%40example.com',
+    description:
+      '`auth.sso_required` only: GET /auth/sso for this email, where the browser signs in',
+  })
+  ssoUrl?: string;
 }
 
 /** The one error shape of the API (see API.md → Conventions), plus a stable machine-readable `code`. */

@@ -4,7 +4,13 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { AppError } from '../errors/app-error.js';
-import { inflate, parseJsonBody, refuseBody } from './body-parsers.js';
+import {
+  FORM_BODY_ROUTE,
+  inflate,
+  parseFormBody,
+  parseJsonBody,
+  refuseBody,
+} from './body-parsers.js';
 
 function request(contentType: string, url = '/api/v1/x'): FastifyRequest & { rawBody?: Buffer } {
   return {
@@ -131,5 +137,37 @@ describe('inflate', () => {
     expect(() => inflate(raw('zstd'), new PassThrough())).toThrow(
       expect.objectContaining({ code: 'request.unsupported_media_type' }),
     );
+  });
+});
+
+describe('parseFormBody', () => {
+  function form(
+    body: string,
+    config: object | undefined,
+    contentType = 'application/x-www-form-urlencoded',
+  ) {
+    const req = { ...request(contentType), routeOptions: { config } } as unknown as FastifyRequest;
+    let result: { error: Error | null; body?: unknown } | undefined;
+    parseFormBody(req, Buffer.from(body), (error, parsed) => {
+      result = { error, body: parsed };
+    });
+    return result!;
+  }
+
+  it('reads the form on a route that opts in (the SAML ACS)', () => {
+    expect(form('SAMLResponse=PHg%2BPC94Pg%3D%3D&RelayState=7', FORM_BODY_ROUTE)).toEqual({
+      error: null,
+      body: { SAMLResponse: 'PHg+PC94Pg==', RelayState: '7' },
+    });
+  });
+
+  it('refuses it (415) everywhere else, and a charset other than UTF-8', () => {
+    expect(codeOf(form('a=1', undefined).error)).toBe('request.unsupported_media_type');
+    expect(codeOf(form('a=1', { formBody: false }).error)).toBe('request.unsupported_media_type');
+    expect(
+      codeOf(
+        form('a=1', FORM_BODY_ROUTE, 'application/x-www-form-urlencoded; charset=latin1').error,
+      ),
+    ).toBe('request.unsupported_charset');
   });
 });

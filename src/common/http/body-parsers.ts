@@ -148,3 +148,28 @@ export function inflate(req: IncomingMessage, payload: Readable): Readable {
 export function isInflateError(error: unknown): boolean {
   return errorCode(error)?.startsWith('Z_') === true;
 }
+
+/** Route config (`@RouteConfig(FORM_BODY_ROUTE)`) of the one route that reads a form body. */
+export const FORM_BODY_ROUTE = { formBody: true } as const;
+
+/**
+ * `application/x-www-form-urlencoded`, read only on routes marked `@RouteConfig(FORM_BODY_ROUTE)`
+ * (the SAML ACS: an IdP answers through the browser with an auto-submitted HTML form, and its
+ * content is authenticated by its XML signature, not by the request). Everywhere else a form
+ * is refused like any other non-JSON body (refuseBody). Fields become a plain object of
+ * strings (the last value of a repeated name).
+ */
+export function parseFormBody(req: FastifyRequest, body: Buffer | string, done: Done): void {
+  const config = req.routeOptions?.config as { formBody?: boolean } | undefined;
+  if (config?.formBody !== true) {
+    refuseBody(req, body, done);
+    return;
+  }
+  const charset = charsetOf(req) ?? 'utf-8';
+  if (charset !== 'utf-8') {
+    done(CommonErrors.unsupportedCharset());
+    return;
+  }
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  done(null, Object.fromEntries(new URLSearchParams(text)));
+}

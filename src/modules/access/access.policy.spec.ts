@@ -98,6 +98,9 @@ const EXPECTED: Record<TeamAction, AccessVerdict[]> = {
   'scim.create':        [A,   F,     N,       V,         U,   U,       U,         A,    F],
   'scim.update':        [A,   F,     N,       A,         U,   U,       U,         A,    F],
   'scim.revoke':        [A,   F,     N,       A,         U,   U,       U,         A,    F],
+  'sso.read':           [A,   F,     N,       A,         U,   U,       U,         A,    A],
+  'sso.create':         [A,   F,     N,       V,         U,   U,       U,         A,    F],
+  'sso.update':         [A,   F,     N,       A,         U,   U,       U,         A,    F],
 };
 
 describe('decideTeamAccess: every team action × every kind of caller', () => {

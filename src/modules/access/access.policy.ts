@@ -86,6 +86,12 @@ export const TEAM_ACTIONS = {
   'scim.create': { role: 'owner', verifiedEmail: true },
   'scim.update': { role: 'owner' },
   'scim.revoke': { role: 'owner' },
+  // SAML connections: owners only, never keys (a key must not redirect the team's sign-in).
+  'sso.read': { role: 'owner', intent: 'read' },
+  // Sets up lasting access (an IdP that signs people in): a verified owner only.
+  'sso.create': { role: 'owner', verifiedEmail: true },
+  // PATCH, DELETE, and the back office's disable/enable.
+  'sso.update': { role: 'owner' },
 } as const satisfies Record<string, TeamRule>;
 
 export type TeamAction = keyof typeof TEAM_ACTIONS;

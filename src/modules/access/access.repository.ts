@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { DbClient } from '../../database/database.tokens.js';
 import { PreparedQuery, type Placeheld } from '../../database/prepared-query.js';
-import { teamMembers, type TeamRole } from '../../database/schema.js';
+import { ssoConnections, teamDomains, teamMembers, type TeamRole } from '../../database/schema.js';
 import { TransactionHost } from '../../database/transaction-host.js';
 
 /** A user's membership as the access layer needs it. */
@@ -35,7 +35,7 @@ export class AccessRepository {
     { id: number; role: string }[]
   >;
 
-  constructor(txHost: TransactionHost) {
+  constructor(private readonly txHost: TransactionHost) {
     this.membership = new PreparedQuery(txHost, 'access_find_membership', membershipQuery);
   }
 
@@ -44,5 +44,29 @@ export class AccessRepository {
     const [row] = await this.membership.execute({ teamId, userId });
     // team_members.role is varchar with a check constraint limiting it to the TeamRole values.
     return row ? { id: row.id, role: row.role as TeamRole } : null;
+  }
+
+  /**
+   * Whether `domain` is verified by a team whose SSO connection is enabled and enforced (API.md
+   * v1.2 "SSO enforcement"). A cross-owner read (team_domains: domains module; sso_connections:
+   * sso module), one round trip for one answer, so that auth's password routes can ask it
+   * without importing the modules above them. Checked at sign-in time against the verified
+   * domains: removing a domain ends its enforcement by construction.
+   */
+  async ssoEnforcedForDomain(domain: string): Promise<boolean> {
+    const [row] = await this.txHost.db
+      .select({ id: ssoConnections.id })
+      .from(teamDomains)
+      .innerJoin(ssoConnections, eq(ssoConnections.teamId, teamDomains.teamId))
+      .where(
+        and(
+          eq(teamDomains.domain, domain),
+          isNotNull(teamDomains.verifiedAt),
+          eq(ssoConnections.enforced, true),
+          isNull(ssoConnections.disabledAt),
+        ),
+      )
+      .limit(1);
+    return row !== undefined;
   }
 }

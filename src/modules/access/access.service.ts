@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { domainToASCII } from 'node:url';
 import type { Actor } from '../../common/auth/actor.js';
 import { StaffErrors } from '../../common/auth/staff.js';
 import { VerifiedEmailErrors } from '../../common/auth/verified-email.js';
@@ -72,6 +73,19 @@ export class AccessService {
       byTeam.set(teamId, membership);
     }
     this.enforce(actor, rule, decideTeamAccess(actor, teamId, membership, rule));
+  }
+
+  /**
+   * Whether password sign-in and reset are closed for this (normalised) email because its
+   * domain is verified by a team that enforces its SSO connection. Back-office sign-in does
+   * not ask.
+   */
+  async ssoEnforcedFor(email: string): Promise<boolean> {
+    // team_domains holds lower-case A-labels (the domains module's canonical form; that module
+    // sits above this one, so its helper is not imported here).
+    const domain = domainToASCII(email.slice(email.lastIndexOf('@') + 1)).toLowerCase();
+    if (domain === '') return false;
+    return this.memberships.ssoEnforcedForDomain(domain);
   }
 
   /** A change to a user account outside any team (see `decideAccountWrite`). */

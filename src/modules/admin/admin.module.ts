@@ -30,6 +30,8 @@ import { buildAdminResources } from './admin.resources.js';
 import { AdminService, type AdminDashboard } from './admin.service.js';
 import { WebhooksModule } from '../webhooks/webhooks.module.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
+import { SsoModule } from '../sso/sso.module.js';
+import { SsoService } from '../sso/sso.service.js';
 import { ADMIN_ROOT_PATH } from '../../common/http/admin-path.js';
 
 export { ADMIN_ROOT_PATH, AdminSessions };
@@ -47,6 +49,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     JobsModule,
     PlansModule,
     ScimModule,
+    SsoModule,
   ],
   providers: [AdminRepository, AdminService, AdminAuthService, AdminSessions],
   exports: [
@@ -57,6 +60,7 @@ export { ADMIN_ROOT_PATH, AdminSessions };
     WebhooksModule,
     DomainsModule,
     ScimModule,
+    SsoModule,
   ],
 })
 export class AdminCoreModule {}
@@ -80,6 +84,7 @@ function adminJsOptions(
   webhooks: WebhooksService,
   domains: DomainsService,
   scimTokens: ScimTokensService,
+  sso: SsoService,
   dashboard: () => Promise<AdminDashboard>,
 ): AdminJSOptions {
   return {
@@ -87,7 +92,7 @@ function adminJsOptions(
     loginPath: `${ADMIN_ROOT_PATH}/login`,
     logoutPath: `${ADMIN_ROOT_PATH}/logout`,
     componentLoader,
-    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains, scimTokens }),
+    resources: buildAdminResources({ db, service, apiKeys, webhooks, domains, scimTokens, sso }),
     dashboard: {
       component: Components.Dashboard,
       handler: (_request, _response, context) => {
@@ -158,6 +163,7 @@ function adminJsOptions(
         WebhooksService,
         DomainsService,
         ScimTokensService,
+        SsoService,
       ],
       useFactory: (
         config: AppConfig,
@@ -168,13 +174,21 @@ function adminJsOptions(
         webhooks: WebhooksService,
         domains: DomainsService,
         scimTokens: ScimTokensService,
+        sso: SsoService,
       ) => {
         limitWatcherToDevelopment(config);
         // Production start-up never waits for bundling when `npm run build` left the bundle.
         if (prebuiltBundleExists()) process.env.ADMIN_JS_SKIP_BUNDLE = 'true';
         return {
-          adminJsOptions: adminJsOptions(db, service, apiKeys, webhooks, domains, scimTokens, () =>
-            service.dashboard(),
+          adminJsOptions: adminJsOptions(
+            db,
+            service,
+            apiKeys,
+            webhooks,
+            domains,
+            scimTokens,
+            sso,
+            () => service.dashboard(),
           ),
           auth: {
             // The fields from the parsed body: @adminjs/fastify passes multipart parts as they

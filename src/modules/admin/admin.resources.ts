@@ -13,6 +13,7 @@ import { teamMembersResource } from './resources/team-members.resource.js';
 import { teamsResource } from './resources/teams.resource.js';
 import { usersResource } from './resources/users.resource.js';
 import { webhookDeliveriesResource } from './resources/webhook-deliveries.resource.js';
+import { ssoConnectionsResource } from './resources/sso-connections.resource.js';
 import { webhookEndpointsResource } from './resources/webhook-endpoints.resource.js';
 import { webhookEventsResource } from './resources/webhook-events.resource.js';
 
@@ -132,6 +133,7 @@ export function buildAdminResources(deps: AdminResourceDeps): ResourceWithOption
     apiKeysResource(deps),
     teamDomainsResource(deps),
     scimTokensResource(deps),
+    ssoConnectionsResource(deps),
     activityLogsResource(deps),
     sessionsResource(deps),
     stripeEventsResource(deps),

@@ -87,7 +87,7 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Sign in with email and password',
-    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. ${AUDIT_TEAM_RULE}`,
+    description: `Unknown email, wrong password and deleted account give the same 401 and about the same time. Failed attempts are limited per client IP (RATE_LIMIT_PER_IP) and per client IP and email (RATE_LIMIT_PER_EMAIL) per RATE_LIMIT_WINDOW: past either, 429 even for the right password (right passwords are not counted). Failures for one email from anywhere never refuse it: past RATE_LIMIT_PER_EMAIL of them its sign-ins are slowed down (250 ms, doubling, at most RATE_LIMIT_SLOWDOWN_MAX_MS), so the right password from another IP still signs in. Shared with the /admin login. Without two-factor sign-in: opens a session, returns its tokens and records SIGN_IN. With MFA on (\`mfaEnabled\`), the right password answers \`{mfaRequired: true, mfaToken}\` and no tokens: send the mfaToken with a code to POST /auth/sign-in/mfa within 5 minutes. While a team enforces SSO for the address's domain (its verified domains, an enabled connection with \`enforced\`), 403 \`auth.sso_required\` with \`details: [{ssoUrl}]\` (GET /auth/sso for this address), decided by the domain before any password check. ${AUDIT_TEAM_RULE}`,
   })
   @ApiOkResponse({
     description: 'Signed in (tokens + user), or a second factor is required (`mfaRequired`)',
@@ -95,7 +95,7 @@ export class AuthController {
       oneOf: [{ $ref: getSchemaPath(SignInResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }],
     },
   })
-  @ApiErrors(AuthErrors.invalidCredentials, CommonErrors.rateLimited)
+  @ApiErrors(AuthErrors.invalidCredentials, AuthErrors.ssoRequired, CommonErrors.rateLimited)
   signIn(
     @Body() dto: SignInDto,
     @ClientIp() ip: string | null,
@@ -187,9 +187,10 @@ export class AuthController {
   @ApiOperation({
     summary: 'Request a password reset email',
     description:
-      'Always 202, whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour.',
+      '202 whether or not an account uses this email. If one does, it receives a single-use link (APP_URL/reset-password?token=...) valid for 1 hour. While a team enforces SSO for the address’s domain (its verified domains, an enabled connection with `enforced`), 403 `auth.sso_required` with `details: [{ssoUrl}]` (GET /auth/sso for this address), whether or not an account uses it.',
   })
   @ApiAcceptedResponse({ description: 'Accepted (no body)' })
+  @ApiErrors(AuthErrors.ssoRequired)
   requestReset(@Body() dto: PasswordResetRequestDto): Promise<void> {
     return this.credentials.requestReset(dto.email);
   }
@@ -200,10 +201,10 @@ export class AuthController {
   @RateLimit('password-reset-confirm')
   @ApiOperation({
     summary: 'Set a new password with the emailed token',
-    description: `Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
+    description: `Uses the token once; every session of the user ends (their back-office sessions at /admin too), other outstanding links stop working. Records UPDATE_PASSWORD. A token of an address whose domain came under SSO enforcement is refused with 403 \`auth.sso_required\` (and stays unused). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
   @ApiNoContentResponse({ description: 'Password changed' })
-  @ApiErrors(AuthErrors.invalidResetToken)
+  @ApiErrors(AuthErrors.invalidResetToken, AuthErrors.ssoRequired)
   confirmReset(@Body() dto: PasswordResetConfirmDto, @ClientIp() ip: string | null): Promise<void> {
     return this.credentials.confirmReset(dto, ip);
   }

@@ -37,6 +37,12 @@ export const AuthErrors = {
       status: HttpStatus.CONFLICT,
       message: 'This email address is already verified',
     },
+    ssoRequired: {
+      // API.md v1.2 "SSO enforcement": details carry `[{ssoUrl}]`.
+      code: 'auth.sso_required',
+      status: HttpStatus.FORBIDDEN,
+      message: 'Your organization requires signing in with its identity provider (SSO)',
+    },
     wrongPassword: {
       code: 'auth.wrong_password',
       status: HttpStatus.BAD_REQUEST,

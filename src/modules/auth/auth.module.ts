@@ -37,6 +37,7 @@ import { MfaService } from './mfa.service.js';
 import { SessionsController } from './sessions.controller.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SessionsService } from './sessions.service.js';
+import { SsoEnforcement } from './sso-enforcement.js';
 
 @Module({
   imports: [
@@ -91,11 +92,15 @@ import { SessionsService } from './sessions.service.js';
     OidcClients,
     OidcRepository,
     OidcService,
+    SsoEnforcement,
     // Default deny: every route of the app needs a token unless marked @Public().
     { provide: APP_GUARD, useClass: JwtAuthGuard },
   ],
   exports: [
     SessionsService,
+    // The SAML ACS (sso module) ends like an OpenID Connect callback: a one-time exchange code.
+    OidcService,
+    MailboxProofService,
     CredentialsService,
     AccountService,
     MfaService,

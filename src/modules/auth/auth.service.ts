@@ -25,6 +25,7 @@ import { EmailVerificationService } from './email-verification.service.js';
 import type { SignInMfaDto, SignInResultDto } from './mfa.dto.js';
 import { MfaService } from './mfa.service.js';
 import { SessionsService, type ClientMeta, type IssuedTokens } from './sessions.service.js';
+import { SsoEnforcement } from './sso-enforcement.js';
 
 /** What the new user joins at sign-up, and the activity that records it. */
 interface Joined {
@@ -62,6 +63,7 @@ export class AuthService {
     private readonly verification: EmailVerificationService,
     private readonly mfa: MfaService,
     private readonly login: LoginRateLimiter,
+    private readonly sso: SsoEnforcement,
   ) {}
 
   /**
@@ -147,9 +149,13 @@ export class AuthService {
    * Same status, body and (about) time for an unknown email, a wrong password and a deleted
    * account: a missing user still costs one argon2 verify against a dummy hash. Throttled by
    * LoginRateLimiter, shared with the /admin login: failures per IP and per IP + email answer
-   * 429, failures for an email from anywhere only slow its sign-ins down.
+   * 429, failures for an email from anywhere only slow its sign-ins down. An address under
+   * SSO enforcement gets 403 `auth.sso_required` (SsoEnforcement).
    */
   async signIn(dto: SignInDto, meta: ClientMeta): Promise<SignInResultDto> {
+    // Decided by the address's domain alone, before any password check: it reveals no more
+    // than GET /auth/sso does, and whether an account exists stays unknown.
+    await this.sso.assertPasswordAllowed(dto.email);
     const user = await this.login.check({ ip: meta.ip, email: dto.email }, async () => {
       const found = await this.users.findActiveByEmail(dto.email);
       if (found === undefined) {

@@ -12,6 +12,7 @@ import { MailService } from '../mail/mail.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChangePasswordDto, PasswordResetConfirmDto } from './auth.dto.js';
 import { AuthErrors } from './auth.errors.js';
+import { SsoEnforcement } from './sso-enforcement.js';
 import { MailboxProofService } from './mailbox-proof.service.js';
 import { PasswordResetRepository } from './password-reset.repository.js';
 import type { RevokeReason } from './sessions.repository.js';
@@ -44,6 +45,7 @@ export class CredentialsService {
     private readonly mail: MailService,
     private readonly mailbox: MailboxProofService,
     private readonly access: AccessService,
+    private readonly sso: SsoEnforcement,
   ) {}
 
   async changePassword(auth: UserActor, dto: ChangePasswordDto): Promise<void> {
@@ -98,6 +100,8 @@ export class CredentialsService {
    * latency does not reveal that the account exists.
    */
   async requestReset(email: string): Promise<void> {
+    // By domain, whether or not the account exists (no enumeration).
+    await this.sso.assertPasswordAllowed(email);
     const user = await this.users.findActiveByEmail(email);
     if (!user) return;
     const token = randomSecret();
@@ -120,6 +124,9 @@ export class CredentialsService {
     // Check before hashing, so invalid tokens cost no argon2 work.
     const found = await this.resets.findUsable(tokenHash, new Date());
     if (!found) throw AuthErrors.invalidResetToken();
+    // A link mailed before the team enforced SSO is refused too (the token stays unused).
+    const holder = await this.users.findActiveById(found.userId);
+    if (holder !== undefined) await this.sso.assertPasswordAllowed(holder.email);
     const passwordHash = await this.hasher.hash(dto.newPassword);
     await this.txHost.transaction(async () => {
       // Atomic: of two concurrent confirmations only one consumes the token.

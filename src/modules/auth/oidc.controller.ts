@@ -17,6 +17,7 @@ import {
   ApiQuery,
   ApiResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -29,6 +30,7 @@ import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { RateLimit } from '../../common/rate-limit/rate-limit.guard.js';
 import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { SignInResponseDto } from './auth.dto.js';
+import { MfaRequiredDto } from './mfa.dto.js';
 import { OIDC_ROUTES_PATH } from './oidc.client.js';
 import { OidcExchangeDto, OidcProviderDto } from './oidc.dto.js';
 import { OIDC_CALLBACK_ERROR_DOCS, OidcErrors } from './oidc.errors.js';
@@ -166,9 +168,15 @@ export class OidcController {
   @RateLimit('oidc-exchange')
   @ApiOperation({
     summary: "Redeem the callback's one-time code for tokens",
-    description: `For the frontend at APP_URL/auth/callback: the \`code\` works once and for ${OIDC_EXCHANGE_CODE_TTL_MS / 1000} seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
+    description: `For the frontend at APP_URL/auth/callback, after an OpenID Connect or a SAML sign-in: the \`code\` works once and for ${OIDC_EXCHANGE_CODE_TTL_MS / 1000} seconds. Opens a session like a password sign-in and records SIGN_IN (a user the callback just created gets a session without it: SIGN_UP was recorded). Throttled per client IP (RATE_LIMIT_TOKEN_PER_IP requests per RATE_LIMIT_WINDOW). ${AUDIT_TEAM_RULE}`,
   })
-  @ApiOkResponse({ type: SignInResponseDto })
+  @ApiOkResponse({
+    description:
+      'Signed in (tokens + user), or, for a user with MFA on, the second step (`mfaRequired`, then POST /auth/sign-in/mfa)',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(SignInResponseDto) }, { $ref: getSchemaPath(MfaRequiredDto) }],
+    },
+  })
   @ApiErrors(OidcErrors.invalidCode)
   exchange(
     @Body() dto: OidcExchangeDto,

@@ -381,7 +381,12 @@ export class OidcService {
     return { user: created, signedUp: true };
   }
 
-  private async issueExchangeCode(userId: number, signedUp: boolean): Promise<string> {
+  /**
+   * A one-time code for POST /auth/oidc/exchange (60 s). Also how a SAML sign-in ends (the sso
+   * module's ACS): `signedUp` users get a session at the exchange, everyone else the same
+   * completion as a password sign-in (MFA, SIGN_IN).
+   */
+  async issueExchangeCode(userId: number, signedUp: boolean): Promise<string> {
     const code = randomSecret();
     const now = new Date();
     await this.oidc.insertExchangeCode(

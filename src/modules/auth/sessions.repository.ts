@@ -23,7 +23,9 @@ export type RevokeReason =
   /** Turning MFA on ends every other session (they were opened without a second factor). */
   | 'mfa_enabled'
   /** The team's directory (SCIM) deactivated or deleted the user. */
-  | 'scim_deprovisioned';
+  | 'scim_deprovisioned'
+  /** A SAML sign-in proved an unverified address: sessions opened before it end. */
+  | 'mailbox_proven';
 
 /** A live session as GET /users/me/sessions lists it. */
 export type SessionListRow = Pick<

@@ -18,6 +18,7 @@ import type { Database } from '../../../database/database.tokens.js';
 import type { ApiKeysService } from '../../api-keys/api-keys.service.js';
 import type { DomainsService } from '../../domains/domains.service.js';
 import type { ScimTokensService } from '../../scim/scim-tokens.service.js';
+import type { SsoService } from '../../sso/sso.service.js';
 import type { WebhooksService } from '../../webhooks/webhooks.service.js';
 import type { AdminSessionUser } from '../admin-auth.service.js';
 import type { AdminService } from '../admin.service.js';
@@ -30,6 +31,7 @@ export interface AdminResourceDeps {
   webhooks: WebhooksService;
   domains: DomainsService;
   scimTokens: ScimTokensService;
+  sso: SsoService;
 }
 
 const READ_ONLY = { isAccessible: false } as const;
