@@ -9,6 +9,7 @@ import {
   ssoConnections,
   teamDomains,
   teamMembers,
+  teams,
   users,
 } from '../../src/database/schema.js';
 import { createStaff } from '../support/admin-panel.js';
@@ -285,6 +286,27 @@ describe('SAML 2.0 enterprise sign-in (e2e, against the IdP stand-in)', () => {
         .post('/api/v1/auth/sign-in')
         .send({ email, password: DEFAULT_PASSWORD });
       expect(password.status).toBe(401);
+    });
+
+    it("JIT past the plan's max_members: ?error=plan.limit_reached, and no account is left behind", async () => {
+      const { owner, domain } = await ssoTeam();
+      // The owner alone fills a plan of one member (an admin's override, as for a deal).
+      await t.db
+        .update(teams)
+        .set({ planOverride: { maxMembers: 1 } })
+        .where(eq(teams.id, owner.team.id));
+      const email = `one.too.many@${domain}`;
+      expect(errorOf(await signInVia(email))).toBe('plan.limit_reached');
+      expect(await t.db.select({ id: users.id }).from(users).where(eq(users.email, email))).toEqual(
+        [],
+      );
+      // Room again: the same person gets in.
+      await t.db
+        .update(teams)
+        .set({ planOverride: { maxMembers: 2 } })
+        .where(eq(teams.id, owner.team.id));
+      const tokens = await exchange(await signInVia(email));
+      expect(await membership(owner.team.id, tokens.user!.id)).toEqual({ role: 'member' });
     });
 
     it('links an existing user, who joins the team; SIGN_IN at the exchange', async () => {
