@@ -255,7 +255,7 @@ describe('plans: the plan view and the limits (API.md v1.2)', () => {
   });
 
   describe("a subscription's product sets the limits; an override wins; deleted → free", () => {
-    it('follows the subscription webhook through its life', async () => {
+    it('follows the subscription webhook through its life: trial, active, cancel, resume, deleted', async () => {
       const owner = await signUpVerified(t);
       const customer = await stripe.customers.create({ name: 'Plans team' });
       await t.db
@@ -271,7 +271,7 @@ describe('plans: the plan view and the limits (API.md v1.2)', () => {
         max_webhooks: 'lots',
       };
       fake.prices.get(priceId)!.metadata = { per_seat: 'true' };
-      const subscription = fake.createSubscription(customer.id, priceId, 'active');
+      const subscription = fake.createSubscription(customer.id, priceId, 'trialing');
       const deliver = async (type: string, object: Record<string, unknown>, created: number) => {
         const { payload, header } = fake.sign(fake.event(type, object, { created }));
         await t.http
@@ -282,7 +282,19 @@ describe('plans: the plan view and the limits (API.md v1.2)', () => {
           .expect(200);
       };
       const now = Math.floor(Date.now() / 1000);
-      await deliver('customer.subscription.created', subscription, now);
+      await deliver('customer.subscription.created', subscription, now - 1);
+      // A trial is the plan already: its product's limits, not the free plan's.
+      expect((await planOf(owner).expect(200)).body).toMatchObject({
+        plan: { productId, name: 'Pro' },
+        status: 'trialing',
+        limits: { maxMembers: 10, maxApiKeys: 3, maxWebhooks: null },
+      });
+      // The trial converts.
+      await deliver(
+        'customer.subscription.updated',
+        fake.updateSubscription(subscription.id as string, { status: 'active' }),
+        now,
+      );
 
       const item = (subscription.items as { data: { current_period_end: number }[] }).data[0]!;
       const live = await planOf(owner).expect(200);
@@ -324,12 +336,25 @@ describe('plans: the plan view and the limits (API.md v1.2)', () => {
       });
       await override(owner.team.id, null);
 
+      // Resumed before the period ended: renews as before.
+      fake.subscriptions.get(subscription.id as string)!.cancel_at_period_end = false;
+      await deliver(
+        'customer.subscription.updated',
+        fake.subscriptions.get(subscription.id as string)!,
+        now + 2,
+      );
+      expect((await planOf(owner).expect(200)).body).toMatchObject({
+        status: 'active',
+        cancelAtPeriodEnd: false,
+        limits: { maxMembers: 10 },
+      });
+
       // Deleted: the free plan again; nothing is removed, new additions stop.
       fake.updateSubscription(subscription.id as string, { status: 'canceled' });
       await deliver(
         'customer.subscription.deleted',
         fake.subscriptions.get(subscription.id as string)!,
-        now + 2,
+        now + 3,
       );
       const ended = await planOf(owner).expect(200);
       expect(ended.body).toEqual({
