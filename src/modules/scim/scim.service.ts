@@ -107,29 +107,21 @@ export class ScimService {
 
   async listUsers(client: ScimClient, query: ScimListQuery): Promise<Record<string, unknown>> {
     const conditions = query.filter === undefined ? [] : userConditions(query.filter);
-    const { startIndex, count } = paging(query);
-    if (conditions.some((c) => c.attr === 'id' && !isScimId(c.value))) {
-      return listResponse([], 0, startIndex);
-    }
-    const { total, rows } = await this.scim.listUsers(
-      client.teamId,
-      conditions,
-      startIndex - 1,
-      count,
+    return this.listPage(
+      query,
+      conditions.some((c) => c.attr === 'id' && !isScimId(c.value)),
+      (offset, count) => this.scim.listUsers(client.teamId, conditions, offset, count),
+      async (rows) => {
+        const groups = await this.scim.groupsOfUsers(rows.map((r) => r.id));
+        return rows.map((row) =>
+          userResource(
+            this.baseUrl(),
+            row,
+            groups.filter((g) => g.scimUserId === row.id),
+          ),
+        );
+      },
     );
-    const groups = await this.scim.groupsOfUsers(rows.map((r) => r.id));
-    const p = projection(query);
-    const resources = rows.map((row) =>
-      project(
-        userResource(
-          this.baseUrl(),
-          row,
-          groups.filter((g) => g.scimUserId === row.id),
-        ),
-        p,
-      ),
-    );
-    return listResponse(resources, total, startIndex);
   }
 
   async getUser(
@@ -234,29 +226,43 @@ export class ScimService {
 
   async listGroups(client: ScimClient, query: ScimListQuery): Promise<Record<string, unknown>> {
     const conditions = query.filter === undefined ? [] : groupConditions(query.filter);
+    return this.listPage(
+      query,
+      conditions.some((c) => (c.attr === 'id' || c.attr === 'member') && !isScimId(c.value)),
+      (offset, count) => this.scim.listGroups(client.teamId, conditions, offset, count),
+      async (rows) => {
+        const members = await this.scim.groupMembers(rows.map((g) => g.id));
+        return rows.map((group) =>
+          groupResource(
+            this.baseUrl(),
+            group,
+            members.filter((m) => m.groupId === group.id),
+          ),
+        );
+      },
+    );
+  }
+
+  /**
+   * One ListResponse page: no rows when a filter names an id no resource can have, else the
+   * page `load` reads, turned into resources and projected to the asked attributes.
+   */
+  private async listPage<R>(
+    query: ScimListQuery,
+    noMatch: boolean,
+    load: (offset: number, count: number) => Promise<{ total: number; rows: R[] }>,
+    toResources: (rows: R[]) => Promise<ScimResource[]>,
+  ): Promise<Record<string, unknown>> {
     const { startIndex, count } = paging(query);
-    if (conditions.some((c) => (c.attr === 'id' || c.attr === 'member') && !isScimId(c.value))) {
-      return listResponse([], 0, startIndex);
-    }
-    const { total, rows } = await this.scim.listGroups(
-      client.teamId,
-      conditions,
-      startIndex - 1,
-      count,
-    );
-    const members = await this.scim.groupMembers(rows.map((g) => g.id));
+    if (noMatch) return listResponse([], 0, startIndex);
+    const { total, rows } = await load(startIndex - 1, count);
+    const resources = await toResources(rows);
     const p = projection(query);
-    const resources = rows.map((group) =>
-      project(
-        groupResource(
-          this.baseUrl(),
-          group,
-          members.filter((m) => m.groupId === group.id),
-        ),
-        p,
-      ),
+    return listResponse(
+      resources.map((r) => project(r, p)),
+      total,
+      startIndex,
     );
-    return listResponse(resources, total, startIndex);
   }
 
   async getGroup(
