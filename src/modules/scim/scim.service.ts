@@ -212,11 +212,7 @@ export class ScimService {
 
   /** DELETE /Users/:id: deprovisions (when active) and forgets the directory's record. */
   async deleteUser(client: ScimClient, id: string): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const row = await this.scim.findUser(client.teamId, id);
-      if (!row) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findUser.bind(this.scim), async (row) => {
       if (row.active) await this.deactivate(client, row);
       await this.scim.deleteUser(client.teamId, id);
     });
@@ -307,11 +303,7 @@ export class ScimService {
 
   /** DELETE /Groups/:id: deleting the owner group makes its members members again. */
   async deleteGroup(client: ScimClient, id: string): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const group = await this.scim.findGroup(client.teamId, id);
-      if (!group) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findGroup.bind(this.scim), async (group) => {
       const before = await this.groupState(group);
       await this.applyOwnerGroup(client, before, { displayName: null, members: [] });
       await this.scim.deleteGroup(client.teamId, id);
@@ -325,16 +317,31 @@ export class ScimService {
    * owner count cannot move under it): the new attributes, then the membership when `active`
    * flipped.
    */
+  /**
+   * Runs `work` on the directory's record `id` (read by `find`) in a transaction holding the
+   * team's lock; 404 when there is no such record (or `id` cannot be one).
+   */
+  private async onRecord<R>(
+    client: ScimClient,
+    id: string,
+    find: (teamId: number, id: string) => Promise<R | undefined>,
+    work: (row: R) => Promise<void>,
+  ): Promise<void> {
+    if (!isScimId(id)) throw ScimErrors.notFound();
+    await this.txHost.transaction(async () => {
+      await this.lockTeam(client.teamId);
+      const row = await find(client.teamId, id);
+      if (!row) throw ScimErrors.notFound();
+      await work(row);
+    });
+  }
+
   private async changeUser(
     client: ScimClient,
     id: string,
     change: (current: UserState) => UserState,
   ): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const row = await this.scim.findUser(client.teamId, id);
-      if (!row) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findUser.bind(this.scim), async (row) => {
       const current = userState(row);
       const next = change(current);
       if (next.userName.toLowerCase() !== current.userName.toLowerCase()) {
@@ -351,11 +358,7 @@ export class ScimService {
     id: string,
     change: (current: GroupState) => GroupState,
   ): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const group = await this.scim.findGroup(client.teamId, id);
-      if (!group) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findGroup.bind(this.scim), async (group) => {
       const before = await this.groupState(group);
       const after = change(before);
       if (after.displayName.toLowerCase() !== before.displayName.toLowerCase()) {
