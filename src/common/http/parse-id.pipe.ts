@@ -1,4 +1,4 @@
-import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { Injectable, Param, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import { CommonErrors } from '../errors/common.errors.js';
 import { parseId } from '../ids.js';
 
@@ -21,3 +21,6 @@ export class ParseIdPipe implements PipeTransform<unknown, number> {
     return id;
   }
 }
+
+/** A path id parsed by ParseIdPipe: `@IdParam('teamId') teamId: number`. */
+export const IdParam = (name: string): ParameterDecorator => Param(name, ParseIdPipe);

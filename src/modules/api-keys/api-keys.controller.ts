@@ -1,24 +1,7 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '../../common/auth/actor.js';
 import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { PlanErrors } from '../plans/plans.errors.js';
@@ -28,12 +11,14 @@ import { TeamRole } from '../access/team-role.decorator.js';
 import { ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyErrors } from './api-keys.errors.js';
 import { ApiKeysService } from './api-keys.service.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
 const USER_TOKENS_ONLY =
   'Owners only, with an access token: a team API key can never manage keys (401).';
 
-@ApiTags('api-keys')
-@Controller('teams/:teamId/api-keys')
+@TeamController('api-keys', 'api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
 
@@ -49,7 +34,7 @@ export class ApiKeysController {
   @ApiErrors(PlanErrors.limitReached)
   create(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: CreateApiKeyDto,
   ): Promise<CreatedApiKeyDto> {
     return this.apiKeys.create(actor, teamId, dto);
@@ -64,26 +49,24 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyPageDto })
   list(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<ApiKeyPageDto> {
     return this.apiKeys.list(actor, teamId, query);
   }
 
-  @Delete(':keyId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(':keyId', 'Revoked')
   @TeamRole('owner')
   @ApiOperation({
     summary: 'Revoke a team API key',
     description: `${USER_TOKENS_ONLY} The key stops working with the very next request. Revoking a revoked key again is a no-op. Logs REVOKE_API_KEY in the same transaction, only when the key was active.`,
   })
   @ApiIdParam('keyId', 'API key id')
-  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(ApiKeyErrors.notFound)
   revoke(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('keyId', ParseIdPipe) keyId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('keyId') keyId: number,
   ): Promise<void> {
     return this.apiKeys.revoke(actor, teamId, keyId);
   }

@@ -30,17 +30,14 @@ function scopesOf(row: ApiKey): ApiKeyScope[] {
   );
 }
 
+/** The fields both the listed key and the just-created one show. */
+function keyFields(row: ApiKey): Omit<CreatedApiKeyDto, 'key'> {
+  const { id, name, prefix, createdAt, expiresAt } = row;
+  return { id, name, prefix, scopes: scopesOf(row), createdAt, expiresAt };
+}
+
 export function toApiKeyDto(row: ApiKey): ApiKeyDto {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    scopes: scopesOf(row),
-    createdAt: row.createdAt,
-    expiresAt: row.expiresAt,
-    lastUsedAt: row.lastUsedAt,
-    createdBy: row.createdBy,
-  };
+  return { ...keyFields(row), lastUsedAt: row.lastUsedAt, createdBy: row.createdBy };
 }
 
 /** Whether a stored key may authenticate at `now`: neither revoked nor expired. */
@@ -103,15 +100,7 @@ export class ApiKeysService {
           await this.audit.recordFor(actor, { action: ActivityType.CREATE_API_KEY, teamId });
           return inserted;
         });
-        return {
-          id: row.id,
-          name: row.name,
-          prefix: row.prefix,
-          scopes: scopesOf(row),
-          createdAt: row.createdAt,
-          expiresAt: row.expiresAt,
-          key: generated.key,
-        };
+        return { ...keyFields(row), key: generated.key };
       } catch (error) {
         if (attempt < 3 && isUniqueViolation(error, 'api_keys_prefix_unique')) continue;
         throw error;

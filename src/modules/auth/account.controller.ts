@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Patch, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Patch, Put } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
@@ -13,6 +13,7 @@ import { ChangePasswordDto, DeleteAccountDto } from './auth.dto.js';
 import { AccountService } from './account.service.js';
 import { CredentialsService } from './credentials.service.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
 
 /** Account-security operations under /users/me; they live in auth (see CONVENTIONS). */
 @ApiTags('users')
@@ -54,15 +55,13 @@ export class AccountController {
     return this.credentials.changePassword(actor, dto);
   }
 
-  @Delete()
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(undefined, 'Account deleted')
   @RateLimit('password-confirm')
   @ApiOperation({
     summary: 'Delete my account',
     description:
       'Soft delete, confirmed with the password: deletedAt is set, the email is rewritten (deleted+<id>+<random>@deleted.invalid) so the address is free again, memberships are removed, every session ends. A team whose only member was me stays, without members. Records DELETE_ACCOUNT against my first team, before the memberships go (no team: no row). 409 `user.last_owner` when I am the only owner of a team that has other members, 409 `billing.active_subscription` when I am the only owner of a team whose subscription is trialing, active, past_due, unpaid or paused (cancel it in the customer portal first); both list the teams in `details`.',
   })
-  @ApiNoContentResponse({ description: 'Account deleted' })
   @ApiErrors(
     AuthErrors.wrongPassword,
     AuthErrors.unauthorized,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, gt, isNull, ne } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne, type SQL } from 'drizzle-orm';
 import { TransactionHost } from '../../database/transaction-host.js';
 import { emailVerificationTokens, type EmailVerificationToken } from '../../database/schema.js';
 
@@ -34,27 +34,23 @@ export class EmailVerificationRepository {
 
   /** Retires the user's unused links for `email` (a new one replaces them). */
   async invalidateForEmail(userId: number, email: string, now: Date): Promise<void> {
-    await this.txHost.db
-      .update(emailVerificationTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(emailVerificationTokens.userId, userId),
-          eq(emailVerificationTokens.email, email),
-          isNull(emailVerificationTokens.usedAt),
-        ),
-      );
+    await this.retireUnused(userId, eq(emailVerificationTokens.email, email), now);
   }
 
   /** Retires the user's unused links for every address but `keep` (a superseded change). */
   async invalidateAllBut(userId: number, keep: string, now: Date): Promise<void> {
+    await this.retireUnused(userId, ne(emailVerificationTokens.email, keep), now);
+  }
+
+  /** Marks the user's unused links whose address matches `which` used as of `now`. */
+  private async retireUnused(userId: number, which: SQL, now: Date): Promise<void> {
     await this.txHost.db
       .update(emailVerificationTokens)
       .set({ usedAt: now })
       .where(
         and(
           eq(emailVerificationTokens.userId, userId),
-          ne(emailVerificationTokens.email, keep),
+          which,
           isNull(emailVerificationTokens.usedAt),
         ),
       );

@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { userActor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
@@ -18,6 +18,7 @@ import {
   TotpEnrolmentDto,
 } from './mfa.dto.js';
 import { MfaService } from './mfa.service.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
 
 const WRONG_CODE_LIMIT =
   'Wrong codes are limited per user (RATE_LIMIT_PER_EMAIL per RATE_LIMIT_WINDOW, shared with the sign-in second step): past the limit even a right code answers 429.';
@@ -62,14 +63,12 @@ export class MfaController {
     return this.mfa.confirmEnrolment(userActor(auth), dto.code);
   }
 
-  @Delete('totp')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent('totp', 'Two-factor sign-in is off')
   @RateLimit('password-confirm')
   @ApiOperation({
     summary: 'Turn two-factor sign-in off',
     description: `Needs my password and a current code (or a recovery code). The secret, the recovery codes and pending sign-in steps are deleted; sessions stay. ${WRONG_CODE_LIMIT} Records DISABLE_MFA. ${AUDIT_TEAM_RULE}`,
   })
-  @ApiNoContentResponse({ description: 'Two-factor sign-in is off' })
   @ApiErrors(AuthErrors.wrongPassword, AuthErrors.mfaWrongCode, AuthErrors.mfaNotEnabled)
   disable(@CurrentUser() auth: AuthUser, @Body() dto: MfaCodeDto): Promise<void> {
     return this.mfa.disable(userActor(auth), dto);

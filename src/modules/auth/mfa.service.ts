@@ -113,20 +113,11 @@ export class MfaService {
    * DISABLE_MFA commits with it.
    */
   async disable(actor: UserActor, dto: MfaCodeDto): Promise<void> {
-    await this.checkPassword(actor, dto.password);
-    await this.limitWrongCodes(actor.id, () =>
-      this.txHost.transaction(async () => {
-        const now = new Date();
-        const user = await this.lockUser(actor);
-        if (user.mfaEnabledAt === null) throw AuthErrors.mfaNotEnabled();
-        if (!(await this.acceptCode(user.id, dto.code, 'totp-or-recovery', now))) {
-          throw AuthErrors.mfaWrongCode();
-        }
-        await this.mfa.deleteAllForUser(user.id);
-        await this.users.setMfaEnabledAt(user.id, null, now);
-        await this.audit.recordFor(actor, { action: ActivityType.DISABLE_MFA });
-      }),
-    );
+    await this.withPasswordAndCode(actor, dto, async (userId, now) => {
+      await this.mfa.deleteAllForUser(userId);
+      await this.users.setMfaEnabledAt(userId, null, now);
+      await this.audit.recordFor(actor, { action: ActivityType.DISABLE_MFA });
+    });
   }
 
   /**
@@ -194,6 +185,20 @@ export class MfaService {
 
   /** POST /users/me/mfa/recovery-codes: ten new codes; every earlier one stops working. */
   async regenerateRecoveryCodes(actor: UserActor, dto: MfaCodeDto): Promise<RecoveryCodesDto> {
+    return this.withPasswordAndCode(actor, dto, async (userId, now) => ({
+      recoveryCodes: await this.issueRecoveryCodes(userId, now),
+    }));
+  }
+
+  /**
+   * Runs `change` in a transaction holding my user row, once my password and a current code
+   * (TOTP or recovery) are right and MFA is on; wrong codes count towards the limit.
+   */
+  private async withPasswordAndCode<T>(
+    actor: UserActor,
+    dto: MfaCodeDto,
+    change: (userId: number, now: Date) => Promise<T>,
+  ): Promise<T> {
     await this.checkPassword(actor, dto.password);
     return this.limitWrongCodes(actor.id, () =>
       this.txHost.transaction(async () => {
@@ -203,7 +208,7 @@ export class MfaService {
         if (!(await this.acceptCode(user.id, dto.code, 'totp-or-recovery', now))) {
           throw AuthErrors.mfaWrongCode();
         }
-        return { recoveryCodes: await this.issueRecoveryCodes(user.id, now) };
+        return change(user.id, now);
       }),
     );
   }

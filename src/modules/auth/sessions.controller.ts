@@ -1,11 +1,5 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
-import {
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { userActor } from '../../common/auth/actor.js';
 import type { AuthUser } from '../../common/auth/auth-user.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
@@ -16,6 +10,7 @@ import { AUDIT_TEAM_RULE } from '../audit/audit-policy.js';
 import { AuthErrors } from './auth.errors.js';
 import { SessionDto } from './sessions.dto.js';
 import { SESSIONS_LIST_MAX, SessionsService } from './sessions.service.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
 
 /** My signed-in devices (API.md v1.1, Sessions). */
 @ApiTags('sessions')
@@ -34,19 +29,16 @@ export class SessionsController {
     return this.sessions.listMine(userActor(auth));
   }
 
-  @Delete()
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(undefined, 'Every other session ended')
   @ApiOperation({
     summary: 'Sign out all my other devices',
     description: `Revokes every session of mine except the one making this request; their access and refresh tokens stop working at once, and my back-office sessions at /admin end too. Records REVOKE_SESSION once when at least one session ended. ${AUDIT_TEAM_RULE}`,
   })
-  @ApiNoContentResponse({ description: 'Every other session ended' })
   revokeOthers(@CurrentUser() auth: AuthUser): Promise<void> {
     return this.sessions.revokeMyOthers(userActor(auth));
   }
 
-  @Delete(':sessionId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(':sessionId', 'Session revoked')
   @ApiParam({
     name: 'sessionId',
     description: 'A session id from GET /users/me/sessions',
@@ -56,7 +48,6 @@ export class SessionsController {
     summary: 'Revoke one of my sessions',
     description: `Its access and refresh tokens stop working at once (revoking the current session signs this client out, like POST /auth/sign-out). 404 \`session.not_found\` when the id is not a live session of mine (another user's, unknown, already ended); 400 when it is not a UUID. Records REVOKE_SESSION. ${AUDIT_TEAM_RULE}`,
   })
-  @ApiNoContentResponse({ description: 'Session revoked' })
   @ApiErrors(AuthErrors.sessionNotFound)
   revoke(
     @CurrentUser() auth: AuthUser,

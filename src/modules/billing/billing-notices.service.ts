@@ -84,18 +84,10 @@ export class BillingNoticesService {
       const team = await this.teams.findTeamByStripeCustomerForUpdate(customerId);
       if (!team) return 'unknown_customer' as const;
       const now = new Date();
-      const recorded = await this.repo.recordEvent(
-        {
-          id: event.id,
-          type: event.type,
-          created: event.created,
-          stripeCustomerId: customerId,
-          // Not a subscription change: it must not take part in their ordering.
-          teamId: null,
-        },
-        now,
-      );
-      if (!recorded) return 'duplicate' as const;
+      // Not a subscription change: it must not take part in their ordering.
+      if (!(await this.repo.recordUnorderedEvent(event, customerId, now))) {
+        return 'duplicate' as const;
+      }
       if (!(await this.repo.recordNotice({ kind, subjectId, teamId: team.id }, now))) {
         return 'already_notified' as const;
       }

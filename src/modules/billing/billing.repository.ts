@@ -57,6 +57,16 @@ export class BillingRepository {
     return rows.length > 0;
   }
 
+  /** recordEvent for an event outside the subscription ordering (a notice, entitlements). */
+  recordUnorderedEvent(
+    event: Pick<RecordedEvent, 'id' | 'type' | 'created'>,
+    stripeCustomerId: string,
+    now: Date,
+  ): Promise<boolean> {
+    const { id, type, created } = event;
+    return this.recordEvent({ id, type, created, stripeCustomerId, teamId: null }, now);
+  }
+
   /**
    * Takes the team's seat-sync lock until the surrounding transaction ends (a
    * transaction-scoped advisory lock: it holds through a transaction-mode pooler). Seat jobs

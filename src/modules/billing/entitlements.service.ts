@@ -50,18 +50,10 @@ export class EntitlementsService {
       const team = await this.teams.findTeamByStripeCustomerForUpdate(customerId);
       if (!team) return 'unknown_customer' as const;
       const now = new Date();
-      const recorded = await this.repo.recordEvent(
-        {
-          id: event.id,
-          type: event.type,
-          created: event.created,
-          stripeCustomerId: customerId,
-          // Ordered by featuresAsOf, not with the subscription events.
-          teamId: null,
-        },
-        now,
-      );
-      if (!recorded) return 'duplicate' as const;
+      // Ordered by featuresAsOf, not with the subscription events.
+      if (!(await this.repo.recordUnorderedEvent(event, customerId, now))) {
+        return 'duplicate' as const;
+      }
       const applied = await this.teams.setFeatures(team.id, keys, event.created, now);
       return applied ? ('applied' as const) : ('stale' as const);
     });

@@ -1,24 +1,20 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { UserActor } from '../../common/auth/actor.js';
 import { CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { TeamRole } from '../access/team-role.decorator.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
-import {
-  BillingUrlDto,
-  CreateCheckoutDto,
-  InvoicePageDto,
-} from './billing.dto.js';
+import { BillingUrlDto, CreateCheckoutDto, InvoicePageDto } from './billing.dto.js';
 import { PlanViewDto } from '../plans/plans.dto.js';
 import { BillingErrors } from './billing.errors.js';
 import { BillingService } from './billing.service.js';
 import { TeamBillingService } from './team-billing.service.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
-@ApiTags('billing')
-@Controller('teams/:teamId/billing')
+@TeamController('billing', 'billing')
 export class TeamBillingController {
   constructor(
     private readonly billing: BillingService,
@@ -51,7 +47,7 @@ export class TeamBillingController {
   )
   checkout(
     @CurrentUserActor() actor: UserActor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() body: CreateCheckoutDto,
   ): Promise<BillingUrlDto> {
     return this.billing.createCheckout(actor, teamId, body.priceId);
@@ -69,7 +65,7 @@ export class TeamBillingController {
   @ApiErrors(BillingErrors.noCustomer, BillingErrors.notConfigured, BillingErrors.stripeUnavailable)
   portal(
     @CurrentUserActor() actor: UserActor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
   ): Promise<BillingUrlDto> {
     return this.billing.createPortal(actor, teamId);
   }
@@ -95,7 +91,7 @@ export class TeamBillingController {
   )
   invoices(
     @CurrentUserActor() actor: UserActor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<InvoicePageDto> {
     return this.teamBilling.listInvoices(actor, teamId, query);
@@ -122,7 +118,7 @@ export class TeamBillingController {
   )
   cancel(
     @CurrentUserActor() actor: UserActor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
   ): Promise<PlanViewDto> {
     return this.teamBilling.cancel(actor, teamId);
   }
@@ -147,7 +143,7 @@ export class TeamBillingController {
   )
   resume(
     @CurrentUserActor() actor: UserActor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
   ): Promise<PlanViewDto> {
     return this.teamBilling.resume(actor, teamId);
   }

@@ -1,24 +1,7 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '../../common/auth/actor.js';
 import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
@@ -27,6 +10,9 @@ import { TeamRole } from '../access/team-role.decorator.js';
 import { AddDomainDto, DomainDto, DomainPageDto } from './domains.dto.js';
 import { DomainErrors } from './domains.errors.js';
 import { DomainsService } from './domains.service.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
 const OWNERS_ONLY = 'Owners only, with an access token (team API keys get 401).';
 const DOMAIN_PARAM = ApiIdParam('domainId', 'Domain id');
@@ -35,8 +21,7 @@ const DOMAIN_PARAM = ApiIdParam('domainId', 'Domain id');
  * A team's domains (API.md v1.2 "Verified domains"): claimed, proved with a DNS TXT record,
  * removed. A verified domain is what SAML sign-in and SCIM provisioning trust for addresses.
  */
-@ApiTags('domains')
-@Controller('teams/:teamId/domains')
+@TeamController('domains', 'domains')
 export class DomainsController {
   constructor(private readonly domains: DomainsService) {}
 
@@ -56,7 +41,7 @@ export class DomainsController {
   )
   add(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: AddDomainDto,
   ): Promise<DomainDto> {
     return this.domains.add(actor, teamId, dto);
@@ -71,7 +56,7 @@ export class DomainsController {
   @ApiOkResponse({ type: DomainPageDto })
   list(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<DomainPageDto> {
     return this.domains.list(actor, teamId, query);
@@ -90,26 +75,24 @@ export class DomainsController {
   @ApiErrors(DomainErrors.notFound, DomainErrors.notVerified, DomainErrors.taken)
   verify(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('domainId', ParseIdPipe) domainId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('domainId') domainId: number,
   ): Promise<DomainDto> {
     return this.domains.verify(actor, teamId, domainId);
   }
 
-  @Delete(':domainId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(':domainId', 'Removed')
   @TeamRole('owner')
   @ApiOperation({
     summary: 'Remove a domain',
     description: `${OWNERS_ONLY} Removes the claim, verified or not. From the next request its addresses are no longer the team's: SAML sign-in refuses them and SSO enforcement stops applying to them (enforcement covers the team's verified domains only). Logs REMOVE_DOMAIN in the same transaction.`,
   })
   @DOMAIN_PARAM
-  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(DomainErrors.notFound)
   remove(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('domainId', ParseIdPipe) domainId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('domainId') domainId: number,
   ): Promise<void> {
     return this.domains.remove(actor, teamId, domainId);
   }

@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiNoContentResponse,
@@ -23,7 +13,6 @@ import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { PlanErrors } from '../plans/plans.errors.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { TeamRole } from '../access/team-role.decorator.js';
 import { TeamErrors } from '../teams/teams.errors.js';
@@ -37,6 +26,9 @@ import {
 import { InvitationErrors } from './invitations.errors.js';
 import { InvitationsService } from './invitations.service.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
 // `invitation.not_found` also for invitations addressed to someone else: ids never reveal other people's invitations.
 const INVITATION_PARAM = ApiIdParam('invitationId', 'Invitation id');
@@ -48,8 +40,7 @@ const ANSWER_ERRORS = [
   InvitationErrors.expired,
 ];
 
-@ApiTags('invitations')
-@Controller('teams/:teamId/invitations')
+@TeamController('invitations', 'invitations')
 export class TeamInvitationsController {
   constructor(private readonly invitations: InvitationsService) {}
 
@@ -62,7 +53,7 @@ export class TeamInvitationsController {
   @ApiOkResponse({ type: InvitationPageDto })
   list(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<InvitationPageDto> {
     return this.invitations.listForTeam(actor, teamId, query);
@@ -86,14 +77,13 @@ export class TeamInvitationsController {
   @ApiVerifiedEmailRequired()
   invite(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: CreateInvitationDto,
   ): Promise<InvitationDto> {
     return this.invitations.invite(actor, teamId, dto);
   }
 
-  @Delete(':invitationId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(':invitationId', 'Revoked')
   @TeamRole('owner', { apiKey: 'invitations:write' })
   @ApiOperation({
     summary: 'Revoke an invitation',
@@ -101,12 +91,11 @@ export class TeamInvitationsController {
       'Status becomes `revoked`; revoking a revoked invitation again is a no-op. Logs REVOKE_INVITATION (by the caller) in the same transaction, only when the status changed.',
   })
   @INVITATION_PARAM
-  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(InvitationErrors.notFound, InvitationErrors.alreadyAccepted, InvitationErrors.declined)
   revoke(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('invitationId', ParseIdPipe) invitationId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('invitationId') invitationId: number,
   ): Promise<void> {
     return this.invitations.revokeAsOwner(actor, teamId, invitationId);
   }
@@ -172,7 +161,7 @@ export class MyInvitationsController {
   @ApiErrors(...ANSWER_ERRORS, CommonErrors.rateLimited, PlanErrors.limitReached)
   accept(
     @CurrentUserActor() actor: UserActor,
-    @Param('invitationId', ParseIdPipe) invitationId: number,
+    @IdParam('invitationId') invitationId: number,
   ): Promise<AcceptedInvitationDto> {
     return this.invitations.accept(actor, invitationId);
   }
@@ -189,7 +178,7 @@ export class MyInvitationsController {
   @ApiErrors(...ANSWER_ERRORS)
   decline(
     @CurrentUserActor() actor: UserActor,
-    @Param('invitationId', ParseIdPipe) invitationId: number,
+    @IdParam('invitationId') invitationId: number,
   ): Promise<void> {
     return this.invitations.decline(actor, invitationId);
   }

@@ -1,14 +1,14 @@
-import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '../../common/auth/actor.js';
 import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { TeamRole } from '../access/team-role.decorator.js';
 import { PlanViewDto } from './plans.dto.js';
 import { PlansService } from './plans.service.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
-@ApiTags('teams')
-@Controller('teams/:teamId/plan')
+@TeamController('teams', 'plan')
 export class PlansController {
   constructor(private readonly plans: PlansService) {}
 
@@ -20,10 +20,7 @@ export class PlansController {
       "Any member. `limits` are the ones in force: a back-office override wins, else the live subscription's product metadata (`max_members`, `max_api_keys`, `max_webhooks`; absent = null = unlimited), else the free plan (`FREE_PLAN_LIMITS`). Adding past a limit answers 402 `plan.limit_reached`; a lowered plan never removes anything, so `usage` may exceed `limits`.",
   })
   @ApiOkResponse({ type: PlanViewDto })
-  get(
-    @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-  ): Promise<PlanViewDto> {
+  get(@CurrentActor() actor: Actor, @IdParam('teamId') teamId: number): Promise<PlanViewDto> {
     return this.plans.view(actor, teamId);
   }
 }

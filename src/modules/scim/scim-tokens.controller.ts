@@ -1,26 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '../../common/auth/actor.js';
 import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
@@ -34,12 +16,14 @@ import {
 } from './scim-tokens.dto.js';
 import { ScimTokensService } from './scim-tokens.service.js';
 import { ScimTokenErrors } from './scim.errors.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
 const OWNERS_ONLY =
   'Owners only, with an access token (a team API key never manages directory sync: 401).';
 
-@ApiTags('scim')
-@Controller('teams/:teamId/scim')
+@TeamController('scim', 'scim')
 export class ScimTokensController {
   constructor(private readonly tokens: ScimTokensService) {}
 
@@ -53,7 +37,7 @@ export class ScimTokensController {
   @ApiVerifiedEmailRequired()
   create(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: CreateScimTokenDto,
   ): Promise<CreatedScimTokenDto> {
     return this.tokens.create(actor, teamId, dto);
@@ -68,26 +52,24 @@ export class ScimTokensController {
   @ApiOkResponse({ type: ScimTokenPageDto })
   list(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<ScimTokenPageDto> {
     return this.tokens.list(actor, teamId, query);
   }
 
-  @Delete('tokens/:tokenId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent('tokens/:tokenId', 'Revoked')
   @TeamRole('owner')
   @ApiOperation({
     summary: 'Revoke a SCIM token',
     description: `${OWNERS_ONLY} The token stops working with the very next SCIM request (401). Revoking a revoked token again is a no-op. Logs REVOKE_SCIM_TOKEN in the same transaction, only when the token was active. Users it provisioned stay.`,
   })
   @ApiIdParam('tokenId', 'SCIM token id')
-  @ApiNoContentResponse({ description: 'Revoked' })
   @ApiErrors(ScimTokenErrors.notFound)
   revoke(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('tokenId', ParseIdPipe) tokenId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('tokenId') tokenId: number,
   ): Promise<void> {
     return this.tokens.revoke(actor, teamId, tokenId);
   }
@@ -101,7 +83,7 @@ export class ScimTokensController {
   @ApiOkResponse({ type: ScimSettingsDto })
   settings(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
   ): Promise<ScimSettingsDto> {
     return this.tokens.settings(actor, teamId);
   }
@@ -115,7 +97,7 @@ export class ScimTokensController {
   @ApiOkResponse({ type: ScimSettingsDto })
   updateSettings(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: UpdateScimSettingsDto,
   ): Promise<ScimSettingsDto> {
     return this.tokens.updateSettings(actor, teamId, dto);

@@ -107,29 +107,21 @@ export class ScimService {
 
   async listUsers(client: ScimClient, query: ScimListQuery): Promise<Record<string, unknown>> {
     const conditions = query.filter === undefined ? [] : userConditions(query.filter);
-    const { startIndex, count } = paging(query);
-    if (conditions.some((c) => c.attr === 'id' && !isScimId(c.value))) {
-      return listResponse([], 0, startIndex);
-    }
-    const { total, rows } = await this.scim.listUsers(
-      client.teamId,
-      conditions,
-      startIndex - 1,
-      count,
+    return this.listPage(
+      query,
+      conditions.some((c) => c.attr === 'id' && !isScimId(c.value)),
+      (offset, count) => this.scim.listUsers(client.teamId, conditions, offset, count),
+      async (rows) => {
+        const groups = await this.scim.groupsOfUsers(rows.map((r) => r.id));
+        return rows.map((row) =>
+          userResource(
+            this.baseUrl(),
+            row,
+            groups.filter((g) => g.scimUserId === row.id),
+          ),
+        );
+      },
     );
-    const groups = await this.scim.groupsOfUsers(rows.map((r) => r.id));
-    const p = projection(query);
-    const resources = rows.map((row) =>
-      project(
-        userResource(
-          this.baseUrl(),
-          row,
-          groups.filter((g) => g.scimUserId === row.id),
-        ),
-        p,
-      ),
-    );
-    return listResponse(resources, total, startIndex);
   }
 
   async getUser(
@@ -220,11 +212,7 @@ export class ScimService {
 
   /** DELETE /Users/:id: deprovisions (when active) and forgets the directory's record. */
   async deleteUser(client: ScimClient, id: string): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const row = await this.scim.findUser(client.teamId, id);
-      if (!row) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findUser.bind(this.scim), async (row) => {
       if (row.active) await this.deactivate(client, row);
       await this.scim.deleteUser(client.teamId, id);
     });
@@ -234,29 +222,43 @@ export class ScimService {
 
   async listGroups(client: ScimClient, query: ScimListQuery): Promise<Record<string, unknown>> {
     const conditions = query.filter === undefined ? [] : groupConditions(query.filter);
+    return this.listPage(
+      query,
+      conditions.some((c) => (c.attr === 'id' || c.attr === 'member') && !isScimId(c.value)),
+      (offset, count) => this.scim.listGroups(client.teamId, conditions, offset, count),
+      async (rows) => {
+        const members = await this.scim.groupMembers(rows.map((g) => g.id));
+        return rows.map((group) =>
+          groupResource(
+            this.baseUrl(),
+            group,
+            members.filter((m) => m.groupId === group.id),
+          ),
+        );
+      },
+    );
+  }
+
+  /**
+   * One ListResponse page: no rows when a filter names an id no resource can have, else the
+   * page `load` reads, turned into resources and projected to the asked attributes.
+   */
+  private async listPage<R>(
+    query: ScimListQuery,
+    noMatch: boolean,
+    load: (offset: number, count: number) => Promise<{ total: number; rows: R[] }>,
+    toResources: (rows: R[]) => Promise<ScimResource[]>,
+  ): Promise<Record<string, unknown>> {
     const { startIndex, count } = paging(query);
-    if (conditions.some((c) => (c.attr === 'id' || c.attr === 'member') && !isScimId(c.value))) {
-      return listResponse([], 0, startIndex);
-    }
-    const { total, rows } = await this.scim.listGroups(
-      client.teamId,
-      conditions,
-      startIndex - 1,
-      count,
-    );
-    const members = await this.scim.groupMembers(rows.map((g) => g.id));
+    if (noMatch) return listResponse([], 0, startIndex);
+    const { total, rows } = await load(startIndex - 1, count);
+    const resources = await toResources(rows);
     const p = projection(query);
-    const resources = rows.map((group) =>
-      project(
-        groupResource(
-          this.baseUrl(),
-          group,
-          members.filter((m) => m.groupId === group.id),
-        ),
-        p,
-      ),
+    return listResponse(
+      resources.map((r) => project(r, p)),
+      total,
+      startIndex,
     );
-    return listResponse(resources, total, startIndex);
   }
 
   async getGroup(
@@ -301,11 +303,7 @@ export class ScimService {
 
   /** DELETE /Groups/:id: deleting the owner group makes its members members again. */
   async deleteGroup(client: ScimClient, id: string): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const group = await this.scim.findGroup(client.teamId, id);
-      if (!group) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findGroup.bind(this.scim), async (group) => {
       const before = await this.groupState(group);
       await this.applyOwnerGroup(client, before, { displayName: null, members: [] });
       await this.scim.deleteGroup(client.teamId, id);
@@ -319,16 +317,31 @@ export class ScimService {
    * owner count cannot move under it): the new attributes, then the membership when `active`
    * flipped.
    */
+  /**
+   * Runs `work` on the directory's record `id` (read by `find`) in a transaction holding the
+   * team's lock; 404 when there is no such record (or `id` cannot be one).
+   */
+  private async onRecord<R>(
+    client: ScimClient,
+    id: string,
+    find: (teamId: number, id: string) => Promise<R | undefined>,
+    work: (row: R) => Promise<void>,
+  ): Promise<void> {
+    if (!isScimId(id)) throw ScimErrors.notFound();
+    await this.txHost.transaction(async () => {
+      await this.lockTeam(client.teamId);
+      const row = await find(client.teamId, id);
+      if (!row) throw ScimErrors.notFound();
+      await work(row);
+    });
+  }
+
   private async changeUser(
     client: ScimClient,
     id: string,
     change: (current: UserState) => UserState,
   ): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const row = await this.scim.findUser(client.teamId, id);
-      if (!row) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findUser.bind(this.scim), async (row) => {
       const current = userState(row);
       const next = change(current);
       if (next.userName.toLowerCase() !== current.userName.toLowerCase()) {
@@ -345,11 +358,7 @@ export class ScimService {
     id: string,
     change: (current: GroupState) => GroupState,
   ): Promise<void> {
-    if (!isScimId(id)) throw ScimErrors.notFound();
-    await this.txHost.transaction(async () => {
-      await this.lockTeam(client.teamId);
-      const group = await this.scim.findGroup(client.teamId, id);
-      if (!group) throw ScimErrors.notFound();
+    await this.onRecord(client, id, this.scim.findGroup.bind(this.scim), async (group) => {
       const before = await this.groupState(group);
       const after = change(before);
       if (after.displayName.toLowerCase() !== before.displayName.toLowerCase()) {

@@ -1,21 +1,10 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Header,
-  HttpStatus,
-  Param,
-  Post,
-  Query,
-  Redirect,
-} from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpStatus, Post, Query, Redirect } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiConsumes, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ClientIp } from '../../common/decorators/client-ip.decorator.js';
 import { Public } from '../../common/decorators/public.decorator.js';
 import { UserAgent } from '../../common/decorators/user-agent.decorator.js';
 import { FORM_BODY_ROUTE } from '../../common/http/body-parsers.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { AcceptLanguage } from '../../common/i18n/accept-language.decorator.js';
 import type { Locale } from '../../common/i18n/locales.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
@@ -25,6 +14,7 @@ import { SAML_REQUEST_TTL_MS } from './saml-sp.js';
 import { SamlService } from './saml.service.js';
 import { SsoStartQueryDto } from './sso.dto.js';
 import { SAML_ACS_ERROR_DOCS, SsoErrors } from './sso.errors.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
 
 const LOCATION = (description: string) => ({
   Location: { description, required: true, schema: { type: 'string', format: 'uri' } },
@@ -71,7 +61,7 @@ export class SamlController {
     content: { 'application/samlmetadata+xml': { schema: { type: 'string' } } },
   })
   @ApiErrors(SsoErrors.notFound)
-  metadata(@Param('connectionId', ParseIdPipe) connectionId: number): Promise<string> {
+  metadata(@IdParam('connectionId') connectionId: number): Promise<string> {
     return this.saml.metadata(connectionId);
   }
 
@@ -101,7 +91,7 @@ export class SamlController {
     headers: LOCATION('The frontend callback URL'),
   })
   async acs(
-    @Param('connectionId', ParseIdPipe) connectionId: number,
+    @IdParam('connectionId') connectionId: number,
     // A plain record: the IdP's form, read by the service (unknown fields are the IdP's business).
     @Body() body: Record<string, unknown> | undefined,
     @ClientIp() ip: string | null,

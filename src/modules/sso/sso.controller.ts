@@ -1,35 +1,20 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-} from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Get, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import type { Actor } from '../../common/auth/actor.js';
 import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiVerifiedEmailRequired } from '../../common/openapi/api-verified-email.decorator.js';
 import { TeamRole } from '../access/team-role.decorator.js';
 import { CreateSsoConnectionDto, SsoConnectionDto, UpdateSsoConnectionDto } from './sso.dto.js';
 import { SsoErrors } from './sso.errors.js';
 import { SsoService } from './sso.service.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
 const OWNERS_ONLY = 'Owners only, with an access token (team API keys get 401).';
 
-@ApiTags('sso')
-@Controller('teams/:teamId/sso')
+@TeamController('sso', 'sso')
 export class SsoController {
   constructor(private readonly sso: SsoService) {}
 
@@ -44,7 +29,7 @@ export class SsoController {
   @ApiErrors(SsoErrors.invalidMetadata, SsoErrors.exists)
   create(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: CreateSsoConnectionDto,
   ): Promise<SsoConnectionDto> {
     return this.sso.create(actor, teamId, dto);
@@ -55,10 +40,7 @@ export class SsoController {
   @ApiOperation({ summary: "The team's SAML connection", description: OWNERS_ONLY })
   @ApiOkResponse({ type: SsoConnectionDto })
   @ApiErrors(SsoErrors.notFound)
-  get(
-    @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-  ): Promise<SsoConnectionDto> {
+  get(@CurrentActor() actor: Actor, @IdParam('teamId') teamId: number): Promise<SsoConnectionDto> {
     return this.sso.get(actor, teamId);
   }
 
@@ -72,25 +54,20 @@ export class SsoController {
   @ApiErrors(SsoErrors.invalidMetadata, SsoErrors.notFound, SsoErrors.domainRequired)
   update(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: UpdateSsoConnectionDto,
   ): Promise<SsoConnectionDto> {
     return this.sso.update(actor, teamId, dto);
   }
 
-  @Delete()
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(undefined, 'Removed')
   @TeamRole('owner')
   @ApiOperation({
     summary: "Remove the team's SAML connection",
     description: `${OWNERS_ONLY} Its sign-ins stop at once (pending ones fail); members keep their accounts and passwords. Logs DELETE_SSO_CONNECTION.`,
   })
-  @ApiNoContentResponse({ description: 'Removed' })
   @ApiErrors(SsoErrors.notFound)
-  remove(
-    @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-  ): Promise<void> {
+  remove(@CurrentActor() actor: Actor, @IdParam('teamId') teamId: number): Promise<void> {
     return this.sso.remove(actor, teamId);
   }
 }

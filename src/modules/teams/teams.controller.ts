@@ -1,29 +1,11 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
-import {
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Actor, UserActor } from '../../common/auth/actor.js';
 import { CurrentActor, CurrentUserActor } from '../../common/decorators/current-actor.decorator.js';
 import { CommonErrors } from '../../common/errors/common.errors.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { ApiOkJson } from '../../common/openapi/ok-response.decorator.js';
 import { ApiIdParam } from '../../common/openapi/api-id-param.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { TeamRole } from '../access/team-role.decorator.js';
 import {
@@ -40,6 +22,8 @@ import { TeamErrors } from './teams.errors.js';
 import { TeamsService } from './teams.service.js';
 import { TEAM_LOG_CONTENTS } from '../audit/audit-policy.js';
 import { Authenticated } from '../../common/decorators/authenticated.decorator.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
 
 // Authentication is documented per route: @TeamRole includes it (a class-level one would list it twice).
 @ApiTags('teams')
@@ -80,10 +64,7 @@ export class TeamsController {
       "The team's fields, subscription fields included (Stripe ids are identifiers, never secrets), `teamMembers` with each member's public user fields (id, name, email), and `plan`: the plan, its seats, limits and features as `GET /teams/{teamId}/plan` shows them, without `usage`.",
   })
   @ApiOkJson(TeamDetailDto)
-  get(
-    @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-  ): Promise<TeamDetailDto> {
+  get(@CurrentActor() actor: Actor, @IdParam('teamId') teamId: number): Promise<TeamDetailDto> {
     return this.teams.get(actor, teamId);
   }
 
@@ -99,7 +80,7 @@ export class TeamsController {
   @ApiErrors(CommonErrors.rateLimited)
   update(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: UpdateTeamDto,
   ): Promise<TeamDetailDto> {
     return this.teams.update(actor, teamId, dto);
@@ -117,15 +98,14 @@ export class TeamsController {
   @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner, TeamErrors.apiKeyRoleForbidden)
   updateMemberRole(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('memberId', ParseIdPipe) memberId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('memberId') memberId: number,
     @Body() dto: UpdateMemberRoleDto,
   ): Promise<TeamMemberDto> {
     return this.teams.updateMemberRole(actor, teamId, memberId, dto);
   }
 
-  @Delete(':teamId/members/:memberId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(':teamId/members/:memberId', 'Removed')
   @TeamRole('member', { apiKey: 'members:write' })
   @ApiOperation({
     summary: 'Remove a member, or leave the team',
@@ -133,13 +113,12 @@ export class TeamsController {
       'Owners may remove any member; any member may remove their own membership (leave); a team API key with `members:write` may remove any member. The last owner can never be removed (409 `team.last_owner`). Logs REMOVE_TEAM_MEMBER (by the caller; for a key, its creator) in the same transaction.',
   })
   @ApiIdParam('memberId', 'Membership id (`teamMembers[].id`)')
-  @ApiNoContentResponse({ description: 'Removed' })
   // A member removing someone else gets the service's 403.
   @ApiErrors(TeamErrors.memberNotFound, TeamErrors.lastOwner, TeamErrors.forbidden)
   removeMember(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('memberId', ParseIdPipe) memberId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('memberId') memberId: number,
   ): Promise<void> {
     return this.teams.removeMember(actor, teamId, memberId);
   }
@@ -153,7 +132,7 @@ export class TeamsController {
   @ApiOkJson(TeamActivityPageDto)
   listActivity(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: TeamActivityQueryDto,
   ): Promise<TeamActivityPageDto> {
     return this.teams.listActivity(actor, teamId, query);

@@ -1,26 +1,12 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Get, HttpCode, HttpStatus, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
-  ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiTags,
 } from '@nestjs/swagger';
 import type { Actor } from '../../common/auth/actor.js';
 import { CurrentActor } from '../../common/decorators/current-actor.decorator.js';
-import { ParseIdPipe } from '../../common/http/parse-id.pipe.js';
 import { PageQueryDto } from '../../common/http/pagination.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { PlanErrors } from '../plans/plans.errors.js';
@@ -40,6 +26,9 @@ import {
 import { WebhookErrors } from './webhooks.errors.js';
 import { WebhooksService } from './webhooks.service.js';
 import { WEBHOOK_EVENT_TYPES } from './webhooks.types.js';
+import { IdParam } from '../../common/http/parse-id.pipe.js';
+import { DeleteNoContent } from '../../common/openapi/delete-no-content.decorator.js';
+import { TeamController } from '../access/team-controller.decorator.js';
 
 const WEBHOOK_PARAM = ApiIdParam('webhookId', 'Webhook endpoint id');
 const URL_ERRORS = [
@@ -51,8 +40,7 @@ const SIGNING =
   'Every delivery is a POST of `{id: "evt_…", type, createdAt, teamId, data}` signed per Standard Webhooks: headers `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (Unix seconds) and `webhook-signature` (`v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">` keyed with the base64-decoded part of the secret after `whsec_`).';
 
 /** A team's outgoing webhook endpoints (owners only), mounted by WebhooksApiModule. */
-@ApiTags('webhooks')
-@Controller('teams/:teamId/webhooks')
+@TeamController('webhooks', 'webhooks')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
@@ -65,7 +53,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookPageDto })
   list(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Query() query: PageQueryDto,
   ): Promise<WebhookPageDto> {
     return this.webhooks.list(actor, teamId, query);
@@ -83,7 +71,7 @@ export class WebhooksController {
   @ApiErrors(...URL_ERRORS, PlanErrors.limitReached)
   create(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
+    @IdParam('teamId') teamId: number,
     @Body() dto: CreateWebhookDto,
   ): Promise<CreatedWebhookDto> {
     return this.webhooks.create(actor, teamId, dto);
@@ -101,27 +89,25 @@ export class WebhooksController {
   @ApiErrors(WebhookErrors.notFound, ...URL_ERRORS)
   update(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('webhookId') webhookId: number,
     @Body() dto: UpdateWebhookDto,
   ): Promise<WebhookDto> {
     return this.webhooks.update(actor, teamId, webhookId, dto);
   }
 
-  @Delete(':webhookId')
-  @HttpCode(HttpStatus.NO_CONTENT)
+  @DeleteNoContent(':webhookId', 'Deleted')
   @TeamRole('owner', { apiKey: 'webhooks:write' })
   @ApiOperation({
     summary: 'Delete a webhook endpoint',
     description: 'Also deletes its delivery log; pending retries are dropped. Logs DELETE_WEBHOOK.',
   })
   @WEBHOOK_PARAM
-  @ApiNoContentResponse({ description: 'Deleted' })
   @ApiErrors(WebhookErrors.notFound)
   remove(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('webhookId') webhookId: number,
   ): Promise<void> {
     return this.webhooks.remove(actor, teamId, webhookId);
   }
@@ -139,8 +125,8 @@ export class WebhooksController {
   @ApiErrors(WebhookErrors.notFound)
   rotateSecret(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('webhookId') webhookId: number,
   ): Promise<WebhookSecretDto> {
     return this.webhooks.rotateSecret(actor, teamId, webhookId);
   }
@@ -157,8 +143,8 @@ export class WebhooksController {
   @ApiErrors(WebhookErrors.notFound)
   listDeliveries(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('webhookId', ParseIdPipe) webhookId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('webhookId') webhookId: number,
     @Query() query: PageQueryDto,
   ): Promise<WebhookDeliveryPageDto> {
     return this.webhooks.listDeliveries(actor, teamId, webhookId, query);
@@ -178,9 +164,9 @@ export class WebhooksController {
   @ApiErrors(WebhookErrors.notFound, WebhookErrors.deliveryNotFound, WebhookErrors.disabled)
   redeliver(
     @CurrentActor() actor: Actor,
-    @Param('teamId', ParseIdPipe) teamId: number,
-    @Param('webhookId', ParseIdPipe) webhookId: number,
-    @Param('deliveryId', ParseIdPipe) deliveryId: number,
+    @IdParam('teamId') teamId: number,
+    @IdParam('webhookId') webhookId: number,
+    @IdParam('deliveryId') deliveryId: number,
   ): Promise<RedeliveryDto> {
     return this.webhooks.redeliver(actor, teamId, webhookId, deliveryId);
   }

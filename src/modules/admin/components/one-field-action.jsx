@@ -1,5 +1,6 @@
-import { useState } from 'react';
+import React, { useState } from 'react';
 import { ApiClient, useNotice } from 'adminjs';
+import { Box, Button, FormGroup, Label, Text } from '@adminjs/design-system';
 
 const api = new ApiClient();
 
@@ -36,4 +37,31 @@ export const useOneFieldAction = ({ record, resource, action, field, failure }) 
   };
 
   return { value, setValue, busy, submit };
+};
+
+/**
+ * A one-field record action form: `intro`, then the labelled `Control` (Input or TextArea,
+ * given `controlProps`) bound to the field, then the submit button.
+ */
+export const OneFieldForm = ({ intro, label, Control, controlProps, submitLabel, ...action }) => {
+  const { value, setValue, busy, submit } = useOneFieldAction(action);
+  return (
+    <Box as="form" variant="container" onSubmit={submit}>
+      <Text mb="lg">{intro}</Text>
+      <FormGroup>
+        <Label htmlFor={controlProps.id} required={controlProps.required}>
+          {label}
+        </Label>
+        <Control
+          name={action.field}
+          {...controlProps}
+          value={value}
+          onChange={(event) => setValue(event.target.value)}
+        />
+      </FormGroup>
+      <Button type="submit" variant="contained" disabled={busy}>
+        {submitLabel}
+      </Button>
+    </Box>
+  );
 };
