@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /** RFC 1035: a name is at most 253 characters in text form (255 octets on the wire). */
 export const MAX_DOMAIN_LENGTH = 253;
@@ -68,11 +68,21 @@ export function checkDomain(input: string): DomainCheck {
     if (label.slice(2, 4) === '--' && !label.startsWith('xn--')) {
       return { ok: false, problem: 'invalid_label' };
     }
+    // An A-label must decode to a U-label that encodes back to it. Node 20's domainToASCII
+    // already answers '' for bad punycode; Node 24's passes `xn--zz` through unchanged.
+    if (label.startsWith('xn--') && !isValidALabel(label)) {
+      return { ok: false, problem: 'invalid_label' };
+    }
   }
   if (NUMERIC_LABEL.test(asciiLabels[asciiLabels.length - 1]!)) {
     return { ok: false, problem: 'ip_address' };
   }
   return { ok: true, domain: ascii };
+}
+
+function isValidALabel(label: string): boolean {
+  const unicode = domainToUnicode(label);
+  return unicode !== '' && unicode !== label && domainToASCII(unicode) === label;
 }
 
 /** The canonical form of `input` (see `checkDomain`), or undefined when it is not a valid domain. */
