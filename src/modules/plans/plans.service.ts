@@ -69,12 +69,11 @@ export class PlansService {
   }
 
   /**
-   * The plan without usage (`plan` on GET /teams/:teamId), for a caller that decided access
-   * already; `members`: the member count it has at hand. Undefined: no such team.
+   * The plan without usage (`plan` on GET /teams/:teamId) of a team row the caller has already
+   * read (its plan columns) and decided access to; `members`: the member count it has at hand.
    */
-  async summary(teamId: number, members: number): Promise<TeamPlanDto | undefined> {
-    const team = await this.repo.findTeam(teamId);
-    return team && this.toPlan(team, members);
+  summaryOf(team: TeamPlanRow, members: number): TeamPlanDto {
+    return this.toPlan(team, members);
   }
 
   /** The limits in force for a team row (override, live plan, free plan). */

@@ -494,9 +494,9 @@ export class TeamsService {
 
   private async detail(teamId: number): Promise<TeamDetailDto> {
     const team = await this.teams.findWithMembers(teamId);
-    const plan = team && (await this.plans.summary(teamId, team.teamMembers.length));
-    if (!team || !plan) throw TeamErrors.notFound();
-    return { ...toDetailDto(team), plan };
+    if (!team) throw TeamErrors.notFound();
+    // The row carries the plan columns: no second read of the team for its plan.
+    return { ...toDetailDto(team), plan: this.plans.summaryOf(team, team.teamMembers.length) };
   }
 
   /**
